@@ -1,0 +1,291 @@
+/* eugatectl: the command-line client of the admin API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+struct ctl {
+	const char *url;
+	const char *token;
+	int json;
+};
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+	size_t len = size * n;
+	char *nd;
+
+	if (b->len + len > 64 * 1024 * 1024)
+		return 0;
+	nd = realloc(b->data, b->len + len + 1);
+	if (nd == NULL)
+		return 0;
+	b->data = nd;
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+static void
+die(const char *msg)
+{
+	fprintf(stderr, "eugatectl: %s\n", msg);
+	exit(1);
+}
+
+/* Calls the admin API; exits with a one-line reason on any failure. */
+static json_t *
+call(const struct ctl *c, const char *method, const char *path, json_t *body,
+    char **text)
+{
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = NULL;
+	struct buf b = { NULL, 0 };
+	char url[2048], auth[1024], *payload = NULL, msg[512];
+	long status = 0;
+	CURLcode rc;
+	json_t *res;
+	json_error_t jerr;
+
+	if (e == NULL)
+		die("out of memory");
+	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (body != NULL) {
+		payload = json_dumps(body, JSON_COMPACT);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, payload);
+	}
+	rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	free(payload);
+	if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "%s: %s", c->url,
+		    curl_easy_strerror(rc));
+		die(msg);
+	}
+	if (text != NULL && status == 200) {
+		*text = b.data ? b.data : strdup("");
+		return NULL;
+	}
+	res = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
+	if (status < 200 || status >= 300) {
+		const char *m = json_string_value(json_object_get(res,
+		    "message"));
+
+		snprintf(msg, sizeof(msg), "%s %s: HTTP %ld: %s", method, path,
+		    status, m ? m : (b.data ? b.data : "no answer"));
+		die(msg);
+	}
+	free(b.data);
+	if (res == NULL)
+		die("the admin API did not answer JSON");
+	return res;
+}
+
+static void
+print_json(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	printf("%s\n", s ? s : "null");
+	free(s);
+}
+
+static const char *
+str(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+static void
+print_list(const json_t *res, const char *const *cols)
+{
+	const json_t *data = json_object_get(res, "data"), *row;
+	size_t i;
+
+	for (int k = 0; cols[k] != NULL; k++)
+		printf("%-20s", cols[k]);
+	printf("\n");
+	json_array_foreach(data, i, row) {
+		for (int k = 0; cols[k] != NULL; k++) {
+			const json_t *v = json_object_get(row, cols[k]);
+
+			if (json_is_integer(v))
+				printf("%-20lld", (long long)json_integer_value(v));
+			else
+				printf("%-20s", str(row, cols[k]));
+		}
+		printf("\n");
+	}
+}
+
+/* Finds "--name value" in argv; returns NULL if absent. */
+static const char *
+opt(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc - 1; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: eugatectl [--url URL] [--token TOKEN] [--json] COMMAND\n"
+	    "commands:\n"
+	    "  team create NAME [--policy POLICY]\n"
+	    "  team list\n"
+	    "  key create --team TEAM [--name NAME]   (prints the key only)\n"
+	    "  key list [--team TEAM]\n"
+	    "  key revoke ID\n"
+	    "  requests [--limit N]\n"
+	    "  health\n"
+	    "  metrics\n"
+	    "environment: EUGATE_ADMIN_URL (default http://127.0.0.1:8081),\n"
+	    "             EUGATE_ADMIN_TOKEN\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { getenv("EUGATE_ADMIN_URL"), getenv("EUGATE_ADMIN_TOKEN"),
+		0 };
+	char *args[64];
+	int n = 0;
+	json_t *res = NULL;
+	char path[512];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+			c.url = argv[++i];
+		else if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
+			c.token = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			c.json = 1;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (n < 63)
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	if (c.url == NULL)
+		c.url = "http://127.0.0.1:8081";
+	if (n == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (c.token == NULL)
+		die("no admin token: use --token or EUGATE_ADMIN_TOKEN");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (n >= 3 && strcmp(args[0], "team") == 0 &&
+	    strcmp(args[1], "create") == 0) {
+		const char *policy = opt(n, args, "--policy");
+
+		res = call(&c, "POST", "/admin/v1/teams", json_pack("{s:s, s:s}",
+		    "name", args[2], "policy", policy ? policy : "default"),
+		    NULL);
+		if (!c.json)
+			printf("team %s created (policy %s)\n", str(res, "name"),
+			    str(res, "policy"));
+	} else if (n == 2 && strcmp(args[0], "team") == 0 &&
+	    strcmp(args[1], "list") == 0) {
+		static const char *const cols[] = { "name", "policy", "keys",
+			NULL };
+
+		res = call(&c, "GET", "/admin/v1/teams", NULL, NULL);
+		if (!c.json)
+			print_list(res, cols);
+	} else if (n >= 2 && strcmp(args[0], "key") == 0 &&
+	    strcmp(args[1], "create") == 0) {
+		const char *team = opt(n, args, "--team");
+		const char *name = opt(n, args, "--name");
+		json_t *body;
+
+		if (team == NULL)
+			die("key create needs --team TEAM");
+		body = json_pack("{s:s}", "team", team);
+		if (name != NULL)
+			json_object_set_new(body, "name", json_string(name));
+		res = call(&c, "POST", "/admin/v1/keys", body, NULL);
+		if (!c.json)
+			printf("%s\n", str(res, "key"));
+	} else if (n >= 2 && strcmp(args[0], "key") == 0 &&
+	    strcmp(args[1], "list") == 0) {
+		static const char *const cols[] = { "id", "team", "name",
+			"created_at", "revoked_at", NULL };
+		const char *team = opt(n, args, "--team");
+
+		snprintf(path, sizeof(path), "/admin/v1/keys%s%s",
+		    team ? "?team=" : "", team ? team : "");
+		res = call(&c, "GET", path, NULL, NULL);
+		if (!c.json)
+			print_list(res, cols);
+	} else if (n == 3 && strcmp(args[0], "key") == 0 &&
+	    strcmp(args[1], "revoke") == 0) {
+		snprintf(path, sizeof(path), "/admin/v1/keys/%s", args[2]);
+		res = call(&c, "DELETE", path, NULL, NULL);
+		if (!c.json)
+			printf("key %s revoked\n", str(res, "id"));
+	} else if (n >= 1 && strcmp(args[0], "requests") == 0) {
+		static const char *const cols[] = { "request_id", "team",
+			"path", "model", "status", "prompt_tokens",
+			"completion_tokens", NULL };
+		const char *limit = opt(n, args, "--limit");
+
+		snprintf(path, sizeof(path), "/admin/v1/requests?limit=%s",
+		    limit ? limit : "20");
+		res = call(&c, "GET", path, NULL, NULL);
+		if (!c.json)
+			print_list(res, cols);
+	} else if (n == 1 && strcmp(args[0], "health") == 0) {
+		res = call(&c, "GET", "/admin/v1/health", NULL, NULL);
+		if (!c.json)
+			printf("%s (version %s, %lld keys, %d in flight)\n",
+			    str(res, "status"), str(res, "version"),
+			    (long long)json_integer_value(json_object_get(res,
+			    "keys")), (int)json_integer_value(json_object_get(res,
+			    "in_flight")));
+	} else if (n == 1 && strcmp(args[0], "metrics") == 0) {
+		char *text = NULL;
+
+		call(&c, "GET", "/admin/v1/metrics", NULL, &text);
+		fputs(text, stdout);
+		free(text);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (c.json && res != NULL)
+		print_json(res);
+	json_decref(res);
+	curl_global_cleanup();
+	return 0;
+}

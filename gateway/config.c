@@ -1,0 +1,637 @@
+/* Configuration: the key table, the INI parser on top of libinih, checks. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "gateway/config.h"
+
+enum cfg_section { SEC_GATEWAY, SEC_UPSTREAM, SEC_POLICY };
+enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST };
+
+struct cfg_key {
+	int section;		/* enum cfg_section */
+	const char *name;
+	int type;		/* enum cfg_type */
+	size_t offset;
+	const char *def;	/* default, parsed like a value; NULL = none */
+	uint64_t min, max;	/* for sizes, durations, integers */
+	const char *const *choices; /* for enums */
+};
+
+static const char *const kinds[] = { "mistral", "openai", NULL };
+static const char *const syncs[] = { "normal", "full", NULL };
+static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+
+#define G(f) offsetof(struct config, f)
+#define U(f) offsetof(struct upstream_conf, f)
+#define P(f) offsetof(struct policy_conf, f)
+#define KB 1024ull
+#define MB (1024ull * 1024ull)
+
+/* The one table of configuration keys: it drives parsing and the docs check. */
+static const struct cfg_key cfg_keys[] = {
+	{ SEC_GATEWAY, "listen", CFG_STR, G(listen), "127.0.0.1:8080", 0, 0, NULL },
+	{ SEC_GATEWAY, "admin_listen", CFG_STR, G(admin_listen), "127.0.0.1:8081", 0, 0, NULL },
+	{ SEC_GATEWAY, "port_file", CFG_STR, G(port_file), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "admin_port_file", CFG_STR, G(admin_port_file), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "tls_cert", CFG_STR, G(tls_cert), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "tls_key", CFG_STR, G(tls_key), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "data_dir", CFG_STR, G(data_dir), "./var", 0, 0, NULL },
+	{ SEC_GATEWAY, "admin_token_env", CFG_STR, G(admin_token_env), "EUGATE_ADMIN_TOKEN", 0, 0, NULL },
+	{ SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL },
+	{ SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels },
+	{ SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs },
+	{ SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL },
+	{ SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL },
+	{ SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL },
+	{ SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL },
+	{ SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL },
+	{ SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL },
+	{ SEC_GATEWAY, "max_connections", CFG_UINT, G(max_connections), "10000", 1, 1000000, NULL },
+	{ SEC_GATEWAY, "client_header_timeout", CFG_DURATION, G(client_header_timeout_ms), "10s", 100, 3600000, NULL },
+	{ SEC_GATEWAY, "client_idle_timeout", CFG_DURATION, G(client_idle_timeout_ms), "75s", 100, 3600000, NULL },
+	{ SEC_GATEWAY, "client_send_timeout", CFG_DURATION, G(client_send_timeout_ms), "60s", 100, 3600000, NULL },
+	{ SEC_GATEWAY, "upstream_connect_timeout", CFG_DURATION, G(upstream_connect_timeout_ms), "5s", 10, 600000, NULL },
+	{ SEC_GATEWAY, "upstream_first_byte_timeout", CFG_DURATION, G(upstream_first_byte_timeout_ms), "120s", 10, 3600000, NULL },
+	{ SEC_GATEWAY, "upstream_idle_timeout", CFG_DURATION, G(upstream_idle_timeout_ms), "60s", 10, 3600000, NULL },
+	{ SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL },
+	{ SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL },
+	{ SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL },
+
+	{ SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
+	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
+	{ SEC_UPSTREAM, "region", CFG_STR, U(region), "eu", 0, 0, NULL },
+	{ SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
+	{ SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
+
+	{ SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
+};
+
+static const char *const section_names[] = { "gateway", "upstream", "policy" };
+
+/*
+ * The built-in defaults, used when eugate runs without -c: the Mistral
+ * cloud when MISTRAL_API_KEY is set, else the bundled demo upstream.
+ */
+static const char builtin_ini[] =
+    "[gateway]\n"
+    "[upstream mistral]\n"
+    "url = https://api.mistral.ai\n"
+    "kind = mistral\n"
+    "region = eu\n"
+    "api_key_env = MISTRAL_API_KEY\n"
+    "[upstream demo]\n"
+    "url = http://127.0.0.1:8090\n"
+    "kind = mistral\n"
+    "region = onprem\n"
+    "[policy default]\n";
+
+struct parse_state {
+	struct config *cfg;
+	const char *file;
+	int line;		/* current line, counted by the reader */
+	int section_line;	/* line of the last [section] header */
+	char err[512];		/* first error */
+	int err_line;
+	int seen_gateway;	/* a [gateway] key was set */
+	/* The string being read by the in-memory reader. */
+	const char *mem;
+	size_t mem_off;
+	FILE *fp;
+};
+
+static void
+strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+parse_list(const char *value, struct strlist *out)
+{
+	struct strlist l = { NULL, 0 };
+	const char *p = value;
+
+	while (*p != '\0') {
+		const char *start, *end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p != '\0' && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		l.v = realloc(l.v, (l.n + 1) * sizeof(*l.v));
+		if (l.v == NULL)
+			abort();
+		l.v[l.n] = strndup(start, (size_t)(end - start));
+		if (l.v[l.n] == NULL)
+			abort();
+		l.n++;
+	}
+	if (l.n == 0)
+		return -1;
+	strlist_free(out);
+	*out = l;
+	return 0;
+}
+
+/* Parses "123", "16k", "2m", "1g" (binary multiples). */
+static int
+parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mul = 1;
+
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mul = KB, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = MB, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024 * MB, end++;
+	if (*end != '\0' || n > UINT64_MAX / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+/* Parses "500ms", "30s", "2m", "1h" into milliseconds. */
+static int
+parse_duration(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mul;
+
+	errno = 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -1;
+	if (n > UINT64_MAX / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+static int
+set_value(const struct cfg_key *k, void *base, const char *value, char *err,
+    size_t errlen)
+{
+	void *field = (char *)base + k->offset;
+	uint64_t n;
+
+	switch (k->type) {
+	case CFG_STR:
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case CFG_LIST:
+		if (parse_list(value, field) != 0) {
+			snprintf(err, errlen, "%s: empty list", k->name);
+			return -1;
+		}
+		return 0;
+	case CFG_ENUM:
+		for (int i = 0; k->choices[i] != NULL; i++) {
+			if (strcmp(value, k->choices[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "%s: unknown value '%s'", k->name, value);
+		return -1;
+	case CFG_SIZE:
+	case CFG_DURATION:
+	case CFG_UINT:
+		if ((k->type == CFG_SIZE && parse_size(value, &n) != 0) ||
+		    (k->type == CFG_DURATION && parse_duration(value, &n) != 0) ||
+		    (k->type == CFG_UINT &&
+		    util_parse_u64(value, strlen(value), &n) != 0)) {
+			snprintf(err, errlen, "%s: invalid %s '%s'", k->name,
+			    k->type == CFG_SIZE ? "size (e.g. 16k, 2m)" :
+			    k->type == CFG_DURATION ?
+			    "duration (e.g. 500ms, 30s, 2m)" : "number", value);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(err, errlen, "%s: %s out of range", k->name,
+			    value);
+			return -1;
+		}
+		*(uint64_t *)field = n;
+		return 0;
+	}
+	return -1;
+}
+
+/* Applies every default of one section to a fresh object. */
+static void
+apply_defaults(int section, void *base)
+{
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->section == section && k->def != NULL &&
+		    set_value(k, base, k->def, err, sizeof(err)) != 0)
+			abort();	/* a bad default is a programming error */
+	}
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		    *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int fail(struct parse_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records the first error with the current line; returns 0 for inih. */
+static int
+fail(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->err_line == 0) {
+		va_start(ap, fmt);
+		vsnprintf(st->err, sizeof(st->err), fmt, ap);
+		va_end(ap);
+		st->err_line = st->line;
+	}
+	return 0;
+}
+
+static void *
+section_object(struct parse_state *st, const char *section, int *kind)
+{
+	struct config *cfg = st->cfg;
+	const char *sp = strchr(section, ' ');
+	char type[32];
+	const char *name;
+	size_t tl;
+
+	if (strcmp(section, "gateway") == 0) {
+		*kind = SEC_GATEWAY;
+		return cfg;
+	}
+	if (sp == NULL)
+		return NULL;
+	tl = (size_t)(sp - section);
+	if (tl >= sizeof(type))
+		return NULL;
+	memcpy(type, section, tl);
+	type[tl] = '\0';
+	name = sp + 1;
+	while (*name == ' ')
+		name++;
+	if (!valid_name(name))
+		return NULL;
+	if (strcmp(type, "upstream") == 0) {
+		*kind = SEC_UPSTREAM;
+		for (size_t i = 0; i < cfg->n_upstreams; i++)
+			if (strcmp(cfg->upstreams[i].name, name) == 0)
+				return &cfg->upstreams[i];
+		cfg->upstreams = realloc(cfg->upstreams,
+		    (cfg->n_upstreams + 1) * sizeof(*cfg->upstreams));
+		if (cfg->upstreams == NULL)
+			abort();
+		struct upstream_conf *u = &cfg->upstreams[cfg->n_upstreams++];
+		memset(u, 0, sizeof(*u));
+		u->name = xstrdup(name);
+		u->line = st->section_line;
+		apply_defaults(SEC_UPSTREAM, u);
+		return u;
+	}
+	if (strcmp(type, "policy") == 0) {
+		*kind = SEC_POLICY;
+		for (size_t i = 0; i < cfg->n_policies; i++)
+			if (strcmp(cfg->policies[i].name, name) == 0)
+				return &cfg->policies[i];
+		cfg->policies = realloc(cfg->policies,
+		    (cfg->n_policies + 1) * sizeof(*cfg->policies));
+		if (cfg->policies == NULL)
+			abort();
+		struct policy_conf *p = &cfg->policies[cfg->n_policies++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(name);
+		p->line = st->section_line;
+		apply_defaults(SEC_POLICY, p);
+		return p;
+	}
+	return NULL;
+}
+
+static int
+on_ini_key(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse_state *st = user;
+	void *obj;
+	int kind;
+	char err[256];
+
+	if (st->err_line != 0)
+		return 1;
+	if (name == NULL)
+		return 1;
+	obj = section_object(st, section, &kind);
+	if (obj == NULL)
+		return fail(st, "unknown section [%s]%s", section,
+		    strchr(section, ' ') ? " (names: letters, digits, - _ .)" :
+		    " (expected [gateway], [upstream NAME], [policy NAME])");
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->section != kind || strcmp(k->name, name) != 0)
+			continue;
+		if (set_value(k, obj, value, err, sizeof(err)) != 0)
+			return fail(st, "%s", err);
+		return 1;
+	}
+	return fail(st, "unknown key '%s' in [%s]", name, section_names[kind]);
+}
+
+/* ini_reader for files and strings that counts lines for messages. */
+static char *
+read_line(char *buf, int size, void *stream)
+{
+	struct parse_state *st = stream;
+	char *r;
+
+	if (st->fp != NULL) {
+		r = fgets(buf, size, st->fp);
+	} else {
+		size_t i = 0;
+
+		if (st->mem[st->mem_off] == '\0')
+			return NULL;
+		while (i + 1 < (size_t)size && st->mem[st->mem_off] != '\0') {
+			char c = st->mem[st->mem_off++];
+
+			buf[i++] = c;
+			if (c == '\n')
+				break;
+		}
+		buf[i] = '\0';
+		r = buf;
+	}
+	if (r != NULL) {
+		const char *p = r;
+
+		st->line++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			st->section_line = st->line;
+	}
+	return r;
+}
+
+static void
+upstream_free(struct upstream_conf *u)
+{
+	free(u->name);
+	free(u->url);
+	free(u->region);
+	free(u->api_key_env);
+	if (u->api_key != NULL) {
+		OPENSSL_cleanse(u->api_key, strlen(u->api_key));
+		free(u->api_key);
+	}
+	strlist_free(&u->models);
+}
+
+static void
+config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (cfg_keys[i].section == SEC_GATEWAY &&
+		    cfg_keys[i].type == CFG_STR)
+			free(*(char **)((char *)cfg + cfg_keys[i].offset));
+	for (size_t i = 0; i < cfg->n_upstreams; i++)
+		upstream_free(&cfg->upstreams[i]);
+	free(cfg->upstreams);
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		free(cfg->policies[i].name);
+		strlist_free(&cfg->policies[i].models);
+	}
+	free(cfg->policies);
+	free(cfg->path);
+	free(cfg);
+}
+
+int
+config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(addr, ':');
+	uint64_t p;
+	size_t hl;
+
+	if (colon == NULL)
+		return -1;
+	hl = (size_t)(colon - addr);
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	if (util_parse_u64(colon + 1, strlen(colon + 1), &p) != 0 ||
+	    p > 65535)
+		return -1;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	/* Accept [::1]:80 style IPv6 literals. */
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	*port = (int)p;
+	return 0;
+}
+
+/* Checks the whole configuration once parsing is done. */
+static int
+validate(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+	char host[256];
+	int port, enabled = 0;
+
+	st->line = 1;
+	if (config_split_addr(cfg->listen, host, sizeof(host), &port) != 0)
+		return fail(st, "listen: expected HOST:PORT, got '%s'",
+		    cfg->listen);
+	if (config_split_addr(cfg->admin_listen, host, sizeof(host), &port) != 0)
+		return fail(st, "admin_listen: expected HOST:PORT, got '%s'",
+		    cfg->admin_listen);
+	if (strcmp(cfg->listen, cfg->admin_listen) == 0 && port != 0)
+		return fail(st, "admin_listen must differ from listen");
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		return fail(st, "tls_cert and tls_key go together");
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		struct upstream_conf *u = &cfg->upstreams[i];
+		size_t len;
+
+		st->line = u->line;
+		if (u->url == NULL)
+			return fail(st, "[upstream %s]: url is required",
+			    u->name);
+		if (strncmp(u->url, "http://", 7) != 0 &&
+		    strncmp(u->url, "https://", 8) != 0)
+			return fail(st, "[upstream %s]: url must start with "
+			    "http:// or https://, got '%s'", u->name, u->url);
+		len = strlen(u->url);
+		while (len > 0 && u->url[len - 1] == '/')
+			u->url[--len] = '\0';
+		u->enabled = 1;
+		if (u->api_key_env != NULL) {
+			const char *v = getenv(u->api_key_env);
+
+			if (v == NULL || *v == '\0')
+				u->enabled = 0;
+			else if (strpbrk(v, "\r\n") != NULL)
+				return fail(st, "[upstream %s]: %s holds a "
+				    "line break", u->name, u->api_key_env);
+			else
+				u->api_key = xstrdup(v);
+		}
+		enabled += u->enabled;
+	}
+	if (cfg->n_upstreams == 0) {
+		st->line = 1;
+		return fail(st, "no [upstream NAME] section");
+	}
+	if (enabled == 0) {
+		st->line = cfg->upstreams[0].line;
+		return fail(st, "no usable upstream: [upstream %s] needs %s "
+		    "in the environment", cfg->upstreams[0].name,
+		    cfg->upstreams[0].api_key_env);
+	}
+	if (config_policy(cfg, "default") == NULL) {
+		/* Teams without a policy name use "default": it always exists. */
+		section_object(st, "policy default", &port);
+	}
+	return 1;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct parse_state st;
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.cfg = cfg;
+	st.file = path ? path : "(built-in)";
+	cfg->refs = 1;
+	cfg->path = path ? xstrdup(path) : NULL;
+	apply_defaults(SEC_GATEWAY, cfg);
+	if (path != NULL) {
+		st.fp = fopen(path, "r");
+		if (st.fp == NULL) {
+			snprintf(err, errlen, "%s:0: cannot open: %s", path,
+			    strerror(errno));
+			config_free(cfg);
+			return NULL;
+		}
+	} else {
+		st.mem = builtin_ini;
+	}
+	rc = ini_parse_stream(read_line, &st, on_ini_key, &st);
+	if (st.fp != NULL)
+		fclose(st.fp);
+	if (rc > 0 && st.err_line == 0) {
+		st.err_line = rc;
+		snprintf(st.err, sizeof(st.err),
+		    "syntax error (expected [section] or key = value; "
+		    "lines are limited to 200 bytes)");
+	}
+	if (st.err_line == 0)
+		validate(&st);
+	if (st.err_line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", st.file, st.err_line, st.err);
+		config_free(cfg);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_upstreams; i++)
+		if (!cfg->upstreams[i].enabled)
+			log_warn("upstream %s disabled: %s is not set",
+			    cfg->upstreams[i].name,
+			    cfg->upstreams[i].api_key_env);
+	return cfg;
+}
+
+struct config *
+config_ref(struct config *cfg)
+{
+	cfg->refs++;
+	return cfg;
+}
+
+void
+config_unref(struct config *cfg)
+{
+	if (cfg == NULL || --cfg->refs > 0)
+		return;
+	config_free(cfg);
+}
+
+const struct policy_conf *
+config_policy(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (strcmp(cfg->policies[i].name, name) == 0)
+			return &cfg->policies[i];
+	return NULL;
+}
+
+void
+config_list_keys(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		fprintf(out, "%s %s\n", section_names[cfg_keys[i].section],
+		    cfg_keys[i].name);
+}

@@ -1,0 +1,78 @@
+/*
+ * Configuration: one INI file (or the built-in defaults) parsed into a
+ * reference-counted, immutable snapshot. A request keeps the snapshot it
+ * started with; SIGHUP swaps in a new one.
+ */
+#ifndef GATEWAY_CONFIG_H
+#define GATEWAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "policy/conf.h"
+
+enum storage_sync { STORAGE_SYNC_NORMAL, STORAGE_SYNC_FULL };
+
+struct config {
+	int refs;
+	char *path;		/* NULL for the built-in defaults */
+
+	/* [gateway] */
+	char *listen;
+	char *admin_listen;
+	char *data_dir;
+	char *admin_token_env;
+	char *secret_env;
+	char *port_file;
+	char *admin_port_file;
+	char *tls_cert;
+	char *tls_key;
+	int log_level;
+	int storage_sync;	/* enum storage_sync */
+	uint64_t max_header_bytes;
+	uint64_t max_headers;
+	uint64_t max_body_bytes;
+	uint64_t max_response_bytes;
+	uint64_t max_event_bytes;
+	uint64_t client_buffer_bytes;
+	uint64_t max_connections;
+	uint64_t client_header_timeout_ms;
+	uint64_t client_idle_timeout_ms;
+	uint64_t client_send_timeout_ms;
+	uint64_t upstream_connect_timeout_ms;
+	uint64_t upstream_first_byte_timeout_ms;
+	uint64_t upstream_idle_timeout_ms;
+	uint64_t upstream_total_timeout_ms;
+	uint64_t drain_timeout_ms;
+	uint64_t key_refresh_ms;
+
+	struct upstream_conf *upstreams;
+	size_t n_upstreams;
+	struct policy_conf *policies;
+	size_t n_policies;
+};
+
+/*
+ * Loads path, or the built-in defaults when path is NULL. On error returns
+ * NULL and writes "FILE:LINE: message" into err. The result has one
+ * reference, owned by the caller.
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+struct config *config_ref(struct config *cfg);
+/* Drops a reference; frees on the last one. config_unref(NULL) is a no-op. */
+void config_unref(struct config *cfg);
+
+/* Lookups; the returned pointers live as long as cfg. */
+const struct policy_conf *config_policy(const struct config *cfg,
+    const char *name);
+
+/* Prints "section key" for every known key, for the documentation check. */
+void config_list_keys(FILE *out);
+
+/* Splits "host:port"; host is written NUL-terminated into host. */
+int config_split_addr(const char *addr, char *host, size_t hostlen,
+    int *port);
+
+#endif

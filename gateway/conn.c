@@ -1,0 +1,658 @@
+/* HTTP/1.1 server connections: read, frame, answer, keep alive, close. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "gateway/config.h"
+#include "gateway/conn.h"
+
+enum conn_state {
+	CS_HEAD,	/* waiting for (the rest of) a request head */
+	CS_BODY,	/* reading the body */
+	CS_HANDLING,	/* the handler has the request */
+	CS_CLOSING	/* flushing the last response, then close */
+};
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct event *timer;
+	int state;
+	int started;		/* bytes of the current request arrived */
+	int keep_alive;		/* decided when the response starts */
+	int streaming;		/* a streamed response is open */
+	int stream_chunked;
+	int responded;		/* the response head was sent */
+	struct http1_request req;
+	struct http1_header *hdrs;
+	char *head;		/* copy of the head; req points into it */
+	struct evbuffer *body;
+	struct http1_chunked chunked;
+	uint64_t body_left;
+	void *ctx;
+	char peer[64];
+	struct conn *prev, *next;
+};
+
+struct server {
+	struct event_base *base;
+	struct evconnlistener *lis;
+	SSL_CTX *tls;
+	const struct server_ops *ops;
+	void *arg;
+	struct server_limits lim;
+	unsigned n;
+	struct conn *all;
+	int draining;
+};
+
+static void conn_free(struct conn *c);
+static void conn_process(struct conn *c);
+
+static void
+arm_timer(struct conn *c, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+set_write_limits(struct conn *c)
+{
+	struct timeval wt = {
+		(time_t)(c->srv->lim.send_timeout_ms / 1000),
+		(suseconds_t)(c->srv->lim.send_timeout_ms % 1000) * 1000
+	};
+
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_setwatermark(c->bev, EV_WRITE,
+	    (size_t)c->srv->lim.client_buffer_bytes / 2, 0);
+}
+
+static const char *
+error_code(int status)
+{
+	switch (status) {
+	case 408: return "request_timeout";
+	case 413: return "request_too_large";
+	case 414: return "uri_too_long";
+	case 417: return "expectation_failed";
+	case 431: return "headers_too_large";
+	case 501: return "not_implemented";
+	case 505: return "http_version_not_supported";
+	case 503: return "unavailable";
+	default: return "bad_request";
+	}
+}
+
+/* Answers a framing error in Mistral's envelope and closes. */
+static void
+conn_fail(struct conn *c, int status, const char *why)
+{
+	char body[256];
+	int n;
+	struct hdr h[] = { { "Content-Type", "application/json" } };
+
+	log_info("client %s: %d %s", c->peer, status, why);
+	n = snprintf(body, sizeof(body), "{\"object\":\"error\",\"message\":"
+	    "\"%s\",\"type\":\"invalid_request_error\",\"param\":null,"
+	    "\"code\":\"%s\"}", why, error_code(status));
+	c->req.keep_alive = 0;
+	c->req.method = HTTP_GET;
+	c->ctx = NULL;
+	conn_respond(c, status, h, 1, body, (size_t)n);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CS_HEAD && !c->started) {
+		conn_free(c);	/* idle keep-alive connection */
+		return;
+	}
+	if (c->state == CS_HEAD || c->state == CS_BODY) {
+		bufferevent_disable(c->bev, EV_READ);
+		conn_fail(c, 408, "request not received in time");
+		return;
+	}
+	if (c->state == CS_CLOSING)
+		conn_free(c);
+}
+
+/* Moves the head into the connection's own copy and rebases pointers. */
+static int
+keep_head(struct conn *c, const char *pulled)
+{
+	size_t len = c->req.head_len;
+
+	free(c->head);
+	c->head = malloc(len);
+	if (c->head == NULL)
+		return -1;
+	memcpy(c->head, pulled, len);
+	c->req.target = c->head + (c->req.target - pulled);
+	for (size_t i = 0; i < c->req.n_headers; i++) {
+		c->req.headers[i].name = c->head +
+		    (c->req.headers[i].name - pulled);
+		c->req.headers[i].value = c->head +
+		    (c->req.headers[i].value - pulled);
+	}
+	return 0;
+}
+
+static int
+read_head(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in), n;
+	const struct server_limits *lim = &c->srv->lim;
+	const char *why = NULL;
+	char *p;
+	int status = 400, rc;
+
+	if (len == 0)
+		return 0;
+	if (!c->started) {
+		c->started = 1;
+		arm_timer(c, lim->header_timeout_ms);
+	}
+	n = len < lim->max_header_bytes ? len : (size_t)lim->max_header_bytes;
+	p = (char *)evbuffer_pullup(in, (ssize_t)n);
+	c->req.headers = c->hdrs;
+	rc = http1_parse_head(p, n, (size_t)lim->max_header_bytes,
+	    (size_t)lim->max_headers, &c->req, &status, &why);
+	if (rc == HTTP1_NEED_MORE)
+		return 0;
+	if (rc == HTTP1_ERROR) {
+		bufferevent_disable(c->bev, EV_READ);
+		conn_fail(c, status, why);
+		return -1;
+	}
+	if (keep_head(c, p) != 0) {
+		conn_fail(c, 503, "out of memory");
+		return -1;
+	}
+	evbuffer_drain(in, c->req.head_len);
+	if (c->req.content_length > 0 &&
+	    (uint64_t)c->req.content_length > lim->max_body_bytes) {
+		bufferevent_disable(c->bev, EV_READ);
+		conn_fail(c, 413, "request body too large");
+		return -1;
+	}
+	if (c->req.expect_continue &&
+	    (c->req.content_length > 0 || c->req.chunked))
+		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->body_left = c->req.content_length > 0 ?
+	    (uint64_t)c->req.content_length : 0;
+	c->state = CS_BODY;
+	return 1;
+}
+
+/* Returns 1 when the body is complete, 0 for more, -1 after a failure. */
+static int
+read_body(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint64_t max = c->srv->lim.max_body_bytes;
+
+	if (!c->req.chunked) {
+		size_t avail = evbuffer_get_length(in);
+		size_t n = avail < c->body_left ? avail : (size_t)c->body_left;
+
+		if (n > 0)
+			evbuffer_remove_buffer(in, c->body, n);
+		c->body_left -= n;
+		return c->body_left == 0;
+	}
+	while (evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		const char *data;
+		size_t used = 0, dlen;
+		int rc;
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		rc = http1_chunked_feed(&c->chunked, v.iov_base, v.iov_len,
+		    &used, &data, &dlen);
+		if (rc == HTTP1_ERROR) {
+			bufferevent_disable(c->bev, EV_READ);
+			conn_fail(c, 400, "malformed chunked body");
+			return -1;
+		}
+		if (dlen > 0) {
+			if (evbuffer_get_length(c->body) + dlen > max) {
+				bufferevent_disable(c->bev, EV_READ);
+				conn_fail(c, 413, "request body too large");
+				return -1;
+			}
+			evbuffer_add(c->body, data, dlen);
+		}
+		evbuffer_drain(in, used);
+		if (rc == HTTP1_DONE)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+conn_process(struct conn *c)
+{
+	int rc;
+
+	if (c->state == CS_HEAD) {
+		rc = read_head(c);
+		if (rc <= 0)
+			return;
+	}
+	if (c->state == CS_BODY) {
+		rc = read_body(c);
+		if (rc < 0)
+			return;
+		if (rc == 0) {
+			arm_timer(c, c->srv->lim.header_timeout_ms);
+			return;
+		}
+		evtimer_del(c->timer);
+		c->state = CS_HANDLING;
+		c->responded = 0;
+		c->srv->ops->on_request(c, c->srv->arg);
+		return;
+	}
+	/* Handling or closing: pipelined bytes wait, up to a cap. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) >
+	    c->srv->lim.max_header_bytes)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CS_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->ctx != NULL && c->streaming && c->srv->ops->on_drain != NULL)
+		c->srv->ops->on_drain(c, c->ctx);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if ((what & BEV_EVENT_TIMEOUT) != 0)
+		log_info("client %s: send timeout", c->peer);
+	conn_free(c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->ctx != NULL && s->ops->on_abort != NULL) {
+		void *ctx = c->ctx;
+
+		c->ctx = NULL;
+		s->ops->on_abort(c, ctx);
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->all = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->n--;
+	bufferevent_free(c->bev);
+	event_free(c->timer);
+	evbuffer_free(c->body);
+	free(c->head);
+	free(c->hdrs);
+	free(c);
+}
+
+/* The response is complete: close, or wait for the next request. */
+static void
+finish_response(struct conn *c)
+{
+	c->ctx = NULL;
+	c->streaming = 0;
+	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	if (!c->keep_alive) {
+		c->state = CS_CLOSING;
+		bufferevent_disable(c->bev, EV_READ);
+		arm_timer(c, c->srv->lim.send_timeout_ms);
+		return;
+	}
+	c->state = CS_HEAD;
+	c->started = 0;
+	arm_timer(c, c->srv->lim.idle_timeout_ms);
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+write_head(struct conn *c, int status, const struct hdr *h, size_t n,
+    int64_t content_length)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char line[64];
+	int len;
+
+	c->keep_alive = c->req.keep_alive && !c->srv->draining;
+	if (content_length < 0 && c->req.minor == 0)
+		c->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
+	len = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
+	    http_reason(status));
+	evbuffer_add(out, line, (size_t)len);
+	for (size_t i = 0; i < n; i++) {
+		evbuffer_add(out, h[i].name, strlen(h[i].name));
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, h[i].value, strlen(h[i].value));
+		evbuffer_add(out, "\r\n", 2);
+	}
+	if (content_length >= 0) {
+		len = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
+		    (long long)content_length);
+		evbuffer_add(out, line, (size_t)len);
+	} else if (c->req.minor == 1) {
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+	}
+	if (!c->keep_alive)
+		evbuffer_add(out, "Connection: close\r\n", 19);
+	else if (c->req.minor == 0)
+		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+	evbuffer_add(out, "\r\n", 2);
+	c->responded = 1;
+}
+
+void
+conn_respond(struct conn *c, int status, const struct hdr *headers, size_t n,
+    const char *body, size_t len)
+{
+	if (c->responded)
+		return;
+	write_head(c, status, headers, n, (int64_t)len);
+	if (len > 0 && c->req.method != HTTP_HEAD)
+		bufferevent_write(c->bev, body, len);
+	finish_response(c);
+}
+
+void
+conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
+    size_t n)
+{
+	if (c->responded)
+		return;
+	write_head(c, status, headers, n, -1);
+	c->streaming = 1;
+	c->stream_chunked = c->req.minor == 1;
+}
+
+void
+conn_stream_write(struct conn *c, const char *data, size_t len)
+{
+	char line[32];
+	int n;
+
+	if (!c->streaming || len == 0)
+		return;
+	if (c->stream_chunked) {
+		n = snprintf(line, sizeof(line), "%zx\r\n", len);
+		bufferevent_write(c->bev, line, (size_t)n);
+		bufferevent_write(c->bev, data, len);
+		bufferevent_write(c->bev, "\r\n", 2);
+	} else {
+		bufferevent_write(c->bev, data, len);
+	}
+}
+
+void
+conn_stream_end(struct conn *c, int clean)
+{
+	if (!c->streaming)
+		return;
+	if (clean && c->stream_chunked)
+		bufferevent_write(c->bev, "0\r\n\r\n", 5);
+	if (!clean)
+		c->keep_alive = 0;
+	finish_response(c);
+}
+
+size_t
+conn_out_pending(const struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+int
+conn_out_full(const struct conn *c)
+{
+	return conn_out_pending(c) >= c->srv->lim.client_buffer_bytes;
+}
+
+const struct http1_request *
+conn_request(const struct conn *c)
+{
+	return &c->req;
+}
+
+struct evbuffer *
+conn_body(struct conn *c)
+{
+	return c->body;
+}
+
+const char *
+conn_peer(const struct conn *c)
+{
+	return c->peer;
+}
+
+void
+conn_set_ctx(struct conn *c, void *ctx)
+{
+	c->ctx = ctx;
+}
+
+static void
+format_peer(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(out, len, "%s:%d", host, port);
+}
+
+static void
+accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *s = arg;
+	struct conn *c;
+	int one = 1;
+
+	if (s->n >= s->lim.max_connections || s->draining) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->srv = s;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->tls != NULL) {
+		SSL *ssl = SSL_new(s->tls);
+
+		c->bev = ssl ? bufferevent_openssl_socket_new(s->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) : NULL;
+		if (c->bev == NULL && ssl != NULL)
+			SSL_free(ssl);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else {
+		c->bev = bufferevent_socket_new(s->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->timer = evtimer_new(s->base, timer_cb, c);
+	c->body = evbuffer_new();
+	c->hdrs = calloc((size_t)s->lim.max_headers, sizeof(*c->hdrs));
+	if (c->bev == NULL || c->timer == NULL || c->body == NULL ||
+	    c->hdrs == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		if (c->timer != NULL)
+			event_free(c->timer);
+		if (c->body != NULL)
+			evbuffer_free(c->body);
+		free(c->hdrs);
+		free(c);
+		return;
+	}
+	format_peer(sa, c->peer, sizeof(c->peer));
+	c->next = s->all;
+	if (s->all != NULL)
+		s->all->prev = c;
+	s->all = c;
+	s->n++;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	set_write_limits(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm_timer(c, s->lim.header_timeout_ms);
+}
+
+struct server *
+server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
+    const struct server_ops *ops, void *arg, const struct server_limits *lim,
+    int *port)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	socklen_t len = sizeof(ss);
+	char host[256];
+	char hostport[300];
+	int p;
+
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->tls = tls;
+	s->ops = ops;
+	s->arg = arg;
+	s->lim = *lim;
+	if (config_split_addr(addr, host, sizeof(host), &p) != 0)
+		goto fail;
+	snprintf(hostport, sizeof(hostport), strchr(host, ':') ? "[%s]:%d" :
+	    "%s:%d", host, p);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(hostport, (struct sockaddr *)&ss,
+	    &sslen) != 0) {
+		log_error("listen %s: not a numeric address", addr);
+		goto fail;
+	}
+	s->lis = evconnlistener_new_bind(base, accept_cb, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, (struct sockaddr *)&ss, sslen);
+	if (s->lis == NULL) {
+		log_error("listen %s: %s", addr,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		goto fail;
+	}
+	if (getsockname(evconnlistener_get_fd(s->lis),
+	    (struct sockaddr *)&ss, &len) == 0)
+		*port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	return s;
+fail:
+	free(s);
+	return NULL;
+}
+
+void
+server_set_limits(struct server *s, const struct server_limits *lim)
+{
+	uint64_t max_headers = s->lim.max_headers;
+
+	s->lim = *lim;
+	/* Header arrays of open connections keep their size. */
+	s->lim.max_headers = max_headers;
+	for (struct conn *c = s->all; c != NULL; c = c->next)
+		set_write_limits(c);
+}
+
+void
+server_drain(struct server *s)
+{
+	s->draining = 1;
+	if (s->lis != NULL)
+		evconnlistener_disable(s->lis);
+	/* Idle connections go now; busy ones close after their response. */
+	for (struct conn *c = s->all, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == CS_HEAD && !c->started)
+			conn_free(c);
+	}
+}
+
+unsigned
+server_conns(const struct server *s)
+{
+	return s->n;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->all != NULL)
+		conn_free(s->all);
+	if (s->lis != NULL)
+		evconnlistener_free(s->lis);
+	free(s);
+}

@@ -1,0 +1,89 @@
+/*
+ * HTTP/1.1 server connections on bufferevents (plain or TLS), with the
+ * strict parser of gateway/http1.h: keep-alive, pipelining (one request at
+ * a time), capped heads and bodies, timeouts, and responses either whole
+ * (Content-Length) or streamed (chunked) with back-pressure. Used by the
+ * client listener and the admin listener.
+ */
+#ifndef GATEWAY_CONN_H
+#define GATEWAY_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "gateway/http1.h"
+
+struct server;
+struct conn;
+
+struct hdr {
+	const char *name;
+	const char *value;
+};
+
+struct server_ops {
+	/* A whole request (head and body) arrived; answer now or later
+	 * with conn_respond() or conn_stream_*(). */
+	void (*on_request)(struct conn *c, void *srv_arg);
+	/* The output buffer drained below half the cap (streaming). */
+	void (*on_drain)(struct conn *c, void *ctx);
+	/* The connection is closing while a request is unanswered: the
+	 * handler must forget c before returning. */
+	void (*on_abort)(struct conn *c, void *ctx);
+};
+
+struct server_limits {
+	uint64_t max_header_bytes;
+	uint64_t max_headers;
+	uint64_t max_body_bytes;
+	uint64_t client_buffer_bytes;
+	uint64_t header_timeout_ms;
+	uint64_t idle_timeout_ms;
+	uint64_t send_timeout_ms;
+	uint64_t max_connections;
+};
+
+/*
+ * Listens on addr ("host:port"; port 0 picks one, written to *port).
+ * tls may be NULL; it is referenced, not owned. Returns NULL on error.
+ */
+struct server *server_new(struct event_base *base, const char *addr,
+    SSL_CTX *tls, const struct server_ops *ops, void *arg,
+    const struct server_limits *lim, int *port);
+void server_set_limits(struct server *s, const struct server_limits *lim);
+/* Stops accepting; open connections finish their current request and
+ * close instead of waiting for another one. */
+void server_drain(struct server *s);
+unsigned server_conns(const struct server *s);
+/* Closes every connection (aborting requests) and the listener. */
+void server_free(struct server *s);
+
+/* The current request; valid until the response is finished. */
+const struct http1_request *conn_request(const struct conn *c);
+/* The request body (owned by the connection). */
+struct evbuffer *conn_body(struct conn *c);
+const char *conn_peer(const struct conn *c);
+/* Attaches the handler's state for on_drain/on_abort. */
+void conn_set_ctx(struct conn *c, void *ctx);
+
+/* Answers the request whole. headers: n entries; body is copied. */
+void conn_respond(struct conn *c, int status, const struct hdr *headers,
+    size_t n, const char *body, size_t len);
+/* Starts a streamed answer (chunked for HTTP/1.1). */
+void conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
+    size_t n);
+/* Sends bytes of a streamed answer; data is copied. */
+void conn_stream_write(struct conn *c, const char *data, size_t len);
+/* Ends a streamed answer. clean = 0 closes the connection without the
+ * final chunk, so that the client sees a truncated body. */
+void conn_stream_end(struct conn *c, int clean);
+/* Bytes waiting to be written to the client. */
+size_t conn_out_pending(const struct conn *c);
+/* 1 when more output should wait for on_drain. */
+int conn_out_full(const struct conn *c);
+
+#endif

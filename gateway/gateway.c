@@ -1,0 +1,625 @@
+/* The daemon object: startup, listeners, signals, reload, drain, keys. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/thread.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "admin/admin.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "gateway/conn.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/upstream.h"
+#include "policy/keys.h"
+#include "storage/store.h"
+
+#define EUGATE_VERSION "0.1.0"
+
+static void
+limits_from(const struct config *cfg, struct server_limits *l)
+{
+	l->max_header_bytes = cfg->max_header_bytes;
+	l->max_headers = cfg->max_headers;
+	l->max_body_bytes = cfg->max_body_bytes;
+	l->client_buffer_bytes = cfg->client_buffer_bytes;
+	l->header_timeout_ms = cfg->client_header_timeout_ms;
+	l->idle_timeout_ms = cfg->client_idle_timeout_ms;
+	l->send_timeout_ms = cfg->client_send_timeout_ms;
+	l->max_connections = cfg->max_connections;
+}
+
+/* Key cache refresh: a snapshot op; the cache is swapped whole. */
+struct keys_load {
+	struct gateway *gw;
+	struct store_op op;
+	void (*then)(void *);
+	void *then_arg;
+};
+
+static void
+keys_loaded(struct store_op *op)
+{
+	struct keys_load *kl = op->arg;
+	struct gateway *gw = kl->gw;
+
+	gw->keys_loading = 0;
+	if (op->err != GW_OK) {
+		log_error("key refresh failed: %s", gw_strerror(op->err));
+	} else if (op->changed) {
+		struct key_entry *e = calloc(op->n_rows ? op->n_rows : 1,
+		    sizeof(*e));
+		struct keycache *kc = NULL;
+
+		if (e != NULL) {
+			for (size_t i = 0; i < op->n_rows; i++) {
+				snprintf(e[i].id, sizeof(e[i].id), "%.12s",
+				    op->rows[i].id);
+				snprintf(e[i].team, sizeof(e[i].team), "%s",
+				    op->rows[i].team);
+				snprintf(e[i].policy, sizeof(e[i].policy), "%s",
+				    op->rows[i].policy);
+				memcpy(e[i].hmac, op->rows[i].hmac, 32);
+			}
+			kc = keycache_new(e, op->n_rows);
+			OPENSSL_cleanse(e, (op->n_rows ? op->n_rows : 1) *
+			    sizeof(*e));
+			free(e);
+		}
+		if (kc != NULL) {
+			keycache_free(gw->keys);
+			gw->keys = kc;
+			gw->keys_version = op->version;
+			log_debug("key cache: %zu keys (version %lld)",
+			    op->n_rows, (long long)op->version);
+		}
+		OPENSSL_cleanse(op->rows, op->n_rows * sizeof(*op->rows));
+	}
+	store_op_cleanup(op);
+	if (kl->then != NULL)
+		kl->then(kl->then_arg);
+	free(kl);
+}
+
+static void
+keys_load(struct gateway *gw, int force, void (*then)(void *), void *arg)
+{
+	struct keys_load *kl = calloc(1, sizeof(*kl));
+
+	if (kl == NULL) {
+		if (then != NULL)
+			then(arg);
+		return;
+	}
+	kl->gw = gw;
+	kl->then = then;
+	kl->then_arg = arg;
+	kl->op.type = STORE_KEYS_LOAD;
+	kl->op.version = force ? -1 : gw->keys_version;
+	kl->op.done = keys_loaded;
+	kl->op.arg = kl;
+	gw->keys_loading = 1;
+	store_submit(gw->store, &kl->op);
+}
+
+void
+gateway_refresh_keys(struct gateway *gw)
+{
+	keys_load(gw, 1, NULL, NULL);
+}
+
+static void
+key_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (!gw->keys_loading)
+		keys_load(gw, 0, NULL, NULL);
+}
+
+/* Admin API glue: one call per admin request. */
+struct admin_call {
+	struct conn *conn;
+};
+
+static void
+admin_reply(void *arg, int status, char *body, size_t len, int text)
+{
+	struct admin_call *call = arg;
+	struct hdr h = { "Content-Type", text ? "text/plain; version=0.0.4" :
+	    "application/json" };
+
+	if (call->conn != NULL)
+		conn_respond(call->conn, status, &h, 1, body ? body : "", len);
+	if (body != NULL)
+		OPENSSL_cleanse(body, len);	/* may hold a new key */
+	free(body);
+	free(call);
+}
+
+static void
+admin_on_request(struct conn *c, void *arg)
+{
+	struct gateway *gw = arg;
+	const struct http1_request *hr = conn_request(c);
+	const struct http1_header *auth = http1_find(hr, "authorization");
+	struct evbuffer *b = conn_body(c);
+	struct admin_call *call = calloc(1, sizeof(*call));
+	struct admin_request ar;
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
+		"PATCH", "DELETE", "OPTIONS" };
+
+	if (call == NULL) {
+		conn_respond(c, 503, NULL, 0, "", 0);
+		return;
+	}
+	call->conn = c;
+	conn_set_ctx(c, call);
+	memset(&ar, 0, sizeof(ar));
+	ar.method = methods[hr->method];
+	ar.target = hr->target;
+	ar.target_len = hr->target_len;
+	ar.auth = auth ? auth->value : NULL;
+	ar.auth_len = auth ? auth->value_len : 0;
+	ar.body_len = evbuffer_get_length(b);
+	ar.body = ar.body_len ? (const char *)evbuffer_pullup(b, -1) : "";
+	admin_handle(gw->admin, &ar, admin_reply, call);
+}
+
+static void
+admin_on_abort(struct conn *c, void *ctx)
+{
+	struct admin_call *call = ctx;
+
+	call->conn = NULL;	/* the reply comes later and is dropped */
+}
+
+static const struct server_ops admin_server_ops = {
+	.on_request = admin_on_request,
+	.on_abort = admin_on_abort,
+};
+
+static int
+hook_policy_exists(void *arg, const char *name)
+{
+	struct gateway *gw = arg;
+
+	return config_policy(gw->cfg, name) != NULL;
+}
+
+static void
+hook_keys_changed(void *arg, void (*then)(void *), void *then_arg)
+{
+	keys_load(arg, 1, then, then_arg);
+}
+
+static json_t *
+hook_health(void *arg)
+{
+	struct gateway *gw = arg;
+	json_t *ups = json_array();
+
+	for (size_t i = 0; i < gw->cfg->n_upstreams; i++) {
+		const struct upstream_conf *u = &gw->cfg->upstreams[i];
+
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:b}",
+		    "name", u->name, "kind", u->kind == UPSTREAM_MISTRAL ?
+		    "mistral" : "openai", "region", u->region, "enabled",
+		    u->enabled));
+	}
+	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:b, s:o}",
+	    "status", gw->draining ? "draining" : "ok", "version",
+	    EUGATE_VERSION, "uptime_s", (json_int_t)(util_wall_s() - gw->started_at),
+	    "connections", (int)server_conns(gw->client), "in_flight",
+	    (int)gw->n_reqs, "keys", (json_int_t)(gw->keys ?
+	    keycache_size(gw->keys) : 0), "draining", gw->draining,
+	    "upstreams", ups);
+}
+
+static char *
+hook_metrics(void *arg)
+{
+	struct gateway *gw = arg;
+	const struct gateway_stats *s = &gw->stats;
+	char *out = malloc(2048);
+
+	if (out == NULL)
+		return NULL;
+	snprintf(out, 2048,
+	    "# TYPE eugate_requests_total counter\n"
+	    "eugate_requests_total %llu\n"
+	    "# TYPE eugate_responses_total counter\n"
+	    "eugate_responses_total{class=\"2xx\"} %llu\n"
+	    "eugate_responses_total{class=\"3xx\"} %llu\n"
+	    "eugate_responses_total{class=\"4xx\"} %llu\n"
+	    "eugate_responses_total{class=\"5xx\"} %llu\n"
+	    "# TYPE eugate_upstream_failovers_total counter\n"
+	    "eugate_upstream_failovers_total %llu\n"
+	    "# TYPE eugate_stream_cuts_total counter\n"
+	    "eugate_stream_cuts_total %llu\n"
+	    "# TYPE eugate_client_aborts_total counter\n"
+	    "eugate_client_aborts_total %llu\n"
+	    "# TYPE eugate_connections gauge\n"
+	    "eugate_connections %u\n"
+	    "# TYPE eugate_in_flight gauge\n"
+	    "eugate_in_flight %u\n"
+	    "# TYPE eugate_upstream_transfers gauge\n"
+	    "eugate_upstream_transfers %u\n",
+	    (unsigned long long)s->requests,
+	    (unsigned long long)s->responses[1],
+	    (unsigned long long)s->responses[2],
+	    (unsigned long long)s->responses[3],
+	    (unsigned long long)s->responses[4],
+	    (unsigned long long)s->upstream_failovers,
+	    (unsigned long long)s->stream_cuts,
+	    (unsigned long long)s->client_aborts,
+	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool));
+	return out;
+}
+
+static const struct admin_hooks admin_hooks_tmpl = {
+	.policy_exists = hook_policy_exists,
+	.keys_changed = hook_keys_changed,
+	.health = hook_health,
+	.metrics = hook_metrics,
+};
+
+static void
+drain_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+	static const struct timeval tick = { 0, 50000 };
+
+	if ((gw->n_reqs == 0 && server_conns(gw->client) == 0) ||
+	    util_now_ms() >= gw->drain_deadline_ms) {
+		if (gw->n_reqs > 0)
+			log_warn("drain deadline: %u requests cut", gw->n_reqs);
+		event_base_loopexit(gw->base, NULL);
+		return;
+	}
+	evtimer_add(gw->drain_timer, &tick);
+}
+
+static void
+start_drain(struct gateway *gw)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (gw->draining)
+		return;
+	gw->draining = 1;
+	gw->drain_deadline_ms = util_now_ms() + gw->cfg->drain_timeout_ms;
+	log_info("draining: %u requests in flight, deadline %llums",
+	    gw->n_reqs, (unsigned long long)gw->cfg->drain_timeout_ms);
+	server_drain(gw->client);
+	server_drain(gw->admin_srv);
+	evtimer_add(gw->drain_timer, &now);
+}
+
+void
+gateway_request_done(struct gateway *gw)
+{
+	gw->n_reqs--;
+}
+
+static void
+reload(struct gateway *gw)
+{
+	char err[600];
+	struct config *cfg = config_load(gw->config_path, err, sizeof(err));
+	struct server_limits lim;
+
+	if (cfg == NULL) {
+		log_error("reload failed, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (strcmp(cfg->listen, gw->cfg->listen) != 0 ||
+	    strcmp(cfg->admin_listen, gw->cfg->admin_listen) != 0 ||
+	    strcmp(cfg->data_dir, gw->cfg->data_dir) != 0)
+		log_warn("reload: listen, admin_listen and data_dir changes "
+		    "take effect at restart");
+	log_set_level((enum log_level)cfg->log_level);
+	config_unref(gw->cfg);
+	gw->cfg = cfg;
+	limits_from(cfg, &lim);
+	server_set_limits(gw->client, &lim);
+	server_set_limits(gw->admin_srv, &lim);
+	log_info("configuration reloaded (%zu upstreams, %zu policies)",
+	    cfg->n_upstreams, cfg->n_policies);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (sig == SIGHUP)
+		reload(gw);
+	else
+		start_drain(gw);
+}
+
+static enum gw_err
+load_secret(struct gateway *gw, const char *dir, unsigned char secret[32])
+{
+	const char *env = getenv(gw->cfg->secret_env);
+	char path[4096];
+	char *data = NULL;
+	size_t len = 0;
+	unsigned int hl = 0;
+	enum gw_err err;
+
+	if (env != NULL && *env != '\0') {
+		if (strlen(env) < 32) {
+			log_error("%s must hold at least 32 characters",
+			    gw->cfg->secret_env);
+			return GW_ERR_CONFIG;
+		}
+		return EVP_Digest(env, strlen(env), secret, &hl, EVP_sha256(),
+		    NULL) == 1 ? GW_OK : GW_ERR_CRYPTO;
+	}
+	snprintf(path, sizeof(path), "%s/secret.key", dir);
+	err = util_read_file(path, 64, &data, &len);
+	if (err == GW_OK && len == 32) {
+		memcpy(secret, data, 32);
+		OPENSSL_cleanse(data, len);
+		free(data);
+		return GW_OK;
+	}
+	if (err == GW_OK) {
+		free(data);
+		log_error("%s: expected 32 bytes", path);
+		return GW_ERR_CONFIG;
+	}
+	if (err != GW_ERR_NOTFOUND)
+		return err;
+	err = util_random(secret, 32);
+	if (err == GW_OK)
+		err = util_write_file(path, (const char *)secret, 32, 0600);
+	if (err == GW_OK)
+		log_info("generated the key-hashing secret %s", path);
+	return err;
+}
+
+/*
+ * The admin token's SHA-256: from the environment, else generated on the
+ * first start, printed once, and only its hash kept in data_dir.
+ */
+static enum gw_err
+admin_token_hash(struct gateway *gw, const char *dir, unsigned char hash[32])
+{
+	const char *env = getenv(gw->cfg->admin_token_env);
+	char path[4096], hex[65], token[40];
+	unsigned char rnd[24];
+	unsigned int hl = 0;
+	char *data = NULL;
+	size_t len = 0;
+	enum gw_err err;
+
+	if (env != NULL && *env != '\0')
+		return EVP_Digest(env, strlen(env), hash, &hl, EVP_sha256(),
+		    NULL) == 1 ? GW_OK : GW_ERR_CRYPTO;
+	snprintf(path, sizeof(path), "%s/admin.token.sha256", dir);
+	err = util_read_file(path, 64, &data, &len);
+	if (err == GW_OK) {
+		int ok = len == 64;
+
+		for (size_t i = 0; ok && i < 32; i++) {
+			unsigned v;
+
+			ok = sscanf(data + 2 * i, "%2x", &v) == 1;
+			hash[i] = (unsigned char)v;
+		}
+		free(data);
+		if (!ok)
+			log_error("%s: expected 64 hex digits", path);
+		return ok ? GW_OK : GW_ERR_CONFIG;
+	}
+	if (err != GW_ERR_NOTFOUND)
+		return err;
+	memcpy(token, "ega_", 4);
+	if (util_random(rnd, sizeof(rnd)) != GW_OK)
+		return GW_ERR_CRYPTO;
+	util_base62(rnd, sizeof(rnd), token + 4, 32);
+	if (EVP_Digest(token, strlen(token), hash, &hl, EVP_sha256(),
+	    NULL) != 1)
+		return GW_ERR_CRYPTO;
+	util_hex(hash, 32, hex);
+	err = util_write_file(path, hex, 64, 0600);
+	if (err == GW_OK) {
+		fprintf(stdout, "eugate: generated admin token (shown once; "
+		    "set %s to use your own):\n%s\n",
+		    gw->cfg->admin_token_env, token);
+		fflush(stdout);
+	}
+	OPENSSL_cleanse(token, sizeof(token));
+	return err;
+}
+
+static SSL_CTX *
+tls_context(const struct config *cfg)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) !=
+	    1 || SSL_CTX_check_private_key(ctx) != 1) {
+		log_error("TLS: cannot use %s / %s: %s", cfg->tls_cert,
+		    cfg->tls_key, ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static void
+write_port_file(const char *path, int port)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d\n", port);
+
+	if (path != NULL && util_write_file(path, buf, (size_t)n, 0644) !=
+	    GW_OK)
+		log_error("cannot write port file %s: %s", path,
+		    strerror(errno));
+}
+
+enum gw_err
+gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
+{
+	char path[4096];
+	unsigned char secret[32], rnd[8], token_hash[32];
+	struct server_limits lim;
+	struct admin_hooks hooks = admin_hooks_tmpl;
+	enum gw_err err;
+	int port;
+
+	memset(gw, 0, sizeof(*gw));
+	gw->started_at = util_wall_s();
+	gw->cfg = config_ref(cfg);
+	gw->config_path = config_path;
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0 ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return GW_ERR_NOMEM;
+	gw->base = event_base_new();
+	if (gw->base == NULL)
+		return GW_ERR_NOMEM;
+	if (util_random(rnd, sizeof(rnd)) != GW_OK)
+		return GW_ERR_CRYPTO;
+	util_hex(rnd, sizeof(rnd), gw->req_prefix);
+
+	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+		log_error("data_dir %s: %s", cfg->data_dir, strerror(errno));
+		return GW_ERR_IO;
+	}
+	err = load_secret(gw, cfg->data_dir, secret);
+	if (err != GW_OK) {
+		log_error("cannot load the key-hashing secret: %s",
+		    gw_strerror(err));
+		return err;
+	}
+	gw->hmac = keys_hmac_new(secret, sizeof(secret));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (gw->hmac == NULL)
+		return GW_ERR_CRYPTO;
+	err = admin_token_hash(gw, cfg->data_dir, token_hash);
+	if (err != GW_OK) {
+		log_error("cannot set up the admin token: %s", gw_strerror(err));
+		return err;
+	}
+
+	snprintf(path, sizeof(path), "%s/eugate.db", cfg->data_dir);
+	err = store_open(path, cfg->storage_sync == STORAGE_SYNC_FULL,
+	    gw->base, &gw->store);
+	if (err != GW_OK)
+		return err;
+	hooks.arg = gw;
+	gw->admin = admin_new(gw->store, gw->hmac, token_hash, &hooks);
+	if (gw->admin == NULL)
+		return GW_ERR_NOMEM;
+	/* The first key snapshot is loaded before serving. */
+	keys_load(gw, 1, NULL, NULL);
+	store_flush(gw->store);
+	if (gw->keys == NULL)
+		return GW_ERR_STORAGE;
+
+	if (cfg->tls_cert != NULL) {
+		gw->tls = tls_context(cfg);
+		if (gw->tls == NULL)
+			return GW_ERR_CONFIG;
+	}
+	gw->upool = upool_new(gw->base);
+	if (gw->upool == NULL)
+		return GW_ERR_NOMEM;
+	limits_from(cfg, &lim);
+	gw->client = server_new(gw->base, cfg->listen, gw->tls,
+	    &request_server_ops, gw, &lim, &gw->port);
+	if (gw->client == NULL)
+		return GW_ERR_IO;
+	gw->admin_srv = server_new(gw->base, cfg->admin_listen, NULL,
+	    &admin_server_ops, gw, &lim, &gw->admin_port);
+	if (gw->admin_srv == NULL)
+		return GW_ERR_IO;
+	port = gw->port;
+	write_port_file(cfg->port_file, port);
+	write_port_file(cfg->admin_port_file, gw->admin_port);
+	log_info("eugate %s: client API on %s (port %d)%s, admin API on %s "
+	    "(port %d)", EUGATE_VERSION, cfg->listen, port,
+	    gw->tls ? " with TLS" : "", cfg->admin_listen, gw->admin_port);
+	for (size_t i = 0; i < cfg->n_upstreams; i++)
+		if (cfg->upstreams[i].enabled)
+			log_info("upstream %s: %s (%s, region %s)",
+			    cfg->upstreams[i].name, cfg->upstreams[i].url,
+			    cfg->upstreams[i].kind == UPSTREAM_MISTRAL ?
+			    "mistral" : "openai", cfg->upstreams[i].region);
+
+	gw->sig_term = evsignal_new(gw->base, SIGTERM, signal_cb, gw);
+	gw->sig_int = evsignal_new(gw->base, SIGINT, signal_cb, gw);
+	gw->sig_hup = evsignal_new(gw->base, SIGHUP, signal_cb, gw);
+	gw->key_timer = event_new(gw->base, -1, EV_PERSIST, key_timer_cb, gw);
+	gw->drain_timer = evtimer_new(gw->base, drain_check_cb, gw);
+	if (gw->sig_term == NULL || gw->sig_int == NULL || gw->sig_hup == NULL ||
+	    gw->key_timer == NULL || gw->drain_timer == NULL)
+		return GW_ERR_NOMEM;
+	evsignal_add(gw->sig_term, NULL);
+	evsignal_add(gw->sig_int, NULL);
+	evsignal_add(gw->sig_hup, NULL);
+	{
+		struct timeval tv = {
+			(time_t)(cfg->key_refresh_ms / 1000),
+			(suseconds_t)(cfg->key_refresh_ms % 1000) * 1000
+		};
+
+		event_add(gw->key_timer, &tv);
+	}
+	return GW_OK;
+}
+
+int
+gateway_run(struct gateway *gw)
+{
+	return event_base_dispatch(gw->base) < 0 ? 1 : 0;
+}
+
+void
+gateway_cleanup(struct gateway *gw)
+{
+	/* Connections first: their requests abort and submit records. */
+	server_free(gw->client);
+	server_free(gw->admin_srv);
+	upool_free(gw->upool);
+	store_close(gw->store);	/* commits what was submitted */
+	admin_free(gw->admin);
+	keycache_free(gw->keys);
+	keys_hmac_free(gw->hmac);
+	if (gw->tls != NULL)
+		SSL_CTX_free(gw->tls);
+	if (gw->sig_term != NULL)
+		event_free(gw->sig_term);
+	if (gw->sig_int != NULL)
+		event_free(gw->sig_int);
+	if (gw->sig_hup != NULL)
+		event_free(gw->sig_hup);
+	if (gw->key_timer != NULL)
+		event_free(gw->key_timer);
+	if (gw->drain_timer != NULL)
+		event_free(gw->drain_timer);
+	config_unref(gw->cfg);
+	if (gw->base != NULL)
+		event_base_free(gw->base);
+	curl_global_cleanup();
+}

@@ -1,0 +1,74 @@
+/*
+ * The daemon as one object: main() builds a struct gateway and passes it
+ * down; there are no other mutable globals. It owns the event base, the
+ * listeners, the upstream pool, the store, the key cache and the current
+ * configuration snapshot, and handles signals (SIGTERM drains, SIGHUP
+ * reloads).
+ */
+#ifndef GATEWAY_GATEWAY_H
+#define GATEWAY_GATEWAY_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "common/err.h"
+#include "gateway/config.h"
+
+struct server;
+struct upool;
+struct store;
+struct keycache;
+struct keys_hmac;
+struct admin;
+
+struct gateway_stats {
+	uint64_t requests;
+	uint64_t responses[6];	/* by status class: 1xx..5xx, other */
+	uint64_t upstream_failovers;
+	uint64_t stream_cuts;
+	uint64_t client_aborts;
+};
+
+struct gateway {
+	struct event_base *base;
+	struct config *cfg;		/* current snapshot (one reference) */
+	const char *config_path;	/* NULL: built-in defaults */
+	struct server *client;
+	struct server *admin_srv;
+	struct admin *admin;
+	struct upool *upool;
+	struct store *store;
+	struct keycache *keys;		/* replaced whole on refresh */
+	int64_t keys_version;
+	int keys_loading;
+	struct keys_hmac *hmac;
+	SSL_CTX *tls;
+	struct event *sig_term, *sig_int, *sig_hup;
+	struct event *key_timer;
+	struct event *drain_timer;
+	int draining;
+	uint64_t drain_deadline_ms;
+	int64_t started_at;
+	unsigned n_reqs;		/* requests in flight */
+	uint64_t req_seq;
+	char req_prefix[17];
+	int port, admin_port;
+	struct gateway_stats stats;
+};
+
+/* Builds everything from cfg (reference taken). */
+enum gw_err gateway_init(struct gateway *gw, struct config *cfg,
+    const char *config_path) GW_WUR;
+/* Runs the loop until drained or stopped. */
+int gateway_run(struct gateway *gw);
+void gateway_cleanup(struct gateway *gw);
+
+/* Asks the store for a fresh key snapshot now (after key changes). */
+void gateway_refresh_keys(struct gateway *gw);
+
+/* Called by the request module when a request ends (drain bookkeeping). */
+void gateway_request_done(struct gateway *gw);
+
+#endif

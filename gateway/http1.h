@@ -1,0 +1,86 @@
+/*
+ * Strict HTTP/1.1 request framing: the request head and chunked bodies.
+ * Pure code on byte buffers (no I/O), so that it can be unit tested and
+ * fuzzed. It rejects everything that two parsers could read differently:
+ * bare LF or CR, obs-fold, space before a colon, duplicate Content-Length,
+ * Content-Length with Transfer-Encoding, any coding but "chunked".
+ */
+#ifndef GATEWAY_HTTP1_H
+#define GATEWAY_HTTP1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum http_method {
+	HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE,
+	HTTP_OPTIONS
+};
+
+struct http1_header {
+	const char *name;	/* points into the parsed buffer */
+	size_t name_len;
+	const char *value;	/* trimmed of surrounding SP/HTAB */
+	size_t value_len;
+};
+
+struct http1_request {
+	int method;		/* enum http_method */
+	const char *target;	/* points into the parsed buffer */
+	size_t target_len;
+	int minor;		/* HTTP/1.minor: 0 or 1 */
+	struct http1_header *headers; /* caller's array of max_headers */
+	size_t n_headers;
+	int64_t content_length;	/* -1 when absent */
+	int chunked;
+	int keep_alive;
+	int expect_continue;
+	size_t head_len;	/* bytes of the head, final CRLFCRLF included */
+};
+
+enum http1_status {
+	HTTP1_NEED_MORE = 0,
+	HTTP1_DONE = 1,
+	HTTP1_ERROR = -1
+};
+
+/*
+ * Parses the request head at the start of buf. req->headers must point to
+ * an array of max_headers entries. Returns HTTP1_DONE with req filled
+ * (pointers into buf), HTTP1_NEED_MORE, or HTTP1_ERROR with *status set to
+ * the HTTP status to answer (400, 414, 431, 501, 505, 417) and *why to a
+ * constant reason.
+ */
+int http1_parse_head(const char *buf, size_t len, size_t max_head,
+    size_t max_headers, struct http1_request *req, int *status,
+    const char **why);
+
+/* Finds a header (case-insensitive); returns NULL when absent. */
+const struct http1_header *http1_find(const struct http1_request *req,
+    const char *name);
+
+/* Decoder of a chunked request body, fed in pieces. */
+struct http1_chunked {
+	int state;
+	uint64_t remaining;	/* bytes left in the current chunk */
+	unsigned digits;
+	size_t line_len;	/* bytes of the current size/trailer line */
+	unsigned trailers;
+};
+
+/*
+ * Feeds len bytes. Returns HTTP1_NEED_MORE when every byte was used and
+ * more are needed, HTTP1_DONE when the body ended (*used tells how many
+ * bytes belonged to it), HTTP1_ERROR on bad framing. Each call reports at
+ * most one span of decoded data in (*data, *data_len) and may stop early
+ * (*used < len) to do so; the caller calls again with the rest.
+ */
+int http1_chunked_feed(struct http1_chunked *st, const char *in, size_t len,
+    size_t *used, const char **data, size_t *data_len);
+
+/* Returns the constant reason phrase of an HTTP status. */
+const char *http_reason(int status);
+
+/* Returns 1 when the header is hop-by-hop (RFC 9110 7.6.1). */
+int http_is_hop_by_hop(const char *name, size_t len);
+
+#endif

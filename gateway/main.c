@@ -1,0 +1,80 @@
+/* eugate: the GDPR-aware gateway daemon's entry point. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: eugate [-t] [-c FILE] [-d]\n"
+	    "  -c FILE  configuration file (default: built-in defaults)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -d       debug logging\n"
+	    "  -k       list the configuration keys and exit\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = NULL;
+	int check = 0, debug = 0, opt, rc;
+	struct config *cfg;
+	struct gateway gw;
+	char err[600];
+	enum gw_err e;
+
+	while ((opt = getopt(argc, argv, "c:tdkh")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'k':
+			config_list_keys(stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cfg = config_load(path, err, sizeof(err));
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		config_unref(cfg);
+		return 0;
+	}
+	log_set_level(debug ? LOG_DEBUG : (enum log_level)cfg->log_level);
+	e = gateway_init(&gw, cfg, path);
+	config_unref(cfg);
+	if (e != GW_OK) {
+		log_error("startup failed: %s", gw_strerror(e));
+		gateway_cleanup(&gw);
+		return 1;
+	}
+	rc = gateway_run(&gw);
+	log_info("stopped");
+	gateway_cleanup(&gw);
+	return rc;
+}

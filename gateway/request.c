@@ -1,0 +1,993 @@
+/* One client request: auth, policy, upstream, relay, record, answer. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "gateway/gateway.h"
+#include "gateway/request.h"
+#include "gateway/upstream.h"
+#include "policy/keys.h"
+#include "policy/policy.h"
+#include "policy/route.h"
+#include "policy/usage.h"
+#include "storage/store.h"
+
+enum req_state {
+	REQ_ST_NEW,		/* parsed; auth and policy run */
+	REQ_ST_FORWARDING,	/* upstream transfer started, no head yet */
+	REQ_ST_RELAYING,	/* upstream head received, body flowing */
+	REQ_ST_COMMITTING,	/* record submitted; last bytes held back */
+	REQ_ST__COUNT
+};
+
+static const char *const req_state_names[REQ_ST__COUNT] = {
+	"new", "forwarding", "relaying", "committing"
+};
+
+/* Allowed transitions: [from][to]. */
+static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
+	[REQ_ST_NEW] = { [REQ_ST_FORWARDING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_RELAYING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_RELAYING] = { [REQ_ST_COMMITTING] = 1 },
+};
+
+enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
+
+#define MAX_CANDIDATES 8
+#define MAX_OUT_HEADERS 32
+#define MAX_UP_HEADERS 64
+
+struct req {
+	struct gateway *gw;
+	struct conn *conn;		/* NULL once the client is gone */
+	struct config *cfg;		/* the snapshot this request keeps */
+	int state;
+	char id[65];
+	uint64_t t0_us;
+	int authed;
+	struct key_entry key;		/* a copy: the cache may be swapped */
+	struct policy_req pr;
+	json_t *body;			/* parsed JSON body, or NULL */
+	json_t *orig;			/* untranslated copy, for failover */
+	char *fwd;			/* body sent upstream */
+	size_t fwd_len;
+	int fwd_owned;			/* fwd was allocated by json_dumps */
+	const char *method;
+	char path[1024];
+	const char *target;		/* path and query, in the conn head */
+	size_t target_len;
+	char model[128];
+	size_t cand[MAX_CANDIDATES];
+	size_t n_cand, cur;
+	const struct upstream_conf *up;
+	struct uxfer *xfer;
+	int retry;			/* the attempt is being failed over */
+	int mode;			/* enum resp_mode */
+	int fold_usage;
+	int paused;
+	int stream_failed;
+	int delivered;
+	struct sse_fold fold;
+	struct sse sse;
+	struct evbuffer *resp;		/* buffered body */
+	char *held;			/* the [DONE] event, sent last */
+	size_t held_len;
+	struct event *timer;
+	struct usage usage;
+	int status;
+	char error[48];
+	struct hdr out[MAX_OUT_HEADERS];
+	size_t n_out;
+	char *out_store[MAX_OUT_HEADERS * 2];
+	size_t n_store;
+	struct store_op op;
+};
+
+static int start_attempt(struct req *r);
+static void req_finish(struct req *r);
+
+static void
+req_set_state(struct req *r, int st)
+{
+	if (!req_transitions[r->state][st]) {
+		log_error("req=%s bad transition %s -> %s", r->id,
+		    req_state_names[r->state], req_state_names[st]);
+		abort();
+	}
+	log_debug("req=%s %s -> %s", r->id, req_state_names[r->state],
+	    req_state_names[st]);
+	r->state = st;
+}
+
+static void
+out_header(struct req *r, const char *name, const char *value, int copy)
+{
+	if (r->n_out == MAX_OUT_HEADERS)
+		return;
+	if (copy) {
+		char *n = strdup(name), *v = strdup(value);
+
+		if (n == NULL || v == NULL) {
+			free(n);
+			free(v);
+			return;
+		}
+		r->out_store[r->n_store++] = n;
+		r->out_store[r->n_store++] = v;
+		name = n;
+		value = v;
+	}
+	r->out[r->n_out].name = name;
+	r->out[r->n_out].value = value;
+	r->n_out++;
+}
+
+static void
+clear_out_headers(struct req *r)
+{
+	for (size_t i = 0; i < r->n_store; i++)
+		free(r->out_store[i]);
+	r->n_store = 0;
+	r->n_out = 0;
+	out_header(r, "X-Request-Id", r->id, 0);
+}
+
+static void
+req_free(struct req *r)
+{
+	struct gateway *gw = r->gw;
+
+	if (r->conn != NULL)
+		conn_set_ctx(r->conn, NULL);
+	if (r->xfer != NULL)
+		uxfer_abort(r->xfer);
+	policy_cleanup(&r->pr);
+	for (size_t i = 0; i < r->n_store; i++)
+		free(r->out_store[i]);
+	json_decref(r->body);
+	json_decref(r->orig);
+	if (r->fwd_owned)
+		free(r->fwd);
+	sse_fold_cleanup(&r->fold);
+	sse_cleanup(&r->sse);
+	if (r->resp != NULL)
+		evbuffer_free(r->resp);
+	free(r->held);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	config_unref(r->cfg);
+	free(r);
+	gateway_request_done(gw);
+}
+
+/* Sets the error body in Mistral's envelope; the message holds no content. */
+static void
+set_error_body(struct req *r, int status, const char *type, const char *code,
+    const char *msg)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:n, s:s}", "object", "error",
+	    "message", msg, "type", type, "param", "code", code);
+	char *js = e ? json_dumps(e, JSON_COMPACT) : NULL;
+
+	json_decref(e);
+	r->status = status;
+	snprintf(r->error, sizeof(r->error), "%s", code);
+	evbuffer_drain(r->resp, evbuffer_get_length(r->resp));
+	if (js != NULL)
+		evbuffer_add(r->resp, js, strlen(js));
+	free(js);
+	r->mode = MODE_JSON;
+	clear_out_headers(r);
+	out_header(r, "Content-Type", "application/json", 0);
+}
+
+static void req_fail(struct req *r, int status, const char *type,
+    const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The one funnel for failures before any response byte was sent. */
+static void
+req_fail(struct req *r, int status, const char *type, const char *code,
+    const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_error_body(r, status, type, code, msg);
+	if (status == 429 || status == 503)
+		out_header(r, "Retry-After", "1", 0);
+	req_finish(r);
+}
+
+/* Sends the held-back end of the response to the client. */
+static void
+deliver(struct req *r)
+{
+	struct conn *c = r->conn;
+
+	if (c == NULL || r->delivered)
+		return;
+	r->delivered = 1;
+	r->conn = NULL;
+	if (r->mode == MODE_JSON) {
+		struct evbuffer *b = r->resp;
+		size_t len = evbuffer_get_length(b);
+
+		conn_respond(c, r->status, r->out, r->n_out,
+		    (const char *)evbuffer_pullup(b, -1), len);
+		return;
+	}
+	if (r->held != NULL)
+		conn_stream_write(c, r->held, r->held_len);
+	conn_stream_end(c, !(r->stream_failed && r->mode == MODE_RAW));
+}
+
+static void
+log_request(struct req *r)
+{
+	const struct store_request *rec = &r->op.rec;
+
+	log_info("req=%s key=%s team=%s %s %s model=%s upstream=%s status=%d "
+	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s", r->id,
+	    rec->key_id[0] ? rec->key_id : "-", rec->team[0] ? rec->team : "-",
+	    rec->method, rec->path, rec->model[0] ? rec->model : "-",
+	    rec->upstream[0] ? rec->upstream : "-", rec->status,
+	    (long long)rec->prompt_tokens, (long long)rec->completion_tokens,
+	    (long long)rec->latency_us, r->error[0] ? " error=" : "", r->error);
+}
+
+static void
+committed(struct store_op *op)
+{
+	struct req *r = op->arg;
+
+	if (op->err != GW_OK) {
+		log_error("req=%s record not stored: %s", r->id,
+		    gw_strerror(op->err));
+		/* Fail closed: an unrecorded answer is not delivered whole. */
+		if (r->mode == MODE_JSON && r->conn != NULL && !r->delivered)
+			set_error_body(r, 503, "server_error",
+			    "storage_unavailable", "storage unavailable");
+		else
+			r->stream_failed = 1, r->mode = MODE_RAW;
+	}
+	deliver(r);
+	req_free(r);
+}
+
+/* Records the request; the client's last bytes wait for the commit. */
+static void
+req_finish(struct req *r)
+{
+	struct store_request *rec = &r->op.rec;
+	struct gateway *gw = r->gw;
+
+	if (r->timer != NULL)
+		evtimer_del(r->timer);
+	if (r->conn == NULL && r->status == 0)
+		r->status = 499;
+	req_set_state(r, REQ_ST_COMMITTING);
+	policy_run_finish(&r->pr, r->status, &r->usage);
+	memset(&r->op, 0, sizeof(r->op));
+	r->op.type = STORE_REQUEST_LOG;
+	r->op.done = committed;
+	r->op.arg = r;
+	snprintf(rec->request_id, sizeof(rec->request_id), "%s", r->id);
+	rec->ts_ms = util_wall_s() * 1000;
+	if (r->authed) {
+		snprintf(rec->key_id, sizeof(rec->key_id), "%s", r->key.id);
+		snprintf(rec->team, sizeof(rec->team), "%s", r->key.team);
+	}
+	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
+	snprintf(rec->path, sizeof(rec->path), "%.255s", r->path);
+	snprintf(rec->model, sizeof(rec->model), "%s", r->model);
+	if (r->up != NULL)
+		snprintf(rec->upstream, sizeof(rec->upstream), "%s", r->up->name);
+	rec->status = r->status;
+	rec->prompt_tokens = r->usage.prompt_tokens;
+	rec->completion_tokens = r->usage.completion_tokens;
+	rec->latency_us = (int64_t)(util_now_us() - r->t0_us);
+	snprintf(rec->error, sizeof(rec->error), "%s", r->error);
+	rec->streamed = r->mode == MODE_SSE;
+	gw->stats.responses[r->status >= 100 && r->status < 600 ?
+	    r->status / 100 - 1 : 5]++;
+	log_request(r);
+	/* Unauthenticated answers are not held for the commit. */
+	if (!r->authed)
+		deliver(r);
+	store_submit(gw->store, &r->op);
+}
+
+static void
+arm_timer(struct req *r, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(r->timer, &tv);
+}
+
+/* Writes one SSE event to the client; [DONE] waits for the commit. */
+static void
+emit_event(void *arg, const char *ev, size_t len)
+{
+	struct req *r = arg;
+
+	if (r->conn == NULL)
+		return;
+	if (len >= 12 && memcmp(ev, "data: [DONE]", 12) == 0) {
+		char *h = realloc(r->held, r->held_len + len);
+
+		if (h != NULL) {
+			memcpy(h + r->held_len, ev, len);
+			r->held = h;
+			r->held_len += len;
+			return;
+		}
+	}
+	conn_stream_write(r->conn, ev, len);
+}
+
+static void
+relay_event(struct req *r, const char *ev, size_t len)
+{
+	usage_from_event(ev, len, &r->usage);
+	if (r->fold_usage)
+		sse_fold_event(&r->fold, ev, len, emit_event, r);
+	else
+		emit_event(r, ev, len);
+}
+
+/* Ends an SSE stream that the upstream cut, in a shape clients parse. */
+static void
+sse_fail(struct req *r, const char *code, const char *msg)
+{
+	char ev[256];
+	int n;
+
+	r->stream_failed = 1;
+	snprintf(r->error, sizeof(r->error), "%s", code);
+	if (r->mode != MODE_SSE || r->conn == NULL)
+		return;
+	if (r->fold_usage)
+		sse_fold_flush(&r->fold, emit_event, r);
+	n = snprintf(ev, sizeof(ev), "data: {\"object\":\"error\",\"message\":"
+	    "\"%s\",\"type\":\"server_error\",\"param\":null,\"code\":\"%s\"}"
+	    "\n\n", msg, code);
+	conn_stream_write(r->conn, ev, (size_t)n);
+}
+
+static int
+pass_header(const char *name)
+{
+	static const char *const exact[] = {
+		"content-type", "content-disposition", "retry-after",
+		"x-model-deprecation-timestamp", NULL
+	};
+	static const char *const prefix[] = {
+		"x-ratelimit-", "ratelimitbysize-", "x-ratelimitbysize-", NULL
+	};
+
+	for (int i = 0; exact[i] != NULL; i++)
+		if (strcasecmp(name, exact[i]) == 0)
+			return 1;
+	for (int i = 0; prefix[i] != NULL; i++)
+		if (strncasecmp(name, prefix[i], strlen(prefix[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+up_on_head(void *arg, int status, const struct uheader *h, size_t n)
+{
+	struct req *r = arg;
+	const char *ctype = "";
+
+	if ((status == 502 || status == 503) && r->cur + 1 < r->n_cand) {
+		log_info("req=%s upstream %s answered %d: failing over",
+		    r->id, r->up->name, status);
+		r->retry = 1;
+		return -1;
+	}
+	if (r->conn == NULL)
+		return -1;
+	req_set_state(r, REQ_ST_RELAYING);
+	r->status = status;
+	clear_out_headers(r);
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(h[i].name, "content-type") == 0)
+			ctype = h[i].value;
+		if (pass_header(h[i].name))
+			out_header(r, h[i].name, h[i].value, 1);
+	}
+	arm_timer(r, r->cfg->upstream_idle_timeout_ms);
+	if (strncasecmp(ctype, "text/event-stream", 17) == 0) {
+		r->mode = MODE_SSE;
+		sse_init(&r->sse, (size_t)r->cfg->max_event_bytes);
+		out_header(r, "Cache-Control", "no-cache", 0);
+		out_header(r, "X-Accel-Buffering", "no", 0);
+	} else if (strncasecmp(ctype, "application/json", 16) == 0 ||
+	    status >= 400 || ctype[0] == '\0') {
+		r->mode = MODE_JSON;
+		return 0;
+	} else {
+		r->mode = MODE_RAW;
+	}
+	conn_stream_begin(r->conn, status, r->out, r->n_out);
+	return 0;
+}
+
+static int
+up_on_data(void *arg, const char *data, size_t len)
+{
+	struct req *r = arg;
+	size_t n;
+
+	if (r->conn == NULL)
+		return -1;
+	arm_timer(r, r->cfg->upstream_idle_timeout_ms);
+	if (r->mode == MODE_JSON) {
+		if (evbuffer_get_length(r->resp) + len >
+		    r->cfg->max_response_bytes) {
+			snprintf(r->error, sizeof(r->error),
+			    "response_too_large");
+			return -1;
+		}
+		evbuffer_add(r->resp, data, len);
+		return 0;
+	}
+	if (conn_out_full(r->conn)) {
+		r->paused = 1;
+		return 1;
+	}
+	if (r->mode == MODE_RAW) {
+		conn_stream_write(r->conn, data, len);
+		return 0;
+	}
+	if (sse_feed(&r->sse, data, len) != 0) {
+		snprintf(r->error, sizeof(r->error), "out_of_memory");
+		return -1;
+	}
+	while ((n = sse_next(&r->sse)) > 0) {
+		relay_event(r, r->sse.buf, n);
+		sse_consume(&r->sse, n);
+	}
+	if (sse_overflow(&r->sse)) {
+		snprintf(r->error, sizeof(r->error), "event_too_large");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+retryable(int result)
+{
+	switch (result) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Tries the next candidate; returns 0 if one started. */
+static int
+fail_over(struct req *r)
+{
+	r->gw->stats.upstream_failovers++;
+	r->cur++;
+	r->retry = 0;
+	return start_attempt(r);
+}
+
+static void
+finish_relay(struct req *r, int result, const char *errmsg)
+{
+	if (result != 0) {
+		log_warn("req=%s upstream %s cut the response: %s", r->id,
+		    r->up->name, errmsg);
+		r->gw->stats.stream_cuts++;
+		if (r->mode == MODE_JSON) {
+			if (r->error[0] != '\0' &&
+			    strcmp(r->error, "response_too_large") == 0)
+				set_error_body(r, 502, "server_error",
+				    "response_too_large",
+				    "upstream response over max_response_bytes");
+			else
+				set_error_body(r, 502, "server_error",
+				    "upstream_unavailable",
+				    "upstream connection lost");
+		} else if (result == CURLE_OPERATION_TIMEDOUT) {
+			sse_fail(r, "upstream_timeout", "upstream timed out");
+		} else if (r->error[0] == '\0') {
+			sse_fail(r, "upstream_unavailable",
+			    "upstream connection lost");
+		} else {
+			sse_fail(r, r->error, "upstream stream error");
+		}
+		req_finish(r);
+		return;
+	}
+	if (r->mode == MODE_SSE) {
+		if (r->sse.len > 0)	/* a last event without blank line */
+			relay_event(r, r->sse.buf, r->sse.len);
+		if (r->fold_usage)
+			sse_fold_flush(&r->fold, emit_event, r);
+	} else if (r->mode == MODE_JSON && r->status < 300) {
+		size_t len = evbuffer_get_length(r->resp);
+		json_t *root = json_loadb((const char *)evbuffer_pullup(r->resp,
+		    -1), len, 0, NULL);
+
+		if (root != NULL)
+			usage_from_json(root, &r->usage);
+		json_decref(root);
+	}
+	req_finish(r);
+}
+
+static void
+up_on_done(void *arg, int result, const char *errmsg)
+{
+	struct req *r = arg;
+
+	r->xfer = NULL;
+	if (r->state == REQ_ST_FORWARDING || r->retry) {
+		int timed_out = result == CURLE_OPERATION_TIMEDOUT;
+
+		if (!r->retry)
+			log_warn("req=%s upstream %s failed: %s", r->id,
+			    r->up->name, errmsg);
+		if ((r->retry || retryable(result)) &&
+		    r->cur + 1 < r->n_cand && fail_over(r) == 0)
+			return;
+		if (r->state != REQ_ST_FORWARDING)
+			return;	/* fail_over already answered */
+		if (timed_out)
+			req_fail(r, 504, "server_error", "upstream_timeout",
+			    "upstream timed out");
+		else
+			req_fail(r, 502, "server_error", "upstream_unavailable",
+			    "upstream unavailable");
+		return;
+	}
+	finish_relay(r, result, errmsg);
+}
+
+static const struct uxfer_ops up_ops = {
+	.on_head = up_on_head,
+	.on_data = up_on_data,
+	.on_done = up_on_done,
+};
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct req *r = arg;
+
+	uxfer_abort(r->xfer);
+	r->xfer = NULL;
+	if (r->state == REQ_ST_FORWARDING) {
+		log_warn("req=%s upstream %s: no response in time", r->id,
+		    r->up->name);
+		if (r->cur + 1 < r->n_cand && fail_over(r) == 0)
+			return;
+		if (r->state == REQ_ST_FORWARDING)
+			req_fail(r, 504, "server_error", "upstream_timeout",
+			    "upstream timed out");
+		return;
+	}
+	if (r->state == REQ_ST_RELAYING)
+		finish_relay(r, CURLE_OPERATION_TIMEDOUT, "idle timeout");
+}
+
+/* Client headers that never go upstream. */
+static int
+skip_client_header(const struct http1_request *hr, const struct http1_header *h)
+{
+	static const char *const skip[] = {
+		"authorization", "host", "content-length", "expect",
+		"x-request-id", "accept-encoding", "content-type", NULL
+	};
+	const struct http1_header *conn;
+
+	if (http_is_hop_by_hop(h->name, h->name_len))
+		return 1;
+	for (int i = 0; skip[i] != NULL; i++)
+		if (util_ascii_ieq(h->name, h->name_len, skip[i]))
+			return 1;
+	if (h->name_len >= 9 && strncasecmp(h->name, "x-eugate-", 9) == 0)
+		return 1;
+	/* Names listed in Connection are hop-by-hop too. */
+	conn = http1_find(hr, "connection");
+	if (conn != NULL) {
+		const char *v = conn->value, *end = v + conn->value_len;
+
+		while (v < end) {
+			const char *t;
+
+			while (v < end && (*v == ' ' || *v == ',' || *v == '\t'))
+				v++;
+			t = v;
+			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+				v++;
+			if (v > t && (size_t)(v - t) == h->name_len &&
+			    strncasecmp(t, h->name, h->name_len) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+start_attempt(struct req *r)
+{
+	const struct http1_request *hr = conn_request(r->conn);
+	const char *lines[MAX_UP_HEADERS + 8];
+	char store[16384], url[2048];
+	size_t n_lines = 0, used = 0;
+	struct uxfer_req ur;
+	const struct http1_header *ct;
+
+	for (; r->cur < r->n_cand; r->cur++) {
+		r->up = &r->cfg->upstreams[r->cand[r->cur]];
+		if (translate_supported(r->up->kind, r->path))
+			break;
+	}
+	if (r->cur >= r->n_cand) {
+		req_fail(r, 404, "invalid_request_error",
+		    "endpoint_not_supported",
+		    "no upstream for this model offers this endpoint");
+		return -1;
+	}
+	if (r->body != NULL) {
+		if (r->orig != NULL) {
+			json_decref(r->body);
+			r->body = json_deep_copy(r->orig);
+			r->pr.body = r->body;
+		}
+		translate_request(r->up->kind, r->path, r->body, &r->fold_usage);
+		if (r->fwd_owned)
+			free(r->fwd);
+		r->fwd = json_dumps(r->body, JSON_COMPACT |
+		    JSON_REAL_PRECISION(15));
+		r->fwd_owned = 1;
+		if (r->fwd == NULL) {
+			req_fail(r, 500, "server_error", "internal_error",
+			    "cannot serialize request");
+			return -1;
+		}
+		r->fwd_len = strlen(r->fwd);
+	}
+	if ((size_t)snprintf(url, sizeof(url), "%s%.*s", r->up->url,
+	    (int)r->target_len, r->target) >= sizeof(url)) {
+		req_fail(r, 414, "invalid_request_error", "uri_too_long",
+		    "request target too long");
+		return -1;
+	}
+
+#define ADD_LINE(...)                                                     \
+	do {                                                              \
+		int n_ = snprintf(store + used, sizeof(store) - used,     \
+		    __VA_ARGS__);                                         \
+		if (n_ < 0 || (size_t)n_ >= sizeof(store) - used ||       \
+		    n_lines == MAX_UP_HEADERS)                            \
+			break;                                            \
+		lines[n_lines++] = store + used;                          \
+		used += (size_t)n_ + 1;                                   \
+	} while (0)
+
+	for (size_t i = 0; i < hr->n_headers; i++) {
+		const struct http1_header *h = &hr->headers[i];
+
+		if (skip_client_header(hr, h))
+			continue;
+		ADD_LINE("%.*s: %.*s", (int)h->name_len, h->name,
+		    (int)h->value_len, h->value);
+	}
+	ct = http1_find(hr, "content-type");
+	if (r->body != NULL)
+		ADD_LINE("Content-Type: application/json");
+	else if (ct != NULL)
+		ADD_LINE("Content-Type: %.*s", (int)ct->value_len, ct->value);
+	if (r->up->api_key != NULL)
+		ADD_LINE("Authorization: Bearer %s", r->up->api_key);
+	ADD_LINE("X-Request-Id: %s", r->id);
+	ADD_LINE("Expect:");
+#undef ADD_LINE
+	lines[n_lines] = NULL;
+
+	memset(&ur, 0, sizeof(ur));
+	ur.url = url;
+	ur.method = r->method;
+	ur.headers = lines;
+	ur.body = r->fwd;
+	ur.body_len = r->fwd_len;
+	ur.has_body = r->fwd != NULL;
+	ur.connect_timeout_ms = r->cfg->upstream_connect_timeout_ms;
+	ur.total_timeout_ms = r->cfg->upstream_total_timeout_ms;
+	r->xfer = uxfer_start(r->gw->upool, &ur, &up_ops, r);
+	OPENSSL_cleanse(store, used);
+	if (r->xfer == NULL) {
+		req_fail(r, 500, "server_error", "internal_error",
+		    "cannot start upstream transfer");
+		return -1;
+	}
+	req_set_state(r, REQ_ST_FORWARDING);
+	arm_timer(r, r->cfg->upstream_first_byte_timeout_ms);
+	return 0;
+}
+
+static int
+valid_request_id(const char *s, size_t len)
+{
+	if (len == 0 || len > 64)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Paths are forwarded as they are, so nothing ambiguous may pass. */
+static int
+valid_path(const char *p)
+{
+	static const char *const bad[] = {
+		"/./", "/../", "//", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C",
+		"%00", "\\", NULL
+	};
+	size_t len = strlen(p);
+
+	if (strncmp(p, "/v1/", 4) != 0 && strncmp(p, "/v2/", 4) != 0)
+		return 0;
+	for (int i = 0; bad[i] != NULL; i++)
+		if (strstr(p, bad[i]) != NULL)
+			return 0;
+	if ((len >= 2 && strcmp(p + len - 2, "/.") == 0) ||
+	    (len >= 3 && strcmp(p + len - 3, "/..") == 0))
+		return 0;
+	return 1;
+}
+
+/* The model of a multipart form (audio transcriptions), if any. */
+static void
+multipart_model(struct req *r, const char *body, size_t len)
+{
+	static const char key[] = "name=\"model\"";
+	const char *p = memmem(body, len, key, sizeof(key) - 1);
+	const char *v, *e;
+
+	if (p == NULL)
+		return;
+	v = memmem(p, len - (size_t)(p - body), "\r\n\r\n", 4);
+	if (v == NULL)
+		return;
+	v += 4;
+	e = memmem(v, len - (size_t)(v - body), "\r\n", 2);
+	if (e == NULL || e - v >= (long)sizeof(r->model))
+		return;
+	memcpy(r->model, v, (size_t)(e - v));
+	r->model[e - v] = '\0';
+}
+
+/*
+ * Parses the body: multipart forms (uploads) pass as bytes; anything else
+ * must be one JSON object, parsed once, duplicate keys refused, so that
+ * no body reaches the upstream unread.
+ */
+static int
+read_body(struct req *r, struct conn *c)
+{
+	const struct http1_request *hr = conn_request(c);
+	const struct http1_header *ct = http1_find(hr, "content-type");
+	struct evbuffer *b = conn_body(c);
+	size_t len = evbuffer_get_length(b);
+	const char *data;
+	json_error_t jerr;
+
+	if (len == 0 && (hr->method == HTTP_GET || hr->method == HTTP_DELETE))
+		return 0;
+	data = len ? (const char *)evbuffer_pullup(b, -1) : "";
+	if (ct != NULL && ct->value_len >= 19 &&
+	    strncasecmp(ct->value, "multipart/form-data", 19) == 0) {
+		r->fwd = (char *)data;
+		r->fwd_len = len;
+		r->fwd_owned = 0;
+		multipart_model(r, data, len);
+		return 0;
+	}
+	r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (r->body == NULL || !json_is_object(r->body)) {
+		req_fail(r, 400, "invalid_request_error", "invalid_json",
+		    "request body is not a JSON object: %s",
+		    r->body == NULL ? jerr.text : "wrong type");
+		return -1;
+	}
+	if (json_is_string(json_object_get(r->body, "model")))
+		snprintf(r->model, sizeof(r->model), "%s",
+		    json_string_value(json_object_get(r->body, "model")));
+	r->pr.stream = json_is_true(json_object_get(r->body, "stream"));
+	return 0;
+}
+
+static int
+authenticate(struct req *r, struct conn *c)
+{
+	const struct http1_header *h = http1_find(conn_request(c),
+	    "authorization");
+	const struct key_entry *k;
+
+	if (h == NULL || h->value_len < 7 ||
+	    strncasecmp(h->value, "Bearer ", 7) != 0) {
+		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		    "missing or malformed Authorization header");
+		return -1;
+	}
+	k = keycache_check(r->gw->keys, r->gw->hmac, h->value + 7,
+	    h->value_len - 7);
+	if (k == NULL) {
+		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		    "invalid API key");
+		return -1;
+	}
+	r->key = *k;
+	r->authed = 1;
+	return 0;
+}
+
+static const char *
+method_name(int m)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT",
+		"PATCH", "DELETE", "OPTIONS" };
+
+	return names[m];
+}
+
+static void
+on_request(struct conn *c, void *arg)
+{
+	struct gateway *gw = arg;
+	const struct http1_request *hr = conn_request(c);
+	const struct http1_header *rid = http1_find(hr, "x-request-id");
+	struct req *r = calloc(1, sizeof(*r));
+	struct policy_block blk;
+	const char *q;
+	size_t plen;
+
+	if (r == NULL) {
+		struct hdr h = { "Content-Type", "application/json" };
+		static const char body[] = "{\"object\":\"error\",\"message\":"
+		    "\"out of memory\",\"type\":\"server_error\",\"param\":null,"
+		    "\"code\":\"internal_error\"}";
+
+		conn_respond(c, 503, &h, 1, body, sizeof(body) - 1);
+		return;
+	}
+	gw->n_reqs++;
+	gw->stats.requests++;
+	r->gw = gw;
+	r->conn = c;
+	r->cfg = config_ref(gw->cfg);
+	r->t0_us = util_now_us();
+	r->method = method_name(hr->method);
+	r->target = hr->target;
+	r->target_len = hr->target_len;
+	r->resp = evbuffer_new();
+	r->timer = evtimer_new(gw->base, timer_cb, r);
+	usage_init(&r->usage);
+	conn_set_ctx(c, r);
+	if (rid != NULL && valid_request_id(rid->value, rid->value_len))
+		snprintf(r->id, sizeof(r->id), "%.*s", (int)rid->value_len,
+		    rid->value);
+	else
+		snprintf(r->id, sizeof(r->id), "%s%016llx", gw->req_prefix,
+		    (unsigned long long)++gw->req_seq);
+	clear_out_headers(r);
+	q = memchr(hr->target, '?', hr->target_len);
+	plen = q ? (size_t)(q - hr->target) : hr->target_len;
+	if (plen >= sizeof(r->path))
+		plen = sizeof(r->path) - 1;
+	memcpy(r->path, hr->target, plen);
+	r->path[plen] = '\0';
+	r->pr.method = hr->method;
+	r->pr.path = r->path;
+
+	if (r->resp == NULL || r->timer == NULL) {
+		req_fail(r, 503, "server_error", "internal_error",
+		    "out of memory");
+		return;
+	}
+	if (!valid_path(r->path)) {
+		req_fail(r, 404, "invalid_request_error", "not_found",
+		    "no such endpoint (eugate serves /v1/ and /v2/)");
+		return;
+	}
+	if (hr->method == HTTP_HEAD || hr->method == HTTP_OPTIONS) {
+		req_fail(r, 405, "invalid_request_error", "method_not_allowed",
+		    "method not allowed");
+		return;
+	}
+	if (authenticate(r, c) != 0)
+		return;
+	if (read_body(r, c) != 0)
+		return;
+	r->pr.body = r->body;
+	r->pr.model = r->model[0] ? r->model : NULL;
+	r->pr.key = &r->key;
+	r->pr.policy = config_policy(r->cfg, r->key.policy);
+	if (r->pr.policy == NULL) {
+		req_fail(r, 403, "invalid_request_error", "policy_blocked",
+		    "team policy '%s' is not configured", r->key.policy);
+		return;
+	}
+	if (policy_run_request(&r->pr, &blk) == POLICY_BLOCK) {
+		req_fail(r, blk.status, blk.type, blk.code, "%s", blk.message);
+		return;
+	}
+	r->n_cand = route_select(r->cfg->upstreams, r->cfg->n_upstreams,
+	    r->pr.model, r->cand, MAX_CANDIDATES);
+	if (r->n_cand == 0) {
+		req_fail(r, 404, "invalid_request_error", "model_not_found",
+		    "no upstream serves this model");
+		return;
+	}
+	if (r->body != NULL && r->n_cand > 1) {
+		for (size_t i = 1; i < r->n_cand; i++)
+			if (r->cfg->upstreams[r->cand[i]].kind !=
+			    r->cfg->upstreams[r->cand[0]].kind)
+				r->orig = json_deep_copy(r->body);
+	}
+	start_attempt(r);
+}
+
+static void
+on_drain(struct conn *c, void *ctx)
+{
+	struct req *r = ctx;
+
+	if (r->paused && r->xfer != NULL && !conn_out_full(c)) {
+		r->paused = 0;
+		uxfer_resume(r->xfer);
+	}
+}
+
+static void
+on_abort(struct conn *c, void *ctx)
+{
+	struct req *r = ctx;
+
+	r->conn = NULL;
+	if (r->state == REQ_ST_COMMITTING)
+		return;
+	r->gw->stats.client_aborts++;
+	uxfer_abort(r->xfer);
+	r->xfer = NULL;
+	r->status = 499;
+	snprintf(r->error, sizeof(r->error), "client_closed");
+	req_finish(r);
+}
+
+const struct server_ops request_server_ops = {
+	.on_request = on_request,
+	.on_drain = on_drain,
+	.on_abort = on_abort,
+};

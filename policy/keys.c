@@ -1,0 +1,227 @@
+/* Gateway API keys: format, checksum, HMAC, and the in-memory cache. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/util.h"
+#include "policy/keys.h"
+
+struct keys_hmac {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *tmpl;	/* keyed once; duplicated per use */
+};
+
+struct keycache {
+	struct key_entry *slots;	/* open addressing, id[0] == 0: empty */
+	size_t mask;
+	size_t n;
+};
+
+static uint32_t
+crc32_calc(const char *s, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= (unsigned char)s[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void
+crc_text(const char *s, size_t len, char out[KEY_CRC_LEN + 1])
+{
+	uint32_t crc = crc32_calc(s, len);
+	unsigned char b[4] = { (unsigned char)(crc >> 24),
+		(unsigned char)(crc >> 16), (unsigned char)(crc >> 8),
+		(unsigned char)crc };
+
+	util_base62(b, 4, out, KEY_CRC_LEN);
+}
+
+static int
+is_base62(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z')))
+			return 0;
+	}
+	return 1;
+}
+
+struct keys_hmac *
+keys_hmac_new(const unsigned char *server_secret, size_t len)
+{
+	struct keys_hmac *h = calloc(1, sizeof(*h));
+	OSSL_PARAM params[2];
+
+	if (h == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (h->mac == NULL)
+		goto fail;
+	h->tmpl = EVP_MAC_CTX_new(h->mac);
+	if (h->tmpl == NULL || EVP_MAC_init(h->tmpl, server_secret, len,
+	    params) != 1)
+		goto fail;
+	return h;
+fail:
+	keys_hmac_free(h);
+	return NULL;
+}
+
+void
+keys_hmac_free(struct keys_hmac *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MAC_CTX_free(h->tmpl);	/* cleanses the key */
+	EVP_MAC_free(h->mac);
+	free(h);
+}
+
+enum gw_err
+keys_hmac_compute(struct keys_hmac *h, const char *secret, size_t len,
+    unsigned char out[32])
+{
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(h->tmpl);
+	size_t outlen = 0;
+	int ok;
+
+	if (c == NULL)
+		return GW_ERR_CRYPTO;
+	ok = EVP_MAC_update(c, (const unsigned char *)secret, len) == 1 &&
+	    EVP_MAC_final(c, out, &outlen, 32) == 1 && outlen == 32;
+	EVP_MAC_CTX_free(c);
+	return ok ? GW_OK : GW_ERR_CRYPTO;
+}
+
+enum gw_err
+keys_generate(struct keys_hmac *h, char *key, char *id, unsigned char hmac[32])
+{
+	unsigned char rnd[9 + 24];
+	char secret[KEY_SECRET_LEN + 1], crc[KEY_CRC_LEN + 1];
+	enum gw_err err;
+
+	/* 9 random bytes cover 12 base62 digits; 24 cover 32 (190 bits). */
+	err = util_random(rnd, sizeof(rnd));
+	if (err != GW_OK)
+		return err;
+	util_base62(rnd, 9, id, KEY_ID_LEN);
+	util_base62(rnd + 9, 24, secret, KEY_SECRET_LEN);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	memcpy(key, KEY_PREFIX, 4);
+	memcpy(key + 4, id, KEY_ID_LEN);
+	memcpy(key + 4 + KEY_ID_LEN, secret, KEY_SECRET_LEN);
+	crc_text(key, 4 + KEY_ID_LEN + KEY_SECRET_LEN, crc);
+	memcpy(key + 4 + KEY_ID_LEN + KEY_SECRET_LEN, crc, KEY_CRC_LEN);
+	key[KEY_LEN] = '\0';
+	err = keys_hmac_compute(h, secret, KEY_SECRET_LEN, hmac);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return err;
+}
+
+int
+keys_parse(const char *tok, size_t len, char *id, const char **secret)
+{
+	char crc[KEY_CRC_LEN + 1];
+
+	if (len != KEY_LEN || memcmp(tok, KEY_PREFIX, 4) != 0 ||
+	    !is_base62(tok + 4, KEY_LEN - 4))
+		return -1;
+	crc_text(tok, KEY_LEN - KEY_CRC_LEN, crc);
+	if (memcmp(crc, tok + KEY_LEN - KEY_CRC_LEN, KEY_CRC_LEN) != 0)
+		return -1;
+	memcpy(id, tok + 4, KEY_ID_LEN);
+	id[KEY_ID_LEN] = '\0';
+	*secret = tok + 4 + KEY_ID_LEN;
+	return 0;
+}
+
+static size_t
+hash_id(const char *id)
+{
+	size_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < KEY_ID_LEN && id[i] != '\0'; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
+	return h;
+}
+
+struct keycache *
+keycache_new(const struct key_entry *entries, size_t n)
+{
+	struct keycache *c = calloc(1, sizeof(*c));
+	size_t cap = 16;
+
+	if (c == NULL)
+		return NULL;
+	while (cap < n * 2)
+		cap *= 2;
+	c->slots = calloc(cap, sizeof(*c->slots));
+	if (c->slots == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = hash_id(entries[i].id) & c->mask;
+
+		while (c->slots[j].id[0] != '\0')
+			j = (j + 1) & c->mask;
+		c->slots[j] = entries[i];
+		c->n++;
+	}
+	return c;
+}
+
+void
+keycache_free(struct keycache *c)
+{
+	if (c == NULL)
+		return;
+	OPENSSL_cleanse(c->slots, (c->mask + 1) * sizeof(*c->slots));
+	free(c->slots);
+	free(c);
+}
+
+size_t
+keycache_size(const struct keycache *c)
+{
+	return c->n;
+}
+
+const struct key_entry *
+keycache_check(const struct keycache *c, struct keys_hmac *h,
+    const char *tok, size_t len)
+{
+	char id[KEY_ID_LEN + 1];
+	const char *secret;
+	unsigned char mac[32];
+	size_t j;
+
+	if (c == NULL || keys_parse(tok, len, id, &secret) != 0)
+		return NULL;
+	for (j = hash_id(id) & c->mask; c->slots[j].id[0] != '\0';
+	    j = (j + 1) & c->mask) {
+		if (strcmp(c->slots[j].id, id) != 0)
+			continue;
+		if (keys_hmac_compute(h, secret, KEY_SECRET_LEN, mac) != GW_OK)
+			return NULL;
+		if (CRYPTO_memcmp(mac, c->slots[j].hmac, 32) != 0)
+			return NULL;
+		return &c->slots[j];
+	}
+	return NULL;
+}

@@ -1,0 +1,76 @@
+/* The policy chain runner and the model allow-list module. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "policy/policy.h"
+
+/* The chain, in order. */
+static const struct policy_module *const chain[] = {
+	&policy_models,
+};
+
+#define N_MODULES (sizeof(chain) / sizeof(chain[0]))
+
+int
+policy_run_request(struct policy_req *r, struct policy_block *b)
+{
+	int verdict = POLICY_PASS;
+
+	for (size_t i = 0; i < N_MODULES; i++) {
+		int v;
+
+		if (chain[i]->on_request == NULL)
+			continue;
+		v = chain[i]->on_request(r, b);
+		if (v == POLICY_BLOCK) {
+			r->module = chain[i]->name;
+			return POLICY_BLOCK;
+		}
+		if (v == POLICY_MODIFIED) {
+			r->module = chain[i]->name;
+			verdict = POLICY_MODIFIED;
+		}
+	}
+	return verdict;
+}
+
+void
+policy_run_finish(struct policy_req *r, int status, const struct usage *u)
+{
+	for (size_t i = 0; i < N_MODULES; i++)
+		if (chain[i]->on_finish != NULL)
+			chain[i]->on_finish(r, status, u);
+}
+
+void
+policy_cleanup(struct policy_req *r)
+{
+	for (size_t i = 0; i < N_MODULES; i++)
+		if (chain[i]->cleanup != NULL)
+			chain[i]->cleanup(r);
+}
+
+static int
+models_on_request(struct policy_req *r, struct policy_block *b)
+{
+	const struct strlist *allowed;
+
+	if (r->model == NULL || r->policy == NULL)
+		return POLICY_PASS;
+	allowed = &r->policy->models;
+	for (size_t i = 0; i < allowed->n; i++)
+		if (util_glob_match(allowed->v[i], r->model))
+			return POLICY_PASS;
+	b->status = 403;
+	b->type = "invalid_request_error";
+	b->code = "model_not_allowed";
+	snprintf(b->message, sizeof(b->message),
+	    "model not allowed by policy '%s'", r->policy->name);
+	return POLICY_BLOCK;
+}
+
+const struct policy_module policy_models = {
+	.name = "models",
+	.on_request = models_on_request,
+};

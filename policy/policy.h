@@ -1,0 +1,69 @@
+/*
+ * The policy chain: every request passes each module in order before it is
+ * forwarded. A module is pure decision code (no I/O): it sees the parsed
+ * request and the caller's key and policy, may change the JSON body, and
+ * returns a verdict. A verdict of BLOCK carries the HTTP status and a
+ * stable error code for Mistral's error envelope. Later modules (PII,
+ * spend, region routing) plug into the same table.
+ */
+#ifndef POLICY_POLICY_H
+#define POLICY_POLICY_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "policy/conf.h"
+#include "policy/keys.h"
+
+enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
+
+#define POLICY_MAX_MODULES 8
+
+struct policy_block {
+	int status;		/* HTTP status to answer */
+	const char *type;	/* envelope "type" */
+	const char *code;	/* stable envelope "code" */
+	char message[256];	/* never holds request content */
+};
+
+/* Token counts of a response; -1 when not reported. */
+struct usage {
+	int64_t prompt_tokens;
+	int64_t completion_tokens;
+	int64_t total_tokens;
+};
+
+struct policy_req {
+	int method;			/* enum http_method */
+	const char *path;		/* without the query string */
+	json_t *body;			/* NULL when not JSON; may be changed */
+	const char *model;		/* from the body or a form field */
+	int stream;
+	const struct key_entry *key;	/* authenticated caller */
+	const struct policy_conf *policy;
+	const char *module;		/* the module that blocked or changed */
+	void *state[POLICY_MAX_MODULES];
+};
+
+struct policy_module {
+	const char *name;
+	/* Decides on the request; fills b when it returns POLICY_BLOCK. */
+	int (*on_request)(struct policy_req *r, struct policy_block *b);
+	/* Sees the outcome: upstream status and usage (may be -1s). */
+	void (*on_finish)(struct policy_req *r, int status,
+	    const struct usage *u);
+	/* Frees the module's per-request state. */
+	void (*cleanup)(struct policy_req *r);
+};
+
+/* Runs the chain; stops at the first BLOCK. Returns the verdict. */
+int policy_run_request(struct policy_req *r, struct policy_block *b);
+void policy_run_finish(struct policy_req *r, int status,
+    const struct usage *u);
+void policy_cleanup(struct policy_req *r);
+
+/* Module: the models a policy allows (globs in [policy] models). */
+extern const struct policy_module policy_models;
+
+#endif

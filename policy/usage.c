@@ -1,0 +1,193 @@
+/* Token usage from JSON bodies and SSE events; SSE event framing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/usage.h"
+
+void
+usage_init(struct usage *u)
+{
+	u->prompt_tokens = -1;
+	u->completion_tokens = -1;
+	u->total_tokens = -1;
+}
+
+static int64_t
+get_count(const json_t *obj, const char *name)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return json_integer_value(v);
+	return -1;
+}
+
+int
+usage_from_json(const json_t *root, struct usage *u)
+{
+	json_t *us = json_object_get(root, "usage");
+
+	if (!json_is_object(us))
+		return 0;
+	u->prompt_tokens = get_count(us, "prompt_tokens");
+	u->completion_tokens = get_count(us, "completion_tokens");
+	u->total_tokens = get_count(us, "total_tokens");
+	if (u->completion_tokens < 0 && u->prompt_tokens >= 0)
+		u->completion_tokens = 0;	/* embeddings */
+	return u->prompt_tokens >= 0;
+}
+
+long
+sse_event_data(const char *ev, size_t len, char **out)
+{
+	const char *p = ev, *end = ev + len;
+	char *buf = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	while (p < end) {
+		const char *eol = p;
+		size_t ll;
+
+		while (eol < end && *eol != '\n' && *eol != '\r')
+			eol++;
+		ll = (size_t)(eol - p);
+		if (ll >= 5 && memcmp(p, "data:", 5) == 0) {
+			const char *v = p + 5;
+			size_t vl = ll - 5;
+			char *nb;
+
+			if (vl > 0 && *v == ' ')
+				v++, vl--;
+			nb = realloc(buf, n + vl + 2);
+			if (nb == NULL) {
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			if (found)
+				buf[n++] = '\n';
+			memcpy(buf + n, v, vl);
+			n += vl;
+			buf[n] = '\0';
+			found = 1;
+		}
+		p = eol;
+		if (p < end && *p == '\r')
+			p++;
+		if (p < end && *p == '\n')
+			p++;
+	}
+	if (!found)
+		return -1;
+	*out = buf;
+	return (long)n;
+}
+
+int
+usage_from_event(const char *ev, size_t len, struct usage *u)
+{
+	char *data = NULL;
+	long n;
+	json_t *root;
+	int found = 0;
+
+	/* Only events that mention usage are parsed. */
+	if (memmem(ev, len, "\"usage\"", 7) == NULL)
+		return 0;
+	n = sse_event_data(ev, len, &data);
+	if (n <= 0) {
+		free(data);
+		return 0;
+	}
+	root = json_loadb(data, (size_t)n, 0, NULL);
+	if (root != NULL)
+		found = usage_from_json(root, u);
+	json_decref(root);
+	free(data);
+	return found;
+}
+
+void
+sse_init(struct sse *s, size_t max_event)
+{
+	memset(s, 0, sizeof(*s));
+	s->max = max_event;
+}
+
+void
+sse_cleanup(struct sse *s)
+{
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+sse_feed(struct sse *s, const char *data, size_t len)
+{
+	if (s->len + len > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *nb;
+
+		while (cap < s->len + len)
+			cap *= 2;
+		nb = realloc(s->buf, cap);
+		if (nb == NULL)
+			return -1;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	return 0;
+}
+
+size_t
+sse_next(struct sse *s)
+{
+	/* An event ends at a blank line: \n\n, \r\n\r\n, \r\r (any mix). */
+	for (size_t i = s->scan; i < s->len; i++) {
+		char c = s->buf[i];
+		size_t j;
+
+		if (c != '\n' && c != '\r')
+			continue;
+		j = i + 1;
+		if (c == '\r' && j < s->len && s->buf[j] == '\n')
+			j++;
+		if (c == '\r' && j == s->len)
+			break;	/* a CRLF may be split: wait */
+		if (j < s->len && (s->buf[j] == '\n' || s->buf[j] == '\r')) {
+			size_t k = j + 1;
+
+			if (s->buf[j] == '\r') {
+				if (k == s->len)
+					break;
+				if (s->buf[k] == '\n')
+					k++;
+			}
+			s->scan = 0;
+			return k;
+		}
+		if (j == s->len)
+			break;
+		i = j - 1;
+	}
+	/* Resume where a split terminator could still start. */
+	s->scan = s->len > 3 ? s->len - 3 : 0;
+	return 0;
+}
+
+int
+sse_overflow(const struct sse *s)
+{
+	return s->len > s->max;
+}
+
+void
+sse_consume(struct sse *s, size_t n)
+{
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+	s->scan = 0;
+}

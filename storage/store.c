@@ -1,0 +1,565 @@
+/* SQLite storage: schema migrations, the writer thread, group commit. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "storage/store.h"
+
+struct store {
+	sqlite3 *db;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* signals work for the writer, and idleness */
+	struct store_op *queue, *queue_tail;
+	struct store_op *done, *done_tail;
+	unsigned pending;	/* submitted, done callback not yet run */
+	int busy;		/* the writer is running a batch */
+	int stop;
+	struct event *notify;	/* activated by the writer, runs on the loop */
+	sqlite3_stmt *st_log;	/* prepared once: the hot statement */
+};
+
+/* Each migration moves user_version from its index to index + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO meta VALUES('keys_version', 1);"
+	"CREATE TABLE teams("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" policy TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE keys("
+	" id TEXT PRIMARY KEY,"
+	" team_id INTEGER NOT NULL REFERENCES teams(id),"
+	" name TEXT NOT NULL,"
+	" hmac BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" revoked_at INTEGER);"
+	"CREATE TABLE requests("
+	" id INTEGER PRIMARY KEY,"
+	" request_id TEXT NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" key_id TEXT,"
+	" team TEXT,"
+	" method TEXT NOT NULL,"
+	" path TEXT NOT NULL,"
+	" model TEXT,"
+	" upstream TEXT,"
+	" status INTEGER NOT NULL,"
+	" prompt_tokens INTEGER,"
+	" completion_tokens INTEGER,"
+	" latency_us INTEGER NOT NULL,"
+	" error TEXT,"
+	" streamed INTEGER NOT NULL);"
+	"CREATE INDEX requests_ts ON requests(ts);",
+};
+
+static enum gw_err
+exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("storage: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return GW_ERR_STORAGE;
+	}
+	return GW_OK;
+}
+
+static enum gw_err
+migrate(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	size_t n = sizeof(migrations) / sizeof(migrations[0]);
+	char sql[64];
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return GW_ERR_STORAGE;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > (int)n) {
+		log_error("storage: database schema %d is newer than this "
+		    "eugate (%zu)", version, n);
+		return GW_ERR_STORAGE;
+	}
+	for (; version < (int)n; version++) {
+		if (exec(db, "BEGIN IMMEDIATE") != GW_OK)
+			return GW_ERR_STORAGE;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version + 1);
+		if (exec(db, migrations[version]) != GW_OK ||
+		    exec(db, sql) != GW_OK) {
+			exec(db, "ROLLBACK");
+			return GW_ERR_STORAGE;
+		}
+		if (exec(db, "COMMIT") != GW_OK)
+			return GW_ERR_STORAGE;
+		log_info("storage: migrated schema to version %d", version + 1);
+	}
+	return GW_OK;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static enum gw_err
+map_rc(int rc)
+{
+	if (rc == SQLITE_DONE || rc == SQLITE_OK || rc == SQLITE_ROW)
+		return GW_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return GW_ERR_EXISTS;
+	return GW_ERR_STORAGE;
+}
+
+static enum gw_err
+run_simple(sqlite3 *db, const char *sql, const char *a, const char *b,
+    int *changes)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	bind_text(s, 1, a);
+	if (b != NULL)
+		bind_text(s, 2, b);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (changes != NULL)
+		*changes = sqlite3_changes(db);
+	return map_rc(rc);
+}
+
+static enum gw_err
+bump_keys_version(sqlite3 *db)
+{
+	return exec(db, "UPDATE meta SET value = value + 1 "
+	    "WHERE name = 'keys_version'");
+}
+
+/* Runs a query and returns its rows as a JSON array of objects. */
+static enum gw_err
+query_json(sqlite3 *db, const char *sql, const char *arg, int limit,
+    json_t **out)
+{
+	sqlite3_stmt *s;
+	json_t *arr = json_array();
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		json_decref(arr);
+		return GW_ERR_STORAGE;
+	}
+	if (arg != NULL)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
+	if (limit > 0)
+		sqlite3_bind_int(s, arg != NULL ? 2 : 1, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *row = json_object();
+
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			const char *name = sqlite3_column_name(s, i);
+
+			switch (sqlite3_column_type(s, i)) {
+			case SQLITE_INTEGER:
+				json_object_set_new(row, name, json_integer(
+				    sqlite3_column_int64(s, i)));
+				break;
+			case SQLITE_NULL:
+				json_object_set_new(row, name, json_null());
+				break;
+			default:
+				json_object_set_new(row, name, json_string(
+				    (const char *)sqlite3_column_text(s, i)));
+			}
+		}
+		json_array_append_new(arr, row);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return GW_ERR_STORAGE;
+	}
+	*out = arr;
+	return GW_OK;
+}
+
+static enum gw_err
+keys_load(sqlite3 *db, struct store_op *op)
+{
+	sqlite3_stmt *s;
+	int64_t version = 0;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = "
+	    "'keys_version'", -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (version == op->version) {
+		op->changed = 0;
+		return GW_OK;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT k.id, t.name, t.policy, k.hmac "
+	    "FROM keys k JOIN teams t ON t.id = k.team_id "
+	    "WHERE k.revoked_at IS NULL", -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_key_row *r;
+
+		if (op->n_rows == cap) {
+			cap = cap ? cap * 2 : 64;
+			r = realloc(op->rows, cap * sizeof(*r));
+			if (r == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			op->rows = r;
+		}
+		r = &op->rows[op->n_rows++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->id, sizeof(r->id), "%s", sqlite3_column_text(s, 0));
+		snprintf(r->team, sizeof(r->team), "%s",
+		    sqlite3_column_text(s, 1));
+		snprintf(r->policy, sizeof(r->policy), "%s",
+		    sqlite3_column_text(s, 2));
+		if (sqlite3_column_bytes(s, 3) == 32)
+			memcpy(r->hmac, sqlite3_column_blob(s, 3), 32);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return GW_ERR_STORAGE;
+	op->version = version;
+	op->changed = 1;
+	return GW_OK;
+}
+
+static enum gw_err
+request_log(struct store *st, const struct store_request *r)
+{
+	sqlite3_stmt *s = st->st_log;
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, r->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->ts_ms);
+	bind_text(s, 3, r->key_id);
+	bind_text(s, 4, r->team);
+	sqlite3_bind_text(s, 5, r->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->path, -1, SQLITE_STATIC);
+	bind_text(s, 7, r->model);
+	bind_text(s, 8, r->upstream);
+	sqlite3_bind_int(s, 9, r->status);
+	if (r->prompt_tokens >= 0)
+		sqlite3_bind_int64(s, 10, r->prompt_tokens);
+	else
+		sqlite3_bind_null(s, 10);
+	if (r->completion_tokens >= 0)
+		sqlite3_bind_int64(s, 11, r->completion_tokens);
+	else
+		sqlite3_bind_null(s, 11);
+	sqlite3_bind_int64(s, 12, r->latency_us);
+	bind_text(s, 13, r->error);
+	sqlite3_bind_int(s, 14, r->streamed);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return map_rc(rc);
+}
+
+static void
+run_op(struct store *st, struct store_op *op)
+{
+	sqlite3 *db = st->db;
+	sqlite3_stmt *s;
+	int changes = 0, rc;
+
+	switch (op->type) {
+	case STORE_TEAM_CREATE:
+		if (sqlite3_prepare_v2(db, "INSERT INTO teams(name, policy, "
+		    "created_at) VALUES(?, ?, strftime('%s','now'))", -1, &s,
+		    NULL) != SQLITE_OK) {
+			op->err = GW_ERR_STORAGE;
+			break;
+		}
+		sqlite3_bind_text(s, 1, op->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, op->policy, -1, SQLITE_STATIC);
+		op->err = map_rc(sqlite3_step(s));
+		sqlite3_finalize(s);
+		break;
+	case STORE_TEAM_LIST:
+		op->err = query_json(db, "SELECT t.name, t.policy, t.created_at,"
+		    " (SELECT count(*) FROM keys k WHERE k.team_id = t.id AND "
+		    "k.revoked_at IS NULL) AS keys FROM teams t ORDER BY t.name",
+		    NULL, 0, &op->json);
+		break;
+	case STORE_KEY_CREATE:
+		if (sqlite3_prepare_v2(db, "INSERT INTO keys(id, team_id, name, "
+		    "hmac, created_at) SELECT ?, id, ?, ?, strftime('%s','now') "
+		    "FROM teams WHERE name = ?", -1, &s, NULL) != SQLITE_OK) {
+			op->err = GW_ERR_STORAGE;
+			break;
+		}
+		sqlite3_bind_text(s, 1, op->key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, op->name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, op->hmac, 32, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, op->team, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		op->err = map_rc(rc);
+		if (op->err == GW_OK && sqlite3_changes(db) == 0)
+			op->err = GW_ERR_NOTFOUND;
+		if (op->err == GW_OK)
+			op->err = bump_keys_version(db);
+		break;
+	case STORE_KEY_LIST:
+		op->err = query_json(db, "SELECT k.id, t.name AS team, k.name, "
+		    "k.created_at, k.revoked_at FROM keys k JOIN teams t ON "
+		    "t.id = k.team_id WHERE ?1 = '' OR t.name = ?1 "
+		    "ORDER BY k.created_at, k.id", op->team, 0, &op->json);
+		break;
+	case STORE_KEY_REVOKE:
+		op->err = run_simple(db, "UPDATE keys SET revoked_at = "
+		    "strftime('%s','now') WHERE id = ? AND revoked_at IS NULL",
+		    op->key_id, NULL, &changes);
+		if (op->err == GW_OK && changes == 0)
+			op->err = GW_ERR_NOTFOUND;
+		if (op->err == GW_OK)
+			op->err = bump_keys_version(db);
+		break;
+	case STORE_KEYS_LOAD:
+		op->err = keys_load(db, op);
+		break;
+	case STORE_REQUEST_LOG:
+		op->err = request_log(st, &op->rec);
+		break;
+	case STORE_REQUEST_LIST:
+		op->err = query_json(db, "SELECT request_id, ts, key_id, team, "
+		    "method, path, model, upstream, status, prompt_tokens, "
+		    "completion_tokens, latency_us, error, streamed FROM "
+		    "requests ORDER BY id DESC LIMIT ?", NULL,
+		    op->limit > 0 ? op->limit : 100, &op->json);
+		break;
+	default:
+		op->err = GW_ERR_INVAL;
+	}
+}
+
+/* Runs one batch in one transaction; a failed commit fails every op. */
+static void
+run_batch(struct store *st, struct store_op *batch)
+{
+	struct store_op *op;
+	enum gw_err err = exec(st->db, "BEGIN IMMEDIATE");
+
+	for (op = batch; op != NULL; op = op->next) {
+		if (err != GW_OK)
+			op->err = err;
+		else
+			run_op(st, op);
+	}
+	if (err == GW_OK && exec(st->db, "COMMIT") != GW_OK) {
+		exec(st->db, "ROLLBACK");
+		err = GW_ERR_STORAGE;
+	}
+	if (err != GW_OK)
+		for (op = batch; op != NULL; op = op->next)
+			op->err = err;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		struct store_op *batch, *tail;
+
+		while (st->queue == NULL && !st->stop)
+			pthread_cond_wait(&st->cond, &st->lock);
+		if (st->queue == NULL)
+			break;
+		batch = st->queue;
+		tail = st->queue_tail;
+		st->queue = st->queue_tail = NULL;
+		st->busy = 1;
+		pthread_mutex_unlock(&st->lock);
+
+		run_batch(st, batch);
+
+		pthread_mutex_lock(&st->lock);
+		st->busy = 0;
+		if (st->done_tail != NULL)
+			st->done_tail->next = batch;
+		else
+			st->done = batch;
+		st->done_tail = tail;
+		pthread_cond_broadcast(&st->cond);
+		if (st->notify != NULL)
+			event_active(st->notify, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* On the loop thread: run the done callbacks of finished operations. */
+static void
+run_done(struct store *st)
+{
+	struct store_op *op;
+
+	pthread_mutex_lock(&st->lock);
+	op = st->done;
+	st->done = st->done_tail = NULL;
+	pthread_mutex_unlock(&st->lock);
+	while (op != NULL) {
+		struct store_op *next = op->next;
+
+		op->next = NULL;
+		pthread_mutex_lock(&st->lock);
+		st->pending--;
+		pthread_mutex_unlock(&st->lock);
+		if (op->done != NULL)
+			op->done(op);
+		op = next;
+	}
+}
+
+static void
+notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	run_done(arg);
+}
+
+enum gw_err
+store_open(const char *path, int full_sync, struct event_base *base,
+    struct store **out)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	enum gw_err err = GW_ERR_STORAGE;
+
+	if (st == NULL)
+		return GW_ERR_NOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("storage: cannot open %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (exec(st->db, "PRAGMA journal_mode=WAL") != GW_OK ||
+	    exec(st->db, full_sync ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL") != GW_OK ||
+	    exec(st->db, "PRAGMA foreign_keys=ON") != GW_OK ||
+	    migrate(st->db) != GW_OK)
+		goto out;
+	if (sqlite3_prepare_v3(st->db, "INSERT INTO requests(request_id, ts, "
+	    "key_id, team, method, path, model, upstream, status, "
+	    "prompt_tokens, completion_tokens, latency_us, error, streamed) "
+	    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->st_log, NULL) != SQLITE_OK) {
+		log_error("storage: %s", sqlite3_errmsg(st->db));
+		goto out;
+	}
+	if (base != NULL) {
+		st->notify = event_new(base, -1, 0, notify_cb, st);
+		if (st->notify == NULL)
+			goto out;
+	}
+	if (pthread_create(&st->thread, NULL, writer_main, st) != 0)
+		goto out;
+	*out = st;
+	return GW_OK;
+out:
+	if (st->notify != NULL)
+		event_free(st->notify);
+	sqlite3_finalize(st->st_log);
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+	return err;
+}
+
+void
+store_submit(struct store *st, struct store_op *op)
+{
+	op->next = NULL;
+	op->err = GW_OK;
+	pthread_mutex_lock(&st->lock);
+	if (st->queue_tail != NULL)
+		st->queue_tail->next = op;
+	else
+		st->queue = op;
+	st->queue_tail = op;
+	st->pending++;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+store_flush(struct store *st)
+{
+	for (;;) {
+		pthread_mutex_lock(&st->lock);
+		while (st->queue != NULL || st->busy)
+			pthread_cond_wait(&st->cond, &st->lock);
+		if (st->pending == 0) {
+			pthread_mutex_unlock(&st->lock);
+			return;
+		}
+		pthread_mutex_unlock(&st->lock);
+		run_done(st);
+	}
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_flush(st);
+	pthread_mutex_lock(&st->lock);
+	st->stop = 1;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->thread, NULL);
+	run_done(st);
+	if (st->notify != NULL)
+		event_free(st->notify);
+	sqlite3_finalize(st->st_log);
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+}
+
+void
+store_op_cleanup(struct store_op *op)
+{
+	if (op->json != NULL)
+		json_decref(op->json);
+	op->json = NULL;
+	free(op->rows);
+	op->rows = NULL;
+	op->n_rows = 0;
+}

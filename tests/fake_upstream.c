@@ -1,0 +1,481 @@
+/*
+ * eugate-demo-upstream: a small Mistral-like server for the quick start,
+ * the integration tests and the benchmark. It answers chat, FIM,
+ * embeddings, models and files like the Mistral API, echoes what it
+ * received, and records every request as a JSON line (--record FILE) so
+ * that tests can assert what reached the upstream. Request headers
+ * x-fake-* script failures: status, delays, stream length, cuts.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+struct fake {
+	struct event_base *base;
+	FILE *record;
+	const char *name;
+	int openai;		/* behave like vLLM */
+	unsigned long seq;
+};
+
+struct stream {
+	struct fake *f;
+	struct evhttp_request *req;
+	struct event *timer;
+	int sent, total, cut_after, delay_ms, pad;
+	int closed;
+	char model[128];
+	char echo[256];
+	int include_usage;	/* openai: usage in a separate chunk */
+	unsigned long id;
+};
+
+static int
+hdr_int(struct evhttp_request *req, const char *name, int def)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    name);
+
+	return v ? atoi(v) : def;
+}
+
+static void
+record(struct fake *f, struct evhttp_request *req, const char *body,
+    size_t len)
+{
+	json_t *o = json_object(), *h = json_object(), *b;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT",
+		"DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH" };
+	int m = evhttp_request_get_command(req), mi = 0;
+	char *line;
+
+	while (mi < 9 && (1 << mi) != m)
+		mi++;
+	TAILQ_FOREACH(kv, in, next) {
+		char lower[128];
+		size_t i;
+
+		for (i = 0; kv->key[i] && i < sizeof(lower) - 1; i++)
+			lower[i] = (char)(kv->key[i] >= 'A' && kv->key[i] <= 'Z' ?
+			    kv->key[i] + 32 : kv->key[i]);
+		lower[i] = '\0';
+		json_object_set_new(h, lower, json_string(kv->value));
+	}
+	b = json_stringn(body, len);
+	json_object_set_new(o, "upstream", json_string(f->name));
+	json_object_set_new(o, "method", json_string(mi < 9 ? methods[mi] : "?"));
+	json_object_set_new(o, "uri", json_string(evhttp_request_get_uri(req)));
+	json_object_set_new(o, "headers", h);
+	json_object_set_new(o, "body", b ? b : json_null());
+	json_object_set_new(o, "body_len", json_integer((json_int_t)len));
+	line = json_dumps(o, JSON_COMPACT);
+	if (f->record != NULL && line != NULL) {
+		fprintf(f->record, "%s\n", line);
+		fflush(f->record);
+	}
+	free(line);
+	json_decref(o);
+}
+
+static void
+record_event(struct fake *f, const char *event, unsigned long id, int sent)
+{
+	if (f->record == NULL)
+		return;
+	fprintf(f->record, "{\"upstream\":\"%s\",\"event\":\"%s\",\"stream\":%lu,"
+	    "\"sent\":%d}\n", f->name, event, id, sent);
+	fflush(f->record);
+}
+
+static void
+common_headers(struct fake *f, struct evhttp_request *req, const char *ctype)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(out, "Content-Type", ctype);
+	evhttp_add_header(out, "x-ratelimit-limit-req-minute", "1000");
+	evhttp_add_header(out, "x-ratelimit-remaining-req-minute", "999");
+	evhttp_add_header(out, "x-upstream-name", f->name);
+	evhttp_add_header(out, "Set-Cookie", "upstream-session=secret");
+}
+
+static void
+send_json(struct fake *f, struct evhttp_request *req, int status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	struct evbuffer *b = evbuffer_new();
+
+	json_decref(j);
+	common_headers(f, req, "application/json");
+	evbuffer_add(b, s, strlen(s));
+	evhttp_send_reply(req, status, status < 300 ? "OK" : "Error", b);
+	evbuffer_free(b);
+	free(s);
+}
+
+static void
+send_error(struct fake *f, struct evhttp_request *req, int status,
+    const char *msg)
+{
+	if (f->openai)
+		send_json(f, req, status, json_pack("{s:{s:s, s:s, s:n, s:i}}",
+		    "error", "message", msg, "type", "BadRequestError", "param",
+		    "code", status));
+	else
+		send_json(f, req, status, json_pack("{s:s, s:s, s:s, s:n, s:s}",
+		    "object", "error", "message", msg, "type",
+		    status == 429 ? "rate_limited" : "invalid_request_error",
+		    "param", "code", status == 429 ? "1300" : "3000"));
+}
+
+/* The text of the last user message, for the echo. */
+static void
+last_user_text(json_t *body, char *out, size_t len)
+{
+	json_t *msgs = json_object_get(body, "messages"), *m, *c;
+	size_t i;
+
+	snprintf(out, len, "%s", "");
+	if (json_is_string(json_object_get(body, "prompt")))
+		snprintf(out, len, "%s", json_string_value(json_object_get(body,
+		    "prompt")));
+	json_array_foreach(msgs, i, m) {
+		c = json_object_get(m, "content");
+		if (json_is_string(c))
+			snprintf(out, len, "%s", json_string_value(c));
+	}
+}
+
+static json_t *
+usage_obj(int prompt, int completion)
+{
+	return json_pack("{s:i, s:i, s:i}", "prompt_tokens", prompt,
+	    "completion_tokens", completion, "total_tokens", prompt + completion);
+}
+
+static void stream_step(evutil_socket_t fd, short what, void *arg);
+
+static void
+stream_free(struct stream *s)
+{
+	event_free(s->timer);
+	free(s);
+}
+
+static void
+stream_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct stream *s = arg;
+
+	s->closed = 1;
+}
+
+static void
+stream_chunk(struct stream *s, const char *data)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evbuffer_add_printf(b, "data: %s\n\n", data);
+	evhttp_send_reply_chunk(s->req, b);
+	evbuffer_free(b);
+}
+
+static void
+stream_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+	struct timeval tv = { 0, s->delay_ms * 1000 };
+	json_t *chunk;
+	char *js, content[70000];
+
+	if (s->closed) {
+		record_event(s->f, "client_closed", s->id, s->sent);
+		stream_free(s);
+		return;
+	}
+	/* Back-pressure: wait while the gateway does not read. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 256 * 1024) {
+		struct timeval wait = { 0, 10000 };
+
+		evtimer_add(s->timer, &wait);
+		return;
+	}
+	if (s->cut_after >= 0 && s->sent == s->cut_after) {
+		record_event(s->f, "cut", s->id, s->sent);
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+		shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+		stream_free(s);
+		return;
+	}
+	if (s->sent < s->total) {
+		int last = s->sent == s->total - 1;
+
+		if (s->sent == 0)
+			snprintf(content, sizeof(content), "%s", s->echo);
+		else
+			snprintf(content, sizeof(content), " w%d", s->sent);
+		if (s->pad > 0 && s->pad < (int)sizeof(content) - 1) {
+			memset(content, 'x', (size_t)s->pad);
+			content[s->pad] = '\0';
+		}
+		chunk = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s}, s:O}]}",
+		    "id", "cmpl-fake", "object", "chat.completion.chunk",
+		    "created", 1700000000, "model", s->model, "choices", "index",
+		    0, "delta", "role", "assistant", "content", content,
+		    "finish_reason", last ? json_string("stop") : json_null());
+		if (last && !s->f->openai)
+			json_object_set_new(chunk, "usage", usage_obj(10, s->total));
+		js = json_dumps(chunk, JSON_COMPACT);
+		stream_chunk(s, js);
+		free(js);
+		json_decref(chunk);
+		s->sent++;
+		evtimer_add(s->timer, &tv);
+		return;
+	}
+	if (s->f->openai && s->include_usage) {
+		chunk = json_pack("{s:s, s:s, s:i, s:s, s:[], s:o}", "id",
+		    "cmpl-fake", "object", "chat.completion.chunk", "created",
+		    1700000000, "model", s->model, "choices", "usage",
+		    usage_obj(10, s->total));
+		js = json_dumps(chunk, JSON_COMPACT);
+		stream_chunk(s, js);
+		free(js);
+		json_decref(chunk);
+	}
+	stream_chunk(s, "[DONE]");
+	evhttp_connection_set_closecb(conn, NULL, NULL);
+	evhttp_send_reply_end(s->req);
+	record_event(s->f, "done", s->id, s->sent);
+	stream_free(s);
+}
+
+static void
+chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
+{
+	const char *model = json_string_value(json_object_get(body, "model"));
+	char echo[256], text[300];
+
+	if (model == NULL) {
+		send_error(f, req, 422, "model is required");
+		return;
+	}
+	if (!f->openai && json_object_get(body, "stream_options") != NULL) {
+		send_error(f, req, 422, "Extra inputs are not permitted");
+		return;
+	}
+	last_user_text(body, echo, sizeof(echo));
+	if (json_is_true(json_object_get(body, "stream"))) {
+		struct stream *s = calloc(1, sizeof(*s));
+		struct evhttp_connection *conn = evhttp_request_get_connection(req);
+
+		s->f = f;
+		s->req = req;
+		s->id = ++f->seq;
+		s->total = hdr_int(req, "x-fake-events", 5);
+		s->cut_after = hdr_int(req, "x-fake-cut-after", -1);
+		s->delay_ms = hdr_int(req, "x-fake-event-delay-ms", 0);
+		s->pad = hdr_int(req, "x-fake-event-bytes", 0);
+		s->include_usage = json_is_true(json_object_get(json_object_get(
+		    body, "stream_options"), "include_usage"));
+		snprintf(s->model, sizeof(s->model), "%s", model);
+		snprintf(s->echo, sizeof(s->echo), "echo: %.240s", echo);
+		s->timer = evtimer_new(f->base, stream_step, s);
+		common_headers(f, req, "text/event-stream");
+		evhttp_connection_set_closecb(conn, stream_closed, s);
+		evhttp_send_reply_start(req, 200, "OK");
+		stream_step(-1, 0, s);
+		return;
+	}
+	snprintf(text, sizeof(text), "echo: %s", echo);
+	send_json(f, req, 200, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
+	    "s:{s:s, s:s}, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
+	    "object", "chat.completion", "created", 1700000000, "model", model,
+	    "choices", "index", 0, "message", "role", "assistant", "content",
+	    text, "finish_reason", "stop", "usage", usage_obj(10, 5)));
+}
+
+static void
+embeddings(struct fake *f, struct evhttp_request *req, json_t *body)
+{
+	send_json(f, req, 200, json_pack("{s:s, s:s, s:s, s:[{s:s, s:i, "
+	    "s:[f,f,f]}], s:o}", "id", "emb-fake", "object", "list", "model",
+	    json_string_value(json_object_get(body, "model")) ?
+	    json_string_value(json_object_get(body, "model")) : "?", "data",
+	    "object", "embedding", "index", 0, "embedding", 0.1, 0.2, 0.3,
+	    "usage", usage_obj(7, 0)));
+}
+
+static json_t *
+file_obj(const char *id, const char *name, long bytes)
+{
+	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "id", id,
+	    "object", "file", "bytes", (int)bytes, "created_at", 1700000000,
+	    "filename", name, "purpose", "batch", "sample_type", "batch_request",
+	    "source", "upload");
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct fake *f = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *data = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	const char *uri = evhttp_request_get_uri(req);
+	int method = evhttp_request_get_command(req);
+	int status = hdr_int(req, "x-fake-status", 0);
+	int delay = hdr_int(req, "x-fake-delay-ms", 0);
+	json_t *body = NULL;
+	char path[512];
+	const char *q;
+
+	record(f, req, data, len);
+	if (delay > 0)
+		usleep((useconds_t)delay * 1000);	/* a slow upstream */
+	q = strchr(uri, '?');
+	snprintf(path, sizeof(path), "%.*s", (int)(q ? q - uri :
+	    (long)strlen(uri)), uri);
+	if (status > 0) {
+		if (status == 429)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Retry-After", "7");
+		send_error(f, req, status, status == 429 ?
+		    "Rate limit exceeded" : "scripted failure");
+		return;
+	}
+	if (len > 0 && data[0] == '{')
+		body = json_loadb(data, len, 0, NULL);
+	if (method == EVHTTP_REQ_POST && (strcmp(path, "/v1/chat/completions") ==
+	    0 || strcmp(path, "/v1/agents/completions") == 0) && body) {
+		chat(f, req, body, 0);
+	} else if (method == EVHTTP_REQ_POST && !f->openai &&
+	    strcmp(path, "/v1/fim/completions") == 0 && body) {
+		chat(f, req, body, 1);
+	} else if (method == EVHTTP_REQ_POST &&
+	    strcmp(path, "/v1/embeddings") == 0 && body) {
+		embeddings(f, req, body);
+	} else if (method == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
+		send_json(f, req, 200, json_pack("{s:s, s:[{s:s, s:s, s:i, "
+		    "s:s}]}", "object", "list", "data", "id", "mistral-small-latest",
+		    "object", "model", "created", 1700000000, "owned_by",
+		    "mistralai"));
+	} else if (!f->openai && method == EVHTTP_REQ_POST &&
+	    strcmp(path, "/v1/files") == 0) {
+		send_json(f, req, 200, file_obj("file-fake-1", "upload.jsonl",
+		    (long)len));
+	} else if (!f->openai && method == EVHTTP_REQ_GET &&
+	    strcmp(path, "/v1/files") == 0) {
+		send_json(f, req, 200, json_pack("{s:s, s:[o], s:i}", "object",
+		    "list", "data", file_obj("file-fake-1", "upload.jsonl", 42),
+		    "total", 1));
+	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
+	    strstr(path, "/content") != NULL && method == EVHTTP_REQ_GET) {
+		struct evbuffer *b = evbuffer_new();
+
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/octet-stream");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Disposition", "attachment; filename=upload.jsonl");
+		evbuffer_add_printf(b, "{\"custom_id\":\"1\",\"body\":{}}\n");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
+	    method == EVHTTP_REQ_DELETE) {
+		send_json(f, req, 200, json_pack("{s:s, s:s, s:b}", "id",
+		    path + 10, "object", "file", "deleted", 1));
+	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
+	    method == EVHTTP_REQ_GET) {
+		send_json(f, req, 200, file_obj(path + 10, "upload.jsonl", 42));
+	} else {
+		send_error(f, req, 404, "Not Found");
+	}
+	json_decref(body);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: eugate-demo-upstream [-p PORT] [-a ADDR] "
+	    "[-P PORTFILE] [-r RECORDFILE] [-n NAME] [-o]\n"
+	    "  -o  behave like an OpenAI-compatible server (vLLM)\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fake f;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	const char *addr = "127.0.0.1", *port_file = NULL;
+	int port = 8090, opt;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	memset(&f, 0, sizeof(f));
+	f.name = "demo";
+	while ((opt = getopt(argc, argv, "p:a:P:r:n:o")) != -1) {
+		switch (opt) {
+		case 'p': port = atoi(optarg); break;
+		case 'a': addr = optarg; break;
+		case 'P': port_file = optarg; break;
+		case 'r':
+			f.record = fopen(optarg, "a");
+			if (f.record == NULL) {
+				perror(optarg);
+				return 1;
+			}
+			break;
+		case 'n': f.name = optarg; break;
+		case 'o': f.openai = 1; break;
+		default: usage();
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	f.base = event_base_new();
+	http = evhttp_new(f.base);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(http, 64 * 1024 * 1024);
+	evhttp_set_gencb(http, handle, &f);
+	sock = evhttp_bind_socket_with_handle(http, addr, (ev_uint16_t)port);
+	if (sock == NULL) {
+		fprintf(stderr, "eugate-demo-upstream: cannot listen on %s:%d\n",
+		    addr, port);
+		return 1;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
+	    &sl) == 0)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (port_file != NULL) {
+		FILE *pf = fopen(port_file, "w");
+
+		if (pf != NULL) {
+			fprintf(pf, "%d\n", port);
+			fclose(pf);
+		}
+	}
+	fprintf(stderr, "eugate-demo-upstream %s listening on %s:%d%s\n",
+	    f.name, addr, port, f.openai ? " (openai mode)" : "");
+	event_base_dispatch(f.base);
+	return 0;
+}

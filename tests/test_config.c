@@ -1,0 +1,126 @@
+/* Unit tests of the configuration parser: values, errors with lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/config.h"
+#include "tests/tap.h"
+
+static char path[256];
+
+static struct config *
+load(const char *text, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	return config_load(path, err, errlen);
+}
+
+/* The message must be "PATH:LINE: ..." with the given line and words. */
+static void
+expect_error(const char *text, int line, const char *words, const char *what)
+{
+	char err[600], prefix[300];
+	struct config *cfg = load(text, err, sizeof(err));
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	ok(cfg == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
+	    strstr(err, words) != NULL, "%s (%s)", what, err);
+	config_unref(cfg);
+}
+
+int
+main(void)
+{
+	char err[600];
+	struct config *cfg;
+
+	snprintf(path, sizeof(path), "/tmp/eugate-test-config-%d.ini",
+	    (int)getpid());
+	unsetenv("MISTRAL_API_KEY");
+	setenv("EUGATE_TEST_KEY", "sk-test", 1);
+
+	cfg = config_load(NULL, err, sizeof(err));
+	ok(cfg != NULL, "built-in defaults load");
+	is_str(cfg->listen, "127.0.0.1:8080", "default listen");
+	is_str(cfg->data_dir, "./var", "default data_dir");
+	is_int(cfg->n_upstreams, 2, "two built-in upstreams");
+	is_int(cfg->upstreams[0].enabled, 0, "mistral off without its key");
+	is_int(cfg->upstreams[1].enabled, 1, "demo upstream on");
+	is_str(cfg->upstreams[1].url, "http://127.0.0.1:8090", "demo url");
+	ok(config_policy(cfg, "default") != NULL, "default policy exists");
+	is_int(cfg->max_body_bytes, 16 * 1024 * 1024, "default body cap");
+	config_unref(cfg);
+
+	setenv("MISTRAL_API_KEY", "sk-real", 1);
+	cfg = config_load(NULL, err, sizeof(err));
+	ok(cfg != NULL && cfg->upstreams[0].enabled &&
+	    strcmp(cfg->upstreams[0].api_key, "sk-real") == 0,
+	    "with MISTRAL_API_KEY the cloud upstream is on and first");
+	config_unref(cfg);
+	unsetenv("MISTRAL_API_KEY");
+
+	cfg = load("[gateway]\nlisten = 127.0.0.1:0   ; inline comment\n"
+	    "max_body_bytes = 2m\nclient_idle_timeout = 1500ms\n"
+	    "upstream_total_timeout = 2m\nlog_level = debug\n"
+	    "[upstream a]\nurl = http://127.0.0.1:9/base/\nkind = openai\n"
+	    "region = onprem\nmodels = open-*, mistral-7b\n"
+	    "api_key_env = EUGATE_TEST_KEY\n"
+	    "[policy strict]\nmodels = open-*\n", err, sizeof(err));
+	ok(cfg != NULL, "a full file loads (%s)", err);
+	if (cfg != NULL) {
+		is_str(cfg->listen, "127.0.0.1:0", "inline comment stripped");
+		is_int(cfg->max_body_bytes, 2 * 1024 * 1024, "size suffix");
+		is_int(cfg->client_idle_timeout_ms, 1500, "ms duration");
+		is_int(cfg->upstream_total_timeout_ms, 120000, "m duration");
+		is_int(cfg->log_level, 3, "log level enum");
+		is_str(cfg->upstreams[0].url, "http://127.0.0.1:9/base",
+		    "trailing slash dropped");
+		is_int(cfg->upstreams[0].kind, UPSTREAM_OPENAI, "kind");
+		is_int(cfg->upstreams[0].models.n, 2, "model globs");
+		is_str(cfg->upstreams[0].models.v[1], "mistral-7b", "glob trimmed");
+		is_str(cfg->upstreams[0].api_key, "sk-test", "key from env");
+		ok(config_policy(cfg, "strict") != NULL &&
+		    config_policy(cfg, "default") != NULL,
+		    "named policy plus implicit default");
+	}
+	config_unref(cfg);
+
+	expect_error("[gateway]\nlisten = 1.2.3.4:1\nbogus = 1\n", 3,
+	    "unknown key 'bogus'", "unknown key is an error with its line");
+	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 4,
+	    "unknown section", "unknown section");
+	expect_error("[upstream a]\nurl = http://x\nkind = grpc\n", 3,
+	    "kind: unknown value 'grpc'", "bad enum");
+	expect_error("[gateway]\nmax_body_bytes = 12q\n[upstream a]\nurl=http://x\n",
+	    2, "max_body_bytes: invalid size", "bad size");
+	expect_error("[gateway]\nmax_body_bytes = 1\n", 2, "out of range",
+	    "size out of range");
+	expect_error("[gateway]\nclient_idle_timeout = 10\n", 2,
+	    "invalid duration", "duration needs a unit");
+	expect_error("[upstream a]\nkind = openai\n", 1, "url is required",
+	    "upstream without url");
+	expect_error("[upstream a]\nurl = ftp://x\n", 1, "url must start",
+	    "upstream with a bad scheme");
+	expect_error("[gateway]\nlisten = 8080\n[upstream a]\nurl = http://x\n",
+	    1, "listen: expected HOST:PORT", "listen without host");
+	expect_error("[gateway]\nlisten = 127.0.0.1:0\n", 1,
+	    "no [upstream NAME]", "no upstream at all");
+	expect_error("[upstream a]\nurl = https://x\napi_key_env = EUGATE_NOPE\n",
+	    1, "no usable upstream", "only upstream lacks its key");
+	expect_error("[upstream a b]\nurl = http://x\n", 2, "unknown section",
+	    "section names are one word");
+	expect_error("this is not ini\n", 1, "syntax error", "syntax error");
+	expect_error("[gateway]\ntls_cert = /x.pem\n[upstream a]\nurl=http://x\n",
+	    1, "tls_cert and tls_key", "tls needs both files");
+
+	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
+	ok(cfg == NULL && strstr(err, "/nonexistent/eugate.ini:0: cannot open")
+	    != NULL, "missing file named in the error");
+	unlink(path);
+	return tap_done();
+}

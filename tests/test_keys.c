@@ -1,0 +1,80 @@
+/* Unit tests of key format, checksum, HMAC and the key cache. */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/keys.h"
+#include "tests/tap.h"
+
+int
+main(void)
+{
+	unsigned char secret[32], other[32], hmac[32];
+	struct keys_hmac *h, *h2;
+	char key[KEY_LEN + 1], id[KEY_ID_LEN + 1], pid[KEY_ID_LEN + 1];
+	const char *sec;
+	struct key_entry e[3];
+	struct keycache *kc;
+	const struct key_entry *found;
+
+	memset(secret, 7, sizeof(secret));
+	memset(other, 8, sizeof(other));
+	h = keys_hmac_new(secret, sizeof(secret));
+	h2 = keys_hmac_new(other, sizeof(other));
+	ok(h != NULL && h2 != NULL, "hmac contexts");
+	ok(keys_generate(h, key, id, hmac) == GW_OK, "generate a key");
+	is_int(strlen(key), KEY_LEN, "key length");
+	ok(strncmp(key, "egk_", 4) == 0, "egk_ prefix");
+	ok(memcmp(key + 4, id, KEY_ID_LEN) == 0, "id follows the prefix");
+	ok(keys_parse(key, strlen(key), pid, &sec) == 0 && strcmp(pid, id) == 0,
+	    "a generated key parses");
+	for (int i = 4; i < KEY_LEN; i++) {
+		char bad[KEY_LEN + 1];
+
+		memcpy(bad, key, sizeof(bad));
+		bad[i] = bad[i] == 'a' ? 'b' : 'a';
+		if (keys_parse(bad, KEY_LEN, pid, &sec) == 0) {
+			ok(0, "checksum catches a change at %d", i);
+			break;
+		}
+	}
+	ok(1, "the checksum catches a change at every position");
+	ok(keys_parse(key, KEY_LEN - 1, pid, &sec) != 0, "short key refused");
+	ok(keys_parse("sk-abc", 6, pid, &sec) != 0, "foreign key refused");
+
+	memset(e, 0, sizeof(e));
+	memcpy(e[0].id, id, sizeof(e[0].id));
+	snprintf(e[0].team, sizeof(e[0].team), "finance");
+	memcpy(e[0].hmac, hmac, 32);
+	for (int i = 1; i < 3; i++) {
+		char k2[KEY_LEN + 1];
+
+		ok(keys_generate(h, k2, e[i].id, e[i].hmac) == GW_OK, "more keys");
+	}
+	kc = keycache_new(e, 3);
+	is_int(keycache_size(kc), 3, "cache size");
+	found = keycache_check(kc, h, key, strlen(key));
+	ok(found != NULL && strcmp(found->team, "finance") == 0,
+	    "the key authenticates and maps to its team");
+	ok(keycache_check(kc, h2, key, strlen(key)) == NULL,
+	    "another server secret does not verify it");
+	{
+		char forged[KEY_LEN + 1], fid[KEY_ID_LEN + 1];
+		unsigned char fh[32];
+
+		/* A well-formed key with a known id but another secret. */
+		ok(keys_generate(h, forged, fid, fh) == GW_OK, "forge material");
+		memcpy(forged + 4, id, KEY_ID_LEN);
+		ok(keycache_check(kc, h, forged, KEY_LEN) == NULL,
+		    "known id with a wrong secret is refused");
+	}
+	keycache_free(kc);
+	kc = keycache_new(e + 1, 2);
+	ok(keycache_check(kc, h, key, strlen(key)) == NULL,
+	    "a key missing from the cache (revoked) is refused");
+	keycache_free(kc);
+	keys_hmac_free(h);
+	keys_hmac_free(h2);
+	keys_hmac_free(NULL);
+	keycache_free(NULL);
+	return tap_done();
+}

@@ -1,0 +1,167 @@
+/* Unit tests of storage on a real SQLite file: ops, group commit, keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage/store.h"
+#include "tests/tap.h"
+
+static int n_done;
+
+static void
+done(struct store_op *op)
+{
+	n_done++;
+}
+
+static struct store_op *
+op_new(int type)
+{
+	struct store_op *op = calloc(1, sizeof(*op));
+
+	op->type = type;
+	op->done = done;
+	return op;
+}
+
+/* Submits one op, waits for it, returns it (caller frees). */
+static struct store_op *
+run(struct store *st, struct store_op *op)
+{
+	store_submit(st, op);
+	store_flush(st);
+	return op;
+}
+
+int
+main(void)
+{
+	char path[256];
+	struct store *st = NULL;
+	struct store_op *op, *ops[200];
+	unsigned char h[32];
+
+	snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db", (int)getpid());
+	unlink(path);
+	ok(store_open(path, 0, NULL, &st) == GW_OK, "open creates the database");
+
+	op = op_new(STORE_TEAM_CREATE);
+	snprintf(op->name, sizeof(op->name), "finance");
+	snprintf(op->policy, sizeof(op->policy), "default");
+	is_int(run(st, op)->err, GW_OK, "team created");
+	free(op);
+	op = op_new(STORE_TEAM_CREATE);
+	snprintf(op->name, sizeof(op->name), "finance");
+	snprintf(op->policy, sizeof(op->policy), "default");
+	is_int(run(st, op)->err, GW_ERR_EXISTS, "duplicate team refused");
+	free(op);
+
+	memset(h, 0xab, sizeof(h));
+	op = op_new(STORE_KEY_CREATE);
+	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
+	snprintf(op->team, sizeof(op->team), "nobody");
+	memcpy(op->hmac, h, 32);
+	is_int(run(st, op)->err, GW_ERR_NOTFOUND, "key for unknown team refused");
+	free(op);
+	op = op_new(STORE_KEY_CREATE);
+	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
+	snprintf(op->team, sizeof(op->team), "finance");
+	snprintf(op->name, sizeof(op->name), "ci");
+	memcpy(op->hmac, h, 32);
+	is_int(run(st, op)->err, GW_OK, "key created");
+	free(op);
+
+	op = op_new(STORE_KEYS_LOAD);
+	op->version = -1;
+	run(st, op);
+	ok(op->err == GW_OK && op->changed && op->n_rows == 1 &&
+	    strcmp(op->rows[0].team, "finance") == 0 &&
+	    strcmp(op->rows[0].policy, "default") == 0 &&
+	    memcmp(op->rows[0].hmac, h, 32) == 0, "key snapshot with team");
+	{
+		int64_t v = op->version;
+
+		store_op_cleanup(op);
+		free(op);
+		op = op_new(STORE_KEYS_LOAD);
+		op->version = v;
+		run(st, op);
+		ok(op->err == GW_OK && !op->changed && op->n_rows == 0,
+		    "unchanged keys: no reload");
+		store_op_cleanup(op);
+		free(op);
+	}
+	op = op_new(STORE_KEY_REVOKE);
+	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
+	is_int(run(st, op)->err, GW_OK, "key revoked");
+	free(op);
+	op = op_new(STORE_KEY_REVOKE);
+	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
+	is_int(run(st, op)->err, GW_ERR_NOTFOUND, "revoking twice: not found");
+	free(op);
+	op = op_new(STORE_KEYS_LOAD);
+	op->version = -1;
+	run(st, op);
+	ok(op->changed && op->n_rows == 0, "revoked keys leave the snapshot");
+	store_op_cleanup(op);
+	free(op);
+
+	/* Group commit: many ops queued together all complete, in order. */
+	n_done = 0;
+	for (int i = 0; i < 200; i++) {
+		ops[i] = op_new(STORE_REQUEST_LOG);
+		snprintf(ops[i]->rec.request_id, sizeof(ops[i]->rec.request_id),
+		    "req-%d", i);
+		snprintf(ops[i]->rec.method, sizeof(ops[i]->rec.method), "POST");
+		snprintf(ops[i]->rec.path, sizeof(ops[i]->rec.path), "/v1/x");
+		ops[i]->rec.status = 200;
+		ops[i]->rec.prompt_tokens = i;
+		ops[i]->rec.completion_tokens = -1;
+		store_submit(st, ops[i]);
+	}
+	store_flush(st);
+	is_int(n_done, 200, "every queued op completed");
+	{
+		int errs = 0;
+
+		for (int i = 0; i < 200; i++) {
+			errs += ops[i]->err != GW_OK;
+			free(ops[i]);
+		}
+		is_int(errs, 0, "no op failed");
+	}
+	op = op_new(STORE_REQUEST_LIST);
+	op->limit = 3;
+	run(st, op);
+	ok(op->err == GW_OK && json_array_size(op->json) == 3,
+	    "newest requests listed");
+	is_str(json_string_value(json_object_get(json_array_get(op->json, 0),
+	    "request_id")), "req-199", "newest first");
+	ok(json_is_null(json_object_get(json_array_get(op->json, 0),
+	    "completion_tokens")), "unknown token counts are NULL");
+	store_op_cleanup(op);
+	free(op);
+	store_close(st);
+
+	/* Reopening runs no migration twice and keeps the data. */
+	ok(store_open(path, 1, NULL, &st) == GW_OK, "reopen");
+	op = op_new(STORE_TEAM_LIST);
+	run(st, op);
+	ok(json_array_size(op->json) == 1, "data kept across reopen");
+	store_op_cleanup(op);
+	free(op);
+	store_close(st);
+	unlink(path);
+	{
+		char wal[300];
+
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		unlink(wal);
+		snprintf(wal, sizeof(wal), "%s-shm", path);
+		unlink(wal);
+	}
+	ok(store_open("/nonexistent-dir/x.db", 0, NULL, &st) != GW_OK,
+	    "an unwritable path fails cleanly");
+	return tap_done();
+}
