@@ -574,7 +574,6 @@ server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
 	int sslen = sizeof(ss);
 	socklen_t len = sizeof(ss);
 	char host[256];
-	char hostport[300];
 	int p;
 
 	if (s == NULL)
@@ -586,11 +585,18 @@ server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
 	s->lim = *lim;
 	if (config_split_addr(addr, host, sizeof(host), &p) != 0)
 		goto fail;
-	snprintf(hostport, sizeof(hostport), strchr(host, ':') ? "[%s]:%d" :
-	    "%s:%d", host, p);
 	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(hostport, (struct sockaddr *)&ss,
-	    &sslen) != 0) {
+	if (evutil_inet_pton(AF_INET, host,
+	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)p);
+		sslen = sizeof(struct sockaddr_in);
+	} else if (evutil_inet_pton(AF_INET6, host,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)p);
+		sslen = sizeof(struct sockaddr_in6);
+	} else {
 		log_error("listen %s: not a numeric address", addr);
 		goto fail;
 	}

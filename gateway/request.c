@@ -445,7 +445,10 @@ up_on_data(void *arg, const char *data, size_t len)
 		return 0;
 	}
 	if (conn_out_full(r->conn)) {
+		/* The client is slow, not the upstream: no idle timeout while
+		 * paused; the client's send timeout bounds the wait. */
 		r->paused = 1;
+		evtimer_del(r->timer);
 		return 1;
 	}
 	if (r->mode == MODE_RAW) {
@@ -966,6 +969,7 @@ on_drain(struct conn *c, void *ctx)
 
 	if (r->paused && r->xfer != NULL && !conn_out_full(c)) {
 		r->paused = 0;
+		arm_timer(r, r->cfg->upstream_idle_timeout_ms);
 		uxfer_resume(r->xfer);
 	}
 }

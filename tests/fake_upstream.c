@@ -29,6 +29,8 @@ struct fake {
 	FILE *record;
 	const char *name;
 	int openai;		/* behave like vLLM */
+	int fixed_status;	/* -s: answer every request with this */
+	int delay_ms;		/* -d: wait before every answer */
 	unsigned long seq;
 };
 
@@ -200,17 +202,20 @@ static void
 stream_step(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
-	struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-	struct timeval tv = { 0, s->delay_ms * 1000 };
+	struct evhttp_connection *conn;
+	struct bufferevent *bev;
+	struct timeval tv = { s->delay_ms / 1000, (s->delay_ms % 1000) * 1000 };
 	json_t *chunk;
 	char *js, content[70000];
 
+	/* The request is gone with its connection: touch nothing of it. */
 	if (s->closed) {
 		record_event(s->f, "client_closed", s->id, s->sent);
 		stream_free(s);
 		return;
 	}
+	conn = evhttp_request_get_connection(s->req);
+	bev = evhttp_connection_get_bufferevent(conn);
 	/* Back-pressure: wait while the gateway does not read. */
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > 256 * 1024) {
 		struct timeval wait = { 0, 10000 };
@@ -342,8 +347,8 @@ handle(struct evhttp_request *req, void *arg)
 	const char *data = len ? (const char *)evbuffer_pullup(in, -1) : "";
 	const char *uri = evhttp_request_get_uri(req);
 	int method = evhttp_request_get_command(req);
-	int status = hdr_int(req, "x-fake-status", 0);
-	int delay = hdr_int(req, "x-fake-delay-ms", 0);
+	int status = hdr_int(req, "x-fake-status", f->fixed_status);
+	int delay = hdr_int(req, "x-fake-delay-ms", f->delay_ms);
 	json_t *body = NULL;
 	char path[512];
 	const char *q;
@@ -415,8 +420,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: eugate-demo-upstream [-p PORT] [-a ADDR] "
-	    "[-P PORTFILE] [-r RECORDFILE] [-n NAME] [-o]\n"
-	    "  -o  behave like an OpenAI-compatible server (vLLM)\n");
+	    "[-P PORTFILE] [-r RECORDFILE] [-n NAME] [-o] [-s STATUS] [-d MS]\n"
+	    "  -o  behave like an OpenAI-compatible server (vLLM)\n"
+	    "  -s  answer every request with STATUS (a broken upstream)\n"
+	    "  -d  wait MS milliseconds before every answer (a slow one)\n");
 	exit(2);
 }
 
@@ -433,7 +440,7 @@ main(int argc, char **argv)
 
 	memset(&f, 0, sizeof(f));
 	f.name = "demo";
-	while ((opt = getopt(argc, argv, "p:a:P:r:n:o")) != -1) {
+	while ((opt = getopt(argc, argv, "p:a:P:r:n:os:d:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'a': addr = optarg; break;
@@ -447,6 +454,8 @@ main(int argc, char **argv)
 			break;
 		case 'n': f.name = optarg; break;
 		case 'o': f.openai = 1; break;
+		case 's': f.fixed_status = atoi(optarg); break;
+		case 'd': f.delay_ms = atoi(optarg); break;
 		default: usage();
 		}
 	}
