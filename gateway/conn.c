@@ -21,8 +21,12 @@ enum conn_state {
 	CS_HEAD,	/* waiting for (the rest of) a request head */
 	CS_BODY,	/* reading the body */
 	CS_HANDLING,	/* the handler has the request */
-	CS_CLOSING	/* flushing the last response, then close */
+	CS_CLOSING,	/* flushing the last response, then close */
+	CS_LINGER	/* sent all; draining input before the close */
 };
+
+/* How long unread input is drained after the last response. */
+#define LINGER_MS 2000
 
 struct conn {
 	struct server *srv;
@@ -129,8 +133,31 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fail(c, 408, "request not received in time");
 		return;
 	}
-	if (c->state == CS_CLOSING)
+	if (c->state == CS_CLOSING || c->state == CS_LINGER)
 		conn_free(c);
+}
+
+/*
+ * The last response is out. Closing a socket with unread input makes the
+ * kernel send a reset that can destroy that response in flight (a
+ * pipelined or refused request), so the write side is shut first and
+ * input is read and dropped for a while, as nginx's lingering close does.
+ */
+static void
+linger(struct conn *c)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->srv->tls != NULL || fd < 0 || shutdown(fd, SHUT_WR) != 0) {
+		conn_free(c);
+		return;
+	}
+	c->state = CS_LINGER;
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	arm_timer(c, LINGER_MS);
 }
 
 /* Moves the head into the connection's own copy and rebases pointers. */
@@ -274,6 +301,8 @@ conn_process(struct conn *c)
 		return;
 	}
 	/* Handling or closing: pipelined bytes wait, up to a cap. */
+	if (c->state == CS_CLOSING)
+		return;
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) >
 	    c->srv->lim.max_header_bytes)
 		bufferevent_disable(c->bev, EV_READ);
@@ -282,7 +311,14 @@ conn_process(struct conn *c)
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
-	conn_process(arg);
+	struct conn *c = arg;
+
+	if (c->state == CS_LINGER) {
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	conn_process(c);
 }
 
 static void
@@ -292,7 +328,7 @@ write_cb(struct bufferevent *bev, void *arg)
 
 	if (c->state == CS_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			conn_free(c);
+			linger(c);
 		return;
 	}
 	if (c->ctx != NULL && c->streaming && c->srv->ops->on_drain != NULL)
@@ -343,6 +379,7 @@ finish_response(struct conn *c)
 {
 	c->ctx = NULL;
 	c->streaming = 0;
+	c->responded = 0;
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
 	if (!c->keep_alive) {
 		c->state = CS_CLOSING;
