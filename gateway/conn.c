@@ -381,7 +381,7 @@ finish_response(struct conn *c)
 	c->streaming = 0;
 	c->responded = 0;
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
-	if (!c->keep_alive) {
+	if (!c->keep_alive || c->srv->draining) {
 		c->state = CS_CLOSING;
 		bufferevent_disable(c->bev, EV_READ);
 		arm_timer(c, c->srv->lim.send_timeout_ms);

@@ -1,0 +1,249 @@
+"""Operations: reload (good and bad), SIGTERM drain and its deadline,
+TLS, the admin API, several instances on one database, first start."""
+import json
+import os
+import signal
+import ssl
+import http.client
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Env, SSEReader, Tap, chat_body, wait_for)  # noqa: E402
+
+tap = Tap()
+
+
+def test_reload():
+    env = Env("reload-")
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}])
+    key = gw.new_key()
+    good = gw.config_text()
+    gw.write_config(good + "\n[gateway]\nno_such_key = 1\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reload failed" in gw.logtext(), 5)
+    tap.ok("reload failed" in gw.logtext() and "no_such_key" in gw.logtext(),
+           "bad reload: logged with the reason")
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "bad reload: the running configuration keeps serving")
+    gw.write_config(good + "[policy default]\nmodels = other-*\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "configuration reloaded" in gw.logtext(), 5)
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.ok(st == 403 and json.loads(body)["code"] == "model_not_allowed",
+           "good reload: the new policy applies to new requests")
+    env.close(tap)
+
+
+def test_drain():
+    env = Env("drain-")
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}])
+    key = gw.new_key()
+    r = SSEReader(gw.port, chat_body("drain", stream=True), key,
+                  headers={"x-fake-events": "5",
+                           "x-fake-event-delay-ms": "300",
+                           "X-Request-Id": "drain-1"})
+    r.next_event()
+    gw.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    refused = False
+    try:
+        s = socket.create_connection(("127.0.0.1", gw.port), timeout=1)
+        s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        refused = s.recv(100) == b""
+        s.close()
+    except OSError:
+        refused = True
+    tap.ok(refused, "drain: new connections are refused")
+    events = []
+    while True:
+        ev = r.next_event()
+        if ev is None:
+            break
+        events.append(ev)
+    tap.ok(events and events[-1] == "data: [DONE]",
+           "drain: the stream in flight completes", events[-2:])
+    rc = gw.proc.wait(10)
+    tap.eq(rc, 0, "drain: eugate exits 0 after the last request")
+    row = gw.row("drain-1")
+    tap.ok(row and row["status"] == 200 and row["completion_tokens"] == 5,
+           "drain: the request was recorded", row)
+    env.close(tap)
+
+    env = Env("deadline-")
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     gateway="drain_timeout = 500ms\n")
+    key = gw.new_key()
+    r = SSEReader(gw.port, chat_body("long", stream=True), key,
+                  headers={"x-fake-events": "50",
+                           "x-fake-event-delay-ms": "200",
+                           "X-Request-Id": "deadline-1"})
+    r.next_event()
+    t0 = time.time()
+    gw.proc.send_signal(signal.SIGTERM)
+    gw.proc.wait(10)
+    tap.ok(time.time() - t0 < 2.0, "drain deadline: exit after "
+           "drain_timeout (%.2fs)" % (time.time() - t0))
+    row = gw.row("deadline-1")
+    tap.ok(row and row["status"] == 499,
+           "drain deadline: the cut request is still recorded", row)
+    env.close(tap)
+
+
+def test_tls():
+    env = Env("tls-")
+    cert = os.path.join(env.dir, "cert.pem")
+    keyf = os.path.join(env.dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", keyf, "-out", cert, "-days", "2",
+                    "-subj", "/CN=127.0.0.1"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     gateway="tls_cert = %s\ntls_key = %s\n" % (cert, keyf))
+    key = gw.new_key()
+    ctx = ssl.create_default_context(cafile=cert)
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", gw.port, context=ctx,
+                                       timeout=10)
+    conn.request("POST", "/v1/chat/completions",
+                 body=json.dumps(chat_body("over tls")),
+                 headers={"Authorization": "Bearer " + key,
+                          "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    tap.ok(resp.status == 200 and body["choices"][0]["message"]["content"] ==
+           "echo: over tls", "tls: a request over HTTPS")
+    conn.request("POST", "/v1/chat/completions",
+                 body=json.dumps(chat_body("again", stream=True)),
+                 headers={"Authorization": "Bearer " + key,
+                          "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    tap.ok(resp.status == 200 and data.endswith(b"data: [DONE]\n\n"),
+           "tls: a stream on the same kept-alive connection")
+    conn.close()
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=3)
+    s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        data = s.recv(100)
+    except ConnectionResetError:
+        data = b""
+    tap.ok(not data.startswith(b"HTTP/1.1 200"), "tls: plain HTTP refused")
+    s.close()
+    env.close(tap)
+
+
+def test_admin_api():
+    env = Env("admin-")
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     policies="[policy strict]\nmodels = x\n")
+    st, body = gw.admin("GET", "/admin/v1/health", token="wrong")
+    tap.ok(st == 401 and body["code"] == "invalid_admin_token",
+           "admin: a wrong token is 401")
+    st, body = gw.admin("GET", "/admin/v1/health")
+    tap.ok(st == 200 and body["status"] == "ok" and
+           body["upstreams"][0]["name"] == "up", "admin: health")
+    st, body = gw.admin("POST", "/admin/v1/teams",
+                        {"name": "fin", "policy": "strict"})
+    tap.ok(st == 201 and body["policy"] == "strict", "admin: team created")
+    st, body = gw.admin("POST", "/admin/v1/teams", {"name": "fin"})
+    tap.eq(st, 409, "admin: duplicate team is 409")
+    st, body = gw.admin("POST", "/admin/v1/teams",
+                        {"name": "x", "policy": "nope"})
+    tap.ok(st == 400 and body["code"] == "unknown_policy",
+           "admin: unknown policy refused")
+    st, body = gw.admin("POST", "/admin/v1/teams", {"name": "bad name!"})
+    tap.eq(st, 400, "admin: invalid team name refused")
+    st, body = gw.admin("POST", "/admin/v1/teams",
+                        {"name": "y", "budget": {}})
+    tap.ok(st == 400 and body["code"] == "invalid_field",
+           "admin: unknown fields refused, not ignored")
+    st, body = gw.admin("POST", "/admin/v1/keys", {"team": "ghost"})
+    tap.ok(st == 404 and body["code"] == "team_not_found",
+           "admin: key for a missing team is 404")
+    st, body = gw.admin("POST", "/admin/v1/keys",
+                        {"team": "fin", "name": "ci-bot"})
+    tap.ok(st == 201 and body["key"].startswith("egk_") and
+           body["team"] == "fin", "admin: key created and shown")
+    key = body["key"]
+    st, lst = gw.admin("GET", "/admin/v1/keys?team=fin")
+    tap.ok(st == 200 and len(lst["data"]) == 1 and
+           lst["data"][0]["id"] == body["id"] and
+           "key" not in lst["data"][0] and key not in json.dumps(lst),
+           "admin: key list shows ids, never keys")
+    st, lst = gw.admin("GET", "/admin/v1/teams")
+    tap.ok(st == 200 and lst["data"][0]["keys"] == 1, "admin: team list")
+    st, _ = gw.admin("DELETE", "/admin/v1/keys/nonexistent1")
+    tap.eq(st, 404, "admin: revoking an unknown key is 404")
+    st, _ = gw.admin("PUT", "/admin/v1/teams")
+    tap.eq(st, 405, "admin: wrong method is 405")
+    st, text = gw.admin("GET", "/admin/v1/metrics")
+    tap.ok(st == 200 and "eugate_requests_total" in text,
+           "admin: Prometheus metrics")
+    with open(os.path.join(gw.data_dir, "eugate.db"), "rb") as f:
+        db = f.read()
+    wal = os.path.join(gw.data_dir, "eugate.db-wal")
+    if os.path.exists(wal):
+        with open(wal, "rb") as f:
+            db += f.read()
+    tap.ok(key.encode() not in db and key[16:48].encode() not in db,
+           "storage: neither the key nor its secret is in the database")
+    env.close(tap)
+
+
+def test_first_start_and_instances():
+    env = Env("first-")
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     admin_token=None)
+    with open(gw.outpath) as f:
+        out = f.read()
+    token = [l for l in out.splitlines() if l.startswith("ega_")]
+    tap.ok(len(token) == 1, "first start: an admin token is printed once")
+    gw.admin_token = token[0] if token else ""
+    st, _ = gw.admin("GET", "/admin/v1/health")
+    tap.eq(st, 200, "first start: the printed token works")
+    for name in ("secret.key", "admin.token.sha256"):
+        mode = stat.S_IMODE(os.stat(os.path.join(gw.data_dir, name)).st_mode)
+        tap.eq(mode, 0o600, "first start: %s is private (0600)" % name)
+    with open(os.path.join(gw.data_dir, "admin.token.sha256")) as f:
+        tap.ok(gw.admin_token not in f.read(), "only a hash of the token "
+               "is kept")
+    key = gw.new_key()
+
+    # A second instance on the same data_dir sees keys and revocations.
+    gw2 = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                      data_dir=gw.data_dir, name="gw2", admin_token=None)
+    with open(gw2.outpath) as f:
+        tap.ok("ega_" not in f.read(), "restart: no new token printed")
+    st, _, _ = gw2.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "second instance: the key works there")
+    gw2.admin_token = gw.admin_token
+    st, body = gw.admin("POST", "/admin/v1/keys", {"team": "t1"})
+    k3 = body["key"]
+    ok3 = wait_for(lambda: gw2.api("POST", "/v1/chat/completions",
+                                   chat_body(), key=k3)[0] == 200, 3)
+    tap.ok(ok3, "second instance: a new key works within a second")
+    gw.admin("DELETE", "/admin/v1/keys/" + key[4:16])
+    t0 = time.time()
+    gone = wait_for(lambda: gw2.api("POST", "/v1/chat/completions",
+                                    chat_body(), key=key)[0] == 401, 3)
+    tap.ok(gone and time.time() - t0 < 1.6, "second instance: a revoked key "
+           "stops within a second (%.2fs)" % (time.time() - t0))
+    rc = gw2.stop()
+    tap.eq(rc, 0, "second instance: clean exit")
+    env.close(tap)
+
+
+for t in (test_reload, test_drain, test_tls, test_admin_api,
+          test_first_start_and_instances):
+    tap.run(t)
+tap.done()
