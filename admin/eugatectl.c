@@ -43,7 +43,10 @@ die(const char *msg)
 	exit(1);
 }
 
-/* Calls the admin API; exits with a one-line reason on any failure. */
+/*
+ * Calls the admin API; exits with a one-line reason on any failure. Takes
+ * the reference to body; the result is the caller's.
+ */
 static json_t *
 call(const struct ctl *c, const char *method, const char *path, json_t *body,
     char **text)
@@ -72,6 +75,7 @@ call(const struct ctl *c, const char *method, const char *path, json_t *body,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (body != NULL) {
 		payload = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, payload);
 	}
 	rc = curl_easy_perform(e);
@@ -95,6 +99,8 @@ call(const struct ctl *c, const char *method, const char *path, json_t *body,
 
 		snprintf(msg, sizeof(msg), "%s %s: HTTP %ld: %s", method, path,
 		    status, m ? m : (b.data ? b.data : "no answer"));
+		json_decref(res);
+		free(b.data);
 		die(msg);
 	}
 	free(b.data);

@@ -150,8 +150,20 @@ def test_timeouts():
     s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
     t0 = time.time()
     data = s.recv(10)
-    tap.ok(data == b"" and 1.0 < time.time() - t0 < 3.5,
-           "idle connection closed after client_idle_timeout")
+    tap.ok(data == b"" and 0.8 < time.time() - t0 < 1.4,
+           "a silent new connection is closed after client_header_timeout")
+    s.close()
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    s.sendall(req())
+    data = b""
+    while b"}" not in data:
+        data += s.recv(65536)
+    t0 = time.time()
+    rest = s.recv(10)
+    tap.ok(data.startswith(b"HTTP/1.1 200") and rest == b"" and
+           1.3 < time.time() - t0 < 2.5,
+           "a kept-alive connection is closed after client_idle_timeout "
+           "(%.2fs)" % (time.time() - t0))
     s.close()
 
 

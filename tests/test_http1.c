@@ -203,7 +203,8 @@ decode(const char *in, size_t step, char *out, size_t *outlen)
 
 		if (rc == HTTP1_ERROR)
 			return -1;
-		memcpy(out + o, data, dlen);
+		if (dlen > 0)
+			memcpy(out + o, data, dlen);
 		o += dlen;
 		off += used;
 		if (rc == HTTP1_DONE) {
