@@ -806,9 +806,17 @@ read_body(struct req *r, struct conn *c)
 	const char *data;
 	json_error_t jerr;
 
-	if (len == 0 && (hr->method == HTTP_GET || hr->method == HTTP_DELETE))
+	if (len == 0) {
+		/* No body: a POST such as a batch cancel still sends an
+		 * empty one; GET and DELETE send none. */
+		if (hr->method != HTTP_GET && hr->method != HTTP_DELETE) {
+			r->fwd = (char *)"";
+			r->fwd_len = 0;
+			r->fwd_owned = 0;
+		}
 		return 0;
-	data = len ? (const char *)evbuffer_pullup(b, -1) : "";
+	}
+	data = (const char *)evbuffer_pullup(b, -1);
 	if (ct != NULL && ct->value_len >= 19 &&
 	    strncasecmp(ct->value, "multipart/form-data", 19) == 0) {
 		r->fwd = (char *)data;

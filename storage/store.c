@@ -13,11 +13,13 @@ struct store {
 	sqlite3 *db;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* signals work for the writer, and idleness */
+	pthread_cond_t work;	/* the writer waits here for work */
+	pthread_cond_t drained;	/* store_flush waits here for a batch's end */
 	struct store_op *queue, *queue_tail;
 	struct store_op *done, *done_tail;
 	unsigned pending;	/* submitted, done callback not yet run */
 	int busy;		/* the writer is running a batch */
+	int idle;		/* the writer waits on cond for work */
 	int stop;
 	struct event *notify;	/* activated by the writer, runs on the loop */
 	sqlite3_stmt *st_log;	/* prepared once: the hot statement */
@@ -392,8 +394,11 @@ writer_main(void *arg)
 	for (;;) {
 		struct store_op *batch, *tail;
 
-		while (st->queue == NULL && !st->stop)
-			pthread_cond_wait(&st->cond, &st->lock);
+		while (st->queue == NULL && !st->stop) {
+			st->idle = 1;
+			pthread_cond_wait(&st->work, &st->lock);
+			st->idle = 0;
+		}
 		if (st->queue == NULL)
 			break;
 		batch = st->queue;
@@ -411,7 +416,7 @@ writer_main(void *arg)
 		else
 			st->done = batch;
 		st->done_tail = tail;
-		pthread_cond_broadcast(&st->cond);
+		pthread_cond_broadcast(&st->drained);
 		if (st->notify != NULL)
 			event_active(st->notify, EV_READ, 0);
 	}
@@ -424,6 +429,7 @@ static void
 run_done(struct store *st)
 {
 	struct store_op *op;
+	unsigned n = 0;
 
 	pthread_mutex_lock(&st->lock);
 	op = st->done;
@@ -433,12 +439,15 @@ run_done(struct store *st)
 		struct store_op *next = op->next;
 
 		op->next = NULL;
-		pthread_mutex_lock(&st->lock);
-		st->pending--;
-		pthread_mutex_unlock(&st->lock);
+		n++;
 		if (op->done != NULL)
 			op->done(op);
 		op = next;
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&st->lock);
+		st->pending -= n;
+		pthread_mutex_unlock(&st->lock);
 	}
 }
 
@@ -458,7 +467,8 @@ store_open(const char *path, int full_sync, struct event_base *base,
 	if (st == NULL)
 		return GW_ERR_NOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
+	pthread_cond_init(&st->work, NULL);
+	pthread_cond_init(&st->drained, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("storage: cannot open %s: %s", path,
@@ -495,7 +505,8 @@ out:
 	sqlite3_finalize(st->st_log);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
-	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->work);
+	pthread_cond_destroy(&st->drained);
 	free(st);
 	return err;
 }
@@ -512,7 +523,9 @@ store_submit(struct store *st, struct store_op *op)
 		st->queue = op;
 	st->queue_tail = op;
 	st->pending++;
-	pthread_cond_broadcast(&st->cond);
+	/* A busy writer takes the whole queue after its commit anyway. */
+	if (st->idle)
+		pthread_cond_signal(&st->work);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -522,7 +535,7 @@ store_flush(struct store *st)
 	for (;;) {
 		pthread_mutex_lock(&st->lock);
 		while (st->queue != NULL || st->busy)
-			pthread_cond_wait(&st->cond, &st->lock);
+			pthread_cond_wait(&st->drained, &st->lock);
 		if (st->pending == 0) {
 			pthread_mutex_unlock(&st->lock);
 			return;
@@ -540,7 +553,7 @@ store_close(struct store *st)
 	store_flush(st);
 	pthread_mutex_lock(&st->lock);
 	st->stop = 1;
-	pthread_cond_broadcast(&st->cond);
+	pthread_cond_broadcast(&st->work);
 	pthread_mutex_unlock(&st->lock);
 	pthread_join(st->thread, NULL);
 	run_done(st);
@@ -549,7 +562,8 @@ store_close(struct store *st)
 	sqlite3_finalize(st->st_log);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
-	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->work);
+	pthread_cond_destroy(&st->drained);
 	free(st);
 }
 

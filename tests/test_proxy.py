@@ -123,6 +123,11 @@ def test_endpoints():
            and "attachment" in h.get("content-disposition", "") and
            body.startswith(b'{"custom_id"'), "files download: bytes and "
            "headers relayed", (st, h, body[:80]))
+    st, _, body = gw.api("POST", "/v1/batch/jobs/job-1/cancel", key=key)
+    got = up.last()
+    tap.ok(got["method"] == "POST" and got["body_len"] == 0 and
+           got["uri"] == "/v1/batch/jobs/job-1/cancel",
+           "a POST without a body is forwarded as one", got)
     st, _, body = gw.api("DELETE", "/v1/files/file-1", key=key)
     tap.ok(st == 200 and up.last()["method"] == "DELETE" and
            json.loads(body)["deleted"] is True, "files delete")
