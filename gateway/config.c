@@ -34,6 +34,7 @@ static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
 #define P(f) offsetof(struct policy_conf, f)
+#define MAX_FILE (1024 * 1024)
 #define KB 1024ull
 #define MB (1024ull * 1024ull)
 
@@ -98,15 +99,15 @@ static const char builtin_ini[] =
 struct parse_state {
 	struct config *cfg;
 	const char *file;
-	int line;		/* current line, counted by the reader */
+	int line;		/* line of the text last read, for messages */
+	int next_line;		/* line where the next read starts */
 	int section_line;	/* line of the last [section] header */
 	char err[512];		/* first error */
 	int err_line;
 	int seen_gateway;	/* a [gateway] key was set */
-	/* The string being read by the in-memory reader. */
+	/* The text being read (the file is read whole first). */
 	const char *mem;
 	size_t mem_off;
-	FILE *fp;
 };
 
 static void
@@ -396,40 +397,41 @@ on_ini_key(void *user, const char *section, const char *name,
 	return fail(st, "unknown key '%s' in [%s]", name, section_names[kind]);
 }
 
-/* ini_reader for files and strings that counts lines for messages. */
+/*
+ * ini_reader over the text in memory. It counts lines itself, so that
+ * messages name the right line even when libinih reads a line longer than
+ * its buffer in several pieces.
+ */
 static char *
 read_line(char *buf, int size, void *stream)
 {
 	struct parse_state *st = stream;
-	char *r;
+	size_t i = 0;
+	const char *p;
 
-	if (st->fp != NULL) {
-		r = fgets(buf, size, st->fp);
-	} else {
-		size_t i = 0;
+	if (st->mem[st->mem_off] == '\0')
+		return NULL;
+	st->line = st->next_line;
+	p = st->mem + st->mem_off;
+	if (st->mem_off == 0 || st->mem[st->mem_off - 1] == '\n') {
+		const char *q = p;
 
-		if (st->mem[st->mem_off] == '\0')
-			return NULL;
-		while (i + 1 < (size_t)size && st->mem[st->mem_off] != '\0') {
-			char c = st->mem[st->mem_off++];
-
-			buf[i++] = c;
-			if (c == '\n')
-				break;
-		}
-		buf[i] = '\0';
-		r = buf;
-	}
-	if (r != NULL) {
-		const char *p = r;
-
-		st->line++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '[')
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '[')
 			st->section_line = st->line;
 	}
-	return r;
+	while (i + 1 < (size_t)size && st->mem[st->mem_off] != '\0') {
+		char c = st->mem[st->mem_off++];
+
+		buf[i++] = c;
+		if (c == '\n') {
+			st->next_line++;
+			break;
+		}
+	}
+	buf[i] = '\0';
+	return buf;
 }
 
 static void
@@ -561,6 +563,8 @@ config_load(const char *path, char *err, size_t errlen)
 {
 	struct parse_state st;
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
@@ -569,20 +573,30 @@ config_load(const char *path, char *err, size_t errlen)
 	cfg->refs = 1;
 	cfg->path = path ? xstrdup(path) : NULL;
 	apply_defaults(SEC_GATEWAY, cfg);
+	st.next_line = 1;
 	if (path != NULL) {
-		st.fp = fopen(path, "r");
-		if (st.fp == NULL) {
+		enum gw_err e = util_read_file(path, MAX_FILE, &text, &len);
+
+		if (e != GW_OK) {
 			snprintf(err, errlen, "%s:0: cannot open: %s", path,
-			    strerror(errno));
+			    e == GW_ERR_IO || e == GW_ERR_NOTFOUND ?
+			    strerror(errno) : gw_strerror(e));
 			config_free(cfg);
 			return NULL;
 		}
+		if (len == MAX_FILE || memchr(text, '\0', len) != NULL) {
+			snprintf(err, errlen, "%s:0: %s", path, len == MAX_FILE ?
+			    "file too large" : "NUL byte in the file");
+			free(text);
+			config_free(cfg);
+			return NULL;
+		}
+		st.mem = text;
 	} else {
 		st.mem = builtin_ini;
 	}
 	rc = ini_parse_stream(read_line, &st, on_ini_key, &st);
-	if (st.fp != NULL)
-		fclose(st.fp);
+	free(text);
 	if (rc > 0 && st.err_line == 0) {
 		st.err_line = rc;
 		snprintf(st.err, sizeof(st.err),
