@@ -139,7 +139,8 @@ class Gateway:
     """The real eugate daemon on ephemeral ports."""
 
     def __init__(self, tmp, upstreams, gateway="", policies="", env=None,
-                 data_dir=None, name="gw", admin_token=ADMIN_TOKEN):
+                 data_dir=None, name="gw", admin_token=ADMIN_TOKEN,
+                 wrap=None):
         self.tmp = tmp
         self.name = name
         self.data_dir = data_dir or os.path.join(tmp, "var")
@@ -150,6 +151,7 @@ class Gateway:
         self.outpath = os.path.join(tmp, "%s.out" % name)
         self.admin_token = admin_token
         self.upstreams = upstreams
+        self.wrap = wrap or []
         self.gateway_extra = gateway
         self.policies = policies
         self.write_config()
@@ -187,7 +189,7 @@ class Gateway:
         self.log = open(self.logpath, "a")
         self.out = open(self.outpath, "a")
         self.proc = subprocess.Popen(
-            [os.path.join(BUILD, "eugate"), "-c", self.conf],
+            self.wrap + [os.path.join(BUILD, "eugate"), "-c", self.conf],
             stdout=self.out, stderr=self.log, env=self.env)
         self.port = read_port(self.portfile, self.proc)
         self.admin_port = read_port(self.adminportfile, self.proc)

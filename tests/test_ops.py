@@ -243,7 +243,47 @@ def test_first_start_and_instances():
     env.close(tap)
 
 
+def test_disk_full():
+    """Storage that cannot commit fails closed, then recovers."""
+    env = Env("diskfull-")
+    data = os.path.join(env.dir, "var")
+    os.makedirs(data)
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        tap.ok(False, "disk full: needs unshare -m (root)", probe.stderr)
+        env.close(tap)
+        return
+    up = env.upstream(name="up")
+    # eugate runs in its own mount namespace on a 1 MiB tmpfs.
+    wrap = ["unshare", "-m", "sh", "-c",
+            'mount -t tmpfs -o size=1m tmpfs "$0" && exec "$@"', data]
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     data_dir=data, wrap=wrap)
+    key = gw.new_key()
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "disk full: serving before")
+    subprocess.run(["nsenter", "-t", str(gw.proc.pid), "-m", "sh", "-c",
+                    'dd if=/dev/zero of="%s/fill" bs=4k 2>/dev/null; true'
+                    % data], check=True)
+    codes = []
+    for i in range(50):
+        st, _, body = gw.api("POST", "/v1/chat/completions",
+                             chat_body("x" * 2000), key=key)
+        codes.append(st)
+        if st != 200:
+            break
+    tap.ok(codes[-1] == 503 and json.loads(body)["code"] ==
+           "storage_unavailable", "disk full: the answer is withheld with "
+           "503 storage_unavailable (after %d requests)" % len(codes), codes)
+    tap.ok("record not stored" in gw.logtext(), "disk full: logged")
+    subprocess.run(["nsenter", "-t", str(gw.proc.pid), "-m", "rm", "-f",
+                    os.path.join(data, "fill")], check=True)
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "disk full: serving again once space returns")
+    env.close(tap)
+
+
 for t in (test_reload, test_drain, test_tls, test_admin_api,
-          test_first_start_and_instances):
+          test_first_start_and_instances, test_disk_full):
     tap.run(t)
 tap.done()
