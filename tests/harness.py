@@ -382,6 +382,22 @@ class SSEReader:
                 return None
             self._fill()
 
+    def rest(self):
+        """All remaining events, until the end of the body."""
+        events = []
+        while True:
+            ev = self.next_event()
+            if ev is None:
+                return events
+            events.append(ev)
+
+    def header(self, name):
+        for line in self.head.split("\r\n")[1:]:
+            k, _, v = line.partition(": ")
+            if k.lower() == name.lower():
+                return v
+        return None
+
     def close(self):
         self.sock.close()
 

@@ -25,12 +25,7 @@ def content(ev):
 
 def test_stream_in_order():
     r = SSEReader(gw.port, chat_body("stream me", stream=True), key)
-    events = []
-    while True:
-        ev = r.next_event()
-        if ev is None:
-            break
-        events.append(ev)
+    events = r.rest()
     r.close()
     tap.eq(len(events), 6, "stream: 5 chunks and [DONE]")
     tap.eq([content(e) for e in events[:5]],
@@ -39,8 +34,7 @@ def test_stream_in_order():
     tap.eq(events[-1], "data: [DONE]", "stream: [DONE] last")
     tap.ok("Transfer-Encoding: chunked" in r.head and
            "text/event-stream" in r.head, "stream: chunked SSE response")
-    rid = [l.split(": ")[1] for l in r.head.split("\r\n")
-           if l.lower().startswith("x-request-id")][0]
+    rid = r.header("x-request-id")
     row = gw.row(rid)
     tap.eq((row["status"], row["streamed"], row["prompt_tokens"],
             row["completion_tokens"]), (200, 1, 10, 5),
@@ -68,12 +62,7 @@ def test_first_event_early():
 def test_upstream_cut():
     r = SSEReader(gw.port, chat_body("cut", stream=True), key,
                   headers={"x-fake-events": "10", "x-fake-cut-after": "2"})
-    events = []
-    while True:
-        ev = r.next_event()
-        if ev is None:
-            break
-        events.append(ev)
+    events = r.rest()
     tap.eq(len(events), 3, "cut: two events then one error event", events)
     err = json.loads(events[-1][6:]) if events else {}
     tap.ok(err.get("object") == "error" and
@@ -82,8 +71,7 @@ def test_upstream_cut():
     tap.ok(r.ended, "cut: the client stream still ends cleanly (last chunk)")
     tap.ok("data: [DONE]" not in events, "cut: no [DONE] after a cut")
     r.close()
-    rid = [l.split(": ")[1] for l in r.head.split("\r\n")
-           if l.lower().startswith("x-request-id")][0]
+    rid = r.header("x-request-id")
     tap.eq(gw.row(rid)["error"], "upstream_unavailable", "cut: recorded")
     st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
     tap.eq(st, 200, "cut: the gateway serves on")
@@ -109,13 +97,8 @@ def test_idle_timeout():
     r = SSEReader(gw.port, chat_body("slow", stream=True), key,
                   headers={"x-fake-events": "3",
                            "x-fake-event-delay-ms": "2000"})
-    events = []
     t0 = time.time()
-    while True:
-        ev = r.next_event()
-        if ev is None:
-            break
-        events.append(ev)
+    events = r.rest()
     r.close()
     tap.ok(len(events) == 2 and '"upstream_timeout"' in events[-1] and
            time.time() - t0 < 1.8,
