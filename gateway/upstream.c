@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <event2/event_struct.h>
 
 #include "common/log.h"
 #include "gateway/upstream.h"
@@ -18,8 +19,10 @@ struct upool {
 	struct uxfer *all;	/* every live transfer, for upool_free */
 };
 
+/* One upstream socket's event; reassigned, not reallocated, when
+ * libcurl changes what it waits for. */
 struct usock {
-	struct event *ev;
+	struct event ev;
 	struct upool *pool;
 };
 
@@ -123,7 +126,7 @@ multi_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 
 	if (what == CURL_POLL_REMOVE) {
 		if (us != NULL) {
-			event_free(us->ev);
+			event_del(&us->ev);
 			free(us);
 			curl_multi_assign(pool->multi, s, NULL);
 		}
@@ -140,12 +143,10 @@ multi_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 		us->pool = pool;
 		curl_multi_assign(pool->multi, s, us);
 	} else {
-		event_free(us->ev);
+		event_del(&us->ev);
 	}
-	us->ev = event_new(pool->base, s, kind, event_cb, pool);
-	if (us->ev == NULL)
-		return -1;
-	event_add(us->ev, NULL);
+	event_assign(&us->ev, pool->base, s, kind, event_cb, pool);
+	event_add(&us->ev, NULL);
 	return 0;
 }
 
