@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/config.h"
+#include "policy/pii_vault.h"
 
 enum cfg_section { SEC_GATEWAY, SEC_UPSTREAM, SEC_POLICY };
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST };
@@ -30,6 +31,10 @@ struct cfg_key {
 static const char *const kinds[] = { "mistral", "openai", NULL };
 static const char *const syncs[] = { "normal", "full", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+/* In the order of enum pii_action. */
+static const char *const pii_actions[] = { "off", "detect", "redact",
+	"pseudonymize", "block", NULL };
+static const char *const allow_block[] = { "allow", "block", NULL };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -75,6 +80,16 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
 
 	{ SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
+	{ SEC_POLICY, "pii", CFG_ENUM, P(pii), "off", 0, 0, pii_actions },
+	{ SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "pii_redact", CFG_LIST, P(pii_redact), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "pii_pseudonymize", CFG_LIST, P(pii_pseudonymize), NULL,
+	  0, 0, NULL },
+	{ SEC_POLICY, "pii_block", CFG_LIST, P(pii_block), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "pii_unscannable", CFG_ENUM, P(pii_unscannable), "block",
+	  0, 0, allow_block },
 };
 
 static const char *const section_names[] = { "gateway", "upstream", "policy" };
@@ -459,8 +474,16 @@ config_free(struct config *cfg)
 		upstream_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);
 	for (size_t i = 0; i < cfg->n_policies; i++) {
-		free(cfg->policies[i].name);
-		strlist_free(&cfg->policies[i].models);
+		struct policy_conf *p = &cfg->policies[i];
+
+		free(p->name);
+		strlist_free(&p->models);
+		strlist_free(&p->pii_off);
+		strlist_free(&p->pii_detect);
+		strlist_free(&p->pii_redact);
+		strlist_free(&p->pii_pseudonymize);
+		strlist_free(&p->pii_block);
+		strlist_free(&p->pii_allow);
 	}
 	free(cfg->policies);
 	free(cfg->path);
@@ -491,6 +514,38 @@ config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 	}
 	*port = (int)p;
 	return 0;
+}
+
+/* Turns a policy's pii keys into one action per entity type. */
+static int
+resolve_pii(struct parse_state *st, struct policy_conf *p)
+{
+	const struct {
+		const struct strlist *l;
+		int action;
+	} lists[] = {
+		{ &p->pii_detect, PII_ACT_DETECT },
+		{ &p->pii_redact, PII_ACT_REDACT },
+		{ &p->pii_pseudonymize, PII_ACT_PSEUDONYMIZE },
+		{ &p->pii_block, PII_ACT_BLOCK },
+		{ &p->pii_off, PII_ACT_OFF },
+	};
+
+	st->line = p->line;
+	memset(p->pii_actions, p->pii, sizeof(p->pii_actions));
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		for (size_t i = 0; i < lists[k].l->n; i++) {
+			const char *name = lists[k].l->v[i];
+			int t = pii_type_parse(name, strlen(name));
+
+			if (t < 0)
+				return fail(st, "[policy %s]: unknown PII type "
+				    "'%s' (EMAIL, PHONE, IBAN, CREDIT_CARD, ...)",
+				    p->name, name);
+			p->pii_actions[t] = (unsigned char)lists[k].action;
+		}
+	}
+	return 1;
 }
 
 /* Checks the whole configuration once parsing is done. */
@@ -555,6 +610,9 @@ validate(struct parse_state *st)
 		/* Teams without a policy name use "default": it always exists. */
 		section_object(st, "policy default", &port);
 	}
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (!resolve_pii(st, &cfg->policies[i]))
+			return 0;
 	return 1;
 }
 

@@ -21,6 +21,7 @@
 #include "gateway/request.h"
 #include "gateway/upstream.h"
 #include "policy/keys.h"
+#include "policy/pii.h"
 #include "storage/store.h"
 
 #define EUGATE_VERSION "0.1.0"
@@ -516,6 +517,16 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (gw->hmac == NULL)
 		return GW_ERR_CRYPTO;
+	{
+		char perr[256];
+
+		gw->env.hmac = gw->hmac;
+		gw->env.pii = pii_engine_new(perr, sizeof(perr));
+		if (gw->env.pii == NULL) {
+			log_error("PII engine: %s", perr);
+			return GW_ERR_INVAL;
+		}
+	}
 	err = admin_token_hash(gw, cfg->data_dir, token_hash);
 	if (err != GW_OK) {
 		log_error("cannot set up the admin token: %s", gw_strerror(err));
@@ -605,6 +616,7 @@ gateway_cleanup(struct gateway *gw)
 	store_close(gw->store);	/* commits what was submitted */
 	admin_free(gw->admin);
 	keycache_free(gw->keys);
+	pii_engine_free(gw->env.pii);
 	keys_hmac_free(gw->hmac);
 	if (gw->tls != NULL)
 		SSL_CTX_free(gw->tls);

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "gateway/config.h"
+#include "policy/policy.h"
 
 struct server;
 struct upool;
@@ -44,6 +45,7 @@ struct gateway {
 	int64_t keys_version;
 	int keys_loading;
 	struct keys_hmac *hmac;
+	struct policy_env env;		/* what policy modules share */
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *key_timer;

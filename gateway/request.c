@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 #include <event2/buffer.h>
+#include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -13,6 +14,7 @@
 #include "gateway/request.h"
 #include "gateway/upstream.h"
 #include "policy/keys.h"
+#include "policy/pii.h"
 #include "policy/policy.h"
 #include "policy/route.h"
 #include "policy/usage.h"
@@ -235,14 +237,23 @@ static void
 log_request(struct req *r)
 {
 	const struct store_request *rec = &r->op.rec;
+	char pii[256] = "";
+	size_t n = 0;
 
+	/* Entity types and counts only, never values. */
+	for (int t = 0; t < PII__COUNT && n < sizeof(pii); t++)
+		if (r->pr.pii_counts[t] > 0)
+			n += (size_t)snprintf(pii + n, sizeof(pii) - n, "%s%s:%u",
+			    n ? "," : " pii=", pii_type_name(t),
+			    r->pr.pii_counts[t]);
 	log_info("req=%s key=%s team=%s %s %s model=%s upstream=%s status=%d "
-	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s", r->id,
+	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s", r->id,
 	    rec->key_id[0] ? rec->key_id : "-", rec->team[0] ? rec->team : "-",
 	    rec->method, rec->path, rec->model[0] ? rec->model : "-",
 	    rec->upstream[0] ? rec->upstream : "-", rec->status,
 	    (long long)rec->prompt_tokens, (long long)rec->completion_tokens,
-	    (long long)rec->latency_us, r->error[0] ? " error=" : "", r->error);
+	    (long long)rec->latency_us, pii, r->error[0] ? " error=" : "",
+	    r->error);
 }
 
 static void
@@ -336,14 +347,32 @@ emit_event(void *arg, const char *ev, size_t len)
 	conn_stream_write(r->conn, ev, len);
 }
 
+/* An event in Mistral's shape passes the policy modules' hooks. */
+static void
+policy_event(void *arg, const char *ev, size_t len)
+{
+	struct req *r = arg;
+
+	policy_run_event(&r->pr, ev, len, emit_event, r);
+}
+
 static void
 relay_event(struct req *r, const char *ev, size_t len)
 {
 	usage_from_event(ev, len, &r->usage);
 	if (r->fold_usage)
-		sse_fold_event(&r->fold, ev, len, emit_event, r);
+		sse_fold_event(&r->fold, ev, len, policy_event, r);
 	else
-		emit_event(r, ev, len);
+		policy_event(r, ev, len);
+}
+
+/* The stream ended: what translation and policies hold goes out. */
+static void
+relay_flush(struct req *r)
+{
+	if (r->fold_usage)
+		sse_fold_flush(&r->fold, policy_event, r);
+	policy_run_stream_end(&r->pr, emit_event, r);
 }
 
 /* Ends an SSE stream that the upstream cut, in a shape clients parse. */
@@ -357,8 +386,7 @@ sse_fail(struct req *r, const char *code, const char *msg)
 	snprintf(r->error, sizeof(r->error), "%s", code);
 	if (r->mode != MODE_SSE || r->conn == NULL)
 		return;
-	if (r->fold_usage)
-		sse_fold_flush(&r->fold, emit_event, r);
+	relay_flush(r);
 	n = snprintf(ev, sizeof(ev), "data: {\"object\":\"error\",\"message\":"
 	    "\"%s\",\"type\":\"server_error\",\"param\":null,\"code\":\"%s\"}"
 	    "\n\n", msg, code);
@@ -528,15 +556,25 @@ finish_relay(struct req *r, int result, const char *errmsg)
 	if (r->mode == MODE_SSE) {
 		if (r->sse.len > 0)	/* a last event without blank line */
 			relay_event(r, r->sse.buf, r->sse.len);
-		if (r->fold_usage)
-			sse_fold_flush(&r->fold, emit_event, r);
+		relay_flush(r);
 	} else if (r->mode == MODE_JSON && r->status < 300) {
 		size_t len = evbuffer_get_length(r->resp);
 		json_t *root = json_loadb((const char *)evbuffer_pullup(r->resp,
 		    -1), len, 0, NULL);
 
-		if (root != NULL)
+		if (root != NULL) {
 			usage_from_json(root, &r->usage);
+			if (policy_run_response_json(&r->pr, root)) {
+				char *js = json_dumps(root, JSON_COMPACT);
+
+				if (js != NULL) {
+					evbuffer_drain(r->resp, len);
+					evbuffer_add(r->resp, js, strlen(js));
+					OPENSSL_cleanse(js, strlen(js));
+					free(js);
+				}
+			}
+		}
 		json_decref(root);
 	}
 	req_finish(r);
@@ -822,6 +860,7 @@ read_body(struct req *r, struct conn *c)
 		r->fwd = (char *)data;
 		r->fwd_len = len;
 		r->fwd_owned = 0;
+		r->pr.raw_body = 1;
 		multipart_model(r, data, len);
 		return 0;
 	}
@@ -919,6 +958,7 @@ on_request(struct conn *c, void *arg)
 		plen = sizeof(r->path) - 1;
 	memcpy(r->path, hr->target, plen);
 	r->path[plen] = '\0';
+	r->pr.env = &gw->env;
 	r->pr.method = hr->method;
 	r->pr.path = r->path;
 

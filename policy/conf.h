@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "policy/pii.h"
+
 enum upstream_kind { UPSTREAM_MISTRAL, UPSTREAM_OPENAI };
 
 struct strlist {
@@ -30,6 +32,12 @@ struct upstream_conf {
 struct policy_conf {
 	char *name;
 	struct strlist models;	/* globs of models the policy allows */
+	int pii;		/* enum pii_action for every type ... */
+	struct strlist pii_off, pii_detect, pii_redact, pii_pseudonymize,
+	    pii_block;		/* ... but these, by type name */
+	unsigned char pii_actions[PII__COUNT]; /* resolved from the above */
+	struct strlist pii_allow; /* literal values never touched */
+	int pii_unscannable;	/* 0: allow images, files...; 1: block */
 	int line;
 };
 

@@ -8,6 +8,7 @@
 /* The chain, in order. */
 static const struct policy_module *const chain[] = {
 	&policy_models,
+	&policy_pii,
 };
 
 #define N_MODULES (sizeof(chain) / sizeof(chain[0]))
@@ -41,6 +42,65 @@ policy_run_finish(struct policy_req *r, int status, const struct usage *u)
 	for (size_t i = 0; i < N_MODULES; i++)
 		if (chain[i]->on_finish != NULL)
 			chain[i]->on_finish(r, status, u);
+}
+
+int
+policy_run_response_json(struct policy_req *r, json_t *root)
+{
+	int changed = 0;
+
+	for (size_t i = N_MODULES; i-- > 0;)
+		if (chain[i]->on_response_json != NULL)
+			changed |= chain[i]->on_response_json(r, root);
+	return changed;
+}
+
+/* Events pass the modules' hooks in reverse order (the answer unwinds
+ * the chain), each hook emitting into the next. */
+struct event_pass {
+	struct policy_req *r;
+	size_t next;		/* index of the next module to try */
+	void (*emit)(void *arg, const char *ev, size_t len);
+	void *arg;
+};
+
+static void
+event_step(void *arg, const char *ev, size_t len)
+{
+	struct event_pass *p = arg;
+
+	for (size_t i = p->next; i-- > 0;) {
+		if (chain[i]->on_event != NULL) {
+			struct event_pass inner = { p->r, i, p->emit, p->arg };
+
+			chain[i]->on_event(p->r, ev, len, event_step, &inner);
+			return;
+		}
+	}
+	p->emit(p->arg, ev, len);
+}
+
+void
+policy_run_event(struct policy_req *r, const char *ev, size_t len,
+    void (*emit)(void *arg, const char *ev, size_t len), void *arg)
+{
+	struct event_pass p = { r, N_MODULES, emit, arg };
+
+	event_step(&p, ev, len);
+}
+
+void
+policy_run_stream_end(struct policy_req *r,
+    void (*emit)(void *arg, const char *ev, size_t len), void *arg)
+{
+	for (size_t i = N_MODULES; i-- > 0;) {
+		if (chain[i]->on_stream_end != NULL) {
+			/* What a module flushes passes the modules after it. */
+			struct event_pass p = { r, i, emit, arg };
+
+			chain[i]->on_stream_end(r, event_step, &p);
+		}
+	}
 }
 
 void

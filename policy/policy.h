@@ -15,6 +15,7 @@
 
 #include "policy/conf.h"
 #include "policy/keys.h"
+#include "policy/pii.h"
 
 enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
 
@@ -34,12 +35,21 @@ struct usage {
 	int64_t total_tokens;
 };
 
+/* What policy modules share, built once by the daemon (read-only). */
+struct policy_env {
+	struct pii_engine *pii;		/* one per loop thread */
+	struct keys_hmac *hmac;		/* keyed with the server secret */
+};
+
 struct policy_req {
+	const struct policy_env *env;
 	int method;			/* enum http_method */
 	const char *path;		/* without the query string */
 	json_t *body;			/* NULL when not JSON; may be changed */
 	const char *model;		/* from the body or a form field */
 	int stream;
+	int raw_body;			/* a body that is not JSON (multipart) */
+	unsigned pii_counts[PII__COUNT];	/* findings, for the record */
 	const struct key_entry *key;	/* authenticated caller */
 	const struct policy_conf *policy;
 	const char *module;		/* the module that blocked or changed */
@@ -50,6 +60,15 @@ struct policy_module {
 	const char *name;
 	/* Decides on the request; fills b when it returns POLICY_BLOCK. */
 	int (*on_request)(struct policy_req *r, struct policy_block *b);
+	/* A whole JSON answer; may change root. Returns 1 if it did. */
+	int (*on_response_json)(struct policy_req *r, json_t *root);
+	/* One SSE event of the answer (terminator included): passes it,
+	 * changed or not, and maybe others, to emit. */
+	void (*on_event)(struct policy_req *r, const char *ev, size_t len,
+	    void (*emit)(void *arg, const char *ev, size_t len), void *arg);
+	/* The stream ended (with or without [DONE]): emit what is held. */
+	void (*on_stream_end)(struct policy_req *r,
+	    void (*emit)(void *arg, const char *ev, size_t len), void *arg);
 	/* Sees the outcome: upstream status and usage (may be -1s). */
 	void (*on_finish)(struct policy_req *r, int status,
 	    const struct usage *u);
@@ -61,9 +80,18 @@ struct policy_module {
 int policy_run_request(struct policy_req *r, struct policy_block *b);
 void policy_run_finish(struct policy_req *r, int status,
     const struct usage *u);
+/* Response hooks: 1 if root changed. */
+int policy_run_response_json(struct policy_req *r, json_t *root);
+/* Runs an event through every module's event hook, then emit. */
+void policy_run_event(struct policy_req *r, const char *ev, size_t len,
+    void (*emit)(void *arg, const char *ev, size_t len), void *arg);
+void policy_run_stream_end(struct policy_req *r,
+    void (*emit)(void *arg, const char *ev, size_t len), void *arg);
 void policy_cleanup(struct policy_req *r);
 
 /* Module: the models a policy allows (globs in [policy] models). */
 extern const struct policy_module policy_models;
+/* Module: personal data (policy/pii_policy.c). */
+extern const struct policy_module policy_pii;
 
 #endif

@@ -1,0 +1,810 @@
+/* PII detection: patterns, validators, context words, names. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <pcre2.h>
+
+#include "policy/pii.h"
+#include "policy/pii_check.h"
+#include "policy/pii_names.h"
+
+static const char *const type_names[PII__COUNT] = {
+	"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "EU_VAT",
+	"DE_TAX_ID", "DE_SVNR", "FR_NIR", "ES_DNI", "ES_NIE", "IT_FISCAL_CODE",
+	"NL_BSN", "BE_NATIONAL_NUMBER", "PL_PESEL", "SE_PERSONNUMMER",
+	"FI_HETU", "DK_CPR", "AT_SVNR", "PT_NIF", "IE_PPSN", "UK_NINO",
+	"SECRET", "PERSON",
+};
+
+const char *
+pii_type_name(int type)
+{
+	return type >= 0 && type < PII__COUNT ? type_names[type] : "?";
+}
+
+int
+pii_type_parse(const char *name, size_t len)
+{
+	for (int i = 0; i < PII__COUNT; i++)
+		if (strlen(type_names[i]) == len &&
+		    strncasecmp(type_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* What a text must contain for a pattern to be worth running. */
+enum {
+	F_DIGIT = 1, F_AT = 2, F_UPPER = 4, F_COLON = 8, F_LOWER = 16
+};
+
+/* A candidate span; the accept function may shrink end. */
+struct cand {
+	const char *text;
+	size_t len, start, end;
+	int type;
+};
+
+typedef int (*accept_fn)(struct cand *c);
+
+struct pattern {
+	int type;
+	unsigned need;
+	const char *re;
+	accept_fn accept;
+	int group;		/* capture group that is the value (0: all) */
+};
+
+struct pii_engine {
+	pcre2_code *code[32];
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	size_t n;
+};
+
+/* ---- helpers for validators ---- */
+
+/* Copies the letters and digits of [s, s+n) upper-cased into out. */
+static size_t
+compact(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k + 1 < cap; i++) {
+		char c = s[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+			out[k++] = c;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+static int
+has_sep(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+			return 1;
+	return 0;
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Case-insensitive (ASCII) search of word in [p, p+n). */
+static int
+find_word(const char *p, size_t n, const char *word)
+{
+	size_t wl = strlen(word);
+
+	if (wl > n)
+		return 0;
+	for (size_t i = 0; i + wl <= n; i++) {
+		size_t k = 0;
+
+		while (k < wl && lower((unsigned char)p[i + k]) ==
+		    (unsigned char)word[k])
+			k++;
+		if (k == wl)
+			return 1;
+	}
+	return 0;
+}
+
+/* Words that make a bare number something else than personal data. */
+static const char *const negative_words[] = {
+	"order", "invoice", "ticket", "tracking", "sku", "serial", "isbn",
+	"ean", "article", "artikel", "product", "produkt", "bestell",
+	"rechnung", "auftrag", "lieferschein", "commande", "facture",
+	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur",
+	"zamówieni", "zamowieni", "faktur", "version", "build", "commit",
+	"timestamp", "epoch", "reference", "referenz", "booking", "buchung",
+	"parcel", "paket", "sendung", "colis", "case #", "ref.", NULL
+};
+
+#define CTX_BEFORE 64
+#define CTX_AFTER 32
+
+static int
+in_window(const struct cand *c, const char *const *words)
+{
+	size_t from = c->start > CTX_BEFORE ? c->start - CTX_BEFORE : 0;
+	size_t to = c->end + CTX_AFTER < c->len ? c->end + CTX_AFTER : c->len;
+
+	for (int i = 0; words[i] != NULL; i++) {
+		if (find_word(c->text + from, c->start - from, words[i]) ||
+		    find_word(c->text + c->end, to - c->end, words[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Positive context present and no negative context. */
+static int
+context(const struct cand *c, const char *const *words)
+{
+	return in_window(c, words) && !in_window(c, negative_words);
+}
+
+static int
+no_negative(const struct cand *c)
+{
+	return !in_window(c, negative_words);
+}
+
+/* ---- context words per entity, in EN DE FR ES IT NL PL SV ---- */
+
+static const char *const w_phone[] = {
+	"tel", "phone", "mobile", "cell", "call", "fax", "whatsapp",
+	"handy", "rufnummer", "mobil", "telefon", "téléphone", "portable",
+	"joindre", "teléfono", "telefono", "móvil", "movil", "cellulare",
+	"chiama", "telefoon", "bel ", "komórk", "komork", "numer", "nummer",
+	"number", "ring", "reach me", "erreichbar", "appel", "llam", NULL
+};
+static const char *const w_card[] = {
+	"card", "karte", "carte", "tarjeta", "carta", "kaart", "karta",
+	"kort", "visa", "mastercard", "amex", "credit", "kredit", "crédit",
+	"crédito", "credito", "cvv", "cvc", "pan", "payment", "zahlung",
+	"paiement", "pago", "pagamento", "betaling", "płatno", "betalning",
+	NULL
+};
+static const char *const w_de_tax[] = {
+	"steuer", "idnr", "identifikationsnummer", "tax id", "tin", "bzst",
+	"finanzamt", "tax identification", NULL
+};
+static const char *const w_bsn[] = {
+	"bsn", "burgerservicenummer", "sofinummer", "sofi", "citizen service",
+	NULL
+};
+static const char *const w_be_nn[] = {
+	"rijksregister", "national number", "numéro national", "registre",
+	"insz", "niss", "nn", NULL
+};
+static const char *const w_pesel[] = { "pesel", NULL };
+static const char *const w_se[] = {
+	"personnummer", "samordningsnummer", "pnr", "personal identity",
+	"personal number", NULL
+};
+static const char *const w_dk[] = { "cpr", "personnummer", NULL };
+static const char *const w_at[] = {
+	"sozialversicherung", "svnr", "sv-nr", "versicherungsnummer",
+	"vsnr", "e-card", "social security", NULL
+};
+static const char *const w_pt[] = {
+	"nif", "contribuinte", "fiscal", "nipc", "tax", NULL
+};
+static const char *const w_vat[] = {
+	"vat", "ust", "uid", "tva", "iva", "btw", "mwst", "nip", "moms",
+	"alv", "dic", "dič", "pdv", "áfa", "afa", "pvn", "kmkr", "cui", "cif",
+	"tax", NULL
+};
+
+/* ---- accept functions ---- */
+
+static int
+accept_email(struct cand *c)
+{
+	const char *at = memchr(c->text + c->start, '@', c->end - c->start);
+	size_t local = (size_t)(at - (c->text + c->start));
+
+	return at != NULL && local <= 64 && c->end - c->start <= 254;
+}
+
+/* ITU country codes (1 to 3 digits) in use. */
+static int
+valid_country_code(const char *d, size_t n, size_t *cc_len)
+{
+	static const char *const codes[] = {
+		"1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39",
+		"40", "41", "43", "44", "45", "46", "47", "48", "49", "51",
+		"52", "53", "54", "55", "56", "57", "58", "60", "61", "62",
+		"63", "64", "65", "66", "81", "82", "84", "86", "90", "91",
+		"92", "93", "94", "95", "98", "211", "212", "213", "216",
+		"218", "220", "221", "222", "223", "224", "225", "226", "227",
+		"228", "229", "230", "231", "232", "233", "234", "235", "236",
+		"237", "238", "239", "240", "241", "242", "243", "244", "245",
+		"248", "249", "250", "251", "252", "253", "254", "255", "256",
+		"257", "258", "260", "261", "262", "263", "264", "265", "266",
+		"267", "268", "269", "290", "291", "297", "298", "299", "350",
+		"351", "352", "353", "354", "355", "356", "357", "358", "359",
+		"370", "371", "372", "373", "374", "375", "376", "377", "378",
+		"380", "381", "382", "383", "385", "386", "387", "389", "420",
+		"421", "423", "500", "501", "502", "503", "504", "505", "506",
+		"507", "508", "509", "590", "591", "592", "593", "594", "595",
+		"596", "597", "598", "599", "670", "672", "673", "674", "675",
+		"676", "677", "678", "679", "680", "681", "682", "683", "685",
+		"686", "687", "688", "689", "690", "691", "692", "850", "852",
+		"853", "855", "856", "880", "886", "960", "961", "962", "963",
+		"964", "965", "966", "967", "968", "970", "971", "972", "973",
+		"974", "975", "976", "977", "992", "993", "994", "995", "996",
+		"998", NULL
+	};
+
+	for (int i = 0; codes[i] != NULL; i++) {
+		size_t l = strlen(codes[i]);
+
+		if (l <= n && memcmp(d, codes[i], l) == 0) {
+			*cc_len = l;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+accept_phone_intl(struct cand *c)
+{
+	char d[40];
+	const char *s = c->text + c->start;
+	size_t n = compact(s, c->end - c->start, d, sizeof(d)), cc;
+
+	if (n < 8 || n > 17)
+		return 0;
+	if (s[0] == '0') {		/* 00 prefix */
+		memmove(d, d + 2, n - 1);
+		n -= 2;
+	}
+	if (!valid_country_code(d, n, &cc))
+		return 0;
+	return n - cc >= 6 && n <= 15 && no_negative(c);
+}
+
+static int
+accept_phone_national(struct cand *c)
+{
+	char d[40];
+	const char *s = c->text + c->start;
+	size_t n = compact(s, c->end - c->start, d, sizeof(d));
+
+	if (n < 9 || n > 13)
+		return 0;
+	/* Grouped national numbers are phones; bare runs need a word. */
+	if (has_sep(s, c->end - c->start) && s[0] == '0' && n >= 9)
+		return no_negative(c) || context(c, w_phone);
+	return context(c, w_phone);
+}
+
+static int
+accept_iban(struct cand *c)
+{
+	char d[48];
+	const char *s = c->text + c->start;
+	size_t n = compact(s, c->end - c->start, d, sizeof(d));
+
+	/* The pattern may run into following words: try each length,
+	 * longest first, ending on a character of the match. */
+	for (size_t len = n; len >= 15; len--) {
+		if (pii_check_iban(d, len)) {
+			size_t k = 0, i = c->start;
+
+			for (; i < c->end && k < len; i++)
+				if (c->text[i] != ' ')
+					k++;
+			c->end = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+accept_card(struct cand *c)
+{
+	char d[40];
+	const char *s = c->text + c->start;
+	size_t n = compact(s, c->end - c->start, d, sizeof(d));
+
+	if (!pii_check_card(d, n))
+		return 0;
+	if (has_sep(s, c->end - c->start))
+		return no_negative(c);
+	return context(c, w_card);
+}
+
+static int
+accept_ipv4(struct cand *c)
+{
+	const char *s = c->text + c->start;
+	size_t n = c->end - c->start;
+
+	if ((n == 9 && memcmp(s, "127.0.0.1", 9) == 0) ||
+	    (n == 7 && memcmp(s, "0.0.0.0", 7) == 0))
+		return 0;
+	/* Version strings: v1.2.3.4, "version 10.0.0.1". */
+	if (c->start > 0 && lower(c->text[c->start - 1]) == 'v')
+		return 0;
+	if (c->start >= 8 && find_word(c->text + c->start - 8, 8, "version"))
+		return 0;
+	return 1;
+}
+
+static int
+accept_ipv6(struct cand *c)
+{
+	char buf[64];
+	struct in6_addr a;
+	size_t n = c->end - c->start;
+	const char *pct = memchr(c->text + c->start, '%', n);
+
+	if (pct != NULL)
+		n = (size_t)(pct - (c->text + c->start));
+	if (n >= sizeof(buf) || n < 6)
+		return 0;
+	memcpy(buf, c->text + c->start, n);
+	buf[n] = '\0';
+	if (strcmp(buf, "::1") == 0 || inet_pton(AF_INET6, buf, &a) != 1)
+		return 0;
+	/* At least three groups: "a:b::" style strings are rarely IPs. */
+	return strchr(buf, ':') != strrchr(buf, ':');
+}
+
+static int
+accept_vat(struct cand *c)
+{
+	char d[24];
+	size_t n = compact(c->text + c->start, c->end - c->start, d, sizeof(d));
+	int r = pii_check_eu_vat(d, n);
+
+	return r == 2 || (r == 1 && context(c, w_vat));
+}
+
+#define DIGITS_ACCEPT(name, check, words, sep_ok)                          \
+	static int                                                          \
+	name(struct cand *c)                                                \
+	{                                                                   \
+		char d[32];                                                 \
+		const char *s = c->text + c->start;                         \
+		size_t n = compact(s, c->end - c->start, d, sizeof(d));     \
+                                                                            \
+		if (!check(d, n))                                           \
+			return 0;                                           \
+		if ((sep_ok) && has_sep(s, c->end - c->start))              \
+			return no_negative(c);                              \
+		return context(c, words);                                   \
+	}
+
+DIGITS_ACCEPT(accept_de_tax_id, pii_check_de_tax_id, w_de_tax, 0)
+DIGITS_ACCEPT(accept_nl_bsn, pii_check_nl_bsn, w_bsn, 0)
+DIGITS_ACCEPT(accept_be_nn, pii_check_be_nn, w_be_nn, 1)
+DIGITS_ACCEPT(accept_pesel, pii_check_pl_pesel, w_pesel, 0)
+DIGITS_ACCEPT(accept_se_pnr, pii_check_se_pnr, w_se, 1)
+DIGITS_ACCEPT(accept_dk_cpr, pii_check_dk_cpr, w_dk, 0)
+DIGITS_ACCEPT(accept_at_svnr, pii_check_at_svnr, w_at, 1)
+DIGITS_ACCEPT(accept_pt_nif, pii_check_pt_nif, w_pt, 0)
+
+#define SHAPE_ACCEPT(name, check)                                           \
+	static int                                                          \
+	name(struct cand *c)                                                \
+	{                                                                   \
+		char d[32];                                                 \
+		size_t n = compact(c->text + c->start, c->end - c->start,   \
+		    d, sizeof(d));                                          \
+                                                                            \
+		return check(d, n);                                         \
+	}
+
+SHAPE_ACCEPT(accept_de_svnr, pii_check_de_svnr)
+SHAPE_ACCEPT(accept_fr_nir, pii_check_fr_nir)
+SHAPE_ACCEPT(accept_es_dni, pii_check_es_dni)
+SHAPE_ACCEPT(accept_es_nie, pii_check_es_nie)
+SHAPE_ACCEPT(accept_it_cf, pii_check_it_fiscal_code)
+SHAPE_ACCEPT(accept_fi_hetu, pii_check_fi_hetu)
+SHAPE_ACCEPT(accept_ie_ppsn, pii_check_ie_ppsn)
+SHAPE_ACCEPT(accept_uk_nino, pii_check_uk_nino)
+
+static int
+accept_any(struct cand *c)
+{
+	return 1;
+}
+
+/* Words that look like names but start sentences or are common nouns. */
+static int
+is_stopword(const char *w, size_t n)
+{
+	static const char *const stop[] = {
+		"The", "This", "That", "And", "But", "For", "From", "With",
+		"Dear", "Hello", "Hi", "Thanks", "Please", "Der", "Die", "Das",
+		"Und", "Mit", "Von", "Le", "La", "Les", "Et", "El", "Los",
+		"Il", "Lo", "De", "Het", "Een", "Och", "Monday", "Tuesday",
+		"Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+		"January", "February", "March", "April", "May", "June", "July",
+		"August", "September", "October", "November", "December",
+		"Street", "Straße", "Strasse", "Rue", "Avenue", "Bank", "GmbH",
+		"AG", "Inc", "Ltd", "Team", NULL
+	};
+
+	for (int i = 0; stop[i] != NULL; i++)
+		if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- the pattern table ---- */
+
+#define NAME "\\p{Lu}[\\p{Ll}'\\x{2019}-]+"
+#define NAMES "(" NAME "(?:[ \\t]+(?:(?:von|van|de|der|den|di|da|del|" \
+	"della|du|zu|ten|ter|le|la)[ \\t]+)?" NAME "){0,2})"
+
+static const struct pattern patterns[] = {
+	{ PII_SECRET, 0,
+	  "(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_"
+	  "[A-Za-z0-9_]{22,}|xox[baprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]"
+	  "{35}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|egk_[0-9A-Za-z]{50}|"
+	  "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}|"
+	  "-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[A-Za-z0-9+/=\\s]{16,}?"
+	  "-----END (?:[A-Z]+ )*PRIVATE KEY-----|"
+	  "(?<=Bearer )[A-Za-z0-9._~+/-]{20,}=*|"
+	  "[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@)",
+	  accept_any, 0 },
+	{ PII_EMAIL, F_AT,
+	  "(?<![A-Za-z0-9._%+'-])[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}"
+	  "[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+	  "\\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+	  accept_email, 0 },
+	{ PII_IBAN, F_UPPER | F_DIGIT,
+	  "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}"
+	  "(?![A-Za-z0-9])",
+	  accept_iban, 0 },
+	{ PII_EU_VAT, F_UPPER | F_DIGIT,
+	  "(?<![A-Za-z0-9])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|"
+	  "LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[ ]?[0-9A-Z][0-9A-Z+*]{7,11}"
+	  "(?![A-Za-z0-9])",
+	  accept_vat, 0 },
+	{ PII_CREDIT_CARD, F_DIGIT,
+	  "(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])",
+	  accept_card, 0 },
+	{ PII_PHONE, F_DIGIT,
+	  "(?<![0-9A-Za-z+])(?:\\+|00)[1-9](?:[ .\\-/()]{0,2}[0-9]){6,16}"
+	  "(?![0-9])",
+	  accept_phone_intl, 0 },
+	{ PII_PHONE, F_DIGIT,
+	  "(?<![0-9A-Za-z+./-])\\(?0[1-9][0-9]{0,4}\\)?(?:[ .\\-/]{1,2}"
+	  "[0-9]{2,8}){1,4}(?![0-9])|(?<![0-9A-Za-z+./-])0[1-9][0-9]{8,11}"
+	  "(?![0-9])|(?<![0-9A-Za-z+./-])[1-9][0-9]{2}(?:[ .\\-][0-9]{3}){2}"
+	  "(?![0-9])",
+	  accept_phone_national, 0 },
+	{ PII_IP_ADDRESS, F_DIGIT,
+	  "(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}"
+	  "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
+	  accept_ipv4, 0 },
+	{ PII_IP_ADDRESS, F_COLON,
+	  "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?:[0-9A-Fa-f]{1,4}|:)"
+	  "(?:%[0-9A-Za-z]{1,15})?(?![0-9A-Fa-f:])",
+	  accept_ipv6, 0 },
+	{ PII_DE_TAX_ID, F_DIGIT,
+	  "(?<![0-9])[1-9][0-9](?: ?[0-9]{3}){3}(?![0-9])",
+	  accept_de_tax_id, 0 },
+	{ PII_DE_SVNR, F_DIGIT | F_UPPER,
+	  "(?<![A-Za-z0-9])[0-9]{2} ?[0-9]{6} ?[A-Z] ?[0-9]{3}(?![A-Za-z0-9])",
+	  accept_de_svnr, 0 },
+	{ PII_FR_NIR, F_DIGIT,
+	  "(?<![0-9A-Za-z])[12478] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[AB]) ?"
+	  "[0-9]{3} ?[0-9]{3} ?[0-9]{2}(?![0-9A-Za-z])",
+	  accept_fr_nir, 0 },
+	{ PII_ES_DNI, F_DIGIT | F_UPPER,
+	  "(?<![A-Za-z0-9])[0-9]{8}-?[A-Z](?![A-Za-z0-9])",
+	  accept_es_dni, 0 },
+	{ PII_ES_NIE, F_DIGIT | F_UPPER,
+	  "(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])",
+	  accept_es_nie, 0 },
+	{ PII_IT_FISCAL_CODE, F_UPPER,
+	  "(?<![A-Za-z0-9])[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST]"
+	  "[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![A-Za-z0-9])",
+	  accept_it_cf, 0 },
+	{ PII_NL_BSN, F_DIGIT,
+	  "(?<![0-9])[0-9]{4}\\.?[0-9]{2}\\.?[0-9]{3}(?![0-9])",
+	  accept_nl_bsn, 0 },
+	{ PII_BE_NATIONAL_NUMBER, F_DIGIT,
+	  "(?<![0-9])[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{2}[- ]?[0-9]{3}\\.?[0-9]{2}"
+	  "(?![0-9])",
+	  accept_be_nn, 0 },
+	{ PII_PL_PESEL, F_DIGIT,
+	  "(?<![0-9])[0-9]{11}(?![0-9])",
+	  accept_pesel, 0 },
+	{ PII_SE_PERSONNUMMER, F_DIGIT,
+	  "(?<![0-9])(?:19|20)?[0-9]{6}[-+]?[0-9]{4}(?![0-9])",
+	  accept_se_pnr, 0 },
+	{ PII_FI_HETU, F_DIGIT,
+	  "(?<![0-9A-Za-z])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![0-9A-Za-z])",
+	  accept_fi_hetu, 0 },
+	{ PII_DK_CPR, F_DIGIT,
+	  "(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])",
+	  accept_dk_cpr, 0 },
+	{ PII_AT_SVNR, F_DIGIT,
+	  "(?<![0-9])[0-9]{4} ?[0-9]{6}(?![0-9])",
+	  accept_at_svnr, 0 },
+	{ PII_PT_NIF, F_DIGIT,
+	  "(?<![0-9])[1-9][0-9]{8}(?![0-9])",
+	  accept_pt_nif, 0 },
+	{ PII_IE_PPSN, F_DIGIT | F_UPPER,
+	  "(?<![A-Za-z0-9])[0-9]{7}[A-W][ABHWTX]?(?![A-Za-z0-9])",
+	  accept_ie_ppsn, 0 },
+	{ PII_UK_NINO, F_DIGIT | F_UPPER,
+	  "(?<![A-Za-z0-9])[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]"
+	  "(?![A-Za-z0-9])",
+	  accept_uk_nino, 0 },
+	{ PII_PERSON, F_UPPER,
+	  "(?:\\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Hr|Fr|Monsieur|Madame|"
+	  "Mademoiselle|Mme|Mlle|Señor|Señora|Sr|Sra|Srta|Signor|Signora|Sig|"
+	  "Sig\\.ra|Dott|Dhr|Mevr|Mevrouw|Meneer|Pan|Pani)\\.?[ \\t]+|"
+	  "(?i:\\bmy name is|\\bi am called|\\bich hei(?:ß|ss)e|\\bmein name "
+	  "ist|\\bje m['\\x{2019}]appelle|\\bmon nom est|\\bme llamo|\\bmi "
+	  "nombre es|\\bmi chiamo|\\bil mio nome è|\\bmijn naam is|\\bik heet|"
+	  "\\bnazywam się|\\bmam na imię|\\bjag heter|\\bmitt namn är|"
+	  "\\bjeg hedder|\\bchamo-me)[ \\t]+|"
+	  "(?i:best regards|kind regards|regards|mit freundlichen grüßen|"
+	  "viele grüße|beste grüße|cordialement|bien à vous|saludos|"
+	  "atentamente|cordiali saluti|distinti saluti|met vriendelijke groet|"
+	  "groeten|pozdrawiam|z poważaniem|med vänliga hälsningar|"
+	  "vänliga hälsningar|hälsningar),?[ \\t]*\\r?\\n[ \\t]*)" NAMES,
+	  accept_any, 1 },
+};
+
+#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
+
+struct pii_engine *
+pii_engine_new(char *err, size_t errlen)
+{
+	struct pii_engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	for (size_t i = 0; i < N_PATTERNS; i++) {
+		int ec;
+		PCRE2_SIZE off;
+
+		e->code[i] = pcre2_compile((PCRE2_SPTR)patterns[i].re,
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_NO_UTF_CHECK, &ec,
+		    &off, NULL);
+		if (e->code[i] == NULL) {
+			PCRE2_UCHAR msg[256];
+
+			pcre2_get_error_message(ec, msg, sizeof(msg));
+			snprintf(err, errlen, "PII pattern %s at %zu: %s",
+			    pii_type_name(patterns[i].type), (size_t)off,
+			    (char *)msg);
+			pii_engine_free(e);
+			return NULL;
+		}
+		pcre2_jit_compile(e->code[i], PCRE2_JIT_COMPLETE);
+		e->n++;
+	}
+	e->md = pcre2_match_data_create(8, NULL);
+	e->mctx = pcre2_match_context_create(NULL);
+	if (e->md == NULL || e->mctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		pii_engine_free(e);
+		return NULL;
+	}
+	/* Patterns are linear; these limits only stop a pathological case. */
+	pcre2_set_match_limit(e->mctx, 100000);
+	pcre2_set_depth_limit(e->mctx, 1000);
+	return e;
+}
+
+void
+pii_engine_free(struct pii_engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		pcre2_code_free(e->code[i]);
+	pcre2_match_data_free(e->md);
+	pcre2_match_context_free(e->mctx);
+	free(e);
+}
+
+static int
+push(struct pii_matches *m, size_t start, size_t end, int type)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct pii_match *v = realloc(m->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		m->v = v;
+		m->cap = cap;
+	}
+	m->v[m->n].start = start;
+	m->v[m->n].end = end;
+	m->v[m->n].type = type;
+	m->n++;
+	return 0;
+}
+
+static unsigned
+features(const char *t, size_t len)
+{
+	unsigned f = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c >= '0' && c <= '9')
+			f |= F_DIGIT;
+		else if (c >= 'A' && c <= 'Z')
+			f |= F_UPPER;
+		else if (c >= 'a' && c <= 'z')
+			f |= F_LOWER;
+		else if (c == '@')
+			f |= F_AT;
+		else if (c == ':')
+			f |= F_COLON;
+		else if (c >= 0x80)
+			f |= F_UPPER;	/* non-ASCII capitals for names */
+	}
+	return f;
+}
+
+/* Gazetteer names: a known first name and one or two capitalized words. */
+static int
+scan_names(const char *t, size_t len, struct pii_matches *all)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t ws, we;
+
+		while (i < len && !(t[i] >= 'A' && t[i] <= 'Z') &&
+		    (unsigned char)t[i] < 0xC3)
+			i++;
+		if (i >= len)
+			break;
+		ws = i;
+		if (ws > 0 && ((t[ws - 1] >= 'a' && t[ws - 1] <= 'z') ||
+		    (t[ws - 1] >= 'A' && t[ws - 1] <= 'Z'))) {
+			i++;
+			continue;
+		}
+		we = ws;
+		while (we < len && (((t[we] | 32) >= 'a' && (t[we] | 32) <= 'z') ||
+		    (unsigned char)t[we] >= 0x80 || t[we] == '-'))
+			we++;
+		if (we > ws + 1 && pii_is_first_name(t + ws, we - ws)) {
+			size_t ss = we, se;
+
+			while (ss < len && t[ss] == ' ')
+				ss++;
+			se = ss;
+			if (ss < len && ss > we && ss - we <= 2 &&
+			    t[ss] >= 'A' && t[ss] <= 'Z') {
+				se = ss + 1;
+				while (se < len && ((t[se] >= 'a' &&
+				    t[se] <= 'z') || (unsigned char)t[se] >= 0x80 ||
+				    t[se] == '-' || t[se] == '\''))
+					se++;
+				if (se > ss + 1 && !is_stopword(t + ss, se - ss)) {
+					if (push(all, ws, se, PII_PERSON) != 0)
+						return -1;
+					i = se;
+					continue;
+				}
+			}
+		}
+		i = we > ws ? we : ws + 1;
+	}
+	return 0;
+}
+
+static int
+cmp_match(const void *a, const void *b)
+{
+	const struct pii_match *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;	/* longer first */
+	return x->type - y->type;
+}
+
+int
+pii_scan(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT], struct pii_matches *out)
+{
+	struct pii_matches all = { NULL, 0, 0 };
+	unsigned f = features(text, len);
+	size_t last_end = 0, first = out->n;
+	int rc = 0;
+
+	for (size_t p = 0; p < N_PATTERNS && rc == 0; p++) {
+		const struct pattern *pt = &patterns[p];
+		PCRE2_SIZE off = 0;
+
+		if (!enabled[pt->type] || (pt->need & f) != pt->need)
+			continue;
+		while (off <= len) {
+			PCRE2_SIZE *ov;
+			struct cand c;
+			int m = pcre2_match(e->code[p], (PCRE2_SPTR)text, len,
+			    off, PCRE2_NO_UTF_CHECK, e->md, e->mctx);
+
+			if (m == PCRE2_ERROR_NOMATCH)
+				break;
+			if (m < 0) {
+				rc = -1;	/* limit or bad UTF-8: fail closed */
+				break;
+			}
+			ov = pcre2_get_ovector_pointer(e->md);
+			c.text = text;
+			c.len = len;
+			c.start = ov[2 * pt->group];
+			c.end = ov[2 * pt->group + 1];
+			c.type = pt->type;
+			if (c.end > c.start && pt->accept(&c) &&
+			    push(&all, c.start, c.end, pt->type) != 0) {
+				rc = -1;
+				break;
+			}
+			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			/* Step over a whole UTF-8 character. */
+			while (off < len && ((unsigned char)text[off] & 0xC0) ==
+			    0x80)
+				off++;
+		}
+	}
+	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))
+		rc = scan_names(text, len, &all);
+	if (rc == 0) {
+		/* Keep the earliest, then longest, of overlapping matches. */
+		qsort(all.v, all.n, sizeof(*all.v), cmp_match);
+		for (size_t i = 0; i < all.n; i++) {
+			if (out->n > first && all.v[i].start < last_end)
+				continue;
+			if (push(out, all.v[i].start, all.v[i].end,
+			    all.v[i].type) != 0) {
+				rc = -1;
+				break;
+			}
+			last_end = all.v[i].end;
+		}
+	}
+	free(all.v);
+	return rc;
+}
+
+void
+pii_matches_clear(struct pii_matches *m)
+{
+	m->n = 0;
+}
+
+void
+pii_matches_free(struct pii_matches *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}

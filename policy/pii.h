@@ -1,0 +1,57 @@
+/*
+ * PII detection: PCRE2 patterns (JIT, UTF-8, explicit ASCII classes), each
+ * with a validator (checksums, dates) and, for bare digit runs that pass a
+ * check by chance, a context word nearby; negative context (order,
+ * invoice, ...) suppresses. Runs on decoded JSON strings. Pure code: the
+ * engine is built once and only read afterwards, but holds PCRE2 match
+ * data, so one engine serves one thread.
+ */
+#ifndef POLICY_PII_H
+#define POLICY_PII_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pii_type {
+	PII_EMAIL, PII_PHONE, PII_IBAN, PII_CREDIT_CARD, PII_IP_ADDRESS,
+	PII_EU_VAT, PII_DE_TAX_ID, PII_DE_SVNR, PII_FR_NIR, PII_ES_DNI,
+	PII_ES_NIE, PII_IT_FISCAL_CODE, PII_NL_BSN, PII_BE_NATIONAL_NUMBER,
+	PII_PL_PESEL, PII_SE_PERSONNUMMER, PII_FI_HETU, PII_DK_CPR,
+	PII_AT_SVNR, PII_PT_NIF, PII_IE_PPSN, PII_UK_NINO, PII_SECRET,
+	PII_PERSON,
+	PII__COUNT
+};
+
+const char *pii_type_name(int type);
+/* Returns the type of a name ("IBAN"), or -1. */
+int pii_type_parse(const char *name, size_t len);
+
+struct pii_match {
+	size_t start, end;	/* byte offsets in the scanned text */
+	int type;
+};
+
+struct pii_matches {
+	struct pii_match *v;
+	size_t n, cap;
+};
+
+struct pii_engine;
+
+/* Compiles every pattern; NULL with a message in err on failure. */
+struct pii_engine *pii_engine_new(char *err, size_t errlen);
+void pii_engine_free(struct pii_engine *e);
+
+/*
+ * Scans text (UTF-8, len bytes). enabled[type] selects the types to look
+ * for. Matches are appended to out sorted by start, without overlaps.
+ * Returns 0, or -1 when a matcher failed (limit, bad UTF-8): the caller
+ * must fail closed.
+ */
+int pii_scan(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT], struct pii_matches *out);
+
+void pii_matches_clear(struct pii_matches *m);
+void pii_matches_free(struct pii_matches *m);
+
+#endif

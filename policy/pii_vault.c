@@ -1,0 +1,493 @@
+/* Pseudonym tokens, the per-request vault, and restoration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "policy/pii_vault.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int
+pii_buf_add(struct pii_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+void
+pii_buf_free(struct pii_buf *b)
+{
+	if (b->p != NULL)
+		OPENSSL_cleanse(b->p, b->cap);
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+pii_vault_init(struct pii_vault *v)
+{
+	memset(v, 0, sizeof(*v));
+}
+
+void
+pii_vault_cleanup(struct pii_vault *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		OPENSSL_cleanse(v->v[i].value, v->v[i].value_len);
+		OPENSSL_cleanse(v->v[i].norm, v->v[i].norm_len);
+		free(v->v[i].value);
+		free(v->v[i].norm);
+	}
+	free(v->v);
+	for (size_t i = 0; i < v->n_seen; i++)
+		free(v->seen[i]);
+	free(v->seen);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Length of a token-shaped string at p ("<TYPE_XXXXXX>"), or 0. */
+static size_t
+token_shape(const char *p, size_t n)
+{
+	size_t i = 1, us = 0, sfx;
+
+	if (n < 9 || p[0] != '<')
+		return 0;
+	while (i < n && i < PII_TOKEN_MAX && ((p[i] >= 'A' && p[i] <= 'Z') ||
+	    p[i] == '_'))
+		i++;
+	/* The suffix follows the last underscore. */
+	for (size_t k = 1; k < i; k++)
+		if (p[k] == '_')
+			us = k;
+	if (us == 0 || us == 1)
+		return 0;
+	for (sfx = us + 1; sfx < n && sfx < PII_TOKEN_MAX &&
+	    strchr(crockford, p[sfx]) != NULL && p[sfx] != '\0'; sfx++)
+		;
+	if (sfx - us - 1 < 6 || sfx - us - 1 > 8 || sfx >= n || p[sfx] != '>')
+		return 0;
+	return sfx + 1;
+}
+
+int
+pii_vault_note_lookalikes(struct pii_vault *v, const char *text, size_t len)
+{
+	for (const char *p = memchr(text, '<', len); p != NULL;
+	    p = memchr(p + 1, '<', len - (size_t)(p + 1 - text))) {
+		size_t tl = token_shape(p, len - (size_t)(p - text));
+		char **ns;
+
+		if (tl == 0)
+			continue;
+		ns = realloc(v->seen, (v->n_seen + 1) * sizeof(*ns));
+		if (ns == NULL)
+			return -1;
+		v->seen = ns;
+		v->seen[v->n_seen] = strndup(p, tl);
+		if (v->seen[v->n_seen] == NULL)
+			return -1;
+		v->n_seen++;
+		if ((size_t)(p - text) + 1 >= len)
+			break;
+	}
+	return 0;
+}
+
+/* The value as the token derives it: case and separators folded. */
+static size_t
+normalize(int type, const char *s, size_t n, char *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (type) {
+		case PII_EMAIL:
+		case PII_PERSON:
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c + 32);
+			if (type == PII_PERSON && (c == ' ' || c == '\t')) {
+				if (k > 0 && out[k - 1] == ' ')
+					continue;
+				c = ' ';
+			}
+			out[k++] = (char)c;
+			break;
+		case PII_SECRET:
+		case PII_IP_ADDRESS:
+			out[k++] = (char)c;
+			break;
+		default:
+			/* Identifiers, phones, IBANs: letters and digits. */
+			if (c >= 'a' && c <= 'z')
+				c = (unsigned char)(c - 32);
+			if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+				out[k++] = (char)c;
+			else if (c == '+' && k == 0)
+				out[k++] = '+';
+		}
+	}
+	if (type == PII_PHONE && k > 2 && out[0] == '0' && out[1] == '0') {
+		memmove(out + 1, out + 2, k - 2);
+		out[0] = '+';
+		k--;
+	}
+	return k;
+}
+
+static int
+make_token(struct keys_hmac *h, const char *team, int type, const char *norm,
+    size_t nlen, size_t sfx_len, char *out, size_t *tlen)
+{
+	const char *name = pii_type_name(type);
+	size_t tl = strlen(team), nl = strlen(name), k;
+	unsigned char mac[32];
+	char *msg = malloc(11 + tl + 1 + nl + 1 + nlen);
+	uint64_t bits;
+	enum gw_err err;
+
+	if (msg == NULL)
+		return -1;
+	memcpy(msg, "eugate-pii", 10);
+	msg[10] = '\0';
+	memcpy(msg + 11, team, tl);
+	msg[11 + tl] = '\0';
+	memcpy(msg + 12 + tl, name, nl);
+	msg[12 + tl + nl] = '\0';
+	memcpy(msg + 13 + tl + nl, norm, nlen);
+	err = keys_hmac_compute(h, msg, 13 + tl + nl + nlen, mac);
+	OPENSSL_cleanse(msg, 13 + tl + nl + nlen);
+	free(msg);
+	if (err != GW_OK)
+		return -1;
+	bits = ((uint64_t)mac[0] << 32) | ((uint64_t)mac[1] << 24) |
+	    ((uint64_t)mac[2] << 16) | ((uint64_t)mac[3] << 8) | mac[4];
+	k = 0;
+	out[k++] = '<';
+	memcpy(out + k, name, nl);
+	k += nl;
+	out[k++] = '_';
+	for (size_t i = 0; i < sfx_len; i++)
+		out[k++] = crockford[(bits >> (35 - 5 * i)) & 31];
+	out[k++] = '>';
+	out[k] = '\0';
+	*tlen = k;
+	return 0;
+}
+
+static int
+token_taken(const struct pii_vault *v, const char *tok, size_t tl)
+{
+	for (size_t i = 0; i < v->n_seen; i++)
+		if (strlen(v->seen[i]) == tl && memcmp(v->seen[i], tok, tl) == 0)
+			return 1;
+	return 0;
+}
+
+/* The token of a value: the same one for the same value, new otherwise. */
+static const struct pii_entry *
+vault_token(struct pii_vault *v, struct keys_hmac *h, const char *team,
+    int type, const char *value, size_t len)
+{
+	char norm[1024], tok[PII_TOKEN_MAX];
+	size_t nl, tl;
+	struct pii_entry *e;
+
+	if (len > sizeof(norm))
+		len = sizeof(norm);
+	nl = normalize(type, value, len, norm);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].type == type && v->v[i].norm_len == nl &&
+		    memcmp(v->v[i].norm, norm, nl) == 0)
+			return &v->v[i];
+	for (size_t sfx = 6; sfx <= 8; sfx += 2) {
+		int clash = 0;
+
+		if (make_token(h, team, type, norm, nl, sfx, tok, &tl) != 0)
+			return NULL;
+		for (size_t i = 0; i < v->n; i++)
+			if (v->v[i].token_len == tl &&
+			    memcmp(v->v[i].token, tok, tl) == 0)
+				clash = 1;
+		if (!clash && !token_taken(v, tok, tl))
+			break;
+		if (sfx == 8)
+			return NULL;	/* fail closed: cannot be told apart */
+	}
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		struct pii_entry *nv = realloc(v->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		v->v = nv;
+		v->cap = cap;
+	}
+	e = &v->v[v->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->token, tok, tl + 1);
+	e->token_len = tl;
+	e->type = type;
+	e->value = malloc(len + 1);
+	e->norm = malloc(nl + 1);
+	if (e->value == NULL || e->norm == NULL) {
+		free(e->value);
+		free(e->norm);
+		return NULL;
+	}
+	memcpy(e->value, value, len);
+	e->value[len] = '\0';
+	e->value_len = len;
+	memcpy(e->norm, norm, nl);
+	e->norm[nl] = '\0';
+	e->norm_len = nl;
+	OPENSSL_cleanse(norm, sizeof(norm));
+	if (tl > v->max_token_len)
+		v->max_token_len = tl;
+	v->n++;
+	return e;
+}
+
+static int
+allowed(const struct pii_rules *r, const char *s, size_t n)
+{
+	for (size_t i = 0; i < r->n_allow; i++)
+		if (strlen(r->allow[i]) == n && memcmp(r->allow[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
+    const char *team, const struct pii_rules *rules, const char *text,
+    size_t len, struct pii_buf *out, int *changed)
+{
+	struct pii_matches m = { NULL, 0, 0 };
+	unsigned char enabled[PII__COUNT];
+	size_t pos = 0;
+	int rc = 0;
+
+	*changed = 0;
+	for (int t = 0; t < PII__COUNT; t++)
+		enabled[t] = rules->action[t] != PII_ACT_OFF;
+	if (pii_scan(e, text, len, enabled, &m) != 0) {
+		pii_matches_free(&m);
+		return -1;
+	}
+	out->len = 0;
+	for (size_t i = 0; i < m.n && rc == 0; i++) {
+		const struct pii_match *x = &m.v[i];
+		const char *val = text + x->start;
+		size_t vl = x->end - x->start;
+		int act = rules->action[x->type];
+
+		if (allowed(rules, val, vl))
+			continue;
+		v->counts[x->type]++;
+		if (act == PII_ACT_BLOCK)
+			v->blocked[x->type]++;
+		if (act != PII_ACT_REDACT && act != PII_ACT_PSEUDONYMIZE)
+			continue;
+		rc |= pii_buf_add(out, text + pos, x->start - pos);
+		if (act == PII_ACT_REDACT) {
+			const char *name = pii_type_name(x->type);
+
+			rc |= pii_buf_add(out, "[", 1);
+			rc |= pii_buf_add(out, name, strlen(name));
+			rc |= pii_buf_add(out, "]", 1);
+		} else {
+			const struct pii_entry *ent = vault_token(v, h, team,
+			    x->type, val, vl);
+
+			if (ent == NULL)
+				rc = -1;
+			else
+				rc |= pii_buf_add(out, ent->token,
+				    ent->token_len);
+		}
+		pos = x->end;
+		*changed = 1;
+	}
+	if (rc == 0 && *changed)
+		rc = pii_buf_add(out, text + pos, len - pos);
+	pii_matches_free(&m);
+	return rc == 0 ? 0 : -1;
+}
+
+static const struct pii_entry *
+issued(const struct pii_vault *v, const char *p, size_t n)
+{
+	size_t tl = token_shape(p, n);
+
+	if (tl == 0)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].token_len == tl && memcmp(v->v[i].token, p, tl) == 0)
+			return &v->v[i];
+	return NULL;
+}
+
+/*
+ * 1 when position i of text is inside a URL or a markdown link target:
+ * restoring there could send the value to a third party.
+ */
+static int
+in_url(const char *text, size_t i)
+{
+	size_t k = i;
+
+	while (k > 0 && text[k - 1] != ' ' && text[k - 1] != '\n' &&
+	    text[k - 1] != '\t' && text[k - 1] != '"' && text[k - 1] != '\'')
+		k--;
+	for (size_t j = k; j + 2 < i; j++) {
+		if (memcmp(text + j, "://", 3) == 0)
+			return 1;
+		if (j + 4 <= i && strncmp(text + j, "www.", 4) == 0)
+			return 1;
+		if (text[j] == ']' && text[j + 1] == '(')
+			return 1;
+	}
+	/* A link target with spaces: "](" before, no ")" in between. */
+	for (size_t j = i; j > 0 && i - j < 2048; j--) {
+		if (text[j - 1] == ')' || text[j - 1] == '\n')
+			break;
+		if (j >= 2 && text[j - 2] == ']' && text[j - 1] == '(')
+			return 1;
+	}
+	return 0;
+}
+
+static int
+add_escaped(struct pii_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+		if (c == '"' || c == '\\') {
+			char q[2] = { '\\', (char)c };
+
+			rc = pii_buf_add(out, q, 2);
+		} else if (c < 0x20) {
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			rc = pii_buf_add(out, e, 6);
+		} else {
+			rc = pii_buf_add(out, (const char *)&s[i], 1);
+		}
+	}
+	return rc;
+}
+
+size_t
+pii_restore(const struct pii_vault *v, const char *text, size_t start,
+    size_t len, int json, struct pii_buf *out)
+{
+	size_t pos = start, n = 0;
+	const char *p;
+
+	if (v->n == 0 || start >= len) {
+		if (start < len)
+			pii_buf_add(out, text + start, len - start);
+		return 0;
+	}
+	for (p = memchr(text + start, '<', len - start); p != NULL;) {
+		size_t at = (size_t)(p - text);
+		const struct pii_entry *e = issued(v, p, len - at);
+
+		if (e != NULL && !in_url(text, at)) {
+			pii_buf_add(out, text + pos, at - pos);
+			if (json)
+				add_escaped(out, e->value, e->value_len);
+			else
+				pii_buf_add(out, e->value, e->value_len);
+			pos = at + e->token_len;
+			n++;
+		}
+		if (at + 1 >= len)
+			break;
+		p = memchr(text + at + 1, '<', len - at - 1);
+	}
+	pii_buf_add(out, text + pos, len - pos);
+	return n;
+}
+
+/* 1 when s (n bytes) is a proper prefix of an issued token. */
+static int
+token_prefix(const struct pii_vault *v, const char *s, size_t n)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (n < v->v[i].token_len && memcmp(v->v[i].token, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+size_t
+pii_restore_stream(const struct pii_vault *v, struct pii_stream_field *f,
+    const char *delta, size_t len, int final, int json, struct pii_buf *out)
+{
+	struct pii_buf s = { NULL, 0, 0 };
+	size_t cut, restored, head = f->tail_len, keep;
+
+	/* The text: the last bytes sent, what was held, the new delta. */
+	pii_buf_add(&s, f->tail, f->tail_len);
+	pii_buf_add(&s, f->carry.p ? f->carry.p : "", f->carry.len);
+	pii_buf_add(&s, delta, len);
+	if (s.p == NULL)
+		return 0;
+	f->carry.len = 0;
+	cut = s.len;
+	if (!final && v->n > 0) {
+		/* Hold the longest tail that could still become a token. */
+		size_t from = s.len > v->max_token_len ?
+		    s.len - v->max_token_len : 0;
+
+		if (from < head)
+			from = head;
+		for (size_t i = from; i < s.len; i++) {
+			if (s.p[i] == '<' && token_prefix(v, s.p + i,
+			    s.len - i)) {
+				cut = i;
+				break;
+			}
+		}
+	}
+	restored = pii_restore(v, s.p, head, cut, json, out);
+	if (cut < s.len)
+		pii_buf_add(&f->carry, s.p + cut, s.len - cut);
+	/* Remember what was sent as context for the next delta. */
+	keep = cut < sizeof(f->tail) ? cut : sizeof(f->tail);
+	memcpy(f->tail, s.p + cut - keep, keep);
+	f->tail_len = keep;
+	pii_buf_free(&s);
+	return restored;
+}
+
+void
+pii_stream_field_cleanup(struct pii_stream_field *f)
+{
+	pii_buf_free(&f->carry);
+	OPENSSL_cleanse(f->tail, sizeof(f->tail));
+	f->tail_len = 0;
+}

@@ -1,0 +1,142 @@
+"""PII through the real daemon: what reached the upstream (no original
+value), what the client got back (the originals, whole and streamed),
+blocking, redaction, unscannable parts, and the logs."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Env, SSEReader, Tap, chat_body  # noqa: E402
+
+tap = Tap()
+env = Env("pii-")
+up = env.upstream(name="up")
+gw = env.gateway(
+    [{"name": "up", "url": up.url, "models": "*"}],
+    policies="[policy default]\npii = pseudonymize\n"
+             "pii_allow = support@acme.example\n"
+             "[policy strict]\npii = redact\npii_block = IBAN, CREDIT_CARD\n"
+             "[policy loose]\npii = pseudonymize\npii_unscannable = allow\n"
+             "[policy off]\npii = off\n")
+key = gw.new_key("pseudo")
+strict = gw.new_key("strict", policy="strict")
+loose = gw.new_key("loose", policy="loose")
+
+SECRETS = ["jane.doe@example.com", "+49 30 1234567",
+           "DE89 3704 0044 0532 0130 00", "Jürgen Müller"]
+PROMPT = ("Hi, I am Jürgen Müller, mail jane.doe@example.com, call "
+          "+49 30 1234567, IBAN DE89 3704 0044 0532 0130 00. Write to "
+          "support@acme.example too.")
+
+
+def upstream_text():
+    return json.dumps(up.last())
+
+
+def test_pseudonymize_roundtrip():
+    st, h, body = gw.api("POST", "/v1/chat/completions", chat_body(PROMPT),
+                         key=key)
+    sent = upstream_text()
+    tap.eq(st, 200, "pseudonymize: 200")
+    tap.ok(not any(s in sent for s in SECRETS) and
+           "J\\u00fcrgen" not in sent,
+           "pseudonymize: no original value reached the upstream", sent)
+    tap.ok("<EMAIL_" in sent and "<IBAN_" in sent and "<PHONE_" in sent and
+           "<PERSON_" in sent, "pseudonymize: tokens took their place")
+    tap.ok("support@acme.example" in sent,
+           "allowlist: the company's own address passes")
+    got = json.loads(body)["choices"][0]["message"]["content"]
+    tap.eq(got, "echo: " + PROMPT,
+           "pseudonymize: the client gets the original values back")
+    row = gw.row(h["x-request-id"])
+    tap.ok(row["status"] == 200, "pseudonymize: recorded")
+    # The same value gets the same token in the next request.
+    first = json.loads(up.last()["body"])["messages"][0]["content"]
+    gw.api("POST", "/v1/chat/completions",
+           chat_body("again jane.doe@example.com"), key=key)
+    second = json.loads(up.last()["body"])["messages"][0]["content"]
+    t1 = [w for w in first.replace(",", " ").split() if "<EMAIL_" in w]
+    t2 = [w for w in second.split() if "<EMAIL_" in w]
+    tap.ok(t1 and t2 and t1[0].rstrip(".") == t2[0],
+           "tokens are stable across requests", (t1, t2))
+
+
+def test_stream_roundtrip():
+    r = SSEReader(gw.port, chat_body(PROMPT, stream=True), key)
+    events = r.rest()
+    r.close()
+    sent = upstream_text()
+    tap.ok(not any(s in sent for s in SECRETS),
+           "stream: no original value reached the upstream")
+    text = "".join(json.loads(e[6:])["choices"][0]["delta"].get("content", "")
+                   for e in events if e != "data: [DONE]")
+    tap.ok(text.startswith("echo: " + PROMPT),
+           "stream: the client gets the original values back", text)
+    tap.eq(events[-1], "data: [DONE]", "stream: [DONE] last")
+
+
+def test_block_and_redact():
+    before = len(up.requests())
+    st, _, body = gw.api("POST", "/v1/chat/completions",
+                         chat_body("pay to DE89 3704 0044 0532 0130 00"),
+                         key=strict)
+    err = json.loads(body)
+    tap.ok(st == 403 and err["code"] == "pii_blocked" and
+           "IBAN" in err["message"] and "DE89" not in err["message"],
+           "block: 403 naming the type, never the value", err)
+    tap.eq(len(up.requests()), before, "block: nothing forwarded")
+    st, _, body = gw.api("POST", "/v1/chat/completions",
+                         chat_body("mail jane.doe@example.com"), key=strict)
+    sent = json.loads(up.last()["body"])["messages"][0]["content"]
+    tap.eq(sent, "mail [EMAIL]", "redact: [TYPE] reaches the upstream")
+    tap.ok("jane.doe" not in body.decode(), "redact: not restorable")
+
+
+def test_fields_and_unscannable():
+    body = {"model": "m", "messages": [
+        {"role": "user", "content": [
+            {"type": "text", "text": "mail jane.doe@example.com"}]},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "function": {
+            "name": "send", "arguments": json.dumps(
+                {"to": "jane.doe@example.com", "note": "x"})}}]},
+        {"role": "tool", "content": "sent to +49 30 1234567",
+         "tool_call_id": "c1"}],
+        "metadata": {"user": "jane.doe@example.com"}}
+    st, _, _ = gw.api("POST", "/v1/chat/completions", body, key=key)
+    sent = upstream_text()
+    tap.ok(st == 200 and "jane.doe" not in sent and "1234567" not in sent,
+           "chunks, tool arguments, tool messages and metadata scanned",
+           sent)
+    args = json.loads(json.loads(up.last()["body"])["messages"][1][
+        "tool_calls"][0]["function"]["arguments"])
+    tap.ok(args["to"].startswith("<EMAIL_") and args["note"] == "x",
+           "tool arguments stay valid JSON", args)
+    st, _, _ = gw.api("POST", "/v1/fim/completions",
+                      {"model": "codestral", "prompt": "# jane.doe@example.com",
+                       "suffix": "x"}, key=key)
+    tap.ok("jane.doe" not in upstream_text(), "FIM prompt scanned")
+    st, _, _ = gw.api("POST", "/v1/embeddings",
+                      {"model": "e", "input": ["jane.doe@example.com"]},
+                      key=key)
+    tap.ok("jane.doe" not in upstream_text(), "embeddings input scanned")
+    img = {"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": "https://x.example/a.png"}]}]}
+    st, _, body = gw.api("POST", "/v1/chat/completions", img, key=key)
+    tap.ok(st == 403 and json.loads(body)["code"] == "unscannable_content",
+           "an image part is blocked by default")
+    st, _, _ = gw.api("POST", "/v1/chat/completions", img, key=loose)
+    tap.eq(st, 200, "pii_unscannable = allow lets it pass")
+
+
+def test_logs():
+    log = gw.logtext()
+    tap.ok(not any(s in log for s in SECRETS) and "jane.doe" not in log,
+           "logs: no matched value")
+    tap.ok("pii=" in log and "EMAIL:" in log, "logs: types and counts")
+
+
+for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
+          test_block_and_redact, test_fields_and_unscannable, test_logs):
+    tap.run(t)
+env.close(tap)
+tap.done()
