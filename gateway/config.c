@@ -109,7 +109,8 @@ static const char builtin_ini[] =
     "url = http://127.0.0.1:8090\n"
     "kind = mistral\n"
     "region = onprem\n"
-    "[policy default]\n";
+    "[policy default]\n"
+    "pii = pseudonymize\n";
 
 struct parse_state {
 	struct config *cfg;

@@ -16,7 +16,7 @@ for f in $(cd "$src" && ls common/*.[ch] gateway/*.[ch] policy/*.[ch] storage/*.
 	mem=""
 	case "$f" in
 	tests/*) ;;
-	*) mem=$(grep -nE '(^|[^_])memcmp' "$src/$f" | grep -iE 'secret|hmac|token|mac\b' || true) ;;
+	*) mem=$(grep -nE '(^|[^_])memcmp' "$src/$f" | grep -iE 'secret|hmac|passw|\bmac\b' || true) ;;
 	esac
 	if [ -z "$hits$mem" ]; then
 		echo "ok $n - $f uses no banned function"

@@ -288,6 +288,8 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		return;
 	}
 	last_user_text(body, echo, sizeof(echo));
+	if (f->record == NULL)	/* the demo: show what left the gateway */
+		fprintf(stderr, "%s received: %s\n", f->name, echo);
 	if (json_is_true(json_object_get(body, "stream"))) {
 		struct stream *s = calloc(1, sizeof(*s));
 		struct evhttp_connection *conn = evhttp_request_get_connection(req);
