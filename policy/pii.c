@@ -195,7 +195,9 @@ static const char *const w_se[] = {
 	"personnummer", "samordningsnummer", "pnr", "personal identity",
 	"personal number", NULL
 };
-static const char *const w_dk[] = { "cpr", "personnummer", NULL };
+static const char *const w_dk[] = { "cpr", NULL };
+static const char *const w_fi[] = { "hetu", "henkilötunnus",
+	"personbeteckning", "personal identity code", NULL };
 static const char *const w_at[] = {
 	"sozialversicherung", "svnr", "sv-nr", "versicherungsnummer",
 	"vsnr", "e-card", "social security", NULL
@@ -271,6 +273,9 @@ accept_phone_intl(struct cand *c)
 	if (n < 8 || n > 17)
 		return 0;
 	if (s[0] == '0') {		/* 00 prefix */
+		/* "00" and a bare digit run: as likely an id as a phone. */
+		if (!has_sep(s, c->end - c->start) && !context(c, w_phone))
+			return 0;
 		memmove(d, d + 2, n - 1);
 		n -= 2;
 	}
@@ -325,6 +330,14 @@ accept_card(struct cand *c)
 	size_t n = compact(s, c->end - c->start, d, sizeof(d));
 
 	if (!pii_check_card(d, n))
+		return 0;
+	/* Part of a longer grouped number (an IBAN, a bank account)? */
+	if (c->end + 1 < c->len && c->text[c->end] == ' ' &&
+	    c->text[c->end + 1] >= '0' && c->text[c->end + 1] <= '9')
+		return 0;
+	if (c->start >= 5 && c->text[c->start - 1] == ' ' &&
+	    c->text[c->start - 2] >= '0' && c->text[c->start - 2] <= '9' &&
+	    c->text[c->start - 5] >= 'A' && c->text[c->start - 5] <= 'Z')
 		return 0;
 	if (has_sep(s, c->end - c->start))
 		return no_negative(c);
@@ -397,7 +410,13 @@ DIGITS_ACCEPT(accept_de_tax_id, pii_check_de_tax_id, w_de_tax, 0)
 DIGITS_ACCEPT(accept_nl_bsn, pii_check_nl_bsn, w_bsn, 0)
 DIGITS_ACCEPT(accept_be_nn, pii_check_be_nn, w_be_nn, 1)
 DIGITS_ACCEPT(accept_pesel, pii_check_pl_pesel, w_pesel, 0)
-DIGITS_ACCEPT(accept_se_pnr, pii_check_se_pnr, w_se, 1)
+DIGITS_ACCEPT(accept_se_pnr_digits, pii_check_se_pnr, w_se, 1)
+
+static int
+accept_se_pnr(struct cand *c)
+{
+	return accept_se_pnr_digits(c) && !in_window(c, w_fi);
+}
 DIGITS_ACCEPT(accept_dk_cpr, pii_check_dk_cpr, w_dk, 0)
 DIGITS_ACCEPT(accept_at_svnr, pii_check_at_svnr, w_at, 1)
 DIGITS_ACCEPT(accept_pt_nif, pii_check_pt_nif, w_pt, 0)
@@ -418,7 +437,17 @@ SHAPE_ACCEPT(accept_fr_nir, pii_check_fr_nir)
 SHAPE_ACCEPT(accept_es_dni, pii_check_es_dni)
 SHAPE_ACCEPT(accept_es_nie, pii_check_es_nie)
 SHAPE_ACCEPT(accept_it_cf, pii_check_it_fiscal_code)
-SHAPE_ACCEPT(accept_fi_hetu, pii_check_fi_hetu)
+/* The century sign of a HETU is part of it: no compaction. A HETU with
+ * '-' has the shape of a Swedish personnummer: the words decide. */
+static int
+accept_fi_hetu(struct cand *c)
+{
+	if (c->end - c->start != 11 ||
+	    !pii_check_fi_hetu(c->text + c->start, 11))
+		return 0;
+	return !(c->text[c->start + 6] == '-' && in_window(c, w_se) &&
+	    !in_window(c, w_fi));
+}
 SHAPE_ACCEPT(accept_ie_ppsn, pii_check_ie_ppsn)
 SHAPE_ACCEPT(accept_uk_nino, pii_check_uk_nino)
 
@@ -485,11 +514,13 @@ static const struct pattern patterns[] = {
 	  "(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])",
 	  accept_card, 0 },
 	{ PII_PHONE, F_DIGIT,
-	  "(?<![0-9A-Za-z+])(?:\\+|00)[1-9](?:[ .\\-/()]{0,2}[0-9]){6,16}"
+	  "(?<![0-9A-Za-z+])(?<![0-9][ .-])(?:\\+|00)[1-9]"
+	  "(?:[ .\\-/()]{0,2}[0-9]){6,16}"
 	  "(?![0-9])",
 	  accept_phone_intl, 0 },
 	{ PII_PHONE, F_DIGIT,
-	  "(?<![0-9A-Za-z+./-])\\(?0[1-9][0-9]{0,4}\\)?(?:[ .\\-/]{1,2}"
+	  "(?<![0-9A-Za-z+./-])(?<![0-9][ .-])\\(?0[1-9][0-9]{0,4}\\)?"
+	  "(?:[ .\\-/]{1,2}"
 	  "[0-9]{2,8}){1,4}(?![0-9])|(?<![0-9A-Za-z+./-])0[1-9][0-9]{8,11}"
 	  "(?![0-9])|(?<![0-9A-Za-z+./-])[1-9][0-9]{2}(?:[ .\\-][0-9]{3}){2}"
 	  "(?![0-9])",
@@ -718,16 +749,44 @@ scan_names(const char *t, size_t len, struct pii_matches *all)
 	return 0;
 }
 
+/*
+ * When matches overlap, the stronger evidence wins: a checksum-validated
+ * identifier over a phone number (whose patterns are loose), anything
+ * over a name; a Danish CPR (found only next to "CPR") over a Swedish
+ * personnummer or a Finnish HETU of the same shape; then the longer one.
+ */
 static int
-cmp_match(const void *a, const void *b)
+priority(int type)
+{
+	switch (type) {
+	case PII_PERSON: return 0;
+	case PII_PHONE: return 1;
+	case PII_IP_ADDRESS: return 2;
+	case PII_SE_PERSONNUMMER: return 3;
+	case PII_DK_CPR: return 5;	/* only ever next to "CPR" */
+	default: return 4;
+	}
+}
+
+static int
+cmp_strength(const void *a, const void *b)
+{
+	const struct pii_match *x = a, *y = b;
+	size_t lx = x->end - x->start, ly = y->end - y->start;
+
+	if (priority(x->type) != priority(y->type))
+		return priority(y->type) - priority(x->type);
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int
+cmp_start(const void *a, const void *b)
 {
 	const struct pii_match *x = a, *y = b;
 
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if (x->end != y->end)
-		return x->end > y->end ? -1 : 1;	/* longer first */
-	return x->type - y->type;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 int
@@ -736,7 +795,7 @@ pii_scan(struct pii_engine *e, const char *text, size_t len,
 {
 	struct pii_matches all = { NULL, 0, 0 };
 	unsigned f = features(text, len);
-	size_t last_end = 0, first = out->n;
+	size_t first = out->n;
 	int rc = 0;
 
 	for (size_t p = 0; p < N_PATTERNS && rc == 0; p++) {
@@ -778,18 +837,25 @@ pii_scan(struct pii_engine *e, const char *text, size_t len,
 	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))
 		rc = scan_names(text, len, &all);
 	if (rc == 0) {
-		/* Keep the earliest, then longest, of overlapping matches. */
-		qsort(all.v, all.n, sizeof(*all.v), cmp_match);
+		/* Strongest first; a match overlapping a kept one is dropped. */
+		qsort(all.v, all.n, sizeof(*all.v), cmp_strength);
 		for (size_t i = 0; i < all.n; i++) {
-			if (out->n > first && all.v[i].start < last_end)
+			int overlaps = 0;
+
+			for (size_t k = first; k < out->n; k++)
+				if (all.v[i].start < out->v[k].end &&
+				    out->v[k].start < all.v[i].end)
+					overlaps = 1;
+			if (overlaps)
 				continue;
 			if (push(out, all.v[i].start, all.v[i].end,
 			    all.v[i].type) != 0) {
 				rc = -1;
 				break;
 			}
-			last_end = all.v[i].end;
 		}
+		qsort(out->v + first, out->n - first, sizeof(*out->v),
+		    cmp_start);
 	}
 	free(all.v);
 	return rc;
