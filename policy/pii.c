@@ -58,7 +58,14 @@ struct pattern {
 	int group;		/* capture group that is the value (0: all) */
 };
 
+/* need flag: the pattern starts with a digit and runs only where digits
+ * cluster (see digit_windows), not over the whole text. */
+#define F_WINDOW 0x100
+
+struct trig_index;
+
 struct pii_engine {
+	struct trig_index *trigp;
 	pcre2_code *code[32];
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
@@ -212,15 +219,6 @@ static const char *const w_vat[] = {
 };
 
 /* ---- accept functions ---- */
-
-static int
-accept_email(struct cand *c)
-{
-	const char *at = memchr(c->text + c->start, '@', c->end - c->start);
-	size_t local = (size_t)(at - (c->text + c->start));
-
-	return at != NULL && local <= 64 && c->end - c->start <= 254;
-}
 
 /* ITU country codes (1 to 3 digits) in use. */
 static int
@@ -457,6 +455,23 @@ accept_any(struct cand *c)
 	return 1;
 }
 
+/* "scheme://user:password@": the match starts at "://". */
+static int
+accept_url_credentials(struct cand *c)
+{
+	size_t s = c->start;
+
+	while (s > 0 && (((c->text[s - 1] | 32) >= 'a' &&
+	    (c->text[s - 1] | 32) <= 'z') || (c->text[s - 1] >= '0' &&
+	    c->text[s - 1] <= '9') || c->text[s - 1] == '+' ||
+	    c->text[s - 1] == '.' || c->text[s - 1] == '-'))
+		s--;
+	if (s == c->start || c->start - s > 16)
+		return 0;
+	c->start = s;
+	return 1;
+}
+
 /* Words that look like names but start sentences or are common nouns. */
 static int
 is_stopword(const char *w, size_t n)
@@ -479,28 +494,92 @@ is_stopword(const char *w, size_t n)
 	return 0;
 }
 
+static const char *const salutations[] = { "Mr", "Mrs", "Ms", "Miss",
+	"Dr", "Prof", "Herr", "Frau", "Hr", "Fr", "Monsieur", "Madame",
+	"Mademoiselle", "Mme", "Mlle", "Se\xc3\xb1or", "Se\xc3\xb1ora",
+	"Sr", "Sra", "Srta", "Signor", "Signora", "Sig", "Sig.ra",
+	"Dott", "Dhr", "Mevr", "Mevrouw", "Meneer", "Pan", "Pani", NULL };
+static const char *const phrases[] = { "my name is", "i am called",
+	"ich hei\xc3\x9f" "e", "ich heisse", "mein name ist",
+	"je m'appelle", "je m\xe2\x80\x99" "appelle", "mon nom est",
+	"me llamo", "mi nombre es", "mi chiamo", "il mio nome \xc3\xa8",
+	"mijn naam is", "ik heet", "nazywam si\xc4\x99",
+	"mam na imi\xc4\x99", "jag heter", "mitt namn \xc3\xa4r",
+	"jeg hedder", "chamo-me", NULL };
+static const char *const closings[] = { "best regards",
+	"kind regards", "regards", "mit freundlichen gr\xc3\xbc\xc3\x9f"
+	"en", "viele gr\xc3\xbc\xc3\x9f" "e", "beste gr\xc3\xbc\xc3\x9f" "e",
+	"cordialement", "bien \xc3\xa0 vous", "saludos", "atentamente",
+	"cordiali saluti", "distinti saluti", "met vriendelijke groet",
+	"groeten", "pozdrawiam", "z powa\xc5\xbc" "aniem",
+	"med v\xc3\xa4nliga h\xc3\xa4lsningar",
+	"v\xc3\xa4nliga h\xc3\xa4lsningar", "h\xc3\xa4lsningar", NULL };
+
+enum { TRIG_SALUTATION = 1, TRIG_PHRASE, TRIG_CLOSING };
+
+/* The triggers by their first letter (lower case), built once. */
+struct trig {
+	const char *s;
+	size_t len;
+	int kind;
+};
+
+struct trig_index {
+	struct trig v[96];
+	unsigned char start[27], count[27];
+};
+
+static int
+letter_index(unsigned char c)
+{
+	c = (unsigned char)lower(c);
+	return c >= 'a' && c <= 'z' ? c - 'a' : 26;
+}
+
+static void
+trig_index_build(struct trig_index *x)
+{
+	const char *const *lists[3] = { salutations, phrases, closings };
+	size_t n = 0;
+
+	memset(x, 0, sizeof(*x));
+	for (int l = 0; l < 27; l++) {
+		x->start[l] = (unsigned char)n;
+		for (int k = 0; k < 3; k++) {
+			for (int i = 0; lists[k][i] != NULL; i++) {
+				if (letter_index((unsigned char)lists[k][i][0]) != l ||
+				    n == sizeof(x->v) / sizeof(x->v[0]))
+					continue;
+				x->v[n].s = lists[k][i];
+				x->v[n].len = strlen(lists[k][i]);
+				x->v[n].kind = k + 1;
+				n++;
+			}
+		}
+		x->count[l] = (unsigned char)(n - x->start[l]);
+	}
+}
+
 /* ---- the pattern table ---- */
 
-#define NAME "\\p{Lu}[\\p{Ll}'\\x{2019}-]+"
-#define NAMES "(" NAME "(?:[ \\t]+(?:(?:von|van|de|der|den|di|da|del|" \
-	"della|du|zu|ten|ter|le|la)[ \\t]+)?" NAME "){0,2})"
 
 static const struct pattern patterns[] = {
 	{ PII_SECRET, 0,
 	  "(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_"
 	  "[A-Za-z0-9_]{22,}|xox[baprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]"
 	  "{35}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|egk_[0-9A-Za-z]{50}|"
-	  "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}|"
-	  "-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[A-Za-z0-9+/=\\s]{16,}?"
-	  "-----END (?:[A-Z]+ )*PRIVATE KEY-----|"
-	  "(?<=Bearer )[A-Za-z0-9._~+/-]{20,}=*|"
-	  "[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@)",
+	  "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,})",
 	  accept_any, 0 },
-	{ PII_EMAIL, F_AT,
-	  "(?<![A-Za-z0-9._%+'-])[A-Za-z0-9](?:[A-Za-z0-9._%+'-]{0,62}"
-	  "[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-	  "\\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])",
-	  accept_email, 0 },
+	{ PII_SECRET, 0,
+	  "-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[A-Za-z0-9+/=\\s]{16,}?"
+	  "-----END (?:[A-Z]+ )*PRIVATE KEY-----",
+	  accept_any, 0 },
+	{ PII_SECRET, 0,
+	  "Bearer ([A-Za-z0-9._~+/-]{20,}=*)",
+	  accept_any, 1 },
+	{ PII_SECRET, F_COLON,
+	  "://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@",
+	  accept_url_credentials, 0 },
 	{ PII_IBAN, F_UPPER | F_DIGIT,
 	  "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}"
 	  "(?![A-Za-z0-9])",
@@ -510,22 +589,22 @@ static const struct pattern patterns[] = {
 	  "LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[ ]?[0-9A-Z][0-9A-Z+*]{7,11}"
 	  "(?![A-Za-z0-9])",
 	  accept_vat, 0 },
-	{ PII_CREDIT_CARD, F_DIGIT,
+	{ PII_CREDIT_CARD, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])",
 	  accept_card, 0 },
-	{ PII_PHONE, F_DIGIT,
+	{ PII_PHONE, F_DIGIT | F_WINDOW,
 	  "(?<![0-9A-Za-z+])(?<![0-9][ .-])(?:\\+|00)[1-9]"
 	  "(?:[ .\\-/()]{0,2}[0-9]){6,16}"
 	  "(?![0-9])",
 	  accept_phone_intl, 0 },
-	{ PII_PHONE, F_DIGIT,
+	{ PII_PHONE, F_DIGIT | F_WINDOW,
 	  "(?<![0-9A-Za-z+./-])(?<![0-9][ .-])\\(?0[1-9][0-9]{0,4}\\)?"
 	  "(?:[ .\\-/]{1,2}"
 	  "[0-9]{2,8}){1,4}(?![0-9])|(?<![0-9A-Za-z+./-])0[1-9][0-9]{8,11}"
 	  "(?![0-9])|(?<![0-9A-Za-z+./-])[1-9][0-9]{2}(?:[ .\\-][0-9]{3}){2}"
 	  "(?![0-9])",
 	  accept_phone_national, 0 },
-	{ PII_IP_ADDRESS, F_DIGIT,
+	{ PII_IP_ADDRESS, F_DIGIT | F_WINDOW,
 	  "(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}"
 	  "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
 	  accept_ipv4, 0 },
@@ -533,73 +612,58 @@ static const struct pattern patterns[] = {
 	  "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?:[0-9A-Fa-f]{1,4}|:)"
 	  "(?:%[0-9A-Za-z]{1,15})?(?![0-9A-Fa-f:])",
 	  accept_ipv6, 0 },
-	{ PII_DE_TAX_ID, F_DIGIT,
+	{ PII_DE_TAX_ID, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[1-9][0-9](?: ?[0-9]{3}){3}(?![0-9])",
 	  accept_de_tax_id, 0 },
-	{ PII_DE_SVNR, F_DIGIT | F_UPPER,
+	{ PII_DE_SVNR, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[0-9]{2} ?[0-9]{6} ?[A-Z] ?[0-9]{3}(?![A-Za-z0-9])",
 	  accept_de_svnr, 0 },
-	{ PII_FR_NIR, F_DIGIT,
+	{ PII_FR_NIR, F_DIGIT | F_WINDOW,
 	  "(?<![0-9A-Za-z])[12478] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[AB]) ?"
 	  "[0-9]{3} ?[0-9]{3} ?[0-9]{2}(?![0-9A-Za-z])",
 	  accept_fr_nir, 0 },
-	{ PII_ES_DNI, F_DIGIT | F_UPPER,
+	{ PII_ES_DNI, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[0-9]{8}-?[A-Z](?![A-Za-z0-9])",
 	  accept_es_dni, 0 },
-	{ PII_ES_NIE, F_DIGIT | F_UPPER,
+	{ PII_ES_NIE, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])",
 	  accept_es_nie, 0 },
 	{ PII_IT_FISCAL_CODE, F_UPPER,
 	  "(?<![A-Za-z0-9])[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST]"
 	  "[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![A-Za-z0-9])",
 	  accept_it_cf, 0 },
-	{ PII_NL_BSN, F_DIGIT,
+	{ PII_NL_BSN, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9]{4}\\.?[0-9]{2}\\.?[0-9]{3}(?![0-9])",
 	  accept_nl_bsn, 0 },
-	{ PII_BE_NATIONAL_NUMBER, F_DIGIT,
+	{ PII_BE_NATIONAL_NUMBER, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{2}[- ]?[0-9]{3}\\.?[0-9]{2}"
 	  "(?![0-9])",
 	  accept_be_nn, 0 },
-	{ PII_PL_PESEL, F_DIGIT,
+	{ PII_PL_PESEL, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9]{11}(?![0-9])",
 	  accept_pesel, 0 },
-	{ PII_SE_PERSONNUMMER, F_DIGIT,
+	{ PII_SE_PERSONNUMMER, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])(?:19|20)?[0-9]{6}[-+]?[0-9]{4}(?![0-9])",
 	  accept_se_pnr, 0 },
-	{ PII_FI_HETU, F_DIGIT,
+	{ PII_FI_HETU, F_DIGIT | F_WINDOW,
 	  "(?<![0-9A-Za-z])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![0-9A-Za-z])",
 	  accept_fi_hetu, 0 },
-	{ PII_DK_CPR, F_DIGIT,
+	{ PII_DK_CPR, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])",
 	  accept_dk_cpr, 0 },
-	{ PII_AT_SVNR, F_DIGIT,
+	{ PII_AT_SVNR, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[0-9]{4} ?[0-9]{6}(?![0-9])",
 	  accept_at_svnr, 0 },
-	{ PII_PT_NIF, F_DIGIT,
+	{ PII_PT_NIF, F_DIGIT | F_WINDOW,
 	  "(?<![0-9])[1-9][0-9]{8}(?![0-9])",
 	  accept_pt_nif, 0 },
-	{ PII_IE_PPSN, F_DIGIT | F_UPPER,
+	{ PII_IE_PPSN, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[0-9]{7}[A-W][ABHWTX]?(?![A-Za-z0-9])",
 	  accept_ie_ppsn, 0 },
-	{ PII_UK_NINO, F_DIGIT | F_UPPER,
+	{ PII_UK_NINO, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]"
 	  "(?![A-Za-z0-9])",
 	  accept_uk_nino, 0 },
-	{ PII_PERSON, F_UPPER,
-	  "(?:\\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Hr|Fr|Monsieur|Madame|"
-	  "Mademoiselle|Mme|Mlle|Señor|Señora|Sr|Sra|Srta|Signor|Signora|Sig|"
-	  "Sig\\.ra|Dott|Dhr|Mevr|Mevrouw|Meneer|Pan|Pani)\\.?[ \\t]+|"
-	  "(?i:\\bmy name is|\\bi am called|\\bich hei(?:ß|ss)e|\\bmein name "
-	  "ist|\\bje m['\\x{2019}]appelle|\\bmon nom est|\\bme llamo|\\bmi "
-	  "nombre es|\\bmi chiamo|\\bil mio nome è|\\bmijn naam is|\\bik heet|"
-	  "\\bnazywam się|\\bmam na imię|\\bjag heter|\\bmitt namn är|"
-	  "\\bjeg hedder|\\bchamo-me)[ \\t]+|"
-	  "(?i:best regards|kind regards|regards|mit freundlichen grüßen|"
-	  "viele grüße|beste grüße|cordialement|bien à vous|saludos|"
-	  "atentamente|cordiali saluti|distinti saluti|met vriendelijke groet|"
-	  "groeten|pozdrawiam|z poważaniem|med vänliga hälsningar|"
-	  "vänliga hälsningar|hälsningar),?[ \\t]*\\r?\\n[ \\t]*)" NAMES,
-	  accept_any, 1 },
 };
 
 #define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
@@ -631,9 +695,12 @@ pii_engine_new(char *err, size_t errlen)
 		pcre2_jit_compile(e->code[i], PCRE2_JIT_COMPLETE);
 		e->n++;
 	}
+	e->trigp = malloc(sizeof(*e->trigp));
+	if (e->trigp != NULL)
+		trig_index_build(e->trigp);
 	e->md = pcre2_match_data_create(8, NULL);
 	e->mctx = pcre2_match_context_create(NULL);
-	if (e->md == NULL || e->mctx == NULL) {
+	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
 		return NULL;
@@ -653,6 +720,7 @@ pii_engine_free(struct pii_engine *e)
 		pcre2_code_free(e->code[i]);
 	pcre2_match_data_free(e->md);
 	pcre2_match_context_free(e->mctx);
+	free(e->trigp);
 	free(e);
 }
 
@@ -749,6 +817,230 @@ scan_names(const char *t, size_t len, struct pii_matches *all)
 	return 0;
 }
 
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+/*
+ * E-mail addresses, found from their '@' (far faster than a pattern that
+ * could start at any letter): a dot-atom local part, then labels and an
+ * alphabetic top-level domain ("lodash@4.17.21" is no address).
+ */
+static int
+scan_emails(const char *t, size_t len, struct pii_matches *all)
+{
+	const char *at = memchr(t, '@', len);
+
+	while (at != NULL) {
+		size_t a = (size_t)(at - t), l = a, r = a + 1, dot = 0;
+		size_t label = 0;
+		int ok = 1;
+
+		while (l > 0 && (is_alnum((unsigned char)t[l - 1]) ||
+		    (t[l - 1] != '\0' && strchr("._%+'-", t[l - 1]) != NULL)) &&
+		    a - l < 64)
+			l--;
+		while (l < a && !is_alnum((unsigned char)t[l]))
+			l++;
+		for (; r < len; r++) {
+			unsigned char c = (unsigned char)t[r];
+
+			if (is_alnum(c) || c == '-') {
+				label++;
+				continue;
+			}
+			if (c == '.' && label > 0 && r + 1 < len &&
+			    is_alnum((unsigned char)t[r + 1])) {
+				dot = r;
+				label = 0;
+				continue;
+			}
+			break;
+		}
+		if (l == a || t[a - 1] == '.' || dot == 0 || r - dot - 1 < 2 ||
+		    r - dot - 1 > 24 || r - l > 254)
+			ok = 0;
+		for (size_t k = dot + 1; ok && k < r; k++)
+			if (!((t[k] | 32) >= 'a' && (t[k] | 32) <= 'z'))
+				ok = 0;
+		if (ok && push(all, l, r, PII_EMAIL) != 0)
+			return -1;
+		at = a + 1 < len ? memchr(t + a + 1, '@', len - a - 1) : NULL;
+	}
+	return 0;
+}
+
+/* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
+static size_t
+name_word(const char *t, size_t len, size_t p)
+{
+	size_t q = p;
+	unsigned char c = (unsigned char)t[p];
+
+	if (c >= 'A' && c <= 'Z')
+		q++;
+	else if (c == 0xC3 && p + 1 < len && (unsigned char)t[p + 1] >= 0x80 &&
+	    (unsigned char)t[p + 1] <= 0x9E)
+		q += 2;
+	else
+		return 0;
+	while (q < len && ((t[q] >= 'a' && t[q] <= 'z') ||
+	    (unsigned char)t[q] >= 0x80 || t[q] == '\'' || t[q] == '-'))
+		q++;
+	return q - p >= 2 ? q - p : 0;
+}
+
+/* One to three name words, with particles such as "van der". */
+static size_t
+name_span(const char *t, size_t len, size_t p)
+{
+	static const char *const particles[] = { "von ", "van ", "de ",
+		"der ", "den ", "di ", "da ", "del ", "della ", "du ", "zu ",
+		"ten ", "ter ", "le ", "la ", NULL };
+	size_t end = p, q = p, w;
+	int words = 0;
+
+	while (words < 3 && q < len && (w = name_word(t, len, q)) > 0) {
+		end = q + w;
+		words++;
+		q = end;
+		if (q >= len || t[q] != ' ')
+			break;
+		q++;
+		for (int i = 0; particles[i] != NULL; i++) {
+			size_t pl = strlen(particles[i]);
+
+			if (q + pl <= len && memcmp(t + q, particles[i], pl) == 0)
+				q += pl;
+		}
+	}
+	if (words == 1 && is_stopword(t + p, end - p))
+		return 0;
+	return end - p;
+}
+
+
+/*
+ * PERSON triggers: salutations (case as written), self-introductions and
+ * letter closings (any case); the name follows. Checked only at word
+ * starts whose first letter can begin a trigger.
+ */
+static int
+scan_person_triggers(const struct trig_index *x, const char *t, size_t len,
+    struct pii_matches *all)
+{
+	for (size_t i = 0; i + 2 < len; i++) {
+		size_t p = 0, n;
+		int kind = 0, l = letter_index((unsigned char)t[i]);
+
+		if (l == 26 || x->count[l] == 0 ||
+		    (i > 0 && is_alnum((unsigned char)t[i - 1])))
+			continue;
+		for (int k = x->start[l]; k < x->start[l] + x->count[l] &&
+		    !kind; k++) {
+			const struct trig *g = &x->v[k];
+
+			if (i + g->len >= len || lower((unsigned char)t[i + 1]) !=
+			    lower((unsigned char)g->s[1]))
+				continue;
+			if (g->kind == TRIG_SALUTATION) {
+				if (memcmp(t + i, g->s, g->len) != 0 ||
+				    is_alnum((unsigned char)t[i + g->len]))
+					continue;
+				p = i + g->len;
+				if (p < len && t[p] == '.')
+					p++;
+				if (p < len && t[p] == ' ')
+					kind = g->kind;
+			} else if (find_word(t + i, g->len, g->s)) {
+				p = i + g->len;
+				if (g->kind == TRIG_PHRASE) {
+					if (t[p] == ' ')
+						kind = g->kind;
+					continue;
+				}
+				if (p < len && t[p] == ',')
+					p++;
+				while (p < len && t[p] == ' ')
+					p++;
+				if (p < len && t[p] == '\r')
+					p++;
+				if (p < len && t[p] == '\n')
+					kind = g->kind;
+			}
+		}
+		if (!kind)
+			continue;
+		while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
+			p++;
+		n = p < len ? name_span(t, len, p) : 0;
+		if (n > 0) {
+			if (push(all, p, p + n, PII_PERSON) != 0)
+				return -1;
+			i = p + n;
+		}
+	}
+	return 0;
+}
+
+/* Regions where digits cluster: the numeric patterns run only there. */
+struct window {
+	size_t start, end;
+};
+
+static int
+cluster_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == ' ' ||
+	    c == '.' || c == '-' || c == '/' || c == '(' || c == ')' ||
+	    c == '+' || c == ':';
+}
+
+static size_t
+digit_windows(const char *t, size_t len, struct window **out)
+{
+	struct window *w = NULL;
+	size_t n = 0, cap = 0, i = 0;
+
+	while (i < len) {
+		size_t s, digits = 0;
+
+		while (i < len && !(t[i] >= '0' && t[i] <= '9'))
+			i++;
+		if (i >= len)
+			break;
+		s = i;
+		while (s > 0 && cluster_char((unsigned char)t[s - 1]) &&
+		    i - s < 8)
+			s--;
+		while (i < len && cluster_char((unsigned char)t[i])) {
+			digits += t[i] >= '0' && t[i] <= '9';
+			i++;
+		}
+		if (digits < 4)
+			continue;
+		if (n == cap) {
+			struct window *nw;
+
+			cap = cap ? cap * 2 : 16;
+			nw = realloc(w, cap * sizeof(*w));
+			if (nw == NULL) {
+				free(w);
+				*out = NULL;
+				return (size_t)-1;
+			}
+			w = nw;
+		}
+		w[n].start = s;
+		w[n].end = i < len ? i + 1 : len;	/* one past, for lookahead */
+		n++;
+	}
+	*out = w;
+	return n;
+}
+
 /*
  * When matches overlap, the stronger evidence wins: a checksum-validated
  * identifier over a phone number (whose patterns are loose), anything
@@ -789,51 +1081,76 @@ cmp_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Runs pattern p over text[from, to) (the whole text stays visible to
+ * lookbehind and to the context words). */
+static int
+run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
+    size_t from, size_t to, struct pii_matches *all)
+{
+	const struct pattern *pt = &patterns[p];
+	PCRE2_SIZE off = from;
+
+	while (off <= to) {
+		PCRE2_SIZE *ov;
+		struct cand c;
+		int m = pcre2_match(e->code[p], (PCRE2_SPTR)text, to, off,
+		    PCRE2_NO_UTF_CHECK, e->md, e->mctx);
+
+		if (m == PCRE2_ERROR_NOMATCH)
+			return 0;
+		if (m < 0)
+			return -1;	/* limit or bad UTF-8: fail closed */
+		ov = pcre2_get_ovector_pointer(e->md);
+		c.text = text;
+		c.len = len;
+		c.start = ov[2 * pt->group];
+		c.end = ov[2 * pt->group + 1];
+		c.type = pt->type;
+		if (c.end > c.start && pt->accept(&c) &&
+		    push(all, c.start, c.end, pt->type) != 0)
+			return -1;
+		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		/* Step over a whole UTF-8 character. */
+		while (off < to && ((unsigned char)text[off] & 0xC0) == 0x80)
+			off++;
+	}
+	return 0;
+}
+
 int
 pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
 	struct pii_matches all = { NULL, 0, 0 };
 	unsigned f = features(text, len);
-	size_t first = out->n;
+	size_t first = out->n, n_win = 0;
+	struct window *win = NULL;
 	int rc = 0;
 
+	if (f & F_DIGIT) {
+		n_win = digit_windows(text, len, &win);
+		if (n_win == (size_t)-1)
+			rc = -1;
+	}
 	for (size_t p = 0; p < N_PATTERNS && rc == 0; p++) {
 		const struct pattern *pt = &patterns[p];
-		PCRE2_SIZE off = 0;
+		unsigned need = pt->need & ~(unsigned)F_WINDOW;
 
-		if (!enabled[pt->type] || (pt->need & f) != pt->need)
+		if (!enabled[pt->type] || (need & f) != need)
 			continue;
-		while (off <= len) {
-			PCRE2_SIZE *ov;
-			struct cand c;
-			int m = pcre2_match(e->code[p], (PCRE2_SPTR)text, len,
-			    off, PCRE2_NO_UTF_CHECK, e->md, e->mctx);
-
-			if (m == PCRE2_ERROR_NOMATCH)
-				break;
-			if (m < 0) {
-				rc = -1;	/* limit or bad UTF-8: fail closed */
-				break;
-			}
-			ov = pcre2_get_ovector_pointer(e->md);
-			c.text = text;
-			c.len = len;
-			c.start = ov[2 * pt->group];
-			c.end = ov[2 * pt->group + 1];
-			c.type = pt->type;
-			if (c.end > c.start && pt->accept(&c) &&
-			    push(&all, c.start, c.end, pt->type) != 0) {
-				rc = -1;
-				break;
-			}
-			off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-			/* Step over a whole UTF-8 character. */
-			while (off < len && ((unsigned char)text[off] & 0xC0) ==
-			    0x80)
-				off++;
+		if (!(pt->need & F_WINDOW)) {
+			rc = run_pattern(e, p, text, len, 0, len, &all);
+			continue;
 		}
+		for (size_t k = 0; k < n_win && rc == 0; k++)
+			rc = run_pattern(e, p, text, len, win[k].start,
+			    win[k].end, &all);
 	}
+	free(win);
+	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
+		rc = scan_emails(text, len, &all);
+	if (rc == 0 && enabled[PII_PERSON])
+		rc = scan_person_triggers(e->trigp, text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))
 		rc = scan_names(text, len, &all);
 	if (rc == 0) {
