@@ -41,6 +41,29 @@ enum {
 	F_DIGIT = 1, F_AT = 2, F_UPPER = 4, F_COLON = 8, F_LOWER = 16
 };
 
+/* Byte classes: the F_* features of a text, and C_CLUSTER for the bytes
+ * that can appear inside a number (digits, capitals, separators). */
+#define C_CLUSTER 32
+
+static const unsigned char char_class[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	32,  0,  0,  0,  0,  0,  0,  0, 32, 32,  0, 32,  0, 32, 32, 32,
+	33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 40,  0,  0,  0,  0,  0,
+	 2, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+	36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,  0,  0,  0,  0,  0,
+	 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,  0,  0,  0,  0,  0,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+};
+
 /* A candidate span; the accept function may shrink end. */
 struct cand {
 	const char *text;
@@ -580,11 +603,11 @@ static const struct pattern patterns[] = {
 	{ PII_SECRET, F_COLON,
 	  "://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@",
 	  accept_url_credentials, 0 },
-	{ PII_IBAN, F_UPPER | F_DIGIT,
+	{ PII_IBAN, F_UPPER | F_DIGIT | F_WINDOW,
 	  "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}"
 	  "(?![A-Za-z0-9])",
 	  accept_iban, 0 },
-	{ PII_EU_VAT, F_UPPER | F_DIGIT,
+	{ PII_EU_VAT, F_UPPER | F_DIGIT | F_WINDOW,
 	  "(?<![A-Za-z0-9])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|"
 	  "LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[ ]?[0-9A-Z][0-9A-Z+*]{7,11}"
 	  "(?![A-Za-z0-9])",
@@ -628,7 +651,7 @@ static const struct pattern patterns[] = {
 	{ PII_ES_NIE, F_DIGIT | F_UPPER | F_WINDOW,
 	  "(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])",
 	  accept_es_nie, 0 },
-	{ PII_IT_FISCAL_CODE, F_UPPER,
+	{ PII_IT_FISCAL_CODE, F_UPPER | F_DIGIT | F_WINDOW,
 	  "(?<![A-Za-z0-9])[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST]"
 	  "[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![A-Za-z0-9])",
 	  accept_it_cf, 0 },
@@ -749,20 +772,9 @@ features(const char *t, size_t len)
 	unsigned f = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)t[i];
-
-		if (c >= '0' && c <= '9')
-			f |= F_DIGIT;
-		else if (c >= 'A' && c <= 'Z')
-			f |= F_UPPER;
-		else if (c >= 'a' && c <= 'z')
-			f |= F_LOWER;
-		else if (c == '@')
-			f |= F_AT;
-		else if (c == ':')
-			f |= F_COLON;
-		else if (c >= 0x80)
-			f |= F_UPPER;	/* non-ASCII capitals for names */
+		f |= char_class[(unsigned char)t[i]] & 31;
+		if (f == 31)
+			break;	/* every feature seen: no need to read on */
 	}
 	return f;
 }
@@ -820,7 +832,7 @@ scan_names(const char *t, size_t len, struct pii_matches *all)
 static int
 is_alnum(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+	return char_class[c] & (F_DIGIT | F_UPPER | F_LOWER) && c < 0x80;
 }
 
 /*
@@ -993,9 +1005,7 @@ struct window {
 static int
 cluster_char(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == ' ' ||
-	    c == '.' || c == '-' || c == '/' || c == '(' || c == ')' ||
-	    c == '+' || c == ':';
+	return char_class[c] & C_CLUSTER;
 }
 
 static size_t
@@ -1007,7 +1017,7 @@ digit_windows(const char *t, size_t len, struct window **out)
 	while (i < len) {
 		size_t s, digits = 0;
 
-		while (i < len && !(t[i] >= '0' && t[i] <= '9'))
+		while (i < len && !(char_class[(unsigned char)t[i]] & F_DIGIT))
 			i++;
 		if (i >= len)
 			break;
@@ -1117,13 +1127,50 @@ run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
 	return 0;
 }
 
+/*
+ * Keeps the strongest of overlapping matches: candidates sorted by start
+ * fall into groups that overlap in a chain; within a group (a few
+ * matches) the strongest goes first and whatever overlaps it is dropped.
+ */
+static int
+resolve(struct pii_matches *all, struct pii_matches *out)
+{
+	size_t i = 0;
+
+	qsort(all->v, all->n, sizeof(*all->v), cmp_start);
+	while (i < all->n) {
+		size_t j = i + 1, end = all->v[i].end, kept = out->n;
+
+		while (j < all->n && all->v[j].start < end) {
+			if (all->v[j].end > end)
+				end = all->v[j].end;
+			j++;
+		}
+		qsort(all->v + i, j - i, sizeof(*all->v), cmp_strength);
+		for (size_t k = i; k < j; k++) {
+			int overlaps = 0;
+
+			for (size_t q = kept; q < out->n; q++)
+				if (all->v[k].start < out->v[q].end &&
+				    out->v[q].start < all->v[k].end)
+					overlaps = 1;
+			if (!overlaps && push(out, all->v[k].start,
+			    all->v[k].end, all->v[k].type) != 0)
+				return -1;
+		}
+		qsort(out->v + kept, out->n - kept, sizeof(*out->v), cmp_start);
+		i = j;
+	}
+	return 0;
+}
+
 int
 pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
 	struct pii_matches all = { NULL, 0, 0 };
 	unsigned f = features(text, len);
-	size_t first = out->n, n_win = 0;
+	size_t n_win = 0;
 	struct window *win = NULL;
 	int rc = 0;
 
@@ -1153,27 +1200,8 @@ pii_scan(struct pii_engine *e, const char *text, size_t len,
 		rc = scan_person_triggers(e->trigp, text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))
 		rc = scan_names(text, len, &all);
-	if (rc == 0) {
-		/* Strongest first; a match overlapping a kept one is dropped. */
-		qsort(all.v, all.n, sizeof(*all.v), cmp_strength);
-		for (size_t i = 0; i < all.n; i++) {
-			int overlaps = 0;
-
-			for (size_t k = first; k < out->n; k++)
-				if (all.v[i].start < out->v[k].end &&
-				    out->v[k].start < all.v[i].end)
-					overlaps = 1;
-			if (overlaps)
-				continue;
-			if (push(out, all.v[i].start, all.v[i].end,
-			    all.v[i].type) != 0) {
-				rc = -1;
-				break;
-			}
-		}
-		qsort(out->v + first, out->n - first, sizeof(*out->v),
-		    cmp_start);
-	}
+	if (rc == 0)
+		rc = resolve(&all, out);
 	free(all.v);
 	return rc;
 }
