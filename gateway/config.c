@@ -443,10 +443,25 @@ read_line(char *buf, int size, void *stream)
 		buf[i++] = c;
 		if (c == '\n') {
 			st->next_line++;
-			break;
+			return (buf[i] = '\0', buf);
 		}
 	}
 	buf[i] = '\0';
+	if (st->mem[st->mem_off] == '\n') {
+		st->mem_off++;		/* the line fit; only its end did not */
+		st->next_line++;
+	} else if (st->mem[st->mem_off] != '\0') {
+		/* Longer than libinih's buffer: an error on this line, and the
+		 * rest of it is skipped so that line numbers stay right. */
+		fail(st, "line longer than %d bytes", size - 1);
+		while (st->mem[st->mem_off] != '\0' &&
+		    st->mem[st->mem_off] != '\n')
+			st->mem_off++;
+		if (st->mem[st->mem_off] == '\n') {
+			st->mem_off++;
+			st->next_line++;
+		}
+	}
 	return buf;
 }
 

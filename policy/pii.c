@@ -165,15 +165,43 @@ static const char *const negative_words[] = {
 #define CTX_BEFORE 64
 #define CTX_AFTER 32
 
+/*
+ * Copies text[from, to) into buf with pseudonym tokens ("<PHONE_X2Y3Z4>")
+ * blanked out: a token's type name is no context word, or a second pass
+ * over pseudonymized text would find what the first did not.
+ */
+static size_t
+context_copy(const char *text, size_t from, size_t to, char *buf)
+{
+	size_t n = to - from;
+
+	memcpy(buf, text + from, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = i + 1;
+
+		if (buf[i] != '<')
+			continue;
+		while (k < n && ((buf[k] >= 'A' && buf[k] <= 'Z') ||
+		    (buf[k] >= '0' && buf[k] <= '9') || buf[k] == '_'))
+			k++;
+		if (k < n && buf[k] == '>' && k - i > 8)
+			memset(buf + i, ' ', k - i + 1);
+	}
+	return n;
+}
+
 static int
 in_window(const struct cand *c, const char *const *words)
 {
 	size_t from = c->start > CTX_BEFORE ? c->start - CTX_BEFORE : 0;
 	size_t to = c->end + CTX_AFTER < c->len ? c->end + CTX_AFTER : c->len;
+	char before[CTX_BEFORE], after[CTX_AFTER];
+	size_t nb = context_copy(c->text, from, c->start, before);
+	size_t na = context_copy(c->text, c->end, to, after);
 
 	for (int i = 0; words[i] != NULL; i++) {
-		if (find_word(c->text + from, c->start - from, words[i]) ||
-		    find_word(c->text + c->end, to - c->end, words[i]))
+		if (find_word(before, nb, words[i]) ||
+		    find_word(after, na, words[i]))
 			return 1;
 	}
 	return 0;
@@ -616,12 +644,12 @@ static const struct pattern patterns[] = {
 	  "(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])",
 	  accept_card, 0 },
 	{ PII_PHONE, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z+])(?<![0-9][ .-])(?:\\+|00)[1-9]"
+	  "(?<![0-9A-Za-z+>])(?<![0-9>][ .-])(?:\\+|00)[1-9]"
 	  "(?:[ .\\-/()]{0,2}[0-9]){6,16}"
 	  "(?![0-9])",
 	  accept_phone_intl, 0 },
 	{ PII_PHONE, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z+./-])(?<![0-9][ .-])\\(?0[1-9][0-9]{0,4}\\)?"
+	  "(?<![0-9A-Za-z+./-])(?<![0-9>][ .-])\\(?0[1-9][0-9]{0,4}\\)?"
 	  "(?:[ .\\-/]{1,2}"
 	  "[0-9]{2,8}){1,4}(?![0-9])|(?<![0-9A-Za-z+./-])0[1-9][0-9]{8,11}"
 	  "(?![0-9])|(?<![0-9A-Za-z+./-])[1-9][0-9]{2}(?:[ .\\-][0-9]{3}){2}"
@@ -1052,10 +1080,11 @@ digit_windows(const char *t, size_t len, struct window **out)
 }
 
 /*
- * When matches overlap, the stronger evidence wins: a checksum-validated
- * identifier over a phone number (whose patterns are loose), anything
- * over a name; a Danish CPR (found only next to "CPR") over a Swedish
- * personnummer or a Finnish HETU of the same shape; then the longer one.
+ * When matches overlap, the type of the stronger evidence names the
+ * span: a checksum-validated identifier over a phone number (whose
+ * patterns are loose), anything over a name; a Danish CPR (found only
+ * next to "CPR") over a Swedish personnummer or a Finnish HETU of the
+ * same shape; then the longer match.
  */
 static int
 priority(int type)
@@ -1128,37 +1157,30 @@ run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
 }
 
 /*
- * Keeps the strongest of overlapping matches: candidates sorted by start
- * fall into groups that overlap in a chain; within a group (a few
- * matches) the strongest goes first and whatever overlaps it is dropped.
+ * Overlapping matches become one: the span covering them all, with the
+ * type of the strongest. Dropping the weaker one instead would leave its
+ * part of the text unprotected (and found by a second pass).
  */
 static int
 resolve(struct pii_matches *all, struct pii_matches *out)
 {
 	size_t i = 0;
 
+	if (all->n == 0)
+		return 0;
 	qsort(all->v, all->n, sizeof(*all->v), cmp_start);
 	while (i < all->n) {
-		size_t j = i + 1, end = all->v[i].end, kept = out->n;
+		size_t j = i + 1, end = all->v[i].end, best = i;
 
 		while (j < all->n && all->v[j].start < end) {
 			if (all->v[j].end > end)
 				end = all->v[j].end;
+			if (cmp_strength(&all->v[j], &all->v[best]) < 0)
+				best = j;
 			j++;
 		}
-		qsort(all->v + i, j - i, sizeof(*all->v), cmp_strength);
-		for (size_t k = i; k < j; k++) {
-			int overlaps = 0;
-
-			for (size_t q = kept; q < out->n; q++)
-				if (all->v[k].start < out->v[q].end &&
-				    out->v[q].start < all->v[k].end)
-					overlaps = 1;
-			if (!overlaps && push(out, all->v[k].start,
-			    all->v[k].end, all->v[k].type) != 0)
-				return -1;
-		}
-		qsort(out->v + kept, out->n - kept, sizeof(*out->v), cmp_start);
+		if (push(out, all->v[i].start, end, all->v[best].type) != 0)
+			return -1;
 		i = j;
 	}
 	return 0;

@@ -403,7 +403,7 @@ restore_string(struct pii_state *st, json_t *s, int json_text)
 	if (!json_is_string(s))
 		return 0;
 	n = pii_restore(&st->vault, json_string_value(s), 0,
-	    json_string_length(s), json_text, &out);
+	    json_string_length(s), json_text, 1, &out);
 	if (n > 0)
 		json_string_setn(s, out.p ? out.p : "", out.len);
 	pii_buf_free(&out);

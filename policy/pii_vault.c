@@ -275,8 +275,27 @@ allowed(const struct pii_rules *r, const char *s, size_t n)
 	return 0;
 }
 
-int
-pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
+/* 1 when [start, end) overlaps a pseudonym token already in text. */
+static int
+on_token(const char *text, size_t len, size_t start, size_t end)
+{
+	size_t from = start > PII_TOKEN_MAX ? start - PII_TOKEN_MAX : 0;
+
+	for (size_t i = from; i < end; i++) {
+		size_t tl;
+
+		if (text[i] != '<')
+			continue;
+		tl = token_shape(text + i, len - i);
+		if (tl > 0 && i < end && i + tl > start)
+			return 1;
+	}
+	return 0;
+}
+
+/* One scan and rewrite of text; matches on existing tokens are left. */
+static int
+apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
     const char *team, const struct pii_rules *rules, const char *text,
     size_t len, struct pii_buf *out, int *changed)
 {
@@ -299,7 +318,9 @@ pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 		size_t vl = x->end - x->start;
 		int act = rules->action[x->type];
 
-		if (allowed(rules, val, vl))
+		if (allowed(rules, val, vl) ||
+		    (memchr(text, '<', len) != NULL &&
+		    on_token(text, len, x->start, x->end)))
 			continue;
 		v->counts[x->type]++;
 		if (act == PII_ACT_BLOCK)
@@ -330,6 +351,46 @@ pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 		rc = pii_buf_add(out, text + pos, len - pos);
 	pii_matches_free(&m);
 	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Rewriting can reveal a value its neighbour hid (a phone number glued
+ * to an address): the text is scanned again until nothing changes, so
+ * that the result holds nothing a detector would still find.
+ */
+#define PII_MAX_PASSES 8
+
+int
+pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
+    const char *team, const struct pii_rules *rules, const char *text,
+    size_t len, struct pii_buf *out, int *changed)
+{
+	struct pii_buf cur = { NULL, 0, 0 };
+	int ch = 0, rc = 0, pass;
+
+	*changed = 0;
+	for (pass = 0; pass < PII_MAX_PASSES; pass++) {
+		const char *in = pass == 0 ? text : cur.p;
+		size_t in_len = pass == 0 ? len : cur.len;
+
+		rc = apply_once(e, v, h, team, rules, in, in_len, out, &ch);
+		if (rc != 0 || !ch)
+			break;
+		*changed = 1;
+		cur.len = 0;
+		if (pii_buf_add(&cur, out->p, out->len) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && pass == PII_MAX_PASSES)
+		rc = -1;	/* still changing: fail closed */
+	if (rc == 0 && *changed) {
+		out->len = 0;
+		rc = pii_buf_add(out, cur.p, cur.len);
+	}
+	pii_buf_free(&cur);
+	return rc;
 }
 
 static const struct pii_entry *
@@ -402,7 +463,7 @@ add_escaped(struct pii_buf *out, const char *s, size_t n)
 
 size_t
 pii_restore(const struct pii_vault *v, const char *text, size_t start,
-    size_t len, int json, struct pii_buf *out)
+    size_t len, int json, int guard_urls, struct pii_buf *out)
 {
 	size_t pos = start, n = 0;
 	const char *p;
@@ -416,7 +477,7 @@ pii_restore(const struct pii_vault *v, const char *text, size_t start,
 		size_t at = (size_t)(p - text);
 		const struct pii_entry *e = issued(v, p, len - at);
 
-		if (e != NULL && !in_url(text, at)) {
+		if (e != NULL && !(guard_urls && in_url(text, at))) {
 			pii_buf_add(out, text + pos, at - pos);
 			if (json)
 				add_escaped(out, e->value, e->value_len);
@@ -473,7 +534,7 @@ pii_restore_stream(const struct pii_vault *v, struct pii_stream_field *f,
 			}
 		}
 	}
-	restored = pii_restore(v, s.p, head, cut, json, out);
+	restored = pii_restore(v, s.p, head, cut, json, 1, out);
 	if (cut < s.len)
 		pii_buf_add(&f->carry, s.p + cut, s.len - cut);
 	/* Remember what was sent as context for the next delta. */

@@ -79,12 +79,12 @@ int pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 
 /*
  * Writes text[start, len) with every issued token replaced by its value;
- * json: the value is escaped for the inside of a JSON string. Tokens
- * inside URLs and markdown link targets stay (text[0, start) is context
- * for that test). Returns the number of tokens restored.
+ * json: the value is escaped for the inside of a JSON string. With
+ * guard_urls, tokens inside URLs and markdown link targets stay (text[0,
+ * start) is context for that test). Returns the number of tokens restored.
  */
 size_t pii_restore(const struct pii_vault *v, const char *text, size_t start,
-    size_t len, int json, struct pii_buf *out);
+    size_t len, int json, int guard_urls, struct pii_buf *out);
 
 /* One streamed text field: what may still become a token, and the last
  * bytes sent (the context of the URL test). */

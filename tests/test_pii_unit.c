@@ -191,7 +191,7 @@ test_vault(void)
 	{
 		struct pii_buf back = { NULL, 0, 0 };
 
-		pii_restore(&v, out.p, 0, out.len, 0, &back);
+		pii_restore(&v, out.p, 0, out.len, 0, 1, &back);
 		ok(strstr(back.p, "jane@example.com") != NULL &&
 		    strstr(back.p, "DE89 3704 0044 0532 0130 00") != NULL,
 		    "restore gives the values back: %s", back.p);
@@ -210,7 +210,7 @@ test_vault(void)
 			pii_restore_stream(&v, &f, out.p + cut, out.len - cut,
 			    0, 0, &got);
 			pii_restore_stream(&v, &f, "", 0, 1, 0, &got);
-			pii_restore(&v, out.p, 0, out.len, 0, &want);
+			pii_restore(&v, out.p, 0, out.len, 0, 1, &want);
 			if (got.len != want.len || memcmp(got.p, want.p,
 			    got.len) != 0)
 				fails++;
@@ -241,7 +241,7 @@ test_vault(void)
 		rules.action[PII_PERSON] = PII_ACT_OFF;
 		pii_apply(eng, &v3, hm, "t", &rules, t, strlen(t), &out,
 		    &changed);
-		pii_restore(&v3, out.p, 0, out.len, 1, &q);
+		pii_restore(&v3, out.p, 0, out.len, 1, 1, &q);
 		ok(strstr(q.p, "jane@example.com") != NULL,
 		    "JSON-context restore: %s", q.p);
 		pii_buf_free(&q);
