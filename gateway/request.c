@@ -233,27 +233,31 @@ deliver(struct req *r)
 	conn_stream_end(c, !(r->stream_failed && r->mode == MODE_RAW));
 }
 
+/* Entity types and counts, never values: "EMAIL:2,IBAN:1". */
+static void
+pii_summary(const struct req *r, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int t = 0; t < PII__COUNT && n < len; t++)
+		if (r->pr.pii_counts[t] > 0)
+			n += (size_t)snprintf(out + n, len - n, "%s%s:%u",
+			    n ? "," : "", pii_type_name(t), r->pr.pii_counts[t]);
+}
+
 static void
 log_request(struct req *r)
 {
 	const struct store_request *rec = &r->op.rec;
-	char pii[256] = "";
-	size_t n = 0;
-
-	/* Entity types and counts only, never values. */
-	for (int t = 0; t < PII__COUNT && n < sizeof(pii); t++)
-		if (r->pr.pii_counts[t] > 0)
-			n += (size_t)snprintf(pii + n, sizeof(pii) - n, "%s%s:%u",
-			    n ? "," : " pii=", pii_type_name(t),
-			    r->pr.pii_counts[t]);
 	log_info("req=%s key=%s team=%s %s %s model=%s upstream=%s status=%d "
-	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s", r->id,
+	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s%s", r->id,
 	    rec->key_id[0] ? rec->key_id : "-", rec->team[0] ? rec->team : "-",
 	    rec->method, rec->path, rec->model[0] ? rec->model : "-",
 	    rec->upstream[0] ? rec->upstream : "-", rec->status,
 	    (long long)rec->prompt_tokens, (long long)rec->completion_tokens,
-	    (long long)rec->latency_us, pii, r->error[0] ? " error=" : "",
-	    r->error);
+	    (long long)rec->latency_us, rec->pii[0] ? " pii=" : "", rec->pii,
+	    r->error[0] ? " error=" : "", r->error);
 }
 
 static void
@@ -309,6 +313,7 @@ req_finish(struct req *r)
 	rec->latency_us = (int64_t)(util_now_us() - r->t0_us);
 	snprintf(rec->error, sizeof(rec->error), "%s", r->error);
 	rec->streamed = r->mode == MODE_SSE;
+	pii_summary(r, rec->pii, sizeof(rec->pii));
 	gw->stats.responses[r->status >= 100 && r->status < 600 ?
 	    r->status / 100 - 1 : 5]++;
 	log_request(r);

@@ -58,6 +58,8 @@ static const char *const migrations[] = {
 	" error TEXT,"
 	" streamed INTEGER NOT NULL);"
 	"CREATE INDEX requests_ts ON requests(ts);",
+	/* 2: personal data found, as types and counts ("EMAIL:2,IBAN:1"). */
+	"ALTER TABLE requests ADD COLUMN pii TEXT;",
 };
 
 static enum gw_err
@@ -279,6 +281,7 @@ request_log(struct store *st, const struct store_request *r)
 	sqlite3_bind_int64(s, 12, r->latency_us);
 	bind_text(s, 13, r->error);
 	sqlite3_bind_int(s, 14, r->streamed);
+	bind_text(s, 15, r->pii);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -354,7 +357,7 @@ run_op(struct store *st, struct store_op *op)
 	case STORE_REQUEST_LIST:
 		op->err = query_json(db, "SELECT request_id, ts, key_id, team, "
 		    "method, path, model, upstream, status, prompt_tokens, "
-		    "completion_tokens, latency_us, error, streamed FROM "
+		    "completion_tokens, latency_us, error, streamed, pii FROM "
 		    "requests ORDER BY id DESC LIMIT ?", NULL,
 		    op->limit > 0 ? op->limit : 100, &op->json);
 		break;
@@ -484,8 +487,8 @@ store_open(const char *path, int full_sync, struct event_base *base,
 		goto out;
 	if (sqlite3_prepare_v3(st->db, "INSERT INTO requests(request_id, ts, "
 	    "key_id, team, method, path, model, upstream, status, "
-	    "prompt_tokens, completion_tokens, latency_us, error, streamed) "
-	    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+	    "prompt_tokens, completion_tokens, latency_us, error, streamed, pii) "
+	    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->st_log, NULL) != SQLITE_OK) {
 		log_error("storage: %s", sqlite3_errmsg(st->db));
 		goto out;

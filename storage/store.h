@@ -53,6 +53,8 @@ struct store_request {
 	int64_t latency_us;
 	char error[48];		/* the gateway's error code, or "" */
 	int streamed;
+	char pii[256];		/* "EMAIL:2,IBAN:1": types and counts, never
+				 * values; "" when none */
 };
 
 struct store_op {
