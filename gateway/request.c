@@ -862,10 +862,23 @@ read_body(struct req *r, struct conn *c)
 	data = (const char *)evbuffer_pullup(b, -1);
 	if (ct != NULL && ct->value_len >= 19 &&
 	    strncasecmp(ct->value, "multipart/form-data", 19) == 0) {
+		const char *bd = memmem(ct->value, ct->value_len, "boundary=", 9);
+
 		r->fwd = (char *)data;
 		r->fwd_len = len;
 		r->fwd_owned = 0;
 		r->pr.raw_body = 1;
+		r->pr.raw = data;
+		r->pr.raw_len = len;
+		if (bd != NULL) {
+			r->pr.boundary = bd + 9;
+			r->pr.boundary_len = ct->value_len - (size_t)(bd + 9 -
+			    ct->value);
+			if (r->pr.boundary_len > 1 && r->pr.boundary[0] == '"') {
+				r->pr.boundary++;
+				r->pr.boundary_len -= 2;
+			}
+		}
 		multipart_model(r, data, len);
 		return 0;
 	}
@@ -998,6 +1011,13 @@ on_request(struct conn *c, void *arg)
 	if (policy_run_request(&r->pr, &blk) == POLICY_BLOCK) {
 		req_fail(r, blk.status, blk.type, blk.code, "%s", blk.message);
 		return;
+	}
+	if (r->pr.raw_out != NULL) {
+		/* A policy rewrote the form: forward that. */
+		r->fwd = r->pr.raw_out;
+		r->fwd_len = r->pr.raw_out_len;
+		r->fwd_owned = 1;
+		r->pr.raw_out = NULL;
 	}
 	r->n_cand = route_select(r->cfg->upstreams, r->cfg->n_upstreams,
 	    r->pr.model, r->cand, MAX_CANDIDATES);

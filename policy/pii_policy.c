@@ -302,6 +302,102 @@ rewrite(struct policy_req *r, struct pii_state *st, json_t *s, int is_args,
 	return rc;
 }
 
+/* The value of name="..." in a part's headers [h, e). */
+static int
+part_name(const char *h, const char *e, const char **name, size_t *len)
+{
+	const char *p = memmem(h, (size_t)(e - h), "name=\"", 6);
+	const char *q;
+
+	while (p != NULL && p > h && p[-1] != ' ' && p[-1] != ';')
+		p = memmem(p + 1, (size_t)(e - p - 1), "name=\"", 6);
+	if (p == NULL)
+		return 0;
+	p += 6;
+	q = memchr(p, '"', (size_t)(e - p));
+	if (q == NULL)
+		return 0;
+	*name = p;
+	*len = (size_t)(q - p);
+	return 1;
+}
+
+/*
+ * A multipart form (audio transcriptions, uploads): text fields that can
+ * hold names (context_bias) are scanned and rewritten; file parts cannot
+ * be scanned and follow the policy's rule. Returns -1 on a failure,
+ * else the number of unscannable parts; *out holds a rewritten body.
+ */
+static int
+walk_multipart(struct policy_req *r, struct pii_state *st,
+    struct pii_buf *out, int *changed)
+{
+	const char *body = r->raw, *end = r->raw + r->raw_len, *p;
+	char delim[80];
+	size_t dl;
+	int unscannable = 0;
+
+	*changed = 0;
+	if (r->boundary == NULL || r->boundary_len + 4 > sizeof(delim))
+		return -1;
+	dl = (size_t)snprintf(delim, sizeof(delim), "--%.*s",
+	    (int)r->boundary_len, r->boundary);
+	p = memmem(body, r->raw_len, delim, dl);
+	if (p == NULL)
+		return -1;
+	if (pii_buf_add(out, body, (size_t)(p - body)) != 0)
+		return -1;
+	while (p != NULL && p + dl <= end) {
+		const char *h = p + dl, *hend, *v, *next;
+		const char *name;
+		size_t nl;
+
+		if (h + 2 <= end && memcmp(h, "--", 2) == 0) {
+			/* The closing delimiter: the rest goes as it is. */
+			return pii_buf_add(out, p, (size_t)(end - p)) == 0 ?
+			    unscannable : -1;
+		}
+		hend = memmem(h, (size_t)(end - h), "\r\n\r\n", 4);
+		if (hend == NULL)
+			return -1;
+		v = hend + 4;
+		next = memmem(v, (size_t)(end - v), delim, dl);
+		if (next == NULL || next - v < 2)
+			return -1;
+		/* The value ends before the CRLF that precedes the delimiter. */
+		if (pii_buf_add(out, p, (size_t)(v - p)) != 0)
+			return -1;
+		if (memmem(h, (size_t)(hend - h), "filename=", 9) != NULL) {
+			unscannable++;
+			if (pii_buf_add(out, v, (size_t)(next - v)) != 0)
+				return -1;
+		} else if (part_name(h, hend, &name, &nl) &&
+		    ((nl >= 12 && memcmp(name, "context_bias", 12) == 0) ||
+		    (nl == 6 && memcmp(name, "prompt", 6) == 0))) {
+			json_t *s = json_stringn(v, (size_t)(next - v - 2));
+			int ch = 0;
+
+			/* Form text must be UTF-8 to be scanned: else fail. */
+			if (s == NULL || rewrite(r, st, s, 0, &ch) != 0) {
+				json_decref(s);
+				return -1;
+			}
+			*changed |= ch;
+			if (pii_buf_add(out, json_string_value(s),
+			    json_string_length(s)) != 0 ||
+			    pii_buf_add(out, "\r\n", 2) != 0) {
+				json_decref(s);
+				return -1;
+			}
+			json_decref(s);
+		} else if (pii_buf_add(out, v, (size_t)(next - v)) != 0) {
+			return -1;
+		}
+		p = next;
+	}
+	return -1;
+}
+
 static int
 pii_on_request(struct policy_req *r, struct policy_block *b)
 {
@@ -314,16 +410,7 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 
 	if (pc == NULL || !active(pc) || r->env == NULL || r->env->pii == NULL)
 		return POLICY_PASS;
-	if (r->raw_body && pc->pii_unscannable) {
-		b->status = 403;
-		b->type = "invalid_request_error";
-		b->code = "unscannable_content";
-		snprintf(b->message, sizeof(b->message), "policy '%s' blocks "
-		    "content that cannot be scanned for personal data (uploads, "
-		    "audio)", pc->name);
-		return POLICY_BLOCK;
-	}
-	if (r->body == NULL)
+	if (r->body == NULL && !r->raw_body)
 		return POLICY_PASS;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
@@ -333,6 +420,34 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 	memcpy(st->rules.action, pc->pii_actions, sizeof(st->rules.action));
 	st->rules.allow = pc->pii_allow.v;
 	st->rules.n_allow = pc->pii_allow.n;
+	if (r->raw_body) {
+		struct pii_buf out = { NULL, 0, 0 };
+		int ch = 0, un = walk_multipart(r, st, &out, &ch);
+
+		if (un > 0 && pc->pii_unscannable) {
+			pii_buf_free(&out);
+			b->status = 403;
+			b->type = "invalid_request_error";
+			b->code = "unscannable_content";
+			snprintf(b->message, sizeof(b->message), "policy '%s' "
+			    "blocks content that cannot be scanned for personal "
+			    "data (uploaded files)", pc->name);
+			return POLICY_BLOCK;
+		}
+		if (un < 0) {
+			pii_buf_free(&out);
+			goto fail;
+		}
+		memcpy(r->pii_counts, st->vault.counts, sizeof(r->pii_counts));
+		if (ch) {
+			/* The new body belongs to the request from now on. */
+			r->raw_out = out.p;
+			r->raw_out_len = out.len;
+			return POLICY_MODIFIED;
+		}
+		pii_buf_free(&out);
+		return POLICY_PASS;
+	}
 
 	walk_request(&w, r->path, r->body);
 	if (w.oom)

@@ -49,6 +49,12 @@ struct policy_req {
 	const char *model;		/* from the body or a form field */
 	int stream;
 	int raw_body;			/* a body that is not JSON (multipart) */
+	const char *raw;		/* that body, and its form boundary */
+	size_t raw_len;
+	const char *boundary;
+	size_t boundary_len;
+	char *raw_out;			/* a rewritten body (malloc'ed), or NULL */
+	size_t raw_out_len;
 	unsigned pii_counts[PII__COUNT];	/* findings, for the record */
 	const struct key_entry *key;	/* authenticated caller */
 	const struct policy_conf *policy;

@@ -196,6 +196,53 @@ def test_fields_and_unscannable():
     tap.eq(st, 200, "pii_unscannable = allow lets it pass")
 
 
+def form(parts, boundary="----eugatepii"):
+    body = b""
+    for name, value, filename in parts:
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"%s\r\n"
+                 % (boundary, name, '; filename="%s"' % filename
+                    if filename else "")).encode()
+        if filename:
+            body += b"Content-Type: application/octet-stream\r\n"
+        body += b"\r\n" + value + b"\r\n"
+    body += ("--%s--\r\n" % boundary).encode()
+    return body, {"Content-Type": "multipart/form-data; boundary=" + boundary}
+
+
+def test_multipart():
+    body, hdrs = form([("model", b"voxtral-mini", None),
+                       ("file_url", b"https://x.example/a.mp3", None),
+                       ("context_bias", "Jürgen Müller".encode(), None),
+                       ("context_bias", b"jane.doe@example.com", None)])
+    st, _, _ = gw.api("POST", "/v1/audio/transcriptions", body, key=key,
+                      headers=hdrs)
+    got = up.last()
+    tap.ok(st == 404 and "jane.doe" not in json.dumps(got) and
+           "M\u00fcller" not in json.dumps(got) and
+           "<EMAIL_" in got["body"] and "<PERSON_" in got["body"] and
+           "voxtral-mini" in got["body"],
+           "multipart: context_bias pseudonymized, other fields kept",
+           got["body"])
+    tap.eq(got["body_len"], len(got["body"].encode()),
+           "multipart: the rewritten form is forwarded whole")
+    body, hdrs = form([("model", b"voxtral-mini", None),
+                       ("file", b"RIFF fake audio bytes", "a.wav"),
+                       ("context_bias", b"jane.doe@example.com", None)])
+    before = len(up.requests())
+    st, _, res = gw.api("POST", "/v1/audio/transcriptions", body, key=key,
+                        headers=hdrs)
+    tap.ok(st == 403 and json.loads(res)["code"] == "unscannable_content" and
+           len(up.requests()) == before,
+           "multipart: an audio file is blocked by default")
+    st, _, _ = gw.api("POST", "/v1/audio/transcriptions", body, key=loose,
+                      headers=hdrs)
+    got = up.last()
+    tap.ok(got["body"] is not None and "jane.doe" not in got["body"] and
+           "<EMAIL_" in got["body"] and "RIFF fake audio bytes" in got["body"],
+           "multipart: allowed file passes, context_bias still pseudonymized",
+           got["body"])
+
+
 def test_logs():
     log = gw.logtext()
     tap.ok(not any(s in log for s in SECRETS) and "jane.doe" not in log,
@@ -205,7 +252,8 @@ def test_logs():
 
 for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
           test_stream_splits, test_no_restore_in_urls,
-          test_block_and_redact, test_fields_and_unscannable, test_logs):
+          test_block_and_redact, test_fields_and_unscannable, test_multipart,
+          test_logs):
     tap.run(t)
 env.close(tap)
 tap.done()
