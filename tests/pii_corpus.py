@@ -24,15 +24,8 @@ def digits(n, first_nonzero=False):
 
 
 def luhn_digit(s):
-    total = 0
-    for i, ch in enumerate(reversed(s)):
-        v = int(ch)
-        if i % 2 == 0:
-            v *= 2
-            if v > 9:
-                v -= 9
-        total += v
-    return str((10 - total % 10) % 10)
+    """The check digit that makes s + digit pass Luhn."""
+    return str((10 - sum_luhn(s + "0")) % 10)
 
 
 def mod97(s):
