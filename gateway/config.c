@@ -120,7 +120,6 @@ struct parse_state {
 	int section_line;	/* line of the last [section] header */
 	char err[512];		/* first error */
 	int err_line;
-	int seen_gateway;	/* a [gateway] key was set */
 	/* The text being read (the file is read whole first). */
 	const char *mem;
 	size_t mem_off;

@@ -11,7 +11,7 @@
 #include "policy/policy.h"
 #include "policy/usage.h"
 
-#define PII_SLOT 1	/* this module's index in policy_req.state */
+#define PII_SLOT POLICY_SLOT_PII
 
 struct field {
 	char path[96];	/* which streamed text: "c0/content", "c0/t1/args" */

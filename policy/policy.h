@@ -21,6 +21,9 @@ enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
 
 #define POLICY_MAX_MODULES 8
 
+/* Each module's slot in policy_req.state, independent of chain order. */
+enum policy_slot { POLICY_SLOT_MODELS, POLICY_SLOT_PII };
+
 struct policy_block {
 	int status;		/* HTTP status to answer */
 	const char *type;	/* envelope "type" */
