@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "policy/keys.h"
+#include "policy/money.h"
 #include "storage/store.h"
 
 struct admin {
@@ -111,6 +112,100 @@ unknown_field(json_t *body, const char *const *allowed)
 	return NULL;
 }
 
+/*
+ * Reads "budget", "rpm" and "tpm" from body into l, marking in *mask what
+ * was given. A budget is {"amount": "100.00", "currency": "EUR",
+ * "period": "monthly"} or "100EUR/month"; null removes it (so does 0 for
+ * rpm and tpm). Money is a decimal string, never a JSON number. Returns
+ * NULL or the error message.
+ */
+static const char *
+parse_limits(json_t *body, struct store_limits *l, int *mask)
+{
+	json_t *b = json_object_get(body, "budget");
+	const char *const rates[] = { "rpm", "tpm" };
+
+	l->budget = -1;
+	*mask = 0;
+	if (b != NULL) {
+		*mask |= STORE_SET_BUDGET;
+		if (json_is_string(b)) {
+			if (budget_parse(json_string_value(b), &l->budget,
+			    &l->currency, &l->period) != 0)
+				return "budget: expected e.g. \"100EUR/month\"";
+		} else if (json_is_object(b)) {
+			const char *amount = json_string_value(json_object_get(
+			    b, "amount"));
+			const char *cur = json_string_value(json_object_get(b,
+			    "currency"));
+			const char *per = json_string_value(json_object_get(b,
+			    "period"));
+
+			if (json_object_size(b) != 3 || amount == NULL ||
+			    cur == NULL || per == NULL)
+				return "budget: {\"amount\": \"100.00\", "
+				    "\"currency\": \"EUR\", \"period\": "
+				    "\"monthly\"} (the amount as a string)";
+			if (money_parse(amount, strlen(amount), &l->budget) != 0)
+				return "budget.amount: a decimal string with at "
+				    "most 6 decimals";
+			l->currency = currency_parse(cur, strlen(cur));
+			if (l->currency < 0)
+				return "budget.currency: EUR or USD";
+			l->period = period_parse(per, strlen(per));
+			if (l->period < 0)
+				return "budget.period: daily, monthly or total";
+		} else if (!json_is_null(b)) {
+			return "budget: an object, a string or null";
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(body, rates[i]);
+		int64_t *out = i == 0 ? &l->rpm : &l->tpm;
+
+		if (v == NULL)
+			continue;
+		*mask |= i == 0 ? STORE_SET_RPM : STORE_SET_TPM;
+		if (json_is_null(v)) {
+			*out = 0;
+		} else if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+		    json_integer_value(v) <= 1000000000) {
+			*out = json_integer_value(v);
+		} else {
+			return i == 0 ? "rpm: an integer from 0 (none) to 10^9" :
+			    "tpm: an integer from 0 (none) to 10^9";
+		}
+	}
+	return NULL;
+}
+
+/* Rewrites the limit columns of listed rows into readable fields. */
+static void
+format_limits(json_t *rows)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row) {
+		json_t *b = json_object_get(row, "budget");
+
+		if (json_is_integer(b)) {
+			char amount[32];
+
+			money_format(json_integer_value(b), amount,
+			    sizeof(amount));
+			json_object_set_new(row, "budget", json_pack(
+			    "{s:s, s:s, s:s}", "amount", amount, "currency",
+			    currency_name((int)json_integer_value(
+			    json_object_get(row, "budget_currency"))),
+			    "period", period_name((int)json_integer_value(
+			    json_object_get(row, "budget_period")))));
+		}
+		json_object_del(row, "budget_currency");
+		json_object_del(row, "budget_period");
+	}
+}
+
 static const char *
 store_code(enum gw_err err)
 {
@@ -133,6 +228,34 @@ submit(struct call *c, int type, void (*done)(struct store_op *))
 	store_submit(c->a->store, &c->op);
 }
 
+/* Answers once the daemon's key cache has the change. */
+static void
+keys_reloaded(void *arg)
+{
+	struct call *c = arg;
+
+	reply_json(c, c->status, c->result);
+}
+
+/* Adds budget, rpm and tpm (when set) to an answer object. */
+static json_t *
+with_limits(json_t *o, const struct store_limits *l)
+{
+	if (l->budget >= 0) {
+		char amount[32];
+
+		money_format(l->budget, amount, sizeof(amount));
+		json_object_set_new(o, "budget", json_pack("{s:s, s:s, s:s}",
+		    "amount", amount, "currency", currency_name(l->currency),
+		    "period", period_name(l->period)));
+	}
+	if (l->rpm > 0)
+		json_object_set_new(o, "rpm", json_integer(l->rpm));
+	if (l->tpm > 0)
+		json_object_set_new(o, "tpm", json_integer(l->tpm));
+	return o;
+}
+
 static void
 team_created(struct store_op *op)
 {
@@ -144,20 +267,28 @@ team_created(struct store_op *op)
 		return;
 	}
 	log_info("admin: team %s created (policy %s)", op->name, op->policy);
-	reply_json(c, 201, json_pack("{s:s, s:s, s:s}", "object", "team",
-	    "name", op->name, "policy", op->policy));
+	c->status = 201;
+	c->result = with_limits(json_pack("{s:s, s:s, s:s}", "object", "team",
+	    "name", op->name, "policy", op->policy), &op->limits);
+	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
 }
 
 static void
 team_create(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	static const char *const allowed[] = { "name", "policy", NULL };
+	static const char *const allowed[] = { "name", "policy", "budget",
+		"rpm", "tpm", NULL };
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *policy = json_string_value(json_object_get(body, "policy"));
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		return;
+	}
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	if (bad != NULL) {
+		reply_error(c, 400, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (name == NULL || !valid_name(name)) {
@@ -190,6 +321,8 @@ listed(struct store_op *op)
 		    gw_strerror(op->err));
 		return;
 	}
+	if (op->type == STORE_TEAM_LIST || op->type == STORE_KEY_LIST)
+		format_limits(data);
 	reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
 	    data));
 }
@@ -198,15 +331,6 @@ static void
 team_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	submit(c, STORE_TEAM_LIST, listed);
-}
-
-/* Answers once the daemon's key cache has the change. */
-static void
-keys_reloaded(void *arg)
-{
-	struct call *c = arg;
-
-	reply_json(c, c->status, c->result);
 }
 
 static void
@@ -223,16 +347,17 @@ key_created(struct store_op *op)
 	}
 	log_info("admin: key %s created for team %s", op->key_id, op->team);
 	c->status = 201;
-	c->result = json_pack("{s:s, s:s, s:s, s:s, s:s}", "object", "key",
-	    "id", op->key_id, "key", c->key, "team", op->team, "name",
-	    op->name);
+	c->result = with_limits(json_pack("{s:s, s:s, s:s, s:s, s:s}", "object",
+	    "key", "id", op->key_id, "key", c->key, "team", op->team, "name",
+	    op->name), &op->limits);
 	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
 }
 
 static void
 key_create(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	static const char *const allowed[] = { "team", "name", NULL };
+	static const char *const allowed[] = { "team", "name", "budget",
+		"rpm", "tpm", NULL };
 	const char *team = json_string_value(json_object_get(body, "team"));
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *bad = unknown_field(body, allowed);
@@ -240,6 +365,11 @@ key_create(struct call *c, const char *arg, const char *query, json_t *body)
 
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		return;
+	}
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	if (bad != NULL) {
+		reply_error(c, 400, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (team == NULL || !valid_name(team)) {
@@ -326,6 +456,174 @@ key_revoke(struct call *c, const char *arg, const char *query, json_t *body)
 }
 
 static void
+limits_updated(struct store_op *op)
+{
+	struct call *c = op->arg;
+	const char *what = op->key_id[0] ? op->key_id : op->team;
+
+	if (op->err != GW_OK) {
+		reply_error(c, store_status(op->err), store_code(op->err),
+		    "%s '%s': %s", op->key_id[0] ? "key" : "team", what,
+		    op->err == GW_ERR_NOTFOUND ? "not found" :
+		    gw_strerror(op->err));
+		return;
+	}
+	log_info("admin: limits of %s %s changed", op->key_id[0] ? "key" :
+	    "team", what);
+	c->status = 200;
+	c->result = json_pack("{s:s, s:s}", "object", op->key_id[0] ? "key" :
+	    "team", op->key_id[0] ? "id" : "name", what);
+	if (op->set_mask & STORE_SET_BUDGET)
+		json_object_set_new(c->result, "budget", json_null());
+	c->result = with_limits(c->result, &op->limits);
+	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
+}
+
+/* PATCH a team's or a key's budget and rate limits. */
+static void
+limits_update(struct call *c, const char *team, const char *key_id,
+    json_t *body)
+{
+	static const char *const allowed[] = { "budget", "rpm", "tpm", NULL };
+	const char *bad = unknown_field(body, allowed);
+
+	if (bad != NULL) {
+		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		return;
+	}
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	if (bad == NULL && c->op.set_mask == 0)
+		bad = "nothing to change (budget, rpm, tpm)";
+	if (bad != NULL) {
+		reply_error(c, 400, "invalid_limits", "%s", bad);
+		return;
+	}
+	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
+	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", key_id);
+	submit(c, STORE_LIMITS_SET, limits_updated);
+}
+
+static void
+team_update(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	if (!valid_name(arg)) {
+		reply_error(c, 404, "not_found", "no such team");
+		return;
+	}
+	limits_update(c, arg, "", body);
+}
+
+static void
+key_update(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	if (strlen(arg) != KEY_ID_LEN) {
+		reply_error(c, 404, "not_found", "no such key");
+		return;
+	}
+	limits_update(c, "", arg, body);
+}
+
+/* "2026-11-01" (UTC midnight) or Unix seconds, into milliseconds. */
+static int
+parse_time(const char *s, int64_t *ms)
+{
+	uint64_t n;
+	int y, m, d;
+	char tail;
+
+	if (util_parse_u64(s, strlen(s), &n) == 0 && n < 253402300800ULL) {
+		*ms = (int64_t)n * 1000;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 ||
+	    m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	*ms = money_civil_days(y, m, d) * 86400 * 1000;
+	return 0;
+}
+
+static void
+spend_listed(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *rows = op->json, *row, *out;
+	static const char *const money_cols[] = { "cost_eur", "cost_usd",
+		"reserved_eur", "reserved_usd" };
+	static const char *const group_names[] = { "", "model", "day", "team",
+		"key" };
+	size_t i;
+
+	op->json = NULL;
+	if (op->err != GW_OK) {
+		json_decref(rows);
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	/* Money as decimal strings; null stays null (not priced). */
+	json_array_foreach(rows, i, row) {
+		for (size_t k = 0; k < 4; k++) {
+			json_t *v = json_object_get(row, money_cols[k]);
+			char amount[32];
+
+			if (!json_is_integer(v))
+				continue;
+			money_format(json_integer_value(v), amount,
+			    sizeof(amount));
+			json_object_set_new(row, money_cols[k],
+			    json_string(amount));
+		}
+		if (op->group != STORE_GROUP_NONE)
+			json_object_set(row, group_names[op->group],
+			    json_object_get(row, "grp"));
+		json_object_del(row, "grp");
+	}
+	out = json_pack("{s:s, s:o}", "object", "spend", "data", rows);
+	reply_json(c, 200, out);
+}
+
+/* GET /admin/v1/spend?team=&key=&from=&to=&group_by=model|day|team|key */
+static void
+spend_report(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	static const char *const groups[] = { "", "model", "day", "team",
+		"key", NULL };	/* in the order of enum store_group */
+	char v[80];
+	int rc;
+
+	c->op.to_ms = INT64_MAX;
+	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
+	    query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
+		reply_error(c, 400, "invalid_query", "team or key: too long");
+		return;
+	}
+	if ((rc = query_param(query, "from", v, sizeof(v))) != 0 &&
+	    (rc < 0 || parse_time(v, &c->op.from_ms) != 0)) {
+		reply_error(c, 400, "invalid_query", "from: YYYY-MM-DD or "
+		    "Unix seconds");
+		return;
+	}
+	if ((rc = query_param(query, "to", v, sizeof(v))) != 0 &&
+	    (rc < 0 || parse_time(v, &c->op.to_ms) != 0)) {
+		reply_error(c, 400, "invalid_query", "to: YYYY-MM-DD or "
+		    "Unix seconds (exclusive)");
+		return;
+	}
+	if (query_param(query, "group_by", v, sizeof(v)) == 1) {
+		c->op.group = -1;
+		for (int i = 1; groups[i] != NULL; i++)
+			if (strcmp(v, groups[i]) == 0)
+				c->op.group = i;
+		if (c->op.group < 0) {
+			reply_error(c, 400, "invalid_query", "group_by: model, "
+			    "day, team or key");
+			return;
+		}
+	}
+	submit(c, STORE_SPEND_REPORT, spend_listed);
+}
+
+static void
 request_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	char lim[16];
@@ -364,6 +662,9 @@ static const struct route routes[] = {
 	{ "POST", "/admin/v1/keys", key_create, 1 },
 	{ "GET", "/admin/v1/keys", key_list, 0 },
 	{ "DELETE", "/admin/v1/keys/*", key_revoke, 0 },
+	{ "PATCH", "/admin/v1/teams/*", team_update, 1 },
+	{ "PATCH", "/admin/v1/keys/*", key_update, 1 },
+	{ "GET", "/admin/v1/spend", spend_report, 0 },
 	{ "GET", "/admin/v1/requests", request_list, 0 },
 };
 

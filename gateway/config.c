@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "gateway/config.h"
 #include "policy/pii_vault.h"
+#include "policy/prices.h"
 
 enum cfg_section { SEC_GATEWAY, SEC_UPSTREAM, SEC_POLICY };
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST };
@@ -35,6 +36,10 @@ static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const pii_actions[] = { "off", "detect", "redact",
 	"pseudonymize", "block", NULL };
 static const char *const allow_block[] = { "allow", "block", NULL };
+/* In the order of enum upstream_pricing. */
+static const char *const pricings[] = { "list", "regional", "free", "own",
+	NULL };
+static const char *const clamp_refuse[] = { "clamp", "refuse", NULL };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -72,12 +77,18 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL },
 	{ SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL },
 	{ SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL },
+	{ SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
+	{ SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
+	{ SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },
 
 	{ SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
 	{ SEC_UPSTREAM, "region", CFG_STR, U(region), "eu", 0, 0, NULL },
 	{ SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
+	{ SEC_UPSTREAM, "pricing", CFG_ENUM, U(pricing), "list", 0, 0, pricings },
 
 	{ SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
 	{ SEC_POLICY, "pii", CFG_ENUM, P(pii), "off", 0, 0, pii_actions },
@@ -501,6 +512,7 @@ config_free(struct config *cfg)
 		strlist_free(&p->pii_allow);
 	}
 	free(cfg->policies);
+	prices_free(cfg->prices);
 	free(cfg->path);
 	free(cfg);
 }
@@ -563,6 +575,40 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 	return 1;
 }
 
+/* Loads the price table: the file named by prices, or the built-in one. */
+static int
+load_prices(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+	char *text = NULL, err[256];
+	size_t len;
+	enum gw_err e;
+	int rc;
+
+	st->line = 1;
+	if (cfg->prices_path == NULL)
+		rc = prices_parse(prices_builtin, &cfg->prices, err, sizeof(err));
+	else {
+		e = util_read_file(cfg->prices_path, MAX_FILE, &text, &len);
+		if (e != GW_OK)
+			return fail(st, "prices: cannot read %s: %s",
+			    cfg->prices_path, e == GW_ERR_IO ||
+			    e == GW_ERR_NOTFOUND ? strerror(errno) :
+			    gw_strerror(e));
+		if (len == MAX_FILE || memchr(text, '\0', len) != NULL) {
+			free(text);
+			return fail(st, "prices: %s: not a price table",
+			    cfg->prices_path);
+		}
+		rc = prices_parse(text, &cfg->prices, err, sizeof(err));
+		free(text);
+	}
+	if (rc != 0)
+		return fail(st, "prices: %s:%s", cfg->prices_path ?
+		    cfg->prices_path : "(built-in)", err);
+	return 1;
+}
+
 /* Checks the whole configuration once parsing is done. */
 static int
 validate(struct parse_state *st)
@@ -620,6 +666,27 @@ validate(struct parse_state *st)
 		return fail(st, "no usable upstream: [upstream %s] needs %s "
 		    "in the environment", cfg->upstreams[0].name,
 		    cfg->upstreams[0].api_key_env);
+	}
+	if (load_prices(st) == 0)
+		return 0;
+	cfg->global_budget.limit = -1;
+	if (cfg->budget != NULL) {
+		st->line = 1;
+		if (budget_parse(cfg->budget, &cfg->global_budget.limit,
+		    &cfg->global_budget.currency,
+		    &cfg->global_budget.period) != 0)
+			return fail(st, "budget: expected AMOUNT CURRENCY/PERIOD "
+			    "(e.g. 1000EUR/month), got '%s'", cfg->budget);
+	}
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		const struct upstream_conf *u = &cfg->upstreams[i];
+
+		st->line = u->line;
+		if (u->pricing == PRICING_OWN &&
+		    prices_upstream(cfg->prices, u->name) == NULL)
+			return fail(st, "[upstream %s]: pricing = own needs an "
+			    "[upstream %s] section in the price table", u->name,
+			    u->name);
 	}
 	if (config_policy(cfg, "default") == NULL) {
 		/* Teams without a policy name use "default": it always exists. */

@@ -12,6 +12,8 @@
 
 #include "common/err.h"
 #include "policy/conf.h"
+#include "policy/money.h"
+#include "policy/prices.h"
 
 enum storage_sync { STORAGE_SYNC_NORMAL, STORAGE_SYNC_FULL };
 
@@ -47,6 +49,13 @@ struct config {
 	uint64_t upstream_total_timeout_ms;
 	uint64_t drain_timeout_ms;
 	uint64_t key_refresh_ms;
+	char *prices_path;	/* NULL: the built-in price table */
+	char *budget;		/* the global budget, "1000EUR/month" */
+	int over_budget;	/* 0: clamp max_tokens, 1: refuse */
+	uint64_t reserve_pages;	/* OCR pages reserved when unknown */
+	uint64_t reserve_audio_ms;	/* audio reserved when unknown */
+	struct budget global_budget;	/* parsed budget; limit -1: none */
+	struct price_table *prices;
 
 	struct upstream_conf *upstreams;
 	size_t n_upstreams;

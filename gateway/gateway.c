@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
+#include "policy/ratelimit.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
 #include "policy/keys.h"
@@ -48,6 +49,17 @@ struct keys_load {
 };
 
 static void
+limits_from_row(struct key_limits *l, const struct store_limits *row)
+{
+	l->budget.limit = row->budget;
+	l->budget.currency = row->currency == CUR_USD ? CUR_USD : CUR_EUR;
+	l->budget.period = row->period >= PERIOD_DAILY &&
+	    row->period <= PERIOD_TOTAL ? row->period : PERIOD_MONTHLY;
+	l->rpm = row->rpm;
+	l->tpm = row->tpm;
+}
+
+static void
 keys_loaded(struct store_op *op)
 {
 	struct keys_load *kl = op->arg;
@@ -70,6 +82,10 @@ keys_loaded(struct store_op *op)
 				snprintf(e[i].policy, sizeof(e[i].policy), "%s",
 				    op->rows[i].policy);
 				memcpy(e[i].hmac, op->rows[i].hmac, 32);
+				limits_from_row(&e[i].team_limits,
+				    &op->rows[i].team_limits);
+				limits_from_row(&e[i].key_limits,
+				    &op->rows[i].key_limits);
 			}
 			kc = keycache_new(e, op->n_rows);
 			OPENSSL_cleanse(e, (op->n_rows ? op->n_rows : 1) *
@@ -249,6 +265,10 @@ hook_metrics(void *arg)
 	    "eugate_stream_cuts_total %llu\n"
 	    "# TYPE eugate_client_aborts_total counter\n"
 	    "eugate_client_aborts_total %llu\n"
+	    "# TYPE eugate_rate_limited_total counter\n"
+	    "eugate_rate_limited_total %llu\n"
+	    "# TYPE eugate_budget_refused_total counter\n"
+	    "eugate_budget_refused_total %llu\n"
 	    "# TYPE eugate_connections gauge\n"
 	    "eugate_connections %u\n"
 	    "# TYPE eugate_in_flight gauge\n"
@@ -263,6 +283,8 @@ hook_metrics(void *arg)
 	    (unsigned long long)s->upstream_failovers,
 	    (unsigned long long)s->stream_cuts,
 	    (unsigned long long)s->client_aborts,
+	    (unsigned long long)s->rate_limited,
+	    (unsigned long long)s->budget_refused,
 	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool));
 	return out;
 }
@@ -517,6 +539,9 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (gw->hmac == NULL)
 		return GW_ERR_CRYPTO;
+	gw->rl = ratelimit_new();
+	if (gw->rl == NULL)
+		return GW_ERR_NOMEM;
 	{
 		char perr[256];
 
@@ -618,6 +643,7 @@ gateway_cleanup(struct gateway *gw)
 	keycache_free(gw->keys);
 	pii_engine_free(gw->env.pii);
 	keys_hmac_free(gw->hmac);
+	ratelimit_free(gw->rl);
 	if (gw->tls != NULL)
 		SSL_CTX_free(gw->tls);
 	if (gw->sig_term != NULL)

@@ -30,6 +30,8 @@ struct gateway_stats {
 	uint64_t upstream_failovers;
 	uint64_t stream_cuts;
 	uint64_t client_aborts;
+	uint64_t rate_limited;		/* 429 rate_limited */
+	uint64_t budget_refused;	/* 429 budget_exceeded */
 };
 
 struct gateway {
@@ -45,6 +47,7 @@ struct gateway {
 	int64_t keys_version;
 	int keys_loading;
 	struct keys_hmac *hmac;
+	struct ratelimit *rl;		/* requests and tokens per minute */
 	struct policy_env env;		/* what policy modules share */
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;

@@ -10,18 +10,21 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "gateway/charge.h"
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
 #include "policy/policy.h"
+#include "policy/ratelimit.h"
 #include "policy/route.h"
 #include "policy/usage.h"
 #include "storage/store.h"
 
 enum req_state {
 	REQ_ST_NEW,		/* parsed; auth and policy run */
+	REQ_ST_RESERVING,	/* waiting for the spend reservation commit */
 	REQ_ST_FORWARDING,	/* upstream transfer started, no head yet */
 	REQ_ST_RELAYING,	/* upstream head received, body flowing */
 	REQ_ST_COMMITTING,	/* record submitted; last bytes held back */
@@ -29,12 +32,15 @@ enum req_state {
 };
 
 static const char *const req_state_names[REQ_ST__COUNT] = {
-	"new", "forwarding", "relaying", "committing"
+	"new", "reserving", "forwarding", "relaying", "committing"
 };
 
 /* Allowed transitions: [from][to]. */
 static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
-	[REQ_ST_NEW] = { [REQ_ST_FORWARDING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_RESERVING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_COMMITTING] = 1 },
 	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
 	    [REQ_ST_RELAYING] = 1, [REQ_ST_COMMITTING] = 1 },
 	[REQ_ST_RELAYING] = { [REQ_ST_COMMITTING] = 1 },
@@ -89,7 +95,17 @@ struct req {
 	size_t n_out;
 	char *out_store[MAX_OUT_HEADERS * 2];
 	size_t n_store;
-	struct store_op op;
+	struct store_op op;		/* the record (and settlement) */
+	struct charge charge;		/* budgets, reservation, ledger */
+	char ledger_id[40];		/* unique, never chosen by the client */
+	int answered;			/* an upstream sent a response head */
+	int timed_out;			/* an upstream timed out */
+	int64_t retry_after_s;		/* for req_fail: 0 default, -1 none */
+	struct rl_subject rl[2];	/* key and team rate limits */
+	char rl_id[2][80];
+	int n_rl;
+	struct rl_status rls;
+	char rl_hdr[4][24];		/* x-ratelimit-* values */
 };
 
 static int start_attempt(struct req *r);
@@ -139,6 +155,22 @@ clear_out_headers(struct req *r)
 	r->n_store = 0;
 	r->n_out = 0;
 	out_header(r, "X-Request-Id", r->id, 0);
+	if (r->charge.remaining[0] != '\0') {
+		out_header(r, "x-eugate-spend-remaining", r->charge.remaining, 0);
+		out_header(r, "x-eugate-spend", r->charge.spent, 0);
+	}
+	if (r->charge.max_tokens[0] != '\0')
+		out_header(r, "x-eugate-max-tokens", r->charge.max_tokens, 0);
+	if (r->rls.limit_req >= 0) {
+		out_header(r, "x-ratelimit-limit-req-minute", r->rl_hdr[0], 0);
+		out_header(r, "x-ratelimit-remaining-req-minute", r->rl_hdr[1],
+		    0);
+	}
+	if (r->rls.limit_tok >= 0) {
+		out_header(r, "x-ratelimit-limit-tokens-minute", r->rl_hdr[2], 0);
+		out_header(r, "x-ratelimit-remaining-tokens-minute",
+		    r->rl_hdr[3], 0);
+	}
 }
 
 static void
@@ -205,8 +237,14 @@ req_fail(struct req *r, int status, const char *type, const char *code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	set_error_body(r, status, type, code, msg);
-	if (status == 429 || status == 503)
+	if (r->retry_after_s > 0) {
+		char v[24];
+
+		snprintf(v, sizeof(v), "%lld", (long long)r->retry_after_s);
+		out_header(r, "Retry-After", v, 1);
+	} else if (r->retry_after_s == 0 && (status == 429 || status == 503)) {
 		out_header(r, "Retry-After", "1", 0);
+	}
 	req_finish(r);
 }
 
@@ -274,9 +312,26 @@ committed(struct store_op *op)
 			    "storage_unavailable", "storage unavailable");
 		else
 			r->stream_failed = 1, r->mode = MODE_RAW;
+	} else if (r->charge.sp.settle) {
+		/* A held answer carries the spend after its settlement. */
+		charge_headers(&r->charge);
 	}
 	deliver(r);
 	req_free(r);
+}
+
+/* Tokens a request counts against tokens-per-minute limits. */
+static int64_t
+tokens_used(const struct req *r)
+{
+	if (r->usage.total_tokens >= 0)
+		return r->usage.total_tokens;
+	if (r->usage.prompt_tokens >= 0)
+		return r->usage.prompt_tokens + (r->usage.completion_tokens > 0 ?
+		    r->usage.completion_tokens : 0);
+	if (r->charge.open)	/* unknown: the reservation's worst case */
+		return r->charge.plan.est.prompt + r->charge.plan.est.completion;
+	return 0;
 }
 
 /* Records the request; the client's last bytes wait for the commit. */
@@ -296,6 +351,13 @@ req_finish(struct req *r)
 	r->op.type = STORE_REQUEST_LOG;
 	r->op.done = committed;
 	r->op.arg = r;
+	charge_settle(&r->charge, r->cfg, r->answered ? r->up : NULL, &r->usage,
+	    r->status, r->answered, r->timed_out);
+	if (r->charge.sp.settle)
+		r->op.spend = &r->charge.sp;
+	if (r->n_rl > 0)
+		ratelimit_charge(gw->rl, r->rl, r->n_rl, tokens_used(r),
+		    util_now_us());
 	snprintf(rec->request_id, sizeof(rec->request_id), "%s", r->id);
 	rec->ts_ms = util_wall_s() * 1000;
 	if (r->authed) {
@@ -434,10 +496,15 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 		return -1;
 	req_set_state(r, REQ_ST_RELAYING);
 	r->status = status;
+	r->answered = 1;
 	clear_out_headers(r);
 	for (size_t i = 0; i < n; i++) {
 		if (strcasecmp(h[i].name, "content-type") == 0)
 			ctype = h[i].value;
+		/* The gateway's own limits replace the upstream's figures. */
+		if (r->n_rl > 0 &&
+		    strncasecmp(h[i].name, "x-ratelimit-", 12) == 0)
+			continue;
 		if (pass_header(h[i].name))
 			out_header(r, h[i].name, h[i].value, 1);
 	}
@@ -594,6 +661,7 @@ up_on_done(void *arg, int result, const char *errmsg)
 	if (r->state == REQ_ST_FORWARDING || r->retry) {
 		int timed_out = result == CURLE_OPERATION_TIMEDOUT;
 
+		r->timed_out |= timed_out;
 		if (!r->retry)
 			log_warn("req=%s upstream %s failed: %s", r->id,
 			    r->up->name, errmsg);
@@ -627,6 +695,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	uxfer_abort(r->xfer);
 	r->xfer = NULL;
 	if (r->state == REQ_ST_FORWARDING) {
+		r->timed_out = 1;
 		log_warn("req=%s upstream %s: no response in time", r->id,
 		    r->up->name);
 		if (r->cur + 1 < r->n_cand && fail_over(r) == 0)
@@ -921,6 +990,121 @@ authenticate(struct req *r, struct conn *c)
 	return 0;
 }
 
+/* Requests and tokens per minute of the key and its team. */
+static int
+rate_limit(struct req *r)
+{
+	const struct key_limits *lim[2] = { &r->key.key_limits,
+	    &r->key.team_limits };
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		if (lim[i]->rpm <= 0 && lim[i]->tpm <= 0)
+			continue;
+		snprintf(r->rl_id[r->n_rl], sizeof(r->rl_id[0]), "%c:%s",
+		    i == 0 ? 'k' : 't', i == 0 ? r->key.id : r->key.team);
+		r->rl[r->n_rl].id = r->rl_id[r->n_rl];
+		r->rl[r->n_rl].rpm = lim[i]->rpm;
+		r->rl[r->n_rl].tpm = lim[i]->tpm;
+		r->n_rl++;
+	}
+	r->rls.limit_req = r->rls.limit_tok = -1;
+	if (r->n_rl == 0)
+		return 0;
+	rc = ratelimit_take(r->gw->rl, r->rl, r->n_rl, util_now_us(), &r->rls);
+	for (int i = 0; i < 4; i++)
+		snprintf(r->rl_hdr[i], sizeof(r->rl_hdr[i]), "%lld",
+		    (long long)(i == 0 ? r->rls.limit_req : i == 1 ?
+		    r->rls.remaining_req : i == 2 ? r->rls.limit_tok :
+		    r->rls.remaining_tok));
+	clear_out_headers(r);
+	if (rc == 0)
+		return 0;
+	r->n_rl = 0;	/* a refused request charges no tokens */
+	r->retry_after_s = r->rls.retry_after_s;
+	r->gw->stats.rate_limited++;
+	req_fail(r, 429, "rate_limited", "rate_limited", "%s per minute limit "
+	    "of this %s reached", r->rls.refused_tokens ? "tokens" :
+	    "requests", r->key.key_limits.rpm > 0 ||
+	    r->key.key_limits.tpm > 0 ? "key or team" : "team");
+	return -1;
+}
+
+/* The reservation committed (or not): forward, or refuse. */
+static void
+reserved(struct store_op *op)
+{
+	struct req *r = op->arg;
+	int64_t now_ms = util_wall_s() * 1000;
+
+	if (op->err != GW_OK) {
+		log_error("req=%s reservation not stored: %s", r->id,
+		    gw_strerror(op->err));
+		req_fail(r, 503, "server_error", "storage_unavailable",
+		    "storage unavailable");
+		return;
+	}
+	if (r->charge.sp.refused >= 0) {
+		const struct store_budget *b =
+		    &r->charge.sp.budgets[r->charge.sp.refused];
+
+		charge_headers(&r->charge);
+		r->retry_after_s = charge_retry_after(&r->charge, now_ms);
+		r->gw->stats.budget_refused++;
+		req_fail(r, 429, "budget_exceeded", "budget_exceeded",
+		    "the %s budget is spent for this period", b->scope == 'g' ?
+		    "gateway" : b->scope == 't' ? "team" : "key");
+		return;
+	}
+	charge_reserved(&r->charge, r->body, r->orig);
+	clear_out_headers(r);
+	if (r->conn == NULL) {	/* the client left while we waited */
+		req_finish(r);
+		return;
+	}
+	start_attempt(r);
+}
+
+/* Reserves the worst-case cost before forwarding, or forwards at once. */
+static void
+reserve(struct req *r, struct conn *c)
+{
+	struct charge_req q;
+	char msg[256];
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.cfg = r->cfg;
+	q.key = &r->key;
+	q.path = r->path;
+	q.model = r->pr.model;
+	q.body = r->body;
+	q.raw_len = evbuffer_get_length(conn_body(c));
+	q.raw = q.raw_len ? (const char *)evbuffer_pullup(conn_body(c), -1) :
+	    "";
+	for (int t = 0; t < PII__COUNT; t++)
+		q.pii_found += r->pr.pii_counts[t];
+	q.cand = r->cand;
+	q.n_cand = r->n_cand;
+	q.ledger_id = r->ledger_id;
+	q.request_id = r->id;
+	q.now_ms = util_wall_s() * 1000;
+	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
+	if (rc < 0) {
+		req_fail(r, 403, "invalid_request_error", "price_unknown", "%s",
+		    msg);
+		return;
+	}
+	if (rc == 0) {
+		start_attempt(r);
+		return;
+	}
+	req_set_state(r, REQ_ST_RESERVING);
+	r->charge.op.done = reserved;
+	r->charge.op.arg = r;
+	store_submit(r->gw->store, &r->charge.op);
+}
+
 static const char *
 method_name(int m)
 {
@@ -963,12 +1147,13 @@ on_request(struct conn *c, void *arg)
 	r->timer = evtimer_new(gw->base, timer_cb, r);
 	usage_init(&r->usage);
 	conn_set_ctx(c, r);
+	snprintf(r->ledger_id, sizeof(r->ledger_id), "%s%016llx",
+	    gw->req_prefix, (unsigned long long)++gw->req_seq);
 	if (rid != NULL && valid_request_id(rid->value, rid->value_len))
 		snprintf(r->id, sizeof(r->id), "%.*s", (int)rid->value_len,
 		    rid->value);
 	else
-		snprintf(r->id, sizeof(r->id), "%s%016llx", gw->req_prefix,
-		    (unsigned long long)++gw->req_seq);
+		snprintf(r->id, sizeof(r->id), "%s", r->ledger_id);
 	clear_out_headers(r);
 	q = memchr(hr->target, '?', hr->target_len);
 	plen = q ? (size_t)(q - hr->target) : hr->target_len;
@@ -996,6 +1181,8 @@ on_request(struct conn *c, void *arg)
 		return;
 	}
 	if (authenticate(r, c) != 0)
+		return;
+	if (rate_limit(r) != 0)
 		return;
 	if (read_body(r, c) != 0)
 		return;
@@ -1029,10 +1216,11 @@ on_request(struct conn *c, void *arg)
 	if (r->body != NULL && r->n_cand > 1) {
 		for (size_t i = 1; i < r->n_cand; i++)
 			if (r->cfg->upstreams[r->cand[i]].kind !=
-			    r->cfg->upstreams[r->cand[0]].kind)
+			    r->cfg->upstreams[r->cand[0]].kind &&
+			    r->orig == NULL)
 				r->orig = json_deep_copy(r->body);
 	}
-	start_attempt(r);
+	reserve(r, c);
 }
 
 static void
@@ -1056,6 +1244,12 @@ on_abort(struct conn *c, void *ctx)
 	if (r->state == REQ_ST_COMMITTING)
 		return;
 	r->gw->stats.client_aborts++;
+	if (r->state == REQ_ST_RESERVING) {
+		/* The reservation's callback finishes the request. */
+		r->status = 499;
+		snprintf(r->error, sizeof(r->error), "client_closed");
+		return;
+	}
 	uxfer_abort(r->xfer);
 	r->xfer = NULL;
 	r->status = 499;

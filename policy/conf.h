@@ -11,6 +11,9 @@
 #include "policy/pii.h"
 
 enum upstream_kind { UPSTREAM_MISTRAL, UPSTREAM_OPENAI };
+/* Which prices apply to an upstream's answers (conf/prices.ini). */
+enum upstream_pricing { PRICING_LIST, PRICING_REGIONAL, PRICING_FREE,
+	PRICING_OWN };
 
 struct strlist {
 	char **v;
@@ -21,6 +24,7 @@ struct upstream_conf {
 	char *name;
 	char *url;		/* scheme://host[:port][/prefix], no trailing / */
 	int kind;		/* enum upstream_kind */
+	int pricing;		/* enum upstream_pricing */
 	char *region;
 	char *api_key_env;
 	char *api_key;		/* resolved from api_key_env; wiped on free */

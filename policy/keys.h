@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "policy/money.h"
 
 #define KEY_PREFIX "egk_"
 #define KEY_ID_LEN 12
@@ -38,12 +39,19 @@ enum gw_err keys_generate(struct keys_hmac *h, char *key, char *id,
  */
 int keys_parse(const char *tok, size_t len, char *id, const char **secret);
 
+/* A team's or a key's budget and rate limits. */
+struct key_limits {
+	struct budget budget;	/* limit -1: none */
+	int64_t rpm, tpm;	/* per minute; 0: none */
+};
+
 /* One usable key in the cache. */
 struct key_entry {
 	char id[KEY_ID_LEN + 1];
 	char team[65];
 	char policy[65];
 	unsigned char hmac[32];
+	struct key_limits team_limits, key_limits;
 };
 
 struct keycache;

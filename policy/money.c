@@ -143,8 +143,8 @@ money_scale(int64_t micros, int64_t num, int64_t den, int64_t *out)
 }
 
 /* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+money_civil_days(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -184,9 +184,9 @@ period_bounds(int period, int64_t now, int64_t *start, int64_t *end)
 		return;
 	case PERIOD_MONTHLY:
 		civil_from_days(day, &y, &m);
-		*start = days_from_civil(y, m, 1) * 86400;
-		*end = (m == 12 ? days_from_civil(y + 1, 1, 1) :
-		    days_from_civil(y, m + 1, 1)) * 86400;
+		*start = money_civil_days(y, m, 1) * 86400;
+		*end = (m == 12 ? money_civil_days(y + 1, 1, 1) :
+		    money_civil_days(y, m + 1, 1)) * 86400;
 		return;
 	default:
 		*start = 0;

@@ -13,8 +13,15 @@
 
 #define MONEY_UNIT 1000000LL	/* micro-units per currency unit */
 
-enum currency { CUR_EUR, CUR_USD };
+enum currency { CUR_EUR, CUR_USD, CUR__COUNT };
 enum period { PERIOD_DAILY, PERIOD_MONTHLY, PERIOD_TOTAL };
+
+/* A budget: limit in micro-units (-1: none), currency, period. */
+struct budget {
+	int64_t limit;
+	int currency;		/* enum currency */
+	int period;		/* enum period */
+};
 
 /*
  * Parses "12", "12.5", "0.000001" (at most 6 decimals, no sign, no
@@ -41,6 +48,9 @@ int money_cost(int64_t units, int64_t price_per_million, int64_t *out);
 /* micros x num / den, rounded up (x1.1 = 11/10, -50 % = 1/2); -1 on
  * overflow. */
 int money_scale(int64_t micros, int64_t num, int64_t den, int64_t *out);
+
+/* Days since 1970-01-01 of the date y-m-d (proleptic Gregorian). */
+int64_t money_civil_days(int64_t y, int m, int d);
 
 /*
  * The calendar period that holds now (Unix seconds, UTC): [*start, *end).

@@ -36,6 +36,8 @@ struct usage {
 	int64_t prompt_tokens;
 	int64_t completion_tokens;
 	int64_t total_tokens;
+	int64_t pages;			/* OCR: usage_info.pages_processed */
+	int64_t audio_seconds;		/* usage.prompt_audio_seconds */
 };
 
 /* What policy modules share, built once by the daemon (read-only). */

@@ -10,6 +10,8 @@ usage_init(struct usage *u)
 	u->prompt_tokens = -1;
 	u->completion_tokens = -1;
 	u->total_tokens = -1;
+	u->pages = -1;
+	u->audio_seconds = -1;
 }
 
 static int64_t
@@ -26,15 +28,21 @@ int
 usage_from_json(const json_t *root, struct usage *u)
 {
 	json_t *us = json_object_get(root, "usage");
+	json_t *info = json_object_get(root, "usage_info");
 
+	if (json_is_object(info) && get_count(info, "pages_processed") >= 0) {
+		u->pages = get_count(info, "pages_processed");
+		return 1;
+	}
 	if (!json_is_object(us))
 		return 0;
+	u->audio_seconds = get_count(us, "prompt_audio_seconds");
 	u->prompt_tokens = get_count(us, "prompt_tokens");
 	u->completion_tokens = get_count(us, "completion_tokens");
 	u->total_tokens = get_count(us, "total_tokens");
 	if (u->completion_tokens < 0 && u->prompt_tokens >= 0)
 		u->completion_tokens = 0;	/* embeddings */
-	return u->prompt_tokens >= 0;
+	return u->prompt_tokens >= 0 || u->audio_seconds >= 0;
 }
 
 long

@@ -8,22 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "storage/store.h"
-
-struct store {
-	sqlite3 *db;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t work;	/* the writer waits here for work */
-	pthread_cond_t drained;	/* store_flush waits here for a batch's end */
-	struct store_op *queue, *queue_tail;
-	struct store_op *done, *done_tail;
-	unsigned pending;	/* submitted, done callback not yet run */
-	int busy;		/* the writer is running a batch */
-	int idle;		/* the writer waits on cond for work */
-	int stop;
-	struct event *notify;	/* activated by the writer, runs on the loop */
-	sqlite3_stmt *st_log;	/* prepared once: the hot statement */
-};
+#include "storage/store_int.h"
 
 /* Each migration moves user_version from its index to index + 1. */
 static const char *const migrations[] = {
@@ -60,10 +45,43 @@ static const char *const migrations[] = {
 	"CREATE INDEX requests_ts ON requests(ts);",
 	/* 2: personal data found, as types and counts ("EMAIL:2,IBAN:1"). */
 	"ALTER TABLE requests ADD COLUMN pii TEXT;",
+	/* 3: budgets and rate limits; the spend ledger. Money is in
+	 * micro-units (10^-6 EUR or USD); currency 0 EUR, 1 USD; period 0
+	 * daily, 1 monthly, 2 total (calendar periods in UTC). */
+	"ALTER TABLE teams ADD COLUMN budget INTEGER;"
+	"ALTER TABLE teams ADD COLUMN budget_currency INTEGER;"
+	"ALTER TABLE teams ADD COLUMN budget_period INTEGER;"
+	"ALTER TABLE teams ADD COLUMN rpm INTEGER;"
+	"ALTER TABLE teams ADD COLUMN tpm INTEGER;"
+	"ALTER TABLE keys ADD COLUMN budget INTEGER;"
+	"ALTER TABLE keys ADD COLUMN budget_currency INTEGER;"
+	"ALTER TABLE keys ADD COLUMN budget_period INTEGER;"
+	"ALTER TABLE keys ADD COLUMN rpm INTEGER;"
+	"ALTER TABLE keys ADD COLUMN tpm INTEGER;"
+	"CREATE TABLE ledger("
+	" id TEXT PRIMARY KEY,"
+	" request_id TEXT NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" team TEXT,"
+	" key_id TEXT,"
+	" model TEXT,"
+	" upstream TEXT,"
+	" state TEXT NOT NULL CHECK(state IN ('reserved','settled','charged')),"
+	" reserved_eur INTEGER,"
+	" reserved_usd INTEGER,"
+	" cost_eur INTEGER,"
+	" cost_usd INTEGER,"
+	" prompt_tokens INTEGER,"
+	" completion_tokens INTEGER,"
+	" settled_at INTEGER);"
+	"CREATE INDEX ledger_team ON ledger(team, ts);"
+	"CREATE INDEX ledger_key ON ledger(key_id, ts);"
+	"CREATE INDEX ledger_ts ON ledger(ts);"
+	"CREATE INDEX ledger_open ON ledger(state) WHERE state = 'reserved';",
 };
 
-static enum gw_err
-exec(sqlite3 *db, const char *sql)
+enum gw_err
+store_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 
@@ -95,23 +113,23 @@ migrate(sqlite3 *db)
 		return GW_ERR_STORAGE;
 	}
 	for (; version < (int)n; version++) {
-		if (exec(db, "BEGIN IMMEDIATE") != GW_OK)
+		if (store_exec(db, "BEGIN IMMEDIATE") != GW_OK)
 			return GW_ERR_STORAGE;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version + 1);
-		if (exec(db, migrations[version]) != GW_OK ||
-		    exec(db, sql) != GW_OK) {
-			exec(db, "ROLLBACK");
+		if (store_exec(db, migrations[version]) != GW_OK ||
+		    store_exec(db, sql) != GW_OK) {
+			store_exec(db, "ROLLBACK");
 			return GW_ERR_STORAGE;
 		}
-		if (exec(db, "COMMIT") != GW_OK)
+		if (store_exec(db, "COMMIT") != GW_OK)
 			return GW_ERR_STORAGE;
 		log_info("storage: migrated schema to version %d", version + 1);
 	}
 	return GW_OK;
 }
 
-static void
-bind_text(sqlite3_stmt *s, int i, const char *v)
+void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL || *v == '\0')
 		sqlite3_bind_null(s, i);
@@ -119,8 +137,8 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static enum gw_err
-map_rc(int rc)
+enum gw_err
+store_map_rc(int rc)
 {
 	if (rc == SQLITE_DONE || rc == SQLITE_OK || rc == SQLITE_ROW)
 		return GW_OK;
@@ -138,40 +156,30 @@ run_simple(sqlite3 *db, const char *sql, const char *a, const char *b,
 
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
-	bind_text(s, 1, a);
+	store_bind_text(s, 1, a);
 	if (b != NULL)
-		bind_text(s, 2, b);
+		store_bind_text(s, 2, b);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (changes != NULL)
 		*changes = sqlite3_changes(db);
-	return map_rc(rc);
+	return store_map_rc(rc);
 }
 
 static enum gw_err
 bump_keys_version(sqlite3 *db)
 {
-	return exec(db, "UPDATE meta SET value = value + 1 "
+	return store_exec(db, "UPDATE meta SET value = value + 1 "
 	    "WHERE name = 'keys_version'");
 }
 
-/* Runs a query and returns its rows as a JSON array of objects. */
-static enum gw_err
-query_json(sqlite3 *db, const char *sql, const char *arg, int limit,
-    json_t **out)
+/* Steps a prepared, bound statement; its rows become a JSON array. */
+enum gw_err
+store_rows_json(sqlite3_stmt *s, json_t **out)
 {
-	sqlite3_stmt *s;
 	json_t *arr = json_array();
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		json_decref(arr);
-		return GW_ERR_STORAGE;
-	}
-	if (arg != NULL)
-		sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
-	if (limit > 0)
-		sqlite3_bind_int(s, arg != NULL ? 2 : 1, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		json_t *row = json_object();
 
@@ -193,13 +201,97 @@ query_json(sqlite3 *db, const char *sql, const char *arg, int limit,
 		}
 		json_array_append_new(arr, row);
 	}
-	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		json_decref(arr);
 		return GW_ERR_STORAGE;
 	}
 	*out = arr;
 	return GW_OK;
+}
+
+/* Runs a query and returns its rows as a JSON array of objects. */
+static enum gw_err
+query_json(sqlite3 *db, const char *sql, const char *arg, int limit,
+    json_t **out)
+{
+	sqlite3_stmt *s;
+	enum gw_err err;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	if (arg != NULL)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
+	if (limit > 0)
+		sqlite3_bind_int(s, arg != NULL ? 2 : 1, limit);
+	err = store_rows_json(s, out);
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* Reads budget, currency, period, rpm, tpm from columns i..i+4. */
+static void
+column_limits(sqlite3_stmt *s, int i, struct store_limits *l)
+{
+	l->budget = sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, i);
+	l->currency = sqlite3_column_int(s, i + 1);
+	l->period = sqlite3_column_int(s, i + 2);
+	l->rpm = sqlite3_column_int64(s, i + 3);
+	l->tpm = sqlite3_column_int64(s, i + 4);
+}
+
+/* Binds budget, currency, period, rpm, tpm from parameter i on: the
+ * fields in mask; the others, and "none" values, stay NULL. */
+static void
+bind_limits(sqlite3_stmt *s, int i, const struct store_limits *l, int mask)
+{
+	if ((mask & STORE_SET_BUDGET) && l->budget >= 0) {
+		sqlite3_bind_int64(s, i, l->budget);
+		sqlite3_bind_int(s, i + 1, l->currency);
+		sqlite3_bind_int(s, i + 2, l->period);
+	}
+	if ((mask & STORE_SET_RPM) && l->rpm > 0)
+		sqlite3_bind_int64(s, i + 3, l->rpm);
+	if ((mask & STORE_SET_TPM) && l->tpm > 0)
+		sqlite3_bind_int64(s, i + 4, l->tpm);
+}
+
+/* Sets some of the limits of a team or a key. */
+static enum gw_err
+limits_set(sqlite3 *db, struct store_op *op)
+{
+	static const char *const cols[] = { "budget = ?1, budget_currency = ?2, "
+	    "budget_period = ?3", "rpm = ?4", "tpm = ?5" };
+	sqlite3_stmt *s;
+	char sql[256];
+	size_t n;
+	int rc, first = 1;
+
+	n = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ",
+	    op->key_id[0] ? "keys" : "teams");
+	for (int i = 0; i < 3; i++) {
+		if (!(op->set_mask & (1 << i)))
+			continue;
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
+		    first ? "" : ", ", cols[i]);
+		first = 0;
+	}
+	if (first)
+		return GW_ERR_INVAL;
+	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = ?6",
+	    op->key_id[0] ? "id" : "name");
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	bind_limits(s, 1, &op->limits, op->set_mask);
+	sqlite3_bind_text(s, 6, op->key_id[0] ? op->key_id : op->team, -1,
+	    SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return GW_ERR_STORAGE;
+	if (sqlite3_changes(db) == 0)
+		return GW_ERR_NOTFOUND;
+	return bump_keys_version(db);
 }
 
 static enum gw_err
@@ -220,7 +312,9 @@ keys_load(sqlite3 *db, struct store_op *op)
 		op->changed = 0;
 		return GW_OK;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT k.id, t.name, t.policy, k.hmac "
+	if (sqlite3_prepare_v2(db, "SELECT k.id, t.name, t.policy, k.hmac, "
+	    "t.budget, t.budget_currency, t.budget_period, t.rpm, t.tpm, "
+	    "k.budget, k.budget_currency, k.budget_period, k.rpm, k.tpm "
 	    "FROM keys k JOIN teams t ON t.id = k.team_id "
 	    "WHERE k.revoked_at IS NULL", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
@@ -245,6 +339,8 @@ keys_load(sqlite3 *db, struct store_op *op)
 		    sqlite3_column_text(s, 2));
 		if (sqlite3_column_bytes(s, 3) == 32)
 			memcpy(r->hmac, sqlite3_column_blob(s, 3), 32);
+		column_limits(s, 4, &r->team_limits);
+		column_limits(s, 9, &r->key_limits);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -263,12 +359,12 @@ request_log(struct store *st, const struct store_request *r)
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, r->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, r->ts_ms);
-	bind_text(s, 3, r->key_id);
-	bind_text(s, 4, r->team);
+	store_bind_text(s, 3, r->key_id);
+	store_bind_text(s, 4, r->team);
 	sqlite3_bind_text(s, 5, r->method, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, r->path, -1, SQLITE_STATIC);
-	bind_text(s, 7, r->model);
-	bind_text(s, 8, r->upstream);
+	store_bind_text(s, 7, r->model);
+	store_bind_text(s, 8, r->upstream);
 	sqlite3_bind_int(s, 9, r->status);
 	if (r->prompt_tokens >= 0)
 		sqlite3_bind_int64(s, 10, r->prompt_tokens);
@@ -279,13 +375,13 @@ request_log(struct store *st, const struct store_request *r)
 	else
 		sqlite3_bind_null(s, 11);
 	sqlite3_bind_int64(s, 12, r->latency_us);
-	bind_text(s, 13, r->error);
+	store_bind_text(s, 13, r->error);
 	sqlite3_bind_int(s, 14, r->streamed);
-	bind_text(s, 15, r->pii);
+	store_bind_text(s, 15, r->pii);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	return map_rc(rc);
+	return store_map_rc(rc);
 }
 
 static void
@@ -297,37 +393,43 @@ run_op(struct store *st, struct store_op *op)
 
 	switch (op->type) {
 	case STORE_TEAM_CREATE:
-		if (sqlite3_prepare_v2(db, "INSERT INTO teams(name, policy, "
-		    "created_at) VALUES(?, ?, strftime('%s','now'))", -1, &s,
-		    NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(db, "INSERT INTO teams(budget, "
+		    "budget_currency, budget_period, rpm, tpm, name, policy, "
+		    "created_at) VALUES(?, ?, ?, ?, ?, ?, ?, "
+		    "strftime('%s','now'))", -1, &s, NULL) != SQLITE_OK) {
 			op->err = GW_ERR_STORAGE;
 			break;
 		}
-		sqlite3_bind_text(s, 1, op->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, op->policy, -1, SQLITE_STATIC);
-		op->err = map_rc(sqlite3_step(s));
+		bind_limits(s, 1, &op->limits, op->set_mask);
+		sqlite3_bind_text(s, 6, op->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, op->policy, -1, SQLITE_STATIC);
+		op->err = store_map_rc(sqlite3_step(s));
 		sqlite3_finalize(s);
 		break;
 	case STORE_TEAM_LIST:
 		op->err = query_json(db, "SELECT t.name, t.policy, t.created_at,"
 		    " (SELECT count(*) FROM keys k WHERE k.team_id = t.id AND "
-		    "k.revoked_at IS NULL) AS keys FROM teams t ORDER BY t.name",
+		    "k.revoked_at IS NULL) AS keys, t.budget, t.budget_currency, "
+		    "t.budget_period, t.rpm, t.tpm FROM teams t ORDER BY t.name",
 		    NULL, 0, &op->json);
 		break;
 	case STORE_KEY_CREATE:
-		if (sqlite3_prepare_v2(db, "INSERT INTO keys(id, team_id, name, "
-		    "hmac, created_at) SELECT ?, id, ?, ?, strftime('%s','now') "
-		    "FROM teams WHERE name = ?", -1, &s, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(db, "INSERT INTO keys(budget, "
+		    "budget_currency, budget_period, rpm, tpm, id, team_id, name, "
+		    "hmac, created_at) SELECT ?, ?, ?, ?, ?, ?, id, ?, ?, "
+		    "strftime('%s','now') FROM teams WHERE name = ?", -1, &s,
+		    NULL) != SQLITE_OK) {
 			op->err = GW_ERR_STORAGE;
 			break;
 		}
-		sqlite3_bind_text(s, 1, op->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, op->name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 3, op->hmac, 32, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, op->team, -1, SQLITE_STATIC);
+		bind_limits(s, 1, &op->limits, op->set_mask);
+		sqlite3_bind_text(s, 6, op->key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, op->name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 8, op->hmac, 32, SQLITE_STATIC);
+		sqlite3_bind_text(s, 9, op->team, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
-		op->err = map_rc(rc);
+		op->err = store_map_rc(rc);
 		if (op->err == GW_OK && sqlite3_changes(db) == 0)
 			op->err = GW_ERR_NOTFOUND;
 		if (op->err == GW_OK)
@@ -335,7 +437,8 @@ run_op(struct store *st, struct store_op *op)
 		break;
 	case STORE_KEY_LIST:
 		op->err = query_json(db, "SELECT k.id, t.name AS team, k.name, "
-		    "k.created_at, k.revoked_at FROM keys k JOIN teams t ON "
+		    "k.created_at, k.revoked_at, k.budget, k.budget_currency, "
+		    "k.budget_period, k.rpm, k.tpm FROM keys k JOIN teams t ON "
 		    "t.id = k.team_id WHERE ?1 = '' OR t.name = ?1 "
 		    "ORDER BY k.created_at, k.id", op->team, 0, &op->json);
 		break;
@@ -353,6 +456,18 @@ run_op(struct store *st, struct store_op *op)
 		break;
 	case STORE_REQUEST_LOG:
 		op->err = request_log(st, &op->rec);
+		if (op->err == GW_OK && op->spend != NULL && op->spend->settle)
+			op->err = ledger_settle(st, op->spend, op->rec.upstream,
+			    op->rec.ts_ms);
+		break;
+	case STORE_RESERVE:
+		op->err = ledger_reserve(st, op->spend);
+		break;
+	case STORE_LIMITS_SET:
+		op->err = limits_set(db, op);
+		break;
+	case STORE_SPEND_REPORT:
+		op->err = ledger_report(st, op);
 		break;
 	case STORE_REQUEST_LIST:
 		op->err = query_json(db, "SELECT request_id, ts, key_id, team, "
@@ -371,7 +486,7 @@ static void
 run_batch(struct store *st, struct store_op *batch)
 {
 	struct store_op *op;
-	enum gw_err err = exec(st->db, "BEGIN IMMEDIATE");
+	enum gw_err err = store_exec(st->db, "BEGIN IMMEDIATE");
 
 	for (op = batch; op != NULL; op = op->next) {
 		if (err != GW_OK)
@@ -379,13 +494,15 @@ run_batch(struct store *st, struct store_op *batch)
 		else
 			run_op(st, op);
 	}
-	if (err == GW_OK && exec(st->db, "COMMIT") != GW_OK) {
-		exec(st->db, "ROLLBACK");
+	if (err == GW_OK && store_exec(st->db, "COMMIT") != GW_OK) {
+		store_exec(st->db, "ROLLBACK");
 		err = GW_ERR_STORAGE;
 	}
-	if (err != GW_OK)
+	if (err != GW_OK) {
 		for (op = batch; op != NULL; op = op->next)
 			op->err = err;
+		ledger_forget(st);
+	}
 }
 
 static void *
@@ -466,6 +583,7 @@ store_open(const char *path, int full_sync, struct event_base *base,
 {
 	struct store *st = calloc(1, sizeof(*st));
 	enum gw_err err = GW_ERR_STORAGE;
+	int n_open = 0;
 
 	if (st == NULL)
 		return GW_ERR_NOMEM;
@@ -479,10 +597,10 @@ store_open(const char *path, int full_sync, struct event_base *base,
 		goto out;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (exec(st->db, "PRAGMA journal_mode=WAL") != GW_OK ||
-	    exec(st->db, full_sync ? "PRAGMA synchronous=FULL" :
+	if (store_exec(st->db, "PRAGMA journal_mode=WAL") != GW_OK ||
+	    store_exec(st->db, full_sync ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL") != GW_OK ||
-	    exec(st->db, "PRAGMA foreign_keys=ON") != GW_OK ||
+	    store_exec(st->db, "PRAGMA foreign_keys=ON") != GW_OK ||
 	    migrate(st->db) != GW_OK)
 		goto out;
 	if (sqlite3_prepare_v3(st->db, "INSERT INTO requests(request_id, ts, "
@@ -493,6 +611,14 @@ store_open(const char *path, int full_sync, struct event_base *base,
 		log_error("storage: %s", sqlite3_errmsg(st->db));
 		goto out;
 	}
+	if (ledger_open(st) != GW_OK)
+		goto out;
+	if (ledger_recover(st, (int64_t)util_wall_s() * 1000, &n_open) !=
+	    GW_OK)
+		goto out;
+	if (n_open > 0)
+		log_warn("storage: %d reservations left open by a crash "
+		    "settled as charged", n_open);
 	if (base != NULL) {
 		st->notify = event_new(base, -1, 0, notify_cb, st);
 		if (st->notify == NULL)
@@ -505,6 +631,7 @@ store_open(const char *path, int full_sync, struct event_base *base,
 out:
 	if (st->notify != NULL)
 		event_free(st->notify);
+	ledger_close(st);
 	sqlite3_finalize(st->st_log);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
@@ -562,6 +689,7 @@ store_close(struct store *st)
 	run_done(st);
 	if (st->notify != NULL)
 		event_free(st->notify);
+	ledger_close(st);
 	sqlite3_finalize(st->st_log);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);

@@ -25,8 +25,68 @@ enum store_op_type {
 	STORE_KEY_LIST,		/* in: team ("" for all); out: json */
 	STORE_KEY_REVOKE,	/* in: key_id; err NOTFOUND if unknown */
 	STORE_KEYS_LOAD,	/* in: version; out: rows when changed */
-	STORE_REQUEST_LOG,	/* in: rec */
+	STORE_REQUEST_LOG,	/* in: rec, spend (settles when set) */
 	STORE_REQUEST_LIST,	/* in: limit; out: json (newest first) */
+	STORE_RESERVE,		/* in/out: spend */
+	STORE_LIMITS_SET,	/* in: team or key_id, limits, set_mask */
+	STORE_SPEND_REPORT,	/* in: team, key_id, from/to, group; json */
+};
+
+/* Budget and rate limits of a team or key; limit -1 / 0 mean none. */
+struct store_limits {
+	int64_t budget;		/* micro-units, -1: none */
+	int currency;		/* 0 EUR, 1 USD */
+	int period;		/* 0 daily, 1 monthly, 2 total */
+	int64_t rpm;		/* requests per minute, 0: none */
+	int64_t tpm;		/* tokens per minute, 0: none */
+};
+
+enum store_limit_field { STORE_SET_BUDGET = 1, STORE_SET_RPM = 2,
+	STORE_SET_TPM = 4 };
+
+#define STORE_MAX_BUDGETS 3
+
+/* One budget a request is reserved against. */
+struct store_budget {
+	char scope;		/* 'g' global, 't' team, 'k' key */
+	char id[65];		/* team name or key id; "" for global */
+	int64_t limit;		/* micro-units */
+	int currency;
+	int64_t start_ms, end_ms;	/* the period of the reservation */
+	int64_t used;		/* out: spent and reserved after the op */
+};
+
+/*
+ * A request's ledger entry: reserved before forwarding (STORE_RESERVE),
+ * settled with the request's record (STORE_REQUEST_LOG). Owned by the
+ * submitter; the writer thread fills the outputs.
+ */
+struct store_spend {
+	char ledger_id[40];	/* unique per request, never client-chosen */
+	char request_id[65];
+	int64_t ts_ms;		/* reservation time: the period it counts in */
+	char team[65];
+	char key_id[16];
+	char model[128];
+	struct store_budget budgets[STORE_MAX_BUDGETS];
+	int n_budgets;
+	/*
+	 * Decides the reservation from what each budget has left (avail,
+	 * in that budget's currency): fills reserved[currency] (-1: no
+	 * price) and returns -1 when it fits, else the index of the budget
+	 * that refuses. Runs on the writer thread: pure code only.
+	 */
+	int (*decide)(void *arg, const int64_t *avail, const int *currency,
+	    int n, int64_t *reserved);
+	void *decide_arg;
+	int64_t reserved[2];	/* out of STORE_RESERVE */
+	int refused;		/* out: budget index, or -1 */
+	/* Settlement, read by STORE_REQUEST_LOG when settle is set. */
+	int settle;
+	int charged;		/* no usage known: the reservation is charged */
+	int64_t cost[2];	/* -1: not priced */
+	int64_t prompt_tokens, completion_tokens;	/* -1: unknown */
+	int settled;		/* out: this op settled it (not already) */
 };
 
 /* A usable (not revoked) key with its team, for the in-memory cache. */
@@ -35,6 +95,7 @@ struct store_key_row {
 	char team[65];
 	char policy[65];
 	unsigned char hmac[32];
+	struct store_limits team_limits, key_limits;
 };
 
 /* One proxied request, as written to the requests table. */
@@ -75,6 +136,11 @@ struct store_op {
 	int64_t version;
 	int limit;
 	struct store_request rec;
+	struct store_limits limits;	/* TEAM/KEY_CREATE, LIMITS_SET */
+	int set_mask;			/* the limits given: store_limit_field */
+	int64_t from_ms, to_ms;		/* SPEND_REPORT: [from, to) */
+	int group;			/* SPEND_REPORT: enum store_group */
+	struct store_spend *spend;	/* RESERVE, REQUEST_LOG; not owned */
 
 	/* Outputs; json and rows belong to the submitter after done. */
 	json_t *json;
@@ -82,6 +148,10 @@ struct store_op {
 	size_t n_rows;
 	int changed;		/* STORE_KEYS_LOAD: rows are a new snapshot */
 };
+
+/* How a spend report groups the ledger. */
+enum store_group { STORE_GROUP_NONE, STORE_GROUP_MODEL, STORE_GROUP_DAY,
+	STORE_GROUP_TEAM, STORE_GROUP_KEY };
 
 /*
  * Opens (creating and migrating) the database at path, synchronously: call

@@ -43,6 +43,8 @@ struct stream {
 	char model[128];
 	char echo[256];
 	int include_usage;	/* openai: usage in a separate chunk */
+	int prompt;		/* prompt tokens reported (x-fake-prompt-tokens) */
+	char request_id[80];
 	unsigned long id;
 	/* x-fake-split: the echo in pieces of so many characters, for n
 	 * choices, as content or as tool-call arguments (x-fake-tool). */
@@ -51,6 +53,8 @@ struct stream {
 };
 
 static json_t *usage_obj(int prompt, int completion);
+static void record_usage(struct fake *f, const char *request_id, int prompt,
+    int completion);
 static void stream_chunk(struct stream *s, const char *data);
 
 /* Splits text into pieces of n UTF-8 characters. */
@@ -94,7 +98,7 @@ send_piece(struct stream *s, int choice, const char *piece, int last)
 	    "delta", delta, "finish_reason", last ? json_string(s->tool ?
 	    "tool_calls" : "stop") : json_null());
 	if (last && choice == s->n_choices - 1)
-		json_object_set_new(chunk, "usage", usage_obj(10,
+		json_object_set_new(chunk, "usage", usage_obj(s->prompt,
 		    s->n_pieces));
 	js = json_dumps(chunk, JSON_COMPACT);
 	stream_chunk(s, js);
@@ -159,6 +163,28 @@ record_event(struct fake *f, const char *event, unsigned long id, int sent)
 	fprintf(f->record, "{\"upstream\":\"%s\",\"event\":\"%s\",\"stream\":%lu,"
 	    "\"sent\":%d}\n", f->name, event, id, sent);
 	fflush(f->record);
+}
+
+/* The usage the fake reported, so that tests can check the ledger. */
+static void
+record_usage(struct fake *f, const char *request_id, int prompt,
+    int completion)
+{
+	if (f->record == NULL)
+		return;
+	fprintf(f->record, "{\"upstream\":\"%s\",\"event\":\"usage\","
+	    "\"request_id\":\"%s\",\"prompt\":%d,\"completion\":%d}\n",
+	    f->name, request_id, prompt, completion);
+	fflush(f->record);
+}
+
+static const char *
+request_id(struct evhttp_request *req)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "x-request-id");
+
+	return v != NULL && strlen(v) < 80 && strchr(v, '"') == NULL ? v : "";
 }
 
 static void
@@ -313,8 +339,11 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		    "created", 1700000000, "model", s->model, "choices", "index",
 		    0, "delta", "role", "assistant", "content", content,
 		    "finish_reason", last ? json_string("stop") : json_null());
-		if (last && !s->f->openai)
-			json_object_set_new(chunk, "usage", usage_obj(10, s->total));
+		if (last && !s->f->openai) {
+			json_object_set_new(chunk, "usage", usage_obj(s->prompt,
+			    s->total));
+			record_usage(s->f, s->request_id, s->prompt, s->total);
+		}
 		js = json_dumps(chunk, JSON_COMPACT);
 		stream_chunk(s, js);
 		free(js);
@@ -327,7 +356,8 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		chunk = json_pack("{s:s, s:s, s:i, s:s, s:[], s:o}", "id",
 		    "cmpl-fake", "object", "chat.completion.chunk", "created",
 		    1700000000, "model", s->model, "choices", "usage",
-		    usage_obj(10, s->total));
+		    usage_obj(s->prompt, s->total));
+		record_usage(s->f, s->request_id, s->prompt, s->total);
 		js = json_dumps(chunk, JSON_COMPACT);
 		stream_chunk(s, js);
 		free(js);
@@ -354,6 +384,12 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		send_error(f, req, 422, "Extra inputs are not permitted");
 		return;
 	}
+	json_t *mt = json_object_get(body, "max_tokens");
+	int max_tokens = json_is_integer(mt) && json_integer_value(mt) > 0 &&
+	    json_integer_value(mt) < 1000000 ? (int)json_integer_value(mt) : 0;
+	int prompt = hdr_int(req, "x-fake-prompt-tokens", 10);
+	int completion = max_tokens > 0 && max_tokens < 5 ? max_tokens : 5;
+
 	last_user_text(body, echo, sizeof(echo));
 	if (f->record == NULL)	/* the demo: show what left the gateway */
 		fprintf(stderr, "%s received: %s\n", f->name, echo);
@@ -370,6 +406,12 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		s->pad = hdr_int(req, "x-fake-event-bytes", 0);
 		s->include_usage = json_is_true(json_object_get(json_object_get(
 		    body, "stream_options"), "include_usage"));
+		s->prompt = hdr_int(req, "x-fake-prompt-tokens", 10);
+		snprintf(s->request_id, sizeof(s->request_id), "%s",
+		    request_id(req));
+		/* A model never writes more than max_tokens. */
+		if (max_tokens > 0 && s->total > max_tokens)
+			s->total = max_tokens;
 		snprintf(s->model, sizeof(s->model), "%s", model);
 		snprintf(s->echo, sizeof(s->echo), "echo: %.240s", echo);
 		s->timer = evtimer_new(f->base, stream_step, s);
@@ -402,7 +444,9 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 	    "s:{s:s, s:s}, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
 	    "object", "chat.completion", "created", 1700000000, "model", model,
 	    "choices", "index", 0, "message", "role", "assistant", "content",
-	    text, "finish_reason", "stop", "usage", usage_obj(10, 5)));
+	    text, "finish_reason", "stop", "usage", usage_obj(prompt,
+	    completion)));
+	record_usage(f, request_id(req), prompt, completion);
 }
 
 static void

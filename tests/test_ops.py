@@ -158,7 +158,7 @@ def test_admin_api():
     st, body = gw.admin("POST", "/admin/v1/teams", {"name": "bad name!"})
     tap.eq(st, 400, "admin: invalid team name refused")
     st, body = gw.admin("POST", "/admin/v1/teams",
-                        {"name": "y", "budget": {}})
+                        {"name": "y", "colour": "red"})
     tap.ok(st == 400 and body["code"] == "invalid_field",
            "admin: unknown fields refused, not ignored")
     st, body = gw.admin("POST", "/admin/v1/keys", {"team": "ghost"})

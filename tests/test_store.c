@@ -1,4 +1,5 @@
 /* Unit tests of storage on a real SQLite file: ops, group commit, keys. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,111 @@ run(struct store *st, struct store_op *op)
 	store_submit(st, op);
 	store_flush(st);
 	return op;
+}
+
+/* A decide() for tests: reserve a fixed amount in EUR if it fits. */
+static int
+fixed(void *arg, const int64_t *avail, const int *cur, int n,
+    int64_t *reserved)
+{
+	int64_t want = *(int64_t *)arg;
+
+	reserved[0] = want;
+	reserved[1] = -1;
+	for (int i = 0; i < n; i++)
+		if (avail[i] < want)
+			return i;
+	return -1;
+}
+
+static void
+spend_init(struct store_spend *sp, const char *id, int64_t *want)
+{
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->ledger_id, sizeof(sp->ledger_id), "%s", id);
+	snprintf(sp->request_id, sizeof(sp->request_id), "req-%s", id);
+	snprintf(sp->team, sizeof(sp->team), "finance");
+	sp->ts_ms = 1795000000000LL;
+	sp->n_budgets = 1;
+	sp->budgets[0].scope = 't';
+	snprintf(sp->budgets[0].id, sizeof(sp->budgets[0].id), "finance");
+	sp->budgets[0].limit = 1000;
+	sp->budgets[0].start_ms = 1790000000000LL;
+	sp->budgets[0].end_ms = 1800000000000LL;
+	sp->decide = fixed;
+	sp->decide_arg = want;
+}
+
+/* Reservation, settlement (idempotent), and what the budget sees. */
+static void
+test_ledger(struct store *st)
+{
+	struct store_spend a, b, c;
+	struct store_op *op;
+	int64_t want = 600;
+
+	spend_init(&a, "a", &want);
+	op = op_new(STORE_RESERVE);
+	op->spend = &a;
+	ok(run(st, op)->err == GW_OK && a.refused == -1 &&
+	    a.budgets[0].used == 600, "a reservation of 600 of 1000 fits");
+	free(op);
+	spend_init(&b, "b", &want);
+	op = op_new(STORE_RESERVE);
+	op->spend = &b;
+	ok(run(st, op)->err == GW_OK && b.refused == 0 &&
+	    b.budgets[0].used == 600, "a second one does not: refused");
+	free(op);
+
+	/* Settle a at 150: 850 left, so b fits now. */
+	op = op_new(STORE_REQUEST_LOG);
+	snprintf(op->rec.request_id, sizeof(op->rec.request_id), "req-a");
+	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
+	a.settle = 1;
+	a.cost[0] = 150;
+	a.cost[1] = -1;
+	a.prompt_tokens = a.completion_tokens = 10;
+	op->spend = &a;
+	ok(run(st, op)->err == GW_OK && a.settled &&
+	    a.budgets[0].used == 150, "settled at the real cost");
+	memset(op, 0, sizeof(*op));
+	op->type = STORE_REQUEST_LOG;
+	op->done = done;
+	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
+	a.cost[0] = 900;	/* a second settlement must change nothing */
+	op->spend = &a;
+	ok(run(st, op)->err == GW_OK && !a.settled &&
+	    a.budgets[0].used == 150, "settling twice changes nothing");
+	free(op);
+	op = op_new(STORE_RESERVE);
+	op->spend = &b;
+	ok(run(st, op)->err == GW_OK && b.refused == -1 &&
+	    b.budgets[0].used == 750, "the released rest is usable");
+	free(op);
+
+	/* Another period starts empty. */
+	spend_init(&c, "c", &want);
+	c.ts_ms = c.budgets[0].start_ms = 1800000000000LL;
+	c.budgets[0].end_ms = 1810000000000LL;
+	op = op_new(STORE_RESERVE);
+	op->spend = &c;
+	ok(run(st, op)->err == GW_OK && c.refused == -1 &&
+	    c.budgets[0].used == 600, "a new period has the whole budget");
+	free(op);
+
+	op = op_new(STORE_SPEND_REPORT);
+	snprintf(op->team, sizeof(op->team), "finance");
+	op->to_ms = INT64_MAX;
+	op->group = STORE_GROUP_MODEL;
+	run(st, op);
+	ok(op->err == GW_OK && json_array_size(op->json) == 1 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 0),
+	    "cost_eur")) == 150 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 0),
+	    "reserved_eur")) == 1200, "report: settled cost and open "
+	    "reservations apart");
+	store_op_cleanup(op);
+	free(op);
 }
 
 int
@@ -142,13 +248,26 @@ main(void)
 	    "completion_tokens")), "unknown token counts are NULL");
 	store_op_cleanup(op);
 	free(op);
+	test_ledger(st);
 	store_close(st);
 
-	/* Reopening runs no migration twice and keeps the data. */
+	/* Reopening runs no migration twice and keeps the data; what a
+	 * crash left reserved is charged. */
 	ok(store_open(path, 1, NULL, &st) == GW_OK, "reopen");
 	op = op_new(STORE_TEAM_LIST);
 	run(st, op);
 	ok(json_array_size(op->json) == 1, "data kept across reopen");
+	store_op_cleanup(op);
+	free(op);
+	op = op_new(STORE_SPEND_REPORT);
+	op->to_ms = INT64_MAX;
+	run(st, op);
+	ok(op->err == GW_OK && json_integer_value(json_object_get(
+	    json_array_get(op->json, 0), "cost_eur")) == 1350 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 0),
+	    "open")) == 0 && json_integer_value(json_object_get(
+	    json_array_get(op->json, 0), "charged")) == 2,
+	    "open reservations were charged in full at reopen");
 	store_op_cleanup(op);
 	free(op);
 	store_close(st);

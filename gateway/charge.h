@@ -1,0 +1,76 @@
+/*
+ * A request's money: which budgets apply, the worst-case reservation that
+ * is committed before the request is forwarded, the settlement that is
+ * committed with the request's record, and the spend headers. The
+ * arithmetic is policy/spend.c; this is the glue to the request.
+ */
+#ifndef GATEWAY_CHARGE_H
+#define GATEWAY_CHARGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gateway/config.h"
+#include "policy/keys.h"
+#include "policy/policy.h"
+#include "policy/spend.h"
+#include "storage/store.h"
+
+struct charge {
+	int kind;		/* enum spend_kind */
+	int open;		/* a ledger entry was reserved */
+	int clamp_field;	/* max_tokens may be lowered in the body */
+	int64_t n_choices;
+	struct spend_plan plan;
+	struct store_spend sp;
+	struct store_op op;	/* the reservation */
+	char remaining[48];	/* header values; "" when no budget */
+	char spent[48];
+	char max_tokens[24];	/* the lowered max_tokens, or "" */
+};
+
+/* What charge_begin needs to know about the request. */
+struct charge_req {
+	const struct config *cfg;
+	const struct key_entry *key;
+	const char *path;
+	const char *model;	/* NULL when the body names none */
+	json_t *body;		/* NULL for forms */
+	const char *raw;	/* the body as the client sent it */
+	size_t raw_len;
+	unsigned pii_found;	/* values the PII policy rewrote */
+	const size_t *cand;	/* candidate upstreams (indexes) */
+	size_t n_cand;
+	const char *ledger_id;
+	const char *request_id;
+	int64_t now_ms;
+};
+
+/*
+ * Plans the reservation. Returns 0 when the request costs nothing (no
+ * ledger entry), 1 when c->op is ready to submit (STORE_RESERVE; the
+ * caller sets done and arg), -1 when it must be refused: msg says why.
+ */
+int charge_begin(struct charge *c, const struct charge_req *q, char *msg,
+    size_t msglen);
+/* The reservation committed and fits: lowers max_tokens in body (and orig,
+ * the failover copy) when the plan was clamped; fills the headers. */
+void charge_reserved(struct charge *c, json_t *body, json_t *orig);
+/* Seconds until the period of the refusing budget ends; -1: never. */
+int64_t charge_retry_after(const struct charge *c, int64_t now_ms);
+
+/*
+ * Fills the settlement for the request's record: the cost of the usage at
+ * the upstream that answered; the reservation when the usage is unknown
+ * and the upstream may have worked (cut stream, timeout); zero when it
+ * answered an error or was never reached.
+ */
+void charge_settle(struct charge *c, const struct config *cfg,
+    const struct upstream_conf *up, const struct usage *u, int status,
+    int answered, int timed_out);
+/* Rewrites the header values from the budgets after the settlement. */
+void charge_headers(struct charge *c);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * Spend arithmetic: what an endpoint is charged for, the effective rate of
+ * a model at an upstream in one currency, the cost of a usage, and the
+ * reservation plan (worst case, fit into budgets, lower max_tokens when
+ * that makes it fit). Pure: integers only, no clock, no I/O.
+ */
+#ifndef POLICY_SPEND_H
+#define POLICY_SPEND_H
+
+#include <stdint.h>
+
+#include "policy/conf.h"
+#include "policy/money.h"
+#include "policy/prices.h"
+
+/* How an endpoint is charged. */
+enum spend_kind {
+	SPEND_NONE,		/* free to the gateway: files, models, jobs */
+	SPEND_TOKENS,		/* input and output tokens: chat, FIM */
+	SPEND_INPUT,		/* input tokens: embeddings, moderation */
+	SPEND_PAGES,		/* OCR pages */
+	SPEND_AUDIO,		/* transcription: audio seconds */
+};
+
+int spend_kind(const char *path);
+
+/* One currency's effective price for one model at one upstream. */
+struct rate {
+	int ok;			/* the price is known */
+	int64_t in, out, cached;	/* micro-units per 1M tokens */
+	int64_t page, minute;	/* micro-units per page, per minute */
+	int64_t num, den;	/* factor on the total (regional) */
+};
+
+/* What a request used, or at worst may use. */
+struct spend_units {
+	int64_t prompt;		/* input tokens, cached ones included */
+	int64_t cached;		/* of which prompt-cache hits */
+	int64_t completion;	/* output tokens */
+	int64_t pages;
+	int64_t audio_seconds;
+};
+
+/*
+ * The rate of model at upstream u in currency cur for an endpoint of kind.
+ * rate->ok is 0 when the table has no such price.
+ */
+void spend_rate(const struct price_table *t, const struct upstream_conf *u,
+    const char *model, int kind, int cur, struct rate *out);
+
+/* The cost of units at rate, rounded up to the micro-unit; -1 on overflow. */
+int spend_cost(const struct rate *r, const struct spend_units *u,
+    int64_t *out);
+
+/* The worst case of a request, its rates, and the reservation. */
+struct spend_plan {
+	struct rate rate[CUR__COUNT];
+	struct spend_units est;	/* worst case; completion may be lowered */
+	int clamp;		/* lowering est.completion is allowed */
+	int clamped;		/* out: est.completion was lowered */
+	int64_t reserved[CUR__COUNT];	/* out; -1 when not priced */
+};
+
+/*
+ * Fits the plan into n budgets: avail[i] is what budget i (in currency
+ * cur[i]) has left. Fills reserved[]; lowers est.completion when needed
+ * and allowed (to at least 1 token). Returns -1 when it fits, else the
+ * index of the first budget that refuses.
+ */
+int spend_plan_fit(struct spend_plan *p, const int64_t *avail, const int *cur,
+    int n);
+
+#endif

@@ -1,0 +1,313 @@
+/* The spend ledger: reservations, settlement, crash recovery, reports. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "storage/store_int.h"
+
+/*
+ * What a budget has used in a period is the sum of its ledger entries:
+ * the reservation of an open entry, the cost of a settled or charged one.
+ * The writer thread (the only writer) keeps these sums in a small hash
+ * table, loads a sum on first use, and updates it with every reservation
+ * and settlement; a failed batch drops the table.
+ */
+#define USED_SLOTS 4096
+
+static const char *const used_sql[LEDGER_STMTS] = {
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"ELSE cost_eur END), 0) FROM ledger WHERE ts >= ?2 AND ts < ?3 "
+	"AND ?1 = ''",
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"ELSE cost_usd END), 0) FROM ledger WHERE ts >= ?2 AND ts < ?3 "
+	"AND ?1 = ''",
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"ELSE cost_eur END), 0) FROM ledger WHERE team = ?1 AND ts >= ?2 "
+	"AND ts < ?3",
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"ELSE cost_usd END), 0) FROM ledger WHERE team = ?1 AND ts >= ?2 "
+	"AND ts < ?3",
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"ELSE cost_eur END), 0) FROM ledger WHERE key_id = ?1 AND ts >= ?2 "
+	"AND ts < ?3",
+	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"ELSE cost_usd END), 0) FROM ledger WHERE key_id = ?1 AND ts >= ?2 "
+	"AND ts < ?3",
+};
+
+enum gw_err
+ledger_open(struct store *st)
+{
+	st->used = calloc(USED_SLOTS, sizeof(*st->used));
+	if (st->used == NULL)
+		return GW_ERR_NOMEM;
+	for (int i = 0; i < LEDGER_STMTS; i++)
+		if (sqlite3_prepare_v3(st->db, used_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->st_used[i], NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	if (sqlite3_prepare_v3(st->db, "INSERT INTO ledger(id, request_id, ts, "
+	    "team, key_id, model, state, reserved_eur, reserved_usd) "
+	    "VALUES(?, ?, ?, ?, ?, ?, 'reserved', ?, ?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->st_reserve, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(st->db, "UPDATE ledger SET state = ?, "
+	    "cost_eur = ?, cost_usd = ?, prompt_tokens = ?, "
+	    "completion_tokens = ?, upstream = ?, settled_at = ? "
+	    "WHERE id = ? AND state = 'reserved'", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->st_settle, NULL) != SQLITE_OK)
+		goto fail;
+	return GW_OK;
+fail:
+	log_error("storage: %s", sqlite3_errmsg(st->db));
+	return GW_ERR_STORAGE;
+}
+
+void
+ledger_close(struct store *st)
+{
+	for (int i = 0; i < LEDGER_STMTS; i++)
+		sqlite3_finalize(st->st_used[i]);
+	sqlite3_finalize(st->st_reserve);
+	sqlite3_finalize(st->st_settle);
+	free(st->used);
+}
+
+void
+ledger_forget(struct store *st)
+{
+	if (st->used != NULL)
+		memset(st->used, 0, USED_SLOTS * sizeof(*st->used));
+	st->n_used = 0;
+}
+
+static size_t
+slot_hash(const struct store_budget *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p = (const unsigned char *)b->id;
+
+	h = (h ^ (unsigned char)b->scope) * 1099511628211ULL;
+	for (; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ (uint64_t)b->currency) * 1099511628211ULL;
+	h = (h ^ (uint64_t)b->start_ms) * 1099511628211ULL;
+	h = (h ^ (uint64_t)b->end_ms) * 1099511628211ULL;
+	return (size_t)(h % USED_SLOTS);
+}
+
+static int
+slot_is(const struct used_slot *s, const struct store_budget *b)
+{
+	return s->scope == b->scope && s->currency == b->currency &&
+	    s->start_ms == b->start_ms && s->end_ms == b->end_ms &&
+	    strcmp(s->id, b->id) == 0;
+}
+
+/* The slot of b, or the free slot where it goes (open addressing). */
+static struct used_slot *
+slot_find(struct store *st, const struct store_budget *b)
+{
+	size_t i = slot_hash(b);
+
+	for (size_t n = 0; n < USED_SLOTS; n++, i = (i + 1) % USED_SLOTS)
+		if (!st->used[i].in_use || slot_is(&st->used[i], b))
+			return &st->used[i];
+	return NULL;
+}
+
+static int
+scope_index(char scope)
+{
+	return scope == 'g' ? 0 : scope == 't' ? 1 : 2;
+}
+
+/* What b has used in its period: from the table, else from the ledger. */
+static enum gw_err
+used_get(struct store *st, const struct store_budget *b,
+    struct used_slot **out)
+{
+	struct used_slot *s = slot_find(st, b);
+	sqlite3_stmt *q;
+	int rc;
+
+	if (s != NULL && s->in_use) {
+		*out = s;
+		return GW_OK;
+	}
+	if (s == NULL || st->n_used >= USED_SLOTS * 3 / 4) {
+		ledger_forget(st);	/* full: start over, sums reload */
+		s = slot_find(st, b);
+	}
+	q = st->st_used[scope_index(b->scope) * 2 + (b->currency ? 1 : 0)];
+	sqlite3_reset(q);
+	sqlite3_bind_text(q, 1, b->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, b->start_ms);
+	sqlite3_bind_int64(q, 3, b->end_ms);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(q);
+		return GW_ERR_STORAGE;
+	}
+	memset(s, 0, sizeof(*s));
+	s->scope = b->scope;
+	snprintf(s->id, sizeof(s->id), "%s", b->id);
+	s->currency = b->currency;
+	s->start_ms = b->start_ms;
+	s->end_ms = b->end_ms;
+	s->used = sqlite3_column_int64(q, 0);
+	s->in_use = 1;
+	st->n_used++;
+	sqlite3_reset(q);
+	*out = s;
+	return GW_OK;
+}
+
+static void
+bind_money(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+enum gw_err
+ledger_reserve(struct store *st, struct store_spend *sp)
+{
+	struct used_slot *slots[STORE_MAX_BUDGETS];
+	int64_t avail[STORE_MAX_BUDGETS];
+	int cur[STORE_MAX_BUDGETS];
+	sqlite3_stmt *s = st->st_reserve;
+	enum gw_err err;
+	int rc;
+
+	for (int i = 0; i < sp->n_budgets; i++) {
+		err = used_get(st, &sp->budgets[i], &slots[i]);
+		if (err != GW_OK)
+			return err;
+		avail[i] = sp->budgets[i].limit - slots[i]->used;
+		cur[i] = sp->budgets[i].currency;
+		sp->budgets[i].used = slots[i]->used;
+	}
+	sp->reserved[0] = sp->reserved[1] = -1;
+	sp->refused = sp->decide(sp->decide_arg, avail, cur, sp->n_budgets,
+	    sp->reserved);
+	if (sp->refused >= 0)
+		return GW_OK;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, sp->ledger_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sp->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, sp->ts_ms);
+	store_bind_text(s, 4, sp->team);
+	store_bind_text(s, 5, sp->key_id);
+	store_bind_text(s, 6, sp->model);
+	bind_money(s, 7, sp->reserved[0]);
+	bind_money(s, 8, sp->reserved[1]);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return store_map_rc(rc);
+	for (int i = 0; i < sp->n_budgets; i++) {
+		int64_t r = sp->reserved[cur[i]];
+
+		slots[i]->used += r > 0 ? r : 0;
+		sp->budgets[i].used = slots[i]->used;
+	}
+	return GW_OK;
+}
+
+enum gw_err
+ledger_settle(struct store *st, struct store_spend *sp, const char *upstream,
+    int64_t now_ms)
+{
+	sqlite3_stmt *s = st->st_settle;
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, sp->charged ? "charged" : "settled", -1,
+	    SQLITE_STATIC);
+	bind_money(s, 2, sp->cost[0]);
+	bind_money(s, 3, sp->cost[1]);
+	bind_money(s, 4, sp->prompt_tokens);
+	bind_money(s, 5, sp->completion_tokens);
+	store_bind_text(s, 6, upstream);
+	sqlite3_bind_int64(s, 7, now_ms);
+	sqlite3_bind_text(s, 8, sp->ledger_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return store_map_rc(rc);
+	/* Settling twice changes nothing. */
+	sp->settled = sqlite3_changes(st->db) == 1;
+	for (int i = 0; i < sp->n_budgets; i++) {
+		struct store_budget *b = &sp->budgets[i];
+		struct used_slot *slot = slot_find(st, b);
+		int64_t c = sp->cost[b->currency], r = sp->reserved[b->currency];
+
+		if (slot != NULL && slot->in_use) {
+			if (sp->settled)
+				slot->used += (c > 0 ? c : 0) - (r > 0 ? r : 0);
+		} else if (used_get(st, b, &slot) != GW_OK) {
+			continue;
+		}
+		b->used = slot->used;
+	}
+	return GW_OK;
+}
+
+enum gw_err
+ledger_recover(struct store *st, int64_t now_ms, int *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE ledger SET state = 'charged', "
+	    "cost_eur = reserved_eur, cost_usd = reserved_usd, settled_at = ? "
+	    "WHERE state = 'reserved'", -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	sqlite3_bind_int64(s, 1, now_ms);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	*n = sqlite3_changes(st->db);
+	return store_map_rc(rc);
+}
+
+enum gw_err
+ledger_report(struct store *st, struct store_op *op)
+{
+	static const char *const groups[] = {
+		"''", "coalesce(model, '')",
+		"strftime('%Y-%m-%d', ts / 1000, 'unixepoch')",
+		"coalesce(team, '')", "coalesce(key_id, '')",
+	};
+	sqlite3_stmt *s;
+	char sql[1024];
+	enum gw_err err;
+
+	if (op->group < 0 || op->group > STORE_GROUP_KEY)
+		return GW_ERR_INVAL;
+	snprintf(sql, sizeof(sql), "SELECT %s AS grp, count(*) AS requests, "
+	    "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, "
+	    "coalesce(sum(completion_tokens), 0) AS completion_tokens, "
+	    "sum(CASE WHEN state <> 'reserved' THEN cost_eur END) AS cost_eur, "
+	    "sum(CASE WHEN state <> 'reserved' THEN cost_usd END) AS cost_usd, "
+	    "sum(CASE WHEN state = 'reserved' THEN reserved_eur END) "
+	    "AS reserved_eur, "
+	    "sum(CASE WHEN state = 'reserved' THEN reserved_usd END) "
+	    "AS reserved_usd, "
+	    "sum(state = 'reserved') AS open, sum(state = 'charged') AS charged "
+	    "FROM ledger WHERE (?1 = '' OR team = ?1) AND "
+	    "(?2 = '' OR key_id = ?2) AND ts >= ?3 AND ts < ?4 "
+	    "GROUP BY grp ORDER BY grp", groups[op->group]);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	sqlite3_bind_text(s, 1, op->team, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, op->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, op->from_ms);
+	sqlite3_bind_int64(s, 4, op->to_ms);
+	err = store_rows_json(s, &op->json);
+	sqlite3_finalize(s);
+	return err;
+}
