@@ -141,7 +141,14 @@ print_list(const json_t *res, const char *const *cols)
 
 			if (json_is_integer(v))
 				printf("%-20lld", (long long)json_integer_value(v));
-			else
+			else if (json_is_object(v)) {	/* a budget */
+				char b[64];
+
+				snprintf(b, sizeof(b), "%s%s/%s",
+				    str(v, "amount"), str(v, "currency"),
+				    str(v, "period"));
+				printf("%-20s", b);
+			} else
 				printf("%-20s", str(row, cols[k]));
 		}
 		printf("\n");
@@ -158,17 +165,73 @@ opt(int argc, char **argv, const char *name)
 	return NULL;
 }
 
+/*
+ * Adds --budget, --rpm and --tpm to a request body ("none" removes one).
+ * The gateway checks the values; only the shape is checked here.
+ */
+static json_t *
+limits(json_t *body, int argc, char **argv)
+{
+	const char *b = opt(argc, argv, "--budget");
+	const char *const rates[] = { "--rpm", "--tpm" };
+
+	if (b != NULL)
+		json_object_set_new(body, "budget", strcmp(b, "none") == 0 ?
+		    json_null() : json_string(b));
+	for (int i = 0; i < 2; i++) {
+		const char *v = opt(argc, argv, rates[i]);
+		char *end;
+		long long n;
+
+		if (v == NULL)
+			continue;
+		if (strcmp(v, "none") == 0) {
+			json_object_set_new(body, rates[i] + 2, json_null());
+			continue;
+		}
+		n = strtoll(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 0) {
+			fprintf(stderr, "eugatectl: %s: a number or none\n",
+			    rates[i]);
+			exit(2);
+		}
+		json_object_set_new(body, rates[i] + 2, json_integer(n));
+	}
+	return body;
+}
+
+/* Appends "&name=value" for an option that is given. */
+static void
+query_add(char *q, size_t len, int argc, char **argv, const char *option,
+    const char *name)
+{
+	const char *v = opt(argc, argv, option);
+	size_t n = strlen(q);
+
+	if (v != NULL)
+		snprintf(q + n, len - n, "%s%s=%s", n ? "&" : "?", name, v);
+}
+
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: eugatectl [--url URL] [--token TOKEN] [--json] COMMAND\n"
 	    "commands:\n"
-	    "  team create NAME [--policy POLICY]\n"
+	    "  team create NAME [--policy POLICY] [LIMITS]\n"
+	    "  team set NAME LIMITS\n"
 	    "  team list\n"
-	    "  key create --team TEAM [--name NAME]   (prints the key only)\n"
+	    "  key create --team TEAM [--name NAME] [LIMITS]"
+	    "   (prints the key only)\n"
+	    "  key set ID LIMITS\n"
 	    "  key list [--team TEAM]\n"
 	    "  key revoke ID\n"
+	    "  spend [--team TEAM] [--key ID] [--from DATE] [--to DATE]\n"
+	    "        [--group-by model|day|team|key]\n"
+	    "LIMITS: --budget 100EUR/month (day, month, total; EUR, USD),\n"
+	    "        --rpm N (requests/minute), --tpm N (tokens/minute);\n"
+	    "        none removes one. DATE: YYYY-MM-DD (UTC) or Unix "
+	    "seconds.\n"
 	    "  requests [--limit N]\n"
 	    "  health\n"
 	    "  metrics\n"
@@ -215,16 +278,24 @@ main(int argc, char **argv)
 	    strcmp(args[1], "create") == 0) {
 		const char *policy = opt(n, args, "--policy");
 
-		res = call(&c, "POST", "/admin/v1/teams", json_pack("{s:s, s:s}",
-		    "name", args[2], "policy", policy ? policy : "default"),
-		    NULL);
+		res = call(&c, "POST", "/admin/v1/teams", limits(json_pack(
+		    "{s:s, s:s}", "name", args[2], "policy", policy ? policy :
+		    "default"), n, args), NULL);
 		if (!c.json)
 			printf("team %s created (policy %s)\n", str(res, "name"),
 			    str(res, "policy"));
+	} else if (n >= 3 && (strcmp(args[0], "team") == 0 ||
+	    strcmp(args[0], "key") == 0) && strcmp(args[1], "set") == 0) {
+		snprintf(path, sizeof(path), "/admin/v1/%ss/%s", args[0],
+		    args[2]);
+		res = call(&c, "PATCH", path, limits(json_object(), n, args),
+		    NULL);
+		if (!c.json)
+			printf("%s %s updated\n", args[0], args[2]);
 	} else if (n == 2 && strcmp(args[0], "team") == 0 &&
 	    strcmp(args[1], "list") == 0) {
 		static const char *const cols[] = { "name", "policy", "keys",
-			NULL };
+			"budget", "rpm", "tpm", NULL };
 
 		res = call(&c, "GET", "/admin/v1/teams", NULL, NULL);
 		if (!c.json)
@@ -237,7 +308,7 @@ main(int argc, char **argv)
 
 		if (team == NULL)
 			die("key create needs --team TEAM");
-		body = json_pack("{s:s}", "team", team);
+		body = limits(json_pack("{s:s}", "team", team), n, args);
 		if (name != NULL)
 			json_object_set_new(body, "name", json_string(name));
 		res = call(&c, "POST", "/admin/v1/keys", body, NULL);
@@ -246,7 +317,7 @@ main(int argc, char **argv)
 	} else if (n >= 2 && strcmp(args[0], "key") == 0 &&
 	    strcmp(args[1], "list") == 0) {
 		static const char *const cols[] = { "id", "team", "name",
-			"created_at", "revoked_at", NULL };
+			"created_at", "revoked_at", "budget", NULL };
 		const char *team = opt(n, args, "--team");
 
 		snprintf(path, sizeof(path), "/admin/v1/keys%s%s",
@@ -268,6 +339,30 @@ main(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "/admin/v1/requests?limit=%s",
 		    limit ? limit : "20");
+		res = call(&c, "GET", path, NULL, NULL);
+		if (!c.json)
+			print_list(res, cols);
+	} else if (n >= 1 && strcmp(args[0], "spend") == 0) {
+		static const char *const by[] = { "model", "day", "team",
+			"key" };
+		static const char *const fixed[] = { "requests",
+			"prompt_tokens", "completion_tokens", "cost_eur",
+			"cost_usd", "reserved_eur" };
+		const char *cols[8] = { NULL }, *g = opt(n, args, "--group-by");
+		char q[400] = "";
+		int k = 0;
+
+		for (int i = 0; g != NULL && i < 4; i++)
+			if (strcmp(g, by[i]) == 0)
+				cols[k++] = by[i];
+		for (int i = 0; i < 6; i++)
+			cols[k++] = fixed[i];
+		query_add(q, sizeof(q), n, args, "--team", "team");
+		query_add(q, sizeof(q), n, args, "--key", "key");
+		query_add(q, sizeof(q), n, args, "--from", "from");
+		query_add(q, sizeof(q), n, args, "--to", "to");
+		query_add(q, sizeof(q), n, args, "--group-by", "group_by");
+		snprintf(path, sizeof(path), "/admin/v1/spend%s", q);
 		res = call(&c, "GET", path, NULL, NULL);
 		if (!c.json)
 			print_list(res, cols);

@@ -102,6 +102,50 @@ def test_eugatectl():
     rc, out, err = run([CTL, "team", "create", "x", "--policy", "nope"], e)
     tap.ok(rc != 0 and "nope" in err, "unknown policy named in the error",
            err)
+
+    # Budgets and limits, as the issue spells them.
+    rc, out, err = run([CTL, "team", "create", "ops", "--budget",
+                        "100EUR/month", "--rpm", "60"], e)
+    tap.ok(rc == 0, "team create --budget --rpm", err)
+    rc, out, err = run([CTL, "key", "create", "--team", "ops", "--budget",
+                        "5EUR/day"], e)
+    k2 = out.strip()
+    tap.ok(rc == 0 and k2.startswith("egk_"), "key create --budget", err)
+    rc, out, err = run([CTL, "team", "list"], e)
+    line = [l for l in out.splitlines() if l.startswith("ops")]
+    tap.ok(line and "100.00EUR/monthly" in line[0] and " 60 " in line[0],
+           "team list shows budget and rpm", out)
+    rc, out, err = run([CTL, "--json", "key", "list", "--team", "ops"], e)
+    tap.eq(json.loads(out)["data"][0]["budget"], {
+        "amount": "5.00", "currency": "EUR", "period": "daily"},
+        "key list --json: the budget as decimal strings")
+    rc, out, err = run([CTL, "team", "set", "ops", "--budget", "none",
+                        "--tpm", "1000"], e)
+    tap.ok(rc == 0 and "updated" in out, "team set", err)
+    rc, out, err = run([CTL, "--json", "team", "list"], e)
+    ops = [t for t in json.loads(out)["data"] if t["name"] == "ops"][0]
+    tap.ok("budget" not in ops or ops["budget"] is None,
+           "team set --budget none removes it", out)
+    tap.eq(ops["tpm"], 1000, "team set --tpm")
+    rc, out, err = run([CTL, "team", "set", "ops", "--budget", "5EUR/week"],
+                       e)
+    tap.ok(rc != 0 and "budget" in err and err.count("\n") == 1,
+           "a bad budget: one line naming it", err)
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=k2)
+    tap.eq(st, 200, "a request under the key's budget")
+    rc, out, err = run([CTL, "spend", "--team", "ops", "--group-by",
+                        "model"], e)
+    tap.ok(rc == 0 and "mistral-small-latest" in out and
+           out.splitlines()[0].split()[:2] == ["model", "requests"],
+           "spend --group-by model", out)
+    rc, out, err = run([CTL, "--json", "spend", "--key", k2[4:16], "--from",
+                        "2020-01-01"], e)
+    data = json.loads(out)["data"] if rc == 0 else []
+    tap.ok(len(data) == 1 and data[0]["requests"] == 1 and
+           isinstance(data[0]["cost_eur"], str), "spend --json --key --from",
+           out + err)
+    rc, out, err = run([CTL, "spend", "--from", "yesterday"], e)
+    tap.ok(rc != 0 and "from" in err, "spend: a bad date is refused", err)
     env.close(tap)
 
 
