@@ -1,6 +1,7 @@
 /* A request's money: budgets, reservation, settlement, spend headers. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/charge.h"
 
@@ -112,9 +113,35 @@ worst_rate(struct charge *c, const struct charge_req *q, int cur)
 	}
 }
 
+/*
+ * Calendar periods in the process's time zone (TZ, set at startup from
+ * budget_timezone): local midnight, the first of the month; mktime()
+ * handles the days that daylight saving time makes 23 or 25 hours long.
+ */
+static void
+local_bounds(int period, int64_t now, int64_t *start, int64_t *end)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	if (period == PERIOD_MONTHLY)
+		tm.tm_mday = 1;
+	tm.tm_isdst = -1;
+	*start = (int64_t)mktime(&tm);
+	if (period == PERIOD_MONTHLY)
+		tm.tm_mon++;
+	else
+		tm.tm_mday++;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	*end = (int64_t)mktime(&tm);
+}
+
 static void
 add_budget(struct charge *c, char scope, const char *id,
-    const struct budget *b, int64_t now_ms)
+    const struct budget *b, int64_t now_ms, int local)
 {
 	struct store_budget *sb;
 	int64_t start, end;
@@ -127,7 +154,10 @@ add_budget(struct charge *c, char scope, const char *id,
 	snprintf(sb->id, sizeof(sb->id), "%s", id);
 	sb->limit = b->limit;
 	sb->currency = b->currency;
-	period_bounds(b->period, now_ms / 1000, &start, &end);
+	if (local && b->period != PERIOD_TOTAL)
+		local_bounds(b->period, now_ms / 1000, &start, &end);
+	else
+		period_bounds(b->period, now_ms / 1000, &start, &end);
 	sb->start_ms = start * 1000;
 	sb->end_ms = end == INT64_MAX ? INT64_MAX : end * 1000;
 }
@@ -155,9 +185,12 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 	c->kind = spend_kind(q->path);
 	if (c->kind == SPEND_NONE)
 		return 0;
-	add_budget(c, 'g', "", &q->cfg->global_budget, q->now_ms);
-	add_budget(c, 't', k->team, &k->team_limits.budget, q->now_ms);
-	add_budget(c, 'k', k->id, &k->key_limits.budget, q->now_ms);
+	add_budget(c, 'g', "", &q->cfg->global_budget, q->now_ms,
+	    q->local_time);
+	add_budget(c, 't', k->team, &k->team_limits.budget, q->now_ms,
+	    q->local_time);
+	add_budget(c, 'k', k->id, &k->key_limits.budget, q->now_ms,
+	    q->local_time);
 	estimate(c, q);
 	for (int cur = 0; cur < CUR__COUNT; cur++)
 		worst_rate(c, q, cur);

@@ -46,6 +46,7 @@ struct charge_req {
 	const char *ledger_id;
 	const char *request_id;
 	int64_t now_ms;
+	int local_time;		/* periods in TZ (budget_timezone), not UTC */
 };
 
 /*

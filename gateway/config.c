@@ -79,6 +79,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL },
 	{ SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL },
 	{ SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL },
+	{ SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL },
 	{ SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
 	{ SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
 	{ SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },
@@ -575,6 +576,28 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 	return 1;
 }
 
+/* UTC, or a zone name with a TZif file in the system's zone database. */
+static int
+valid_timezone(const char *name)
+{
+	char path[256], *data = NULL;
+	size_t len = 0;
+	int ok;
+
+	if (strcmp(name, "UTC") == 0)
+		return 1;
+	if (name[0] == '\0' || name[0] == '/' || strstr(name, "..") != NULL ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(name))
+		return 0;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	if (util_read_file(path, 1 << 20, &data, &len) != GW_OK)
+		return 0;
+	ok = len >= 4 && memcmp(data, "TZif", 4) == 0;
+	free(data);
+	return ok;
+}
+
 /* Loads the price table: the file named by prices, or the built-in one. */
 static int
 load_prices(struct parse_state *st)
@@ -678,6 +701,10 @@ validate(struct parse_state *st)
 			return fail(st, "budget: expected AMOUNT CURRENCY/PERIOD "
 			    "(e.g. 1000EUR/month), got '%s'", cfg->budget);
 	}
+	if (!valid_timezone(cfg->budget_timezone))
+		return fail(st, "budget_timezone: '%s' is not a time zone of "
+		    "/usr/share/zoneinfo (e.g. UTC, Europe/Berlin)",
+		    cfg->budget_timezone);
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {
 		const struct upstream_conf *u = &cfg->upstreams[i];
 

@@ -51,6 +51,7 @@ struct config {
 	uint64_t key_refresh_ms;
 	char *prices_path;	/* NULL: the built-in price table */
 	char *budget;		/* the global budget, "1000EUR/month" */
+	char *budget_timezone;	/* calendar periods: "UTC" or a zone name */
 	int over_budget;	/* 0: clamp max_tokens, 1: refuse */
 	uint64_t reserve_pages;	/* OCR pages reserved when unknown */
 	uint64_t reserve_audio_ms;	/* audio reserved when unknown */

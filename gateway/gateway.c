@@ -348,9 +348,10 @@ reload(struct gateway *gw)
 	}
 	if (strcmp(cfg->listen, gw->cfg->listen) != 0 ||
 	    strcmp(cfg->admin_listen, gw->cfg->admin_listen) != 0 ||
-	    strcmp(cfg->data_dir, gw->cfg->data_dir) != 0)
-		log_warn("reload: listen, admin_listen and data_dir changes "
-		    "take effect at restart");
+	    strcmp(cfg->data_dir, gw->cfg->data_dir) != 0 ||
+	    strcmp(cfg->budget_timezone, gw->cfg->budget_timezone) != 0)
+		log_warn("reload: listen, admin_listen, data_dir and "
+		    "budget_timezone changes take effect at restart");
 	log_set_level((enum log_level)cfg->log_level);
 	config_unref(gw->cfg);
 	gw->cfg = cfg;
@@ -539,6 +540,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (gw->hmac == NULL)
 		return GW_ERR_CRYPTO;
+	gw->local_periods = strcmp(cfg->budget_timezone, "UTC") != 0;
 	gw->rl = ratelimit_new();
 	if (gw->rl == NULL)
 		return GW_ERR_NOMEM;

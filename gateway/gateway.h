@@ -48,6 +48,7 @@ struct gateway {
 	int keys_loading;
 	struct keys_hmac *hmac;
 	struct ratelimit *rl;		/* requests and tokens per minute */
+	int local_periods;		/* budget_timezone is not UTC */
 	struct policy_env env;		/* what policy modules share */
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;

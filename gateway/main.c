@@ -66,6 +66,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : (enum log_level)cfg->log_level);
+	/* Budget periods follow this zone; set once, before any thread. */
+	if (setenv("TZ", cfg->budget_timezone, 1) != 0) {
+		log_error("cannot set the time zone");
+		config_unref(cfg);
+		return 1;
+	}
+	tzset();
 	e = gateway_init(&gw, cfg, path);
 	config_unref(cfg);
 	if (e != GW_OK) {

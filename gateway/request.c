@@ -1089,6 +1089,7 @@ reserve(struct req *r, struct conn *c)
 	q.ledger_id = r->ledger_id;
 	q.request_id = r->id;
 	q.now_ms = util_wall_s() * 1000;
+	q.local_time = r->gw->local_periods;
 	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
 	if (rc < 0) {
 		req_fail(r, 403, "invalid_request_error", "price_unknown", "%s",

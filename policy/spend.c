@@ -3,6 +3,9 @@
 
 #include "policy/spend.h"
 
+#define SPEND_MAX_UNITS 1000000000000LL
+#define SPEND_MAX_PRICE (1000000LL * MONEY_UNIT)
+
 int
 spend_kind(const char *path)
 {
@@ -90,8 +93,16 @@ spend_cost(const struct rate *r, const struct spend_units *u, int64_t *out)
 	__int128 sum, den;
 	int64_t cached = u->cached < u->prompt ? u->cached : u->prompt;
 
+	/* Bounds that keep the sum far inside 128 bits: 10^12 tokens, pages
+	 * or seconds; prices up to 10^6 per unit; factors up to 1000. */
 	if (u->prompt < 0 || cached < 0 || u->completion < 0 ||
-	    u->pages < 0 || u->audio_seconds < 0 || r->den <= 0 || r->num < 0)
+	    u->pages < 0 || u->audio_seconds < 0 || r->den <= 0 || r->num < 0 ||
+	    u->prompt > SPEND_MAX_UNITS || u->completion > SPEND_MAX_UNITS ||
+	    u->pages > SPEND_MAX_UNITS || u->audio_seconds > SPEND_MAX_UNITS ||
+	    r->in > SPEND_MAX_PRICE || r->out > SPEND_MAX_PRICE ||
+	    r->cached > SPEND_MAX_PRICE || r->page > SPEND_MAX_PRICE ||
+	    r->minute > SPEND_MAX_PRICE || r->num > 1000 * r->den ||
+	    r->den > SPEND_MAX_PRICE)
 		return -1;
 	sum = ((__int128)(u->prompt - cached) * r->in +
 	    (__int128)cached * r->cached +

@@ -63,6 +63,9 @@ test_prices(void)
 	is_int(cost(&r, 1, 0), 1, "a fraction of a micro-unit rounds up");
 	/* Only the total is rounded: 10 x 0.44 = 4.4 -> 5, not 10 x 1. */
 	is_int(cost(&r, 10, 0), 5, "one rounding per request, not per token");
+	ok(cost(&r, INT64_MAX, INT64_MAX) == -1 &&
+	    cost(&r, 1000000000001LL, 0) == -1,
+	    "absurd usage (from an upstream) is an error, not an overflow");
 	spend_rate(t, &list, "big", SPEND_TOKENS, CUR_USD, &r);
 	ok(!r.ok, "no USD price: not priced, never free");
 

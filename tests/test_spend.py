@@ -4,12 +4,13 @@ after kill -9, max_tokens clamping, rate limits, reports and headers."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Env, Tap, chat_body, wait_for)  # noqa: E402
+from harness import (BUILD, Env, Tap, chat_body, wait_for)  # noqa: E402
 
 # Prices chosen so that costs are exact integers of micro-euros:
 # 100 EUR per 1M input tokens = 100 micro-EUR per token, output 200.
@@ -390,9 +391,39 @@ def test_prices_and_limits():
     gw.stop()
 
 
+def test_timezone():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    zone = "Pacific/Kiritimati"     # UTC+14: its days are not UTC's
+    gw = start_gateway("tz", "budget_timezone = %s\n" % zone)
+    gw.admin("POST", "/admin/v1/teams", {"name": "tz",
+                                         "budget": "0.000001EUR/day"})
+    st, res = gw.admin("POST", "/admin/v1/keys", {"team": "tz"})
+    st, h, _ = gw.api("POST", "/v1/chat/completions",
+                      chat_body("x", model="m-test"), key=res["key"])
+    now = datetime.now(ZoneInfo(zone))
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0,
+                                                 microsecond=0)
+    want = (midnight - now).total_seconds()
+    got = int(h.get("retry-after", "-1"))
+    tap.ok(st == 429 and abs(got - want) <= 3, "timezone: a daily budget "
+           "ends at local midnight of budget_timezone",
+           "Retry-After %d, want %d" % (got, want))
+    gw.stop()
+    bad = os.path.join(env.dir, "badtz.ini")
+    with open(bad, "w") as f:
+        f.write("[gateway]\nbudget_timezone = Mars/Olympus\n"
+                "[upstream a]\nurl = http://127.0.0.1:1\n")
+    p = subprocess.run([os.path.join(BUILD, "eugate"), "-t", "-c", bad],
+                       capture_output=True, text=True)
+    tap.ok(p.returncode != 0 and "Mars/Olympus" in p.stderr,
+           "timezone: an unknown zone is a configuration error", p.stderr)
+
+
 tap.run(test_concurrent_budget)
 tap.run(test_kill_and_restart)
 tap.run(test_clamp_and_refuse)
 tap.run(test_prices_and_limits)
+tap.run(test_timezone)
 env.close(tap)
 tap.done()
