@@ -179,6 +179,17 @@ parse_limits(json_t *body, struct store_limits *l, int *mask)
 	return NULL;
 }
 
+/* A budget as the API shows it: the amount as a decimal string. */
+static json_t *
+budget_json(int64_t micros, int currency, int period)
+{
+	char amount[32];
+
+	money_format(micros, amount, sizeof(amount));
+	return json_pack("{s:s, s:s, s:s}", "amount", amount, "currency",
+	    currency_name(currency), "period", period_name(period));
+}
+
 /* Rewrites the limit columns of listed rows into readable fields. */
 static void
 format_limits(json_t *rows)
@@ -189,18 +200,12 @@ format_limits(json_t *rows)
 	json_array_foreach(rows, i, row) {
 		json_t *b = json_object_get(row, "budget");
 
-		if (json_is_integer(b)) {
-			char amount[32];
-
-			money_format(json_integer_value(b), amount,
-			    sizeof(amount));
-			json_object_set_new(row, "budget", json_pack(
-			    "{s:s, s:s, s:s}", "amount", amount, "currency",
-			    currency_name((int)json_integer_value(
-			    json_object_get(row, "budget_currency"))),
-			    "period", period_name((int)json_integer_value(
-			    json_object_get(row, "budget_period")))));
-		}
+		if (json_is_integer(b))
+			json_object_set_new(row, "budget", budget_json(
+			    json_integer_value(b), (int)json_integer_value(
+			    json_object_get(row, "budget_currency")),
+			    (int)json_integer_value(json_object_get(row,
+			    "budget_period"))));
 		json_object_del(row, "budget_currency");
 		json_object_del(row, "budget_period");
 	}
@@ -241,14 +246,9 @@ keys_reloaded(void *arg)
 static json_t *
 with_limits(json_t *o, const struct store_limits *l)
 {
-	if (l->budget >= 0) {
-		char amount[32];
-
-		money_format(l->budget, amount, sizeof(amount));
-		json_object_set_new(o, "budget", json_pack("{s:s, s:s, s:s}",
-		    "amount", amount, "currency", currency_name(l->currency),
-		    "period", period_name(l->period)));
-	}
+	if (l->budget >= 0)
+		json_object_set_new(o, "budget", budget_json(l->budget,
+		    l->currency, l->period));
 	if (l->rpm > 0)
 		json_object_set_new(o, "rpm", json_integer(l->rpm));
 	if (l->tpm > 0)

@@ -227,6 +227,7 @@ charge_headers(struct charge *c)
 {
 	const struct store_budget *tight = NULL;
 	__int128 best = 0;
+	char amount[32];
 
 	/* The budget with the smallest share left speaks for all. */
 	for (int i = 0; i < c->sp.n_budgets; i++) {
@@ -245,17 +246,13 @@ charge_headers(struct charge *c)
 	c->remaining[0] = c->spent[0] = '\0';
 	if (tight == NULL)
 		return;
-	{
-		char amount[32];
-		int64_t left = tight->limit - tight->used;
-
-		money_format(left > 0 ? left : 0, amount, sizeof(amount));
-		snprintf(c->remaining, sizeof(c->remaining), "%s %s", amount,
-		    currency_name(tight->currency));
-		money_format(tight->used, amount, sizeof(amount));
-		snprintf(c->spent, sizeof(c->spent), "%s %s", amount,
-		    currency_name(tight->currency));
-	}
+	money_format(tight->limit > tight->used ? tight->limit - tight->used :
+	    0, amount, sizeof(amount));
+	snprintf(c->remaining, sizeof(c->remaining), "%s %s", amount,
+	    currency_name(tight->currency));
+	money_format(tight->used, amount, sizeof(amount));
+	snprintf(c->spent, sizeof(c->spent), "%s %s", amount,
+	    currency_name(tight->currency));
 }
 
 void

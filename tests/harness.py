@@ -258,13 +258,15 @@ class Gateway:
             raise RuntimeError("key create: %d %r" % (st, res))
         return res["key"]
 
-    def rows(self, where="1=1", args=()):
+    def rows(self, where="1=1", args=(), table="requests", order="id"):
+        """Rows of a table of the gateway's database, read directly."""
         db = sqlite3.connect(os.path.join(self.data_dir, "eugate.db"),
                              timeout=10)
         db.row_factory = sqlite3.Row
         try:
             return [dict(r) for r in db.execute(
-                "SELECT * FROM requests WHERE %s ORDER BY id" % where, args)]
+                "SELECT * FROM %s WHERE %s ORDER BY %s" % (table, where,
+                                                           order), args)]
         finally:
             db.close()
 

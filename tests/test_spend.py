@@ -48,13 +48,7 @@ def start_gateway(name, extra=""):
 
 
 def ledger(gw, where="1=1", args=()):
-    db = sqlite3.connect(os.path.join(gw.data_dir, "eugate.db"), timeout=10)
-    db.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in db.execute(
-            "SELECT * FROM ledger WHERE %s" % where, args)]
-    finally:
-        db.close()
+    return gw.rows(where, args, table="ledger", order="ts")
 
 
 def committed_eur(rows):
