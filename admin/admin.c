@@ -119,11 +119,60 @@ unknown_field(json_t *body, const char *const *allowed)
  * rpm and tpm). Money is a decimal string, never a JSON number. Returns
  * NULL or the error message.
  */
+/*
+ * A list of model globs: ["mistral-small-*", "codestral-*"], stored
+ * comma-separated; null or [] removes it. Returns NULL or the error.
+ */
 static const char *
-parse_limits(json_t *body, struct store_limits *l, int *mask)
+parse_globs(json_t *v, char *out, size_t len)
+{
+	size_t i, n = 0;
+	json_t *g;
+
+	out[0] = '\0';
+	if (json_is_null(v))
+		return NULL;
+	if (!json_is_array(v))
+		return "models, models_deny: a list of model globs or null";
+	json_array_foreach(v, i, g) {
+		const char *t = json_string_value(g);
+		size_t tl = t ? strlen(t) : 0;
+
+		if (t == NULL || tl == 0 || tl > 64 || strspn(t,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_.:/*?") != tl)
+			return "models, models_deny: globs of letters, digits, "
+			    "- _ . : / * ? (1-64 each)";
+		if (n + tl + 2 > len)
+			return "models, models_deny: too many globs";
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+		    t);
+	}
+	return NULL;
+}
+
+/* Model globs as the API shows them: a list. */
+static json_t *
+globs_json(const char *v)
+{
+	json_t *a = json_array();
+
+	while (v != NULL && *v != '\0') {
+		const char *c = strchr(v, ',');
+		size_t len = c ? (size_t)(c - v) : strlen(v);
+
+		json_array_append_new(a, json_stringn(v, len));
+		v = c ? c + 1 : NULL;
+	}
+	return a;
+}
+
+static const char *
+parse_limits(json_t *body, struct store_limits *l, int *mask, int is_key)
 {
 	json_t *b = json_object_get(body, "budget");
 	const char *const rates[] = { "rpm", "tpm" };
+	const char *const globs[] = { "models", "models_deny" };
 
 	l->budget = -1;
 	*mask = 0;
@@ -176,6 +225,21 @@ parse_limits(json_t *body, struct store_limits *l, int *mask)
 			    "tpm: an integer from 0 (none) to 10^9";
 		}
 	}
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(body, globs[i]);
+		const char *bad;
+
+		if (v == NULL)
+			continue;
+		if (!is_key)
+			return "models, models_deny: set on keys; a team's "
+			    "models are its policy's";
+		*mask |= i == 0 ? STORE_SET_MODELS : STORE_SET_MODELS_DENY;
+		bad = parse_globs(v, i == 0 ? l->models : l->models_deny,
+		    sizeof(l->models));
+		if (bad != NULL)
+			return bad;
+	}
 	return NULL;
 }
 
@@ -208,6 +272,14 @@ format_limits(json_t *rows)
 			    "budget_period"))));
 		json_object_del(row, "budget_currency");
 		json_object_del(row, "budget_period");
+		for (int k = 0; k < 2; k++) {
+			const char *name = k ? "models_deny" : "models";
+			json_t *m = json_object_get(row, name);
+
+			if (json_is_string(m))
+				json_object_set_new(row, name,
+				    globs_json(json_string_value(m)));
+		}
 	}
 }
 
@@ -253,6 +325,11 @@ with_limits(json_t *o, const struct store_limits *l)
 		json_object_set_new(o, "rpm", json_integer(l->rpm));
 	if (l->tpm > 0)
 		json_object_set_new(o, "tpm", json_integer(l->tpm));
+	if (l->models[0] != '\0')
+		json_object_set_new(o, "models", globs_json(l->models));
+	if (l->models_deny[0] != '\0')
+		json_object_set_new(o, "models_deny",
+		    globs_json(l->models_deny));
 	return o;
 }
 
@@ -286,7 +363,7 @@ team_create(struct call *c, const char *arg, const char *query, json_t *body)
 		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
-	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 0);
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_limits", "%s", bad);
 		return;
@@ -357,7 +434,7 @@ static void
 key_create(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	static const char *const allowed[] = { "team", "name", "budget",
-		"rpm", "tpm", NULL };
+		"rpm", "tpm", "models", "models_deny", NULL };
 	const char *team = json_string_value(json_object_get(body, "team"));
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *bad = unknown_field(body, allowed);
@@ -367,7 +444,7 @@ key_create(struct call *c, const char *arg, const char *query, json_t *body)
 		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
-	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 1);
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_limits", "%s", bad);
 		return;
@@ -484,16 +561,19 @@ static void
 limits_update(struct call *c, const char *team, const char *key_id,
     json_t *body)
 {
-	static const char *const allowed[] = { "budget", "rpm", "tpm", NULL };
+	static const char *const allowed[] = { "budget", "rpm", "tpm",
+		"models", "models_deny", NULL };
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
-	bad = parse_limits(body, &c->op.limits, &c->op.set_mask);
+	bad = parse_limits(body, &c->op.limits, &c->op.set_mask,
+	    key_id[0] != '\0');
 	if (bad == NULL && c->op.set_mask == 0)
-		bad = "nothing to change (budget, rpm, tpm)";
+		bad = key_id[0] ? "nothing to change (budget, rpm, tpm, models, "
+		    "models_deny)" : "nothing to change (budget, rpm, tpm)";
 	if (bad != NULL) {
 		reply_error(c, 400, "invalid_limits", "%s", bad);
 		return;

@@ -40,6 +40,13 @@ static const char *const allow_block[] = { "allow", "block", NULL };
 static const char *const pricings[] = { "list", "regional", "free", "own",
 	NULL };
 static const char *const clamp_refuse[] = { "clamp", "refuse", NULL };
+static const char *const off_on[] = { "off", "on", NULL };
+/* In the order of enum training. */
+static const char *const trainings[] = { "none", "opt-out", "allowed", NULL };
+/* In the order of enum force and enum service_tier. */
+static const char *const forces[] = { "client", "on", "off", NULL };
+static const char *const tiers[] = { "client", "auto", "standard_only", NULL };
+static const char *const client_off[] = { "client", "off", NULL };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -86,12 +93,30 @@ static const struct cfg_key cfg_keys[] = {
 
 	{ SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
-	{ SEC_UPSTREAM, "region", CFG_STR, U(region), "eu", 0, 0, NULL },
+	{ SEC_UPSTREAM, "region", CFG_STR, U(region), NULL, 0, 0, NULL },
+	{ SEC_UPSTREAM, "zdr", CFG_ENUM, U(zdr), "off", 0, 0, off_on },
+	{ SEC_UPSTREAM, "training", CFG_ENUM, U(training), "opt-out", 0, 0, trainings },
 	{ SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
+	{ SEC_UPSTREAM, "unless_env", CFG_STR, U(unless_env), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
 	{ SEC_UPSTREAM, "pricing", CFG_ENUM, U(pricing), "list", 0, 0, pricings },
+	{ SEC_UPSTREAM, "priority", CFG_UINT, U(priority), "0", 0, 1000, NULL },
+	{ SEC_UPSTREAM, "weight", CFG_UINT, U(weight), "1", 0, 1000, NULL },
+	{ SEC_UPSTREAM, "fail_threshold", CFG_UINT, U(fail_threshold), "5", 0, 1000, NULL },
+	{ SEC_UPSTREAM, "cooldown", CFG_DURATION, U(cooldown_ms), "30s", 100, 3600000, NULL },
+	{ SEC_UPSTREAM, "health_path", CFG_STR, U(health_path), NULL, 0, 0, NULL },
+	{ SEC_UPSTREAM, "health_interval", CFG_DURATION, U(health_interval_ms), "10s", 100, 3600000, NULL },
 
 	{ SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
+	{ SEC_POLICY, "models_deny", CFG_LIST, P(models_deny), "labs-*", 0, 0, NULL },
+	{ SEC_POLICY, "regions", CFG_LIST, P(regions), "*", 0, 0, NULL },
+	{ SEC_POLICY, "zdr", CFG_ENUM, P(zdr), "off", 0, 0, off_on },
+	{ SEC_POLICY, "training", CFG_ENUM, P(training), "opt-out", 0, 0, trainings },
+	{ SEC_POLICY, "sensitive", CFG_LIST, P(sensitive), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "sensitive_regions", CFG_LIST, P(sensitive_regions), NULL, 0, 0, NULL },
+	{ SEC_POLICY, "service_tier", CFG_ENUM, P(service_tier), "client", 0, 0, tiers },
+	{ SEC_POLICY, "safe_prompt", CFG_ENUM, P(safe_prompt), "client", 0, 0, forces },
+	{ SEC_POLICY, "store", CFG_ENUM, P(store), "client", 0, 0, client_off },
 	{ SEC_POLICY, "pii", CFG_ENUM, P(pii), "off", 0, 0, pii_actions },
 	{ SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL },
 	{ SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL },
@@ -113,14 +138,17 @@ static const char *const section_names[] = { "gateway", "upstream", "policy" };
 static const char builtin_ini[] =
     "[gateway]\n"
     "[upstream mistral]\n"
-    "url = https://api.mistral.ai\n"
+    "url = https://api.eu.mistral.ai\n"
     "kind = mistral\n"
     "region = eu\n"
+    "pricing = regional\n"
     "api_key_env = MISTRAL_API_KEY\n"
     "[upstream demo]\n"
     "url = http://127.0.0.1:8090\n"
     "kind = mistral\n"
     "region = onprem\n"
+    "training = none\n"
+    "unless_env = MISTRAL_API_KEY\n"
     "[policy default]\n"
     "pii = pseudonymize\n";
 
@@ -483,6 +511,8 @@ upstream_free(struct upstream_conf *u)
 	free(u->url);
 	free(u->region);
 	free(u->api_key_env);
+	free(u->unless_env);
+	free(u->health_path);
 	if (u->api_key != NULL) {
 		OPENSSL_cleanse(u->api_key, strlen(u->api_key));
 		free(u->api_key);
@@ -505,6 +535,10 @@ config_free(struct config *cfg)
 
 		free(p->name);
 		strlist_free(&p->models);
+		strlist_free(&p->models_deny);
+		strlist_free(&p->regions);
+		strlist_free(&p->sensitive);
+		strlist_free(&p->sensitive_regions);
 		strlist_free(&p->pii_off);
 		strlist_free(&p->pii_detect);
 		strlist_free(&p->pii_redact);
@@ -572,6 +606,65 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 				    p->name, name);
 			p->pii_actions[t] = (unsigned char)lists[k].action;
 		}
+	}
+	return 1;
+}
+
+/* Region labels: names, or "*" alone. */
+static int
+check_regions(struct parse_state *st, const struct policy_conf *p,
+    const char *key, const struct strlist *l, int block_ok)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *v = l->v[i];
+
+		if (l->n == 1 && (strcmp(v, "*") == 0 ||
+		    (block_ok && strcmp(v, "block") == 0)))
+			return 1;
+		if (!valid_name(v) || strcmp(v, "block") == 0)
+			return fail(st, "[policy %s]: %s: '%s' is not a region "
+			    "label%s", p->name, key, v, block_ok ?
+			    " (or block, alone)" : " (or *, alone)");
+	}
+	return 1;
+}
+
+/* Regions and data-classification routing of a policy. */
+static int
+resolve_routing(struct parse_state *st, struct policy_conf *p)
+{
+	st->line = p->line;
+	if (!check_regions(st, p, "regions", &p->regions, 0) ||
+	    !check_regions(st, p, "sensitive_regions", &p->sensitive_regions,
+	    1))
+		return 0;
+	if ((p->sensitive.n == 0) != (p->sensitive_regions.n == 0))
+		return fail(st, "[policy %s]: sensitive and sensitive_regions "
+		    "go together", p->name);
+	p->sensitive_block = p->sensitive_regions.n == 1 &&
+	    strcmp(p->sensitive_regions.v[0], "block") == 0;
+	for (size_t i = 0; i < p->sensitive.n; i++) {
+		const char *name = p->sensitive.v[i];
+		int t = pii_type_parse(name, strlen(name)), any = 0;
+
+		if (strcmp(name, "raw") == 0) {
+			p->sensitive_raw = 1;
+			continue;
+		}
+		if (t < 0 && strcmp(name, "NATIONAL_ID") != 0)
+			return fail(st, "[policy %s]: sensitive: unknown PII "
+			    "type '%s' (a type, NATIONAL_ID or raw)", p->name,
+			    name);
+		for (int k = 0; k < PII__COUNT; k++) {
+			if (k != t && (t >= 0 || !pii_national_id(k)))
+				continue;
+			p->sensitive_types[k] = 1;
+			any |= p->pii_actions[k] != PII_ACT_OFF;
+		}
+		if (!any)
+			return fail(st, "[policy %s]: sensitive: %s is never "
+			    "found: the policy does not scan it (pii_off)",
+			    p->name, name);
 	}
 	return 1;
 }
@@ -666,8 +759,21 @@ validate(struct parse_state *st)
 		len = strlen(u->url);
 		while (len > 0 && u->url[len - 1] == '/')
 			u->url[--len] = '\0';
+		if (u->region == NULL)
+			return fail(st, "[upstream %s]: region is required (a "
+			    "label such as eu, us or onprem: policies route by "
+			    "it)", u->name);
+		if (!valid_name(u->region) || strcmp(u->region, "block") == 0)
+			return fail(st, "[upstream %s]: region '%s': letters, "
+			    "digits, - _ . only", u->name, u->region);
+		if (u->health_path != NULL && u->health_path[0] != '/')
+			return fail(st, "[upstream %s]: health_path must start "
+			    "with /", u->name);
 		u->enabled = 1;
-		if (u->api_key_env != NULL) {
+		if (u->unless_env != NULL && getenv(u->unless_env) != NULL &&
+		    *getenv(u->unless_env) != '\0')
+			u->enabled = 0;
+		else if (u->api_key_env != NULL) {
 			const char *v = getenv(u->api_key_env);
 
 			if (v == NULL || *v == '\0')
@@ -688,7 +794,8 @@ validate(struct parse_state *st)
 		st->line = cfg->upstreams[0].line;
 		return fail(st, "no usable upstream: [upstream %s] needs %s "
 		    "in the environment", cfg->upstreams[0].name,
-		    cfg->upstreams[0].api_key_env);
+		    cfg->upstreams[0].api_key_env ?
+		    cfg->upstreams[0].api_key_env : "no unless_env variable");
 	}
 	if (load_prices(st) == 0)
 		return 0;
@@ -720,7 +827,8 @@ validate(struct parse_state *st)
 		section_object(st, "policy default", &port);
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++)
-		if (!resolve_pii(st, &cfg->policies[i]))
+		if (!resolve_pii(st, &cfg->policies[i]) ||
+		    !resolve_routing(st, &cfg->policies[i]))
 			return 0;
 	return 1;
 }
@@ -777,11 +885,28 @@ config_load(const char *path, char *err, size_t errlen)
 		config_free(cfg);
 		return NULL;
 	}
-	for (size_t i = 0; i < cfg->n_upstreams; i++)
-		if (!cfg->upstreams[i].enabled)
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		const struct upstream_conf *u = &cfg->upstreams[i];
+
+		if (u->enabled)
+			continue;
+		if (u->api_key_env != NULL && getenv(u->api_key_env) == NULL)
 			log_warn("upstream %s disabled: %s is not set",
-			    cfg->upstreams[i].name,
-			    cfg->upstreams[i].api_key_env);
+			    u->name, u->api_key_env);
+		else
+			log_info("upstream %s disabled: %s is set", u->name,
+			    u->unless_env);
+	}
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		const struct policy_conf *p = &cfg->policies[i];
+		int zdr = 0;
+
+		for (size_t j = 0; j < cfg->n_upstreams; j++)
+			zdr |= cfg->upstreams[j].zdr;
+		if (p->zdr && !zdr)
+			log_warn("policy %s: zdr = on, but no upstream has "
+			    "zdr = on: its requests are refused", p->name);
+	}
 	return cfg;
 }
 

@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
+#include "gateway/probe.h"
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
@@ -86,6 +87,11 @@ keys_loaded(struct store_op *op)
 				    &op->rows[i].team_limits);
 				limits_from_row(&e[i].key_limits,
 				    &op->rows[i].key_limits);
+				memcpy(e[i].models, op->rows[i].key_limits.models,
+				    sizeof(e[i].models));
+				memcpy(e[i].models_deny,
+				    op->rows[i].key_limits.models_deny,
+				    sizeof(e[i].models_deny));
 			}
 			kc = keycache_new(e, op->n_rows);
 			OPENSSL_cleanse(e, (op->n_rows ? op->n_rows : 1) *
@@ -225,13 +231,19 @@ hook_health(void *arg)
 	struct gateway *gw = arg;
 	json_t *ups = json_array();
 
+	static const char *const states[] = { "closed", "open", "half-open" };
+	uint64_t now = util_now_us();
+
 	for (size_t i = 0; i < gw->cfg->n_upstreams; i++) {
 		const struct upstream_conf *u = &gw->cfg->upstreams[i];
+		const struct up_health *h = &gw->health.v[u->health_slot];
 
-		json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:b}",
-		    "name", u->name, "kind", u->kind == UPSTREAM_MISTRAL ?
-		    "mistral" : "openai", "region", u->region, "enabled",
-		    u->enabled));
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:b, s:b, "
+		    "s:s, s:i}", "name", u->name, "kind", u->kind ==
+		    UPSTREAM_MISTRAL ? "mistral" : "openai", "region",
+		    u->region, "zdr", u->zdr, "enabled", u->enabled, "breaker",
+		    states[health_state(h, now)], "consecutive_failures",
+		    (int)h->fails));
 	}
 	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:b, s:o}",
 	    "status", gw->draining ? "draining" : "ok", "version",
@@ -247,11 +259,13 @@ hook_metrics(void *arg)
 {
 	struct gateway *gw = arg;
 	const struct gateway_stats *s = &gw->stats;
-	char *out = malloc(2048);
+	size_t cap = 2048 + gw->cfg->n_upstreams * 512, n;
+	char *out = malloc(cap);
+	uint64_t now = util_now_us();
 
 	if (out == NULL)
 		return NULL;
-	snprintf(out, 2048,
+	n = (size_t)snprintf(out, cap,
 	    "# TYPE eugate_requests_total counter\n"
 	    "eugate_requests_total %llu\n"
 	    "# TYPE eugate_responses_total counter\n"
@@ -286,6 +300,23 @@ hook_metrics(void *arg)
 	    (unsigned long long)s->rate_limited,
 	    (unsigned long long)s->budget_refused,
 	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool));
+	n += (size_t)snprintf(out + n, cap - n,
+	    "# TYPE eugate_upstream_up gauge\n"
+	    "# TYPE eugate_upstream_failures_total counter\n"
+	    "# TYPE eugate_upstream_breaker_opened_total counter\n");
+	for (size_t i = 0; i < gw->cfg->n_upstreams && n < cap; i++) {
+		const struct upstream_conf *u = &gw->cfg->upstreams[i];
+		const struct up_health *h = &gw->health.v[u->health_slot];
+
+		n += (size_t)snprintf(out + n, cap - n,
+		    "eugate_upstream_up{upstream=\"%s\",region=\"%s\"} %d\n"
+		    "eugate_upstream_failures_total{upstream=\"%s\"} %llu\n"
+		    "eugate_upstream_breaker_opened_total{upstream=\"%s\"} "
+		    "%llu\n", u->name, u->region, u->enabled &&
+		    health_state(h, now) != HEALTH_OPEN, u->name,
+		    (unsigned long long)h->failures, u->name,
+		    (unsigned long long)h->opened);
+	}
 	return out;
 }
 
@@ -352,9 +383,18 @@ reload(struct gateway *gw)
 	    strcmp(cfg->budget_timezone, gw->cfg->budget_timezone) != 0)
 		log_warn("reload: listen, admin_listen, data_dir and "
 		    "budget_timezone changes take effect at restart");
+	if (probe_adopt(gw, cfg) != GW_OK) {
+		log_error("reload failed: out of memory");
+		config_unref(cfg);
+		return;
+	}
 	log_set_level((enum log_level)cfg->log_level);
+	probe_stop(gw);
 	config_unref(gw->cfg);
 	gw->cfg = cfg;
+	if (probe_start(gw) != GW_OK)
+		log_error("reload: active health checks not started: out of "
+		    "memory");
 	limits_from(cfg, &lim);
 	server_set_limits(gw->client, &lim);
 	server_set_limits(gw->admin_srv, &lim);
@@ -583,6 +623,9 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->upool = upool_new(gw->base);
 	if (gw->upool == NULL)
 		return GW_ERR_NOMEM;
+	memcpy(&gw->route_seed, rnd, sizeof(gw->route_seed));
+	if (probe_adopt(gw, cfg) != GW_OK || probe_start(gw) != GW_OK)
+		return GW_ERR_NOMEM;
 	limits_from(cfg, &lim);
 	gw->client = server_new(gw->base, cfg->listen, gw->tls,
 	    &request_server_ops, gw, &lim, &gw->port);
@@ -639,6 +682,7 @@ gateway_cleanup(struct gateway *gw)
 	/* Connections first: their requests abort and submit records. */
 	server_free(gw->client);
 	server_free(gw->admin_srv);
+	probe_stop(gw);
 	upool_free(gw->upool);
 	store_close(gw->store);	/* commits what was submitted */
 	admin_free(gw->admin);
@@ -646,6 +690,7 @@ gateway_cleanup(struct gateway *gw)
 	pii_engine_free(gw->env.pii);
 	keys_hmac_free(gw->hmac);
 	ratelimit_free(gw->rl);
+	health_table_free(&gw->health);
 	if (gw->tls != NULL)
 		SSL_CTX_free(gw->tls);
 	if (gw->sig_term != NULL)

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "gateway/config.h"
+#include "policy/health.h"
 #include "policy/policy.h"
 
 struct server;
@@ -23,6 +24,7 @@ struct store;
 struct keycache;
 struct keys_hmac;
 struct admin;
+struct probes;
 
 struct gateway_stats {
 	uint64_t requests;
@@ -49,6 +51,9 @@ struct gateway {
 	struct keys_hmac *hmac;
 	struct ratelimit *rl;		/* requests and tokens per minute */
 	int local_periods;		/* budget_timezone is not UTC */
+	struct health_table health;	/* circuit breakers, by upstream name */
+	struct probes *probes;		/* active health checks */
+	uint64_t route_seed;		/* randomness of weighted balancing */
 	struct policy_env env;		/* what policy modules share */
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;

@@ -11,10 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum http_method {
-	HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE,
-	HTTP_OPTIONS
-};
+#include "common/http.h"
 
 struct http1_header {
 	const char *name;	/* points into the parsed buffer */

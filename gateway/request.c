@@ -19,6 +19,7 @@
 #include "policy/policy.h"
 #include "policy/ratelimit.h"
 #include "policy/route.h"
+#include "policy/translate.h"
 #include "policy/usage.h"
 #include "storage/store.h"
 
@@ -48,7 +49,6 @@ static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
 
 enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 
-#define MAX_CANDIDATES 8
 #define MAX_OUT_HEADERS 32
 #define MAX_UP_HEADERS 64
 
@@ -72,9 +72,10 @@ struct req {
 	const char *target;		/* path and query, in the conn head */
 	size_t target_len;
 	char model[128];
-	size_t cand[MAX_CANDIDATES];
-	size_t n_cand, cur;
+	struct route_result route;	/* candidates and the decision */
+	size_t cur;			/* the candidate being tried */
 	const struct upstream_conf *up;
+	int health_open;		/* the attempt's health is unreported */
 	struct uxfer *xfer;
 	int retry;			/* the attempt is being failed over */
 	int mode;			/* enum resp_mode */
@@ -109,6 +110,7 @@ struct req {
 };
 
 static int start_attempt(struct req *r);
+static void report_health(struct req *r, int ok);
 static void req_finish(struct req *r);
 
 static void
@@ -346,6 +348,8 @@ req_finish(struct req *r)
 	if (r->conn == NULL && r->status == 0)
 		r->status = 499;
 	req_set_state(r, REQ_ST_COMMITTING);
+	if (r->up != NULL)
+		report_health(r, -1);
 	policy_run_finish(&r->pr, r->status, &r->usage);
 	memset(&r->op, 0, sizeof(r->op));
 	r->op.type = STORE_REQUEST_LOG;
@@ -367,8 +371,11 @@ req_finish(struct req *r)
 	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
 	snprintf(rec->path, sizeof(rec->path), "%.255s", r->path);
 	snprintf(rec->model, sizeof(rec->model), "%s", r->model);
-	if (r->up != NULL)
+	if (r->up != NULL) {
 		snprintf(rec->upstream, sizeof(rec->upstream), "%s", r->up->name);
+		snprintf(rec->region, sizeof(rec->region), "%s", r->up->region);
+	}
+	memcpy(rec->route, r->route.decision, sizeof(rec->route));
 	rec->status = r->status;
 	rec->prompt_tokens = r->usage.prompt_tokens;
 	rec->completion_tokens = r->usage.completion_tokens;
@@ -460,6 +467,30 @@ sse_fail(struct req *r, const char *code, const char *msg)
 	conn_stream_write(r->conn, ev, (size_t)n);
 }
 
+/* Feeds the attempt's outcome to its upstream's circuit breaker, once:
+ * ok 1 answered, 0 failed, -1 no verdict (the client left first). */
+static void
+report_health(struct req *r, int ok)
+{
+	const struct upstream_conf *u = r->up;
+
+	if (!r->health_open)
+		return;
+	r->health_open = 0;
+	health_result(&r->gw->health.v[u->health_slot], ok, util_now_us(),
+	    (unsigned)u->fail_threshold, u->cooldown_ms * 1000);
+}
+
+/* Whether another candidate remains; notes why this one is left. */
+static int
+can_fail_over(struct req *r, const char *why)
+{
+	if (r->cur + 1 >= r->route.n)
+		return 0;
+	route_note(&r->route, r->up->name, why);
+	return 1;
+}
+
 static int
 pass_header(const char *name)
 {
@@ -486,7 +517,9 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	struct req *r = arg;
 	const char *ctype = "";
 
-	if ((status == 502 || status == 503) && r->cur + 1 < r->n_cand) {
+	report_health(r, status < 500);
+	if ((status == 502 || status == 503) &&
+	    can_fail_over(r, status == 502 ? "502" : "503")) {
 		log_info("req=%s upstream %s answered %d: failing over",
 		    r->id, r->up->name, status);
 		r->retry = 1;
@@ -662,11 +695,14 @@ up_on_done(void *arg, int result, const char *errmsg)
 		int timed_out = result == CURLE_OPERATION_TIMEDOUT;
 
 		r->timed_out |= timed_out;
-		if (!r->retry)
+		if (!r->retry) {
 			log_warn("req=%s upstream %s failed: %s", r->id,
 			    r->up->name, errmsg);
-		if ((r->retry || retryable(result)) &&
-		    r->cur + 1 < r->n_cand && fail_over(r) == 0)
+			report_health(r, 0);
+		}
+		if ((r->retry || (retryable(result) && can_fail_over(r,
+		    timed_out ? "timeout" : "unreachable"))) &&
+		    fail_over(r) == 0)
 			return;
 		if (r->state != REQ_ST_FORWARDING)
 			return;	/* fail_over already answered */
@@ -698,7 +734,8 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		r->timed_out = 1;
 		log_warn("req=%s upstream %s: no response in time", r->id,
 		    r->up->name);
-		if (r->cur + 1 < r->n_cand && fail_over(r) == 0)
+		report_health(r, 0);
+		if (can_fail_over(r, "timeout") && fail_over(r) == 0)
 			return;
 		if (r->state == REQ_ST_FORWARDING)
 			req_fail(r, 504, "server_error", "upstream_timeout",
@@ -757,17 +794,23 @@ start_attempt(struct req *r)
 	struct uxfer_req ur;
 	const struct http1_header *ct;
 
-	for (; r->cur < r->n_cand; r->cur++) {
-		r->up = &r->cfg->upstreams[r->cand[r->cur]];
-		if (translate_supported(r->up->kind, r->path))
+	uint64_t now = util_now_us();
+
+	/* A breaker may have opened since routing (a failed attempt of
+	 * another request): skip it like routing would have. */
+	for (; r->cur < r->route.n; r->cur++) {
+		r->up = &r->cfg->upstreams[r->route.cand[r->cur]];
+		if (health_usable(&r->gw->health.v[r->up->health_slot], now))
 			break;
+		route_note(&r->route, r->up->name, "breaker");
 	}
-	if (r->cur >= r->n_cand) {
-		req_fail(r, 404, "invalid_request_error",
-		    "endpoint_not_supported",
-		    "no upstream for this model offers this endpoint");
+	if (r->cur >= r->route.n) {
+		req_fail(r, 503, "server_error", "upstream_unavailable",
+		    "every upstream allowed for this request is failing");
 		return -1;
 	}
+	health_begin(&r->gw->health.v[r->up->health_slot], now);
+	r->health_open = 1;
 	if (r->body != NULL) {
 		if (r->orig != NULL) {
 			json_decref(r->body);
@@ -1084,8 +1127,8 @@ reserve(struct req *r, struct conn *c)
 	    "";
 	for (int t = 0; t < PII__COUNT; t++)
 		q.pii_found += r->pr.pii_counts[t];
-	q.cand = r->cand;
-	q.n_cand = r->n_cand;
+	q.cand = r->route.cand;
+	q.n_cand = r->route.n;
 	q.ledger_id = r->ledger_id;
 	q.request_id = r->id;
 	q.now_ms = util_wall_s() * 1000;
@@ -1104,6 +1147,58 @@ reserve(struct req *r, struct conn *c)
 	r->charge.op.done = reserved;
 	r->charge.op.arg = r;
 	store_submit(r->gw->store, &r->charge.op);
+}
+
+/* Chooses the upstreams the request may go to, in failover order. */
+static int
+route(struct req *r)
+{
+	struct route_query q;
+	const struct policy_conf *p = r->pr.policy;
+	uint64_t retry_us;
+
+	memset(&q, 0, sizeof(q));
+	q.ups = r->cfg->upstreams;
+	q.n = r->cfg->n_upstreams;
+	q.policy = p;
+	q.model = r->pr.model;
+	q.path = r->path;
+	q.sensitive = route_sensitive(p, r->pr.pii_counts);
+	q.health = r->gw->health.v;
+	q.now_us = util_now_us();
+	q.seed = r->gw->route_seed++;
+	switch (route_select(&q, &r->route)) {
+	case ROUTE_FOUND:
+		return 0;
+	case ROUTE_NO_MODEL:
+		req_fail(r, 404, "invalid_request_error", "model_not_found",
+		    "no upstream serves this model");
+		return -1;
+	case ROUTE_NO_ENDPOINT:
+		req_fail(r, 404, "invalid_request_error",
+		    "endpoint_not_supported",
+		    "no upstream for this model offers this endpoint");
+		return -1;
+	case ROUTE_NO_REGION:
+		req_fail(r, 403, "invalid_request_error", "region_unavailable",
+		    "no upstream that policy '%s' allows serves this %s "
+		    "(regions, %szero data retention, training)", p->name,
+		    q.model ? "model" : "endpoint", q.sensitive ?
+		    "regions for sensitive data, " : "");
+		return -1;
+	case ROUTE_SENSITIVE_BLOCKED:
+		req_fail(r, 403, "invalid_request_error", "pii_blocked",
+		    "policy '%s' does not let this kind of personal data "
+		    "leave (sensitive_regions = block)", p->name);
+		return -1;
+	default:
+		retry_us = r->route.retry_after_us;
+		r->retry_after_s = (int64_t)((retry_us + 999999) / 1000000);
+		req_fail(r, 503, "server_error", "upstream_unavailable",
+		    "every upstream allowed for this request is failing; "
+		    "retry later");
+		return -1;
+	}
 }
 
 static const char *
@@ -1207,17 +1302,12 @@ on_request(struct conn *c, void *arg)
 		r->fwd_owned = 1;
 		r->pr.raw_out = NULL;
 	}
-	r->n_cand = route_select(r->cfg->upstreams, r->cfg->n_upstreams,
-	    r->pr.model, r->cand, MAX_CANDIDATES);
-	if (r->n_cand == 0) {
-		req_fail(r, 404, "invalid_request_error", "model_not_found",
-		    "no upstream serves this model");
+	if (route(r) != 0)
 		return;
-	}
-	if (r->body != NULL && r->n_cand > 1) {
-		for (size_t i = 1; i < r->n_cand; i++)
-			if (r->cfg->upstreams[r->cand[i]].kind !=
-			    r->cfg->upstreams[r->cand[0]].kind &&
+	if (r->body != NULL && r->route.n > 1) {
+		for (size_t i = 1; i < r->route.n; i++)
+			if (r->cfg->upstreams[r->route.cand[i]].kind !=
+			    r->cfg->upstreams[r->route.cand[0]].kind &&
 			    r->orig == NULL)
 				r->orig = json_deep_copy(r->body);
 	}

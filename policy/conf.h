@@ -7,6 +7,7 @@
 #define POLICY_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/pii.h"
 
@@ -14,6 +15,12 @@ enum upstream_kind { UPSTREAM_MISTRAL, UPSTREAM_OPENAI };
 /* Which prices apply to an upstream's answers (conf/prices.ini). */
 enum upstream_pricing { PRICING_LIST, PRICING_REGIONAL, PRICING_FREE,
 	PRICING_OWN };
+/* What an upstream's contract lets the provider do with the data, in
+ * increasing order: a policy accepts upstreams up to its own level. */
+enum training { TRAINING_NONE, TRAINING_OPT_OUT, TRAINING_ALLOWED };
+/* Fields a policy may force into requests; CLIENT leaves them alone. */
+enum force { FORCE_CLIENT, FORCE_ON, FORCE_OFF };
+enum service_tier { TIER_CLIENT, TIER_AUTO, TIER_STANDARD_ONLY };
 
 struct strlist {
 	char **v;
@@ -25,17 +32,42 @@ struct upstream_conf {
 	char *url;		/* scheme://host[:port][/prefix], no trailing / */
 	int kind;		/* enum upstream_kind */
 	int pricing;		/* enum upstream_pricing */
-	char *region;
+	char *region;		/* a free label: eu, us, onprem, ... */
+	int zdr;		/* the contract has zero data retention */
+	int training;		/* enum training */
 	char *api_key_env;
 	char *api_key;		/* resolved from api_key_env; wiped on free */
+	char *unless_env;	/* disabled when this variable is set */
 	int enabled;		/* 0 when api_key_env names an unset variable */
 	struct strlist models;	/* globs */
+	uint64_t priority;	/* lower is tried first */
+	uint64_t weight;	/* share of the load among equal priorities */
+	uint64_t fail_threshold; /* consecutive failures that open the
+				  * circuit breaker */
+	uint64_t cooldown_ms;	/* how long an open breaker skips it */
+	char *health_path;	/* active check: GET url + path; NULL: none */
+	uint64_t health_interval_ms;
+	size_t health_slot;	/* index into the gateway's health table */
 	int line;		/* where the section starts, for messages */
 };
 
 struct policy_conf {
 	char *name;
 	struct strlist models;	/* globs of models the policy allows */
+	struct strlist models_deny; /* ... and those it refuses (labs-*) */
+	struct strlist regions;	/* where its traffic may go ("*": any) */
+	int zdr;		/* zero data retention mode */
+	int training;		/* enum training: the most it accepts */
+	struct strlist sensitive; /* PII types (or NATIONAL_ID, raw) that
+				   * make a request sensitive ... */
+	struct strlist sensitive_regions; /* ... and where those may go
+					   * ("block": nowhere) */
+	unsigned char sensitive_types[PII__COUNT]; /* resolved */
+	int sensitive_raw;	/* any type forwarded unchanged (detect) */
+	int sensitive_block;
+	int service_tier;	/* enum service_tier */
+	int safe_prompt;	/* enum force */
+	int store;		/* enum force: conversations' "store" */
 	int pii;		/* enum pii_action for every type ... */
 	struct strlist pii_off, pii_detect, pii_redact, pii_pseudonymize,
 	    pii_block;		/* ... but these, by type name */

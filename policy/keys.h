@@ -52,6 +52,8 @@ struct key_entry {
 	char policy[65];
 	unsigned char hmac[32];
 	struct key_limits team_limits, key_limits;
+	char models[256];	/* the key's model globs, comma-separated ... */
+	char models_deny[256];	/* ... and those it refuses; "": none */
 };
 
 struct keycache;

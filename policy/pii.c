@@ -27,6 +27,12 @@ pii_type_name(int type)
 }
 
 int
+pii_national_id(int type)
+{
+	return type >= PII_DE_TAX_ID && type <= PII_UK_NINO;
+}
+
+int
 pii_type_parse(const char *name, size_t len)
 {
 	for (int i = 0; i < PII__COUNT; i++)

@@ -25,6 +25,9 @@ enum pii_type {
 const char *pii_type_name(int type);
 /* Returns the type of a name ("IBAN"), or -1. */
 int pii_type_parse(const char *name, size_t len);
+/* 1 for the national identifiers (tax, social security, citizen numbers):
+ * the group a policy names NATIONAL_ID. */
+int pii_national_id(int type);
 
 struct pii_match {
 	size_t start, end;	/* byte offsets in the scanned text */

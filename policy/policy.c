@@ -1,13 +1,12 @@
-/* The policy chain runner and the model allow-list module. */
+/* The policy chain runner. */
 #include <stdio.h>
 #include <string.h>
 
-#include "common/util.h"
 #include "policy/policy.h"
 
 /* The chain, in order. */
 static const struct policy_module *const chain[] = {
-	&policy_models,
+	&policy_access,
 	&policy_pii,
 };
 
@@ -110,27 +109,3 @@ policy_cleanup(struct policy_req *r)
 		if (chain[i]->cleanup != NULL)
 			chain[i]->cleanup(r);
 }
-
-static int
-models_on_request(struct policy_req *r, struct policy_block *b)
-{
-	const struct strlist *allowed;
-
-	if (r->model == NULL || r->policy == NULL)
-		return POLICY_PASS;
-	allowed = &r->policy->models;
-	for (size_t i = 0; i < allowed->n; i++)
-		if (util_glob_match(allowed->v[i], r->model))
-			return POLICY_PASS;
-	b->status = 403;
-	b->type = "invalid_request_error";
-	b->code = "model_not_allowed";
-	snprintf(b->message, sizeof(b->message),
-	    "model not allowed by policy '%s'", r->policy->name);
-	return POLICY_BLOCK;
-}
-
-const struct policy_module policy_models = {
-	.name = "models",
-	.on_request = models_on_request,
-};

@@ -22,7 +22,7 @@ enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
 #define POLICY_MAX_MODULES 8
 
 /* Each module's slot in policy_req.state, independent of chain order. */
-enum policy_slot { POLICY_SLOT_MODELS, POLICY_SLOT_PII };
+enum policy_slot { POLICY_SLOT_ACCESS, POLICY_SLOT_PII };
 
 struct policy_block {
 	int status;		/* HTTP status to answer */
@@ -100,8 +100,8 @@ void policy_run_stream_end(struct policy_req *r,
     void (*emit)(void *arg, const char *ev, size_t len), void *arg);
 void policy_cleanup(struct policy_req *r);
 
-/* Module: the models a policy allows (globs in [policy] models). */
-extern const struct policy_module policy_models;
+/* Module: models, ZDR endpoints and forced fields (policy/access.c). */
+extern const struct policy_module policy_access;
 /* Module: personal data (policy/pii_policy.c). */
 extern const struct policy_module policy_pii;
 

@@ -1,216 +1,254 @@
-/* Upstream selection by model, and translation between backend kinds. */
-#include <stdlib.h>
+/* Upstream selection: what serves the request, what the policy allows,
+ * what is healthy; in failover order. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "policy/pii_vault.h"
 #include "policy/route.h"
-#include "policy/usage.h"
+#include "policy/translate.h"
 
-size_t
-route_select(const struct upstream_conf *ups, size_t n, const char *model,
-    size_t *out, size_t max)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && k < max; i++) {
-		if (!ups[i].enabled)
-			continue;
-		if (model == NULL) {
-			out[k++] = i;
-			break;
-		}
-		for (size_t j = 0; j < ups[i].models.n; j++) {
-			if (util_glob_match(ups[i].models.v[j], model)) {
-				out[k++] = i;
-				break;
-			}
-		}
-	}
-	return k;
-}
-
-/* Endpoints of OpenAI-compatible servers (vLLM, TGI). */
-static const char *const openai_paths[] = {
-	"/v1/chat/completions", "/v1/completions", "/v1/embeddings",
-	"/v1/models", "/v1/audio/transcriptions", NULL
+static const char *const skip_names[] = {
+	"", "disabled", "model", "endpoint", "region", "sensitive", "zdr",
+	"training", "breaker", "stateful"
 };
 
-int
-translate_supported(int kind, const char *path)
+const char *
+route_skip_name(int skip)
 {
-	if (kind == UPSTREAM_MISTRAL)
-		return 1;
-	for (int i = 0; openai_paths[i] != NULL; i++) {
-		size_t len = strlen(openai_paths[i]);
+	return skip >= 0 && skip <= ROUTE_SKIP_STATEFUL ? skip_names[skip] :
+	    "?";
+}
 
-		if (strncmp(path, openai_paths[i], len) == 0 &&
-		    (path[len] == '\0' || path[len] == '/'))
+int
+route_sensitive(const struct policy_conf *p, const unsigned counts[PII__COUNT])
+{
+	for (int t = 0; t < PII__COUNT; t++) {
+		if (counts[t] == 0)
+			continue;
+		if (p->sensitive_types[t])
+			return 1;
+		/* Raw: found, and forwarded as it is. */
+		if (p->sensitive_raw && p->pii_actions[t] == PII_ACT_DETECT)
 			return 1;
 	}
 	return 0;
 }
 
-/* Completion endpoints, where Mistral rejects OpenAI-only fields. */
 static int
-is_completion(const char *path)
+in_list(const struct strlist *l, const char *v)
 {
-	return strcmp(path, "/v1/chat/completions") == 0 ||
-	    strcmp(path, "/v1/fim/completions") == 0 ||
-	    strcmp(path, "/v1/agents/completions") == 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], "*") == 0 || strcmp(l->v[i], v) == 0)
+			return 1;
+	return 0;
 }
 
 static int
-rename_field(json_t *body, const char *from, const char *to)
+serves_model(const struct upstream_conf *u, const char *model)
 {
-	json_t *v = json_object_get(body, from);
-
-	if (v == NULL)
-		return 0;
-	if (json_object_get(body, to) == NULL)
-		json_object_set(body, to, v);
-	json_object_del(body, from);
-	return 1;
+	for (size_t j = 0; j < u->models.n; j++)
+		if (util_glob_match(u->models.v[j], model))
+			return 1;
+	return 0;
 }
 
-int
-translate_request(int kind, const char *path, json_t *body, int *fold_usage)
+/* The first check an upstream fails, or ROUTE_SKIP_NONE. */
+static int
+check(const struct route_query *q, const struct upstream_conf *u)
 {
-	/* OpenAI fields Mistral answers with 422 extra_forbidden. */
-	static const char *const strip[] = {
-		"stream_options", "user", "logit_bias", "logprobs",
-		"top_logprobs", "chat_template_kwargs", "store",
-		"service_tier_openai", NULL
-	};
-	int changed = 0;
+	const struct policy_conf *p = q->policy;
 
-	*fold_usage = 0;
-	if (!json_is_object(body) || !is_completion(path))
-		return 0;
-	if (kind == UPSTREAM_MISTRAL) {
-		changed |= rename_field(body, "max_completion_tokens",
-		    "max_tokens");
-		changed |= rename_field(body, "seed", "random_seed");
-		for (int i = 0; strip[i] != NULL; i++)
-			if (json_object_del(body, strip[i]) == 0)
-				changed = 1;
-		return changed;
-	}
-	changed |= rename_field(body, "random_seed", "seed");
-	if (json_is_true(json_object_get(body, "stream"))) {
-		json_t *so = json_object_get(body, "stream_options");
+	if (!u->enabled)
+		return ROUTE_SKIP_DISABLED;
+	if (q->model != NULL && !serves_model(u, q->model))
+		return ROUTE_SKIP_MODEL;
+	if (!translate_supported(u->kind, q->path))
+		return ROUTE_SKIP_ENDPOINT;
+	if (!in_list(&p->regions, u->region))
+		return ROUTE_SKIP_REGION;
+	if (q->sensitive && !in_list(&p->sensitive_regions, u->region))
+		return ROUTE_SKIP_SENSITIVE;
+	if (p->zdr && !u->zdr)
+		return ROUTE_SKIP_ZDR;
+	if (u->training > p->training)
+		return ROUTE_SKIP_TRAINING;
+	return ROUTE_SKIP_NONE;
+}
 
-		if (!json_is_object(so)) {
-			so = json_object();
-			json_object_set_new(body, "stream_options", so);
-			*fold_usage = 1;
-		} else if (!json_is_true(json_object_get(so, "include_usage"))) {
-			*fold_usage = 1;
-		}
-		json_object_set_new(so, "include_usage", json_true());
-		changed = 1;
-	}
-	return changed;
+static void append(struct route_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends to the decision; what does not fit ends in "...". */
+static void
+append(struct route_result *res, const char *fmt, ...)
+{
+	size_t len = strlen(res->decision), cap = sizeof(res->decision);
+	va_list ap;
+	int n;
+
+	if (len + 4 >= cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(res->decision + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - len)
+		memcpy(res->decision + cap - 4, "...", 4);
+}
+
+void
+route_note(struct route_result *res, const char *name, const char *why)
+{
+	append(res, " %s:%s", name, why);
 }
 
 static void
-fold_emit_held(struct sse_fold *f, sse_emit_fn emit, void *arg)
+append_list(struct route_result *res, const char *key,
+    const struct strlist *l)
 {
-	if (f->held == NULL)
-		return;
-	emit(arg, f->held, f->held_len);
-	free(f->held);
-	f->held = NULL;
-	f->held_len = 0;
+	append(res, "%s=", key);
+	for (size_t i = 0; i < l->n; i++)
+		append(res, "%s%s", i ? "," : "", l->v[i]);
+}
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 /*
- * Merges the usage of usage_ev into the held finish chunk and emits it.
- * The held event's bytes are kept: the usage member is spliced in before
- * its closing brace, so that nothing else of the chunk is re-encoded.
+ * Orders eligible upstreams: by priority, then each group of equal
+ * priority by a weighted draw without replacement (weight 0 last, in file
+ * order: a standby).
  */
 static void
-fold_merge(struct sse_fold *f, const char *usage_ev, size_t len,
-    sse_emit_fn emit, void *arg)
+order(const struct route_query *q, size_t *v, size_t n, uint64_t seed)
 {
-	char *ud = NULL, *us = NULL, *out = NULL;
-	long ul = sse_event_data(usage_ev, len, &ud);
-	json_t *u = ul > 0 ? json_loadb(ud, (size_t)ul, 0, NULL) : NULL;
-	const char *brace = NULL;
+	const struct upstream_conf *ups = q->ups;
 
-	for (size_t i = f->held_len; i-- > 0;)
-		if (f->held[i] == '}') {
-			brace = f->held + i;
-			break;
-		}
-	if (json_is_object(json_object_get(u, "usage")))
-		us = json_dumps(json_object_get(u, "usage"), JSON_COMPACT);
-	if (brace != NULL && us != NULL) {
-		size_t head = (size_t)(brace - f->held), ulen = strlen(us);
-		size_t n = head + 9 + ulen + (f->held_len - head);
+	/* Insertion sort by priority keeps file order among equals. */
+	for (size_t i = 1; i < n; i++) {
+		size_t x = v[i], j = i;
 
-		out = malloc(n);
-		if (out != NULL) {
-			memcpy(out, f->held, head);
-			memcpy(out + head, ",\"usage\":", 9);
-			memcpy(out + head + 9, us, ulen);
-			memcpy(out + head + 9 + ulen, brace, f->held_len - head);
-			emit(arg, out, n);
+		for (; j > 0 && ups[v[j - 1]].priority > ups[x].priority; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	for (size_t g = 0; g < n;) {
+		size_t end = g;
+		uint64_t total = 0;
+
+		while (end < n && ups[v[end]].priority == ups[v[g]].priority)
+			total += ups[v[end++]].weight;
+		for (size_t i = g; i < end && total > 0; i++) {
+			uint64_t r = next_rand(&seed) % total, acc = 0;
+			size_t k = i;
+
+			for (; k < end; k++) {
+				acc += ups[v[k]].weight;
+				if (r < acc)
+					break;
+			}
+			total -= ups[v[k]].weight;
+			/* Move the pick to position i, keeping the rest in
+			 * order (weight-0 ones stay at the end). */
+			for (size_t x = v[k]; k > i; k--)
+				v[k] = v[k - 1], v[k - 1] = x;
 		}
+		g = end;
 	}
-	if (out == NULL) {
-		/* Could not merge: relay both as they came. */
-		emit(arg, f->held, f->held_len);
-		emit(arg, usage_ev, len);
-	}
-	free(out);
-	free(us);
-	free(f->held);
-	f->held = NULL;
-	f->held_len = 0;
-	json_decref(u);
-	free(ud);
+}
+
+/* Notes an open breaker; the earliest half-open time is Retry-After. */
+static void
+skip_breaker(const struct route_query *q, struct route_result *res,
+    const struct upstream_conf *u)
+{
+	uint64_t until = q->health[u->health_slot].open_until_us;
+	uint64_t left = until > q->now_us ? until - q->now_us : 1;
+
+	if (res->retry_after_us == 0 || left < res->retry_after_us)
+		res->retry_after_us = left;
 }
 
 static int
-contains(const char *s, size_t len, const char *needle)
+usable(const struct route_query *q, const struct upstream_conf *u)
 {
-	return memmem(s, len, needle, strlen(needle)) != NULL;
+	return q->health == NULL ||
+	    health_usable(&q->health[u->health_slot], q->now_us);
 }
 
-void
-sse_fold_event(struct sse_fold *f, const char *ev, size_t len,
-    sse_emit_fn emit, void *arg)
+/* Files, batches, ...: one upstream holds them, the first by priority
+ * (then file order), whatever the weights and health. */
+static int
+select_stateful(const struct route_query *q, struct route_result *res,
+    const size_t *elig, size_t n_elig)
 {
-	if (contains(ev, len, "\"choices\":[]") && contains(ev, len, "\"usage\"")) {
-		if (f->held != NULL)
-			fold_merge(f, ev, len, emit, arg);
-		else
-			emit(arg, ev, len);
-		return;
+	size_t first = 0;
+
+	for (size_t i = 1; i < n_elig; i++)
+		if (q->ups[elig[i]].priority < q->ups[elig[first]].priority)
+			first = i;
+	for (size_t i = 0; i < n_elig; i++)
+		if (i != first)
+			route_note(res, q->ups[elig[i]].name,
+			    route_skip_name(ROUTE_SKIP_STATEFUL));
+	if (!usable(q, &q->ups[elig[first]])) {
+		route_note(res, q->ups[elig[first]].name,
+		    route_skip_name(ROUTE_SKIP_BREAKER));
+		skip_breaker(q, res, &q->ups[elig[first]]);
+		return res->error = ROUTE_ALL_DOWN;
 	}
-	fold_emit_held(f, emit, arg);
-	if (contains(ev, len, "\"finish_reason\":\"") &&
-	    !contains(ev, len, "\"usage\":{")) {
-		f->held = malloc(len);
-		if (f->held != NULL) {
-			memcpy(f->held, ev, len);
-			f->held_len = len;
-			return;
-		}
+	res->cand[res->n++] = elig[first];
+	return ROUTE_FOUND;
+}
+
+int
+route_select(const struct route_query *q, struct route_result *res)
+{
+	const struct policy_conf *p = q->policy;
+	size_t elig[64], n_elig = 0;
+	int furthest = ROUTE_SKIP_DISABLED;
+
+	memset(res, 0, sizeof(*res));
+	append_list(res, "regions", &p->regions);
+	if (q->sensitive)
+		append_list(res, " sensitive", &p->sensitive_regions);
+	if (p->zdr)
+		append(res, " zdr=on");
+	if (q->sensitive && p->sensitive_block)
+		return res->error = ROUTE_SENSITIVE_BLOCKED;
+	for (size_t i = 0; i < q->n; i++) {
+		const struct upstream_conf *u = &q->ups[i];
+		int why = check(q, u);
+
+		if (why == ROUTE_SKIP_NONE && q->model != NULL && !usable(q, u))
+			why = ROUTE_SKIP_BREAKER;
+		if (why == ROUTE_SKIP_NONE || why > furthest)
+			furthest = why == ROUTE_SKIP_NONE ? ROUTE_SKIP_BREAKER :
+			    why;
+		if (why == ROUTE_SKIP_BREAKER)
+			skip_breaker(q, res, u);
+		if (why != ROUTE_SKIP_NONE)
+			route_note(res, u->name, route_skip_name(why));
+		else if (n_elig < sizeof(elig) / sizeof(elig[0]))
+			elig[n_elig++] = i;
 	}
-	emit(arg, ev, len);
-}
-
-void
-sse_fold_flush(struct sse_fold *f, sse_emit_fn emit, void *arg)
-{
-	fold_emit_held(f, emit, arg);
-}
-
-void
-sse_fold_cleanup(struct sse_fold *f)
-{
-	free(f->held);
-	f->held = NULL;
-	f->held_len = 0;
+	if (n_elig == 0)
+		return res->error = furthest <= ROUTE_SKIP_MODEL ?
+		    ROUTE_NO_MODEL : furthest == ROUTE_SKIP_ENDPOINT ?
+		    ROUTE_NO_ENDPOINT : furthest < ROUTE_SKIP_BREAKER ?
+		    ROUTE_NO_REGION : ROUTE_ALL_DOWN;
+	if (q->model == NULL)
+		return select_stateful(q, res, elig, n_elig);
+	order(q, elig, n_elig, q->seed);
+	for (size_t i = 0; i < n_elig && i < ROUTE_MAX; i++)
+		res->cand[res->n++] = elig[i];
+	return ROUTE_FOUND;
 }

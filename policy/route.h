@@ -1,55 +1,70 @@
 /*
- * Upstream selection and per-backend translation. route_select picks the
- * upstreams that may serve a request, in failover order; translate_* adapt
- * a Mistral-shaped request to the backend kind and fold its streamed
- * usage back into Mistral's shape.
+ * Where a request may go. route_select filters the configured upstreams
+ * by what they serve (model, endpoint), by what the caller's policy
+ * allows (regions, data classification, zero data retention, training)
+ * and by health (open circuit breakers), then orders the rest for
+ * failover: lower priority first, equal priorities shuffled by weight.
+ * It also writes the decision in words, for the request's record.
  */
 #ifndef POLICY_ROUTE_H
 #define POLICY_ROUTE_H
 
 #include <stddef.h>
-
-#include <jansson.h>
+#include <stdint.h>
 
 #include "policy/conf.h"
+#include "policy/health.h"
+#include "policy/pii.h"
 
-/*
- * Writes into out (up to max) the indexes of the enabled upstreams whose
- * model globs match model, in configuration order. A request without a
- * model goes to the first enabled upstream only (stateful resources such
- * as files live on one upstream). Returns the count.
- */
-size_t route_select(const struct upstream_conf *ups, size_t n,
-    const char *model, size_t *out, size_t max);
+#define ROUTE_MAX 8		/* failover candidates per request */
 
-/* 1 when a backend of this kind has the endpoint. */
-int translate_supported(int kind, const char *path);
-
-/*
- * Adapts body (changed in place) for the kind. Sets *fold_usage when the
- * stream needs its usage-only chunk folded (openai kind, stream:true, and
- * the client did not ask for stream_options itself). Returns 1 if changed.
- */
-int translate_request(int kind, const char *path, json_t *body,
-    int *fold_usage);
-
-/*
- * Folding of an OpenAI-style stream: the usage-only chunk ("choices": [])
- * is merged into the chunk that carried finish_reason, so that clients see
- * Mistral's shape. Events are whole SSE events, terminator included.
- */
-struct sse_fold {
-	char *held;		/* the finish chunk waiting for usage */
-	size_t held_len;
+/* Why an upstream was left out, in the order the checks run. */
+enum route_skip {
+	ROUTE_SKIP_NONE, ROUTE_SKIP_DISABLED, ROUTE_SKIP_MODEL,
+	ROUTE_SKIP_ENDPOINT, ROUTE_SKIP_REGION, ROUTE_SKIP_SENSITIVE,
+	ROUTE_SKIP_ZDR, ROUTE_SKIP_TRAINING, ROUTE_SKIP_BREAKER,
+	ROUTE_SKIP_STATEFUL
 };
 
-typedef void (*sse_emit_fn)(void *arg, const char *ev, size_t len);
+enum route_error {
+	ROUTE_FOUND,
+	ROUTE_NO_MODEL,		/* 404 model_not_found: nobody serves it */
+	ROUTE_NO_ENDPOINT,	/* 404 endpoint_not_supported */
+	ROUTE_NO_REGION,	/* 403 region_unavailable: policy excludes all */
+	ROUTE_SENSITIVE_BLOCKED, /* 403: sensitive data may go nowhere */
+	ROUTE_ALL_DOWN		/* 503 upstream_unavailable: breakers open */
+};
 
-/* Feeds one event; emits zero, one or two events through emit. */
-void sse_fold_event(struct sse_fold *f, const char *ev, size_t len,
-    sse_emit_fn emit, void *arg);
-/* Emits what is held; call at the end of the stream. */
-void sse_fold_flush(struct sse_fold *f, sse_emit_fn emit, void *arg);
-void sse_fold_cleanup(struct sse_fold *f);
+struct route_query {
+	const struct upstream_conf *ups;
+	size_t n;
+	const struct policy_conf *policy;
+	const char *model;		/* NULL: a stateful endpoint */
+	const char *path;
+	int sensitive;			/* route_sensitive() said so */
+	const struct up_health *health;	/* by health_slot; NULL: healthy */
+	uint64_t now_us;
+	uint64_t seed;			/* randomness for the weighted order */
+};
+
+struct route_result {
+	size_t cand[ROUTE_MAX];		/* indexes into ups, in order */
+	size_t n;
+	int error;			/* enum route_error */
+	uint64_t retry_after_us;	/* ALL_DOWN: until a breaker half-opens */
+	char decision[512];		/* "regions=eu us:region ..." */
+};
+
+/* 1 when the PII findings make the request sensitive under policy p. */
+int route_sensitive(const struct policy_conf *p,
+    const unsigned counts[PII__COUNT]);
+
+/* Fills res; returns res->error. */
+int route_select(const struct route_query *q, struct route_result *res);
+
+/* Appends " name:why" to the decision (failover), truncating with "...". */
+void route_note(struct route_result *res, const char *name, const char *why);
+
+const char *route_skip_name(int skip);
 
 #endif

@@ -79,6 +79,12 @@ static const char *const migrations[] = {
 	 * per period and once per start. */
 	"CREATE INDEX ledger_team ON ledger(team, ts);"
 	"CREATE INDEX ledger_key ON ledger(key_id, ts);",
+	/* 4: model globs per key (comma-separated); where each request went
+	 * (the upstream's region) and why (the routing decision). */
+	"ALTER TABLE keys ADD COLUMN models TEXT;"
+	"ALTER TABLE keys ADD COLUMN models_deny TEXT;"
+	"ALTER TABLE requests ADD COLUMN region TEXT;"
+	"ALTER TABLE requests ADD COLUMN route TEXT;",
 };
 
 enum gw_err
@@ -241,11 +247,16 @@ column_limits(sqlite3_stmt *s, int i, struct store_limits *l)
 	l->tpm = sqlite3_column_int64(s, i + 4);
 }
 
-/* Binds budget, currency, period, rpm, tpm from parameter i on: the
- * fields in mask; the others, and "none" values, stay NULL. */
+/* Binds budget, currency, period, rpm, tpm (and for keys models,
+ * models_deny) from parameter i on: the fields in mask; the others, and
+ * "none" values, stay NULL. */
 static void
 bind_limits(sqlite3_stmt *s, int i, const struct store_limits *l, int mask)
 {
+	if (mask & STORE_SET_MODELS)
+		store_bind_text(s, i + 5, l->models);
+	if (mask & STORE_SET_MODELS_DENY)
+		store_bind_text(s, i + 6, l->models_deny);
 	if ((mask & STORE_SET_BUDGET) && l->budget >= 0) {
 		sqlite3_bind_int64(s, i, l->budget);
 		sqlite3_bind_int(s, i + 1, l->currency);
@@ -262,15 +273,16 @@ static enum gw_err
 limits_set(sqlite3 *db, struct store_op *op)
 {
 	static const char *const cols[] = { "budget = ?1, budget_currency = ?2, "
-	    "budget_period = ?3", "rpm = ?4", "tpm = ?5" };
+	    "budget_period = ?3", "rpm = ?4", "tpm = ?5", "models = ?6",
+	    "models_deny = ?7" };
 	sqlite3_stmt *s;
-	char sql[256];
+	char sql[320];
 	size_t n;
 	int rc, first = 1;
 
 	n = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ",
 	    op->key_id[0] ? "keys" : "teams");
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (!(op->set_mask & (1 << i)))
 			continue;
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
@@ -279,12 +291,12 @@ limits_set(sqlite3 *db, struct store_op *op)
 	}
 	if (first)
 		return GW_ERR_INVAL;
-	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = ?6",
+	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = ?8",
 	    op->key_id[0] ? "id" : "name");
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	bind_limits(s, 1, &op->limits, op->set_mask);
-	sqlite3_bind_text(s, 6, op->key_id[0] ? op->key_id : op->team, -1,
+	sqlite3_bind_text(s, 8, op->key_id[0] ? op->key_id : op->team, -1,
 	    SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
@@ -315,8 +327,9 @@ keys_load(sqlite3 *db, struct store_op *op)
 	}
 	if (sqlite3_prepare_v2(db, "SELECT k.id, t.name, t.policy, k.hmac, "
 	    "t.budget, t.budget_currency, t.budget_period, t.rpm, t.tpm, "
-	    "k.budget, k.budget_currency, k.budget_period, k.rpm, k.tpm "
-	    "FROM keys k JOIN teams t ON t.id = k.team_id "
+	    "k.budget, k.budget_currency, k.budget_period, k.rpm, k.tpm, "
+	    "k.models, k.models_deny FROM keys k JOIN teams t ON "
+	    "t.id = k.team_id "
 	    "WHERE k.revoked_at IS NULL", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -342,6 +355,14 @@ keys_load(sqlite3 *db, struct store_op *op)
 			memcpy(r->hmac, sqlite3_column_blob(s, 3), 32);
 		column_limits(s, 4, &r->team_limits);
 		column_limits(s, 9, &r->key_limits);
+		if (sqlite3_column_text(s, 14) != NULL)
+			snprintf(r->key_limits.models,
+			    sizeof(r->key_limits.models), "%s",
+			    sqlite3_column_text(s, 14));
+		if (sqlite3_column_text(s, 15) != NULL)
+			snprintf(r->key_limits.models_deny,
+			    sizeof(r->key_limits.models_deny), "%s",
+			    sqlite3_column_text(s, 15));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -379,6 +400,8 @@ request_log(struct store *st, const struct store_request *r)
 	store_bind_text(s, 13, r->error);
 	sqlite3_bind_int(s, 14, r->streamed);
 	store_bind_text(s, 15, r->pii);
+	store_bind_text(s, 16, r->region);
+	store_bind_text(s, 17, r->route);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -416,18 +439,18 @@ run_op(struct store *st, struct store_op *op)
 		break;
 	case STORE_KEY_CREATE:
 		if (sqlite3_prepare_v2(db, "INSERT INTO keys(budget, "
-		    "budget_currency, budget_period, rpm, tpm, id, team_id, name, "
-		    "hmac, created_at) SELECT ?, ?, ?, ?, ?, ?, id, ?, ?, "
-		    "strftime('%s','now') FROM teams WHERE name = ?", -1, &s,
-		    NULL) != SQLITE_OK) {
+		    "budget_currency, budget_period, rpm, tpm, models, "
+		    "models_deny, id, team_id, name, hmac, created_at) SELECT "
+		    "?, ?, ?, ?, ?, ?, ?, ?, id, ?, ?, strftime('%s','now') "
+		    "FROM teams WHERE name = ?", -1, &s, NULL) != SQLITE_OK) {
 			op->err = GW_ERR_STORAGE;
 			break;
 		}
 		bind_limits(s, 1, &op->limits, op->set_mask);
-		sqlite3_bind_text(s, 6, op->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 7, op->name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 8, op->hmac, 32, SQLITE_STATIC);
-		sqlite3_bind_text(s, 9, op->team, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, op->key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 9, op->name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 10, op->hmac, 32, SQLITE_STATIC);
+		sqlite3_bind_text(s, 11, op->team, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
 		op->err = store_map_rc(rc);
@@ -439,7 +462,8 @@ run_op(struct store *st, struct store_op *op)
 	case STORE_KEY_LIST:
 		op->err = query_json(db, "SELECT k.id, t.name AS team, k.name, "
 		    "k.created_at, k.revoked_at, k.budget, k.budget_currency, "
-		    "k.budget_period, k.rpm, k.tpm FROM keys k JOIN teams t ON "
+		    "k.budget_period, k.rpm, k.tpm, k.models, k.models_deny "
+		    "FROM keys k JOIN teams t ON "
 		    "t.id = k.team_id WHERE ?1 = '' OR t.name = ?1 "
 		    "ORDER BY k.created_at, k.id", op->team, 0, &op->json);
 		break;
@@ -473,8 +497,8 @@ run_op(struct store *st, struct store_op *op)
 	case STORE_REQUEST_LIST:
 		op->err = query_json(db, "SELECT request_id, ts, key_id, team, "
 		    "method, path, model, upstream, status, prompt_tokens, "
-		    "completion_tokens, latency_us, error, streamed, pii FROM "
-		    "requests ORDER BY id DESC LIMIT ?", NULL,
+		    "completion_tokens, latency_us, error, streamed, pii, region, "
+		    "route FROM requests ORDER BY id DESC LIMIT ?", NULL,
 		    op->limit > 0 ? op->limit : 100, &op->json);
 		break;
 	default:
@@ -606,8 +630,8 @@ store_open(const char *path, int full_sync, struct event_base *base,
 		goto out;
 	if (sqlite3_prepare_v3(st->db, "INSERT INTO requests(request_id, ts, "
 	    "key_id, team, method, path, model, upstream, status, "
-	    "prompt_tokens, completion_tokens, latency_us, error, streamed, pii) "
-	    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+	    "prompt_tokens, completion_tokens, latency_us, error, streamed, pii, "
+	    "region, route) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->st_log, NULL) != SQLITE_OK) {
 		log_error("storage: %s", sqlite3_errmsg(st->db));
 		goto out;

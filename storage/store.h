@@ -39,10 +39,12 @@ struct store_limits {
 	int period;		/* 0 daily, 1 monthly, 2 total */
 	int64_t rpm;		/* requests per minute, 0: none */
 	int64_t tpm;		/* tokens per minute, 0: none */
+	char models[256];	/* keys only: model globs, comma-separated */
+	char models_deny[256];	/* "" when none */
 };
 
 enum store_limit_field { STORE_SET_BUDGET = 1, STORE_SET_RPM = 2,
-	STORE_SET_TPM = 4 };
+	STORE_SET_TPM = 4, STORE_SET_MODELS = 8, STORE_SET_MODELS_DENY = 16 };
 
 #define STORE_MAX_BUDGETS 3
 
@@ -116,6 +118,8 @@ struct store_request {
 	int streamed;
 	char pii[256];		/* "EMAIL:2,IBAN:1": types and counts, never
 				 * values; "" when none */
+	char region[65];	/* the region of the upstream that answered */
+	char route[512];	/* the routing decision (policy/route.h) */
 };
 
 struct store_op {

@@ -173,6 +173,7 @@ class Gateway:
                    self.gateway_extra))
         for u in self.upstreams:
             text += "[upstream %s]\n" % u["name"]
+            u = dict({"region": "eu"}, **u)
             for k, v in u.items():
                 if k != "name":
                     text += "%s = %s\n" % (k, v)

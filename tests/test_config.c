@@ -61,6 +61,11 @@ main(void)
 	ok(cfg != NULL && cfg->upstreams[0].enabled &&
 	    strcmp(cfg->upstreams[0].api_key, "sk-real") == 0,
 	    "with MISTRAL_API_KEY the cloud upstream is on and first");
+	ok(cfg != NULL && !cfg->upstreams[1].enabled,
+	    "with MISTRAL_API_KEY the demo upstream is off (unless_env)");
+	ok(cfg != NULL && strcmp(cfg->upstreams[0].region, "eu") == 0 &&
+	    strcmp(cfg->upstreams[0].url, "https://api.eu.mistral.ai") == 0,
+	    "the built-in cloud upstream is Mistral's EU endpoint");
 	config_unref(cfg);
 	unsetenv("MISTRAL_API_KEY");
 
@@ -90,6 +95,63 @@ main(void)
 	}
 	config_unref(cfg);
 
+	cfg = load("[upstream a]\nurl = http://a\nregion = eu\nzdr = on\n"
+	    "training = none\npriority = 2\nweight = 3\nfail_threshold = 0\n"
+	    "cooldown = 5s\nhealth_path = /v1/models\n"
+	    "[policy p]\nregions = eu, onprem\nzdr = on\ntraining = none\n"
+	    "pii_detect = NL_BSN\nsensitive = NATIONAL_ID, raw\n"
+	    "sensitive_regions = onprem\nservice_tier = standard_only\n"
+	    "safe_prompt = on\nstore = off\n", err, sizeof(err));
+	ok(cfg != NULL, "routing keys load (%s)", err);
+	if (cfg != NULL) {
+		const struct upstream_conf *u = &cfg->upstreams[0];
+		const struct policy_conf *p = config_policy(cfg, "p");
+		const struct policy_conf *d = config_policy(cfg, "default");
+
+		ok(u->zdr && u->training == TRAINING_NONE && u->priority == 2 &&
+		    u->weight == 3 && u->fail_threshold == 0 &&
+		    u->cooldown_ms == 5000 &&
+		    strcmp(u->health_path, "/v1/models") == 0,
+		    "upstream flags, balancing and health keys");
+		ok(p->regions.n == 2 && p->zdr && p->training == TRAINING_NONE &&
+		    p->service_tier == TIER_STANDARD_ONLY &&
+		    p->safe_prompt == FORCE_ON && p->store == 1,
+		    "policy regions, zdr, training and forced fields");
+		ok(p->sensitive_types[PII_NL_BSN] &&
+		    p->sensitive_types[PII_FR_NIR] &&
+		    !p->sensitive_types[PII_EMAIL] && p->sensitive_raw &&
+		    !p->sensitive_block, "sensitive: NATIONAL_ID is the group");
+		ok(d->models_deny.n == 1 &&
+		    strcmp(d->models_deny.v[0], "labs-*") == 0 &&
+		    d->regions.n == 1 && strcmp(d->regions.v[0], "*") == 0 &&
+		    d->training == TRAINING_OPT_OUT && !d->zdr,
+		    "policy defaults: labs-* denied, any region, opt-out");
+	}
+	config_unref(cfg);
+
+	expect_error("[upstream a]\nurl = http://x\n", 1, "region is required",
+	    "an upstream needs a region");
+	expect_error("[upstream a]\nurl = http://x\nregion = e u\n", 1,
+	    "region 'e u'", "a region is a label");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "health_path = v1\n", 1, "health_path must start",
+	    "health_path is a path");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "[policy p]\nregions = *, eu\n", 4, "not a region",
+	    "* stands alone in regions");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "[policy p]\nsensitive = NL_BSN\n", 4, "go together",
+	    "sensitive needs sensitive_regions");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "[policy p]\nsensitive = HEALTHY\nsensitive_regions = block\n",
+	    4, "unknown PII type 'HEALTHY'", "sensitive: unknown type");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "[policy p]\npii = off\nsensitive = IBAN\n"
+	    "sensitive_regions = onprem\n", 4, "never found",
+	    "sensitive: a type the policy does not scan");
+	expect_error("[upstream a]\nurl = http://x\nregion = eu\n"
+	    "zdr = maybe\n", 4, "zdr: unknown value", "zdr is on or off");
+
 	expect_error("[gateway]\nlisten = 1.2.3.4:1\nbogus = 1\n", 3,
 	    "unknown key 'bogus'", "unknown key is an error with its line");
 	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 4,
@@ -110,8 +172,9 @@ main(void)
 	    1, "listen: expected HOST:PORT", "listen without host");
 	expect_error("[gateway]\nlisten = 127.0.0.1:0\n", 1,
 	    "no [upstream NAME]", "no upstream at all");
-	expect_error("[upstream a]\nurl = https://x\napi_key_env = EUGATE_NOPE\n",
-	    1, "no usable upstream", "only upstream lacks its key");
+	expect_error("[upstream a]\nurl = https://x\nregion = eu\n"
+	    "api_key_env = EUGATE_NOPE\n", 1, "no usable upstream",
+	    "only upstream lacks its key");
 	expect_error("[upstream a b]\nurl = http://x\n", 2, "unknown section",
 	    "section names are one word");
 	expect_error("this is not ini\n", 1, "syntax error", "syntax error");

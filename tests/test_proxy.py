@@ -273,8 +273,10 @@ def test_failover():
     good = e.upstream(name="good")
     g = e.gateway([{"name": "dead", "url": "http://127.0.0.1:%d" %
                     closed_port(), "models": "*"},
-                   {"name": "broken", "url": bad.url, "models": "*"},
-                   {"name": "good", "url": good.url, "models": "*"}])
+                   {"name": "broken", "url": bad.url, "models": "*",
+                    "priority": 1},
+                   {"name": "good", "url": good.url, "models": "*",
+                    "priority": 2}])
     k = g.new_key()
     st, h, body = g.api("POST", "/v1/chat/completions", chat_body("fo"),
                         key=k)
@@ -282,6 +284,8 @@ def test_failover():
     tap.eq(g.row(h["x-request-id"])["upstream"], "good",
            "failover: the third upstream served it")
     tap.eq(len(bad.requests()), 1, "failover: the 503 one was tried once")
+    tap.eq(g.row(h["x-request-id"])["route"], "regions=* dead:unreachable "
+           "broken:503", "failover: the record says why each was left")
     st, _, body = g.api("GET", "/v1/models", key=k)
     tap.eq(st, 502, "a model-less path goes to the first upstream only")
     e.close(tap)
@@ -301,7 +305,8 @@ def test_failover():
     slow = e.upstream(name="slow", delay_ms=1500)
     fast = e.upstream(name="fast")
     g = e.gateway([{"name": "slow", "url": slow.url, "models": "*"},
-                   {"name": "fast", "url": fast.url, "models": "*"}],
+                   {"name": "fast", "url": fast.url, "models": "*",
+                    "priority": 1}],
                   gateway="upstream_first_byte_timeout = 300ms\n")
     k = g.new_key()
     t0 = time.time()

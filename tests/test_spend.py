@@ -407,7 +407,7 @@ def test_timezone():
     bad = os.path.join(env.dir, "badtz.ini")
     with open(bad, "w") as f:
         f.write("[gateway]\nbudget_timezone = Mars/Olympus\n"
-                "[upstream a]\nurl = http://127.0.0.1:1\n")
+                "[upstream a]\nurl = http://127.0.0.1:1\nregion = eu\n")
     p = subprocess.run([os.path.join(BUILD, "eugate"), "-t", "-c", bad],
                        capture_output=True, text=True)
     tap.ok(p.returncode != 0 and "Mars/Olympus" in p.stderr,

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/route.h"
+#include "policy/translate.h"
 #include "policy/usage.h"
 #include "tests/tap.h"
 
@@ -163,39 +163,11 @@ test_translate(void)
 	    "endpoints by backend kind");
 }
 
-static void
-test_route(void)
-{
-	char *g1[] = { "mistral-*" }, *g2[] = { "*" }, *g3[] = { "open-*" };
-	struct upstream_conf u[3];
-	size_t out[8];
-
-	memset(u, 0, sizeof(u));
-	u[0].enabled = 1;
-	u[0].models.v = g1;
-	u[0].models.n = 1;
-	u[1].enabled = 0;
-	u[1].models.v = g2;
-	u[1].models.n = 1;
-	u[2].enabled = 1;
-	u[2].models.v = g2;
-	u[2].models.n = 1;
-	ok(route_select(u, 3, "mistral-large", out, 8) == 2 && out[0] == 0 &&
-	    out[1] == 2, "first match first, disabled skipped, then failover");
-	ok(route_select(u, 3, "llama", out, 8) == 1 && out[0] == 2,
-	    "only matching upstreams");
-	ok(route_select(u, 3, NULL, out, 8) == 1 && out[0] == 0,
-	    "no model: the first enabled upstream only");
-	u[2].models.v = g3;
-	ok(route_select(u, 3, "llama", out, 8) == 0, "nothing serves it");
-}
-
 int
 main(void)
 {
 	test_sse();
 	test_fold();
 	test_translate();
-	test_route();
 	return tap_done();
 }

@@ -1,0 +1,10 @@
+/* HTTP methods, shared by the request parser and the policy modules. */
+#ifndef COMMON_HTTP_H
+#define COMMON_HTTP_H
+
+enum http_method {
+	HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE,
+	HTTP_OPTIONS
+};
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * The access module: the models a policy and a key allow, the endpoints a
+ * zero-data-retention policy allows, and the request fields a policy
+ * forces (service_tier, safe_prompt, conversations' store).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/http.h"
+#include "common/util.h"
+#include "policy/policy.h"
+
+/* Endpoints Mistral's zero data retention covers (stateless inference),
+ * and the model cards, which carry no content. */
+static int
+zdr_covered(int method, const char *path)
+{
+	static const char *const covered[] = {
+		"/v1/chat/completions", "/v1/fim/completions",
+		"/v1/embeddings", "/v1/moderations", "/v1/chat/moderations",
+		"/v1/classifications", "/v1/chat/classifications", "/v1/ocr",
+		"/v1/audio/speech", "/v1/audio/transcriptions", NULL
+	};
+
+	for (int i = 0; covered[i] != NULL; i++)
+		if (strcmp(path, covered[i]) == 0)
+			return 1;
+	return method == HTTP_GET && (strcmp(path, "/v1/models") == 0 ||
+	    strncmp(path, "/v1/models/", 11) == 0);
+}
+
+static int
+list_match(const struct strlist *l, const char *model)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (util_glob_match(l->v[i], model))
+			return 1;
+	return 0;
+}
+
+/* Globs in a comma-separated list (a key's models). */
+static int
+csv_match(const char *csv, const char *model)
+{
+	char glob[72];
+
+	while (*csv != '\0') {
+		const char *c = strchr(csv, ',');
+		size_t len = c ? (size_t)(c - csv) : strlen(csv);
+
+		if (len < sizeof(glob)) {
+			memcpy(glob, csv, len);
+			glob[len] = '\0';
+			if (util_glob_match(glob, model))
+				return 1;
+		}
+		if (c == NULL)
+			break;
+		csv = c + 1;
+	}
+	return 0;
+}
+
+static int refuse(struct policy_block *b, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static int
+refuse(struct policy_block *b, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->status = 403;
+	b->type = "invalid_request_error";
+	b->code = code;
+	va_start(ap, fmt);
+	vsnprintf(b->message, sizeof(b->message), fmt, ap);
+	va_end(ap);
+	return POLICY_BLOCK;
+}
+
+static int
+check_model(struct policy_req *r, struct policy_block *b)
+{
+	const struct policy_conf *p = r->policy;
+	const struct key_entry *k = r->key;
+
+	if (!list_match(&p->models, r->model) ||
+	    list_match(&p->models_deny, r->model))
+		return refuse(b, "model_not_allowed", "model '%s' is not "
+		    "allowed by policy '%s'", r->model, p->name);
+	if (k != NULL && ((k->models[0] != '\0' &&
+	    !csv_match(k->models, r->model)) ||
+	    csv_match(k->models_deny, r->model)))
+		return refuse(b, "model_not_allowed", "model '%s' is not "
+		    "allowed for this key", r->model);
+	return POLICY_PASS;
+}
+
+/* Sets a field the policy forces; 1 if the body changed. */
+static int
+force(json_t *body, const char *name, json_t *v)
+{
+	json_t *old = json_object_get(body, name);
+	int same = old != NULL && json_equal(old, v);
+
+	if (!same)
+		json_object_set(body, name, v);
+	json_decref(v);
+	return !same;
+}
+
+static int
+force_fields(struct policy_req *r)
+{
+	const struct policy_conf *p = r->policy;
+	int changed = 0;
+
+	if (!json_is_object(r->body) || r->method != HTTP_POST)
+		return 0;
+	if (p->service_tier != TIER_CLIENT &&
+	    (strcmp(r->path, "/v1/chat/completions") == 0 ||
+	    strcmp(r->path, "/v1/agents/completions") == 0))
+		changed |= force(r->body, "service_tier", json_string(
+		    p->service_tier == TIER_AUTO ? "auto" : "standard_only"));
+	if (p->safe_prompt != FORCE_CLIENT &&
+	    strcmp(r->path, "/v1/chat/completions") == 0)
+		changed |= force(r->body, "safe_prompt",
+		    json_boolean(p->safe_prompt == FORCE_ON));
+	/* Start, append, restart: the conversation is not kept by Mistral. */
+	if (p->store && strncmp(r->path, "/v1/conversations", 17) == 0 &&
+	    (r->path[17] == '\0' || r->path[17] == '/'))
+		changed |= force(r->body, "store", json_false());
+	return changed;
+}
+
+static int
+access_on_request(struct policy_req *r, struct policy_block *b)
+{
+	const struct policy_conf *p = r->policy;
+
+	if (p == NULL)
+		return POLICY_PASS;
+	if (p->zdr && !zdr_covered(r->method, r->path))
+		return refuse(b, "zdr_not_covered", "policy '%s' requires zero "
+		    "data retention, which %s does not offer (files, batch, "
+		    "agents, conversations and libraries keep data)", p->name,
+		    r->path);
+	if (r->model != NULL && check_model(r, b) == POLICY_BLOCK)
+		return POLICY_BLOCK;
+	return force_fields(r) ? POLICY_MODIFIED : POLICY_PASS;
+}
+
+const struct policy_module policy_access = {
+	.name = "access",
+	.on_request = access_on_request,
+};
