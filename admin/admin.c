@@ -113,8 +113,9 @@ unknown_field(json_t *body, const char *const *allowed)
 }
 
 /*
- * Reads "budget", "rpm" and "tpm" from body into l, marking in *mask what
- * was given. A budget is {"amount": "100.00", "currency": "EUR",
+ * Reads "budget", "rpm", "tpm" (and for keys "models", "models_deny")
+ * from body into l, marking in *mask what was given. A budget is
+ * {"amount": "100.00", "currency": "EUR",
  * "period": "monthly"} or "100EUR/month"; null removes it (so does 0 for
  * rpm and tpm). Money is a decimal string, never a JSON number. Returns
  * NULL or the error message.

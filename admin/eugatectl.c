@@ -148,6 +148,19 @@ print_list(const json_t *res, const char *const *cols)
 				    str(v, "amount"), str(v, "currency"),
 				    str(v, "period"));
 				printf("%-20s", b);
+			} else if (json_is_array(v)) {	/* model globs */
+				char b[256];
+				size_t j, len = 0;
+				const json_t *g;
+
+				b[0] = '\0';
+				json_array_foreach(v, j, g)
+					if (len < sizeof(b))
+						len += (size_t)snprintf(b + len,
+						    sizeof(b) - len, "%s%s",
+						    j ? "," : "",
+						    json_string_value(g));
+				printf("%-20s", b);
 			} else
 				printf("%-20s", str(row, cols[k]));
 		}
@@ -166,14 +179,34 @@ opt(int argc, char **argv, const char *name)
 }
 
 /*
- * Adds --budget, --rpm and --tpm to a request body ("none" removes one).
- * The gateway checks the values; only the shape is checked here.
+ * Adds --budget, --rpm, --tpm and (keys) --models, --models-deny to a
+ * request body ("none" removes one). The gateway checks the values; only
+ * the shape is checked here.
  */
 static json_t *
 limits(json_t *body, int argc, char **argv)
 {
 	const char *b = opt(argc, argv, "--budget");
 	const char *const rates[] = { "--rpm", "--tpm" };
+	const char *const globs[][2] = { { "--models", "models" },
+		{ "--models-deny", "models_deny" } };
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = opt(argc, argv, globs[i][0]);
+		json_t *list;
+
+		if (v == NULL)
+			continue;
+		list = strcmp(v, "none") == 0 ? json_null() : json_array();
+		while (json_is_array(list) && *v != '\0') {
+			const char *c = strchr(v, ',');
+			size_t len = c ? (size_t)(c - v) : strlen(v);
+
+			json_array_append_new(list, json_stringn(v, len));
+			v = c ? c + 1 : v + len;
+		}
+		json_object_set_new(body, globs[i][1], list);
+	}
 
 	if (b != NULL)
 		json_object_set_new(body, "budget", strcmp(b, "none") == 0 ?
@@ -230,6 +263,7 @@ usage(FILE *out)
 	    "        [--group-by model|day|team|key]\n"
 	    "LIMITS: --budget 100EUR/month (day, month, total; EUR, USD),\n"
 	    "        --rpm N (requests/minute), --tpm N (tokens/minute);\n"
+	    "        keys also --models GLOB,GLOB and --models-deny GLOB,GLOB;\n"
 	    "        none removes one. DATE: YYYY-MM-DD (UTC) or Unix "
 	    "seconds.\n"
 	    "  requests [--limit N]\n"
@@ -317,7 +351,7 @@ main(int argc, char **argv)
 	} else if (n >= 2 && strcmp(args[0], "key") == 0 &&
 	    strcmp(args[1], "list") == 0) {
 		static const char *const cols[] = { "id", "team", "name",
-			"created_at", "revoked_at", "budget", NULL };
+			"created_at", "revoked_at", "budget", "models", NULL };
 		const char *team = opt(n, args, "--team");
 
 		snprintf(path, sizeof(path), "/admin/v1/keys%s%s",
@@ -333,7 +367,7 @@ main(int argc, char **argv)
 			printf("key %s revoked\n", str(res, "id"));
 	} else if (n >= 1 && strcmp(args[0], "requests") == 0) {
 		static const char *const cols[] = { "request_id", "team",
-			"path", "model", "status", "prompt_tokens",
+			"path", "model", "region", "status", "prompt_tokens",
 			"completion_tokens", NULL };
 		const char *limit = opt(n, args, "--limit");
 

@@ -59,7 +59,7 @@ report(struct probe *p, int ok)
 static int
 on_head(void *arg, int status, const struct uheader *h, size_t n)
 {
-	report(arg, status < 500);
+	report(arg, health_status_ok(status));
 	return 0;
 }
 

@@ -517,7 +517,7 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	struct req *r = arg;
 	const char *ctype = "";
 
-	report_health(r, status < 500);
+	report_health(r, health_status_ok(status));
 	if ((status == 502 || status == 503) &&
 	    can_fail_over(r, status == 502 ? "502" : "503")) {
 		log_info("req=%s upstream %s answered %d: failing over",

@@ -31,6 +31,12 @@ health_table_free(struct health_table *t)
 }
 
 int
+health_status_ok(int status)
+{
+	return status != 500 && status != 502 && status != 503 && status != 504;
+}
+
+int
 health_state(const struct up_health *h, uint64_t now_us)
 {
 	if (!h->open)

@@ -46,5 +46,8 @@ void health_begin(struct up_health *h, uint64_t now_us);
  */
 void health_result(struct up_health *h, int ok, uint64_t now_us,
     unsigned threshold, uint64_t cooldown_us);
+/* 1 when an answer with this status shows a working upstream: all but
+ * 500, 502, 503 and 504 (a 429 or a 404 is a healthy answer). */
+int health_status_ok(int status);
 
 #endif

@@ -85,11 +85,14 @@ def read_port(path, proc, timeout=10.0):
 class Upstream:
     """One eugate-demo-upstream process with a record file."""
 
-    def __init__(self, tmp, name="up", openai=False, status=0, delay_ms=0):
+    def __init__(self, tmp, name="up", openai=False, status=0, delay_ms=0,
+                 port=0):
         self.name = name
         self.record = os.path.join(tmp, "%s.jsonl" % name)
         portfile = os.path.join(tmp, "%s.port" % name)
-        args = [os.path.join(BUILD, "eugate-demo-upstream"), "-p", "0",
+        if os.path.exists(portfile):
+            os.unlink(portfile)
+        args = [os.path.join(BUILD, "eugate-demo-upstream"), "-p", str(port),
                 "-P", portfile, "-r", self.record, "-n", name]
         if openai:
             args.append("-o")
@@ -97,7 +100,7 @@ class Upstream:
             args += ["-s", str(status)]
         if delay_ms:
             args += ["-d", str(delay_ms)]
-        self.log = open(os.path.join(tmp, "%s.log" % name), "w")
+        self.log = open(os.path.join(tmp, "%s.log" % name), "a")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         self.port = read_port(portfile, self.proc)
         self.url = "http://127.0.0.1:%d" % self.port

@@ -144,6 +144,17 @@ def test_eugatectl():
     tap.ok(len(data) == 1 and data[0]["requests"] == 1 and
            isinstance(data[0]["cost_eur"], str), "spend --json --key --from",
            out + err)
+    kid = k2[4:16]
+    rc, out, err = run([CTL, "key", "set", kid, "--models",
+                        "ministral-*,codestral-*"], e)
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(), key=k2)
+    tap.ok(rc == 0 and st == 403 and b"model_not_allowed" in body,
+           "key set --models: other models refused", (err, body))
+    rc, out, err = run([CTL, "key", "list", "--team", "ops"], e)
+    tap.ok("ministral-*,codestral-*" in out, "key list shows the globs", out)
+    rc, out, err = run([CTL, "key", "set", kid, "--models", "none"], e)
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=k2)
+    tap.ok(rc == 0 and st == 200, "key set --models none lifts it", err)
     rc, out, err = run([CTL, "spend", "--from", "yesterday"], e)
     tap.ok(rc != 0 and "from" in err, "spend: a bad date is refused", err)
     env.close(tap)

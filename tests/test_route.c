@@ -263,6 +263,10 @@ test_health(void)
 		health_result(&h, 0, t, 0, cool);
 	ok(health_state(&h, t) == HEALTH_CLOSED && h.failures == 100,
 	    "fail_threshold = 0: never opens, failures counted");
+	ok(!health_status_ok(500) && !health_status_ok(503) &&
+	    !health_status_ok(504) && health_status_ok(429) &&
+	    health_status_ok(404) && health_status_ok(501) &&
+	    health_status_ok(200), "5xx but 501 count as failures");
 }
 
 static int
