@@ -1163,7 +1163,7 @@ route(struct req *r)
 	q.policy = p;
 	q.model = r->pr.model;
 	q.path = r->path;
-	q.sensitive = route_sensitive(p, r->pr.pii_counts);
+	q.sensitive = route_sensitive(p, r->pr.pii_counts, r->pr.unscannable);
 	q.health = r->gw->health.v;
 	q.now_us = util_now_us();
 	q.seed = r->gw->route_seed++;

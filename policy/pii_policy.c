@@ -439,6 +439,7 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 			goto fail;
 		}
 		memcpy(r->pii_counts, st->vault.counts, sizeof(r->pii_counts));
+		r->unscannable = (unsigned)un;
 		if (ch) {
 			/* The new body belongs to the request from now on. */
 			r->raw_out = out.p;
@@ -463,6 +464,7 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 		    "audio, documents, files)", pc->name);
 		return POLICY_BLOCK;
 	}
+	r->unscannable = w.unscannable;
 	/* Token look-alikes the client typed can never be issued. */
 	for (size_t i = 0; i < w.n && rc == 0; i++)
 		rc = pii_vault_note_lookalikes(&st->vault,

@@ -61,6 +61,8 @@ struct policy_req {
 	char *raw_out;			/* a rewritten body (malloc'ed), or NULL */
 	size_t raw_out_len;
 	unsigned pii_counts[PII__COUNT];	/* findings, for the record */
+	unsigned unscannable;		/* parts forwarded unscanned (images,
+					 * audio, files: pii_unscannable) */
 	const struct key_entry *key;	/* authenticated caller */
 	const struct policy_conf *policy;
 	const char *module;		/* the module that blocked or changed */

@@ -22,8 +22,11 @@ route_skip_name(int skip)
 }
 
 int
-route_sensitive(const struct policy_conf *p, const unsigned counts[PII__COUNT])
+route_sensitive(const struct policy_conf *p, const unsigned counts[PII__COUNT],
+    unsigned unscannable)
 {
+	if (p->sensitive_raw && unscannable > 0)
+		return 1;
 	for (int t = 0; t < PII__COUNT; t++) {
 		if (counts[t] == 0)
 			continue;

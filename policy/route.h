@@ -55,9 +55,10 @@ struct route_result {
 	char decision[512];		/* "regions=eu us:region ..." */
 };
 
-/* 1 when the PII findings make the request sensitive under policy p. */
+/* 1 when the PII findings make the request sensitive under policy p;
+ * for "raw", parts that could not be scanned count as raw data. */
 int route_sensitive(const struct policy_conf *p,
-    const unsigned counts[PII__COUNT]);
+    const unsigned counts[PII__COUNT], unsigned unscannable);
 
 /* Fills res; returns res->error. */
 int route_select(const struct route_query *q, struct route_result *res);

@@ -23,6 +23,7 @@ pii = off
 regions = eu, onprem
 pii = pseudonymize
 pii_detect = NL_BSN
+pii_unscannable = allow
 sensitive = raw
 sensitive_regions = onprem
 [policy natid]
@@ -121,6 +122,19 @@ def test_regions():
     tap.ok(len(eu.requests()) > n_eu, "hybrid: pseudonymized prompts may "
            "go to the EU cloud (%d of 6 did)" % (len(eu.requests()) - n_eu))
     tap.eq(len(us.requests()), 0, "hybrid: never the us upstream")
+
+    n_eu = len(eu.requests())
+    n_on = len(onprem.requests())
+    st, h, _ = g.api("POST", "/v1/chat/completions", {
+        "model": "mistral-small-latest", "messages": [{
+            "role": "user", "content": [
+                {"type": "text", "text": "what is on this scan?"},
+                {"type": "image_url",
+                 "image_url": "data:image/png;base64,iVBORw0KGgo="}]}]},
+        key=k_hy)
+    tap.ok(st == 200 and len(eu.requests()) == n_eu and
+           len(onprem.requests()) == n_on + 1, "hybrid: an image that could "
+           "not be scanned counts as raw data: on-prem only")
 
     k_nat = g.new_key("team-natid", "natid")
     n_eu = len(eu.requests())

@@ -118,7 +118,7 @@ test_regions(struct config *cfg)
 	cfg->upstreams[2].models.v[0][0] = '*';
 
 	counts[PII_NL_BSN] = 1;
-	ok(route_sensitive(config_policy(cfg, "hybrid"), counts),
+	ok(route_sensitive(config_policy(cfg, "hybrid"), counts, 0),
 	    "a national ID makes a request sensitive");
 	ok(selects(cfg, "hybrid", "mistral-small", NULL, 1, NULL, &res) ==
 	    ROUTE_FOUND && only(&res, 2, (size_t)-1) &&
@@ -130,14 +130,18 @@ test_regions(struct config *cfg)
 	ok(selects(cfg, "hybrid", "mistral-small", "/v1/fim/completions", 1,
 	    NULL, &res) == ROUTE_NO_REGION,
 	    "hybrid, sensitive FIM: onprem lacks it, eu not allowed: refused");
-	ok(!route_sensitive(config_policy(cfg, "raw"), counts),
+	ok(!route_sensitive(config_policy(cfg, "raw"), counts, 0),
 	    "raw: a pseudonymized national ID is not raw");
 	memset(counts, 0, sizeof(counts));
 	counts[PII_IBAN] = 2;
-	ok(route_sensitive(config_policy(cfg, "raw"), counts),
+	ok(route_sensitive(config_policy(cfg, "raw"), counts, 0),
 	    "raw: an IBAN forwarded unchanged (detect) is");
-	ok(!route_sensitive(config_policy(cfg, "eu"), counts),
+	ok(!route_sensitive(config_policy(cfg, "eu"), counts, 0),
 	    "a policy without sensitive types: never sensitive");
+	memset(counts, 0, sizeof(counts));
+	ok(route_sensitive(config_policy(cfg, "raw"), counts, 1) &&
+	    !route_sensitive(config_policy(cfg, "hybrid"), counts, 1),
+	    "raw: an unscanned image or file counts as raw data");
 	ok(selects(cfg, "blocks", "mistral-small", NULL, 1, NULL, &res) ==
 	    ROUTE_SENSITIVE_BLOCKED && res.n == 0,
 	    "sensitive_regions = block: refused");
