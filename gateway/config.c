@@ -47,6 +47,8 @@ static const char *const trainings[] = { "none", "opt-out", "allowed", NULL };
 static const char *const forces[] = { "client", "on", "off", NULL };
 static const char *const tiers[] = { "client", "auto", "standard_only", NULL };
 static const char *const client_off[] = { "client", "off", NULL };
+/* In the order of enum upstream_endpoints. */
+static const char *const endpoint_sets[] = { "all", "inference", NULL };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -95,6 +97,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
 	{ SEC_UPSTREAM, "region", CFG_STR, U(region), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "zdr", CFG_ENUM, U(zdr), "off", 0, 0, off_on },
+	{ SEC_UPSTREAM, "endpoints", CFG_ENUM, U(endpoints), "all", 0, 0, endpoint_sets },
 	{ SEC_UPSTREAM, "training", CFG_ENUM, U(training), "opt-out", 0, 0, trainings },
 	{ SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "unless_env", CFG_STR, U(unless_env), NULL, 0, 0, NULL },
@@ -141,6 +144,7 @@ static const char builtin_ini[] =
     "url = https://api.eu.mistral.ai\n"
     "kind = mistral\n"
     "region = eu\n"
+    "endpoints = inference\n"
     "pricing = regional\n"
     "api_key_env = MISTRAL_API_KEY\n"
     "[upstream demo]\n"

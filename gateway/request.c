@@ -1162,6 +1162,7 @@ route(struct req *r)
 	q.n = r->cfg->n_upstreams;
 	q.policy = p;
 	q.model = r->pr.model;
+	q.method = r->pr.method;
 	q.path = r->path;
 	q.sensitive = route_sensitive(p, r->pr.pii_counts, r->pr.unscannable);
 	q.health = r->gw->health.v;

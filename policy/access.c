@@ -10,25 +10,7 @@
 #include "common/http.h"
 #include "common/util.h"
 #include "policy/policy.h"
-
-/* Endpoints Mistral's zero data retention covers (stateless inference),
- * and the model cards, which carry no content. */
-static int
-zdr_covered(int method, const char *path)
-{
-	static const char *const covered[] = {
-		"/v1/chat/completions", "/v1/fim/completions",
-		"/v1/embeddings", "/v1/moderations", "/v1/chat/moderations",
-		"/v1/classifications", "/v1/chat/classifications", "/v1/ocr",
-		"/v1/audio/speech", "/v1/audio/transcriptions", NULL
-	};
-
-	for (int i = 0; covered[i] != NULL; i++)
-		if (strcmp(path, covered[i]) == 0)
-			return 1;
-	return method == HTTP_GET && (strcmp(path, "/v1/models") == 0 ||
-	    strncmp(path, "/v1/models/", 11) == 0);
-}
+#include "policy/translate.h"
 
 static int
 list_match(const struct strlist *l, const char *model)
@@ -141,7 +123,7 @@ access_on_request(struct policy_req *r, struct policy_block *b)
 
 	if (p == NULL)
 		return POLICY_PASS;
-	if (p->zdr && !zdr_covered(r->method, r->path))
+	if (p->zdr && !endpoint_stateless(r->method, r->path))
 		return refuse(b, "zdr_not_covered", "policy '%s' requires zero "
 		    "data retention, which %s does not offer (files, batch, "
 		    "agents, conversations and libraries keep data)", p->name,

@@ -12,6 +12,9 @@
 #include "policy/pii.h"
 
 enum upstream_kind { UPSTREAM_MISTRAL, UPSTREAM_OPENAI };
+/* What an upstream serves: everything of its kind, or only stateless
+ * inference (Mistral's regional endpoints: no files, batch, agents). */
+enum upstream_endpoints { ENDPOINTS_ALL, ENDPOINTS_INFERENCE };
 /* Which prices apply to an upstream's answers (conf/prices.ini). */
 enum upstream_pricing { PRICING_LIST, PRICING_REGIONAL, PRICING_FREE,
 	PRICING_OWN };
@@ -34,6 +37,7 @@ struct upstream_conf {
 	int pricing;		/* enum upstream_pricing */
 	char *region;		/* a free label: eu, us, onprem, ... */
 	int zdr;		/* the contract has zero data retention */
+	int endpoints;		/* enum upstream_endpoints */
 	int training;		/* enum training */
 	char *api_key_env;
 	char *api_key;		/* resolved from api_key_env; wiped on free */

@@ -67,7 +67,9 @@ check(const struct route_query *q, const struct upstream_conf *u)
 		return ROUTE_SKIP_DISABLED;
 	if (q->model != NULL && !serves_model(u, q->model))
 		return ROUTE_SKIP_MODEL;
-	if (!translate_supported(u->kind, q->path))
+	if (!translate_supported(u->kind, q->path) ||
+	    (u->endpoints == ENDPOINTS_INFERENCE &&
+	    !endpoint_stateless(q->method, q->path)))
 		return ROUTE_SKIP_ENDPOINT;
 	if (!in_list(&p->regions, u->region))
 		return ROUTE_SKIP_REGION;

@@ -40,6 +40,7 @@ struct route_query {
 	size_t n;
 	const struct policy_conf *policy;
 	const char *model;		/* NULL: a stateful endpoint */
+	int method;			/* enum http_method */
 	const char *path;
 	int sensitive;			/* route_sensitive() said so */
 	const struct up_health *health;	/* by health_slot; NULL: healthy */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/http.h"
 #include "common/util.h"
 #include "policy/translate.h"
 #include "policy/usage.h"
@@ -25,6 +26,23 @@ translate_supported(int kind, const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+int
+endpoint_stateless(int method, const char *path)
+{
+	static const char *const stateless[] = {
+		"/v1/chat/completions", "/v1/fim/completions",
+		"/v1/embeddings", "/v1/moderations", "/v1/chat/moderations",
+		"/v1/classifications", "/v1/chat/classifications", "/v1/ocr",
+		"/v1/audio/speech", "/v1/audio/transcriptions", NULL
+	};
+
+	for (int i = 0; stateless[i] != NULL; i++)
+		if (strcmp(path, stateless[i]) == 0)
+			return 1;
+	return method == HTTP_GET && (strcmp(path, "/v1/models") == 0 ||
+	    strncmp(path, "/v1/models/", 11) == 0);
 }
 
 /* Completion endpoints, where Mistral rejects OpenAI-only fields. */

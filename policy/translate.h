@@ -15,6 +15,14 @@
 int translate_supported(int kind, const char *path);
 
 /*
+ * 1 for stateless inference (chat, FIM, embeddings, moderations,
+ * classifications, OCR, audio) and GET of model cards: what Mistral's
+ * regional endpoints serve and its zero data retention covers. Files,
+ * batch, agents, conversations, libraries, /v2 are not.
+ */
+int endpoint_stateless(int method, const char *path);
+
+/*
  * Adapts body (changed in place) for the kind. Sets *fold_usage when the
  * stream needs its usage-only chunk folded (openai kind, stream:true, and
  * the client did not ask for stream_options itself). Returns 1 if changed.

@@ -61,8 +61,9 @@ def test_regions():
     us = e.upstream(name="us")
     onprem = e.upstream(name="onprem", openai=True)
     g = e.gateway([
-        {"name": "eu", "url": eu.url, "region": "eu",
-         "models": "mistral-*", "fail_threshold": 3, "cooldown": "30s"},
+        {"name": "eu", "url": eu.url, "region": "eu", "endpoints":
+         "inference", "models": "mistral-*", "fail_threshold": 3,
+         "cooldown": "30s"},
         {"name": "us", "url": us.url, "region": "us", "models": "*"},
         {"name": "onprem", "url": onprem.url, "region": "onprem",
          "kind": "openai", "training": "none", "models": "*"}],
@@ -98,6 +99,11 @@ def test_regions():
     row = g.row(h["x-request-id"])
     tap.ok(row["error"] == "region_unavailable" and "eu:model" in
            row["route"], "... recorded with the decision", row)
+
+    st, _, body = g.api("GET", "/v1/files", key=k_eu)
+    tap.ok(st == 403 and code(body) == "region_unavailable" and
+           len(us.requests()) == 0, "eu-only, files while the eu upstream "
+           "serves inference only (us would): region_unavailable", body)
 
     # Data classification: raw personal data only on-prem.
     k_hy = g.new_key("team-hybrid", "hybrid")

@@ -39,7 +39,7 @@ static const char conf[] =
     "[upstream onprem]\nurl = http://op\nregion = onprem\nkind = openai\n"
     "training = none\n"
     "[upstream euzdr]\nurl = http://ez\nregion = eu\nzdr = on\n"
-    "models = mistral-*\npriority = 1\n"
+    "models = mistral-*\npriority = 1\nendpoints = inference\n"
     "[upstream off]\nurl = http://off\nregion = eu\napi_key_env = "
     "EUGATE_TEST_UNSET\n"
     "[policy eu]\nregions = eu\n"
@@ -159,8 +159,15 @@ test_regions(struct config *cfg)
 	    "training = none: only upstreams that never train");
 	ok(selects(cfg, "eu", NULL, "/v1/files", 0, NULL, &res) ==
 	    ROUTE_FOUND && only(&res, 0, (size_t)-1) &&
-	    strstr(res.decision, "euzdr:stateful") != NULL,
+	    strstr(res.decision, "euzdr:endpoint") != NULL,
+	    "files: not where endpoints = inference (a regional endpoint)");
+	ok(selects(cfg, "default", NULL, "/v1/files", 0, NULL, &res) ==
+	    ROUTE_FOUND && only(&res, 0, (size_t)-1) &&
+	    strstr(res.decision, "us1:stateful") != NULL,
 	    "no model (files): the first allowed upstream only");
+	ok(selects(cfg, "zdr", NULL, "/v1/models", 0, NULL, &res) ==
+	    ROUTE_FOUND && only(&res, 3, (size_t)-1),
+	    "endpoints = inference still serves model cards");
 }
 
 static void
