@@ -844,7 +844,7 @@ config_load(const char *path, char *err, size_t errlen)
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	char *text = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, zdr;
 
 	memset(&st, 0, sizeof(st));
 	st.cfg = cfg;
@@ -901,16 +901,14 @@ config_load(const char *path, char *err, size_t errlen)
 			log_info("upstream %s disabled: %s is set", u->name,
 			    u->unless_env);
 	}
-	for (size_t i = 0; i < cfg->n_policies; i++) {
-		const struct policy_conf *p = &cfg->policies[i];
-		int zdr = 0;
-
-		for (size_t j = 0; j < cfg->n_upstreams; j++)
-			zdr |= cfg->upstreams[j].zdr;
-		if (p->zdr && !zdr)
+	zdr = 0;
+	for (size_t j = 0; j < cfg->n_upstreams; j++)
+		zdr |= cfg->upstreams[j].zdr;
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (cfg->policies[i].zdr && !zdr)
 			log_warn("policy %s: zdr = on, but no upstream has "
-			    "zdr = on: its requests are refused", p->name);
-	}
+			    "zdr = on: its requests are refused",
+			    cfg->policies[i].name);
 	return cfg;
 }
 

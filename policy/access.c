@@ -12,15 +12,6 @@
 #include "policy/policy.h"
 #include "policy/translate.h"
 
-static int
-list_match(const struct strlist *l, const char *model)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (util_glob_match(l->v[i], model))
-			return 1;
-	return 0;
-}
-
 /* Globs in a comma-separated list (a key's models). */
 static int
 csv_match(const char *csv, const char *model)
@@ -67,8 +58,8 @@ check_model(struct policy_req *r, struct policy_block *b)
 	const struct policy_conf *p = r->policy;
 	const struct key_entry *k = r->key;
 
-	if (!list_match(&p->models, r->model) ||
-	    list_match(&p->models_deny, r->model))
+	if (!strlist_glob(&p->models, r->model) ||
+	    strlist_glob(&p->models_deny, r->model))
 		return refuse(b, "model_not_allowed", "model '%s' is not "
 		    "allowed by policy '%s'", r->model, p->name);
 	if (k != NULL && ((k->models[0] != '\0' &&

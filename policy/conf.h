@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util.h"
 #include "policy/pii.h"
 
 enum upstream_kind { UPSTREAM_MISTRAL, UPSTREAM_OPENAI };
@@ -29,6 +30,16 @@ struct strlist {
 	char **v;
 	size_t n;
 };
+
+/* 1 when one of the globs in l matches s (models, model_deny, ...). */
+static inline int
+strlist_glob(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (util_glob_match(l->v[i], s))
+			return 1;
+	return 0;
+}
 
 struct upstream_conf {
 	char *name;

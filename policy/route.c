@@ -48,15 +48,6 @@ in_list(const struct strlist *l, const char *v)
 	return 0;
 }
 
-static int
-serves_model(const struct upstream_conf *u, const char *model)
-{
-	for (size_t j = 0; j < u->models.n; j++)
-		if (util_glob_match(u->models.v[j], model))
-			return 1;
-	return 0;
-}
-
 /* The first check an upstream fails, or ROUTE_SKIP_NONE. */
 static int
 check(const struct route_query *q, const struct upstream_conf *u)
@@ -65,7 +56,7 @@ check(const struct route_query *q, const struct upstream_conf *u)
 
 	if (!u->enabled)
 		return ROUTE_SKIP_DISABLED;
-	if (q->model != NULL && !serves_model(u, q->model))
+	if (q->model != NULL && !strlist_glob(&u->models, q->model))
 		return ROUTE_SKIP_MODEL;
 	if (!translate_supported(u->kind, q->path) ||
 	    (u->endpoints == ENDPOINTS_INFERENCE &&
