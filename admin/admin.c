@@ -1,4 +1,5 @@
-/* The admin API: routes for teams, keys, health, metrics and requests. */
+/* The admin API: routes for teams, keys, spend, health and metrics; every
+ * call's audit record; the route table. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,43 +7,131 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
-#include "admin/admin.h"
+#include "admin/admin_int.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "policy/keys.h"
 #include "policy/money.h"
 #include "storage/store.h"
 
-struct admin {
-	struct store *store;
-	struct keys_hmac *hmac;
-	unsigned char token_hash[32];
-	struct admin_hooks hooks;
-};
-
-/* One admin call in flight. */
-struct call {
-	struct admin *a;
-	admin_reply_fn reply;
-	void *reply_arg;
-	struct store_op op;
-	char key[KEY_LEN + 1];	/* a new key, shown once */
-	json_t *result;		/* answer kept while keys reload */
-	int status;
-};
-
 typedef void (*route_fn)(struct call *c, const char *arg, const char *query,
     json_t *body);
+
+enum route_flags {
+	ROUTE_BODY = 1,		/* a JSON object body is required */
+	ROUTE_BODY_OPT = 2,	/* ... or may be empty */
+	ROUTE_UNRECORDED = 4,	/* no audit record (polled: health) */
+	ROUTE_NO_BODY_HASH = 8,	/* the body names a data subject: its hash
+				 * would be a link, so none is kept */
+};
 
 struct route {
 	const char *method;
 	const char *path;	/* a trailing '*' matches one path segment */
 	route_fn fn;
-	int needs_body;
+	int flags;		/* enum route_flags */
 };
 
 static void
+free_call(struct call *c)
+{
+	if (c->body != NULL) {
+		OPENSSL_cleanse(c->body, c->body_len);	/* may hold a new key */
+		free(c->body);
+	}
+	OPENSSL_cleanse(c->key, sizeof(c->key));
+	free(c);
+}
+
+static void
+answer(struct call *c)
+{
+	c->io->reply(c->io_arg, c->status, c->body, c->body_len, c->ctype);
+	c->body = NULL;
+	free_call(c);
+}
+
+/* The record is written (or none was due): the answer goes. */
+static void
+proceed(struct call *c)
+{
+	if (c->streaming) {
+		c->io->begin(c->io_arg, c->status, c->ctype);
+		c->next(c);
+		return;
+	}
+	answer(c);
+}
+
+static void
+recorded(struct store_op *op)
+{
+	struct call *c = op->arg;
+	static const char unavailable[] = "{\"object\":\"error\",\"message\":"
+	    "\"the audit record of this call could not be stored; if it "
+	    "changed anything, the change was applied\",\"type\":"
+	    "\"server_error\",\"param\":null,\"code\":\"audit_unavailable\"}";
+
+	if (op->err != GW_OK) {
+		log_error("admin: %s %s not recorded: %s", op->rec.method,
+		    op->rec.path, gw_strerror(op->err));
+		if (c->body != NULL) {
+			OPENSSL_cleanse(c->body, c->body_len);
+			free(c->body);
+		}
+		c->body = strdup(unavailable);
+		c->body_len = c->body ? strlen(c->body) : 0;
+		c->status = 503;
+		c->ctype = NULL;
+		c->streaming = 0;
+	}
+	proceed(c);
+}
+
+/* Writes the call's audit record (the answer's status and hash), then
+ * answers. */
+static void
+record_then_answer(struct call *c)
+{
+	struct store_request *rec = &c->audit.rec;
+
+	if (!c->audited) {
+		proceed(c);
+		return;
+	}
+	rec->ts_ms = util_wall_s() * 1000;
+	rec->status = c->status;
+	rec->latency_us = (int64_t)(util_now_us() - c->t0_us);
+	snprintf(rec->error, sizeof(rec->error), "%s", c->error);
+	if (c->op.team[0] != '\0')
+		snprintf(rec->team, sizeof(rec->team), "%s", c->op.team);
+	if (c->op.key_id[0] != '\0')
+		snprintf(rec->key_id, sizeof(rec->key_id), "%s", c->op.key_id);
+	if (!c->streaming) {
+		SHA256((const unsigned char *)(c->body ? c->body : ""),
+		    c->body_len, rec->resp_hash);
+		rec->has_resp_hash = 1;
+	}
+	c->audit.type = STORE_AUDIT_APPEND;
+	c->audit.done = recorded;
+	c->audit.arg = c;
+	store_submit(c->a->store, &c->audit);
+}
+
+void
+reply_text(struct call *c, int status, char *body, size_t len,
+    const char *ctype)
+{
+	c->status = status;
+	c->body = body;
+	c->body_len = body ? len : 0;
+	c->ctype = ctype;
+	record_then_answer(c);
+}
+
+void
 reply_json(struct call *c, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
@@ -52,15 +141,10 @@ reply_json(struct call *c, int status, json_t *j)
 		s = strdup("{}");
 		status = 500;
 	}
-	c->reply(c->reply_arg, status, s, s ? strlen(s) : 0, 0);
-	OPENSSL_cleanse(c->key, sizeof(c->key));
-	free(c);
+	reply_text(c, status, s, s ? strlen(s) : 0, NULL);
 }
 
-static void reply_error(struct call *c, int status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
+void
 reply_error(struct call *c, int status, const char *code, const char *fmt, ...)
 {
 	char msg[256];
@@ -69,10 +153,45 @@ reply_error(struct call *c, int status, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	snprintf(c->error, sizeof(c->error), "%s", code);
 	reply_json(c, status, json_pack("{s:s, s:s, s:s, s:n, s:s}", "object",
 	    "error", "message", msg, "type", status == 401 ?
 	    "authentication_error" : "invalid_request_error", "param", "code",
 	    code));
+}
+
+void
+reply_stream(struct call *c, const char *ctype, void (*next)(struct call *))
+{
+	c->status = 200;
+	c->ctype = ctype;
+	c->streaming = 1;
+	c->next = next;
+	record_then_answer(c);
+}
+
+void
+stream_end(struct call *c, int ok)
+{
+	c->io->end(c->io_arg, ok);
+	free_call(c);
+}
+
+void
+admin_resume(struct call *c)
+{
+	if (c->paused) {
+		c->paused = 0;
+		c->next(c);
+	}
+}
+
+void
+admin_abort(struct call *c)
+{
+	c->gone = 1;
+	if (c->paused)
+		stream_end(c, 0);
 }
 
 static int
@@ -297,13 +416,22 @@ store_status(enum gw_err err)
 	return err == GW_ERR_EXISTS ? 409 : err == GW_ERR_NOTFOUND ? 404 : 503;
 }
 
-static void
+void
 submit(struct call *c, int type, void (*done)(struct store_op *))
 {
 	c->op.type = type;
 	c->op.done = done;
 	c->op.arg = c;
 	store_submit(c->a->store, &c->op);
+}
+
+void
+submit_read(struct call *c, int type, void (*done)(struct store_op *))
+{
+	c->op.type = type;
+	c->op.done = done;
+	c->op.arg = c;
+	store_submit(c->a->reader, &c->op);
 }
 
 /* Answers once the daemon's key cache has the change. */
@@ -470,7 +598,7 @@ key_create(struct call *c, const char *arg, const char *query, json_t *body)
 	submit(c, STORE_KEY_CREATE, key_created);
 }
 
-static int
+int
 query_param(const char *query, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
@@ -604,8 +732,7 @@ key_update(struct call *c, const char *arg, const char *query, json_t *body)
 	limits_update(c, "", arg, body);
 }
 
-/* "2026-11-01" (UTC midnight) or Unix seconds, into milliseconds. */
-static int
+int
 parse_time(const char *s, int64_t *ms)
 {
 	uint64_t n;
@@ -620,6 +747,29 @@ parse_time(const char *s, int64_t *ms)
 	    m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
 	*ms = money_civil_days(y, m, d) * 86400 * 1000;
+	return 0;
+}
+
+int
+query_period(struct call *c, const char *query, int64_t *from, int64_t *to)
+{
+	char v[80];
+	int rc;
+
+	*from = 0;
+	*to = INT64_MAX;
+	if ((rc = query_param(query, "from", v, sizeof(v))) != 0 &&
+	    (rc < 0 || parse_time(v, from) != 0)) {
+		reply_error(c, 400, "invalid_query", "from: YYYY-MM-DD or "
+		    "Unix seconds");
+		return -1;
+	}
+	if ((rc = query_param(query, "to", v, sizeof(v))) != 0 &&
+	    (rc < 0 || parse_time(v, to) != 0)) {
+		reply_error(c, 400, "invalid_query", "to: YYYY-MM-DD or "
+		    "Unix seconds (exclusive)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -670,26 +820,14 @@ spend_report(struct call *c, const char *arg, const char *query, json_t *body)
 	static const char *const groups[] = { "", "model", "day", "team",
 		"key", NULL };	/* in the order of enum store_group */
 	char v[80];
-	int rc;
 
-	c->op.to_ms = INT64_MAX;
 	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
 	    query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
 		reply_error(c, 400, "invalid_query", "team or key: too long");
 		return;
 	}
-	if ((rc = query_param(query, "from", v, sizeof(v))) != 0 &&
-	    (rc < 0 || parse_time(v, &c->op.from_ms) != 0)) {
-		reply_error(c, 400, "invalid_query", "from: YYYY-MM-DD or "
-		    "Unix seconds");
+	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
 		return;
-	}
-	if ((rc = query_param(query, "to", v, sizeof(v))) != 0 &&
-	    (rc < 0 || parse_time(v, &c->op.to_ms) != 0)) {
-		reply_error(c, 400, "invalid_query", "to: YYYY-MM-DD or "
-		    "Unix seconds (exclusive)");
-		return;
-	}
 	if (query_param(query, "group_by", v, sizeof(v)) == 1) {
 		c->op.group = -1;
 		for (int i = 1; groups[i] != NULL; i++)
@@ -730,23 +868,32 @@ metrics(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	char *text = c->a->hooks.metrics(c->a->hooks.arg);
 
-	c->reply(c->reply_arg, 200, text, text ? strlen(text) : 0, 1);
-	free(c);
+	reply_text(c, text ? 200 : 503, text, text ? strlen(text) : 0,
+	    "text/plain; version=0.0.4");
 }
 
 /* The one table of admin routes. */
 static const struct route routes[] = {
-	{ "GET", "/admin/v1/health", health, 0 },
-	{ "GET", "/admin/v1/metrics", metrics, 0 },
-	{ "POST", "/admin/v1/teams", team_create, 1 },
+	{ "GET", "/admin/v1/health", health, ROUTE_UNRECORDED },
+	{ "GET", "/admin/v1/metrics", metrics, ROUTE_UNRECORDED },
+	{ "POST", "/admin/v1/teams", team_create, ROUTE_BODY },
 	{ "GET", "/admin/v1/teams", team_list, 0 },
-	{ "POST", "/admin/v1/keys", key_create, 1 },
+	{ "POST", "/admin/v1/keys", key_create, ROUTE_BODY },
 	{ "GET", "/admin/v1/keys", key_list, 0 },
 	{ "DELETE", "/admin/v1/keys/*", key_revoke, 0 },
-	{ "PATCH", "/admin/v1/teams/*", team_update, 1 },
-	{ "PATCH", "/admin/v1/keys/*", key_update, 1 },
+	{ "PATCH", "/admin/v1/teams/*", team_update, ROUTE_BODY },
+	{ "PATCH", "/admin/v1/keys/*", key_update, ROUTE_BODY },
 	{ "GET", "/admin/v1/spend", spend_report, 0 },
 	{ "GET", "/admin/v1/requests", request_list, 0 },
+	{ "GET", "/admin/v1/audit", audit_list, 0 },
+	{ "POST", "/admin/v1/audit/verify", audit_verify_route,
+	    ROUTE_BODY_OPT },
+	{ "GET", "/admin/v1/audit/checkpoints", audit_checkpoint_list, 0 },
+	{ "GET", "/admin/v1/reports/processing", report_processing, 0 },
+	{ "POST", "/admin/v1/subjects/export", subject_export,
+	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
+	{ "POST", "/admin/v1/subjects/erase", subject_erase,
+	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
 };
 
 /* Matches path against pattern; a final '*' captures one segment. */
@@ -782,9 +929,33 @@ authorized(struct admin *a, const struct admin_request *r)
 	return CRYPTO_memcmp(h, a->token_hash, 32) == 0;
 }
 
+/* What the call's audit record knows before the call runs. */
+static void
+record_begin(struct call *c, const struct admin_request *r, const char *path,
+    int flags)
+{
+	struct store_request *rec = &c->audit.rec;
+
+	c->audited = 1;
+	snprintf(rec->kind, sizeof(rec->kind), "admin");
+	snprintf(rec->request_id, sizeof(rec->request_id), "adm-%llx-%llu",
+	    (unsigned long long)c->t0_us, (unsigned long long)++c->a->seq);
+	snprintf(rec->client, sizeof(rec->client), "%s",
+	    r->client ? r->client : "");
+	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
+	snprintf(rec->path, sizeof(rec->path), "%.255s", path);
+	rec->prompt_tokens = rec->completion_tokens = -1;
+	rec->cost[0] = rec->cost[1] = -1;
+	if (!(flags & ROUTE_NO_BODY_HASH)) {
+		SHA256((const unsigned char *)(r->body ? r->body : ""),
+		    r->body_len, rec->req_hash);
+		rec->has_req_hash = 1;
+	}
+}
+
 void
 admin_handle(struct admin *a, const struct admin_request *r,
-    admin_reply_fn reply, void *reply_arg)
+    const struct admin_io *io, void *io_arg, struct call **handle)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	char path[512], arg[128];
@@ -793,13 +964,15 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	int path_found = 0;
 	json_t *body = NULL;
 
+	*handle = c;
 	if (c == NULL) {
-		reply(reply_arg, 503, NULL, 0, 0);
+		io->reply(io_arg, 503, NULL, 0, NULL);
 		return;
 	}
 	c->a = a;
-	c->reply = reply;
-	c->reply_arg = reply_arg;
+	c->io = io;
+	c->io_arg = io_arg;
+	c->t0_us = util_now_us();
 	q = memchr(r->target, '?', r->target_len);
 	plen = q ? (size_t)(q - r->target) : r->target_len;
 	if (plen >= sizeof(path)) {
@@ -809,6 +982,8 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	memcpy(path, r->target, plen);
 	path[plen] = '\0';
 	if (!authorized(a, r)) {
+		/* Recorded too: attempts without the token are evidence. */
+		record_begin(c, r, path, 0);
 		reply_error(c, 401, "invalid_admin_token",
 		    "missing or invalid admin token");
 		return;
@@ -822,6 +997,8 @@ admin_handle(struct admin *a, const struct admin_request *r,
 		path_found = 1;
 		if (strcmp(rt->method, r->method) != 0)
 			continue;
+		if (!(rt->flags & ROUTE_UNRECORDED))
+			record_begin(c, r, path, rt->flags);
 		if (q != NULL) {
 			size_t ql = r->target_len - plen - 1;
 
@@ -833,7 +1010,8 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			memcpy(query, q + 1, ql);
 			query[ql] = '\0';
 		}
-		if (rt->needs_body) {
+		if ((rt->flags & ROUTE_BODY) ||
+		    ((rt->flags & ROUTE_BODY_OPT) && r->body_len > 0)) {
 			json_error_t err;
 
 			body = json_loadb(r->body ? r->body : "", r->body_len,
@@ -849,6 +1027,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 		json_decref(body);
 		return;
 	}
+	record_begin(c, r, path, 0);
 	if (path_found)
 		reply_error(c, 405, "method_not_allowed", "method not allowed");
 	else
@@ -856,7 +1035,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 }
 
 struct admin *
-admin_new(struct store *st, struct keys_hmac *hmac,
+admin_new(struct store *st, struct store *reader, struct keys_hmac *hmac,
     const unsigned char token_hash[32], const struct admin_hooks *hooks)
 {
 	struct admin *a = calloc(1, sizeof(*a));
@@ -864,6 +1043,7 @@ admin_new(struct store *st, struct keys_hmac *hmac,
 	if (a == NULL)
 		return NULL;
 	a->store = st;
+	a->reader = reader;
 	a->hmac = hmac;
 	a->hooks = *hooks;
 	memcpy(a->token_hash, token_hash, 32);

@@ -1,19 +1,22 @@
 /*
  * The admin API: JSON over HTTP on its own listener, authenticated with
  * the admin token. Transport-free: the daemon hands each request to
- * admin_handle() and gets the answer through a callback, possibly after
- * storage committed. Routes live in one table (method, path, handler).
+ * admin_handle() and gets the answer through callbacks, whole or
+ * streamed (exports), after storage committed the call's audit record.
+ * Routes live in one table (method, path, handler).
  */
 #ifndef ADMIN_ADMIN_H
 #define ADMIN_ADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 struct store;
 struct keys_hmac;
 struct admin;
+struct call;		/* one admin call in flight */
 
 /* What the admin API needs from the daemon. */
 struct admin_hooks {
@@ -26,17 +29,26 @@ struct admin_hooks {
 	json_t *(*health)(void *arg);
 	/* Prometheus text for GET /admin/v1/metrics (malloc'ed). */
 	char *(*metrics)(void *arg);
+	/* The audit retention in force, in ms (0: records are kept). */
+	uint64_t (*retention_ms)(void *arg);
 };
 
-/*
- * Answer callback: body is malloc'ed and becomes the callee's. The
- * content type is JSON unless text is 1 (plain text).
- */
-typedef void (*admin_reply_fn)(void *arg, int status, char *body,
-    size_t len, int text);
+/* How an answer goes back; content_type NULL means JSON. */
+struct admin_io {
+	/* The whole answer: body is malloc'ed and becomes the callee's. */
+	void (*reply)(void *arg, int status, char *body, size_t len,
+	    const char *content_type);
+	/* A streamed answer: begin, write pieces, end (ok 0: cut short).
+	 * write returns 1 when the client's buffer is full (wait for
+	 * admin_resume()), -1 when the client is gone. */
+	void (*begin)(void *arg, int status, const char *content_type);
+	int (*write)(void *arg, const char *data, size_t len);
+	void (*end)(void *arg, int ok);
+};
 
 struct admin_request {
 	const char *method;	/* "GET", "POST", ... */
+	const char *client;	/* the caller's address, for the record */
 	const char *target;	/* path and query */
 	size_t target_len;
 	const char *auth;	/* Authorization value, or NULL */
@@ -45,12 +57,24 @@ struct admin_request {
 	size_t body_len;
 };
 
-/* token_hash: SHA-256 of the admin token (copied); the rest borrowed. */
-struct admin *admin_new(struct store *st, struct keys_hmac *hmac,
-    const unsigned char token_hash[32], const struct admin_hooks *hooks);
+/* token_hash: SHA-256 of the admin token (copied); the rest borrowed.
+ * reader: a read-only store for exports and verification. */
+struct admin *admin_new(struct store *st, struct store *reader,
+    struct keys_hmac *hmac, const unsigned char token_hash[32],
+    const struct admin_hooks *hooks);
 void admin_free(struct admin *a);
 
+/*
+ * Handles one request; the answer comes through io (io_arg), now or
+ * later. *handle is set first (before any answer) to what
+ * admin_resume() and admin_abort() take; it is valid until io->reply or
+ * io->end was called.
+ */
 void admin_handle(struct admin *a, const struct admin_request *r,
-    admin_reply_fn reply, void *reply_arg);
+    const struct admin_io *io, void *io_arg, struct call **handle);
+/* The client's buffer drained: a paused stream goes on. */
+void admin_resume(struct call *c);
+/* The client left: a stream stops (io->end follows). */
+void admin_abort(struct call *c);
 
 #endif

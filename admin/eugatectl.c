@@ -109,6 +109,87 @@ call(const struct ctl *c, const char *method, const char *path, json_t *body,
 	return res;
 }
 
+/* A streamed answer (exports): its body goes to stdout as it arrives. */
+struct sink {
+	CURL *e;
+	struct buf err;		/* the body of a failed call */
+	long status;
+	int failed;		/* stdout could not be written */
+};
+
+static size_t
+to_stdout(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+
+	if (k->status == 0)
+		curl_easy_getinfo(k->e, CURLINFO_RESPONSE_CODE, &k->status);
+	if (k->status != 200)
+		return collect(p, size, n, &k->err);
+	if (fwrite(p, size, n, stdout) != n) {
+		k->failed = 1;
+		return 0;
+	}
+	return size * n;
+}
+
+/* Calls the admin API and copies a 200 answer to stdout as it streams;
+ * a failure, or an answer cut short, exits non-zero. */
+static void
+stream(const struct ctl *c, const char *method, const char *path,
+    json_t *body)
+{
+	struct sink k = { curl_easy_init(), { NULL, 0 }, 0, 0 };
+	struct curl_slist *h = NULL;
+	char url[2048], auth[1024], *payload = NULL, msg[512];
+	CURLcode rc;
+
+	if (k.e == NULL)
+		die("out of memory");
+	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_easy_setopt(k.e, CURLOPT_URL, url);
+	curl_easy_setopt(k.e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(k.e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(k.e, CURLOPT_WRITEFUNCTION, to_stdout);
+	curl_easy_setopt(k.e, CURLOPT_WRITEDATA, &k);
+	/* No total timeout (an export may be large): stalls end it. */
+	curl_easy_setopt(k.e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(k.e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(k.e, CURLOPT_NOSIGNAL, 1L);
+	if (body != NULL) {
+		payload = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		curl_easy_setopt(k.e, CURLOPT_POSTFIELDS, payload);
+	}
+	rc = curl_easy_perform(k.e);
+	curl_easy_getinfo(k.e, CURLINFO_RESPONSE_CODE, &k.status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(k.e);
+	free(payload);
+	if (fflush(stdout) != 0 || k.failed)
+		die("cannot write to stdout");
+	if (rc == CURLE_OK && k.status == 200)
+		return;
+	if (k.status != 200 && k.status != 0) {
+		json_t *res = json_loadb(k.err.data ? k.err.data : "",
+		    k.err.len, 0, NULL);
+		const char *m = json_string_value(json_object_get(res,
+		    "message"));
+
+		snprintf(msg, sizeof(msg), "%s %s: HTTP %ld: %s", method, path,
+		    k.status, m ? m : "no answer");
+		json_decref(res);
+	} else {
+		snprintf(msg, sizeof(msg), "%s: %s (the output is incomplete)",
+		    c->url, curl_easy_strerror(rc));
+	}
+	free(k.err.data);
+	die(msg);
+}
+
 static void
 print_json(const json_t *j)
 {
@@ -267,6 +348,14 @@ usage(FILE *out)
 	    "        none removes one. DATE: YYYY-MM-DD (UTC) or Unix "
 	    "seconds.\n"
 	    "  requests [--limit N]\n"
+	    "  audit verify [--checkpoints FILE]   (exit 1 when it fails)\n"
+	    "  audit export [--from DATE] [--to DATE] [--team TEAM]\n"
+	    "        [--format jsonl|csv]\n"
+	    "  audit checkpoints   (JSON; keep copies elsewhere)\n"
+	    "  report processing [--team TEAM] [--from DATE] [--to DATE]\n"
+	    "        [--format json|html]\n"
+	    "  subject export ID   (the records tagged X-Eugate-Subject: ID)\n"
+	    "  subject erase ID    (removes their link to ID)\n"
 	    "  health\n"
 	    "  metrics\n"
 	    "environment: EUGATE_ADMIN_URL (default http://127.0.0.1:8081),\n"
@@ -400,6 +489,88 @@ main(int argc, char **argv)
 		res = call(&c, "GET", path, NULL, NULL);
 		if (!c.json)
 			print_list(res, cols);
+	} else if (n >= 2 && strcmp(args[0], "audit") == 0 &&
+	    strcmp(args[1], "verify") == 0) {
+		const char *file = opt(n, args, "--checkpoints");
+		json_t *body = NULL, *bad;
+		json_error_t jerr;
+
+		if (file != NULL) {
+			body = json_load_file(file, 0, &jerr);
+			if (!json_is_object(body)) {
+				snprintf(path, sizeof(path), "%s: %s", file,
+				    jerr.text);
+				die(path);
+			}
+		}
+		res = call(&c, "POST", "/admin/v1/audit/verify", body, NULL);
+		bad = json_object_get(res, "first_bad");
+		if (!c.json && bad == NULL)
+			printf("ok: %lld records (%lld..%lld), signed through "
+			    "%lld (%lld checkpoints, %lld external)\n",
+			    (long long)json_integer_value(json_object_get(res,
+			    "records")), (long long)json_integer_value(
+			    json_object_get(res, "first_seq")),
+			    (long long)json_integer_value(json_object_get(res,
+			    "last_seq")), (long long)json_integer_value(
+			    json_object_get(res, "signed_through")),
+			    (long long)json_integer_value(json_object_get(res,
+			    "checkpoints")), (long long)json_integer_value(
+			    json_object_get(res, "external_checkpoints")));
+		else if (!c.json)
+			printf("FAILED at record %lld: %s\n",
+			    (long long)json_integer_value(json_object_get(bad,
+			    "seq")), str(bad, "reason"));
+		if (bad != NULL) {
+			if (c.json)
+				print_json(res);
+			json_decref(res);
+			return 1;
+		}
+	} else if (n >= 2 && strcmp(args[0], "audit") == 0 &&
+	    strcmp(args[1], "export") == 0) {
+		char q[400] = "";
+
+		query_add(q, sizeof(q), n, args, "--from", "from");
+		query_add(q, sizeof(q), n, args, "--to", "to");
+		query_add(q, sizeof(q), n, args, "--team", "team");
+		query_add(q, sizeof(q), n, args, "--format", "format");
+		snprintf(path, sizeof(path), "/admin/v1/audit%s", q);
+		stream(&c, "GET", path, NULL);
+	} else if (n == 2 && strcmp(args[0], "audit") == 0 &&
+	    strcmp(args[1], "checkpoints") == 0) {
+		res = call(&c, "GET", "/admin/v1/audit/checkpoints", NULL, NULL);
+		c.json = 1;
+	} else if (n >= 2 && strcmp(args[0], "report") == 0 &&
+	    strcmp(args[1], "processing") == 0) {
+		const char *f = opt(n, args, "--format");
+		char q[400] = "", *text = NULL;
+
+		query_add(q, sizeof(q), n, args, "--team", "team");
+		query_add(q, sizeof(q), n, args, "--from", "from");
+		query_add(q, sizeof(q), n, args, "--to", "to");
+		query_add(q, sizeof(q), n, args, "--format", "format");
+		snprintf(path, sizeof(path), "/admin/v1/reports/processing%s", q);
+		if (f != NULL && strcmp(f, "html") == 0) {
+			call(&c, "GET", path, NULL, &text);
+			fputs(text, stdout);
+			free(text);
+		} else {
+			res = call(&c, "GET", path, NULL, NULL);
+			c.json = 1;
+		}
+	} else if (n == 3 && strcmp(args[0], "subject") == 0 &&
+	    strcmp(args[1], "export") == 0) {
+		stream(&c, "POST", "/admin/v1/subjects/export",
+		    json_pack("{s:s}", "subject", args[2]));
+	} else if (n == 3 && strcmp(args[0], "subject") == 0 &&
+	    strcmp(args[1], "erase") == 0) {
+		res = call(&c, "POST", "/admin/v1/subjects/erase",
+		    json_pack("{s:s}", "subject", args[2]), NULL);
+		if (!c.json)
+			printf("%lld records unlinked from the subject\n",
+			    (long long)json_integer_value(json_object_get(res,
+			    "records_unlinked")));
 	} else if (n == 1 && strcmp(args[0], "health") == 0) {
 		res = call(&c, "GET", "/admin/v1/health", NULL, NULL);
 		if (!c.json)

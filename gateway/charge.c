@@ -167,8 +167,13 @@ decide(void *arg, const int64_t *avail, const int *cur, int n,
     int64_t *reserved)
 {
 	struct charge *c = arg;
-	int refused = spend_plan_fit(&c->plan, avail, cur, n);
+	int refused;
 
+	if (c->kind == SPEND_NONE) {
+		reserved[0] = reserved[1] = -1;
+		return -1;
+	}
+	refused = spend_plan_fit(&c->plan, avail, cur, n);
 	for (int i = 0; i < CUR__COUNT; i++)
 		reserved[i] = c->plan.reserved[i];
 	return refused;
@@ -184,7 +189,7 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 	memset(c, 0, sizeof(*c));
 	c->kind = spend_kind(q->path);
 	if (c->kind == SPEND_NONE)
-		return 0;
+		goto entry;
 	add_budget(c, 'g', "", &q->cfg->global_budget, q->now_ms,
 	    q->local_time);
 	add_budget(c, 't', k->team, &k->team_limits.budget, q->now_ms,
@@ -208,6 +213,10 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 		}
 	}
 	c->plan.clamp = c->clamp_field && q->cfg->over_budget == 0;
+entry:
+	snprintf(sp->method, sizeof(sp->method), "%s", q->method);
+	snprintf(sp->path, sizeof(sp->path), "%.255s", q->path);
+	snprintf(sp->client, sizeof(sp->client), "%s", q->client);
 	snprintf(sp->ledger_id, sizeof(sp->ledger_id), "%s", q->ledger_id);
 	snprintf(sp->request_id, sizeof(sp->request_id), "%s", q->request_id);
 	sp->ts_ms = q->now_ms;
@@ -301,6 +310,10 @@ charge_settle(struct charge *c, const struct config *cfg,
 	sp->charged = 0;
 	sp->prompt_tokens = u->prompt_tokens;
 	sp->completion_tokens = u->completion_tokens;
+	if (c->kind == SPEND_NONE) {
+		sp->cost[0] = sp->cost[1] = -1;	/* free to the gateway */
+		return;
+	}
 	memset(&used, 0, sizeof(used));
 	switch (c->kind) {
 	case SPEND_PAGES:

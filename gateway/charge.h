@@ -35,7 +35,9 @@ struct charge {
 struct charge_req {
 	const struct config *cfg;
 	const struct key_entry *key;
+	const char *method;
 	const char *path;
+	const char *client;	/* the client's address */
 	const char *model;	/* NULL when the body names none */
 	json_t *body;		/* NULL for forms */
 	const char *raw;	/* the body as the client sent it */
@@ -50,9 +52,11 @@ struct charge_req {
 };
 
 /*
- * Plans the reservation. Returns 0 when the request costs nothing (no
- * ledger entry), 1 when c->op is ready to submit (STORE_RESERVE; the
- * caller sets done and arg), -1 when it must be refused: msg says why.
+ * Plans the reservation. Every forwarded request gets a ledger entry
+ * before it leaves (unpriced ones reserve nothing): it is what a crash
+ * leaves for the request's "interrupted" audit record. Returns 1 when
+ * c->op is ready to submit (STORE_RESERVE; the caller sets done and
+ * arg), -1 when it must be refused: msg says why.
  */
 int charge_begin(struct charge *c, const struct charge_req *q, char *msg,
     size_t msglen);

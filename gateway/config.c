@@ -17,7 +17,8 @@
 #include "policy/prices.h"
 
 enum cfg_section { SEC_GATEWAY, SEC_UPSTREAM, SEC_POLICY };
-enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST };
+enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST,
+	CFG_DAYS };
 
 struct cfg_key {
 	int section;		/* enum cfg_section */
@@ -92,6 +93,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
 	{ SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
 	{ SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },
+	{ SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL },
+	{ SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL },
+	{ SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL },
 
 	{ SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
 	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
@@ -269,6 +273,36 @@ parse_duration(const char *v, uint64_t *out)
 	return 0;
 }
 
+/* Days, maybe fractional ("30", "0.5", up to 6 decimals), into ms. */
+static int
+parse_days(const char *v, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, scale = 1;
+	const char *p = v;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > 100000)
+			return -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1000000)
+				return -1;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+		if (scale == 1)
+			return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	*out = whole * 86400000ull + frac * 86400000ull / scale;
+	return 0;
+}
+
 static int
 set_value(const struct cfg_key *k, void *base, const char *value, char *err,
     size_t errlen)
@@ -299,14 +333,18 @@ set_value(const struct cfg_key *k, void *base, const char *value, char *err,
 	case CFG_SIZE:
 	case CFG_DURATION:
 	case CFG_UINT:
+	case CFG_DAYS:
 		if ((k->type == CFG_SIZE && parse_size(value, &n) != 0) ||
 		    (k->type == CFG_DURATION && parse_duration(value, &n) != 0) ||
+		    (k->type == CFG_DAYS && parse_days(value, &n) != 0) ||
 		    (k->type == CFG_UINT &&
 		    util_parse_u64(value, strlen(value), &n) != 0)) {
 			snprintf(err, errlen, "%s: invalid %s '%s'", k->name,
 			    k->type == CFG_SIZE ? "size (e.g. 16k, 2m)" :
 			    k->type == CFG_DURATION ?
-			    "duration (e.g. 500ms, 30s, 2m)" : "number", value);
+			    "duration (e.g. 500ms, 30s, 2m)" :
+			    k->type == CFG_DAYS ? "number of days (e.g. 30, "
+			    "0.5)" : "number", value);
 			return -1;
 		}
 		if (n < k->min || n > k->max) {

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "admin/admin.h"
+#include "gateway/audit_jobs.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/conn.h"
@@ -151,23 +152,66 @@ key_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Admin API glue: one call per admin request. */
 struct admin_call {
-	struct conn *conn;
+	struct conn *conn;	/* NULL once the client left */
+	struct call *handle;	/* the admin module's side */
 };
 
 static void
-admin_reply(void *arg, int status, char *body, size_t len, int text)
+admin_reply(void *arg, int status, char *body, size_t len,
+    const char *ctype)
 {
 	struct admin_call *call = arg;
-	struct hdr h = { "Content-Type", text ? "text/plain; version=0.0.4" :
-	    "application/json" };
+	struct hdr h = { "Content-Type", ctype ? ctype : "application/json" };
 
-	if (call->conn != NULL)
+	if (call->conn != NULL) {
+		conn_set_ctx(call->conn, NULL);
 		conn_respond(call->conn, status, &h, 1, body ? body : "", len);
+	}
 	if (body != NULL)
 		OPENSSL_cleanse(body, len);	/* may hold a new key */
 	free(body);
 	free(call);
 }
+
+static void
+admin_begin(void *arg, int status, const char *ctype)
+{
+	struct admin_call *call = arg;
+	struct hdr h = { "Content-Type", ctype };
+
+	if (call->conn != NULL)
+		conn_stream_begin(call->conn, status, &h, 1);
+}
+
+static int
+admin_write(void *arg, const char *data, size_t len)
+{
+	struct admin_call *call = arg;
+
+	if (call->conn == NULL)
+		return -1;
+	conn_stream_write(call->conn, data, len);
+	return conn_out_full(call->conn);
+}
+
+static void
+admin_end(void *arg, int ok)
+{
+	struct admin_call *call = arg;
+
+	if (call->conn != NULL) {
+		conn_set_ctx(call->conn, NULL);
+		conn_stream_end(call->conn, ok);
+	}
+	free(call);
+}
+
+static const struct admin_io admin_io = {
+	.reply = admin_reply,
+	.begin = admin_begin,
+	.write = admin_write,
+	.end = admin_end,
+};
 
 static void
 admin_on_request(struct conn *c, void *arg)
@@ -189,13 +233,23 @@ admin_on_request(struct conn *c, void *arg)
 	conn_set_ctx(c, call);
 	memset(&ar, 0, sizeof(ar));
 	ar.method = methods[hr->method];
+	ar.client = conn_peer(c);
 	ar.target = hr->target;
 	ar.target_len = hr->target_len;
 	ar.auth = auth ? auth->value : NULL;
 	ar.auth_len = auth ? auth->value_len : 0;
 	ar.body_len = evbuffer_get_length(b);
 	ar.body = ar.body_len ? (const char *)evbuffer_pullup(b, -1) : "";
-	admin_handle(gw->admin, &ar, admin_reply, call);
+	admin_handle(gw->admin, &ar, &admin_io, call, &call->handle);
+}
+
+static void
+admin_on_drain(struct conn *c, void *ctx)
+{
+	struct admin_call *call = ctx;
+
+	if (call != NULL && !conn_out_full(c))
+		admin_resume(call->handle);
 }
 
 static void
@@ -203,11 +257,15 @@ admin_on_abort(struct conn *c, void *ctx)
 {
 	struct admin_call *call = ctx;
 
-	call->conn = NULL;	/* the reply comes later and is dropped */
+	if (call == NULL)
+		return;
+	call->conn = NULL;	/* the answer comes later and is dropped */
+	admin_abort(call->handle);
 }
 
 static const struct server_ops admin_server_ops = {
 	.on_request = admin_on_request,
+	.on_drain = admin_on_drain,
 	.on_abort = admin_on_abort,
 };
 
@@ -320,11 +378,20 @@ hook_metrics(void *arg)
 	return out;
 }
 
+static uint64_t
+hook_retention_ms(void *arg)
+{
+	struct gateway *gw = arg;
+
+	return gw->cfg->audit_retention_ms;
+}
+
 static const struct admin_hooks admin_hooks_tmpl = {
 	.policy_exists = hook_policy_exists,
 	.keys_changed = hook_keys_changed,
 	.health = hook_health,
 	.metrics = hook_metrics,
+	.retention_ms = hook_retention_ms,
 };
 
 static void
@@ -600,13 +667,30 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		return err;
 	}
 
-	snprintf(path, sizeof(path), "%s/eugate.db", cfg->data_dir);
-	err = store_open(path, cfg->storage_sync == STORAGE_SYNC_FULL,
-	    gw->base, &gw->store);
-	if (err != GW_OK)
-		return err;
+	{
+		char key[4096];
+		struct store_conf sc = {
+			.full_sync = cfg->storage_sync == STORAGE_SYNC_FULL,
+			.audit_key = key,
+			.checkpoint_every = (int64_t)cfg->audit_checkpoint_records,
+		};
+
+		snprintf(key, sizeof(key), "%s/audit_ed25519.pem",
+		    cfg->data_dir);
+		snprintf(path, sizeof(path), "%s/eugate.db", cfg->data_dir);
+		err = store_open(path, &sc, gw->base, &gw->store);
+		if (err != GW_OK)
+			return err;
+		sc.readonly = 1;
+		err = store_open(path, &sc, gw->base, &gw->reader);
+		if (err != GW_OK)
+			return err;
+	}
+	if (audit_jobs_start(gw) != GW_OK)
+		return GW_ERR_NOMEM;
 	hooks.arg = gw;
-	gw->admin = admin_new(gw->store, gw->hmac, token_hash, &hooks);
+	gw->admin = admin_new(gw->store, gw->reader, gw->hmac, token_hash,
+	    &hooks);
 	if (gw->admin == NULL)
 		return GW_ERR_NOMEM;
 	/* The first key snapshot is loaded before serving. */
@@ -684,6 +768,8 @@ gateway_cleanup(struct gateway *gw)
 	server_free(gw->admin_srv);
 	probe_stop(gw);
 	upool_free(gw->upool);
+	audit_jobs_stop(gw);	/* a last checkpoint */
+	store_close(gw->reader);
 	store_close(gw->store);	/* commits what was submitted */
 	admin_free(gw->admin);
 	keycache_free(gw->keys);

@@ -25,6 +25,7 @@ struct keycache;
 struct keys_hmac;
 struct admin;
 struct probes;
+struct audit_jobs;
 
 struct gateway_stats {
 	uint64_t requests;
@@ -45,6 +46,8 @@ struct gateway {
 	struct admin *admin;
 	struct upool *upool;
 	struct store *store;
+	struct store *reader;		/* read-only: exports, verification */
+	struct audit_jobs *audit_jobs;	/* checkpoints, retention */
 	struct keycache *keys;		/* replaced whole on refresh */
 	int64_t keys_version;
 	int keys_loading;

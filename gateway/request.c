@@ -7,6 +7,8 @@
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -38,8 +40,7 @@ static const char *const req_state_names[REQ_ST__COUNT] = {
 
 /* Allowed transitions: [from][to]. */
 static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
-	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_FORWARDING] = 1,
-	    [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_COMMITTING] = 1 },
 	[REQ_ST_RESERVING] = { [REQ_ST_FORWARDING] = 1,
 	    [REQ_ST_COMMITTING] = 1 },
 	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
@@ -107,6 +108,13 @@ struct req {
 	int n_rl;
 	struct rl_status rls;
 	char rl_hdr[4][24];		/* x-ratelimit-* values */
+	/* For the audit record. */
+	char client[48];		/* the client's address */
+	unsigned char req_hash[32];	/* SHA-256 of the body received */
+	int has_req_hash;
+	EVP_MD_CTX *resp_md;		/* SHA-256 of a streamed answer */
+	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
+	int has_subject;
 };
 
 static int start_attempt(struct req *r);
@@ -196,6 +204,7 @@ req_free(struct req *r)
 	if (r->resp != NULL)
 		evbuffer_free(r->resp);
 	free(r->held);
+	EVP_MD_CTX_free(r->resp_md);
 	if (r->timer != NULL)
 		event_free(r->timer);
 	config_unref(r->cfg);
@@ -336,6 +345,28 @@ tokens_used(const struct req *r)
 	return 0;
 }
 
+/* The hash of the answer as the client gets it, held-back end included. */
+static void
+response_hash(struct req *r, struct store_request *rec)
+{
+	unsigned int n = 0;
+
+	if (r->mode == MODE_JSON) {
+		size_t len = evbuffer_get_length(r->resp);
+
+		SHA256(len ? evbuffer_pullup(r->resp, -1) :
+		    (const unsigned char *)"", len, rec->resp_hash);
+		rec->has_resp_hash = 1;
+		return;
+	}
+	if (r->resp_md == NULL)
+		return;
+	if (r->held != NULL)
+		EVP_DigestUpdate(r->resp_md, r->held, r->held_len);
+	rec->has_resp_hash = EVP_DigestFinal_ex(r->resp_md, rec->resp_hash,
+	    &n) == 1 && n == 32;
+}
+
 /* Records the request; the client's last bytes wait for the commit. */
 static void
 req_finish(struct req *r)
@@ -352,7 +383,7 @@ req_finish(struct req *r)
 		report_health(r, -1);
 	policy_run_finish(&r->pr, r->status, &r->usage);
 	memset(&r->op, 0, sizeof(r->op));
-	r->op.type = STORE_REQUEST_LOG;
+	r->op.type = STORE_AUDIT_APPEND;
 	r->op.done = committed;
 	r->op.arg = r;
 	charge_settle(&r->charge, r->cfg, r->answered ? r->up : NULL, &r->usage,
@@ -362,12 +393,25 @@ req_finish(struct req *r)
 	if (r->n_rl > 0)
 		ratelimit_charge(gw->rl, r->rl, r->n_rl, tokens_used(r),
 		    util_now_us());
+	snprintf(rec->kind, sizeof(rec->kind), "request");
 	snprintf(rec->request_id, sizeof(rec->request_id), "%s", r->id);
 	rec->ts_ms = util_wall_s() * 1000;
+	snprintf(rec->client, sizeof(rec->client), "%s", r->client);
 	if (r->authed) {
 		snprintf(rec->key_id, sizeof(rec->key_id), "%s", r->key.id);
 		snprintf(rec->team, sizeof(rec->team), "%s", r->key.team);
+		snprintf(rec->policy, sizeof(rec->policy), "%s", r->key.policy);
 	}
+	if (r->pr.policy != NULL)
+		rec->zdr = r->pr.policy->zdr;
+	memcpy(rec->verdicts, r->pr.verdicts, sizeof(rec->verdicts));
+	rec->cost[0] = rec->cost[1] = -1;
+	if (r->charge.sp.settle)
+		memcpy(rec->cost, r->charge.sp.cost, sizeof(rec->cost));
+	memcpy(rec->req_hash, r->req_hash, sizeof(rec->req_hash));
+	rec->has_req_hash = r->has_req_hash;
+	memcpy(rec->subject, r->subject, sizeof(rec->subject));
+	rec->has_subject = r->has_subject;
 	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
 	snprintf(rec->path, sizeof(rec->path), "%.255s", r->path);
 	snprintf(rec->model, sizeof(rec->model), "%s", r->model);
@@ -383,6 +427,7 @@ req_finish(struct req *r)
 	snprintf(rec->error, sizeof(rec->error), "%s", r->error);
 	rec->streamed = r->mode == MODE_SSE;
 	pii_summary(r, rec->pii, sizeof(rec->pii));
+	response_hash(r, rec);
 	gw->stats.responses[r->status >= 100 && r->status < 600 ?
 	    r->status / 100 - 1 : 5]++;
 	log_request(r);
@@ -398,6 +443,15 @@ arm_timer(struct req *r, uint64_t ms)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
 	evtimer_add(r->timer, &tv);
+}
+
+/* Writes streamed answer bytes to the client, hashing what it gets. */
+static void
+stream_out(struct req *r, const char *data, size_t len)
+{
+	if (r->resp_md != NULL)
+		EVP_DigestUpdate(r->resp_md, data, len);
+	conn_stream_write(r->conn, data, len);
 }
 
 /* Writes one SSE event to the client; [DONE] waits for the commit. */
@@ -418,7 +472,7 @@ emit_event(void *arg, const char *ev, size_t len)
 			return;
 		}
 	}
-	conn_stream_write(r->conn, ev, len);
+	stream_out(r, ev, len);
 }
 
 /* An event in Mistral's shape passes the policy modules' hooks. */
@@ -464,7 +518,7 @@ sse_fail(struct req *r, const char *code, const char *msg)
 	n = snprintf(ev, sizeof(ev), "data: {\"object\":\"error\",\"message\":"
 	    "\"%s\",\"type\":\"server_error\",\"param\":null,\"code\":\"%s\"}"
 	    "\n\n", msg, code);
-	conn_stream_write(r->conn, ev, (size_t)n);
+	stream_out(r, ev, (size_t)n);
 }
 
 /* Feeds the attempt's outcome to its upstream's circuit breaker, once:
@@ -554,6 +608,14 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	} else {
 		r->mode = MODE_RAW;
 	}
+	if (r->resp_md == NULL) {
+		r->resp_md = EVP_MD_CTX_new();
+		if (r->resp_md == NULL ||
+		    EVP_DigestInit_ex(r->resp_md, EVP_sha256(), NULL) != 1) {
+			snprintf(r->error, sizeof(r->error), "out_of_memory");
+			return -1;
+		}
+	}
 	conn_stream_begin(r->conn, status, r->out, r->n_out);
 	return 0;
 }
@@ -585,7 +647,7 @@ up_on_data(void *arg, const char *data, size_t len)
 		return 1;
 	}
 	if (r->mode == MODE_RAW) {
-		conn_stream_write(r->conn, data, len);
+		stream_out(r, data, len);
 		return 0;
 	}
 	if (sse_feed(&r->sse, data, len) != 0) {
@@ -961,6 +1023,9 @@ read_body(struct req *r, struct conn *c)
 	const char *data;
 	json_error_t jerr;
 
+	SHA256(len ? evbuffer_pullup(b, -1) : (const unsigned char *)"", len,
+	    r->req_hash);
+	r->has_req_hash = 1;
 	if (len == 0) {
 		/* No body: a POST such as a batch cancel still sends an
 		 * empty one; GET and DELETE send none. */
@@ -1030,6 +1095,27 @@ authenticate(struct req *r, struct conn *c)
 	}
 	r->key = *k;
 	r->authed = 1;
+	return 0;
+}
+
+/* X-Eugate-Subject names the data subject a request is about; only its
+ * keyed hash is kept, so that the subject's records can be found and
+ * unlinked (storage: STORE_SUBJECT_ERASE). Never forwarded. */
+static int
+subject_tag(struct req *r, struct conn *c)
+{
+	const struct http1_header *h = http1_find(conn_request(c),
+	    "x-eugate-subject");
+
+	if (h == NULL)
+		return 0;
+	if (keys_subject_hash(r->gw->hmac, h->value, h->value_len,
+	    r->subject) != GW_OK) {
+		req_fail(r, 400, "invalid_request_error", "invalid_subject",
+		    "X-Eugate-Subject: 1 to %d bytes", KEYS_SUBJECT_MAX);
+		return -1;
+	}
+	r->has_subject = 1;
 	return 0;
 }
 
@@ -1108,7 +1194,8 @@ reserved(struct store_op *op)
 	start_attempt(r);
 }
 
-/* Reserves the worst-case cost before forwarding, or forwards at once. */
+/* Opens the request's ledger entry, reserving its worst-case cost, before
+ * it is forwarded. */
 static void
 reserve(struct req *r, struct conn *c)
 {
@@ -1119,7 +1206,9 @@ reserve(struct req *r, struct conn *c)
 	memset(&q, 0, sizeof(q));
 	q.cfg = r->cfg;
 	q.key = &r->key;
+	q.method = r->method;
 	q.path = r->path;
+	q.client = r->client;
 	q.model = r->pr.model;
 	q.body = r->body;
 	q.raw_len = evbuffer_get_length(conn_body(c));
@@ -1137,10 +1226,6 @@ reserve(struct req *r, struct conn *c)
 	if (rc < 0) {
 		req_fail(r, 403, "invalid_request_error", "price_unknown", "%s",
 		    msg);
-		return;
-	}
-	if (rc == 0) {
-		start_attempt(r);
 		return;
 	}
 	req_set_state(r, REQ_ST_RESERVING);
@@ -1240,6 +1325,7 @@ on_request(struct conn *c, void *arg)
 	r->method = method_name(hr->method);
 	r->target = hr->target;
 	r->target_len = hr->target_len;
+	snprintf(r->client, sizeof(r->client), "%s", conn_peer(c));
 	r->resp = evbuffer_new();
 	r->timer = evtimer_new(gw->base, timer_cb, r);
 	usage_init(&r->usage);
@@ -1278,6 +1364,8 @@ on_request(struct conn *c, void *arg)
 		return;
 	}
 	if (authenticate(r, c) != 0)
+		return;
+	if (subject_tag(r, c) != 0)
 		return;
 	if (rate_limit(r) != 0)
 		return;

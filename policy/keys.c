@@ -132,6 +132,19 @@ keys_generate(struct keys_hmac *h, char *key, char *id, unsigned char hmac[32])
 	return err;
 }
 
+enum gw_err
+keys_subject_hash(struct keys_hmac *h, const char *id, size_t len,
+    unsigned char out[32])
+{
+	char buf[8 + KEYS_SUBJECT_MAX];
+
+	if (len == 0 || len > KEYS_SUBJECT_MAX)
+		return GW_ERR_INVAL;
+	memcpy(buf, "subject:", 8);
+	memcpy(buf + 8, id, len);
+	return keys_hmac_compute(h, buf, 8 + len, out);
+}
+
 int
 keys_parse(const char *tok, size_t len, char *id, const char **secret)
 {

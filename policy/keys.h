@@ -29,6 +29,12 @@ void keys_hmac_free(struct keys_hmac *h);
 enum gw_err keys_hmac_compute(struct keys_hmac *h, const char *secret,
     size_t len, unsigned char out[32]) GW_WUR;
 
+/* A data subject's id (X-Eugate-Subject, 1 to KEYS_SUBJECT_MAX bytes) as
+ * a keyed hash: the id itself is never stored. */
+#define KEYS_SUBJECT_MAX 256
+enum gw_err keys_subject_hash(struct keys_hmac *h, const char *id, size_t len,
+    unsigned char out[32]) GW_WUR;
+
 /* Makes a new key: key (KEY_LEN + 1), id (KEY_ID_LEN + 1), hmac. */
 enum gw_err keys_generate(struct keys_hmac *h, char *key, char *id,
     unsigned char hmac[32]) GW_WUR;

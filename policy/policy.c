@@ -12,17 +12,30 @@ static const struct policy_module *const chain[] = {
 
 #define N_MODULES (sizeof(chain) / sizeof(chain[0]))
 
+/* Notes each module's verdict for the audit record. */
+static void
+note_verdict(struct policy_req *r, const char *module, int v)
+{
+	static const char *const names[] = { "pass", "modified", "block" };
+	size_t n = strlen(r->verdicts);
+
+	snprintf(r->verdicts + n, sizeof(r->verdicts) - n, "%s%s=%s",
+	    n ? " " : "", module, names[v]);
+}
+
 int
 policy_run_request(struct policy_req *r, struct policy_block *b)
 {
 	int verdict = POLICY_PASS;
 
+	r->verdicts[0] = '\0';
 	for (size_t i = 0; i < N_MODULES; i++) {
 		int v;
 
 		if (chain[i]->on_request == NULL)
 			continue;
 		v = chain[i]->on_request(r, b);
+		note_verdict(r, chain[i]->name, v);
 		if (v == POLICY_BLOCK) {
 			r->module = chain[i]->name;
 			return POLICY_BLOCK;

@@ -66,6 +66,8 @@ struct policy_req {
 	const struct key_entry *key;	/* authenticated caller */
 	const struct policy_conf *policy;
 	const char *module;		/* the module that blocked or changed */
+	char verdicts[96];		/* for the audit record: "access=pass
+					 * pii=modified" */
 	void *state[POLICY_MAX_MODULES];
 };
 

@@ -47,8 +47,9 @@ ledger_open(struct store *st)
 		    SQLITE_OK)
 			goto fail;
 	if (sqlite3_prepare_v3(st->db, "INSERT INTO ledger(id, request_id, ts, "
-	    "team, key_id, model, state, reserved_eur, reserved_usd) "
-	    "VALUES(?, ?, ?, ?, ?, ?, 'reserved', ?, ?)", -1,
+	    "team, key_id, model, state, reserved_eur, reserved_usd, method, "
+	    "path, client) VALUES(?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)",
+	    -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->st_reserve, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(st->db, "UPDATE ledger SET state = ?, "
 	    "cost_eur = ?, cost_usd = ?, prompt_tokens = ?, "
@@ -203,6 +204,9 @@ ledger_reserve(struct store *st, struct store_spend *sp)
 	store_bind_text(s, 6, sp->model);
 	bind_money(s, 7, sp->reserved[0]);
 	bind_money(s, 8, sp->reserved[1]);
+	store_bind_text(s, 9, sp->method);
+	store_bind_text(s, 10, sp->path);
+	store_bind_text(s, 11, sp->client);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);

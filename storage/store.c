@@ -85,6 +85,52 @@ static const char *const migrations[] = {
 	"ALTER TABLE keys ADD COLUMN models_deny TEXT;"
 	"ALTER TABLE requests ADD COLUMN region TEXT;"
 	"ALTER TABLE requests ADD COLUMN route TEXT;",
+	/* 5: the audit log, a hash chain (storage/chain.h) with signed
+	 * checkpoints; it replaces the requests table, whose rows
+	 * audit_open() moves into the chain. What a request is known by
+	 * before it is forwarded is on its ledger entry, so that a crash
+	 * leaves enough for its "interrupted" record. */
+	"CREATE TABLE audit("
+	" seq INTEGER PRIMARY KEY,"
+	" ts INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" request_id TEXT,"
+	" key_id TEXT,"
+	" team TEXT,"
+	" client TEXT,"
+	" method TEXT,"
+	" path TEXT,"
+	" model TEXT,"
+	" upstream TEXT,"
+	" region TEXT,"
+	" policy TEXT,"
+	" verdicts TEXT,"
+	" route TEXT,"
+	" pii TEXT,"
+	" zdr INTEGER NOT NULL,"
+	" streamed INTEGER NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" error TEXT,"
+	" prompt_tokens INTEGER,"
+	" completion_tokens INTEGER,"
+	" cost_eur INTEGER,"
+	" cost_usd INTEGER,"
+	" latency_us INTEGER NOT NULL,"
+	" request_hash BLOB,"
+	" response_hash BLOB,"
+	" prev BLOB NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" subject BLOB);"	/* not chained: erasable */
+	"CREATE INDEX audit_ts ON audit(ts);"
+	"CREATE INDEX audit_subject ON audit(subject) WHERE subject IS NOT NULL;"
+	"CREATE TABLE audit_checkpoints("
+	" seq INTEGER PRIMARY KEY,"
+	" head BLOB NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" sig BLOB NOT NULL);"
+	"ALTER TABLE ledger ADD COLUMN method TEXT;"
+	"ALTER TABLE ledger ADD COLUMN path TEXT;"
+	"ALTER TABLE ledger ADD COLUMN client TEXT;",
 };
 
 enum gw_err
@@ -372,42 +418,6 @@ keys_load(sqlite3 *db, struct store_op *op)
 	return GW_OK;
 }
 
-static enum gw_err
-request_log(struct store *st, const struct store_request *r)
-{
-	sqlite3_stmt *s = st->st_log;
-	int rc;
-
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, r->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, r->ts_ms);
-	store_bind_text(s, 3, r->key_id);
-	store_bind_text(s, 4, r->team);
-	sqlite3_bind_text(s, 5, r->method, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->path, -1, SQLITE_STATIC);
-	store_bind_text(s, 7, r->model);
-	store_bind_text(s, 8, r->upstream);
-	sqlite3_bind_int(s, 9, r->status);
-	if (r->prompt_tokens >= 0)
-		sqlite3_bind_int64(s, 10, r->prompt_tokens);
-	else
-		sqlite3_bind_null(s, 10);
-	if (r->completion_tokens >= 0)
-		sqlite3_bind_int64(s, 11, r->completion_tokens);
-	else
-		sqlite3_bind_null(s, 11);
-	sqlite3_bind_int64(s, 12, r->latency_us);
-	store_bind_text(s, 13, r->error);
-	sqlite3_bind_int(s, 14, r->streamed);
-	store_bind_text(s, 15, r->pii);
-	store_bind_text(s, 16, r->region);
-	store_bind_text(s, 17, r->route);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return store_map_rc(rc);
-}
-
 static void
 run_op(struct store *st, struct store_op *op)
 {
@@ -479,8 +489,8 @@ run_op(struct store *st, struct store_op *op)
 	case STORE_KEYS_LOAD:
 		op->err = keys_load(db, op);
 		break;
-	case STORE_REQUEST_LOG:
-		op->err = request_log(st, &op->rec);
+	case STORE_AUDIT_APPEND:
+		op->err = audit_append(st, &op->rec);
 		if (op->err == GW_OK && op->spend != NULL && op->spend->settle)
 			op->err = ledger_settle(st, op->spend, op->rec.upstream,
 			    op->rec.ts_ms);
@@ -498,20 +508,68 @@ run_op(struct store *st, struct store_op *op)
 		op->err = query_json(db, "SELECT request_id, ts, key_id, team, "
 		    "method, path, model, upstream, status, prompt_tokens, "
 		    "completion_tokens, latency_us, error, streamed, pii, region, "
-		    "route FROM requests ORDER BY id DESC LIMIT ?", NULL,
-		    op->limit > 0 ? op->limit : 100, &op->json);
+		    "route FROM audit WHERE kind = 'request' ORDER BY seq DESC "
+		    "LIMIT ?", NULL, op->limit > 0 ? op->limit : 100, &op->json);
+		break;
+	case STORE_AUDIT_CHECKPOINT:
+		op->err = audit_checkpoint(st, op->to_ms);
+		break;
+	case STORE_AUDIT_PURGE:
+		op->err = audit_purge(st, op);
+		break;
+	case STORE_SUBJECT_ERASE:
+		op->err = audit_subject_erase(st, op);
+		break;
+	case STORE_AUDIT_VERIFY:
+		op->err = audit_verify(st, op);
+		break;
+	case STORE_AUDIT_PAGE:
+		op->err = audit_page(st, op);
+		break;
+	case STORE_AUDIT_CHECKPOINTS:
+		op->err = audit_checkpoints(st, op);
+		break;
+	case STORE_PROCESSING_REPORT:
+		op->err = audit_processing_report(st, op);
 		break;
 	default:
 		op->err = GW_ERR_INVAL;
 	}
 }
 
-/* Runs one batch in one transaction; a failed commit fails every op. */
+/* Inside the write transaction: when another process committed since
+ * our last batch, what the writer caches (budget sums, the chain head)
+ * is read again. */
+static enum gw_err
+sync_others(struct store *st)
+{
+	int64_t v;
+
+	sqlite3_reset(st->st_dv);
+	if (sqlite3_step(st->st_dv) != SQLITE_ROW) {
+		sqlite3_reset(st->st_dv);
+		return GW_ERR_STORAGE;
+	}
+	v = sqlite3_column_int64(st->st_dv, 0);
+	sqlite3_reset(st->st_dv);
+	if (v == st->data_version)
+		return GW_OK;
+	st->data_version = v;
+	ledger_forget(st);
+	return audit_load_head(st);
+}
+
+/* Runs one batch in one transaction (on the reader, one snapshot); a
+ * failed commit fails every op. */
 static void
 run_batch(struct store *st, struct store_op *batch)
 {
 	struct store_op *op;
-	enum gw_err err = store_exec(st->db, "BEGIN IMMEDIATE");
+	enum gw_err err = store_exec(st->db, st->readonly ? "BEGIN" :
+	    "BEGIN IMMEDIATE");
+
+	if (err == GW_OK && !st->readonly)
+		err = sync_others(st);
 
 	for (op = batch; op != NULL; op = op->next) {
 		if (err != GW_OK)
@@ -527,6 +585,8 @@ run_batch(struct store *st, struct store_op *batch)
 		for (op = batch; op != NULL; op = op->next)
 			op->err = err;
 		ledger_forget(st);
+		if (!st->readonly && audit_load_head(st) != GW_OK)
+			log_error("storage: cannot reload the audit chain head");
 	}
 }
 
@@ -602,48 +662,75 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 	run_done(arg);
 }
 
+/* Crash recovery: open reservations are recorded as interrupted and
+ * settled as charged, in one transaction. */
+static enum gw_err
+recover(struct store *st)
+{
+	int64_t now_ms = (int64_t)util_wall_s() * 1000;
+	int n_audit = 0, n_open = 0;
+
+	if (store_exec(st->db, "BEGIN IMMEDIATE") != GW_OK)
+		return GW_ERR_STORAGE;
+	if (audit_recover(st, now_ms, &n_audit) != GW_OK ||
+	    ledger_recover(st, now_ms, &n_open) != GW_OK ||
+	    store_exec(st->db, "COMMIT") != GW_OK) {
+		store_exec(st->db, "ROLLBACK");
+		return GW_ERR_STORAGE;
+	}
+	if (n_open > 0)
+		log_warn("storage: %d requests interrupted by a crash recorded; "
+		    "their reservations settled as charged", n_open);
+	return GW_OK;
+}
+
+static enum gw_err
+open_db(struct store *st, const char *path, const struct store_conf *conf)
+{
+	int flags = conf->readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		log_error("storage: cannot open %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return GW_ERR_STORAGE;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (conf->readonly)
+		return store_exec(st->db, "PRAGMA query_only=ON");
+	if (store_exec(st->db, "PRAGMA journal_mode=WAL") != GW_OK ||
+	    store_exec(st->db, conf->full_sync ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL") != GW_OK ||
+	    store_exec(st->db, "PRAGMA foreign_keys=ON") != GW_OK ||
+	    migrate(st->db) != GW_OK)
+		return GW_ERR_STORAGE;
+	return GW_OK;
+}
+
 enum gw_err
-store_open(const char *path, int full_sync, struct event_base *base,
-    struct store **out)
+store_open(const char *path, const struct store_conf *conf,
+    struct event_base *base, struct store **out)
 {
 	struct store *st = calloc(1, sizeof(*st));
 	enum gw_err err = GW_ERR_STORAGE;
-	int n_open = 0;
 
 	if (st == NULL)
 		return GW_ERR_NOMEM;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->work, NULL);
 	pthread_cond_init(&st->drained, NULL);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		log_error("storage: cannot open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	st->readonly = conf->readonly;
+	if (open_db(st, path, conf) != GW_OK)
 		goto out;
-	}
-	sqlite3_busy_timeout(st->db, 5000);
-	if (store_exec(st->db, "PRAGMA journal_mode=WAL") != GW_OK ||
-	    store_exec(st->db, full_sync ? "PRAGMA synchronous=FULL" :
-	    "PRAGMA synchronous=NORMAL") != GW_OK ||
-	    store_exec(st->db, "PRAGMA foreign_keys=ON") != GW_OK ||
-	    migrate(st->db) != GW_OK)
+	if ((err = audit_open(st, conf)) != GW_OK)
 		goto out;
-	if (sqlite3_prepare_v3(st->db, "INSERT INTO requests(request_id, ts, "
-	    "key_id, team, method, path, model, upstream, status, "
-	    "prompt_tokens, completion_tokens, latency_us, error, streamed, pii, "
-	    "region, route) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->st_log, NULL) != SQLITE_OK) {
-		log_error("storage: %s", sqlite3_errmsg(st->db));
+	err = GW_ERR_STORAGE;
+	if (!st->readonly && (ledger_open(st) != GW_OK || recover(st) != GW_OK ||
+	    sqlite3_prepare_v3(st->db, "PRAGMA data_version", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->st_dv, NULL) != SQLITE_OK))
 		goto out;
-	}
-	if (ledger_open(st) != GW_OK)
-		goto out;
-	if (ledger_recover(st, (int64_t)util_wall_s() * 1000, &n_open) !=
-	    GW_OK)
-		goto out;
-	if (n_open > 0)
-		log_warn("storage: %d reservations left open by a crash "
-		    "settled as charged", n_open);
+	st->data_version = -1;	/* the first batch loads it */
 	if (base != NULL) {
 		st->notify = event_new(base, -1, 0, notify_cb, st);
 		if (st->notify == NULL)
@@ -657,7 +744,8 @@ out:
 	if (st->notify != NULL)
 		event_free(st->notify);
 	ledger_close(st);
-	sqlite3_finalize(st->st_log);
+	audit_close(st);
+	sqlite3_finalize(st->st_dv);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);
@@ -715,7 +803,8 @@ store_close(struct store *st)
 	if (st->notify != NULL)
 		event_free(st->notify);
 	ledger_close(st);
-	sqlite3_finalize(st->st_log);
+	audit_close(st);
+	sqlite3_finalize(st->st_dv);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);
@@ -732,4 +821,7 @@ store_op_cleanup(struct store_op *op)
 	free(op->rows);
 	op->rows = NULL;
 	op->n_rows = 0;
+	free(op->text);
+	op->text = NULL;
+	op->text_len = 0;
 }

@@ -25,11 +25,23 @@ enum store_op_type {
 	STORE_KEY_LIST,		/* in: team ("" for all); out: json */
 	STORE_KEY_REVOKE,	/* in: key_id; err NOTFOUND if unknown */
 	STORE_KEYS_LOAD,	/* in: version; out: rows when changed */
-	STORE_REQUEST_LOG,	/* in: rec, spend (settles when set) */
+	STORE_AUDIT_APPEND,	/* in: rec, spend (settles when set) */
 	STORE_REQUEST_LIST,	/* in: limit; out: json (newest first) */
 	STORE_RESERVE,		/* in/out: spend */
 	STORE_LIMITS_SET,	/* in: team or key_id, limits, set_mask */
 	STORE_SPEND_REPORT,	/* in: team, key_id, from/to, group; json */
+	STORE_AUDIT_CHECKPOINT,	/* in: to_ms (now); signs the head if
+				 * records followed the last checkpoint */
+	STORE_AUDIT_PURGE,	/* in: to_ms (cutoff), from_ms (now); out:
+				 * count, more */
+	STORE_SUBJECT_ERASE,	/* in: aq.subject; out: count */
+	/* Reads, for the reader connection (store_conf.readonly): */
+	STORE_AUDIT_VERIFY,	/* in: json (external checkpoints, consumed)
+				 * or NULL; out: json (the report); err
+				 * INVAL when the input is malformed */
+	STORE_AUDIT_PAGE,	/* in/out: aq; out: text (one page) */
+	STORE_AUDIT_CHECKPOINTS,	/* out: json */
+	STORE_PROCESSING_REPORT,	/* in: team, from/to; out: json */
 };
 
 /* Budget and rate limits of a team or key; limit -1 / 0 mean none. */
@@ -70,6 +82,9 @@ struct store_spend {
 	char team[65];
 	char key_id[16];
 	char model[128];
+	char method[8];		/* what the request is known by if a crash */
+	char path[256];		/* interrupts it */
+	char client[48];
 	struct store_budget budgets[STORE_MAX_BUDGETS];
 	int n_budgets;
 	/*
@@ -100,26 +115,55 @@ struct store_key_row {
 	struct store_limits team_limits, key_limits;
 };
 
-/* One proxied request, as written to the requests table. */
+/*
+ * One audit record: a proxied request, an admin action or an event of the
+ * gateway itself. Metadata only, never content (storage/chain.h says
+ * which fields the hash chain covers: all but subject).
+ */
 struct store_request {
+	char kind[8];		/* "request", "admin" or "system" */
 	char request_id[65];
 	int64_t ts_ms;		/* wall clock, Unix milliseconds */
 	char key_id[16];
 	char team[65];
+	char client[48];	/* the client's address */
 	char method[8];
-	char path[256];		/* without the query string */
+	char path[256];		/* without the query string; for system
+				 * records the event ("retention") */
 	char model[128];
 	char upstream[65];
-	int status;
-	int64_t prompt_tokens;	/* -1 when unknown */
-	int64_t completion_tokens;
-	int64_t latency_us;
-	char error[48];		/* the gateway's error code, or "" */
-	int streamed;
+	char region[65];	/* the region of the upstream that answered */
+	char policy[65];	/* the policy applied */
+	char verdicts[128];	/* "access=pass pii=modified" */
+	char route[512];	/* the routing decision (policy/route.h) */
 	char pii[256];		/* "EMAIL:2,IBAN:1": types and counts, never
 				 * values; "" when none */
-	char region[65];	/* the region of the upstream that answered */
-	char route[512];	/* the routing decision (policy/route.h) */
+	int zdr;		/* zero data retention applied */
+	int streamed;
+	int status;		/* 0: interrupted by a crash */
+	char error[48];		/* the gateway's error code, or "" */
+	int64_t prompt_tokens;	/* -1 when unknown */
+	int64_t completion_tokens;
+	int64_t cost[2];	/* EUR, USD micro-units; -1 not priced */
+	int64_t latency_us;
+	unsigned char req_hash[32];	/* SHA-256 of the body received */
+	unsigned char resp_hash[32];	/* SHA-256 of the body answered */
+	int has_req_hash, has_resp_hash;
+	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
+	int has_subject;
+};
+
+enum store_format { STORE_FMT_JSONL, STORE_FMT_CSV };
+
+/* A selection of audit records, read page by page (keyset on seq). */
+struct store_audit_query {
+	int64_t from_ms, to_ms;	/* [from, to) */
+	char team[65];		/* "" for all */
+	unsigned char subject[32];
+	int has_subject;	/* only this subject's records */
+	int format;		/* enum store_format */
+	int64_t after;		/* in/out: the last seq read */
+	int done;		/* out: nothing follows */
 };
 
 struct store_op {
@@ -144,25 +188,41 @@ struct store_op {
 	int set_mask;			/* the limits given: store_limit_field */
 	int64_t from_ms, to_ms;		/* SPEND_REPORT: [from, to) */
 	int group;			/* SPEND_REPORT: enum store_group */
-	struct store_spend *spend;	/* RESERVE, REQUEST_LOG; not owned */
+	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
+	struct store_audit_query aq;	/* AUDIT_PAGE, SUBJECT_ERASE */
 
 	/* Outputs; json and rows belong to the submitter after done. */
 	json_t *json;
 	struct store_key_row *rows;
 	size_t n_rows;
 	int changed;		/* STORE_KEYS_LOAD: rows are a new snapshot */
+	char *text;		/* STORE_AUDIT_PAGE: malloc'ed */
+	size_t text_len;
+	int64_t count;		/* records purged, links erased */
+	int more;		/* STORE_AUDIT_PURGE: run again */
 };
 
 /* How a spend report groups the ledger. */
 enum store_group { STORE_GROUP_NONE, STORE_GROUP_MODEL, STORE_GROUP_DAY,
 	STORE_GROUP_TEAM, STORE_GROUP_KEY };
 
+struct store_conf {
+	int full_sync;		/* synchronous=FULL */
+	int readonly;		/* a second connection for long reads */
+	const char *audit_key;	/* Ed25519 key (PEM), created when missing;
+				 * NULL: no checkpoints are signed */
+	int64_t checkpoint_every;	/* records between checkpoints; 0: only
+					 * STORE_AUDIT_CHECKPOINT makes them */
+};
+
 /*
- * Opens (creating and migrating) the database at path, synchronously: call
- * before the event loop runs. full_sync selects synchronous=FULL. The
- * loop's event_base must have been made thread-aware (evthread).
+ * Opens (creating and migrating, unless readonly) the database at path,
+ * synchronously: call before the event loop runs. Crash recovery runs
+ * here: reservations left open are settled as charged and recorded as
+ * interrupted. The loop's event_base must have been made thread-aware
+ * (evthread).
  */
-enum gw_err store_open(const char *path, int full_sync,
+enum gw_err store_open(const char *path, const struct store_conf *conf,
     struct event_base *base, struct store **out) GW_WUR;
 /* Runs every queued operation, stops the writer thread and closes. */
 void store_close(struct store *st);
@@ -170,7 +230,7 @@ void store_close(struct store *st);
 /* Queues op; op->done runs later on the loop thread. */
 void store_submit(struct store *st, struct store_op *op);
 
-/* Frees the outputs of an op (json, rows). */
+/* Frees the outputs of an op (json, rows, text). */
 void store_op_cleanup(struct store_op *op);
 
 /* Runs the writer's pending work and done callbacks until none is left:

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "storage/store.h"
@@ -36,12 +37,25 @@ struct store {
 	int idle;		/* the writer waits on cond for work */
 	int stop;
 	struct event *notify;	/* activated by the writer, runs on the loop */
-	sqlite3_stmt *st_log;	/* prepared once: the hot statement */
+	/* Another process (a second instance on the same data_dir) wrote
+	 * when PRAGMA data_version changes: cached state is reloaded. */
+	sqlite3_stmt *st_dv;
+	int64_t data_version;
 	/* Ledger: the writer thread's view of budgets, and its statements. */
 	struct used_slot *used;
 	size_t n_used;
 	sqlite3_stmt *st_used[LEDGER_STMTS];
 	sqlite3_stmt *st_reserve, *st_settle;
+	/* Audit chain (storage/audit.c): the head, kept by the writer. */
+	int readonly;
+	sqlite3_stmt *st_audit, *st_cp;
+	int64_t audit_seq;		/* the last record's seq; 0: none */
+	unsigned char audit_head[32];	/* its hash (zeros before the first) */
+	int64_t cp_seq;			/* the last checkpoint's seq */
+	int64_t cp_every;
+	EVP_PKEY *sign_key;		/* NULL: no checkpoints */
+	unsigned char pub[32];		/* its public half */
+	int has_key;
 };
 
 enum gw_err store_exec(sqlite3 *db, const char *sql);
@@ -60,5 +74,33 @@ enum gw_err ledger_settle(struct store *st, struct store_spend *sp,
 enum gw_err ledger_report(struct store *st, struct store_op *op);
 /* Settles reservations left open by a crash as charged. */
 enum gw_err ledger_recover(struct store *st, int64_t now_ms, int *n);
+
+/* storage/audit.c: the writer's side of the audit chain. */
+enum gw_err audit_open(struct store *st, const struct store_conf *conf);
+void audit_close(struct store *st);
+/* Reloads the head from the database (after a failed batch). */
+enum gw_err audit_load_head(struct store *st);
+/* Appends rec to the chain (and a checkpoint when one is due). */
+enum gw_err audit_append(struct store *st, const struct store_request *rec);
+/* Signs a checkpoint of the head unless the last one covers it. */
+enum gw_err audit_checkpoint(struct store *st, int64_t now_ms);
+/* Records the requests a crash interrupted (open ledger entries). */
+enum gw_err audit_recover(struct store *st, int64_t now_ms, int *n);
+enum gw_err audit_purge(struct store *st, struct store_op *op);
+enum gw_err audit_subject_erase(struct store *st, struct store_op *op);
+
+/* storage/audit_read.c: verification, export pages, reports. */
+enum gw_err audit_verify(struct store *st, struct store_op *op);
+enum gw_err audit_page(struct store *st, struct store_op *op);
+enum gw_err audit_checkpoints(struct store *st, struct store_op *op);
+enum gw_err audit_processing_report(struct store *st, struct store_op *op);
+/* Fills rec (and seq, prev, hash) from a row of AUDIT_COLUMNS. */
+void audit_row(sqlite3_stmt *s, struct store_request *rec, int64_t *seq,
+    unsigned char prev[32], unsigned char hash[32]);
+#define AUDIT_COLUMNS "seq, ts, kind, request_id, key_id, team, client, " \
+	"method, path, model, upstream, region, policy, verdicts, route, pii, " \
+	"zdr, streamed, status, error, prompt_tokens, completion_tokens, " \
+	"cost_eur, cost_usd, latency_us, request_hash, response_hash, prev, " \
+	"hash, subject"
 
 #endif

@@ -262,7 +262,7 @@ class Gateway:
             raise RuntimeError("key create: %d %r" % (st, res))
         return res["key"]
 
-    def rows(self, where="1=1", args=(), table="requests", order="id"):
+    def rows(self, where="1=1", args=(), table="audit", order="seq"):
         """Rows of a table of the gateway's database, read directly."""
         db = sqlite3.connect(os.path.join(self.data_dir, "eugate.db"),
                              timeout=10)

@@ -90,7 +90,7 @@ test_ledger(struct store *st)
 	free(op);
 
 	/* Settle a at 150: 850 left, so b fits now. */
-	op = op_new(STORE_REQUEST_LOG);
+	op = op_new(STORE_AUDIT_APPEND);
 	snprintf(op->rec.request_id, sizeof(op->rec.request_id), "req-a");
 	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
 	a.settle = 1;
@@ -101,7 +101,7 @@ test_ledger(struct store *st)
 	ok(run(st, op)->err == GW_OK && a.settled &&
 	    a.budgets[0].used == 150, "settled at the real cost");
 	memset(op, 0, sizeof(*op));
-	op->type = STORE_REQUEST_LOG;
+	op->type = STORE_AUDIT_APPEND;
 	op->done = done;
 	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
 	a.cost[0] = 900;	/* a second settlement must change nothing */
@@ -147,10 +147,12 @@ main(void)
 	struct store *st = NULL;
 	struct store_op *op, *ops[200];
 	unsigned char h[32];
+	struct store_conf conf = { 0 };
 
 	snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db", (int)getpid());
 	unlink(path);
-	ok(store_open(path, 0, NULL, &st) == GW_OK, "open creates the database");
+	ok(store_open(path, &conf, NULL, &st) == GW_OK,
+	    "open creates the database");
 
 	op = op_new(STORE_TEAM_CREATE);
 	snprintf(op->name, sizeof(op->name), "finance");
@@ -216,7 +218,8 @@ main(void)
 	/* Group commit: many ops queued together all complete, in order. */
 	n_done = 0;
 	for (int i = 0; i < 200; i++) {
-		ops[i] = op_new(STORE_REQUEST_LOG);
+		ops[i] = op_new(STORE_AUDIT_APPEND);
+		snprintf(ops[i]->rec.kind, sizeof(ops[i]->rec.kind), "request");
 		snprintf(ops[i]->rec.request_id, sizeof(ops[i]->rec.request_id),
 		    "req-%d", i);
 		snprintf(ops[i]->rec.method, sizeof(ops[i]->rec.method), "POST");
@@ -253,7 +256,8 @@ main(void)
 
 	/* Reopening runs no migration twice and keeps the data; what a
 	 * crash left reserved is charged. */
-	ok(store_open(path, 1, NULL, &st) == GW_OK, "reopen");
+	conf.full_sync = 1;
+	ok(store_open(path, &conf, NULL, &st) == GW_OK, "reopen");
 	op = op_new(STORE_TEAM_LIST);
 	run(st, op);
 	ok(json_array_size(op->json) == 1, "data kept across reopen");
@@ -270,6 +274,16 @@ main(void)
 	    "open reservations were charged in full at reopen");
 	store_op_cleanup(op);
 	free(op);
+	op = op_new(STORE_REQUEST_LIST);
+	op->limit = 2;
+	run(st, op);
+	ok(op->err == GW_OK && json_array_size(op->json) == 2 &&
+	    strcmp(json_string_value(json_object_get(json_array_get(op->json,
+	    0), "error")), "interrupted") == 0 && json_integer_value(
+	    json_object_get(json_array_get(op->json, 1), "status")) == 0,
+	    "each was recorded as interrupted");
+	store_op_cleanup(op);
+	free(op);
 	store_close(st);
 	unlink(path);
 	{
@@ -280,7 +294,8 @@ main(void)
 		snprintf(wal, sizeof(wal), "%s-shm", path);
 		unlink(wal);
 	}
-	ok(store_open("/nonexistent-dir/x.db", 0, NULL, &st) != GW_OK,
+	conf.full_sync = 0;
+	ok(store_open("/nonexistent-dir/x.db", &conf, NULL, &st) != GW_OK,
 	    "an unwritable path fails cleanly");
 	return tap_done();
 }

@@ -1,0 +1,84 @@
+/*
+ * Admin API internals shared by admin/admin.c (routes for teams, keys,
+ * spend, health) and admin/audit.c (audit log, reports, data subjects).
+ * Not for use outside admin/.
+ */
+#ifndef ADMIN_ADMIN_INT_H
+#define ADMIN_ADMIN_INT_H
+
+#include <jansson.h>
+
+#include "admin/admin.h"
+#include "policy/keys.h"
+#include "storage/store.h"
+
+struct admin {
+	struct store *store;
+	struct store *reader;	/* long reads: exports, verification */
+	struct keys_hmac *hmac;
+	unsigned char token_hash[32];
+	struct admin_hooks hooks;
+	uint64_t seq;		/* admin call ids */
+};
+
+/* One admin call in flight. */
+struct call {
+	struct admin *a;
+	const struct admin_io *io;
+	void *io_arg;
+	struct store_op op;
+	char key[KEY_LEN + 1];	/* a new key, shown once */
+	json_t *result;		/* answer kept while keys reload */
+	int status;
+	/* Its audit record, written before the answer leaves. */
+	int audited;
+	struct store_op audit;
+	char *body;		/* the answer, held while it is recorded */
+	size_t body_len;
+	const char *ctype;
+	uint64_t t0_us;
+	char error[48];		/* the error code answered, or "" */
+	/* A streamed answer (exports): pages read one at a time. */
+	void (*next)(struct call *c);
+	int streaming;
+	int paused;		/* waits for admin_resume() */
+	int gone;		/* the client left */
+	int html;		/* the report as an HTML page */
+};
+
+void reply_json(struct call *c, int status, json_t *j);
+void reply_error(struct call *c, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Answers with a text body (malloc'ed, taken) of the given type. */
+void reply_text(struct call *c, int status, char *body, size_t len,
+    const char *ctype);
+/* Starts a streamed answer once the call's record is written; then
+ * calls next(c) for each piece. */
+void reply_stream(struct call *c, const char *ctype, void (*next)(struct call *));
+/* Ends a streamed answer and frees the call. */
+void stream_end(struct call *c, int ok);
+void submit(struct call *c, int type, void (*done)(struct store_op *));
+void submit_read(struct call *c, int type, void (*done)(struct store_op *));
+int query_param(const char *query, const char *name, char *out,
+    size_t outlen);
+/* "2026-11-01" (UTC midnight) or Unix seconds, into milliseconds. */
+int parse_time(const char *s, int64_t *ms);
+/* from= and to= of a query into [from, to); replies 400 and returns -1. */
+int query_period(struct call *c, const char *query, int64_t *from,
+    int64_t *to);
+
+/* admin/audit.c: the routes of the audit log. */
+void audit_list(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void audit_verify_route(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void audit_checkpoint_list(struct call *c, const char *arg,
+    const char *query, json_t *body);
+void report_processing(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void subject_export(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void subject_erase(struct call *c, const char *arg, const char *query,
+    json_t *body);
+
+#endif

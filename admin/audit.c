@@ -1,0 +1,379 @@
+/*
+ * Admin routes of the audit log: export (streamed, JSON lines or CSV),
+ * verification, checkpoints, the Art. 30 processing report (JSON or
+ * HTML) and data-subject export and erasure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_int.h"
+#include "common/log.h"
+#include "common/util.h"
+
+static void page_next(struct call *c);
+
+static void
+page_read(struct store_op *op)
+{
+	struct call *c = op->arg;
+	int full = 0;
+
+	if (op->err != GW_OK) {
+		log_error("admin: audit export cut: %s", gw_strerror(op->err));
+		stream_end(c, 0);
+		return;
+	}
+	if (op->text_len > 0 && !c->gone)
+		full = c->io->write(c->io_arg, op->text, op->text_len);
+	free(op->text);
+	op->text = NULL;
+	op->text_len = 0;
+	if (c->gone || full < 0)
+		stream_end(c, 0);
+	else if (op->aq.done)
+		stream_end(c, 1);
+	else if (full)
+		c->paused = 1;	/* admin_resume() goes on */
+	else
+		page_next(c);
+}
+
+static void
+page_next(struct call *c)
+{
+	submit_read(c, STORE_AUDIT_PAGE, page_read);
+}
+
+static int
+parse_format(struct call *c, const char *query)
+{
+	char v[16];
+
+	c->op.aq.format = STORE_FMT_JSONL;
+	if (query_param(query, "format", v, sizeof(v)) == 0)
+		return 0;
+	if (strcmp(v, "csv") == 0)
+		c->op.aq.format = STORE_FMT_CSV;
+	else if (strcmp(v, "jsonl") != 0) {
+		reply_error(c, 400, "invalid_query", "format: jsonl or csv");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+format_type(int format)
+{
+	return format == STORE_FMT_CSV ? "text/csv; charset=utf-8" :
+	    "application/x-ndjson";
+}
+
+/* GET /admin/v1/audit?from=&to=&team=&format=jsonl|csv */
+void
+audit_list(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	struct store_audit_query *q = &c->op.aq;
+
+	if (query_param(query, "team", q->team, sizeof(q->team)) < 0) {
+		reply_error(c, 400, "invalid_query", "team: too long");
+		return;
+	}
+	if (query_period(c, query, &q->from_ms, &q->to_ms) != 0 ||
+	    parse_format(c, query) != 0)
+		return;
+	reply_stream(c, format_type(q->format), page_next);
+}
+
+static void
+verified(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *j = op->json;
+
+	op->json = NULL;
+	if (op->err == GW_ERR_INVAL) {
+		reply_error(c, 400, "invalid_checkpoints", "checkpoints: "
+		    "{\"public_key\": hex, \"checkpoints\": [{\"seq\", \"head\", "
+		    "\"ts\", \"sig\"}]} as GET /admin/v1/audit/checkpoints "
+		    "gives them");
+		return;
+	}
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	if (!json_is_true(json_object_get(j, "ok")))
+		log_warn("admin: audit verification failed: %s",
+		    json_string_value(json_object_get(json_object_get(j,
+		    "first_bad"), "reason")));
+	reply_json(c, 200, j);
+}
+
+/* POST /admin/v1/audit/verify, optionally with checkpoints kept
+ * elsewhere (the body GET /admin/v1/audit/checkpoints gave). */
+void
+audit_verify_route(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	if (body != NULL && json_object_size(body) > 0)
+		c->op.json = json_incref(body);
+	submit_read(c, STORE_AUDIT_VERIFY, verified);
+}
+
+static void
+checkpoints_listed(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *j = op->json;
+
+	op->json = NULL;
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	reply_json(c, 200, j);
+}
+
+void
+audit_checkpoint_list(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	submit_read(c, STORE_AUDIT_CHECKPOINTS, checkpoints_listed);
+}
+
+/* Appends s to t, HTML-escaped. */
+static void
+html_esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void
+html_team(FILE *f, json_t *t)
+{
+	const char *k;
+	json_t *v, *r;
+	size_t i;
+	json_int_t n = json_integer_value(json_object_get(t, "requests")),
+	    z = json_integer_value(json_object_get(t, "zdr_requests"));
+
+	fputs("<h2>Team ", f);
+	html_esc(f, json_string_value(json_object_get(t, "team")));
+	fprintf(f, "</h2>\n<p>%lld requests; zero data retention: %s "
+	    "(%lld of %lld).</p>\n<p>Policies: ", (long long)n, z == 0 ? "no" :
+	    z == n ? "yes, for all" : "for some", (long long)z, (long long)n);
+	json_array_foreach(json_object_get(t, "policies"), i, v) {
+		fputs(i ? ", " : "", f);
+		html_esc(f, json_string_value(v));
+	}
+	fputs("</p>\n<h3>Categories of personal data</h3>\n<table><tr>"
+	    "<th>Type</th><th>Values</th><th>Requests</th></tr>\n", f);
+	json_object_foreach(json_object_get(t, "personal_data"), k, v) {
+		fputs("<tr><td>", f);
+		html_esc(f, k);
+		fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
+		    (long long)json_integer_value(json_object_get(v, "values")),
+		    (long long)json_integer_value(json_object_get(v,
+		    "requests")));
+	}
+	fputs("</table>\n<h3>Recipients</h3>\n<table><tr><th>Upstream</th>"
+	    "<th>Region</th><th>Requests</th><th>Under ZDR</th></tr>\n", f);
+	json_array_foreach(json_object_get(t, "recipients"), i, r) {
+		fputs("<tr><td>", f);
+		html_esc(f, json_string_value(json_object_get(r, "upstream")));
+		fputs("</td><td>", f);
+		html_esc(f, json_string_value(json_object_get(r, "region")));
+		fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
+		    (long long)json_integer_value(json_object_get(r, "requests")),
+		    (long long)json_integer_value(json_object_get(r,
+		    "zdr_requests")));
+	}
+	fputs("</table>\n", f);
+}
+
+/* The report as a self-contained HTML page (malloc'ed). */
+static char *
+report_html(json_t *rep, size_t *len)
+{
+	char *out = NULL;
+	FILE *f = open_memstream(&out, len);
+	json_t *t;
+	size_t i;
+
+	if (f == NULL)
+		return NULL;
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>Record of processing (GDPR Art. 30)</title><style>"
+	    "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+	    "table{border-collapse:collapse}td,th{border:1px solid #999;"
+	    "padding:.2em .6em;text-align:left}</style></head><body>\n"
+	    "<h1>Record of processing activities (GDPR Art. 30)</h1>\n<p>"
+	    "Processing: prompts to AI models through the eugate gateway. "
+	    "Period: ", f);
+	html_esc(f, json_string_value(json_object_get(rep, "from")));
+	fputs(" to ", f);
+	html_esc(f, json_string_value(json_object_get(rep, "to")));
+	fputs(". Retention of the audit records: ", f);
+	html_esc(f, json_string_value(json_object_get(json_object_get(rep,
+	    "retention"), "text")));
+	fputs(". The gateway keeps no prompt or answer content; personal "
+	    "data are counted by type, never stored.</p>\n", f);
+	json_array_foreach(json_object_get(rep, "teams"), i, t)
+		html_team(f, t);
+	if (json_array_size(json_object_get(rep, "teams")) == 0)
+		fputs("<p>No requests in this period.</p>\n", f);
+	fputs("</body></html>\n", f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+iso_time(int64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == INT64_MAX || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, len, "now");
+	else
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+report_read(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *rep, *teams = op->json;
+	uint64_t keep = c->a->hooks.retention_ms(c->a->hooks.arg);
+	char from[32], to[32], text[96];
+
+	op->json = NULL;
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	iso_time(op->from_ms, from, sizeof(from));
+	iso_time(op->to_ms == INT64_MAX ? (int64_t)util_wall_s() * 1000 :
+	    op->to_ms, to, sizeof(to));
+	if (keep == 0)
+		snprintf(text, sizeof(text), "kept until removed "
+		    "(audit_retention_days = 0)");
+	else
+		snprintf(text, sizeof(text), "%.6g days, then removed",
+		    (double)keep / 86400000.0);
+	rep = json_pack("{s:s, s:s, s:s, s:{s:o, s:s}, s:o}", "object",
+	    "processing_report", "from", from, "to", to, "retention", "days",
+	    keep ? json_real((double)keep / 86400000.0) : json_null(), "text",
+	    text, "teams", teams);
+	if (c->html) {
+		size_t len = 0;
+		char *html = rep ? report_html(rep, &len) : NULL;
+
+		json_decref(rep);
+		if (html == NULL) {
+			reply_error(c, 500, "internal_error", "out of memory");
+			return;
+		}
+		reply_text(c, 200, html, len, "text/html; charset=utf-8");
+		return;
+	}
+	reply_json(c, 200, rep);
+}
+
+/* GET /admin/v1/reports/processing?team=&from=&to=&format=json|html */
+void
+report_processing(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	char v[16];
+
+	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
+		reply_error(c, 400, "invalid_query", "team: too long");
+		return;
+	}
+	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
+		return;
+	if (query_param(query, "format", v, sizeof(v)) == 1) {
+		if (strcmp(v, "html") == 0)
+			c->html = 1;
+		else if (strcmp(v, "json") != 0) {
+			reply_error(c, 400, "invalid_query", "format: json or "
+			    "html");
+			return;
+		}
+	}
+	submit_read(c, STORE_PROCESSING_REPORT, report_read);
+}
+
+/* {"subject": "..."}: its keyed hash into the call's query. */
+static int
+subject_of(struct call *c, json_t *body)
+{
+	const char *id = json_string_value(json_object_get(body, "subject"));
+
+	if (id == NULL || json_object_size(body) != 1 ||
+	    keys_subject_hash(c->a->hmac, id, strlen(id), c->op.aq.subject) !=
+	    GW_OK) {
+		reply_error(c, 400, "invalid_subject", "body: {\"subject\": "
+		    "\"the X-Eugate-Subject value, 1 to %d bytes\"}",
+		    KEYS_SUBJECT_MAX);
+		return -1;
+	}
+	c->op.aq.has_subject = 1;
+	return 0;
+}
+
+/* POST /admin/v1/subjects/export {"subject": ...}: the subject's records,
+ * as JSON lines. */
+void
+subject_export(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	if (subject_of(c, body) != 0)
+		return;
+	c->op.aq.to_ms = INT64_MAX;
+	c->op.aq.format = STORE_FMT_JSONL;
+	reply_stream(c, format_type(STORE_FMT_JSONL), page_next);
+}
+
+static void
+erased(struct store_op *op)
+{
+	struct call *c = op->arg;
+
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	log_info("admin: a data subject's link removed from %lld records",
+	    (long long)op->count);
+	reply_json(c, 200, json_pack("{s:s, s:I}", "object", "subject_erasure",
+	    "records_unlinked", (json_int_t)op->count));
+}
+
+/* POST /admin/v1/subjects/erase {"subject": ...}: the records stay (and
+ * verify); what linked them to the subject is removed. */
+void
+subject_erase(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	if (subject_of(c, body) != 0)
+		return;
+	submit(c, STORE_SUBJECT_ERASE, erased);
+}
