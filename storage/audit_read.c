@@ -283,7 +283,8 @@ audit_verify(struct store *st, struct store_op *op)
 		free(v.cps);
 		return err;
 	}
-	qsort(v.cps, v.n, sizeof(*v.cps), cp_cmp);
+	if (v.n > 0)
+		qsort(v.cps, v.n, sizeof(*v.cps), cp_cmp);
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit "
 	    "ORDER BY seq", -1, &s, NULL) != SQLITE_OK) {
 		free(v.cps);
