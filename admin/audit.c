@@ -144,7 +144,7 @@ audit_checkpoint_list(struct call *c, const char *arg, const char *query,
 	submit_read(c, STORE_AUDIT_CHECKPOINTS, checkpoints_listed);
 }
 
-/* Appends s to t, HTML-escaped. */
+/* Writes s HTML-escaped. */
 static void
 html_esc(FILE *f, const char *s)
 {

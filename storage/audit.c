@@ -87,15 +87,6 @@ audit_load_head(struct store *st)
 }
 
 static void
-bind_num(sqlite3_stmt *s, int i, int64_t v)
-{
-	if (v >= 0)
-		sqlite3_bind_int64(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static void
 bind_hash(sqlite3_stmt *s, int i, const unsigned char *h, int has)
 {
 	if (has)
@@ -126,10 +117,10 @@ audit_append(struct store *st, const struct store_request *r)
 	sqlite3_bind_int(s, 18, r->streamed);
 	sqlite3_bind_int(s, 19, r->status);
 	store_bind_text(s, 20, r->error);
-	bind_num(s, 21, r->prompt_tokens);
-	bind_num(s, 22, r->completion_tokens);
-	bind_num(s, 23, r->cost[0]);
-	bind_num(s, 24, r->cost[1]);
+	store_bind_num(s, 21, r->prompt_tokens);
+	store_bind_num(s, 22, r->completion_tokens);
+	store_bind_num(s, 23, r->cost[0]);
+	store_bind_num(s, 24, r->cost[1]);
 	sqlite3_bind_int64(s, 25, r->latency_us);
 	bind_hash(s, 26, r->req_hash, r->has_req_hash);
 	bind_hash(s, 27, r->resp_hash, r->has_resp_hash);
@@ -177,21 +168,6 @@ audit_checkpoint(struct store *st, int64_t now_ms)
 	return GW_OK;
 }
 
-static void
-column_text(sqlite3_stmt *s, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
-static int64_t
-column_num(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int64(s, i);
-}
-
 enum gw_err
 audit_recover(struct store *st, int64_t now_ms, int *n)
 {
@@ -210,16 +186,16 @@ audit_recover(struct store *st, int64_t now_ms, int *n)
 
 		memset(&r, 0, sizeof(r));
 		snprintf(r.kind, sizeof(r.kind), "request");
-		column_text(s, 0, r.request_id, sizeof(r.request_id));
+		store_column_text(s, 0, r.request_id, sizeof(r.request_id));
 		r.ts_ms = sqlite3_column_int64(s, 1);
-		column_text(s, 2, r.team, sizeof(r.team));
-		column_text(s, 3, r.key_id, sizeof(r.key_id));
-		column_text(s, 4, r.model, sizeof(r.model));
-		column_text(s, 5, r.method, sizeof(r.method));
-		column_text(s, 6, r.path, sizeof(r.path));
-		column_text(s, 7, r.client, sizeof(r.client));
-		r.cost[0] = column_num(s, 8);
-		r.cost[1] = column_num(s, 9);
+		store_column_text(s, 2, r.team, sizeof(r.team));
+		store_column_text(s, 3, r.key_id, sizeof(r.key_id));
+		store_column_text(s, 4, r.model, sizeof(r.model));
+		store_column_text(s, 5, r.method, sizeof(r.method));
+		store_column_text(s, 6, r.path, sizeof(r.path));
+		store_column_text(s, 7, r.client, sizeof(r.client));
+		r.cost[0] = store_column_num(s, 8);
+		r.cost[1] = store_column_num(s, 9);
 		r.prompt_tokens = r.completion_tokens = -1;
 		r.latency_us = now_ms > r.ts_ms ? (now_ms - r.ts_ms) * 1000 : 0;
 		snprintf(r.error, sizeof(r.error), "interrupted");
@@ -258,23 +234,23 @@ import_legacy(struct store *st)
 
 		memset(&r, 0, sizeof(r));
 		snprintf(r.kind, sizeof(r.kind), "request");
-		column_text(s, 0, r.request_id, sizeof(r.request_id));
+		store_column_text(s, 0, r.request_id, sizeof(r.request_id));
 		r.ts_ms = sqlite3_column_int64(s, 1);
-		column_text(s, 2, r.key_id, sizeof(r.key_id));
-		column_text(s, 3, r.team, sizeof(r.team));
-		column_text(s, 4, r.method, sizeof(r.method));
-		column_text(s, 5, r.path, sizeof(r.path));
-		column_text(s, 6, r.model, sizeof(r.model));
-		column_text(s, 7, r.upstream, sizeof(r.upstream));
+		store_column_text(s, 2, r.key_id, sizeof(r.key_id));
+		store_column_text(s, 3, r.team, sizeof(r.team));
+		store_column_text(s, 4, r.method, sizeof(r.method));
+		store_column_text(s, 5, r.path, sizeof(r.path));
+		store_column_text(s, 6, r.model, sizeof(r.model));
+		store_column_text(s, 7, r.upstream, sizeof(r.upstream));
 		r.status = sqlite3_column_int(s, 8);
-		r.prompt_tokens = column_num(s, 9);
-		r.completion_tokens = column_num(s, 10);
+		r.prompt_tokens = store_column_num(s, 9);
+		r.completion_tokens = store_column_num(s, 10);
 		r.latency_us = sqlite3_column_int64(s, 11);
-		column_text(s, 12, r.error, sizeof(r.error));
+		store_column_text(s, 12, r.error, sizeof(r.error));
 		r.streamed = sqlite3_column_int(s, 13);
-		column_text(s, 14, r.pii, sizeof(r.pii));
-		column_text(s, 15, r.region, sizeof(r.region));
-		column_text(s, 16, r.route, sizeof(r.route));
+		store_column_text(s, 14, r.pii, sizeof(r.pii));
+		store_column_text(s, 15, r.region, sizeof(r.region));
+		store_column_text(s, 16, r.route, sizeof(r.route));
 		r.cost[0] = r.cost[1] = -1;
 		err = audit_append(st, &r);
 		n++;

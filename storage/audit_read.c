@@ -20,21 +20,6 @@
 #define PAGE_RECORDS 1000
 #define PAGE_BYTES (256 * 1024)
 
-static void
-column_text(sqlite3_stmt *s, int i, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
-static int64_t
-column_num(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int64(s, i);
-}
-
 /* A hash column: absent when NULL; any other length is kept (and then
  * fails verification) rather than mistaken for absent. */
 static int
@@ -60,28 +45,28 @@ audit_row(sqlite3_stmt *s, struct store_request *r, int64_t *seq,
 	memset(r, 0, sizeof(*r));
 	*seq = sqlite3_column_int64(s, 0);
 	r->ts_ms = sqlite3_column_int64(s, 1);
-	column_text(s, 2, r->kind, sizeof(r->kind));
-	column_text(s, 3, r->request_id, sizeof(r->request_id));
-	column_text(s, 4, r->key_id, sizeof(r->key_id));
-	column_text(s, 5, r->team, sizeof(r->team));
-	column_text(s, 6, r->client, sizeof(r->client));
-	column_text(s, 7, r->method, sizeof(r->method));
-	column_text(s, 8, r->path, sizeof(r->path));
-	column_text(s, 9, r->model, sizeof(r->model));
-	column_text(s, 10, r->upstream, sizeof(r->upstream));
-	column_text(s, 11, r->region, sizeof(r->region));
-	column_text(s, 12, r->policy, sizeof(r->policy));
-	column_text(s, 13, r->verdicts, sizeof(r->verdicts));
-	column_text(s, 14, r->route, sizeof(r->route));
-	column_text(s, 15, r->pii, sizeof(r->pii));
+	store_column_text(s, 2, r->kind, sizeof(r->kind));
+	store_column_text(s, 3, r->request_id, sizeof(r->request_id));
+	store_column_text(s, 4, r->key_id, sizeof(r->key_id));
+	store_column_text(s, 5, r->team, sizeof(r->team));
+	store_column_text(s, 6, r->client, sizeof(r->client));
+	store_column_text(s, 7, r->method, sizeof(r->method));
+	store_column_text(s, 8, r->path, sizeof(r->path));
+	store_column_text(s, 9, r->model, sizeof(r->model));
+	store_column_text(s, 10, r->upstream, sizeof(r->upstream));
+	store_column_text(s, 11, r->region, sizeof(r->region));
+	store_column_text(s, 12, r->policy, sizeof(r->policy));
+	store_column_text(s, 13, r->verdicts, sizeof(r->verdicts));
+	store_column_text(s, 14, r->route, sizeof(r->route));
+	store_column_text(s, 15, r->pii, sizeof(r->pii));
 	r->zdr = sqlite3_column_int(s, 16);
 	r->streamed = sqlite3_column_int(s, 17);
 	r->status = sqlite3_column_int(s, 18);
-	column_text(s, 19, r->error, sizeof(r->error));
-	r->prompt_tokens = column_num(s, 20);
-	r->completion_tokens = column_num(s, 21);
-	r->cost[0] = column_num(s, 22);
-	r->cost[1] = column_num(s, 23);
+	store_column_text(s, 19, r->error, sizeof(r->error));
+	r->prompt_tokens = store_column_num(s, 20);
+	r->completion_tokens = store_column_num(s, 21);
+	r->cost[0] = store_column_num(s, 22);
+	r->cost[1] = store_column_num(s, 23);
 	r->latency_us = sqlite3_column_int64(s, 24);
 	r->has_req_hash = column_hash(s, 25, r->req_hash);
 	r->has_resp_hash = column_hash(s, 26, r->resp_hash);

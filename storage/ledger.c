@@ -163,15 +163,6 @@ used_get(struct store *st, const struct store_budget *b,
 	return GW_OK;
 }
 
-static void
-bind_money(sqlite3_stmt *s, int i, int64_t v)
-{
-	if (v >= 0)
-		sqlite3_bind_int64(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 enum gw_err
 ledger_reserve(struct store *st, struct store_spend *sp)
 {
@@ -202,8 +193,8 @@ ledger_reserve(struct store *st, struct store_spend *sp)
 	store_bind_text(s, 4, sp->team);
 	store_bind_text(s, 5, sp->key_id);
 	store_bind_text(s, 6, sp->model);
-	bind_money(s, 7, sp->reserved[0]);
-	bind_money(s, 8, sp->reserved[1]);
+	store_bind_num(s, 7, sp->reserved[0]);
+	store_bind_num(s, 8, sp->reserved[1]);
 	store_bind_text(s, 9, sp->method);
 	store_bind_text(s, 10, sp->path);
 	store_bind_text(s, 11, sp->client);
@@ -231,10 +222,10 @@ ledger_settle(struct store *st, struct store_spend *sp, const char *upstream,
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, sp->charged ? "charged" : "settled", -1,
 	    SQLITE_STATIC);
-	bind_money(s, 2, sp->cost[0]);
-	bind_money(s, 3, sp->cost[1]);
-	bind_money(s, 4, sp->prompt_tokens);
-	bind_money(s, 5, sp->completion_tokens);
+	store_bind_num(s, 2, sp->cost[0]);
+	store_bind_num(s, 3, sp->cost[1]);
+	store_bind_num(s, 4, sp->prompt_tokens);
+	store_bind_num(s, 5, sp->completion_tokens);
 	store_bind_text(s, 6, upstream);
 	sqlite3_bind_int64(s, 7, now_ms);
 	sqlite3_bind_text(s, 8, sp->ledger_id, -1, SQLITE_STATIC);

@@ -190,6 +190,30 @@ store_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
+void
+store_bind_num(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+void
+store_column_text(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+int64_t
+store_column_num(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(s, i);
+}
+
 enum gw_err
 store_map_rc(int rc)
 {

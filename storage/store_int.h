@@ -59,7 +59,14 @@ struct store {
 };
 
 enum gw_err store_exec(sqlite3 *db, const char *sql);
+/* Binds "" as NULL. */
 void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds a negative number (unknown, not priced) as NULL. */
+void store_bind_num(sqlite3_stmt *s, int i, int64_t v);
+/* Column i as text ("" for NULL), truncated to len. */
+void store_column_text(sqlite3_stmt *s, int i, char *out, size_t len);
+/* Column i as a number (-1 for NULL). */
+int64_t store_column_num(sqlite3_stmt *s, int i);
 enum gw_err store_map_rc(int rc);
 enum gw_err store_rows_json(sqlite3_stmt *s, json_t **out);
 

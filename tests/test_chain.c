@@ -393,6 +393,47 @@ test_retention(const char *dir)
 	store_close(st);
 }
 
+/* The requests table of schema 4 moves into the chain at open. */
+static void
+test_legacy(const char *dir)
+{
+	char db[512], key[512];
+	struct store_conf wc = { 0 }, rc = { 0 };
+	struct store *st, *rd;
+
+	snprintf(db, sizeof(db), "%s/legacy.db", dir);
+	snprintf(key, sizeof(key), "%s/audit.pem", dir);
+	wc.audit_key = rc.audit_key = key;
+	rc.readonly = 1;
+	ok(store_open(db, &wc, NULL, &st) == GW_OK, "legacy: open");
+	append(st, 1);
+	store_close(st);
+	sql(db, "CREATE TABLE requests(id INTEGER PRIMARY KEY, request_id TEXT "
+	    "NOT NULL, ts INTEGER NOT NULL, key_id TEXT, team TEXT, method TEXT "
+	    "NOT NULL, path TEXT NOT NULL, model TEXT, upstream TEXT, status "
+	    "INTEGER NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, "
+	    "latency_us INTEGER NOT NULL, error TEXT, streamed INTEGER NOT NULL, "
+	    "pii TEXT, region TEXT, route TEXT);"
+	    "INSERT INTO requests(request_id, ts, method, path, status, "
+	    "latency_us, streamed, pii) VALUES('old-1', 1, 'POST', '/v1/x', 200, "
+	    "5, 0, 'EMAIL:1'), ('old-2', 2, 'GET', '/v1/models', 200, 3, 0, "
+	    "NULL)");
+	ok(store_open(db, &wc, NULL, &st) == GW_OK &&
+	    store_open(db, &rc, NULL, &rd) == GW_OK, "legacy: reopen");
+	memset(&op, 0, sizeof(op));
+	op.limit = 10;
+	run(rd, STORE_REQUEST_LIST);
+	ok(op.err == GW_OK && json_array_size(op.json) == 3 &&
+	    strcmp(json_string_value(json_object_get(json_array_get(op.json, 0),
+	    "request_id")), "old-2") == 0, "the old request rows joined the "
+	    "chain, in order");
+	json_decref(op.json);
+	op.json = NULL;
+	is_int(verify(rd, NULL, NULL), 0, "and verify");
+	store_close(rd);
+	store_close(st);
+}
+
 static void
 remove_dir(const char *dir)
 {
@@ -422,6 +463,7 @@ main(void)
 	test_keys(dir);
 	test_chain(dir);
 	test_retention(dir);
+	test_legacy(dir);
 	remove_dir(dir);
 	return tap_done();
 }
