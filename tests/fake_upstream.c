@@ -449,14 +449,51 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 	record_usage(f, request_id(req), prompt, completion);
 }
 
+/* Standard base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes). */
+static void
+base64(const unsigned char *in, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = t[in[i] >> 2];
+		out[o++] = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[o++] = t[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		out[o++] = t[in[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = t[in[i] >> 2];
+		out[o++] = t[((in[i] & 3) << 4) | (i + 1 < n ? in[i + 1] >> 4 : 0)];
+		out[o++] = i + 1 < n ? t[(in[i + 1] & 15) << 2] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+/* One embedding of 3 floats, as numbers or (encoding_format "base64",
+ * which the openai client asks for) as little-endian float32 bytes. */
 static void
 embeddings(struct fake *f, struct evhttp_request *req, json_t *body)
 {
+	const char *fmt = json_string_value(json_object_get(body,
+	    "encoding_format"));
+	float v[3] = { 0.1f, 0.2f, 0.3f };
+	char b64[32];
+	json_t *emb;
+
+	if (fmt != NULL && strcmp(fmt, "base64") == 0) {
+		base64((const unsigned char *)v, sizeof(v), b64);
+		emb = json_string(b64);
+	} else {
+		emb = json_pack("[f,f,f]", 0.1, 0.2, 0.3);
+	}
 	send_json(f, req, 200, json_pack("{s:s, s:s, s:s, s:[{s:s, s:i, "
-	    "s:[f,f,f]}], s:o}", "id", "emb-fake", "object", "list", "model",
+	    "s:o}], s:o}", "id", "emb-fake", "object", "list", "model",
 	    json_string_value(json_object_get(body, "model")) ?
 	    json_string_value(json_object_get(body, "model")) : "?", "data",
-	    "object", "embedding", "index", 0, "embedding", 0.1, 0.2, 0.3,
+	    "object", "embedding", "index", 0, "embedding", emb,
 	    "usage", usage_obj(7, 0)));
 }
 
@@ -540,7 +577,10 @@ handle(struct evhttp_request *req, void *arg)
 		    path + 10, "object", "file", "deleted", 1));
 	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
 	    method == EVHTTP_REQ_GET) {
-		send_json(f, req, 200, file_obj(path + 10, "upload.jsonl", 42));
+		json_t *o = file_obj(path + 10, "upload.jsonl", 42);
+
+		json_object_set_new(o, "deleted", json_false());
+		send_json(f, req, 200, o);
 	} else {
 		send_error(f, req, 404, "Not Found");
 	}
