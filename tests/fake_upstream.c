@@ -24,6 +24,8 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "tests/fake_api.h"
+
 struct fake {
 	struct event_base *base;
 	FILE *record;
@@ -370,12 +372,61 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 	stream_free(s);
 }
 
+/* Tools offered and not refused: the model calls the first one. */
+static int
+wants_tool(json_t *body)
+{
+	json_t *tc = json_object_get(body, "tool_choice");
+
+	return json_array_size(json_object_get(body, "tools")) > 0 &&
+	    !(json_is_string(tc) && strcmp(json_string_value(tc), "none") == 0);
+}
+
+/* The assistant message: a tool call, JSON (response_format), or text. */
+static json_t *
+answer_message(json_t *body, const char *text)
+{
+	json_t *rf = json_object_get(body, "response_format"), *args;
+	const char *type = json_string_value(json_object_get(rf, "type"));
+	char *js;
+	json_t *m;
+
+	if (wants_tool(body)) {
+		const char *name = json_string_value(json_object_get(
+		    json_object_get(json_array_get(json_object_get(body, "tools"),
+		    0), "function"), "name"));
+
+		args = json_pack("{s:s}", "text", text);
+		js = json_dumps(args, JSON_COMPACT);
+		json_decref(args);
+		m = json_pack("{s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s}}]}", "role",
+		    "assistant", "content", "", "tool_calls", "id", "call0fake1",
+		    "type", "function", "function", "name", name ? name : "f",
+		    "arguments", js);
+		free(js);
+		return m;
+	}
+	if (type != NULL && (strcmp(type, "json_object") == 0 ||
+	    strcmp(type, "json_schema") == 0)) {
+		args = json_pack("{s:s}", "text", text);
+		js = json_dumps(args, JSON_COMPACT);
+		json_decref(args);
+		m = json_pack("{s:s, s:s}", "role", "assistant", "content", js);
+		free(js);
+		return m;
+	}
+	return json_pack("{s:s, s:s}", "role", "assistant", "content", text);
+}
+
 static void
 chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 {
 	const char *model = json_string_value(json_object_get(body, "model"));
 	char echo[256], text[300];
 
+	/* An agent completion names its agent; the agent has the model. */
+	if (model == NULL && json_is_string(json_object_get(body, "agent_id")))
+		model = "mistral-medium-latest";
 	if (model == NULL) {
 		send_error(f, req, 422, "model is required");
 		return;
@@ -441,11 +492,11 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 	}
 	snprintf(text, sizeof(text), "echo: %s", echo);
 	send_json(f, req, 200, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
-	    "s:{s:s, s:s}, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
+	    "s:o, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
 	    "object", "chat.completion", "created", 1700000000, "model", model,
-	    "choices", "index", 0, "message", "role", "assistant", "content",
-	    text, "finish_reason", "stop", "usage", usage_obj(prompt,
-	    completion)));
+	    "choices", "index", 0, "message", answer_message(body, text),
+	    "finish_reason", wants_tool(body) ? "tool_calls" : "stop", "usage",
+	    usage_obj(prompt, completion)));
 	record_usage(f, request_id(req), prompt, completion);
 }
 
@@ -517,7 +568,8 @@ handle(struct evhttp_request *req, void *arg)
 	int method = evhttp_request_get_command(req);
 	int status = hdr_int(req, "x-fake-status", f->fixed_status);
 	int delay = hdr_int(req, "x-fake-delay-ms", f->delay_ms);
-	json_t *body = NULL;
+	json_t *body = NULL, *api;
+	int api_status;
 	char path[512];
 	const char *q;
 
@@ -546,6 +598,10 @@ handle(struct evhttp_request *req, void *arg)
 	} else if (method == EVHTTP_REQ_POST &&
 	    strcmp(path, "/v1/embeddings") == 0 && body) {
 		embeddings(f, req, body);
+	} else if (!f->openai && (api = fake_api_answer(method ==
+	    EVHTTP_REQ_GET ? "GET" : method == EVHTTP_REQ_POST ? "POST" : "?",
+	    path, body, &api_status)) != NULL) {
+		send_json(f, req, api_status, api);
 	} else if (method == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
 		send_json(f, req, 200, json_pack("{s:s, s:[{s:s, s:s, s:i, "
 		    "s:s}]}", "object", "list", "data", "id", "mistral-small-latest",

@@ -98,6 +98,88 @@ await check("files.delete", async () => {
   return r.deleted === true || r;
 });
 
+await check("chat.complete with tools: a tool call", async () => {
+  const r = await m.chat.complete({ ...chatReq, tools: [{ type: "function",
+    function: { name: "get_weather", description: "weather",
+      parameters: { type: "object", properties: { city: { type: "string" } } } } }] });
+  const c = r.choices[0].message.toolCalls?.[0];
+  return c?.function.name === "get_weather" &&
+      typeof JSON.parse(c.function.arguments).text === "string" &&
+      r.choices[0].finishReason === "tool_calls" || r;
+});
+
+await check("chat.complete with responseFormat json_object", async () => {
+  const r = await m.chat.complete({ ...chatReq,
+    responseFormat: { type: "json_object" } });
+  return JSON.parse(r.choices[0].message.content).text.startsWith("echo") || r;
+});
+
+await check("agents.complete", async () => {
+  const r = await m.agents.complete({ agentId: "ag-fake",
+    messages: [{ role: "user", content: "hello" }] });
+  return r.choices[0].message.content.startsWith("echo: hello") || r;
+});
+
+await check("classifiers.moderate", async () => {
+  const r = await m.classifiers.moderate({ model: "mistral-moderation-latest",
+    inputs: ["one", "two"] });
+  return r.results.length === 2 && r.results[0].categories.pii === false || r;
+});
+
+await check("classifiers.moderateChat", async () => {
+  const r = await m.classifiers.moderateChat({
+    model: "mistral-moderation-latest",
+    inputs: [{ role: "user", content: "hello" }] });
+  return r.results.length >= 1 && "sexual" in r.results[0].categoryScores || r;
+});
+
+await check("classifiers.classify", async () => {
+  const r = await m.classifiers.classify({ model: "ft:classifier:fake",
+    inputs: ["is this a question?"] });
+  return r.results[0].intent.scores.question > 0.5 || r;
+});
+
+await check("ocr.process", async () => {
+  const r = await m.ocr.process({ model: "mistral-ocr-latest",
+    document: { type: "document_url", documentUrl: "https://example.com/a.pdf" } });
+  return r.pages[0].markdown.startsWith("# Invoice") &&
+      r.usageInfo.pagesProcessed === 1 || r;
+});
+
+await check("files.upload (multipart)", async () => {
+  const r = await m.files.upload({ file: { fileName: "batch.jsonl",
+    content: new TextEncoder().encode('{"custom_id":"1","body":{}}\n') },
+    purpose: "batch" });
+  return r.id === "file-fake-1" && r.sizeBytes > 0 || r;
+});
+
+await check("files.download", async () => {
+  const stream = await m.files.download({ fileId: "file-fake-1" });
+  const text = await new Response(stream).text();
+  return text.includes("custom_id") || text;
+});
+
+await check("batch.jobs.create", async () => {
+  const r = await m.batch.jobs.create({ inputFiles: ["file-fake-1"],
+    endpoint: "/v1/chat/completions", model: "mistral-small-latest" });
+  return r.id === "batch-fake-1" && r.status === "QUEUED" || r;
+});
+
+await check("batch.jobs.list", async () => {
+  const r = await m.batch.jobs.list();
+  return r.total === 1 && r.data[0].status === "RUNNING" || r;
+});
+
+await check("batch.jobs.get", async () => {
+  const r = await m.batch.jobs.get({ jobId: "batch-fake-1" });
+  return r.id === "batch-fake-1" || r;
+});
+
+await check("batch.jobs.cancel", async () => {
+  const r = await m.batch.jobs.cancel({ jobId: "batch-fake-1" });
+  return r.status === "CANCELLATION_REQUESTED" || r;
+});
+
 await throws("401 with a bad gateway key: SDKError status 401",
     () => new Mistral({ apiKey: "egk_bad", serverURL: url }).chat.complete(
         chatReq), (e) => e.statusCode === 401);
