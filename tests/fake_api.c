@@ -1,5 +1,7 @@
-/* Mistral-shaped answers for moderation, classification, OCR and batch. */
+/* Mistral-shaped answers for moderation, classification, OCR, batch,
+ * conversations and audio transcriptions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/fake_api.h"
@@ -116,5 +118,110 @@ fake_api_answer(const char *method, const char *path, json_t *body,
 	}
 	if (get && strchr(id, '/') == NULL)
 		return batch_job(id, "RUNNING", NULL);
+	return NULL;
+}
+
+/* Appends one named SSE event (its data repeats the type) to out. */
+static void
+event(char **out, size_t *len, const char *type, json_t *data)
+{
+	char *js;
+	size_t n;
+
+	json_object_set_new(data, "type", json_string(type));
+	js = json_dumps(data, JSON_COMPACT);
+	json_decref(data);
+	n = strlen(type) + strlen(js) + 20;
+	*out = realloc(*out, *len + n + 1);
+	*len += (size_t)snprintf(*out + *len, n + 1, "event: %s\ndata: %s\n\n",
+	    type, js);
+	free(js);
+}
+
+static json_t *
+conv_usage(void)
+{
+	return json_pack("{s:i, s:i, s:i}", "prompt_tokens", 12,
+	    "completion_tokens", 4, "total_tokens", 16);
+}
+
+static int
+is_conversation(const char *path)
+{
+	return strcmp(path, "/v1/conversations") == 0 ||
+	    (strncmp(path, "/v1/conversations/", 18) == 0 &&
+	    strchr(path + 18, '/') == NULL) ||
+	    (strncmp(path, "/v1/conversations/", 18) == 0 &&
+	    strstr(path + 18, "/restart") != NULL);
+}
+
+char *
+fake_api_stream(const char *method, const char *path, json_t *body,
+    const char *raw, size_t raw_len, size_t *len)
+{
+	static const char streamed[] = "name=\"stream\"\r\n\r\ntrue";
+	char *out = NULL;
+
+	*len = 0;
+	if (strcmp(method, "POST") != 0)
+		return NULL;
+	if (is_conversation(path) && json_is_true(json_object_get(body,
+	    "stream"))) {
+		event(&out, len, "conversation.response.started", json_pack(
+		    "{s:s, s:s}", "created_at", "2026-01-01T00:00:00Z",
+		    "conversation_id", "conv_fake1"));
+		event(&out, len, "message.output.delta", json_pack("{s:s, s:i, "
+		    "s:s, s:i, s:s, s:s, s:s}", "created_at",
+		    "2026-01-01T00:00:00Z", "output_index", 0, "id", "msg_fake1",
+		    "content_index", 0, "model", "mistral-medium-latest", "role",
+		    "assistant", "content", "echo:"));
+		event(&out, len, "message.output.delta", json_pack("{s:s, s:i, "
+		    "s:s, s:i, s:s, s:s, s:s}", "created_at",
+		    "2026-01-01T00:00:00Z", "output_index", 0, "id", "msg_fake1",
+		    "content_index", 0, "model", "mistral-medium-latest", "role",
+		    "assistant", "content", " hello"));
+		event(&out, len, "conversation.response.done", json_pack("{s:s, "
+		    "s:o}", "created_at", "2026-01-01T00:00:00Z", "usage",
+		    conv_usage()));
+		return out;
+	}
+	if (strcmp(path, "/v1/audio/transcriptions") == 0 && raw != NULL &&
+	    memmem(raw, raw_len, streamed, sizeof(streamed) - 1) != NULL) {
+		event(&out, len, "transcription.language", json_pack("{s:s}",
+		    "audio_language", "en"));
+		event(&out, len, "transcription.text.delta", json_pack("{s:s}",
+		    "text", "Hello"));
+		event(&out, len, "transcription.text.delta", json_pack("{s:s}",
+		    "text", " world."));
+		event(&out, len, "transcription.done", json_pack("{s:s, s:s, "
+		    "s:s, s:[], s:{s:i, s:i, s:i, s:i}}", "model",
+		    "voxtral-mini-latest", "text", "Hello world.", "language", "en",
+		    "segments", "usage", "prompt_tokens", 4, "completion_tokens",
+		    3, "total_tokens", 7, "prompt_audio_seconds", 2));
+		return out;
+	}
+	return NULL;
+}
+
+json_t *
+fake_api_resource(const char *method, const char *path, json_t *body,
+    const char *raw, size_t raw_len)
+{
+	if (strcmp(method, "POST") != 0)
+		return NULL;
+	if (is_conversation(path))
+		return json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s, "
+		    "s:s, s:s}], s:o}", "object", "conversation.response",
+		    "conversation_id", "conv_fake1", "outputs", "object", "entry",
+		    "type", "message.output", "created_at", "2026-01-01T00:00:00Z",
+		    "completed_at", "2026-01-01T00:00:01Z", "model",
+		    "mistral-medium-latest", "id", "msg_fake1", "role", "assistant",
+		    "content", "echo: hello", "usage", conv_usage());
+	if (strcmp(path, "/v1/audio/transcriptions") == 0 && raw != NULL)
+		return json_pack("{s:s, s:s, s:s, s:[], s:{s:i, s:i, s:i, s:i}}",
+		    "model", "voxtral-mini-latest", "text", "Hello world.",
+		    "language", "en", "segments", "usage", "prompt_tokens", 4,
+		    "completion_tokens", 3, "total_tokens", 7,
+		    "prompt_audio_seconds", 2);
 	return NULL;
 }

@@ -2,7 +2,8 @@
  * The fake upstream's answers for Mistral's other endpoints, in the exact
  * shapes of the OpenAPI spec (../shared/reference/mistral-openapi.yaml),
  * so that the official SDK's response validation means something:
- * moderations, classifications, OCR and batch jobs.
+ * moderations, classifications, OCR, batch jobs, conversations and
+ * audio transcriptions.
  */
 #ifndef TESTS_FAKE_API_H
 #define TESTS_FAKE_API_H
@@ -13,5 +14,14 @@
  * reference) and sets *status, or NULL when the route is not one of these. */
 json_t *fake_api_answer(const char *method, const char *path, json_t *body,
     int *status);
+
+/* Named-event SSE answers (conversations, transcriptions with stream):
+ * the whole stream (malloc'ed), or NULL. raw is the body as received
+ * (multipart forms). */
+char *fake_api_stream(const char *method, const char *path, json_t *body,
+    const char *raw, size_t raw_len, size_t *len);
+/* The non-streamed answers of those endpoints, or NULL. */
+json_t *fake_api_resource(const char *method, const char *path,
+    json_t *body, const char *raw, size_t raw_len);
 
 #endif

@@ -34,7 +34,26 @@ struct fake {
 	int fixed_status;	/* -s: answer every request with this */
 	int delay_ms;		/* -d: wait before every answer */
 	unsigned long seq;
+	char once[16][64];	/* x-fake-429-once tokens already refused */
+	unsigned n_once;
 };
+
+/* x-fake-429-once: TOKEN: the first request with TOKEN gets 429 with
+ * Retry-After: 1, later ones are served (a client's retry succeeds). */
+static int
+refuse_once(struct fake *f, struct evhttp_request *req)
+{
+	const char *t = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "x-fake-429-once");
+
+	if (t == NULL || strlen(t) >= sizeof(f->once[0]))
+		return 0;
+	for (unsigned i = 0; i < f->n_once && i < 16; i++)
+		if (strcmp(f->once[i], t) == 0)
+			return 0;
+	snprintf(f->once[f->n_once++ % 16], sizeof(f->once[0]), "%s", t);
+	return 1;
+}
 
 struct stream {
 	struct fake *f;
@@ -570,6 +589,10 @@ handle(struct evhttp_request *req, void *arg)
 	int delay = hdr_int(req, "x-fake-delay-ms", f->delay_ms);
 	json_t *body = NULL, *api;
 	int api_status;
+	const char *mname = method == EVHTTP_REQ_GET ? "GET" :
+	    method == EVHTTP_REQ_POST ? "POST" : "?";
+	char *sse;
+	size_t sse_len;
 	char path[512];
 	const char *q;
 
@@ -579,10 +602,15 @@ handle(struct evhttp_request *req, void *arg)
 	q = strchr(uri, '?');
 	snprintf(path, sizeof(path), "%.*s", (int)(q ? q - uri :
 	    (long)strlen(uri)), uri);
+	if (refuse_once(f, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		status = 429;
+	} else if (status == 429) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "7");
+	}
 	if (status > 0) {
-		if (status == 429)
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Retry-After", "7");
 		send_error(f, req, status, status == 429 ?
 		    "Rate limit exceeded" : "scripted failure");
 		return;
@@ -598,6 +626,18 @@ handle(struct evhttp_request *req, void *arg)
 	} else if (method == EVHTTP_REQ_POST &&
 	    strcmp(path, "/v1/embeddings") == 0 && body) {
 		embeddings(f, req, body);
+	} else if (!f->openai && (sse = fake_api_stream(mname, path, body,
+	    data, len, &sse_len)) != NULL) {
+		struct evbuffer *b = evbuffer_new();
+
+		common_headers(f, req, "text/event-stream");
+		evbuffer_add(b, sse, sse_len);
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		free(sse);
+	} else if (!f->openai && (api = fake_api_resource(mname, path, body,
+	    data, len)) != NULL) {
+		send_json(f, req, 200, api);
 	} else if (!f->openai && (api = fake_api_answer(method ==
 	    EVHTTP_REQ_GET ? "GET" : method == EVHTTP_REQ_POST ? "POST" : "?",
 	    path, body, &api_status)) != NULL) {

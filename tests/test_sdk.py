@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SRC, Env, Tap  # noqa: E402
@@ -70,12 +71,41 @@ def test_sdks():
     tap.ok(len(sent) == 1 and EMAIL not in sent[0]["body"] and
            "<EMAIL_" in sent[0]["body"], "PII: the upstream saw the "
            "pseudonym, never the address the SDK sent", sent)
+    retried = [r for r in up.requests()
+               if r["headers"].get("x-fake-429-once") == "retry-1"]
+    tap.ok(len(retried) == 2 and retried[0]["body"] == retried[1]["body"],
+           "429 then 200: the upstream saw the same request twice",
+           len(retried))
     ua = {r["headers"].get("user-agent", "") for r in up.requests()
           if "uri" in r}
     tap.ok(any(u.startswith("mistral-client-typescript/") for u in ua) and
            any(u.startswith("OpenAI/JS") for u in ua),
            "both clients reached the upstream through eugate", ua)
+    test_curl(gw, key)
     env.close(tap)
+
+
+def test_curl(gw, key):
+    """curl -N shows each event as it comes, not at the end."""
+    body = json.dumps({"model": "mistral-small-latest", "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    p = subprocess.Popen(
+        ["curl", "-sN", "http://127.0.0.1:%d/v1/chat/completions" % gw.port,
+         "-H", "Authorization: Bearer " + key, "-H",
+         "Content-Type: application/json", "-H", "x-fake-events: 5", "-H",
+         "x-fake-event-delay-ms: 300", "-d", body],
+        stdout=subprocess.PIPE, text=True)
+    t0 = time.time()
+    arrivals = []
+    for line in p.stdout:
+        if line.startswith("data: "):
+            arrivals.append((time.time() - t0, line.strip()))
+    p.wait(30)
+    tap.ok(p.returncode == 0 and len(arrivals) == 6 and
+           arrivals[-1][1] == "data: [DONE]" and
+           arrivals[-1][0] - arrivals[0][0] > 0.9,
+           "curl -N: 5 events and [DONE], each as it is produced",
+           [(round(t, 2), d[:40]) for t, d in arrivals])
 
 
 if shutil.which("node") is None or shutil.which("npm") is None:

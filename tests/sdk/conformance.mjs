@@ -114,6 +114,29 @@ await check("chat.complete with responseFormat json_object", async () => {
   return JSON.parse(r.choices[0].message.content).text.startsWith("echo") || r;
 });
 
+await check("chat.complete with responseFormat json_schema (structured)",
+    async () => {
+  const r = await m.chat.complete({ ...chatReq, responseFormat: {
+    type: "json_schema", jsonSchema: { name: "echo", schemaDefinition: {
+      type: "object", properties: { text: { type: "string" } },
+      required: ["text"] } } } });
+  return typeof JSON.parse(r.choices[0].message.content).text === "string" ||
+      r;
+});
+
+await check("chat.stream with tools: tool-call deltas", async () => {
+  let args = "", name = "";
+  for await (const ev of await m.chat.stream({ ...chatReq, tools: [{
+    type: "function", function: { name: "get_weather", parameters: {} } }] },
+  { headers: { "x-fake-split": "6", "x-fake-tool": "1" } })) {
+    const tc = ev.data.choices[0].delta.toolCalls?.[0];
+    if (tc?.function?.name) name = tc.function.name;
+    args += tc?.function?.arguments ?? "";
+  }
+  return name !== "" && typeof JSON.parse(args).text === "string" ||
+      { name, args };
+});
+
 await check("agents.complete", async () => {
   const r = await m.agents.complete({ agentId: "ag-fake",
     messages: [{ role: "user", content: "hello" }] });
@@ -180,6 +203,51 @@ await check("batch.jobs.cancel", async () => {
   return r.status === "CANCELLATION_REQUESTED" || r;
 });
 
+await check("beta.conversations.start", async () => {
+  const r = await m.beta.conversations.start({ model: "mistral-medium-latest",
+    inputs: "hello", store: false });
+  return r.conversationId === "conv_fake1" &&
+      r.outputs[0].content === "echo: hello" || r;
+});
+
+await check("beta.conversations.append", async () => {
+  const r = await m.beta.conversations.append({ conversationId: "conv_fake1",
+    conversationAppendRequest: { inputs: "again" } });
+  return r.outputs.length === 1 || r;
+});
+
+await check("beta.conversations.startStream (named SSE events)", async () => {
+  const types = [];
+  let text = "";
+  for await (const ev of await m.beta.conversations.startStream({
+    model: "mistral-medium-latest", inputs: "hello" })) {
+    types.push(ev.event);
+    if (ev.event === "message.output.delta") text += ev.data.content;
+  }
+  return types[0] === "conversation.response.started" &&
+      types.at(-1) === "conversation.response.done" &&
+      text === "echo: hello" || { types, text };
+});
+
+const audio = { fileName: "a.wav", content: new Uint8Array(64) };
+await check("audio.transcriptions.complete (multipart)", async () => {
+  const r = await m.audio.transcriptions.complete({
+    model: "voxtral-mini-latest", file: audio });
+  return r.text === "Hello world." && r.usage.promptAudioSeconds === 2 || r;
+});
+
+await check("audio.transcriptions.stream", async () => {
+  const types = [];
+  let text = "";
+  for await (const ev of await m.audio.transcriptions.stream({
+    model: "voxtral-mini-latest", file: audio })) {
+    types.push(ev.event);
+    if (ev.event === "transcription.text.delta") text += ev.data.text;
+  }
+  return types.at(-1) === "transcription.done" && text === "Hello world." ||
+      { types, text };
+});
+
 await throws("401 with a bad gateway key: SDKError status 401",
     () => new Mistral({ apiKey: "egk_bad", serverURL: url }).chat.complete(
         chatReq), (e) => e.statusCode === 401);
@@ -187,6 +255,23 @@ await throws("401 with a bad gateway key: SDKError status 401",
 await throws("422 from the upstream: HTTPValidationError",
     () => m.chat.complete(chatReq, { headers: { "x-fake-status": "422" } }),
     (e) => e instanceof errors.HTTPValidationError && e.statusCode === 422);
+
+await throws("429 from the upstream: SDKError 429 with Retry-After",
+    () => m.chat.complete(chatReq, { headers: { "x-fake-status": "429" } }),
+    (e) => e.statusCode === 429 && e.headers.get("retry-after") === "7");
+
+await check("429 then 200: the SDK's retry honours Retry-After", async () => {
+  const t0 = Date.now();
+  const r = await m.chat.complete(chatReq, {
+    headers: { "x-fake-429-once": "retry-1" },
+    retries: { strategy: "backoff", backoff: { initialInterval: 10,
+      maxInterval: 5000, exponent: 1.5, maxElapsedTime: 20000 },
+      retryConnectionErrors: false },
+    retryCodes: ["429"] });
+  const waited = Date.now() - t0;
+  return r.choices[0].message.content.startsWith("echo") && waited >= 900 ||
+      { waited };
+});
 
 // With PII policy on: the upstream sees pseudonyms, the SDK the values.
 if (piiKey) {
