@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/charge.h"
@@ -726,18 +727,19 @@ finish_relay(struct req *r, int result, const char *errmsg)
 		relay_flush(r);
 	} else if (r->mode == MODE_JSON && r->status < 300) {
 		size_t len = evbuffer_get_length(r->resp);
-		json_t *root = json_loadb((const char *)evbuffer_pullup(r->resp,
-		    -1), len, 0, NULL);
+		json_t *root = jsontext_parse((const char *)evbuffer_pullup(
+		    r->resp, -1), len, 0, NULL);
 
 		if (root != NULL) {
 			usage_from_json(root, &r->usage);
 			if (policy_run_response_json(&r->pr, root)) {
-				char *js = json_dumps(root, JSON_COMPACT);
+				size_t jl;
+				char *js = jsontext_dump(root, 0, &jl);
 
 				if (js != NULL) {
 					evbuffer_drain(r->resp, len);
-					evbuffer_add(r->resp, js, strlen(js));
-					OPENSSL_cleanse(js, strlen(js));
+					evbuffer_add(r->resp, js, jl);
+					OPENSSL_cleanse(js, jl);
 					free(js);
 				}
 			}
@@ -882,15 +884,13 @@ start_attempt(struct req *r)
 		translate_request(r->up->kind, r->path, r->body, &r->fold_usage);
 		if (r->fwd_owned)
 			free(r->fwd);
-		r->fwd = json_dumps(r->body, JSON_COMPACT |
-		    JSON_REAL_PRECISION(15));
+		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
 		r->fwd_owned = 1;
 		if (r->fwd == NULL) {
 			req_fail(r, 500, "server_error", "internal_error",
 			    "cannot serialize request");
 			return -1;
 		}
-		r->fwd_len = strlen(r->fwd);
 	}
 	if ((size_t)snprintf(url, sizeof(url), "%s%.*s", r->up->url,
 	    (int)r->target_len, r->target) >= sizeof(url)) {
@@ -1059,7 +1059,7 @@ read_body(struct req *r, struct conn *c)
 		multipart_model(r, data, len);
 		return 0;
 	}
-	r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	r->body = jsontext_parse(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (r->body == NULL || !json_is_object(r->body)) {
 		req_fail(r, 400, "invalid_request_error", "invalid_json",
 		    "request body is not a JSON object: %s",

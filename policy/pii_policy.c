@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsontext.h"
 #include "policy/pii_vault.h"
 #include "policy/policy.h"
 #include "policy/usage.h"
@@ -266,8 +267,8 @@ rewrite(struct policy_req *r, struct pii_state *st, json_t *s, int is_args,
 
 	if (is_args) {
 		/* Arguments are JSON text: scan its strings, not its bytes. */
-		inner = json_loadb(json_string_value(s), json_string_length(s),
-		    0, NULL);
+		inner = jsontext_parse(json_string_value(s),
+		    json_string_length(s), 0, NULL);
 		if (inner != NULL) {
 			struct walk w = { 0 };
 			char *js;
@@ -279,8 +280,7 @@ rewrite(struct policy_req *r, struct pii_state *st, json_t *s, int is_args,
 			free(w.str);
 			free(w.args);
 			if (rc == 0 && ch) {
-				js = json_dumps(inner, JSON_COMPACT |
-				    JSON_ENCODE_ANY);
+				js = jsontext_dump(inner, 0, NULL);
 				if (js == NULL)
 					rc = -1;
 				else
@@ -633,7 +633,7 @@ flush_event(struct pii_state *st, struct field *f, size_t *len)
 	if (st->last_chunk != NULL)
 		json_object_update(ev, st->last_chunk);
 	json_object_set_new(ev, "choices", json_pack("[o]", choice));
-	js = json_dumps(ev, JSON_COMPACT);
+	js = jsontext_dump(ev, 0, NULL);
 	json_decref(ev);
 	pii_buf_free(&out);
 	if (js != NULL) {
@@ -688,7 +688,7 @@ pii_on_event(struct policy_req *r, const char *ev, size_t len,
 		emit(arg, ev, len);
 		return;
 	}
-	root = dl > 0 ? json_loadb(data, (size_t)dl, 0, NULL) : NULL;
+	root = dl > 0 ? jsontext_parse(data, (size_t)dl, 0, NULL) : NULL;
 	free(data);
 	if (!json_is_object(root)) {
 		json_decref(root);
@@ -737,7 +737,7 @@ pii_on_event(struct policy_req *r, const char *ev, size_t len,
 	if (choices == NULL && json_is_string(json_object_get(root, "content")))
 		changed |= stream_string(st, json_object_get(root, "content"),
 		    0, -1, "content", 0);
-	js = changed ? json_dumps(root, JSON_COMPACT) : NULL;
+	js = changed ? jsontext_dump(root, 0, NULL) : NULL;
 	json_decref(root);
 	if (js == NULL) {
 		emit(arg, ev, len);	/* unchanged: the bytes as they came */

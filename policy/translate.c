@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/http.h"
+#include "common/jsontext.h"
 #include "common/util.h"
 #include "policy/translate.h"
 #include "policy/usage.h"
@@ -129,7 +130,7 @@ fold_merge(struct sse_fold *f, const char *usage_ev, size_t len,
 {
 	char *ud = NULL, *us = NULL, *out = NULL;
 	long ul = sse_event_data(usage_ev, len, &ud);
-	json_t *u = ul > 0 ? json_loadb(ud, (size_t)ul, 0, NULL) : NULL;
+	json_t *u = ul > 0 ? jsontext_parse(ud, (size_t)ul, 0, NULL) : NULL;
 	const char *brace = NULL;
 
 	for (size_t i = f->held_len; i-- > 0;)
@@ -138,7 +139,7 @@ fold_merge(struct sse_fold *f, const char *usage_ev, size_t len,
 			break;
 		}
 	if (json_is_object(json_object_get(u, "usage")))
-		us = json_dumps(json_object_get(u, "usage"), JSON_COMPACT);
+		us = jsontext_dump(json_object_get(u, "usage"), 0, NULL);
 	if (brace != NULL && us != NULL) {
 		size_t head = (size_t)(brace - f->held), ulen = strlen(us);
 		size_t n = head + 9 + ulen + (f->held_len - head);

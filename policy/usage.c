@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsontext.h"
 #include "policy/usage.h"
 
 void
@@ -108,7 +109,7 @@ usage_from_event(const char *ev, size_t len, struct usage *u)
 		free(data);
 		return 0;
 	}
-	root = json_loadb(data, (size_t)n, 0, NULL);
+	root = jsontext_parse(data, (size_t)n, 0, NULL);
 	if (root != NULL)
 		found = usage_from_json(root, u);
 	json_decref(root);

@@ -1,0 +1,30 @@
+/* JSON text <-> jansson values on the request path, without jansson's
+ * byte-at-a-time reader and writer. */
+#ifndef COMMON_JSONTEXT_H
+#define COMMON_JSONTEXT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * Parses buf[0, len) (no NUL needed) as json_loadb(buf, len, flags, err)
+ * does: the same texts accepted (a top-level object or array, strict
+ * RFC 8259, valid UTF-8, no \u0000, depth <= 2048, 64-bit integers) and
+ * the same values built. flags: 0 or JSON_REJECT_DUPLICATES. On error
+ * returns NULL and, when err is not NULL, says why and where in err->text
+ * and err->position. The caller owns the returned reference.
+ */
+json_t *jsontext_parse(const char *buf, size_t len, size_t flags,
+    json_error_t *err);
+
+/*
+ * Serializes v as json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(prec))
+ * does, byte for byte (prec 0: 17 digits). Returns a malloc'ed
+ * NUL-terminated string owned by the caller and its length in *len (when
+ * len is not NULL); NULL when v is not an object or array, holds a string
+ * that is not UTF-8, or memory runs out.
+ */
+char *jsontext_dump(const json_t *v, int prec, size_t *len);
+
+#endif
