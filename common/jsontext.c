@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/jsontext.h"
+#include "common/util.h"
 
 #define MAX_DEPTH 2048		/* jansson's JSON_PARSER_MAX_DEPTH */
 
@@ -648,10 +649,16 @@ put_value(struct out *o, const json_t *v)
 	case JSON_STRING:
 		return put_string(o, json_string_value(v),
 		    json_string_length(v));
-	case JSON_INTEGER:
-		n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
+	case JSON_INTEGER: {
+		json_int_t i = json_integer_value(v);
+
+		n = 0;
+		if (i < 0)
+			b[n++] = '-';
+		n += (int)util_fmt_u64(b + n, i < 0 ? (uint64_t)0 - (uint64_t)i :
+		    (uint64_t)i);
 		return put(o, b, (size_t)n);
+	}
 	case JSON_REAL:
 		return put_real(o, json_real_value(v));
 	case JSON_TRUE:

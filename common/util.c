@@ -200,3 +200,29 @@ util_read_file(const char *path, size_t max, char **out, size_t *len)
 		*len = n;
 	return GW_OK;
 }
+
+size_t
+util_fmt_u64(char *out, uint64_t v)
+{
+	char t[20];
+	size_t n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+util_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}

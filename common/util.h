@@ -31,6 +31,15 @@ void util_base62(const unsigned char *in, size_t n, char *out, size_t outlen);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void util_hex(const unsigned char *in, size_t n, char *out);
 
+/* Writes v in decimal into out (at least 21 bytes), NUL-terminated;
+ * returns the number of digits. snprintf's cost without its generality,
+ * for the per-request paths. */
+size_t util_fmt_u64(char *out, uint64_t v);
+
+/* Copies the NUL-terminated src into dst of cap bytes (cap > 0),
+ * truncating, always NUL-terminated; returns the length copied. */
+size_t util_copy(char *dst, size_t cap, const char *src);
+
 /* Parses a decimal unsigned integer that fills the whole string. */
 int util_parse_u64(const char *s, size_t len, uint64_t *out);
 

@@ -395,13 +395,13 @@ req_finish(struct req *r)
 		ratelimit_charge(gw->rl, r->rl, r->n_rl, tokens_used(r),
 		    util_now_us());
 	snprintf(rec->kind, sizeof(rec->kind), "request");
-	snprintf(rec->request_id, sizeof(rec->request_id), "%s", r->id);
+	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;
-	snprintf(rec->client, sizeof(rec->client), "%s", r->client);
+	util_copy(rec->client, sizeof(rec->client), r->client);
 	if (r->authed) {
-		snprintf(rec->key_id, sizeof(rec->key_id), "%s", r->key.id);
-		snprintf(rec->team, sizeof(rec->team), "%s", r->key.team);
-		snprintf(rec->policy, sizeof(rec->policy), "%s", r->key.policy);
+		util_copy(rec->key_id, sizeof(rec->key_id), r->key.id);
+		util_copy(rec->team, sizeof(rec->team), r->key.team);
+		util_copy(rec->policy, sizeof(rec->policy), r->key.policy);
 	}
 	if (r->pr.policy != NULL)
 		rec->zdr = r->pr.policy->zdr;
@@ -413,19 +413,19 @@ req_finish(struct req *r)
 	rec->has_req_hash = r->has_req_hash;
 	memcpy(rec->subject, r->subject, sizeof(rec->subject));
 	rec->has_subject = r->has_subject;
-	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
+	util_copy(rec->method, sizeof(rec->method), r->method);
 	snprintf(rec->path, sizeof(rec->path), "%.255s", r->path);
-	snprintf(rec->model, sizeof(rec->model), "%s", r->model);
+	util_copy(rec->model, sizeof(rec->model), r->model);
 	if (r->up != NULL) {
-		snprintf(rec->upstream, sizeof(rec->upstream), "%s", r->up->name);
-		snprintf(rec->region, sizeof(rec->region), "%s", r->up->region);
+		util_copy(rec->upstream, sizeof(rec->upstream), r->up->name);
+		util_copy(rec->region, sizeof(rec->region), r->up->region);
 	}
 	memcpy(rec->route, r->route.decision, sizeof(rec->route));
 	rec->status = r->status;
 	rec->prompt_tokens = r->usage.prompt_tokens;
 	rec->completion_tokens = r->usage.completion_tokens;
 	rec->latency_us = (int64_t)(util_now_us() - r->t0_us);
-	snprintf(rec->error, sizeof(rec->error), "%s", r->error);
+	util_copy(rec->error, sizeof(rec->error), r->error);
 	rec->streamed = r->mode == MODE_SSE;
 	pii_summary(r, rec->pii, sizeof(rec->pii));
 	response_hash(r, rec);

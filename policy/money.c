@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/util.h"
 #include "policy/money.h"
 
 int
@@ -39,18 +40,23 @@ money_parse(const char *s, size_t len, int64_t *micros)
 void
 money_format(int64_t micros, char *out, size_t len)
 {
-	char frac[8];
-	int n;
-	const char *sign = micros < 0 ? "-" : "";
+	char t[32], frac[7];
+	size_t k = 0, n;
 	uint64_t m = micros < 0 ? (uint64_t)0 - (uint64_t)micros :
-	    (uint64_t)micros;
+	    (uint64_t)micros, f = m % MONEY_UNIT;
 
-	snprintf(frac, sizeof(frac), "%06llu",
-	    (unsigned long long)(m % MONEY_UNIT));
+	/* Hand-rolled: this runs several times per request. */
+	if (micros < 0)
+		t[k++] = '-';
+	k += util_fmt_u64(t + k, m / MONEY_UNIT);
+	for (int i = 5; i >= 0; i--, f /= 10)
+		frac[i] = (char)('0' + f % 10);
 	for (n = 6; n > 2 && frac[n - 1] == '0'; n--)
-		frac[n - 1] = '\0';
-	snprintf(out, len, "%s%llu.%s", sign,
-	    (unsigned long long)(m / MONEY_UNIT), frac);
+		;
+	t[k++] = '.';
+	memcpy(t + k, frac, n);
+	t[k + n] = '\0';
+	util_copy(out, len, t);
 }
 
 static const char *const currencies[] = { "EUR", "USD", NULL };

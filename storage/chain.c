@@ -21,13 +21,16 @@ struct canon {
 static void
 put(struct canon *c, const void *v, size_t len)
 {
-	int h = snprintf(c->buf + c->n, c->cap - c->n, "%zu:", len);
+	char h[24];
+	size_t hl = util_fmt_u64(h, len);
 
-	if (h < 0 || (size_t)h + len + 1 > c->cap - c->n) {
+	if (hl + 1 + len + 1 > c->cap - c->n) {
 		c->n = c->cap;	/* cannot happen: every field is capped */
 		return;
 	}
-	c->n += (size_t)h;
+	memcpy(c->buf + c->n, h, hl);
+	c->buf[c->n + hl] = ':';
+	c->n += hl + 1;
 	memcpy(c->buf + c->n, v, len);
 	c->n += len;
 	c->buf[c->n++] = '\n';
@@ -48,7 +51,7 @@ put_num(struct canon *c, int64_t v)
 	if (v < 0)
 		put(c, "-", 1);
 	else
-		put(c, t, (size_t)snprintf(t, sizeof(t), "%" PRId64, v));
+		put(c, t, util_fmt_u64(t, (uint64_t)v));
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/jsontext.h"
+#include "common/util.h"
 #include "tests/tap.h"
 
 /* buf as one printable line (TAP names cannot hold control bytes). */
@@ -216,6 +217,23 @@ main(void)
 		ok(v == NULL && strstr(e.text, "invalid token") != NULL &&
 		    e.position == 5, "the error says what and where: %s",
 		    e.text);
+	}
+	/* The formatting helpers the writer and the audit canon use. */
+	{
+		const uint64_t vals[] = { 0, 7, 10, 99, 1000000, UINT64_MAX };
+		char a[32], b[32];
+		int same = 1;
+
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			size_t n = util_fmt_u64(a, vals[i]);
+
+			snprintf(b, sizeof(b), "%llu", (unsigned long long)vals[i]);
+			same &= strcmp(a, b) == 0 && n == strlen(b);
+		}
+		ok(same, "util_fmt_u64 writes what %%llu writes, 0 to 2^64-1");
+		is_int(util_copy(a, 4, "abcdef"), 3, "util_copy truncates");
+		is_str(a, "abc", "and terminates");
+		is_int(util_copy(a, sizeof(a), ""), 0, "util_copy of empty");
 	}
 	return tap_done();
 }
