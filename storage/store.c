@@ -708,6 +708,88 @@ recover(struct store *st)
 	return GW_OK;
 }
 
+#define STORE_WAL_PAGES 1000	/* SQLite's own auto-checkpoint size */
+
+/* On the writer thread, after each commit: pages is the WAL's size. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+
+	if (pages >= STORE_WAL_PAGES) {
+		pthread_mutex_lock(&st->lock);
+		st->cp_want = 1;
+		pthread_cond_signal(&st->cp_wake);
+		pthread_mutex_unlock(&st->lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		int rc;
+
+		while (!st->cp_want && !st->stop)
+			pthread_cond_wait(&st->cp_wake, &st->lock);
+		if (st->stop)
+			break;
+		st->cp_want = 0;
+		pthread_mutex_unlock(&st->lock);
+		/* PASSIVE: copies what no reader still needs, never waits
+		 * for the writer, which keeps appending meanwhile. */
+		rc = sqlite3_wal_checkpoint_v2(st->cp_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("storage: WAL checkpoint failed: %s",
+			    sqlite3_errmsg(st->cp_db));
+		pthread_mutex_lock(&st->lock);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* The checkpointer's connection and thread (writer stores only). */
+static enum gw_err
+checkpointer_start(struct store *st, const char *path,
+    const struct store_conf *conf)
+{
+	if (sqlite3_open_v2(path, &st->cp_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    store_exec(st->cp_db, conf->full_sync ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL") != GW_OK) {
+		log_error("storage: cannot open the checkpoint connection");
+		return GW_ERR_STORAGE;
+	}
+	sqlite3_busy_timeout(st->cp_db, 5000);
+	sqlite3_wal_hook(st->db, wal_hook, st);	/* replaces auto-checkpoints */
+	if (pthread_create(&st->cp_thread, NULL, checkpointer_main, st) != 0) {
+		sqlite3_wal_autocheckpoint(st->db, STORE_WAL_PAGES);
+		return GW_ERR_STORAGE;
+	}
+	st->cp_running = 1;
+	return GW_OK;
+}
+
+static void
+checkpointer_stop(struct store *st)
+{
+	if (st->cp_running) {
+		pthread_mutex_lock(&st->lock);
+		st->stop = 1;
+		pthread_cond_broadcast(&st->cp_wake);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->cp_thread, NULL);
+		st->cp_running = 0;
+	}
+	sqlite3_close(st->cp_db);	/* the writer's close checkpoints last */
+	st->cp_db = NULL;
+}
+
 static enum gw_err
 open_db(struct store *st, const char *path, const struct store_conf *conf)
 {
@@ -744,6 +826,7 @@ store_open(const char *path, const struct store_conf *conf,
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->work, NULL);
 	pthread_cond_init(&st->drained, NULL);
+	pthread_cond_init(&st->cp_wake, NULL);
 	st->readonly = conf->readonly;
 	if (open_db(st, path, conf) != GW_OK)
 		goto out;
@@ -760,11 +843,14 @@ store_open(const char *path, const struct store_conf *conf,
 		if (st->notify == NULL)
 			goto out;
 	}
+	if (!st->readonly && checkpointer_start(st, path, conf) != GW_OK)
+		goto out;
 	if (pthread_create(&st->thread, NULL, writer_main, st) != 0)
 		goto out;
 	*out = st;
 	return GW_OK;
 out:
+	checkpointer_stop(st);
 	if (st->notify != NULL)
 		event_free(st->notify);
 	ledger_close(st);
@@ -774,6 +860,7 @@ out:
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);
 	pthread_cond_destroy(&st->drained);
+	pthread_cond_destroy(&st->cp_wake);
 	free(st);
 	return err;
 }
@@ -823,6 +910,7 @@ store_close(struct store *st)
 	pthread_cond_broadcast(&st->work);
 	pthread_mutex_unlock(&st->lock);
 	pthread_join(st->thread, NULL);
+	checkpointer_stop(st);
 	run_done(st);
 	if (st->notify != NULL)
 		event_free(st->notify);
@@ -833,6 +921,7 @@ store_close(struct store *st)
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);
 	pthread_cond_destroy(&st->drained);
+	pthread_cond_destroy(&st->cp_wake);
 	free(st);
 }
 

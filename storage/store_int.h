@@ -37,6 +37,14 @@ struct store {
 	int idle;		/* the writer waits on cond for work */
 	int stop;
 	struct event *notify;	/* activated by the writer, runs on the loop */
+	/* WAL checkpoints run on their own connection and thread, off the
+	 * commit path: one (with its fsync) inside a commit would stall
+	 * every request waiting for that commit. The writer's WAL hook asks
+	 * for one when the WAL holds STORE_WAL_PAGES pages. */
+	sqlite3 *cp_db;
+	pthread_t cp_thread;
+	pthread_cond_t cp_wake;
+	int cp_want, cp_running;
 	/* Another process (a second instance on the same data_dir) wrote
 	 * when PRAGMA data_version changes: cached state is reloaded. */
 	sqlite3_stmt *st_dv;
