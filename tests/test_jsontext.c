@@ -200,8 +200,10 @@ main(void)
 		    "a string that is not UTF-8 is refused by both");
 		free(d);
 		json_decref(o);
-		ok(jsontext_dump(json_string("x"), 0, NULL) == NULL,
+		o = json_string("x");
+		ok(jsontext_dump(o, 0, NULL) == NULL,
 		    "a bare string is not a document");
+		json_decref(o);
 	}
 	{
 		json_t *j = json_loadb("[2\0]", 4, 0, NULL);
