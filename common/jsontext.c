@@ -298,6 +298,42 @@ parse_number(struct parser *ps)
 
 static json_t *parse_value(struct parser *ps);
 
+/* One "key": value pair into obj (ps->p just past the key's quote). */
+static int
+parse_member(struct parser *ps, json_t *obj)
+{
+	const char *k;
+	size_t kl;
+	char small[128], *key;
+	json_t *v = NULL;
+	int rc = -1;
+
+	if (parse_string(ps, &k, &kl) != 0)
+		return -1;
+	if (memchr(k, '\0', kl) != NULL)
+		return fail(ps, "NUL byte in object key"), -1;
+	/* Copied out: the value's strings may reuse the scratch buffer. */
+	key = kl < sizeof(small) ? small : malloc(kl + 1);
+	if (key == NULL)
+		return fail(ps, "out of memory"), -1;
+	memcpy(key, k, kl);
+	key[kl] = '\0';
+	skip_ws(ps);
+	if ((ps->flags & JSON_REJECT_DUPLICATES) &&
+	    json_object_get(obj, key) != NULL)
+		fail(ps, "duplicate object key");
+	else if (ps->p >= ps->end || *ps->p != ':')
+		fail(ps, "':' expected");
+	else if (ps->p++, (v = parse_value(ps)) == NULL ||
+	    json_object_set_new_nocheck(obj, key, v) != 0)
+		fail(ps, "out of memory");	/* or parse_value's reason */
+	else
+		rc = 0;
+	if (key != small)
+		free(key);
+	return rc;
+}
+
 static json_t *
 parse_object(struct parser *ps)
 {
@@ -311,49 +347,13 @@ parse_object(struct parser *ps)
 		return obj;
 	}
 	for (;;) {
-		const char *k;
-		size_t kl;
-		char small[128], *key;
-		json_t *v;
-
-		if (ps->p >= ps->end || *ps->p != '"')
-			goto bad_key;
-		ps->p++;
-		if (parse_string(ps, &k, &kl) != 0)
-			goto out;
-		if (memchr(k, '\0', kl) != NULL)
-			goto bad_key;
-		key = kl < sizeof(small) ? small : malloc(kl + 1);
-		if (key == NULL) {
-			fail(ps, "out of memory");
-			goto out;
-		}
-		memcpy(key, k, kl);
-		key[kl] = '\0';
-		if ((ps->flags & JSON_REJECT_DUPLICATES) &&
-		    json_object_get(obj, key) != NULL) {
-			if (key != small)
-				free(key);
-			fail(ps, "duplicate object key");
-			goto out;
-		}
-		skip_ws(ps);
-		if (ps->p >= ps->end || *ps->p != ':') {
-			if (key != small)
-				free(key);
-			fail(ps, "':' expected");
-			goto out;
+		if (ps->p >= ps->end || *ps->p != '"') {
+			fail(ps, "string or '}' expected");
+			break;
 		}
 		ps->p++;
-		v = parse_value(ps);
-		if (v == NULL || json_object_set_new_nocheck(obj, key, v) != 0) {
-			if (key != small)
-				free(key);
-			fail(ps, "out of memory");
-			goto out;
-		}
-		if (key != small)
-			free(key);
+		if (parse_member(ps, obj) != 0)
+			break;
 		skip_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
@@ -365,11 +365,8 @@ parse_object(struct parser *ps)
 			return obj;
 		}
 		fail(ps, "'}' expected");
-		goto out;
+		break;
 	}
-bad_key:
-	fail(ps, "string or '}' expected");
-out:
 	json_decref(obj);
 	return NULL;
 }
