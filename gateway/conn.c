@@ -39,8 +39,8 @@ struct conn {
 	int stream_chunked;
 	int responded;		/* the response head was sent */
 	struct http1_request req;
-	struct http1_header *hdrs;
-	char *head;		/* copy of the head; req points into it */
+	void *head;		/* the request's headers and head bytes, which
+				 * req points into; freed with the response */
 	struct evbuffer *body;
 	struct http1_chunked chunked;
 	uint64_t body_left;
@@ -58,6 +58,7 @@ struct server {
 	struct server_limits lim;
 	unsigned n;
 	struct conn *all;
+	struct http1_header *scratch;	/* max_headers, for parsing heads */
 	int draining;
 };
 
@@ -160,25 +161,42 @@ linger(struct conn *c)
 	arm_timer(c, LINGER_MS);
 }
 
-/* Moves the head into the connection's own copy and rebases pointers. */
+/*
+ * Moves the parsed head (its headers, parsed into the server's scratch
+ * array, and its bytes) into one block of the connection's own, sized to
+ * this request, and rebases the pointers. An idle connection holds none.
+ */
 static int
 keep_head(struct conn *c, const char *pulled)
 {
-	size_t len = c->req.head_len;
+	size_t n = c->req.n_headers, hlen = n * sizeof(struct http1_header);
+	struct http1_header *h;
+	char *text;
 
 	free(c->head);
-	c->head = malloc(len);
+	c->head = malloc(hlen + c->req.head_len);
 	if (c->head == NULL)
 		return -1;
-	memcpy(c->head, pulled, len);
-	c->req.target = c->head + (c->req.target - pulled);
-	for (size_t i = 0; i < c->req.n_headers; i++) {
-		c->req.headers[i].name = c->head +
-		    (c->req.headers[i].name - pulled);
-		c->req.headers[i].value = c->head +
-		    (c->req.headers[i].value - pulled);
+	h = c->head;
+	text = (char *)c->head + hlen;
+	memcpy(text, pulled, c->req.head_len);
+	c->req.target = text + (c->req.target - pulled);
+	for (size_t i = 0; i < n; i++) {
+		h[i] = c->req.headers[i];
+		h[i].name = text + (h[i].name - pulled);
+		h[i].value = text + (h[i].value - pulled);
 	}
+	c->req.headers = h;
 	return 0;
+}
+
+static void
+drop_head(struct conn *c)
+{
+	free(c->head);
+	c->head = NULL;
+	c->req.headers = NULL;
+	c->req.n_headers = 0;
 }
 
 static int
@@ -199,7 +217,7 @@ read_head(struct conn *c)
 	}
 	n = len < lim->max_header_bytes ? len : (size_t)lim->max_header_bytes;
 	p = (char *)evbuffer_pullup(in, (ssize_t)n);
-	c->req.headers = c->hdrs;
+	c->req.headers = c->srv->scratch;
 	rc = http1_parse_head(p, n, (size_t)lim->max_header_bytes,
 	    (size_t)lim->max_headers, &c->req, &status, &why);
 	if (rc == HTTP1_NEED_MORE)
@@ -369,7 +387,6 @@ conn_free(struct conn *c)
 	event_free(c->timer);
 	evbuffer_free(c->body);
 	free(c->head);
-	free(c->hdrs);
 	free(c);
 }
 
@@ -381,6 +398,7 @@ finish_response(struct conn *c)
 	c->streaming = 0;
 	c->responded = 0;
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	drop_head(c);
 	if (!c->keep_alive || c->srv->draining) {
 		c->state = CS_CLOSING;
 		bufferevent_disable(c->bev, EV_READ);
@@ -574,9 +592,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	}
 	c->timer = evtimer_new(s->base, timer_cb, c);
 	c->body = evbuffer_new();
-	c->hdrs = calloc((size_t)s->lim.max_headers, sizeof(*c->hdrs));
-	if (c->bev == NULL || c->timer == NULL || c->body == NULL ||
-	    c->hdrs == NULL) {
+	if (c->bev == NULL || c->timer == NULL || c->body == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
@@ -585,7 +601,6 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 			event_free(c->timer);
 		if (c->body != NULL)
 			evbuffer_free(c->body);
-		free(c->hdrs);
 		free(c);
 		return;
 	}
@@ -620,6 +635,9 @@ server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
 	s->ops = ops;
 	s->arg = arg;
 	s->lim = *lim;
+	s->scratch = calloc((size_t)lim->max_headers, sizeof(*s->scratch));
+	if (s->scratch == NULL)
+		goto fail;
 	if (config_split_addr(addr, host, sizeof(host), &p) != 0)
 		goto fail;
 	memset(&ss, 0, sizeof(ss));
@@ -652,6 +670,7 @@ server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
 		    ((struct sockaddr_in *)&ss)->sin_port);
 	return s;
 fail:
+	free(s->scratch);
 	free(s);
 	return NULL;
 }
@@ -659,11 +678,18 @@ fail:
 void
 server_set_limits(struct server *s, const struct server_limits *lim)
 {
-	uint64_t max_headers = s->lim.max_headers;
+	struct http1_header *h = s->scratch;
 
+	if (lim->max_headers != s->lim.max_headers) {
+		h = calloc((size_t)lim->max_headers, sizeof(*h));
+		if (h == NULL) {
+			log_error("reload: out of memory; limits unchanged");
+			return;
+		}
+		free(s->scratch);
+	}
 	s->lim = *lim;
-	/* Header arrays of open connections keep their size. */
-	s->lim.max_headers = max_headers;
+	s->scratch = h;
 	for (struct conn *c = s->all; c != NULL; c = c->next)
 		set_write_limits(c);
 }
@@ -697,5 +723,6 @@ server_free(struct server *s)
 		conn_free(s->all);
 	if (s->lis != NULL)
 		evconnlistener_free(s->lis);
+	free(s->scratch);
 	free(s);
 }

@@ -36,6 +36,22 @@ def test_reload():
     st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
     tap.ok(st == 403 and json.loads(body)["code"] == "model_not_allowed",
            "good reload: the new policy applies to new requests")
+    # a connection opened before the reload parses with the new limits
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    many = b"".join(b"X-H%d: v\r\n" % i for i in range(12))
+    head = b"GET /v1/models HTTP/1.1\r\nHost: x\r\n" + many + \
+        b"Authorization: Bearer " + key.encode() + b"\r\n\r\n"
+    s.sendall(head)
+    first = s.recv(65536)
+    gw.write_config(good + "\n[gateway]\nmax_headers = 8\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: gw.logtext().count("configuration reloaded") >= 2, 5)
+    s.sendall(head)
+    second = s.recv(65536)
+    s.close()
+    tap.ok(first.startswith(b"HTTP/1.1 200") and
+           second.startswith(b"HTTP/1.1 431"),
+           "reload: max_headers applies to open connections (200, then 431)")
     env.close(tap)
 
 
