@@ -317,12 +317,14 @@ hook_metrics(void *arg)
 {
 	struct gateway *gw = arg;
 	const struct gateway_stats *s = &gw->stats;
-	size_t cap = 2048 + gw->cfg->n_upstreams * 512, n;
+	struct store_stats ss;
+	size_t cap = 2560 + gw->cfg->n_upstreams * 512, n;
 	char *out = malloc(cap);
 	uint64_t now = util_now_us();
 
 	if (out == NULL)
 		return NULL;
+	store_get_stats(gw->store, &ss);
 	n = (size_t)snprintf(out, cap,
 	    "# TYPE eugate_requests_total counter\n"
 	    "eugate_requests_total %llu\n"
@@ -346,7 +348,13 @@ hook_metrics(void *arg)
 	    "# TYPE eugate_in_flight gauge\n"
 	    "eugate_in_flight %u\n"
 	    "# TYPE eugate_upstream_transfers gauge\n"
-	    "eugate_upstream_transfers %u\n",
+	    "eugate_upstream_transfers %u\n"
+	    "# TYPE eugate_storage_transactions_total counter\n"
+	    "eugate_storage_transactions_total %llu\n"
+	    "# TYPE eugate_storage_operations_total counter\n"
+	    "eugate_storage_operations_total %llu\n"
+	    "# TYPE eugate_storage_wal_checkpoints_total counter\n"
+	    "eugate_storage_wal_checkpoints_total %llu\n",
 	    (unsigned long long)s->requests,
 	    (unsigned long long)s->responses[1],
 	    (unsigned long long)s->responses[2],
@@ -357,7 +365,9 @@ hook_metrics(void *arg)
 	    (unsigned long long)s->client_aborts,
 	    (unsigned long long)s->rate_limited,
 	    (unsigned long long)s->budget_refused,
-	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool));
+	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool),
+	    (unsigned long long)ss.transactions, (unsigned long long)ss.ops,
+	    (unsigned long long)ss.wal_checkpoints);
 	n += (size_t)snprintf(out + n, cap - n,
 	    "# TYPE eugate_upstream_up gauge\n"
 	    "# TYPE eugate_upstream_failures_total counter\n"

@@ -585,17 +585,18 @@ sync_others(struct store *st)
 
 /* Runs one batch in one transaction (on the reader, one snapshot); a
  * failed commit fails every op. */
-static void
+static unsigned
 run_batch(struct store *st, struct store_op *batch)
 {
 	struct store_op *op;
 	enum gw_err err = store_exec(st->db, st->readonly ? "BEGIN" :
 	    "BEGIN IMMEDIATE");
+	unsigned n = 0;
 
 	if (err == GW_OK && !st->readonly)
 		err = sync_others(st);
 
-	for (op = batch; op != NULL; op = op->next) {
+	for (op = batch; op != NULL; op = op->next, n++) {
 		if (err != GW_OK)
 			op->err = err;
 		else
@@ -612,6 +613,7 @@ run_batch(struct store *st, struct store_op *batch)
 		if (!st->readonly && audit_load_head(st) != GW_OK)
 			log_error("storage: cannot reload the audit chain head");
 	}
+	return n;
 }
 
 static void *
@@ -622,6 +624,7 @@ writer_main(void *arg)
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		struct store_op *batch, *tail;
+		unsigned n;
 
 		while (st->queue == NULL && !st->stop) {
 			st->idle = 1;
@@ -636,9 +639,11 @@ writer_main(void *arg)
 		st->busy = 1;
 		pthread_mutex_unlock(&st->lock);
 
-		run_batch(st, batch);
+		n = run_batch(st, batch);
 
 		pthread_mutex_lock(&st->lock);
+		st->stats.transactions++;
+		st->stats.ops += n;
 		st->busy = 0;
 		if (st->done_tail != NULL)
 			st->done_tail->next = batch;
@@ -684,6 +689,19 @@ static void
 notify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	run_done(arg);
+}
+
+/* On the loop, after the events that were ready with the submission. */
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *st = arg;
+
+	st->kicked = 0;
+	pthread_mutex_lock(&st->lock);
+	if (st->idle && st->queue != NULL)
+		pthread_cond_signal(&st->work);
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Crash recovery: open reservations are recorded as interrupted and
@@ -748,6 +766,7 @@ checkpointer_main(void *arg)
 			log_warn("storage: WAL checkpoint failed: %s",
 			    sqlite3_errmsg(st->cp_db));
 		pthread_mutex_lock(&st->lock);
+		st->stats.wal_checkpoints++;
 	}
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
@@ -840,7 +859,8 @@ store_open(const char *path, const struct store_conf *conf,
 	st->data_version = -1;	/* the first batch loads it */
 	if (base != NULL) {
 		st->notify = event_new(base, -1, 0, notify_cb, st);
-		if (st->notify == NULL)
+		st->kick = event_new(base, -1, 0, kick_cb, st);
+		if (st->notify == NULL || st->kick == NULL)
 			goto out;
 	}
 	if (!st->readonly && checkpointer_start(st, path, conf) != GW_OK)
@@ -853,6 +873,8 @@ out:
 	checkpointer_stop(st);
 	if (st->notify != NULL)
 		event_free(st->notify);
+	if (st->kick != NULL)
+		event_free(st->kick);
 	ledger_close(st);
 	audit_close(st);
 	sqlite3_finalize(st->st_dv);
@@ -877,9 +899,22 @@ store_submit(struct store *st, struct store_op *op)
 		st->queue = op;
 	st->queue_tail = op;
 	st->pending++;
-	/* A busy writer takes the whole queue after its commit anyway. */
-	if (st->idle)
+	/* A busy writer takes the whole queue after its commit anyway; an
+	 * idle one is woken after the loop's other ready events. */
+	if (st->idle && st->kick == NULL)
 		pthread_cond_signal(&st->work);
+	pthread_mutex_unlock(&st->lock);
+	if (st->kick != NULL && !st->kicked) {
+		st->kicked = 1;
+		event_active(st->kick, 0, 0);
+	}
+}
+
+void
+store_get_stats(struct store *st, struct store_stats *out)
+{
+	pthread_mutex_lock(&st->lock);
+	*out = st->stats;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -888,6 +923,8 @@ store_flush(struct store *st)
 {
 	for (;;) {
 		pthread_mutex_lock(&st->lock);
+		if (st->idle && st->queue != NULL)
+			pthread_cond_signal(&st->work);	/* a pending kick */
 		while (st->queue != NULL || st->busy)
 			pthread_cond_wait(&st->drained, &st->lock);
 		if (st->pending == 0) {
@@ -914,6 +951,8 @@ store_close(struct store *st)
 	run_done(st);
 	if (st->notify != NULL)
 		event_free(st->notify);
+	if (st->kick != NULL)
+		event_free(st->kick);
 	ledger_close(st);
 	audit_close(st);
 	sqlite3_finalize(st->st_dv);

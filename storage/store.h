@@ -233,6 +233,16 @@ void store_submit(struct store *st, struct store_op *op);
 /* Frees the outputs of an op (json, rows, text). */
 void store_op_cleanup(struct store_op *op);
 
+/* What the writer has done since the store opened: group commit works
+ * when ops per transaction grows with the load. */
+struct store_stats {
+	uint64_t transactions;	/* batches committed or rolled back */
+	uint64_t ops;		/* operations run in them */
+	uint64_t wal_checkpoints;
+};
+
+void store_get_stats(struct store *st, struct store_stats *out);
+
 /* Runs the writer's pending work and done callbacks until none is left:
  * for tests and shutdown, never on the serving path. */
 void store_flush(struct store *st);

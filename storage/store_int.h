@@ -36,7 +36,13 @@ struct store {
 	int busy;		/* the writer is running a batch */
 	int idle;		/* the writer waits on cond for work */
 	int stop;
+	struct store_stats stats;	/* under lock */
 	struct event *notify;	/* activated by the writer, runs on the loop */
+	/* Group commit: what the loop submits while handling one batch of
+	 * ready events goes to the writer as one transaction. The writer is
+	 * woken once, after those events, not at the first submission. */
+	struct event *kick;
+	int kicked;		/* kick is active (loop thread only) */
 	/* WAL checkpoints run on their own connection and thread, off the
 	 * commit path: one (with its fsync) inside a commit would stall
 	 * every request waiting for that commit. The writer's WAL hook asks

@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/thread.h>
+
 #include "storage/store.h"
 #include "tests/tap.h"
 
@@ -15,6 +18,67 @@ static void
 done(struct store_op *op)
 {
 	n_done++;
+}
+
+/* Group commit on a loop: a burst submitted by one callback. */
+#define BURST 10
+static struct event_base *burst_base;
+static struct store_op burst_ops[BURST];
+static int burst_done;
+
+static void
+burst_op_done(struct store_op *op)
+{
+	if (++burst_done == BURST)
+		event_base_loopbreak(burst_base);
+}
+
+static void
+burst_submit(evutil_socket_t fd, short what, void *arg)
+{
+	for (int i = 0; i < BURST; i++) {
+		burst_ops[i].type = STORE_TEAM_CREATE;
+		burst_ops[i].done = burst_op_done;
+		snprintf(burst_ops[i].name, sizeof(burst_ops[i].name),
+		    "burst%d", i);
+		snprintf(burst_ops[i].policy, sizeof(burst_ops[i].policy),
+		    "default");
+		store_submit(arg, &burst_ops[i]);
+	}
+}
+
+static void
+test_group_commit(const char *path)
+{
+	struct store_conf conf = { 0 };
+	struct store_stats s0, s1;
+	struct store *st;
+	struct timeval now = { 0, 0 }, limit = { 10, 0 };
+	int errs = 0;
+
+	evthread_use_pthreads();
+	burst_base = event_base_new();
+	if (store_open(path, &conf, burst_base, &st) != GW_OK) {
+		ok(0, "open a store on a loop");
+		return;
+	}
+	store_flush(st);	/* the writer has started and waits */
+	store_get_stats(st, &s0);
+	event_base_once(burst_base, -1, EV_TIMEOUT, burst_submit, st, &now);
+	event_base_loopexit(burst_base, &limit);
+	event_base_dispatch(burst_base);
+	store_get_stats(st, &s1);
+	for (int i = 0; i < BURST; i++)
+		errs += burst_ops[i].err != GW_OK;
+	ok(burst_done == BURST && errs == 0, "a burst of %d writes submitted "
+	    "from one callback: all done (%d), none failed", BURST,
+	    burst_done);
+	ok(s1.ops - s0.ops == BURST && s1.transactions - s0.transactions == 1,
+	    "group commit: the burst ran as one transaction (%llu ops in "
+	    "%llu transactions)", (unsigned long long)(s1.ops - s0.ops),
+	    (unsigned long long)(s1.transactions - s0.transactions));
+	store_close(st);
+	event_base_free(burst_base);
 }
 
 static struct store_op *
@@ -325,6 +389,8 @@ main(void)
 		unlink(wal);
 	}
 	conf.full_sync = 0;
+	test_group_commit(path);
+	unlink(path);
 	ok(store_open("/nonexistent-dir/x.db", &conf, NULL, &st) != GW_OK,
 	    "an unwritable path fails cleanly");
 	return tap_done();
