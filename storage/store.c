@@ -616,6 +616,8 @@ run_batch(struct store *st, struct store_op *batch)
 	return n;
 }
 
+static void checkpoint_catchup(struct store *st);
+
 static void *
 writer_main(void *arg)
 {
@@ -639,6 +641,8 @@ writer_main(void *arg)
 		st->busy = 1;
 		pthread_mutex_unlock(&st->lock);
 
+		if (st->cp_running)
+			checkpoint_catchup(st);
 		n = run_batch(st, batch);
 
 		pthread_mutex_lock(&st->lock);
@@ -726,7 +730,7 @@ recover(struct store *st)
 	return GW_OK;
 }
 
-#define STORE_WAL_PAGES 1000	/* SQLite's own auto-checkpoint size */
+#define STORE_WAL_PAGES 4000	/* 16 MB of WAL between checkpoints */
 
 /* On the writer thread, after each commit: pages is the WAL's size. */
 static int
@@ -734,13 +738,42 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store *st = arg;
 
-	if (pages >= STORE_WAL_PAGES) {
+	if (pages < st->wal_pages)	/* the WAL started over */
+		st->wal_next = st->wal_every;
+	st->wal_pages = pages;
+	if (pages >= st->wal_next) {
+		/* Again only after as many more pages: a reader that keeps
+		 * the WAL from starting over does not make checkpoints run
+		 * back to back. */
+		st->wal_next = pages + st->wal_every;
 		pthread_mutex_lock(&st->lock);
 		st->cp_want = 1;
 		pthread_cond_signal(&st->cp_wake);
 		pthread_mutex_unlock(&st->lock);
 	}
 	return SQLITE_OK;
+}
+
+/* On the writer, between transactions: copies what was committed while
+ * the checkpointer ran, so that the next transaction starts the WAL
+ * over. */
+static void
+checkpoint_catchup(struct store *st)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	if (!st->cp_catchup) {
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
+	st->cp_catchup = 0;
+	pthread_mutex_unlock(&st->lock);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("storage: WAL checkpoint failed: %s",
+		    sqlite3_errmsg(st->db));
 }
 
 static void *
@@ -767,6 +800,7 @@ checkpointer_main(void *arg)
 			    sqlite3_errmsg(st->cp_db));
 		pthread_mutex_lock(&st->lock);
 		st->stats.wal_checkpoints++;
+		st->cp_catchup = 1;
 	}
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
@@ -787,7 +821,7 @@ checkpointer_start(struct store *st, const char *path,
 	sqlite3_busy_timeout(st->cp_db, 5000);
 	sqlite3_wal_hook(st->db, wal_hook, st);	/* replaces auto-checkpoints */
 	if (pthread_create(&st->cp_thread, NULL, checkpointer_main, st) != 0) {
-		sqlite3_wal_autocheckpoint(st->db, STORE_WAL_PAGES);
+		sqlite3_wal_autocheckpoint(st->db, st->wal_every);
 		return GW_ERR_STORAGE;
 	}
 	st->cp_running = 1;
@@ -857,6 +891,8 @@ store_open(const char *path, const struct store_conf *conf,
 	    SQLITE_PREPARE_PERSISTENT, &st->st_dv, NULL) != SQLITE_OK))
 		goto out;
 	st->data_version = -1;	/* the first batch loads it */
+	st->wal_every = conf->wal_pages > 0 ? conf->wal_pages : STORE_WAL_PAGES;
+	st->wal_next = st->wal_every;
 	if (base != NULL) {
 		st->notify = event_new(base, -1, 0, notify_cb, st);
 		st->kick = event_new(base, -1, 0, kick_cb, st);

@@ -213,6 +213,8 @@ struct store_conf {
 				 * NULL: no checkpoints are signed */
 	int64_t checkpoint_every;	/* records between checkpoints; 0: only
 					 * STORE_AUDIT_CHECKPOINT makes them */
+	int wal_pages;		/* WAL pages between WAL checkpoints; 0: the
+				 * default, STORE_WAL_PAGES (4000, 16 MB) */
 };
 
 /*

@@ -46,11 +46,18 @@ struct store {
 	/* WAL checkpoints run on their own connection and thread, off the
 	 * commit path: one (with its fsync) inside a commit would stall
 	 * every request waiting for that commit. The writer's WAL hook asks
-	 * for one when the WAL holds STORE_WAL_PAGES pages. */
+	 * for one when the WAL holds wal_every more pages than at the
+	 * last request. The WAL starts over (instead of growing) only when
+	 * a transaction begins with every frame copied; frames committed
+	 * while the checkpointer copied are copied by the writer itself,
+	 * before its next transaction (cp_catchup): a few pages. */
 	sqlite3 *cp_db;
 	pthread_t cp_thread;
 	pthread_cond_t cp_wake;
-	int cp_want, cp_running;
+	int cp_want, cp_running, cp_catchup;
+	int wal_every;		/* WAL pages between checkpoints */
+	int wal_next;		/* WAL pages that ask for the next checkpoint */
+	int wal_pages;		/* after the last commit (writer only) */
 	/* Another process (a second instance on the same data_dir) wrote
 	 * when PRAGMA data_version changes: cached state is reloaded. */
 	sqlite3_stmt *st_dv;
