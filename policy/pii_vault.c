@@ -293,16 +293,58 @@ on_token(const char *text, size_t len, size_t start, size_t end)
 	return 0;
 }
 
-/* One scan and rewrite of text; matches on existing tokens are left. */
+/* Where a pass put its tokens, in its output. */
+struct spans {
+	size_t (*v)[2];
+	size_t n, cap;
+};
+
+static int
+spans_add(struct spans *s, size_t start, size_t end)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		size_t (*v)[2] = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n][0] = start;
+	s->v[s->n][1] = end;
+	s->n++;
+	return 0;
+}
+
+/*
+ * A finding's count: the first pass counts every finding; a later pass
+ * (which sees the kept ones again) only what it rewrites and types not
+ * seen before, so that a kept finding is not counted twice.
+ */
+static void
+count(struct pii_vault *v, int type, int act, int first)
+{
+	int rewrites = act == PII_ACT_REDACT || act == PII_ACT_PSEUDONYMIZE;
+
+	if (first || rewrites || v->counts[type] == 0)
+		v->counts[type]++;
+	if (act == PII_ACT_BLOCK && (first || v->blocked[type] == 0))
+		v->blocked[type]++;
+}
+
+/* One scan and rewrite of text; matches on existing tokens are left.
+ * With put, the tokens' places in out are noted there. */
 static int
 apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
     const char *team, const struct pii_rules *rules, const char *text,
-    size_t len, struct pii_buf *out, int *changed)
+    size_t len, int first, struct pii_buf *out, struct spans *put,
+    int *changed)
 {
 	struct pii_matches m = { NULL, 0, 0 };
 	unsigned char enabled[PII__COUNT];
 	size_t pos = 0;
-	int rc = 0;
+	int rc = 0, has_tokens = memchr(text, '<', len) != NULL;
 
 	*changed = 0;
 	for (int t = 0; t < PII__COUNT; t++)
@@ -315,19 +357,17 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 	for (size_t i = 0; i < m.n && rc == 0; i++) {
 		const struct pii_match *x = &m.v[i];
 		const char *val = text + x->start;
-		size_t vl = x->end - x->start;
+		size_t vl = x->end - x->start, at;
 		int act = rules->action[x->type];
 
 		if (allowed(rules, val, vl) ||
-		    (memchr(text, '<', len) != NULL &&
-		    on_token(text, len, x->start, x->end)))
+		    (has_tokens && on_token(text, len, x->start, x->end)))
 			continue;
-		v->counts[x->type]++;
-		if (act == PII_ACT_BLOCK)
-			v->blocked[x->type]++;
+		count(v, x->type, act, first);
 		if (act != PII_ACT_REDACT && act != PII_ACT_PSEUDONYMIZE)
 			continue;
 		rc |= pii_buf_add(out, text + pos, x->start - pos);
+		at = out->len;
 		if (act == PII_ACT_REDACT) {
 			const char *name = pii_type_name(x->type);
 
@@ -344,6 +384,8 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 				rc |= pii_buf_add(out, ent->token,
 				    ent->token_len);
 		}
+		if (put != NULL)
+			rc |= spans_add(put, at, out->len);
 		pos = x->end;
 		*changed = 1;
 	}
@@ -354,9 +396,88 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 }
 
 /*
+ * How far a detector looks around what it finds: the context words (64
+ * bytes before, 32 after), lookbehinds, and the value itself. A window
+ * this wide around each new token, widened to whitespace, holds every
+ * finding that the token could have made appear.
+ */
+#define RECHECK_REACH 160
+#define RECHECK_WIDEN 64
+
+static int
+space(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/*
+ * 1 when a scan of the windows around the tokens of the first pass
+ * finds something the rules would act on (or cannot tell): then the
+ * whole text is scanned again. A value cut at a window's edge may look
+ * like a finding; that only costs the full scan.
+ */
+static int
+recheck(struct pii_engine *e, const struct pii_vault *v,
+    const struct pii_rules *rules, const char *text, size_t len,
+    const struct spans *put)
+{
+	unsigned char enabled[PII__COUNT];
+	size_t i = 0;
+
+	for (int t = 0; t < PII__COUNT; t++)
+		enabled[t] = rules->action[t] != PII_ACT_OFF;
+	while (i < put->n) {
+		struct pii_matches m = { NULL, 0, 0 };
+		size_t ws = put->v[i][0], we = put->v[i][1], lim;
+		int act_on = 0;
+
+		ws = ws > RECHECK_REACH ? ws - RECHECK_REACH : 0;
+		we = we + RECHECK_REACH < len ? we + RECHECK_REACH : len;
+		/* Later tokens close enough share the window. */
+		while (++i < put->n && put->v[i][0] <= we)
+			we = put->v[i][1] + RECHECK_REACH < len ?
+			    put->v[i][1] + RECHECK_REACH : len;
+		lim = ws > RECHECK_WIDEN ? ws - RECHECK_WIDEN : 0;
+		while (ws > lim && !space(text[ws - 1]))
+			ws--;
+		lim = we + RECHECK_WIDEN < len ? we + RECHECK_WIDEN : len;
+		while (we < lim && !space(text[we]))
+			we++;
+		/* Never split a UTF-8 character. */
+		while (ws > 0 && ((unsigned char)text[ws] & 0xC0) == 0x80)
+			ws--;
+		while (we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
+			we++;
+		if (pii_scan(e, text + ws, we - ws, enabled, &m) != 0) {
+			pii_matches_free(&m);
+			return 1;
+		}
+		for (size_t k = 0; k < m.n && !act_on; k++) {
+			const struct pii_match *x = &m.v[k];
+			int type = x->type, act = rules->action[type];
+
+			if (allowed(rules, text + ws + x->start,
+			    x->end - x->start) || on_token(text + ws, we - ws,
+			    x->start, x->end))
+				continue;
+			act_on = act == PII_ACT_REDACT ||
+			    act == PII_ACT_PSEUDONYMIZE ||
+			    (act == PII_ACT_BLOCK && v->blocked[type] == 0) ||
+			    v->counts[type] == 0;
+		}
+		pii_matches_free(&m);
+		if (act_on)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Rewriting can reveal a value its neighbour hid (a phone number glued
- * to an address): the text is scanned again until nothing changes, so
- * that the result holds nothing a detector would still find.
+ * to an address): the result must hold nothing a detector would still
+ * find. One full pass rewrites; the neighbourhoods of its tokens are
+ * scanned again, and only when that finds something is the whole text
+ * scanned again, until nothing changes.
  */
 #define PII_MAX_PASSES 8
 
@@ -366,26 +487,32 @@ pii_apply(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
     size_t len, struct pii_buf *out, int *changed)
 {
 	struct pii_buf cur = { NULL, 0, 0 };
-	int ch = 0, rc = 0, pass;
+	struct spans put = { NULL, 0, 0 };
+	int ch = 0, rc, pass;
 
 	*changed = 0;
-	for (pass = 0; pass < PII_MAX_PASSES; pass++) {
-		const char *in = pass == 0 ? text : cur.p;
-		size_t in_len = pass == 0 ? len : cur.len;
-
-		rc = apply_once(e, v, h, team, rules, in, in_len, out, &ch);
-		if (rc != 0 || !ch)
-			break;
-		*changed = 1;
+	rc = apply_once(e, v, h, team, rules, text, len, 1, out, &put, &ch);
+	if (rc != 0 || !ch || !recheck(e, v, rules, out->p, out->len, &put)) {
+		*changed = rc == 0 && ch;
+		free(put.v);
+		return rc;
+	}
+	free(put.v);
+	*changed = 1;
+	for (pass = 1; pass < PII_MAX_PASSES; pass++) {
 		cur.len = 0;
 		if (pii_buf_add(&cur, out->p, out->len) != 0) {
 			rc = -1;
 			break;
 		}
+		rc = apply_once(e, v, h, team, rules, cur.p, cur.len, 0, out,
+		    NULL, &ch);
+		if (rc != 0 || !ch)
+			break;
 	}
 	if (rc == 0 && pass == PII_MAX_PASSES)
 		rc = -1;	/* still changing: fail closed */
-	if (rc == 0 && *changed) {
+	if (rc == 0 && !ch) {
 		out->len = 0;
 		rc = pii_buf_add(out, cur.p, cur.len);
 	}
