@@ -65,6 +65,32 @@ struct server {
 static void conn_free(struct conn *c);
 static void conn_process(struct conn *c);
 
+/*
+ * Plain connections write what a response adds at once, in one writev,
+ * instead of waiting for the socket to be reported writable: the write
+ * event (two epoll_ctl calls and a loop turn per response) is armed only
+ * when the kernel took less than everything, and for the last response
+ * before a close, whose end the write callback sees. TLS connections
+ * always go through the bufferevent.
+ */
+static void
+flush_out(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->srv->tls != NULL || evbuffer_get_length(out) == 0 ||
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	if (c->state != CS_CLOSING)
+		while (evbuffer_get_length(out) > 0 &&
+		    evbuffer_write(out, fd) > 0)
+			;
+	/* What is left (or an error) goes the bufferevent's way. */
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 static void
 arm_timer(struct conn *c, uint64_t ms)
 {
@@ -239,8 +265,10 @@ read_head(struct conn *c)
 		return -1;
 	}
 	if (c->req.expect_continue &&
-	    (c->req.content_length > 0 || c->req.chunked))
+	    (c->req.content_length > 0 || c->req.chunked)) {
 		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		flush_out(c);
+	}
 	memset(&c->chunked, 0, sizeof(c->chunked));
 	c->body_left = c->req.content_length > 0 ?
 	    (uint64_t)c->req.content_length : 0;
@@ -349,6 +377,9 @@ write_cb(struct bufferevent *bev, void *arg)
 			linger(c);
 		return;
 	}
+	if (c->srv->tls == NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);	/* back to flush_out */
 	if (c->ctx != NULL && c->streaming && c->srv->ops->on_drain != NULL)
 		c->srv->ops->on_drain(c, c->ctx);
 }
@@ -459,6 +490,7 @@ conn_respond(struct conn *c, int status, const struct hdr *headers, size_t n,
 	if (len > 0 && c->req.method != HTTP_HEAD)
 		bufferevent_write(c->bev, body, len);
 	finish_response(c);
+	flush_out(c);
 }
 
 void
@@ -470,6 +502,7 @@ conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
 	write_head(c, status, headers, n, -1);
 	c->streaming = 1;
 	c->stream_chunked = c->req.minor == 1;
+	flush_out(c);
 }
 
 void
@@ -488,6 +521,7 @@ conn_stream_write(struct conn *c, const char *data, size_t len)
 	} else {
 		bufferevent_write(c->bev, data, len);
 	}
+	flush_out(c);
 }
 
 void
@@ -500,6 +534,7 @@ conn_stream_end(struct conn *c, int clean)
 	if (!clean)
 		c->keep_alive = 0;
 	finish_response(c);
+	flush_out(c);
 }
 
 size_t
@@ -612,7 +647,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	s->n++;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	set_write_limits(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, s->tls != NULL ? EV_READ | EV_WRITE : EV_READ);
 	arm_timer(c, s->lim.header_timeout_ms);
 }
 
