@@ -66,12 +66,13 @@ static void conn_free(struct conn *c);
 static void conn_process(struct conn *c);
 
 /*
- * Plain connections write what a response adds at once, in one writev,
+ * Plain connections write a whole response at once, in one writev,
  * instead of waiting for the socket to be reported writable: the write
  * event (two epoll_ctl calls and a loop turn per response) is armed only
  * when the kernel took less than everything, and for the last response
- * before a close, whose end the write callback sees. TLS connections
- * always go through the bufferevent.
+ * before a close, whose end the write callback sees. Streamed events go
+ * the bufferevent's way, which writes what a loop turn added together.
+ * TLS connections always go through the bufferevent.
  */
 static void
 flush_out(struct conn *c)
@@ -82,10 +83,15 @@ flush_out(struct conn *c)
 	if (c->srv->tls != NULL || evbuffer_get_length(out) == 0 ||
 	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
 		return;
-	if (c->state != CS_CLOSING)
+	if (c->state != CS_CLOSING) {
+		/* The bufferevent keeps its output's start frozen against
+		 * drains from outside; it is not writing now. */
+		evbuffer_unfreeze(out, 1);
 		while (evbuffer_get_length(out) > 0 &&
 		    evbuffer_write(out, fd) > 0)
 			;
+		evbuffer_freeze(out, 1);
+	}
 	/* What is left (or an error) goes the bufferevent's way. */
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(c->bev, EV_WRITE);
@@ -502,7 +508,7 @@ conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
 	write_head(c, status, headers, n, -1);
 	c->streaming = 1;
 	c->stream_chunked = c->req.minor == 1;
-	flush_out(c);
+	bufferevent_enable(c->bev, EV_WRITE);
 }
 
 void
@@ -521,7 +527,6 @@ conn_stream_write(struct conn *c, const char *data, size_t len)
 	} else {
 		bufferevent_write(c->bev, data, len);
 	}
-	flush_out(c);
 }
 
 void
@@ -647,7 +652,9 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	s->n++;
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	set_write_limits(c);
-	bufferevent_enable(c->bev, s->tls != NULL ? EV_READ | EV_WRITE : EV_READ);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (s->tls == NULL)
+		bufferevent_disable(c->bev, EV_WRITE);	/* see flush_out */
 	arm_timer(c, s->lim.header_timeout_ms);
 }
 
