@@ -383,7 +383,7 @@ write_cb(struct bufferevent *bev, void *arg)
 			linger(c);
 		return;
 	}
-	if (c->srv->tls == NULL &&
+	if (c->srv->tls == NULL && !c->streaming &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);	/* back to flush_out */
 	if (c->ctx != NULL && c->streaming && c->srv->ops->on_drain != NULL)
@@ -519,6 +519,8 @@ conn_stream_write(struct conn *c, const char *data, size_t len)
 
 	if (!c->streaming || len == 0)
 		return;
+	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		bufferevent_enable(c->bev, EV_WRITE);
 	if (c->stream_chunked) {
 		n = snprintf(line, sizeof(line), "%zx\r\n", len);
 		bufferevent_write(c->bev, line, (size_t)n);

@@ -441,7 +441,8 @@ static void
 chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 {
 	const char *model = json_string_value(json_object_get(body, "model"));
-	char echo[256], text[300];
+	char echo[256], text[300], *content = NULL;
+	int big;
 
 	/* An agent completion names its agent; the agent has the model. */
 	if (model == NULL && json_is_string(json_object_get(body, "agent_id")))
@@ -510,12 +511,20 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		return;
 	}
 	snprintf(text, sizeof(text), "echo: %s", echo);
+	/* x-fake-answer-bytes: an answer of so many 'x' instead. */
+	big = hdr_int(req, "x-fake-answer-bytes", 0);
+	if (big > 0 && big <= 64 * 1024 * 1024 &&
+	    (content = malloc((size_t)big + 1)) != NULL) {
+		memset(content, 'x', (size_t)big);
+		content[big] = '\0';
+	}
 	send_json(f, req, 200, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
 	    "s:o, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
 	    "object", "chat.completion", "created", 1700000000, "model", model,
-	    "choices", "index", 0, "message", answer_message(body, text),
-	    "finish_reason", wants_tool(body) ? "tool_calls" : "stop", "usage",
-	    usage_obj(prompt, completion)));
+	    "choices", "index", 0, "message", answer_message(body,
+	    content ? content : text), "finish_reason", wants_tool(body) ?
+	    "tool_calls" : "stop", "usage", usage_obj(prompt, completion)));
+	free(content);
 	record_usage(f, request_id(req), prompt, completion);
 }
 

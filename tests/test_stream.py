@@ -159,8 +159,48 @@ def test_backpressure():
            "backpressure: usage recorded", row)
 
 
+def test_slow_reader_json():
+    """A whole answer larger than the socket takes at once: the rest is
+    written as the client reads, and the connection serves again."""
+    import socket
+    size = 3000000
+    body = json.dumps(chat_body("big answer")).encode()
+    head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n"
+            "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n" % (key, len(body))).encode()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", gw.port))
+    s.sendall(head + b"x-fake-answer-bytes: %d\r\n\r\n" % size + body)
+    time.sleep(0.5)  # eugate has written what the socket took, and waits
+
+    def answer():
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        h, rest = data.split(b"\r\n\r\n", 1)
+        n = int([line.split(b":")[1] for line in h.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")][0])
+        while len(rest) < n:
+            rest += s.recv(65536)
+            time.sleep(0.0005)
+        return h, rest
+    h1, b1 = answer()
+    s.sendall(head + b"\r\n" + body)
+    h2, b2 = answer()
+    s.close()
+    c1 = json.loads(b1)["choices"][0]["message"]["content"]
+    c2 = json.loads(b2)["choices"][0]["message"]["content"]
+    tap.ok(h1.startswith(b"HTTP/1.1 200") and c1 == "x" * size,
+           "slow reader: the %d-byte answer arrives whole" % size)
+    tap.ok(h2.startswith(b"HTTP/1.1 200") and c2 == "echo: big answer",
+           "slow reader: the same connection answers the next request", c2)
+
+
 for t in (test_stream_in_order, test_first_event_early, test_upstream_cut,
-          test_client_disconnect, test_idle_timeout, test_backpressure):
+          test_client_disconnect, test_idle_timeout, test_backpressure,
+          test_slow_reader_json):
     tap.run(t)
 env.close(tap)
 tap.done()
