@@ -701,11 +701,16 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *st = arg;
 
+	int wake;
+
 	st->kicked = 0;
 	pthread_mutex_lock(&st->lock);
-	if (st->idle && st->queue != NULL)
-		pthread_cond_signal(&st->work);
+	wake = st->idle && st->queue != NULL;
 	pthread_mutex_unlock(&st->lock);
+	/* Signalled after the unlock, the writer does not wake up only to
+	 * wait for the mutex. */
+	if (wake)
+		pthread_cond_signal(&st->work);
 }
 
 /* Crash recovery: open reservations are recorded as interrupted and
