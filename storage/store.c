@@ -628,7 +628,17 @@ writer_main(void *arg)
 		struct store_op *batch, *tail;
 		unsigned n;
 
+		int copy;
+
 		while (st->queue == NULL && !st->stop) {
+			if (st->cp_catchup) {
+				/* Idle: the copy delays no request. */
+				st->cp_catchup = 0;
+				pthread_mutex_unlock(&st->lock);
+				checkpoint_catchup(st);
+				pthread_mutex_lock(&st->lock);
+				continue;
+			}
 			st->idle = 1;
 			pthread_cond_wait(&st->work, &st->lock);
 			st->idle = 0;
@@ -639,9 +649,14 @@ writer_main(void *arg)
 		tail = st->queue_tail;
 		st->queue = st->queue_tail = NULL;
 		st->busy = 1;
+		/* Never idle (a steady load): copy before this batch once the
+		 * WAL has grown by another checkpoint's worth. */
+		copy = st->cp_catchup && st->wal_pages >= 2 * st->wal_every;
+		if (copy)
+			st->cp_catchup = 0;
 		pthread_mutex_unlock(&st->lock);
 
-		if (st->cp_running)
+		if (copy)
 			checkpoint_catchup(st);
 		n = run_batch(st, batch);
 
@@ -735,7 +750,7 @@ recover(struct store *st)
 	return GW_OK;
 }
 
-#define STORE_WAL_PAGES 4000	/* 16 MB of WAL between checkpoints */
+#define STORE_WAL_PAGES 1000	/* SQLite's auto-checkpoint size: 4 MB */
 
 /* On the writer thread, after each commit: pages is the WAL's size. */
 static int
@@ -759,23 +774,15 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* On the writer, between transactions: copies what was committed while
- * the checkpointer ran, so that the next transaction starts the WAL
- * over. */
+/* On the writer, between transactions (idle when it can be): copies
+ * what was committed while the checkpointer ran, so that the next
+ * transaction starts the WAL over. */
 static void
 checkpoint_catchup(struct store *st)
 {
-	int rc;
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
-	pthread_mutex_lock(&st->lock);
-	if (!st->cp_catchup) {
-		pthread_mutex_unlock(&st->lock);
-		return;
-	}
-	st->cp_catchup = 0;
-	pthread_mutex_unlock(&st->lock);
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_warn("storage: WAL checkpoint failed: %s",
 		    sqlite3_errmsg(st->db));

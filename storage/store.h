@@ -214,7 +214,7 @@ struct store_conf {
 	int64_t checkpoint_every;	/* records between checkpoints; 0: only
 					 * STORE_AUDIT_CHECKPOINT makes them */
 	int wal_pages;		/* WAL pages between WAL checkpoints; 0: the
-				 * default, STORE_WAL_PAGES (4000, 16 MB) */
+				 * default, STORE_WAL_PAGES (1000, 4 MB) */
 };
 
 /*
