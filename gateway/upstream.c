@@ -330,7 +330,11 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Waiting for a connection's protocol is worth it only where HTTP/2
+	 * can multiplex (https); over http, transfers would queue behind
+	 * each connection being set up. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
+	    strncmp(r->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);

@@ -198,9 +198,41 @@ def test_slow_reader_json():
            "slow reader: the same connection answers the next request", c2)
 
 
+def test_burst_new_connections():
+    """A burst of streams arriving together, to a plain-http upstream:
+    they run side by side, none waits for another's transfer."""
+    import socket
+    n, delay = 200, 400
+    body = json.dumps(chat_body("burst", stream=True)).encode()
+    req = ("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n"
+           "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+           "x-fake-events: 2\r\nx-fake-event-delay-ms: %d\r\n"
+           "Connection: close\r\nContent-Length: %d\r\n\r\n" %
+           (key, delay, len(body))).encode() + body
+    socks = [socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+             for _ in range(n)]
+    t0 = time.time()
+    for s in socks:
+        s.sendall(req)
+    done = 0
+    for s in socks:
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        done += b"data: [DONE]" in data
+    wall = time.time() - t0
+    tap.ok(done == n and wall < 2 * (2 * delay) / 1000.0 + 1.0,
+           "burst: %d streams of 2 events %d ms apart, sent together, all "
+           "done in %.2f s" % (n, delay, wall), done)
+
+
 for t in (test_stream_in_order, test_first_event_early, test_upstream_cut,
           test_client_disconnect, test_idle_timeout, test_backpressure,
-          test_slow_reader_json):
+          test_slow_reader_json, test_burst_new_connections):
     tap.run(t)
 env.close(tap)
 tap.done()
