@@ -585,12 +585,25 @@ sync_others(struct store *st)
 
 /* Runs one batch in one transaction (on the reader, one snapshot); a
  * failed commit fails every op. */
+/* Steps BEGIN or COMMIT, prepared once. */
+static enum gw_err
+step_once(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("storage: %s", sqlite3_errmsg(st->db));
+		return GW_ERR_STORAGE;
+	}
+	return GW_OK;
+}
+
 static unsigned
 run_batch(struct store *st, struct store_op *batch)
 {
 	struct store_op *op;
-	enum gw_err err = store_exec(st->db, st->readonly ? "BEGIN" :
-	    "BEGIN IMMEDIATE");
+	enum gw_err err = step_once(st, st->st_begin);
 	unsigned n = 0;
 
 	if (err == GW_OK && !st->readonly)
@@ -602,7 +615,7 @@ run_batch(struct store *st, struct store_op *batch)
 		else
 			run_op(st, op);
 	}
-	if (err == GW_OK && store_exec(st->db, "COMMIT") != GW_OK) {
+	if (err == GW_OK && step_once(st, st->st_commit) != GW_OK) {
 		store_exec(st->db, "ROLLBACK");
 		err = GW_ERR_STORAGE;
 	}
@@ -902,6 +915,11 @@ store_open(const char *path, const struct store_conf *conf,
 	    sqlite3_prepare_v3(st->db, "PRAGMA data_version", -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->st_dv, NULL) != SQLITE_OK))
 		goto out;
+	if (sqlite3_prepare_v3(st->db, st->readonly ? "BEGIN" :
+	    "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &st->st_begin,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v3(st->db, "COMMIT", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->st_commit, NULL) != SQLITE_OK)
+		goto out;
 	st->data_version = -1;	/* the first batch loads it */
 	st->wal_every = conf->wal_pages > 0 ? conf->wal_pages : STORE_WAL_PAGES;
 	st->wal_next = st->wal_every;
@@ -926,6 +944,8 @@ out:
 	ledger_close(st);
 	audit_close(st);
 	sqlite3_finalize(st->st_dv);
+	sqlite3_finalize(st->st_begin);
+	sqlite3_finalize(st->st_commit);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);
@@ -1004,6 +1024,8 @@ store_close(struct store *st)
 	ledger_close(st);
 	audit_close(st);
 	sqlite3_finalize(st->st_dv);
+	sqlite3_finalize(st->st_begin);
+	sqlite3_finalize(st->st_commit);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->work);

@@ -62,6 +62,7 @@ struct store {
 	 * when PRAGMA data_version changes: cached state is reloaded. */
 	sqlite3_stmt *st_dv;
 	int64_t data_version;
+	sqlite3_stmt *st_begin, *st_commit;	/* prepared once */
 	/* Ledger: the writer thread's view of budgets, and its statements. */
 	struct used_slot *used;
 	size_t n_used;
