@@ -70,11 +70,14 @@ static const unsigned char char_class[256] = {
 	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
 };
 
+struct wordset;
+
 /* A candidate span; the accept function may shrink end. */
 struct cand {
 	const char *text;
 	size_t len, start, end;
 	int type;
+	const struct wordset *ws;	/* the engine's word lists */
 };
 
 typedef int (*accept_fn)(struct cand *c);
@@ -93,7 +96,23 @@ struct pattern {
 
 struct trig_index;
 
+/* The context word lists (each a NULL-terminated array of lower-case
+ * words), in the order of word_lists[]. */
+enum { W_NEGATIVE, W_PHONE, W_CARD, W_DE_TAX, W_BSN, W_BE_NN, W_PESEL,
+	W_SE, W_DK, W_FI, W_AT, W_PT, W_VAT, W__COUNT };
+
+#define WORDSET_MAX 64
+
+/* A word list indexed by first byte: a window is read once, and only
+ * the words that start with a byte are compared there. */
+struct wordset {
+	const char *const *words;
+	unsigned char len[WORDSET_MAX], order[WORDSET_MAX];
+	unsigned char start[256], count[256];
+};
+
 struct pii_engine {
+	struct wordset ws[W__COUNT];
 	struct trig_index *trigp;
 	pcre2_code *code[32];
 	pcre2_match_data *md;
@@ -199,8 +218,46 @@ context_copy(const char *text, size_t from, size_t to, char *buf)
 	return n;
 }
 
+static void
+wordset_build(struct wordset *w, const char *const *words)
+{
+	size_t n = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->words = words;
+	for (int b = 0; b < 256; b++) {
+		w->start[b] = (unsigned char)n;
+		for (size_t i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
+			if ((unsigned char)words[i][0] != b)
+				continue;
+			w->order[n] = (unsigned char)i;
+			w->len[i] = (unsigned char)strlen(words[i]);
+			n++;
+		}
+		w->count[b] = (unsigned char)(n - w->start[b]);
+	}
+}
+
+/* 1 when buf[0, n) holds one of the words. */
 static int
-in_window(const struct cand *c, const char *const *words)
+has_word(const struct wordset *w, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)buf[i];
+
+		for (int k = w->start[b]; k < w->start[b] + w->count[b]; k++) {
+			size_t wl = w->len[w->order[k]];
+
+			if (wl <= n - i && memcmp(buf + i + 1,
+			    w->words[w->order[k]] + 1, wl - 1) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+in_window(const struct cand *c, int list)
 {
 	size_t from = c->start > CTX_BEFORE ? c->start - CTX_BEFORE : 0;
 	size_t to = c->end + CTX_AFTER < c->len ? c->end + CTX_AFTER : c->len;
@@ -208,28 +265,23 @@ in_window(const struct cand *c, const char *const *words)
 	size_t nb = context_copy(c->text, from, c->start, before);
 	size_t na = context_copy(c->text, c->end, to, after);
 
-	/* Lower-cased once, then memmem: this runs for most candidates. */
-	for (int i = 0; words[i] != NULL; i++) {
-		size_t wl = strlen(words[i]);
-
-		if (memmem(before, nb, words[i], wl) != NULL ||
-		    memmem(after, na, words[i], wl) != NULL)
-			return 1;
-	}
-	return 0;
+	/* Lower-cased once, then read once per list: this runs for most
+	 * candidates. */
+	return has_word(&c->ws[list], before, nb) ||
+	    has_word(&c->ws[list], after, na);
 }
 
 /* Positive context present and no negative context. */
 static int
-context(const struct cand *c, const char *const *words)
+context(const struct cand *c, int list)
 {
-	return in_window(c, words) && !in_window(c, negative_words);
+	return in_window(c, list) && !in_window(c, W_NEGATIVE);
 }
 
 static int
 no_negative(const struct cand *c)
 {
-	return !in_window(c, negative_words);
+	return !in_window(c, W_NEGATIVE);
 }
 
 /* ---- context words per entity, in EN DE FR ES IT NL PL SV ---- */
@@ -280,6 +332,10 @@ static const char *const w_vat[] = {
 	"alv", "dic", "dič", "pdv", "áfa", "afa", "pvn", "kmkr", "cui", "cif",
 	"tax", NULL
 };
+
+static const char *const *const word_lists[W__COUNT] = { negative_words,
+	w_phone, w_card, w_de_tax, w_bsn, w_be_nn, w_pesel, w_se, w_dk, w_fi,
+	w_at, w_pt, w_vat };
 
 /* ---- accept functions ---- */
 
@@ -335,7 +391,7 @@ accept_phone_intl(struct cand *c)
 		return 0;
 	if (s[0] == '0') {		/* 00 prefix */
 		/* "00" and a bare digit run: as likely an id as a phone. */
-		if (!has_sep(s, c->end - c->start) && !context(c, w_phone))
+		if (!has_sep(s, c->end - c->start) && !context(c, W_PHONE))
 			return 0;
 		memmove(d, d + 2, n - 1);
 		n -= 2;
@@ -356,8 +412,8 @@ accept_phone_national(struct cand *c)
 		return 0;
 	/* Grouped national numbers are phones; bare runs need a word. */
 	if (has_sep(s, c->end - c->start) && s[0] == '0' && n >= 9)
-		return no_negative(c) || context(c, w_phone);
-	return context(c, w_phone);
+		return no_negative(c) || context(c, W_PHONE);
+	return context(c, W_PHONE);
 }
 
 static int
@@ -402,7 +458,7 @@ accept_card(struct cand *c)
 		return 0;
 	if (has_sep(s, c->end - c->start))
 		return no_negative(c);
-	return context(c, w_card);
+	return context(c, W_CARD);
 }
 
 static int
@@ -449,7 +505,7 @@ accept_vat(struct cand *c)
 	size_t n = compact(c->text + c->start, c->end - c->start, d, sizeof(d));
 	int r = pii_check_eu_vat(d, n);
 
-	return r == 2 || (r == 1 && context(c, w_vat));
+	return r == 2 || (r == 1 && context(c, W_VAT));
 }
 
 #define DIGITS_ACCEPT(name, check, words, sep_ok)                          \
@@ -467,20 +523,20 @@ accept_vat(struct cand *c)
 		return context(c, words);                                   \
 	}
 
-DIGITS_ACCEPT(accept_de_tax_id, pii_check_de_tax_id, w_de_tax, 0)
-DIGITS_ACCEPT(accept_nl_bsn, pii_check_nl_bsn, w_bsn, 0)
-DIGITS_ACCEPT(accept_be_nn, pii_check_be_nn, w_be_nn, 1)
-DIGITS_ACCEPT(accept_pesel, pii_check_pl_pesel, w_pesel, 0)
-DIGITS_ACCEPT(accept_se_pnr_digits, pii_check_se_pnr, w_se, 1)
+DIGITS_ACCEPT(accept_de_tax_id, pii_check_de_tax_id, W_DE_TAX, 0)
+DIGITS_ACCEPT(accept_nl_bsn, pii_check_nl_bsn, W_BSN, 0)
+DIGITS_ACCEPT(accept_be_nn, pii_check_be_nn, W_BE_NN, 1)
+DIGITS_ACCEPT(accept_pesel, pii_check_pl_pesel, W_PESEL, 0)
+DIGITS_ACCEPT(accept_se_pnr_digits, pii_check_se_pnr, W_SE, 1)
 
 static int
 accept_se_pnr(struct cand *c)
 {
-	return accept_se_pnr_digits(c) && !in_window(c, w_fi);
+	return accept_se_pnr_digits(c) && !in_window(c, W_FI);
 }
-DIGITS_ACCEPT(accept_dk_cpr, pii_check_dk_cpr, w_dk, 0)
-DIGITS_ACCEPT(accept_at_svnr, pii_check_at_svnr, w_at, 1)
-DIGITS_ACCEPT(accept_pt_nif, pii_check_pt_nif, w_pt, 0)
+DIGITS_ACCEPT(accept_dk_cpr, pii_check_dk_cpr, W_DK, 0)
+DIGITS_ACCEPT(accept_at_svnr, pii_check_at_svnr, W_AT, 1)
+DIGITS_ACCEPT(accept_pt_nif, pii_check_pt_nif, W_PT, 0)
 
 #define SHAPE_ACCEPT(name, check)                                           \
 	static int                                                          \
@@ -506,8 +562,8 @@ accept_fi_hetu(struct cand *c)
 	if (c->end - c->start != 11 ||
 	    !pii_check_fi_hetu(c->text + c->start, 11))
 		return 0;
-	return !(c->text[c->start + 6] == '-' && in_window(c, w_se) &&
-	    !in_window(c, w_fi));
+	return !(c->text[c->start + 6] == '-' && in_window(c, W_SE) &&
+	    !in_window(c, W_FI));
 }
 SHAPE_ACCEPT(accept_ie_ppsn, pii_check_ie_ppsn)
 SHAPE_ACCEPT(accept_uk_nino, pii_check_uk_nino)
@@ -758,6 +814,8 @@ pii_engine_new(char *err, size_t errlen)
 		pcre2_jit_compile(e->code[i], PCRE2_JIT_COMPLETE);
 		e->n++;
 	}
+	for (int w = 0; w < W__COUNT; w++)
+		wordset_build(&e->ws[w], word_lists[w]);
 	e->trigp = malloc(sizeof(*e->trigp));
 	if (e->trigp != NULL)
 		trig_index_build(e->trigp);
@@ -1154,6 +1212,7 @@ run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
 		ov = pcre2_get_ovector_pointer(e->md);
 		c.text = text;
 		c.len = len;
+		c.ws = e->ws;
 		c.start = ov[2 * pt->group];
 		c.end = ov[2 * pt->group + 1];
 		c.type = pt->type;
