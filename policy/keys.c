@@ -9,9 +9,15 @@
 #include "common/util.h"
 #include "policy/keys.h"
 
+/*
+ * HMAC-SHA256 under the server secret: the inner and outer hashes are
+ * keyed once; each use copies them into one work context (no MAC object
+ * set up and torn down per call). Used from one thread (the loop).
+ */
 struct keys_hmac {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *tmpl;	/* keyed once; duplicated per use */
+	EVP_MD *md;
+	EVP_MD_CTX *inner, *outer;	/* after the keyed pads */
+	EVP_MD_CTX *work;
 };
 
 struct keycache {
@@ -61,24 +67,39 @@ struct keys_hmac *
 keys_hmac_new(const unsigned char *server_secret, size_t len)
 {
 	struct keys_hmac *h = calloc(1, sizeof(*h));
-	OSSL_PARAM params[2];
+	unsigned char k[64], pad[64];
+	unsigned int kl = 0;
+	int ok;
 
 	if (h == NULL)
 		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (h->mac == NULL)
-		goto fail;
-	h->tmpl = EVP_MAC_CTX_new(h->mac);
-	if (h->tmpl == NULL || EVP_MAC_init(h->tmpl, server_secret, len,
-	    params) != 1)
-		goto fail;
+	memset(k, 0, sizeof(k));
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	h->inner = EVP_MD_CTX_new();
+	h->outer = EVP_MD_CTX_new();
+	h->work = EVP_MD_CTX_new();
+	ok = h->md != NULL && h->inner != NULL && h->outer != NULL &&
+	    h->work != NULL;
+	/* A key longer than the block is hashed first (RFC 2104). */
+	if (ok && len > sizeof(k))
+		ok = EVP_Digest(server_secret, len, k, &kl, h->md, NULL) == 1;
+	else if (ok)
+		memcpy(k, server_secret, len);
+	for (size_t i = 0; ok && i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	ok = ok && EVP_DigestInit_ex2(h->inner, h->md, NULL) == 1 &&
+	    EVP_DigestUpdate(h->inner, pad, sizeof(pad)) == 1;
+	for (size_t i = 0; ok && i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex2(h->outer, h->md, NULL) == 1 &&
+	    EVP_DigestUpdate(h->outer, pad, sizeof(pad)) == 1;
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	if (!ok) {
+		keys_hmac_free(h);
+		return NULL;
+	}
 	return h;
-fail:
-	keys_hmac_free(h);
-	return NULL;
 }
 
 void
@@ -86,8 +107,10 @@ keys_hmac_free(struct keys_hmac *h)
 {
 	if (h == NULL)
 		return;
-	EVP_MAC_CTX_free(h->tmpl);	/* cleanses the key */
-	EVP_MAC_free(h->mac);
+	EVP_MD_CTX_free(h->inner);	/* cleanses the keyed state */
+	EVP_MD_CTX_free(h->outer);
+	EVP_MD_CTX_free(h->work);
+	EVP_MD_free(h->md);
 	free(h);
 }
 
@@ -95,15 +118,16 @@ enum gw_err
 keys_hmac_compute(struct keys_hmac *h, const char *secret, size_t len,
     unsigned char out[32])
 {
-	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(h->tmpl);
-	size_t outlen = 0;
-	int ok;
+	unsigned char ih[32];
+	unsigned int n = 0;
+	int ok = EVP_MD_CTX_copy_ex(h->work, h->inner) == 1 &&
+	    EVP_DigestUpdate(h->work, secret, len) == 1 &&
+	    EVP_DigestFinal_ex(h->work, ih, &n) == 1 && n == 32 &&
+	    EVP_MD_CTX_copy_ex(h->work, h->outer) == 1 &&
+	    EVP_DigestUpdate(h->work, ih, sizeof(ih)) == 1 &&
+	    EVP_DigestFinal_ex(h->work, out, &n) == 1 && n == 32;
 
-	if (c == NULL)
-		return GW_ERR_CRYPTO;
-	ok = EVP_MAC_update(c, (const unsigned char *)secret, len) == 1 &&
-	    EVP_MAC_final(c, out, &outlen, 32) == 1 && outlen == 32;
-	EVP_MAC_CTX_free(c);
+	OPENSSL_cleanse(ih, sizeof(ih));
 	return ok ? GW_OK : GW_ERR_CRYPTO;
 }
 

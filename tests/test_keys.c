@@ -2,8 +2,48 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "policy/keys.h"
 #include "tests/tap.h"
+
+/* keys_hmac_compute against OpenSSL's HMAC, for keys shorter than,
+ * equal to and longer than the SHA-256 block, and messages of 0 to 200
+ * bytes, twice each (the work context is reused). */
+static void
+test_hmac_vectors(void)
+{
+	static const size_t klens[] = { 1, 32, 63, 64, 65, 200 };
+	unsigned char key[200], msg[200];
+	int bad = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)(i * 13 + 5);
+	for (size_t k = 0; k < sizeof(klens) / sizeof(klens[0]); k++) {
+		struct keys_hmac *h = keys_hmac_new(key, klens[k]);
+
+		for (size_t m = 0; m <= sizeof(msg); m += 25) {
+			for (int rep = 0; rep < 2; rep++) {
+				unsigned char a[32], b[32];
+				size_t bl = 0;
+
+				n++;
+				if (h == NULL || keys_hmac_compute(h,
+				    (const char *)msg, m, a) != GW_OK ||
+				    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+				    key, klens[k], msg, m, b, sizeof(b),
+				    &bl) == NULL || bl != 32 ||
+				    memcmp(a, b, 32) != 0)
+					bad++;
+			}
+		}
+		keys_hmac_free(h);
+	}
+	ok(bad == 0, "HMAC-SHA256 equals OpenSSL's in %d cases (%d differ)",
+	    n, bad);
+}
 
 int
 main(void)
@@ -16,6 +56,7 @@ main(void)
 	struct keycache *kc;
 	const struct key_entry *found;
 
+	test_hmac_vectors();
 	memset(secret, 7, sizeof(secret));
 	memset(other, 8, sizeof(other));
 	h = keys_hmac_new(secret, sizeof(secret));
