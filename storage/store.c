@@ -664,7 +664,7 @@ writer_main(void *arg)
 		st->busy = 1;
 		/* Never idle (a steady load): copy before this batch once the
 		 * WAL has grown by another checkpoint's worth. */
-		copy = st->cp_catchup && st->wal_pages >= 2 * st->wal_every;
+		copy = st->cp_catchup && st->wal_size >= 2 * st->wal_every;
 		if (copy)
 			st->cp_catchup = 0;
 		pthread_mutex_unlock(&st->lock);
@@ -771,9 +771,9 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct store *st = arg;
 
-	if (pages < st->wal_pages)	/* the WAL started over */
+	if (pages < st->wal_size)	/* the WAL started over */
 		st->wal_next = st->wal_every;
-	st->wal_pages = pages;
+	st->wal_size = pages;
 	if (pages >= st->wal_next) {
 		/* Again only after as many more pages: a reader that keeps
 		 * the WAL from starting over does not make checkpoints run

@@ -57,7 +57,7 @@ struct store {
 	int cp_want, cp_running, cp_catchup;
 	int wal_every;		/* WAL pages between checkpoints */
 	int wal_next;		/* WAL pages that ask for the next checkpoint */
-	int wal_pages;		/* after the last commit (writer only) */
+	int wal_size;		/* WAL pages after the last commit (writer) */
 	/* Another process (a second instance on the same data_dir) wrote
 	 * when PRAGMA data_version changes: cached state is reloaded. */
 	sqlite3_stmt *st_dv;
