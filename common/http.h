@@ -7,4 +7,14 @@ enum http_method {
 	HTTP_OPTIONS
 };
 
+/* "GET", "POST", ...: the method's name. */
+static inline const char *
+http_method_name(int m)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT",
+		"PATCH", "DELETE", "OPTIONS" };
+
+	return m >= HTTP_GET && m <= HTTP_OPTIONS ? names[m] : "?";
+}
+
 #endif

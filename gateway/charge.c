@@ -71,7 +71,7 @@ estimate(struct charge *c, const struct charge_req *q)
 			e->completion = json_integer_value(v);
 		e->completion *= c->n_choices;
 		/* Chat, FIM and agents take max_tokens at the top level. */
-		c->clamp_field = strncmp(q->path, "/v1/conversations", 17) != 0 &&
+		c->clamp_field = (q->ep->flags & EP_COMPLETION) &&
 		    q->body != NULL;
 		break;
 	case SPEND_INPUT:
@@ -187,7 +187,7 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 	struct store_spend *sp = &c->sp;
 
 	memset(c, 0, sizeof(*c));
-	c->kind = spend_kind(q->path);
+	c->kind = q->ep->cost;
 	if (c->kind == SPEND_NONE)
 		goto entry;
 	add_budget(c, 'g', "", &q->cfg->global_budget, q->now_ms,

@@ -36,7 +36,8 @@ struct charge_req {
 	const struct config *cfg;
 	const struct key_entry *key;
 	const char *method;
-	const char *path;
+	const char *path;	/* as recorded (storage: 255 bytes at most) */
+	const struct endpoint *ep;	/* the operation: its cost kind */
 	const char *client;	/* the client's address */
 	const char *model;	/* NULL when the body names none */
 	json_t *body;		/* NULL for forms */

@@ -35,6 +35,7 @@ struct config {
 	int storage_sync;	/* enum storage_sync */
 	uint64_t max_header_bytes;
 	uint64_t max_headers;
+	uint64_t max_target_bytes;	/* request target: path and query */
 	uint64_t max_body_bytes;
 	uint64_t max_response_bytes;
 	uint64_t max_event_bytes;

@@ -34,7 +34,7 @@ static const struct {
 	{ "OPTIONS", 7, HTTP_OPTIONS },
 };
 
-#define MAX_TARGET 8192
+#define MAX_TARGET 65536	/* the most max_target_bytes allows */
 
 #define ERR(st, w)                  \
 	do {                        \

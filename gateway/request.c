@@ -17,6 +17,7 @@
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
+#include "policy/endpoint.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
 #include "policy/policy.h"
@@ -70,9 +71,13 @@ struct req {
 	size_t fwd_len;
 	int fwd_owned;			/* fwd was allocated by json_dumps */
 	const char *method;
-	char path[1024];
-	const char *target;		/* path and query, in the conn head */
-	size_t target_len;
+	const struct endpoint *ep;	/* the operation (policy/endpoint.h) */
+	char *path;			/* the checked path, NUL-terminated, then
+					 * the query (one malloc'ed block) */
+	size_t path_len;
+	const char *query;		/* after path in its block; NULL: none */
+	size_t query_len;
+	char rec_path[256];		/* the path as recorded */
 	char model[128];
 	struct route_result route;	/* candidates and the decision */
 	size_t cur;			/* the candidate being tried */
@@ -198,6 +203,7 @@ req_free(struct req *r)
 		free(r->out_store[i]);
 	json_decref(r->body);
 	json_decref(r->orig);
+	free(r->path);
 	if (r->fwd_owned)
 		free(r->fwd);
 	sse_fold_cleanup(&r->fold);
@@ -414,7 +420,7 @@ req_finish(struct req *r)
 	memcpy(rec->subject, r->subject, sizeof(rec->subject));
 	rec->has_subject = r->has_subject;
 	util_copy(rec->method, sizeof(rec->method), r->method);
-	snprintf(rec->path, sizeof(rec->path), "%.255s", r->path);
+	util_copy(rec->path, sizeof(rec->path), r->rec_path);
 	util_copy(rec->model, sizeof(rec->model), r->model);
 	if (r->up != NULL) {
 		util_copy(rec->upstream, sizeof(rec->upstream), r->up->name);
@@ -853,8 +859,8 @@ start_attempt(struct req *r)
 {
 	const struct http1_request *hr = conn_request(r->conn);
 	const char *lines[MAX_UP_HEADERS + 8];
-	char store[16384], url[2048];
-	size_t n_lines = 0, used = 0;
+	char store[16384], *url;
+	size_t n_lines = 0, used = 0, ul;
 	struct uxfer_req ur;
 	const struct http1_header *ct;
 
@@ -881,7 +887,7 @@ start_attempt(struct req *r)
 			r->body = json_deep_copy(r->orig);
 			r->pr.body = r->body;
 		}
-		translate_request(r->up->kind, r->path, r->body, &r->fold_usage);
+		translate_request(r->up->kind, r->ep, r->body, &r->fold_usage);
 		if (r->fwd_owned)
 			free(r->fwd);
 		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
@@ -892,12 +898,24 @@ start_attempt(struct req *r)
 			return -1;
 		}
 	}
-	if ((size_t)snprintf(url, sizeof(url), "%s%.*s", r->up->url,
-	    (int)r->target_len, r->target) >= sizeof(url)) {
-		req_fail(r, 414, "invalid_request_error", "uri_too_long",
-		    "request target too long");
+	/* The URL is the upstream's and exactly the path that was checked
+	 * (libcurl is told not to touch it), then the query. */
+	ul = strlen(r->up->url);
+	url = malloc(ul + r->path_len + r->query_len + 2);
+	if (url == NULL) {
+		req_fail(r, 503, "server_error", "internal_error",
+		    "out of memory");
 		return -1;
 	}
+	memcpy(url, r->up->url, ul);
+	memcpy(url + ul, r->path, r->path_len);
+	ul += r->path_len;
+	if (r->query != NULL) {
+		url[ul++] = '?';
+		memcpy(url + ul, r->query, r->query_len);
+		ul += r->query_len;
+	}
+	url[ul] = '\0';
 
 #define ADD_LINE(...)                                                     \
 	do {                                                              \
@@ -941,6 +959,7 @@ start_attempt(struct req *r)
 	ur.total_timeout_ms = r->cfg->upstream_total_timeout_ms;
 	r->xfer = uxfer_start(r->gw->upool, &ur, &up_ops, r);
 	OPENSSL_cleanse(store, used);
+	free(url);
 	if (r->xfer == NULL) {
 		req_fail(r, 500, "server_error", "internal_error",
 		    "cannot start upstream transfer");
@@ -963,27 +982,6 @@ valid_request_id(const char *s, size_t len)
 		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
 			return 0;
 	}
-	return 1;
-}
-
-/* Paths are forwarded as they are, so nothing ambiguous may pass. */
-static int
-valid_path(const char *p)
-{
-	static const char *const bad[] = {
-		"/./", "/../", "//", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C",
-		"%00", "\\", NULL
-	};
-	size_t len = strlen(p);
-
-	if (strncmp(p, "/v1/", 4) != 0 && strncmp(p, "/v2/", 4) != 0)
-		return 0;
-	for (int i = 0; bad[i] != NULL; i++)
-		if (strstr(p, bad[i]) != NULL)
-			return 0;
-	if ((len >= 2 && strcmp(p + len - 2, "/.") == 0) ||
-	    (len >= 3 && strcmp(p + len - 3, "/..") == 0))
-		return 0;
 	return 1;
 }
 
@@ -1038,6 +1036,14 @@ read_body(struct req *r, struct conn *c)
 	}
 	data = (const char *)evbuffer_pullup(b, -1);
 	if (ct != NULL && ct->value_len >= 19 &&
+	    strncasecmp(ct->value, "multipart/form-data", 19) == 0 &&
+	    r->ep->body != EP_BODY_FORM) {
+		req_fail(r, 415, "invalid_request_error",
+		    "unsupported_media_type", "this endpoint takes JSON, not "
+		    "a multipart form");
+		return -1;
+	}
+	if (ct != NULL && ct->value_len >= 19 &&
 	    strncasecmp(ct->value, "multipart/form-data", 19) == 0) {
 		const char *bd = memmem(ct->value, ct->value_len, "boundary=", 9);
 
@@ -1060,7 +1066,8 @@ read_body(struct req *r, struct conn *c)
 		return 0;
 	}
 	r->body = jsontext_parse(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (r->body == NULL || !json_is_object(r->body)) {
+	if (r->body == NULL || !(json_is_object(r->body) ||
+	    (json_is_array(r->body) && r->ep->body == EP_BODY_ARRAY))) {
 		req_fail(r, 400, "invalid_request_error", "invalid_json",
 		    "request body is not a JSON object: %s",
 		    r->body == NULL ? jerr.text : "wrong type");
@@ -1207,7 +1214,8 @@ reserve(struct req *r, struct conn *c)
 	q.cfg = r->cfg;
 	q.key = &r->key;
 	q.method = r->method;
-	q.path = r->path;
+	q.path = r->rec_path;
+	q.ep = r->ep;
 	q.client = r->client;
 	q.model = r->pr.model;
 	q.body = r->body;
@@ -1247,8 +1255,7 @@ route(struct req *r)
 	q.n = r->cfg->n_upstreams;
 	q.policy = p;
 	q.model = r->pr.model;
-	q.method = r->pr.method;
-	q.path = r->path;
+	q.ep = r->ep;
 	q.sensitive = route_sensitive(p, r->pr.pii_counts, r->pr.unscannable);
 	q.health = r->gw->health.v;
 	q.now_us = util_now_us();
@@ -1287,13 +1294,93 @@ route(struct req *r)
 	}
 }
 
-static const char *
-method_name(int m)
+/*
+ * The path as the audit record and the ledger keep it (255 bytes): whole
+ * when it fits and is printable, else its first bytes (others as '?')
+ * and "#sha256:" with the hash of all of it; '#' is never in a path.
+ */
+static void
+record_path(struct req *r, const char *target, size_t len)
 {
-	static const char *const names[] = { "GET", "HEAD", "POST", "PUT",
-		"PATCH", "DELETE", "OPTIONS" };
+	static const char mark[] = "#sha256:";
+	const char *q = memchr(target, '?', len);
+	size_t n = q != NULL ? (size_t)(q - target) : len, keep = n;
+	unsigned char h[32];
+	int plain = n < sizeof(r->rec_path);
 
-	return names[m];
+	for (size_t i = 0; i < n && plain; i++)
+		plain = target[i] > 0x20 && target[i] < 0x7f;
+	if (!plain)
+		keep = sizeof(r->rec_path) - 1 - (sizeof(mark) - 1) - 64;
+	if (keep > n)
+		keep = n;
+	for (size_t i = 0; i < keep; i++)
+		r->rec_path[i] = target[i] > 0x20 && target[i] < 0x7f ?
+		    target[i] : '?';
+	r->rec_path[keep] = '\0';
+	if (plain)
+		return;
+	SHA256((const unsigned char *)target, n, h);
+	memcpy(r->rec_path + keep, mark, sizeof(mark) - 1);
+	util_hex(h, sizeof(h), r->rec_path + keep + sizeof(mark) - 1);
+}
+
+/*
+ * Checks the request target and finds its operation, before anything
+ * else: what is forwarded is exactly the path checked here (no
+ * normalization anywhere), and only operations of the endpoint table.
+ */
+static int
+parse_target(struct req *r, const struct http1_request *hr)
+{
+	struct ep_target t;
+	int rc;
+
+	record_path(r, hr->target, hr->target_len);
+	rc = endpoint_target(hr->target, hr->target_len,
+	    (size_t)r->cfg->max_target_bytes, &t);
+	if (rc == EP_TARGET_TOO_LONG) {
+		req_fail(r, 414, "invalid_request_error", "uri_too_long",
+		    "request target over %llu bytes (max_target_bytes)",
+		    (unsigned long long)r->cfg->max_target_bytes);
+		return -1;
+	}
+	if (rc != EP_TARGET_OK) {
+		req_fail(r, 400, "invalid_request_error", "invalid_path",
+		    "request target not accepted: dot-segments, empty "
+		    "segments, percent-encoding, backslashes and control "
+		    "bytes are refused in paths");
+		return -1;
+	}
+	rc = endpoint_find(hr->method, t.path, t.path_len, &r->ep);
+	if (rc == EP_NO_PATH) {
+		req_fail(r, 404, "invalid_request_error", "not_found",
+		    "no such endpoint of the Mistral API");
+		return -1;
+	}
+	if (rc == EP_NO_METHOD) {
+		req_fail(r, 405, "invalid_request_error", "method_not_allowed",
+		    "method not allowed on this endpoint");
+		return -1;
+	}
+	r->path = malloc(t.path_len + t.query_len + 2);
+	if (r->path == NULL) {
+		req_fail(r, 503, "server_error", "internal_error",
+		    "out of memory");
+		return -1;
+	}
+	memcpy(r->path, t.path, t.path_len);
+	r->path[t.path_len] = '\0';
+	r->path_len = t.path_len;
+	if (t.query != NULL) {
+		memcpy(r->path + t.path_len + 1, t.query, t.query_len);
+		r->path[t.path_len + 1 + t.query_len] = '\0';
+		r->query = r->path + t.path_len + 1;
+		r->query_len = t.query_len;
+	}
+	r->pr.path = r->path;
+	r->pr.ep = r->ep;
+	return 0;
 }
 
 static void
@@ -1304,8 +1391,6 @@ on_request(struct conn *c, void *arg)
 	const struct http1_header *rid = http1_find(hr, "x-request-id");
 	struct req *r = calloc(1, sizeof(*r));
 	struct policy_block blk;
-	const char *q;
-	size_t plen;
 
 	if (r == NULL) {
 		struct hdr h = { "Content-Type", "application/json" };
@@ -1322,9 +1407,7 @@ on_request(struct conn *c, void *arg)
 	r->conn = c;
 	r->cfg = config_ref(gw->cfg);
 	r->t0_us = util_now_us();
-	r->method = method_name(hr->method);
-	r->target = hr->target;
-	r->target_len = hr->target_len;
+	r->method = http_method_name(hr->method);
 	snprintf(r->client, sizeof(r->client), "%s", conn_peer(c));
 	r->resp = evbuffer_new();
 	r->timer = evtimer_new(gw->base, timer_cb, r);
@@ -1338,31 +1421,16 @@ on_request(struct conn *c, void *arg)
 	else
 		snprintf(r->id, sizeof(r->id), "%s", r->ledger_id);
 	clear_out_headers(r);
-	q = memchr(hr->target, '?', hr->target_len);
-	plen = q ? (size_t)(q - hr->target) : hr->target_len;
-	if (plen >= sizeof(r->path))
-		plen = sizeof(r->path) - 1;
-	memcpy(r->path, hr->target, plen);
-	r->path[plen] = '\0';
 	r->pr.env = &gw->env;
 	r->pr.method = hr->method;
-	r->pr.path = r->path;
-
 	if (r->resp == NULL || r->timer == NULL) {
+		record_path(r, hr->target, hr->target_len);
 		req_fail(r, 503, "server_error", "internal_error",
 		    "out of memory");
 		return;
 	}
-	if (!valid_path(r->path)) {
-		req_fail(r, 404, "invalid_request_error", "not_found",
-		    "no such endpoint (eugate serves /v1/ and /v2/)");
+	if (parse_target(r, hr) != 0)
 		return;
-	}
-	if (hr->method == HTTP_HEAD || hr->method == HTTP_OPTIONS) {
-		req_fail(r, 405, "invalid_request_error", "method_not_allowed",
-		    "method not allowed");
-		return;
-	}
 	if (authenticate(r, c) != 0)
 		return;
 	if (subject_tag(r, c) != 0)

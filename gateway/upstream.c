@@ -321,6 +321,8 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 		x->hdrs = l;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	/* The path was checked as it is: nothing may normalize it after. */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);

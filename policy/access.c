@@ -10,7 +10,6 @@
 #include "common/http.h"
 #include "common/util.h"
 #include "policy/policy.h"
-#include "policy/translate.h"
 
 /* Globs in a comma-separated list (a key's models). */
 static int
@@ -91,18 +90,14 @@ force_fields(struct policy_req *r)
 
 	if (!json_is_object(r->body) || r->method != HTTP_POST)
 		return 0;
-	if (p->service_tier != TIER_CLIENT &&
-	    (strcmp(r->path, "/v1/chat/completions") == 0 ||
-	    strcmp(r->path, "/v1/agents/completions") == 0))
+	if (p->service_tier != TIER_CLIENT && (r->ep->flags & EP_TIER))
 		changed |= force(r->body, "service_tier", json_string(
 		    p->service_tier == TIER_AUTO ? "auto" : "standard_only"));
-	if (p->safe_prompt != FORCE_CLIENT &&
-	    strcmp(r->path, "/v1/chat/completions") == 0)
+	if (p->safe_prompt != FORCE_CLIENT && (r->ep->flags & EP_SAFE_PROMPT))
 		changed |= force(r->body, "safe_prompt",
 		    json_boolean(p->safe_prompt == FORCE_ON));
 	/* Start, append, restart: the conversation is not kept by Mistral. */
-	if (p->store && strncmp(r->path, "/v1/conversations", 17) == 0 &&
-	    (r->path[17] == '\0' || r->path[17] == '/'))
+	if (p->store && (r->ep->flags & EP_STORE))
 		changed |= force(r->body, "store", json_false());
 	return changed;
 }
@@ -114,11 +109,11 @@ access_on_request(struct policy_req *r, struct policy_block *b)
 
 	if (p == NULL)
 		return POLICY_PASS;
-	if (p->zdr && !endpoint_stateless(r->method, r->path))
+	if (p->zdr && !(r->ep->flags & EP_STATELESS))
 		return refuse(b, "zdr_not_covered", "policy '%s' requires zero "
-		    "data retention, which %s does not offer (files, batch, "
+		    "data retention, which %s %s does not offer (files, batch, "
 		    "agents, conversations and libraries keep data)", p->name,
-		    r->path);
+		    http_method_name(r->method), r->ep->path);
 	if (r->model != NULL && check_model(r, b) == POLICY_BLOCK)
 		return POLICY_BLOCK;
 	return force_fields(r) ? POLICY_MODIFIED : POLICY_PASS;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "policy/conf.h"
+#include "policy/endpoint.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
 
@@ -50,6 +51,7 @@ struct policy_req {
 	const struct policy_env *env;
 	int method;			/* enum http_method */
 	const char *path;		/* without the query string */
+	const struct endpoint *ep;	/* the operation (never NULL) */
 	json_t *body;			/* NULL when not JSON; may be changed */
 	const char *model;		/* from the body or a form field */
 	int stream;

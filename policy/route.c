@@ -58,9 +58,9 @@ check(const struct route_query *q, const struct upstream_conf *u)
 		return ROUTE_SKIP_DISABLED;
 	if (q->model != NULL && !strlist_glob(&u->models, q->model))
 		return ROUTE_SKIP_MODEL;
-	if (!translate_supported(u->kind, q->path) ||
+	if (!translate_supported(u->kind, q->ep) ||
 	    (u->endpoints == ENDPOINTS_INFERENCE &&
-	    !endpoint_stateless(q->method, q->path)))
+	    !(q->ep->flags & EP_STATELESS)))
 		return ROUTE_SKIP_ENDPOINT;
 	if (!in_list(&p->regions, u->region))
 		return ROUTE_SKIP_REGION;
@@ -211,6 +211,9 @@ route_select(const struct route_query *q, struct route_result *res)
 	const struct policy_conf *p = q->policy;
 	size_t elig[64], n_elig = 0;
 	int furthest = ROUTE_SKIP_DISABLED;
+	/* Objects (files, batches, ...) live on one upstream: the first by
+	 * priority holds them. Model calls may fail over. */
+	int stateful = q->model == NULL || !(q->ep->flags & EP_MODEL);
 
 	memset(res, 0, sizeof(*res));
 	append_list(res, "regions", &p->regions);
@@ -224,7 +227,7 @@ route_select(const struct route_query *q, struct route_result *res)
 		const struct upstream_conf *u = &q->ups[i];
 		int why = check(q, u);
 
-		if (why == ROUTE_SKIP_NONE && q->model != NULL && !usable(q, u))
+		if (why == ROUTE_SKIP_NONE && !stateful && !usable(q, u))
 			why = ROUTE_SKIP_BREAKER;
 		if (why == ROUTE_SKIP_NONE || why > furthest)
 			furthest = why == ROUTE_SKIP_NONE ? ROUTE_SKIP_BREAKER :
@@ -241,7 +244,7 @@ route_select(const struct route_query *q, struct route_result *res)
 		    ROUTE_NO_MODEL : furthest == ROUTE_SKIP_ENDPOINT ?
 		    ROUTE_NO_ENDPOINT : furthest < ROUTE_SKIP_BREAKER ?
 		    ROUTE_NO_REGION : ROUTE_ALL_DOWN;
-	if (q->model == NULL)
+	if (stateful)
 		return select_stateful(q, res, elig, n_elig);
 	order(q, elig, n_elig, q->seed);
 	for (size_t i = 0; i < n_elig && i < ROUTE_MAX; i++)

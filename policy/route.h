@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "policy/conf.h"
+#include "policy/endpoint.h"
 #include "policy/health.h"
 #include "policy/pii.h"
 
@@ -39,9 +40,8 @@ struct route_query {
 	const struct upstream_conf *ups;
 	size_t n;
 	const struct policy_conf *policy;
-	const char *model;		/* NULL: a stateful endpoint */
-	int method;			/* enum http_method */
-	const char *path;
+	const struct endpoint *ep;	/* the operation */
+	const char *model;		/* the model its body names, or NULL */
 	int sensitive;			/* route_sensitive() said so */
 	const struct up_health *health;	/* by health_slot; NULL: healthy */
 	uint64_t now_us;

@@ -6,35 +6,6 @@
 #define SPEND_MAX_UNITS 1000000000000LL
 #define SPEND_MAX_PRICE (1000000LL * MONEY_UNIT)
 
-int
-spend_kind(const char *path)
-{
-	static const struct {
-		const char *path;
-		int kind;
-	} kinds[] = {
-		{ "/v1/chat/completions", SPEND_TOKENS },
-		{ "/v1/fim/completions", SPEND_TOKENS },
-		{ "/v1/agents/completions", SPEND_TOKENS },
-		{ "/v1/conversations", SPEND_TOKENS },
-		{ "/v1/embeddings", SPEND_INPUT },
-		{ "/v1/moderations", SPEND_INPUT },
-		{ "/v1/chat/moderations", SPEND_INPUT },
-		{ "/v1/classifications", SPEND_INPUT },
-		{ "/v1/chat/classifications", SPEND_INPUT },
-		{ "/v1/ocr", SPEND_PAGES },
-		{ "/v1/audio/transcriptions", SPEND_AUDIO },
-	};
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(path, kinds[i].path) == 0)
-			return kinds[i].kind;
-	/* Appending to a conversation runs the model again. */
-	if (strncmp(path, "/v1/conversations/", 18) == 0)
-		return SPEND_TOKENS;
-	return SPEND_NONE;
-}
-
 void
 spend_rate(const struct price_table *t, const struct upstream_conf *u,
     const char *model, int kind, int cur, struct rate *out)

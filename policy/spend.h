@@ -13,7 +13,7 @@
 #include "policy/money.h"
 #include "policy/prices.h"
 
-/* How an endpoint is charged. */
+/* How an operation is charged (its row in policy/endpoint.c says). */
 enum spend_kind {
 	SPEND_NONE,		/* free to the gateway: files, models, jobs */
 	SPEND_TOKENS,		/* input and output tokens: chat, FIM */
@@ -21,8 +21,6 @@ enum spend_kind {
 	SPEND_PAGES,		/* OCR pages */
 	SPEND_AUDIO,		/* transcription: audio seconds */
 };
-
-int spend_kind(const char *path);
 
 /* One currency's effective price for one model at one upstream. */
 struct rate {

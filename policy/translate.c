@@ -2,57 +2,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/http.h"
 #include "common/jsontext.h"
 #include "common/util.h"
 #include "policy/translate.h"
 #include "policy/usage.h"
 
-/* Endpoints of OpenAI-compatible servers (vLLM, TGI). */
-static const char *const openai_paths[] = {
-	"/v1/chat/completions", "/v1/completions", "/v1/embeddings",
-	"/v1/models", "/v1/audio/transcriptions", NULL
-};
-
 int
-translate_supported(int kind, const char *path)
+translate_supported(int kind, const struct endpoint *ep)
 {
-	if (kind == UPSTREAM_MISTRAL)
-		return 1;
-	for (int i = 0; openai_paths[i] != NULL; i++) {
-		size_t len = strlen(openai_paths[i]);
-
-		if (strncmp(path, openai_paths[i], len) == 0 &&
-		    (path[len] == '\0' || path[len] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
-int
-endpoint_stateless(int method, const char *path)
-{
-	static const char *const stateless[] = {
-		"/v1/chat/completions", "/v1/fim/completions",
-		"/v1/embeddings", "/v1/moderations", "/v1/chat/moderations",
-		"/v1/classifications", "/v1/chat/classifications", "/v1/ocr",
-		"/v1/audio/speech", "/v1/audio/transcriptions", NULL
-	};
-
-	for (int i = 0; stateless[i] != NULL; i++)
-		if (strcmp(path, stateless[i]) == 0)
-			return 1;
-	return method == HTTP_GET && (strcmp(path, "/v1/models") == 0 ||
-	    strncmp(path, "/v1/models/", 11) == 0);
-}
-
-/* Completion endpoints, where Mistral rejects OpenAI-only fields. */
-static int
-is_completion(const char *path)
-{
-	return strcmp(path, "/v1/chat/completions") == 0 ||
-	    strcmp(path, "/v1/fim/completions") == 0 ||
-	    strcmp(path, "/v1/agents/completions") == 0;
+	return kind == UPSTREAM_MISTRAL || (ep->flags & EP_OPENAI) != 0;
 }
 
 static int
@@ -69,7 +27,8 @@ rename_field(json_t *body, const char *from, const char *to)
 }
 
 int
-translate_request(int kind, const char *path, json_t *body, int *fold_usage)
+translate_request(int kind, const struct endpoint *ep, json_t *body,
+    int *fold_usage)
 {
 	/* OpenAI fields Mistral answers with 422 extra_forbidden. */
 	static const char *const strip[] = {
@@ -80,7 +39,7 @@ translate_request(int kind, const char *path, json_t *body, int *fold_usage)
 	int changed = 0;
 
 	*fold_usage = 0;
-	if (!json_is_object(body) || !is_completion(path))
+	if (!json_is_object(body) || !(ep->flags & EP_COMPLETION))
 		return 0;
 	if (kind == UPSTREAM_MISTRAL) {
 		changed |= rename_field(body, "max_completion_tokens",

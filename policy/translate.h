@@ -10,24 +10,18 @@
 #include <jansson.h>
 
 #include "policy/conf.h"
+#include "policy/endpoint.h"
 
-/* 1 when a backend of this kind has the endpoint. */
-int translate_supported(int kind, const char *path);
-
-/*
- * 1 for stateless inference (chat, FIM, embeddings, moderations,
- * classifications, OCR, audio) and GET of model cards: what Mistral's
- * regional endpoints serve and its zero data retention covers. Files,
- * batch, agents, conversations, libraries, /v2 are not.
- */
-int endpoint_stateless(int method, const char *path);
+/* 1 when a backend of this kind has the operation. */
+int translate_supported(int kind, const struct endpoint *ep);
 
 /*
- * Adapts body (changed in place) for the kind. Sets *fold_usage when the
- * stream needs its usage-only chunk folded (openai kind, stream:true, and
- * the client did not ask for stream_options itself). Returns 1 if changed.
+ * Adapts body (changed in place) for the kind; only completions are
+ * translated. Sets *fold_usage when the stream needs its usage-only chunk
+ * folded (openai kind, stream:true, and the client did not ask for
+ * stream_options itself). Returns 1 if changed.
  */
-int translate_request(int kind, const char *path, json_t *body,
+int translate_request(int kind, const struct endpoint *ep, json_t *body,
     int *fold_usage);
 
 /*

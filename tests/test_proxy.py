@@ -236,9 +236,9 @@ def test_bad_requests():
     st, _, _ = gw.api("GET", "/admin/v1/health", key=key)
     tap.eq(st, 404, "admin paths are not on the client port")
     st, _, _ = gw.api("GET", "/v1/../admin/v1/health", key=key)
-    tap.eq(st, 404, "dot segments refused")
+    tap.eq(st, 400, "dot segments refused")
     st, _, _ = gw.api("GET", "/v1/files/%2e%2e/x", key=key)
-    tap.eq(st, 404, "encoded dot segments refused")
+    tap.eq(st, 400, "encoded dot segments refused")
     tap.eq(n_requests(up), before, "none of these reached the upstream")
 
 

@@ -14,6 +14,24 @@
 
 static char path[256];
 
+/* The row of "METHOD /path"; aborts when there is none. */
+static const struct endpoint *
+op(const char *method_path)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT",
+		"PATCH", "DELETE", "OPTIONS" };
+	const char *path = strchr(method_path, ' ') + 1;
+	const struct endpoint *ep = NULL;
+
+	for (int m = 0; m < 7; m++)
+		if (strncmp(method_path, names[m], strlen(names[m])) == 0 &&
+		    method_path[strlen(names[m])] == ' ')
+			endpoint_find(m, path, strlen(path), &ep);
+	if (ep == NULL)
+		abort();
+	return ep;
+}
+
 static struct config *
 load(const char *text)
 {
@@ -64,7 +82,7 @@ selects(struct config *cfg, const char *policy, const char *model,
 	q.n = cfg->n_upstreams;
 	q.policy = config_policy(cfg, policy);
 	q.model = model;
-	q.path = p ? p : "/v1/chat/completions";
+	q.ep = op(p ? p : "POST /v1/chat/completions");
 	q.sensitive = sensitive;
 	q.health = h;
 	q.now_us = 1000000;
@@ -101,15 +119,15 @@ test_regions(struct config *cfg)
 	    ROUTE_NO_REGION && res.n == 0 &&
 	    strstr(res.decision, "eu1:model") != NULL,
 	    "eu policy, model only outside eu: region_unavailable");
-	ok(selects(cfg, "eu", "gpt-x", "/v1/fim/completions", 0, NULL, &res)
-	    == ROUTE_NO_REGION, "eu policy: us serves it, still refused");
-	ok(selects(cfg, "default", "mistral-small", "/v1/fim/completions", 0,
-	    NULL, &res) == ROUTE_FOUND && res.n == 3 &&
+	ok(selects(cfg, "eu", "gpt-x", "POST /v1/fim/completions", 0, NULL,
+	    &res) == ROUTE_NO_REGION, "eu policy: us serves it, still refused");
+	ok(selects(cfg, "default", "mistral-small",
+	    "POST /v1/fim/completions", 0, NULL, &res) == ROUTE_FOUND && res.n == 3 &&
 	    strstr(res.decision, "onprem:endpoint") != NULL,
 	    "an openai-kind upstream lacks FIM: skipped");
 	cfg->upstreams[1].models.v[0][0] = 'x';	/* us1 serves "x" now */
-	ok(selects(cfg, "default", "llama-3", "/v1/fim/completions", 0, NULL,
-	    &res) == ROUTE_NO_ENDPOINT, "only an openai upstream serves it: "
+	ok(selects(cfg, "default", "llama-3", "POST /v1/fim/completions", 0,
+	    NULL, &res) == ROUTE_NO_ENDPOINT, "only an openai upstream serves it: "
 	    "endpoint_not_supported");
 	cfg->upstreams[2].models.v[0][0] = 'x';
 	ok(selects(cfg, "default", "llama-3", NULL, 0, NULL, &res) ==
@@ -127,8 +145,8 @@ test_regions(struct config *cfg)
 	    "hybrid, sensitive: onprem only (%s)", res.decision);
 	ok(selects(cfg, "hybrid", "mistral-small", NULL, 0, NULL, &res) ==
 	    ROUTE_FOUND && res.n == 3, "hybrid, not sensitive: eu and onprem");
-	ok(selects(cfg, "hybrid", "mistral-small", "/v1/fim/completions", 1,
-	    NULL, &res) == ROUTE_NO_REGION,
+	ok(selects(cfg, "hybrid", "mistral-small", "POST /v1/fim/completions",
+	    1, NULL, &res) == ROUTE_NO_REGION,
 	    "hybrid, sensitive FIM: onprem lacks it, eu not allowed: refused");
 	ok(!route_sensitive(config_policy(cfg, "raw"), counts, 0),
 	    "raw: a pseudonymized national ID is not raw");
@@ -157,15 +175,15 @@ test_regions(struct config *cfg)
 	    ROUTE_FOUND && only(&res, 2, (size_t)-1) &&
 	    strstr(res.decision, "us1:training") != NULL,
 	    "training = none: only upstreams that never train");
-	ok(selects(cfg, "eu", NULL, "/v1/files", 0, NULL, &res) ==
+	ok(selects(cfg, "eu", NULL, "GET /v1/files", 0, NULL, &res) ==
 	    ROUTE_FOUND && only(&res, 0, (size_t)-1) &&
 	    strstr(res.decision, "euzdr:endpoint") != NULL,
 	    "files: not where endpoints = inference (a regional endpoint)");
-	ok(selects(cfg, "default", NULL, "/v1/files", 0, NULL, &res) ==
+	ok(selects(cfg, "default", NULL, "GET /v1/files", 0, NULL, &res) ==
 	    ROUTE_FOUND && only(&res, 0, (size_t)-1) &&
 	    strstr(res.decision, "us1:stateful") != NULL,
 	    "no model (files): the first allowed upstream only");
-	ok(selects(cfg, "zdr", NULL, "/v1/models", 0, NULL, &res) ==
+	ok(selects(cfg, "zdr", NULL, "GET /v1/models", 0, NULL, &res) ==
 	    ROUTE_FOUND && only(&res, 3, (size_t)-1),
 	    "endpoints = inference still serves model cards");
 }
@@ -188,7 +206,7 @@ test_breaker_routing(struct config *cfg)
 	ok(selects(cfg, "eu", "mistral-small", NULL, 0, h, &res) ==
 	    ROUTE_ALL_DOWN && res.retry_after_us == 2000000,
 	    "all allowed upstreams open: down, retry when the first half-opens");
-	ok(selects(cfg, "eu", NULL, "/v1/files", 0, h, &res) == ROUTE_ALL_DOWN,
+	ok(selects(cfg, "eu", NULL, "GET /v1/files", 0, h, &res) == ROUTE_ALL_DOWN,
 	    "stateful: the holder's breaker is open: down, no other upstream");
 	h[0].open_until_us = 500000;		/* half-open now */
 	ok(selects(cfg, "eu", "mistral-small", NULL, 0, h, &res) ==
@@ -216,7 +234,7 @@ test_balance(void)
 	q.n = cfg->n_upstreams;
 	q.policy = config_policy(cfg, "default");
 	q.model = "m";
-	q.path = "/v1/embeddings";
+	q.ep = op("POST /v1/embeddings");
 	for (int i = 0; i < 4000; i++) {
 		q.seed = (uint64_t)i;
 		route_select(&q, &res);
@@ -293,6 +311,7 @@ run_access(struct config *cfg, const char *policy, struct key_entry *k,
 	r.key = k;
 	r.method = strncmp(method_path, "GET ", 4) == 0 ? HTTP_GET : HTTP_POST;
 	r.path = strchr(method_path, ' ') + 1;
+	r.ep = op(method_path);
 	r.model = model;
 	r.body = body;
 	v = policy_access.on_request(&r, b);

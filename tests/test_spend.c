@@ -2,10 +2,23 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/http.h"
+#include "policy/endpoint.h"
 #include "policy/prices.h"
 #include "policy/ratelimit.h"
 #include "policy/spend.h"
 #include "tests/tap.h"
+
+/* The cost kind of an operation's row. */
+static int
+cost_of(int method, const char *path)
+{
+	const struct endpoint *ep;
+
+	if (endpoint_find(method, path, strlen(path), &ep) != EP_FOUND)
+		return -1;
+	return ep->cost;
+}
 
 static const char table[] =
     "[prices]\n"
@@ -96,11 +109,16 @@ test_prices(void)
 	spend_rate(t, &list, "big", SPEND_AUDIO, CUR_EUR, &r);
 	ok(!r.ok, "a token-priced model has no audio price");
 
-	is_int(spend_kind("/v1/chat/completions"), SPEND_TOKENS, "chat kind");
-	is_int(spend_kind("/v1/embeddings"), SPEND_INPUT, "embeddings kind");
-	is_int(spend_kind("/v1/files"), SPEND_NONE, "files cost nothing");
-	is_int(spend_kind("/v1/conversations/abc"), SPEND_TOKENS,
+	is_int(cost_of(HTTP_POST, "/v1/chat/completions"), SPEND_TOKENS,
+	    "chat kind");
+	is_int(cost_of(HTTP_POST, "/v1/embeddings"), SPEND_INPUT,
+	    "embeddings kind");
+	is_int(cost_of(HTTP_POST, "/v1/files"), SPEND_NONE,
+	    "files cost nothing");
+	is_int(cost_of(HTTP_POST, "/v1/conversations/abc"), SPEND_TOKENS,
 	    "conversation append");
+	is_int(cost_of(HTTP_GET, "/v1/conversations/abc"), SPEND_NONE,
+	    "reading a conversation costs nothing");
 	prices_free(t);
 
 	ok(prices_parse("[model a]\ninput_eur = 1\n", &t, err,

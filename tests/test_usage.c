@@ -124,6 +124,24 @@ test_fold(void)
 	sse_fold_cleanup(&f);
 }
 
+/* The row of "METHOD /path"; aborts when there is none. */
+static const struct endpoint *
+op(const char *method_path)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT",
+		"PATCH", "DELETE", "OPTIONS" };
+	const char *path = strchr(method_path, ' ') + 1;
+	const struct endpoint *ep = NULL;
+
+	for (int m = 0; m < 7; m++)
+		if (strncmp(method_path, names[m], strlen(names[m])) == 0 &&
+		    method_path[strlen(names[m])] == ' ')
+			endpoint_find(m, path, strlen(path), &ep);
+	if (ep == NULL)
+		abort();
+	return ep;
+}
+
 static void
 test_translate(void)
 {
@@ -132,7 +150,7 @@ test_translate(void)
 	    "include_usage", 1, "max_completion_tokens", 9);
 	int fold = 0;
 
-	ok(translate_request(UPSTREAM_MISTRAL, "/v1/chat/completions", b,
+	ok(translate_request(UPSTREAM_MISTRAL, op("POST /v1/chat/completions"), b,
 	    &fold) == 1, "mistral translation changes the body");
 	ok(json_object_get(b, "stream_options") == NULL &&
 	    json_object_get(b, "user") == NULL, "OpenAI-only fields stripped");
@@ -144,7 +162,8 @@ test_translate(void)
 
 	b = json_pack("{s:s, s:b, s:i}", "model", "m", "stream", 1,
 	    "random_seed", 3);
-	translate_request(UPSTREAM_OPENAI, "/v1/chat/completions", b, &fold);
+	translate_request(UPSTREAM_OPENAI, op("POST /v1/chat/completions"), b,
+	    &fold);
 	is_int(json_integer_value(json_object_get(b, "seed")), 3,
 	    "random_seed -> seed");
 	ok(json_is_true(json_object_get(json_object_get(b, "stream_options"),
@@ -152,14 +171,17 @@ test_translate(void)
 	json_decref(b);
 
 	b = json_pack("{s:s, s:s}", "model", "m", "store", "x");
-	ok(translate_request(UPSTREAM_MISTRAL, "/v1/conversations", b, &fold) ==
+	ok(translate_request(UPSTREAM_MISTRAL, op("POST /v1/conversations"), b,
+	    &fold) ==
 	    0 && json_object_get(b, "store") != NULL,
 	    "other endpoints are left alone");
 	json_decref(b);
-	ok(translate_supported(UPSTREAM_OPENAI, "/v1/chat/completions") &&
-	    !translate_supported(UPSTREAM_OPENAI, "/v1/fim/completions") &&
-	    !translate_supported(UPSTREAM_OPENAI, "/v1/files") &&
-	    translate_supported(UPSTREAM_MISTRAL, "/v1/files"),
+	ok(translate_supported(UPSTREAM_OPENAI,
+	    op("POST /v1/chat/completions")) &&
+	    !translate_supported(UPSTREAM_OPENAI,
+	    op("POST /v1/fim/completions")) &&
+	    !translate_supported(UPSTREAM_OPENAI, op("GET /v1/files")) &&
+	    translate_supported(UPSTREAM_MISTRAL, op("GET /v1/files")),
 	    "endpoints by backend kind");
 }
 

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/http.h"
+#include "policy/endpoint.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
 #include "policy/pii_vault.h"
@@ -101,6 +103,8 @@ check_walk(const char *text, size_t len)
 	memset(&r, 0, sizeof(r));
 	r.env = &env;
 	r.path = "/v1/chat/completions";
+	r.method = HTTP_POST;
+	endpoint_find(HTTP_POST, r.path, strlen(r.path), &r.ep);
 	r.body = body;
 	r.key = &key;
 	r.policy = &pc;
