@@ -74,11 +74,14 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL },
 	{ SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL },
 	{ SEC_GATEWAY, "max_target_bytes", CFG_SIZE, G(max_target_bytes), "8k", 256, 64 * KB, NULL },
+	{ SEC_GATEWAY, "forward_headers", CFG_LIST, G(forward_headers), "accept, user-agent, last-event-id", 0, 0, NULL },
 	{ SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL },
 	{ SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL },
 	{ SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL },
 	{ SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL },
 	{ SEC_GATEWAY, "max_connections", CFG_UINT, G(max_connections), "10000", 1, 1000000, NULL },
+	{ SEC_GATEWAY, "max_connections_per_ip", CFG_UINT, G(max_connections_per_ip), "256", 1, 1000000, NULL },
+	{ SEC_GATEWAY, "max_bodies_bytes", CFG_SIZE, G(max_bodies_bytes), "512m", 1 * MB, 64 * 1024 * MB, NULL },
 	{ SEC_GATEWAY, "client_header_timeout", CFG_DURATION, G(client_header_timeout_ms), "10s", 100, 3600000, NULL },
 	{ SEC_GATEWAY, "client_idle_timeout", CFG_DURATION, G(client_idle_timeout_ms), "75s", 100, 3600000, NULL },
 	{ SEC_GATEWAY, "client_send_timeout", CFG_DURATION, G(client_send_timeout_ms), "60s", 100, 3600000, NULL },
@@ -570,6 +573,7 @@ config_free(struct config *cfg)
 		if (cfg_keys[i].section == SEC_GATEWAY &&
 		    cfg_keys[i].type == CFG_STR)
 			free(*(char **)((char *)cfg + cfg_keys[i].offset));
+	strlist_free(&cfg->forward_headers);
 	for (size_t i = 0; i < cfg->n_upstreams; i++)
 		upstream_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);
@@ -768,6 +772,48 @@ load_prices(struct parse_state *st)
 	return 1;
 }
 
+/*
+ * Client headers that may be forwarded: names or globs, lower-cased here.
+ * Credentials, framing, hop-by-hop and the gateway's own headers can not
+ * be named: the gateway sets or drops those itself.
+ */
+static int
+check_forward_headers(struct parse_state *st, struct strlist *l)
+{
+	static const char *const never[] = {
+		"authorization", "proxy-authorization", "x-api-key", "cookie",
+		"host", "content-length", "content-type", "transfer-encoding",
+		"expect", "connection", "keep-alive", "te", "trailer", "upgrade",
+		"proxy-connection", "x-request-id", "accept-encoding",
+		"x-eugate-subject", NULL
+	};
+
+	st->line = 1;
+	for (size_t i = 0; i < l->n; i++) {
+		char *v = l->v[i];
+
+		for (char *p = v; *p != '\0'; p++) {
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+			else if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' ||
+			    *p == '_' || *p == '*'))
+				return fail(st, "forward_headers: '%s' is not a "
+				    "header name (letters, digits, - _ and * "
+				    "globs)", v);
+		}
+		for (int k = 0; never[k] != NULL; k++)
+			if (util_glob_match(v, never[k]))
+				return fail(st, "forward_headers: '%s' would "
+				    "forward %s, which the gateway sets or drops "
+				    "itself", v, never[k]);
+		if (util_glob_match(v, "x-eugate-x"))
+			return fail(st, "forward_headers: '%s' would forward "
+			    "x-eugate-* headers", v);
+	}
+	return 1;
+}
+
 /* Checks the whole configuration once parsing is done. */
 static int
 validate(struct parse_state *st)
@@ -787,6 +833,8 @@ validate(struct parse_state *st)
 		return fail(st, "admin_listen must differ from listen");
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		return fail(st, "tls_cert and tls_key go together");
+	if (check_forward_headers(st, &cfg->forward_headers) == 0)
+		return 0;
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {
 		struct upstream_conf *u = &cfg->upstreams[i];
 		size_t len;

@@ -36,11 +36,15 @@ struct config {
 	uint64_t max_header_bytes;
 	uint64_t max_headers;
 	uint64_t max_target_bytes;	/* request target: path and query */
+	struct strlist forward_headers;	/* client headers sent upstream
+					 * (lower-case globs) */
 	uint64_t max_body_bytes;
 	uint64_t max_response_bytes;
 	uint64_t max_event_bytes;
 	uint64_t client_buffer_bytes;
 	uint64_t max_connections;
+	uint64_t max_connections_per_ip;
+	uint64_t max_bodies_bytes;	/* request bodies held at once */
 	uint64_t client_header_timeout_ms;
 	uint64_t client_idle_timeout_ms;
 	uint64_t client_send_timeout_ms;

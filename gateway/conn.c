@@ -19,6 +19,7 @@
 
 enum conn_state {
 	CS_HEAD,	/* waiting for (the rest of) a request head */
+	CS_WAIT,	/* the body waits for room under max_bodies_bytes */
 	CS_BODY,	/* reading the body */
 	CS_HANDLING,	/* the handler has the request */
 	CS_CLOSING,	/* flushing the last response, then close */
@@ -27,6 +28,16 @@ enum conn_state {
 
 /* How long unread input is drained after the last response. */
 #define LINGER_MS 2000
+/* Buckets of the per-address connection counts. */
+#define IP_BUCKETS 1024
+
+/* Connections from one client address. */
+struct ipcount {
+	unsigned char addr[16];
+	unsigned char len;	/* 4 or 16 */
+	unsigned n;
+	struct ipcount *next;
+};
 
 struct conn {
 	struct server *srv;
@@ -38,6 +49,10 @@ struct conn {
 	int streaming;		/* a streamed response is open */
 	int stream_chunked;
 	int responded;		/* the response head was sent */
+	int body_unread;	/* a body follows that will not be read */
+	uint64_t body_held;	/* bytes of max_bodies_bytes taken */
+	struct ipcount *ip;
+	struct conn *wait_next;	/* in the server's queue (CS_WAIT) */
 	struct http1_request req;
 	void *head;		/* the request's headers and head bytes, which
 				 * req points into; freed with the response */
@@ -60,10 +75,17 @@ struct server {
 	struct conn *all;
 	struct http1_header *scratch;	/* max_headers, for parsing heads */
 	int draining;
+	uint64_t bodies_held;	/* body bytes taken by connections */
+	struct conn *wait_head, *wait_tail;	/* bodies waiting for room */
+	uint64_t n_waiting;
+	struct ipcount *ips[IP_BUCKETS];
+	uint64_t refused_per_ip, refused_overloaded;
+	uint64_t refusals_unlogged, last_refusal_log_ms;
 };
 
 static void conn_free(struct conn *c);
 static void conn_process(struct conn *c);
+static void ip_release(struct server *s, struct ipcount *e);
 
 /*
  * Plain connections write a whole response at once, in one writev,
@@ -129,12 +151,13 @@ error_code(int status)
 	case 431: return "headers_too_large";
 	case 501: return "not_implemented";
 	case 505: return "http_version_not_supported";
-	case 503: return "unavailable";
+	case 503: return "overloaded";
 	default: return "bad_request";
 	}
 }
 
-/* Answers a framing error in Mistral's envelope and closes. */
+/* Answers a framing error in Mistral's envelope and closes. A handler
+ * that took the request at its head answers itself (and records it). */
 static void
 conn_fail(struct conn *c, int status, const char *why)
 {
@@ -142,6 +165,16 @@ conn_fail(struct conn *c, int status, const char *why)
 	int n;
 	struct hdr h[] = { { "Content-Type", "application/json" } };
 
+	c->req.keep_alive = 0;
+	if (c->ctx != NULL && c->srv->ops->on_body_error != NULL) {
+		/* It answers now or once its record is stored; nothing more
+		 * is read meanwhile. */
+		c->state = CS_HANDLING;
+		bufferevent_disable(c->bev, EV_READ);
+		c->srv->ops->on_body_error(c, c->ctx, status, error_code(status),
+		    why);
+		return;
+	}
 	log_info("client %s: %d %s", c->peer, status, why);
 	n = snprintf(body, sizeof(body), "{\"object\":\"error\",\"message\":"
 	    "\"%s\",\"type\":\"invalid_request_error\",\"param\":null,"
@@ -153,12 +186,98 @@ conn_fail(struct conn *c, int status, const char *why)
 }
 
 static void
+wait_remove(struct conn *c)
+{
+	struct server *s = c->srv;
+	struct conn **pp = &s->wait_head, *prev = NULL;
+
+	for (; *pp != NULL; prev = *pp, pp = &(*pp)->wait_next) {
+		if (*pp != c)
+			continue;
+		*pp = c->wait_next;
+		if (s->wait_tail == c)
+			s->wait_tail = prev;
+		c->wait_next = NULL;
+		s->n_waiting--;
+		return;
+	}
+}
+
+/* The body of the request is read from here on. */
+static void
+start_body(struct conn *c)
+{
+	if (c->req.expect_continue &&
+	    (c->req.content_length > 0 || c->req.chunked)) {
+		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		flush_out(c);
+	}
+	c->state = CS_BODY;
+}
+
+/* Takes n bytes of max_bodies_bytes; 0 when they do not fit. Nothing
+ * held means anything fits, so that one body is always read. */
+static int
+take_body_room(struct conn *c, uint64_t n)
+{
+	struct server *s = c->srv;
+
+	if (s->bodies_held > 0 && s->bodies_held + n >
+	    s->lim.max_bodies_bytes)
+		return 0;
+	s->bodies_held += n;
+	c->body_held += n;
+	return 1;
+}
+
+/* Lets waiting bodies in, in arrival order, while they fit. */
+static void
+admit_waiting(struct server *s)
+{
+	while (s->wait_head != NULL) {
+		struct conn *c = s->wait_head;
+
+		if (!take_body_room(c, (uint64_t)c->req.content_length))
+			return;
+		s->wait_head = c->wait_next;
+		if (s->wait_head == NULL)
+			s->wait_tail = NULL;
+		c->wait_next = NULL;
+		s->n_waiting--;
+		start_body(c);
+		arm_timer(c, s->lim.header_timeout_ms);
+		bufferevent_enable(c->bev, EV_READ);
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
+static void
+release_body_room(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->body_held == 0)
+		return;
+	s->bodies_held -= c->body_held;
+	c->body_held = 0;
+	admit_waiting(s);
+}
+
+static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
 	if (c->state == CS_HEAD && !c->started) {
 		conn_free(c);	/* idle keep-alive connection */
+		return;
+	}
+	if (c->state == CS_WAIT) {
+		/* No room for the body in time: the gateway is overloaded. */
+		wait_remove(c);
+		c->srv->refused_overloaded++;
+		conn_fail(c, 503, "too many request bodies in flight; retry");
 		return;
 	}
 	if (c->state == CS_HEAD || c->state == CS_BODY) {
@@ -270,15 +389,31 @@ read_head(struct conn *c)
 		conn_fail(c, 413, "request body too large");
 		return -1;
 	}
-	if (c->req.expect_continue &&
-	    (c->req.content_length > 0 || c->req.chunked)) {
-		bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		flush_out(c);
-	}
 	memset(&c->chunked, 0, sizeof(c->chunked));
 	c->body_left = c->req.content_length > 0 ?
 	    (uint64_t)c->req.content_length : 0;
-	c->state = CS_BODY;
+	if (c->srv->ops->on_head != NULL) {
+		/* The checks that need no body run first: a refused request's
+		 * body is never read (nor 100-continue sent for it). */
+		c->body_unread = c->req.content_length > 0 || c->req.chunked;
+		c->state = CS_HANDLING;
+		if (c->srv->ops->on_head(c, c->srv->arg) != 0)
+			return -1;
+		c->body_unread = 0;
+	}
+	if (c->req.content_length > 0 &&
+	    !take_body_room(c, (uint64_t)c->req.content_length)) {
+		c->state = CS_WAIT;
+		bufferevent_disable(c->bev, EV_READ);
+		if (c->srv->wait_tail != NULL)
+			c->srv->wait_tail->wait_next = c;
+		else
+			c->srv->wait_head = c;
+		c->srv->wait_tail = c;
+		c->srv->n_waiting++;
+		return 0;
+	}
+	start_body(c);
 	return 1;
 }
 
@@ -319,6 +454,15 @@ read_body(struct conn *c)
 				conn_fail(c, 413, "request body too large");
 				return -1;
 			}
+			/* A chunked body cannot wait half read: no room is
+			 * a refusal. */
+			if (!take_body_room(c, dlen)) {
+				bufferevent_disable(c->bev, EV_READ);
+				c->srv->refused_overloaded++;
+				conn_fail(c, 503, "too many request bodies in "
+				    "flight; retry");
+				return -1;
+			}
 			evbuffer_add(c->body, data, dlen);
 		}
 		evbuffer_drain(in, used);
@@ -338,6 +482,8 @@ conn_process(struct conn *c)
 		if (rc <= 0)
 			return;
 	}
+	if (c->state == CS_WAIT)
+		return;
 	if (c->state == CS_BODY) {
 		rc = read_body(c);
 		if (rc < 0)
@@ -413,6 +559,8 @@ conn_free(struct conn *c)
 		c->ctx = NULL;
 		s->ops->on_abort(c, ctx);
 	}
+	if (c->state == CS_WAIT)
+		wait_remove(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -420,10 +568,18 @@ conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->n--;
+	ip_release(s, c->ip);
 	bufferevent_free(c->bev);
 	event_free(c->timer);
 	evbuffer_free(c->body);
 	free(c->head);
+	if (c->body_held > 0) {
+		s->bodies_held -= c->body_held;
+		c->body_held = 0;
+		free(c);
+		admit_waiting(s);
+		return;
+	}
 	free(c);
 }
 
@@ -436,6 +592,7 @@ finish_response(struct conn *c)
 	c->responded = 0;
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
 	drop_head(c);
+	release_body_room(c);
 	if (!c->keep_alive || c->srv->draining) {
 		c->state = CS_CLOSING;
 		bufferevent_disable(c->bev, EV_READ);
@@ -459,7 +616,8 @@ write_head(struct conn *c, int status, const struct hdr *h, size_t n,
 	char line[64];
 	int len;
 
-	c->keep_alive = c->req.keep_alive && !c->srv->draining;
+	c->keep_alive = c->req.keep_alive && !c->srv->draining &&
+	    !c->body_unread;
 	if (content_length < 0 && c->req.minor == 0)
 		c->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
 	len = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
@@ -580,6 +738,27 @@ conn_set_ctx(struct conn *c, void *ctx)
 	c->ctx = ctx;
 }
 
+void *
+conn_ctx(const struct conn *c)
+{
+	return c->ctx;
+}
+
+void
+conn_body_drop(struct conn *c)
+{
+	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+}
+
+void
+server_get_stats(const struct server *s, struct server_stats *out)
+{
+	out->bodies_bytes = s->bodies_held;
+	out->bodies_waiting = s->n_waiting;
+	out->refused_per_ip = s->refused_per_ip;
+	out->refused_overloaded = s->refused_overloaded;
+}
+
 static void
 format_peer(const struct sockaddr *sa, char *out, size_t len)
 {
@@ -600,6 +779,94 @@ format_peer(const struct sockaddr *sa, char *out, size_t len)
 	snprintf(out, len, "%s:%d", host, port);
 }
 
+/* The address bytes of a peer (4 or 16), for the per-address count. */
+static size_t
+addr_key(const struct sockaddr *sa, unsigned char *out)
+{
+	if (sa->sa_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 4;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return 16;
+	}
+	return 0;
+}
+
+static unsigned
+addr_bucket(const unsigned char *a, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+/* Counts a connection of the address; NULL when it has too many (or no
+ * memory: refused too). */
+static struct ipcount *
+ip_take(struct server *s, const struct sockaddr *sa, int *over)
+{
+	unsigned char a[16];
+	size_t len = addr_key(sa, a);
+	unsigned b = addr_bucket(a, len);
+	struct ipcount *e;
+
+	*over = 0;
+	for (e = s->ips[b]; e != NULL; e = e->next)
+		if (e->len == len && memcmp(e->addr, a, len) == 0)
+			break;
+	if (e != NULL && e->n >= s->lim.max_connections_per_ip) {
+		*over = 1;
+		return NULL;
+	}
+	if (e == NULL) {
+		e = calloc(1, sizeof(*e));
+		if (e == NULL)
+			return NULL;
+		memcpy(e->addr, a, len);
+		e->len = (unsigned char)len;
+		e->next = s->ips[b];
+		s->ips[b] = e;
+	}
+	e->n++;
+	return e;
+}
+
+static void
+ip_release(struct server *s, struct ipcount *e)
+{
+	struct ipcount **pp;
+
+	if (e == NULL || --e->n > 0)
+		return;
+	for (pp = &s->ips[addr_bucket(e->addr, e->len)]; *pp != e;
+	    pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	free(e);
+}
+
+/* Refused connections are logged once a second at most, with a count. */
+static void
+log_refusal(struct server *s, const struct sockaddr *sa, const char *why)
+{
+	uint64_t now = util_now_ms();
+	char peer[64];
+
+	s->refusals_unlogged++;
+	if (now - s->last_refusal_log_ms < 1000 && s->last_refusal_log_ms)
+		return;
+	format_peer(sa, peer, sizeof(peer));
+	log_warn("refused %llu connection(s) in the last second: %s "
+	    "(last from %s)", (unsigned long long)s->refusals_unlogged, why,
+	    peer);
+	s->refusals_unlogged = 0;
+	s->last_refusal_log_ms = now;
+}
+
 static void
 accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -608,16 +875,32 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	struct conn *c;
 	int one = 1;
 
+	struct ipcount *ip;
+	int over;
+
 	if (s->n >= s->lim.max_connections || s->draining) {
+		if (!s->draining)
+			log_refusal(s, sa, "max_connections reached");
+		evutil_closesocket(fd);
+		return;
+	}
+	ip = ip_take(s, sa, &over);
+	if (ip == NULL) {
+		if (over) {
+			s->refused_per_ip++;
+			log_refusal(s, sa, "max_connections_per_ip reached");
+		}
 		evutil_closesocket(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		ip_release(s, ip);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = s;
+	c->ip = ip;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (s->tls != NULL) {
 		SSL *ssl = SSL_new(s->tls);
@@ -643,6 +926,7 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 			event_free(c->timer);
 		if (c->body != NULL)
 			evbuffer_free(c->body);
+		ip_release(s, ip);
 		free(c);
 		return;
 	}
@@ -736,6 +1020,7 @@ server_set_limits(struct server *s, const struct server_limits *lim)
 	s->scratch = h;
 	for (struct conn *c = s->all; c != NULL; c = c->next)
 		set_write_limits(c);
+	admit_waiting(s);
 }
 
 void

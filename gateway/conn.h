@@ -26,9 +26,22 @@ struct hdr {
 };
 
 struct server_ops {
+	/* Optional: a request head arrived, its body not yet. Returns 0 to
+	 * read the body (a client that expects 100-continue gets it only
+	 * now), or -1 when it answers (now or later) without the body: the
+	 * body is never read and the connection closes after the answer.
+	 * The handler may attach its state with conn_set_ctx() for the
+	 * calls below. */
+	int (*on_head)(struct conn *c, void *srv_arg);
 	/* A whole request (head and body) arrived; answer now or later
 	 * with conn_respond() or conn_stream_*(). */
 	void (*on_request)(struct conn *c, void *srv_arg);
+	/* Optional, with on_head: the body could not be read (too large,
+	 * malformed, too slow, no room to hold it); the handler answers
+	 * with this status, now or later. Called with the context that
+	 * on_head attached. */
+	void (*on_body_error)(struct conn *c, void *ctx, int status,
+	    const char *code, const char *why);
 	/* The output buffer drained below half the cap (streaming). */
 	void (*on_drain)(struct conn *c, void *ctx);
 	/* The connection is closing while a request is unanswered: the
@@ -45,6 +58,9 @@ struct server_limits {
 	uint64_t idle_timeout_ms;
 	uint64_t send_timeout_ms;
 	uint64_t max_connections;
+	uint64_t max_connections_per_ip;
+	uint64_t max_bodies_bytes;	/* request bodies held at once; a body
+					 * that does not fit waits */
 };
 
 /*
@@ -67,8 +83,21 @@ const struct http1_request *conn_request(const struct conn *c);
 /* The request body (owned by the connection). */
 struct evbuffer *conn_body(struct conn *c);
 const char *conn_peer(const struct conn *c);
-/* Attaches the handler's state for on_drain/on_abort. */
+/* Attaches the handler's state for on_drain/on_abort/on_body_error. */
 void conn_set_ctx(struct conn *c, void *ctx);
+void *conn_ctx(const struct conn *c);
+/* Frees the request body's bytes early (the handler has what it needs
+ * of them); they count against max_bodies_bytes until the response. */
+void conn_body_drop(struct conn *c);
+
+/* What a server holds and has refused, for metrics. */
+struct server_stats {
+	uint64_t bodies_bytes;		/* request body bytes held now */
+	uint64_t bodies_waiting;	/* connections waiting to read one */
+	uint64_t refused_per_ip;	/* over max_connections_per_ip */
+	uint64_t refused_overloaded;	/* a body waited too long: 503 */
+};
+void server_get_stats(const struct server *s, struct server_stats *out);
 
 /* Answers the request whole. headers: n entries; body is copied. */
 void conn_respond(struct conn *c, int status, const struct hdr *headers,

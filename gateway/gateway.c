@@ -40,6 +40,8 @@ limits_from(const struct config *cfg, struct server_limits *l)
 	l->idle_timeout_ms = cfg->client_idle_timeout_ms;
 	l->send_timeout_ms = cfg->client_send_timeout_ms;
 	l->max_connections = cfg->max_connections;
+	l->max_connections_per_ip = cfg->max_connections_per_ip;
+	l->max_bodies_bytes = cfg->max_bodies_bytes;
 }
 
 /* Key cache refresh: a snapshot op; the cache is swapped whole. */

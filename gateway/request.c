@@ -53,7 +53,7 @@ static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
 enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 
 #define MAX_OUT_HEADERS 32
-#define MAX_UP_HEADERS 64
+#define MAX_UP_HEADERS 32
 
 struct req {
 	struct gateway *gw;
@@ -816,42 +816,58 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		finish_relay(r, CURLE_OPERATION_TIMEDOUT, "idle timeout");
 }
 
-/* Client headers that never go upstream. */
+/* 1 when the Connection header names the header (hop-by-hop). */
 static int
-skip_client_header(const struct http1_request *hr, const struct http1_header *h)
+connection_lists(const struct http1_request *hr, const char *name,
+    size_t len)
 {
-	static const char *const skip[] = {
-		"authorization", "host", "content-length", "expect",
-		"x-request-id", "accept-encoding", "content-type", NULL
-	};
-	const struct http1_header *conn;
+	const struct http1_header *conn = http1_find(hr, "connection");
+	const char *v, *end;
 
-	if (http_is_hop_by_hop(h->name, h->name_len))
-		return 1;
-	for (int i = 0; skip[i] != NULL; i++)
-		if (util_ascii_ieq(h->name, h->name_len, skip[i]))
+	if (conn == NULL)
+		return 0;
+	v = conn->value;
+	end = v + conn->value_len;
+	while (v < end) {
+		const char *t;
+
+		while (v < end && (*v == ' ' || *v == ',' || *v == '\t'))
+			v++;
+		t = v;
+		while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+			v++;
+		if (v > t && (size_t)(v - t) == len &&
+		    strncasecmp(t, name, len) == 0)
 			return 1;
-	if (h->name_len >= 9 && strncasecmp(h->name, "x-eugate-", 9) == 0)
-		return 1;
-	/* Names listed in Connection are hop-by-hop too. */
-	conn = http1_find(hr, "connection");
-	if (conn != NULL) {
-		const char *v = conn->value, *end = v + conn->value_len;
-
-		while (v < end) {
-			const char *t;
-
-			while (v < end && (*v == ' ' || *v == ',' || *v == '\t'))
-				v++;
-			t = v;
-			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
-				v++;
-			if (v > t && (size_t)(v - t) == h->name_len &&
-			    strncasecmp(t, h->name, h->name_len) == 0)
-				return 1;
-		}
 	}
 	return 0;
+}
+
+/*
+ * Client headers that go upstream: forward_headers (an allow-list of
+ * names or globs), each name once (the first). Credentials, hop-by-hop
+ * and framing headers and the gateway's own can not be listed.
+ */
+static int
+forward_client_header(const struct config *cfg,
+    const struct http1_request *hr, size_t i)
+{
+	const struct http1_header *h = &hr->headers[i];
+	char name[64];
+
+	if (h->name_len >= sizeof(name))
+		return 0;
+	for (size_t k = 0; k < h->name_len; k++)
+		name[k] = (char)(h->name[k] >= 'A' && h->name[k] <= 'Z' ?
+		    h->name[k] - 'A' + 'a' : h->name[k]);
+	name[h->name_len] = '\0';
+	if (!strlist_glob(&cfg->forward_headers, name))
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (hr->headers[j].name_len == h->name_len &&
+		    strncasecmp(hr->headers[j].name, name, h->name_len) == 0)
+			return 0;	/* a duplicate */
+	return !connection_lists(hr, name, h->name_len);
 }
 
 static int
@@ -861,6 +877,7 @@ start_attempt(struct req *r)
 	const char *lines[MAX_UP_HEADERS + 8];
 	char store[16384], *url;
 	size_t n_lines = 0, used = 0, ul;
+	int full = 0;
 	struct uxfer_req ur;
 	const struct http1_header *ct;
 
@@ -922,29 +939,39 @@ start_attempt(struct req *r)
 		int n_ = snprintf(store + used, sizeof(store) - used,     \
 		    __VA_ARGS__);                                         \
 		if (n_ < 0 || (size_t)n_ >= sizeof(store) - used ||       \
-		    n_lines == MAX_UP_HEADERS)                            \
+		    n_lines == MAX_UP_HEADERS) {                          \
+			full = 1;                                         \
 			break;                                            \
+		}                                                         \
 		lines[n_lines++] = store + used;                          \
 		used += (size_t)n_ + 1;                                   \
 	} while (0)
 
-	for (size_t i = 0; i < hr->n_headers; i++) {
-		const struct http1_header *h = &hr->headers[i];
-
-		if (skip_client_header(hr, h))
-			continue;
-		ADD_LINE("%.*s: %.*s", (int)h->name_len, h->name,
-		    (int)h->value_len, h->value);
-	}
+	/* The gateway's own headers first: nothing a client sends can push
+	 * them out or stand in for them. */
+	if (r->up->api_key != NULL)
+		ADD_LINE("Authorization: Bearer %s", r->up->api_key);
+	ADD_LINE("X-Request-Id: %s", r->id);
+	ADD_LINE("Expect:");
 	ct = http1_find(hr, "content-type");
 	if (r->body != NULL)
 		ADD_LINE("Content-Type: application/json");
 	else if (ct != NULL)
 		ADD_LINE("Content-Type: %.*s", (int)ct->value_len, ct->value);
-	if (r->up->api_key != NULL)
-		ADD_LINE("Authorization: Bearer %s", r->up->api_key);
-	ADD_LINE("X-Request-Id: %s", r->id);
-	ADD_LINE("Expect:");
+	if (full) {
+		OPENSSL_cleanse(store, used);
+		free(url);
+		req_fail(r, 431, "invalid_request_error", "headers_too_large",
+		    "request headers too large to forward");
+		return -1;
+	}
+	for (size_t i = 0; i < hr->n_headers; i++) {
+		const struct http1_header *h = &hr->headers[i];
+
+		if (forward_client_header(r->cfg, hr, i))
+			ADD_LINE("%.*s: %.*s", (int)h->name_len, h->name,
+			    (int)h->value_len, h->value);
+	}
 #undef ADD_LINE
 	lines[n_lines] = NULL;
 
@@ -1083,10 +1110,19 @@ read_body(struct req *r, struct conn *c)
 static int
 authenticate(struct req *r, struct conn *c)
 {
-	const struct http1_header *h = http1_find(conn_request(c),
-	    "authorization");
+	const struct http1_request *hr = conn_request(c);
+	const struct http1_header *h = http1_find(hr, "authorization");
 	const struct key_entry *k;
+	size_t n = 0;
 
+	for (size_t i = 0; i < hr->n_headers; i++)
+		n += util_ascii_ieq(hr->headers[i].name,
+		    hr->headers[i].name_len, "authorization");
+	if (n > 1) {
+		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		    "more than one Authorization header");
+		return -1;
+	}
 	if (h == NULL || h->value_len < 7 ||
 	    strncasecmp(h->value, "Bearer ", 7) != 0) {
 		req_fail(r, 401, "authentication_error", "invalid_api_key",
@@ -1383,14 +1419,18 @@ parse_target(struct req *r, const struct http1_request *hr)
 	return 0;
 }
 
-static void
-on_request(struct conn *c, void *arg)
+/*
+ * A request head arrived: the checks that need no body run now (target,
+ * key, subject tag, rate limits), so that a refused request's body is
+ * never read.
+ */
+static int
+on_head(struct conn *c, void *arg)
 {
 	struct gateway *gw = arg;
 	const struct http1_request *hr = conn_request(c);
 	const struct http1_header *rid = http1_find(hr, "x-request-id");
 	struct req *r = calloc(1, sizeof(*r));
-	struct policy_block blk;
 
 	if (r == NULL) {
 		struct hdr h = { "Content-Type", "application/json" };
@@ -1399,7 +1439,7 @@ on_request(struct conn *c, void *arg)
 		    "\"code\":\"internal_error\"}";
 
 		conn_respond(c, 503, &h, 1, body, sizeof(body) - 1);
-		return;
+		return -1;
 	}
 	gw->n_reqs++;
 	gw->stats.requests++;
@@ -1427,16 +1467,33 @@ on_request(struct conn *c, void *arg)
 		record_path(r, hr->target, hr->target_len);
 		req_fail(r, 503, "server_error", "internal_error",
 		    "out of memory");
-		return;
+		return -1;
 	}
-	if (parse_target(r, hr) != 0)
-		return;
-	if (authenticate(r, c) != 0)
-		return;
-	if (subject_tag(r, c) != 0)
-		return;
-	if (rate_limit(r) != 0)
-		return;
+	if (parse_target(r, hr) != 0 || authenticate(r, c) != 0 ||
+	    subject_tag(r, c) != 0 || rate_limit(r) != 0)
+		return -1;
+	return 0;
+}
+
+/* The body could not be read: too large, malformed, too slow, or no
+ * room for it under max_bodies_bytes. */
+static void
+on_body_error(struct conn *c, void *ctx, int status, const char *code,
+    const char *why)
+{
+	struct req *r = ctx;
+
+	req_fail(r, status, status >= 500 ? "server_error" :
+	    "invalid_request_error", code, "%s", why);
+}
+
+/* The body arrived: parse, policy chain, route, reserve, forward. */
+static void
+on_request(struct conn *c, void *arg)
+{
+	struct req *r = conn_ctx(c);
+	struct policy_block blk;
+
 	if (read_body(r, c) != 0)
 		return;
 	r->pr.body = r->body;
@@ -1506,7 +1563,9 @@ on_abort(struct conn *c, void *ctx)
 }
 
 const struct server_ops request_server_ops = {
+	.on_head = on_head,
 	.on_request = on_request,
+	.on_body_error = on_body_error,
 	.on_drain = on_drain,
 	.on_abort = on_abort,
 };

@@ -170,9 +170,13 @@ class Gateway:
         self.start()
 
     def config_text(self):
+        # The fake upstream is scripted by x-fake-* request headers.
+        fwd = ("" if "forward_headers" in self.gateway_extra else
+               "forward_headers = accept, user-agent, last-event-id, "
+               "x-fake-*\n")
         text = ("[gateway]\nlisten = 127.0.0.1:0\nadmin_listen = 127.0.0.1:0\n"
-                "port_file = %s\nadmin_port_file = %s\ndata_dir = %s\n%s\n"
-                % (self.portfile, self.adminportfile, self.data_dir,
+                "port_file = %s\nadmin_port_file = %s\ndata_dir = %s\n%s%s\n"
+                % (self.portfile, self.adminportfile, self.data_dir, fwd,
                    self.gateway_extra))
         for u in self.upstreams:
             text += "[upstream %s]\n" % u["name"]
