@@ -466,6 +466,7 @@ reload(struct gateway *gw)
 		return;
 	}
 	log_set_level((enum log_level)cfg->log_level);
+	log_set_format((enum log_format)cfg->log_format);
 	probe_stop(gw);
 	config_unref(gw->cfg);
 	gw->cfg = cfg;
