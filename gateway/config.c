@@ -938,10 +938,10 @@ config_load(const char *path, char *err, size_t errlen)
 			continue;
 		if (u->api_key_env != NULL && getenv(u->api_key_env) == NULL)
 			log_warn("upstream %s disabled: %s is not set",
-			    u->name, u->api_key_env);
+			    log_q(u->name), log_q(u->api_key_env));
 		else
-			log_info("upstream %s disabled: %s is set", u->name,
-			    u->unless_env);
+			log_info("upstream %s disabled: %s is set",
+			    log_q(u->name), log_q(u->unless_env));
 	}
 	zdr = 0;
 	for (size_t j = 0; j < cfg->n_upstreams; j++)
@@ -950,7 +950,7 @@ config_load(const char *path, char *err, size_t errlen)
 		if (cfg->policies[i].zdr && !zdr)
 			log_warn("policy %s: zdr = on, but no upstream has "
 			    "zdr = on: its requests are refused",
-			    cfg->policies[i].name);
+			    log_q(cfg->policies[i].name));
 	return cfg;
 }
 
