@@ -161,13 +161,26 @@ escape(const char *in, size_t n, int quoted, char *out, size_t *len,
 
 	while (i < n) {
 		unsigned char b = p[i];
-		size_t el = 0, adv = 1;
+		size_t el = 0, adv = 1, run = i;
 		uint32_t c;
 		char e[8];
 
+		/* Most bytes are printable ASCII: copied as a run. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		    !(quoted && (p[run] == '"' || p[run] == '\\')))
+			run++;
+		if (run > i) {
+			if (*len + (run - i) > cap)
+				run = i + (cap - *len);
+			if (run == i)
+				break;
+			memcpy(out + *len, in + i, run - i);
+			*len += run - i;
+			i = run;
+			continue;
+		}
 		if (b >= 0x20 && b < 0x7f) {
-			if (quoted && (b == '"' || b == '\\'))
-				e[el++] = '\\';
+			e[el++] = '\\';
 			e[el++] = (char)b;
 		} else if (b == '\n' || b == '\r' || b == '\t') {
 			e[el++] = '\\';
@@ -387,10 +400,18 @@ json_text(char *out, size_t len, const char *s, size_t n, int quoted)
 
 	while (i < n) {
 		unsigned char b = p[i];
-		size_t adv;
+		size_t adv, run = i;
 		uint32_t c;
 		char e[8];
 
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+		    p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			len = put(out, len, s + i, run - i);
+			i = run;
+			continue;
+		}
 		if (quoted && b == '\\' && i + 1 < n) {
 			char x = s[i + 1];
 
@@ -531,10 +552,10 @@ write_line(const char *s, size_t n)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char raw[RAW_MAX], esc[ESC_MAX + 8], ts[48], tm_s[32];
+	char raw[RAW_MAX], line[TEXT_MAX], tm_s[32];
 	struct timeval tv;
 	struct tm tm;
-	size_t rlen, elen = 0;
+	size_t rlen, pre, len;
 	va_list ap;
 	int n, cut;
 
@@ -543,8 +564,12 @@ log_msg(enum log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(tm_s, sizeof(tm_s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts, sizeof(ts), "%s.%03dZ", tm_s,
-	    (int)(tv.tv_usec / 1000 % 1000));
+	/* "TIME LEVEL ", the time ending in ".mmmZ". */
+	n = snprintf(line, 64, "%s.%03dZ %s ", tm_s,
+	    (int)(tv.tv_usec / 1000 % 1000), level_names[level]);
+	if (n < 0)
+		return;
+	pre = len = (size_t)n;
 	va_start(ap, fmt);
 	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
@@ -553,23 +578,18 @@ log_msg(enum log_level level, const char *fmt, ...)
 	cut = (size_t)n >= sizeof(raw);
 	rlen = cut ? sizeof(raw) - 1 : (size_t)n;
 	/* The backstop: no control byte of any call site passes raw. */
-	if (escape(raw, rlen, 0, esc, &elen, ESC_MAX) < rlen)
+	if (escape(raw, rlen, 0, line, &len, pre + ESC_MAX) < rlen)
 		cut = 1;
 	if (cut)
-		elen = line_cut(esc, elen);
+		len = pre + line_cut(line + pre, len - pre);
 	if (log_get_format() == LOG_FMT_JSON) {
 		char out[JSON_MAX];
 
-		write_line(out, line_json(out, ts, level_names[level], esc,
-		    elen));
+		line[strlen(tm_s) + 5] = '\0';
+		write_line(out, line_json(out, line, level_names[level],
+		    line + pre, len - pre));
 	} else {
-		char out[TEXT_MAX];
-		size_t len;
-
-		len = (size_t)snprintf(out, sizeof(out), "%s %s ", ts,
-		    level_names[level]);
-		len = put(out, len, esc, elen);
-		out[len++] = '\n';
-		write_line(out, len);
+		line[len++] = '\n';
+		write_line(line, len);
 	}
 }
