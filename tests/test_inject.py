@@ -179,7 +179,8 @@ def send_vectors(gw, key, tag):
            "%s: a forged request id is replaced" % tag)
     # Paths: quotes, =, < and non-letters are allowed in a target.
     got, _ = raw_exchange(gw.port, (
-        'GET /v1/models/a"b=c\'d<e>%%0a%%1b?q="x"&team=root HTTP/1.1\r\nHost: x\r\n'
+        'GET /v1/models/a"b=c\'d<e>%%0a%%1b?q="x"&team=root HTTP/1.1\r\n'
+        'Host: x\r\n'
         'X-Request-Id: %s-path\r\nAuthorization: Bearer %s\r\n'
         'Connection: close\r\n\r\n' % (tag, key)).encode())
     tap.ok(statuses(got) != [], "%s: a forged path is answered" % tag)

@@ -213,8 +213,8 @@ test_text_pairs(void)
 	is_int(count_lines(got), 1, "one line");
 	ok(strncmp(got, "20", 2) == 0 && got[10] == 'T' && got[23] == 'Z',
 	    "starts with the UTC time: %s", shown(got));
-	is_str(text_msg(got, "info"), "req=r-1 team=t1 POST /v1/chat/completions "
-	    "model=\"m\\\" status=200 team=root\\n2026-01-01T00:00:00.000Z info "
+	is_str(text_msg(got, "info"), "req=r-1 team=t1 POST "
+	    "/v1/chat/completions model=\"m\\\" status=200 team=root\\n2026-01-01T00:00:00.000Z info "
 	    "x=1\" status=500", "a quoted value holds its pairs");
 }
 
@@ -347,8 +347,9 @@ test_cut(void)
 			msg = text_msg(got, "info");
 			len = strlen(msg);
 			ok(len > 8 && strcmp(msg + len - 8, "\\x1b...\"") == 0 &&
-			    strstr(msg, "b=after") == NULL, "cut (text): a whole "
-			    "escape, then ...\" (%s)", shown(msg + len - 12));
+			    strstr(msg, "b=after") == NULL, "cut (text): a "
+			    "whole escape, then ...\" (%s)",
+			    shown(msg + len - 12));
 		} else {
 			o = json_lines(got, &n);
 			ok(o != NULL && n == 2, "cut (json): objects");
