@@ -75,8 +75,9 @@ recorded(struct store_op *op)
 	    "\"server_error\",\"param\":null,\"code\":\"audit_unavailable\"}";
 
 	if (op->err != GW_OK) {
-		log_error("admin: %s %s not recorded: %s", op->rec.method,
-		    op->rec.path, gw_strerror(op->err));
+		log_error("admin: %s %s not recorded: %s",
+		    log_q(op->rec.method), log_q(op->rec.path),
+		    gw_strerror(op->err));
 		if (c->body != NULL) {
 			OPENSSL_cleanse(c->body, c->body_len);
 			free(c->body);
@@ -472,7 +473,8 @@ team_created(struct store_op *op)
 		    "team '%s': %s", op->name, gw_strerror(op->err));
 		return;
 	}
-	log_info("admin: team %s created (policy %s)", op->name, op->policy);
+	log_info("admin: team %s created (policy %s)", log_q(op->name),
+	    log_q(op->policy));
 	c->status = 201;
 	c->result = with_limits(json_pack("{s:s, s:s, s:s}", "object", "team",
 	    "name", op->name, "policy", op->policy), &op->limits);
@@ -551,7 +553,8 @@ key_created(struct store_op *op)
 		    gw_strerror(op->err));
 		return;
 	}
-	log_info("admin: key %s created for team %s", op->key_id, op->team);
+	log_info("admin: key %s created for team %s", log_q(op->key_id),
+	    log_q(op->team));
 	c->status = 201;
 	c->result = with_limits(json_pack("{s:s, s:s, s:s, s:s, s:s}", "object",
 	    "key", "id", op->key_id, "key", c->key, "team", op->team, "name",
@@ -643,7 +646,7 @@ key_revoked(struct store_op *op)
 		    "no such active key" : gw_strerror(op->err));
 		return;
 	}
-	log_info("admin: key %s revoked", op->key_id);
+	log_info("admin: key %s revoked", log_q(op->key_id));
 	c->status = 200;
 	c->result = json_pack("{s:s, s:s, s:b}", "object", "key", "id",
 	    op->key_id, "revoked", 1);
@@ -675,7 +678,7 @@ limits_updated(struct store_op *op)
 		return;
 	}
 	log_info("admin: limits of %s %s changed", op->key_id[0] ? "key" :
-	    "team", what);
+	    "team", log_q(what));
 	c->status = 200;
 	c->result = json_pack("{s:s, s:s}", "object", op->key_id[0] ? "key" :
 	    "team", op->key_id[0] ? "id" : "name", what);

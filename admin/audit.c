@@ -106,8 +106,8 @@ verified(struct store_op *op)
 	}
 	if (!json_is_true(json_object_get(j, "ok")))
 		log_warn("admin: audit verification failed: %s",
-		    json_string_value(json_object_get(json_object_get(j,
-		    "first_bad"), "reason")));
+		    log_q(json_string_value(json_object_get(json_object_get(j,
+		    "first_bad"), "reason"))));
 	reply_json(c, 200, j);
 }
 

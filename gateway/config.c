@@ -33,6 +33,7 @@ struct cfg_key {
 static const char *const kinds[] = { "mistral", "openai", NULL };
 static const char *const syncs[] = { "normal", "full", NULL };
 static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
+static const char *const log_formats[] = { "text", "json", NULL };
 /* In the order of enum pii_action. */
 static const char *const pii_actions[] = { "off", "detect", "redact",
 	"pseudonymize", "block", NULL };
@@ -70,6 +71,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "admin_token_env", CFG_STR, G(admin_token_env), "EUGATE_ADMIN_TOKEN", 0, 0, NULL },
 	{ SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL },
 	{ SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels },
+	{ SEC_GATEWAY, "log_format", CFG_ENUM, G(log_format), "text", 0, 0, log_formats },
 	{ SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs },
 	{ SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL },
 	{ SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL },
@@ -976,6 +978,8 @@ config_load(const char *path, char *err, size_t errlen)
 		config_free(cfg);
 		return NULL;
 	}
+	/* The notes of a good file come in its log format already. */
+	log_set_format((enum log_format)cfg->log_format);
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {
 		const struct upstream_conf *u = &cfg->upstreams[i];
 
@@ -983,10 +987,10 @@ config_load(const char *path, char *err, size_t errlen)
 			continue;
 		if (u->api_key_env != NULL && getenv(u->api_key_env) == NULL)
 			log_warn("upstream %s disabled: %s is not set",
-			    u->name, u->api_key_env);
+			    log_q(u->name), log_q(u->api_key_env));
 		else
-			log_info("upstream %s disabled: %s is set", u->name,
-			    u->unless_env);
+			log_info("upstream %s disabled: %s is set",
+			    log_q(u->name), log_q(u->unless_env));
 	}
 	zdr = 0;
 	for (size_t j = 0; j < cfg->n_upstreams; j++)
@@ -995,7 +999,7 @@ config_load(const char *path, char *err, size_t errlen)
 		if (cfg->policies[i].zdr && !zdr)
 			log_warn("policy %s: zdr = on, but no upstream has "
 			    "zdr = on: its requests are refused",
-			    cfg->policies[i].name);
+			    log_q(cfg->policies[i].name));
 	return cfg;
 }
 

@@ -32,6 +32,7 @@ struct config {
 	char *tls_cert;
 	char *tls_key;
 	int log_level;
+	int log_format;		/* enum log_format */
 	int storage_sync;	/* enum storage_sync */
 	uint64_t max_header_bytes;
 	uint64_t max_headers;

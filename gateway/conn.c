@@ -980,14 +980,14 @@ server_new(struct event_base *base, const char *addr, SSL_CTX *tls,
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)p);
 		sslen = sizeof(struct sockaddr_in6);
 	} else {
-		log_error("listen %s: not a numeric address", addr);
+		log_error("listen %s: not a numeric address", log_q(addr));
 		goto fail;
 	}
 	s->lis = evconnlistener_new_bind(base, accept_cb, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    1024, (struct sockaddr *)&ss, sslen);
 	if (s->lis == NULL) {
-		log_error("listen %s: %s", addr,
+		log_error("listen %s: %s", log_q(addr),
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		goto fail;
 	}

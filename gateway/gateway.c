@@ -453,7 +453,7 @@ reload(struct gateway *gw)
 
 	if (cfg == NULL) {
 		log_error("reload failed, keeping the running configuration: %s",
-		    err);
+		    log_q(err));
 		return;
 	}
 	if (strcmp(cfg->listen, gw->cfg->listen) != 0 ||
@@ -468,6 +468,7 @@ reload(struct gateway *gw)
 		return;
 	}
 	log_set_level((enum log_level)cfg->log_level);
+	log_set_format((enum log_format)cfg->log_format);
 	probe_stop(gw);
 	config_unref(gw->cfg);
 	gw->cfg = cfg;
@@ -505,7 +506,7 @@ load_secret(struct gateway *gw, const char *dir, unsigned char secret[32])
 	if (env != NULL && *env != '\0') {
 		if (strlen(env) < 32) {
 			log_error("%s must hold at least 32 characters",
-			    gw->cfg->secret_env);
+			    log_q(gw->cfg->secret_env));
 			return GW_ERR_CONFIG;
 		}
 		return EVP_Digest(env, strlen(env), secret, &hl, EVP_sha256(),
@@ -521,7 +522,7 @@ load_secret(struct gateway *gw, const char *dir, unsigned char secret[32])
 	}
 	if (err == GW_OK) {
 		free(data);
-		log_error("%s: expected 32 bytes", path);
+		log_error("%s: expected 32 bytes", log_q(path));
 		return GW_ERR_CONFIG;
 	}
 	if (err != GW_ERR_NOTFOUND)
@@ -530,7 +531,7 @@ load_secret(struct gateway *gw, const char *dir, unsigned char secret[32])
 	if (err == GW_OK)
 		err = util_write_file(path, (const char *)secret, 32, 0600);
 	if (err == GW_OK)
-		log_info("generated the key-hashing secret %s", path);
+		log_info("generated the key-hashing secret %s", log_q(path));
 	return err;
 }
 
@@ -565,7 +566,7 @@ admin_token_hash(struct gateway *gw, const char *dir, unsigned char hash[32])
 		}
 		free(data);
 		if (!ok)
-			log_error("%s: expected 64 hex digits", path);
+			log_error("%s: expected 64 hex digits", log_q(path));
 		return ok ? GW_OK : GW_ERR_CONFIG;
 	}
 	if (err != GW_ERR_NOTFOUND)
@@ -600,8 +601,9 @@ tls_context(const struct config *cfg)
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) !=
 	    1 || SSL_CTX_check_private_key(ctx) != 1) {
-		log_error("TLS: cannot use %s / %s: %s", cfg->tls_cert,
-		    cfg->tls_key, ERR_reason_error_string(ERR_get_error()));
+		log_error("TLS: cannot use %s / %s: %s", log_q(cfg->tls_cert),
+		    log_q(cfg->tls_key),
+		    log_q(ERR_reason_error_string(ERR_get_error())));
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -616,7 +618,7 @@ write_port_file(const char *path, int port)
 
 	if (path != NULL && util_write_file(path, buf, (size_t)n, 0644) !=
 	    GW_OK)
-		log_error("cannot write port file %s: %s", path,
+		log_error("cannot write port file %s: %s", log_q(path),
 		    strerror(errno));
 }
 
@@ -646,7 +648,8 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	util_hex(rnd, sizeof(rnd), gw->req_prefix);
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
-		log_error("data_dir %s: %s", cfg->data_dir, strerror(errno));
+		log_error("data_dir %s: %s", log_q(cfg->data_dir),
+		    strerror(errno));
 		return GW_ERR_IO;
 	}
 	err = load_secret(gw, cfg->data_dir, secret);
@@ -669,7 +672,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		gw->env.hmac = gw->hmac;
 		gw->env.pii = pii_engine_new(perr, sizeof(perr));
 		if (gw->env.pii == NULL) {
-			log_error("PII engine: %s", perr);
+			log_error("PII engine: %s", log_q(perr));
 			return GW_ERR_INVAL;
 		}
 	}
@@ -735,14 +738,17 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	write_port_file(cfg->port_file, port);
 	write_port_file(cfg->admin_port_file, gw->admin_port);
 	log_info("eugate %s: client API on %s (port %d)%s, admin API on %s "
-	    "(port %d)", EUGATE_VERSION, cfg->listen, port,
-	    gw->tls ? " with TLS" : "", cfg->admin_listen, gw->admin_port);
+	    "(port %d)", EUGATE_VERSION, log_q(cfg->listen), port,
+	    gw->tls ? " with TLS" : "", log_q(cfg->admin_listen),
+	    gw->admin_port);
 	for (size_t i = 0; i < cfg->n_upstreams; i++)
 		if (cfg->upstreams[i].enabled)
 			log_info("upstream %s: %s (%s, region %s)",
-			    cfg->upstreams[i].name, cfg->upstreams[i].url,
+			    log_q(cfg->upstreams[i].name),
+			    log_q(cfg->upstreams[i].url),
 			    cfg->upstreams[i].kind == UPSTREAM_MISTRAL ?
-			    "mistral" : "openai", cfg->upstreams[i].region);
+			    "mistral" : "openai",
+			    log_q(cfg->upstreams[i].region));
 
 	gw->sig_term = evsignal_new(gw->base, SIGTERM, signal_cb, gw);
 	gw->sig_int = evsignal_new(gw->base, SIGINT, signal_cb, gw);

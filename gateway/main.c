@@ -66,6 +66,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : (enum log_level)cfg->log_level);
+	log_set_format((enum log_format)cfg->log_format);
 	/* Budget periods follow this zone; set once, before any thread. */
 	if (setenv("TZ", cfg->budget_timezone, 1) != 0) {
 		log_error("cannot set the time zone");

@@ -50,8 +50,8 @@ report(struct probe *p, int ok)
 		return;
 	p->reported = 1;
 	if (!ok)
-		log_warn("upstream %s: health check %s failed", p->up->name,
-		    p->up->health_path);
+		log_warn("upstream %s: health check %s failed",
+		    log_q(p->up->name), log_q(p->up->health_path));
 	health_result(h, ok, util_now_us(), (unsigned)p->up->fail_threshold,
 	    p->up->cooldown_ms * 1000);
 }

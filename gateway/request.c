@@ -131,11 +131,11 @@ static void
 req_set_state(struct req *r, int st)
 {
 	if (!req_transitions[r->state][st]) {
-		log_error("req=%s bad transition %s -> %s", r->id,
+		log_error("req=%s bad transition %s -> %s", log_q(r->id),
 		    req_state_names[r->state], req_state_names[st]);
 		abort();
 	}
-	log_debug("req=%s %s -> %s", r->id, req_state_names[r->state],
+	log_debug("req=%s %s -> %s", log_q(r->id), req_state_names[r->state],
 	    req_state_names[st]);
 	r->state = st;
 }
@@ -307,13 +307,14 @@ log_request(struct req *r)
 {
 	const struct store_request *rec = &r->op.rec;
 	log_info("req=%s key=%s team=%s %s %s model=%s upstream=%s status=%d "
-	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s%s", r->id,
-	    rec->key_id[0] ? rec->key_id : "-", rec->team[0] ? rec->team : "-",
-	    rec->method, rec->path, rec->model[0] ? rec->model : "-",
-	    rec->upstream[0] ? rec->upstream : "-", rec->status,
+	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s%s",
+	    log_q(r->id), rec->key_id[0] ? log_q(rec->key_id) : "-",
+	    rec->team[0] ? log_q(rec->team) : "-", log_q(rec->method),
+	    log_q(rec->path), rec->model[0] ? log_q(rec->model) : "-",
+	    rec->upstream[0] ? log_q(rec->upstream) : "-", rec->status,
 	    (long long)rec->prompt_tokens, (long long)rec->completion_tokens,
 	    (long long)rec->latency_us, rec->pii[0] ? " pii=" : "", rec->pii,
-	    r->error[0] ? " error=" : "", r->error);
+	    r->error[0] ? " error=" : "", r->error[0] ? log_q(r->error) : "");
 }
 
 static void
@@ -322,7 +323,7 @@ committed(struct store_op *op)
 	struct req *r = op->arg;
 
 	if (op->err != GW_OK) {
-		log_error("req=%s record not stored: %s", r->id,
+		log_error("req=%s record not stored: %s", log_q(r->id),
 		    gw_strerror(op->err));
 		/* Fail closed: an unrecorded answer is not delivered whole. */
 		if (r->mode == MODE_JSON && r->conn != NULL && !r->delivered)
@@ -582,7 +583,7 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	if ((status == 502 || status == 503) &&
 	    can_fail_over(r, status == 502 ? "502" : "503")) {
 		log_info("req=%s upstream %s answered %d: failing over",
-		    r->id, r->up->name, status);
+		    log_q(r->id), log_q(r->up->name), status);
 		r->retry = 1;
 		return -1;
 	}
@@ -703,8 +704,8 @@ static void
 finish_relay(struct req *r, int result, const char *errmsg)
 {
 	if (result != 0) {
-		log_warn("req=%s upstream %s cut the response: %s", r->id,
-		    r->up->name, errmsg);
+		log_warn("req=%s upstream %s cut the response: %s",
+		    log_q(r->id), log_q(r->up->name), log_q(errmsg));
 		r->gw->stats.stream_cuts++;
 		if (r->mode == MODE_JSON) {
 			if (r->error[0] != '\0' &&
@@ -766,8 +767,8 @@ up_on_done(void *arg, int result, const char *errmsg)
 
 		r->timed_out |= timed_out;
 		if (!r->retry) {
-			log_warn("req=%s upstream %s failed: %s", r->id,
-			    r->up->name, errmsg);
+			log_warn("req=%s upstream %s failed: %s", log_q(r->id),
+			    log_q(r->up->name), log_q(errmsg));
 			report_health(r, 0);
 		}
 		if ((r->retry || (retryable(result) && can_fail_over(r,
@@ -802,8 +803,8 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	r->xfer = NULL;
 	if (r->state == REQ_ST_FORWARDING) {
 		r->timed_out = 1;
-		log_warn("req=%s upstream %s: no response in time", r->id,
-		    r->up->name);
+		log_warn("req=%s upstream %s: no response in time",
+		    log_q(r->id), log_q(r->up->name));
 		report_health(r, 0);
 		if (can_fail_over(r, "timeout") && fail_over(r) == 0)
 			return;
@@ -1210,7 +1211,7 @@ reserved(struct store_op *op)
 	int64_t now_ms = util_wall_s() * 1000;
 
 	if (op->err != GW_OK) {
-		log_error("req=%s reservation not stored: %s", r->id,
+		log_error("req=%s reservation not stored: %s", log_q(r->id),
 		    gw_strerror(op->err));
 		req_fail(r, 503, "server_error", "storage_unavailable",
 		    "storage unavailable");

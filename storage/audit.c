@@ -20,7 +20,7 @@ prepare(struct store *st, const char *sql, sqlite3_stmt **out)
 {
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
 	    NULL) != SQLITE_OK) {
-		log_error("storage: %s", sqlite3_errmsg(st->db));
+		log_error("storage: %s", log_q(sqlite3_errmsg(st->db)));
 		return GW_ERR_STORAGE;
 	}
 	return GW_OK;

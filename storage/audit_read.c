@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/csv.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "storage/chain.h"
@@ -430,21 +431,25 @@ col_text(sqlite3_stmt *s, int i, char *tmp)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+/* One cell, through the one CSV cell writer (common/csv.h). */
 static void
 csv_field(struct text *t, const char *v)
 {
-	if (strpbrk(v, ",\"\r\n") == NULL) {
-		text_cat(t, v, strlen(v));
+	char buf[2048], *big;
+	size_t n = csv_cell(buf, sizeof(buf), v);
+
+	if (n < sizeof(buf)) {
+		text_cat(t, buf, n);
 		return;
 	}
-	text_cat(t, "\"", 1);
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			text_cat(t, "\"", 1);
-		text_cat(t, p, 1);
+	big = malloc(n + 1);
+	if (big == NULL) {
+		t->oom = 1;
+		return;
 	}
-	text_cat(t, "\"", 1);
+	csv_cell(big, n + 1, v);
+	text_cat(t, big, n);
+	free(big);
 }
 
 static json_t *
@@ -496,7 +501,7 @@ audit_page(struct store *st, struct store_op *op)
 	if (q->format == STORE_FMT_CSV && q->after == 0) {
 		for (size_t i = 0; i < EXPORT_COLS; i++) {
 			text_cat(&t, ",", i ? 1 : 0);
-			text_cat(&t, export_cols[i], strlen(export_cols[i]));
+			csv_field(&t, export_cols[i]);
 		}
 		text_cat(&t, "\r\n", 2);
 	}

@@ -137,7 +137,7 @@ key_create(const char *path, EVP_PKEY **out)
 	err = util_write_file(path, pem, (size_t)len, 0600);
 	if (err != GW_OK)
 		goto out;
-	log_info("generated the audit signing key %s", path);
+	log_info("generated the audit signing key %s", log_q(path));
 	*out = k;
 	k = NULL;
 out:
@@ -164,7 +164,7 @@ chain_key_load(const char *path, EVP_PKEY **out)
 	OPENSSL_cleanse(data, len);
 	free(data);
 	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
-		log_error("%s: not an Ed25519 private key (PEM)", path);
+		log_error("%s: not an Ed25519 private key (PEM)", log_q(path));
 		EVP_PKEY_free(k);
 		return GW_ERR_CRYPTO;
 	}

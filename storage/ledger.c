@@ -59,7 +59,7 @@ ledger_open(struct store *st)
 		goto fail;
 	return GW_OK;
 fail:
-	log_error("storage: %s", sqlite3_errmsg(st->db));
+	log_error("storage: %s", log_q(sqlite3_errmsg(st->db)));
 	return GW_ERR_STORAGE;
 }
 

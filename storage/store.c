@@ -139,7 +139,7 @@ store_exec(sqlite3 *db, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("storage: %s", msg ? msg : sqlite3_errmsg(db));
+		log_error("storage: %s", log_q(msg ? msg : sqlite3_errmsg(db)));
 		sqlite3_free(msg);
 		return GW_ERR_STORAGE;
 	}
@@ -593,7 +593,7 @@ step_once(struct store *st, sqlite3_stmt *s)
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		log_error("storage: %s", sqlite3_errmsg(st->db));
+		log_error("storage: %s", log_q(sqlite3_errmsg(st->db)));
 		return GW_ERR_STORAGE;
 	}
 	return GW_OK;
@@ -798,7 +798,7 @@ checkpoint_catchup(struct store *st)
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_warn("storage: WAL checkpoint failed: %s",
-		    sqlite3_errmsg(st->db));
+		    log_q(sqlite3_errmsg(st->db)));
 }
 
 static void *
@@ -822,7 +822,7 @@ checkpointer_main(void *arg)
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("storage: WAL checkpoint failed: %s",
-			    sqlite3_errmsg(st->cp_db));
+			    log_q(sqlite3_errmsg(st->cp_db)));
 		pthread_mutex_lock(&st->lock);
 		st->stats.wal_checkpoints++;
 		st->cp_catchup = 1;
@@ -876,8 +876,8 @@ open_db(struct store *st, const char *path, const struct store_conf *conf)
 
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		log_error("storage: cannot open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		log_error("storage: cannot open %s: %s", log_q(path),
+		    log_q(st->db ? sqlite3_errmsg(st->db) : "out of memory"));
 		return GW_ERR_STORAGE;
 	}
 	sqlite3_busy_timeout(st->db, 5000);

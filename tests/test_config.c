@@ -129,6 +129,12 @@ main(void)
 	}
 	config_unref(cfg);
 
+	cfg = load("[gateway]\nlog_format = json\n[upstream a]\nurl = http://a\n"
+	    "region = eu\n", err, sizeof(err));
+	ok(cfg != NULL && cfg->log_format == 1, "log_format = json (%s)", err);
+	config_unref(cfg);
+	expect_error("[gateway]\nlog_format = xml\n", 2, "log_format",
+	    "log_format: text or json");
 	expect_error("[upstream a]\nurl = http://x\n", 1, "region is required",
 	    "an upstream needs a region");
 	expect_error("[upstream a]\nurl = http://x\nregion = e u\n", 1,
