@@ -78,6 +78,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ SEC_GATEWAY, "max_target_bytes", CFG_SIZE, G(max_target_bytes), "8k", 256, 64 * KB, NULL },
 	{ SEC_GATEWAY, "forward_headers", CFG_LIST, G(forward_headers), "accept, user-agent, last-event-id", 0, 0, NULL },
 	{ SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL },
+	{ SEC_GATEWAY, "workers", CFG_UINT, G(workers), "2", 0, 64, NULL },
+	{ SEC_GATEWAY, "worker_min_bytes", CFG_SIZE, G(worker_min_bytes), "128k", 1 * KB, 1024 * MB, NULL },
 	{ SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL },
 	{ SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL },
 	{ SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL },

@@ -41,6 +41,8 @@ struct config {
 					 * (lower-case globs) */
 	uint64_t max_body_bytes;
 	uint64_t max_response_bytes;
+	uint64_t workers;		/* threads for large bodies (start) */
+	uint64_t worker_min_bytes;	/* bodies from this size go to them */
 	uint64_t max_event_bytes;
 	uint64_t client_buffer_bytes;
 	uint64_t max_connections;

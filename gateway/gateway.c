@@ -23,6 +23,7 @@
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
+#include "gateway/work.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
 #include "storage/store.h"
@@ -622,6 +623,33 @@ write_port_file(const char *path, int port)
 		    strerror(errno));
 }
 
+/* The worker threads' own policy environments (a PII engine and an
+ * HMAC context serve one thread each). */
+static enum gw_err
+work_envs(struct gateway *gw, const struct config *cfg,
+    const unsigned char *secret)
+{
+	char perr[256];
+
+	gw->n_work = (size_t)cfg->workers;
+	if (gw->n_work == 0)
+		return GW_OK;
+	gw->work_env = calloc(gw->n_work, sizeof(*gw->work_env));
+	if (gw->work_env == NULL)
+		return GW_ERR_NOMEM;
+	for (size_t i = 0; i < gw->n_work; i++) {
+		gw->work_env[i].hmac = keys_hmac_new(secret, 32);
+		gw->work_env[i].pii = pii_engine_new(perr, sizeof(perr));
+		if (gw->work_env[i].hmac == NULL ||
+		    gw->work_env[i].pii == NULL) {
+			log_error("worker %zu: %s", i, gw->work_env[i].pii ==
+			    NULL ? perr : "no HMAC context");
+			return GW_ERR_NOMEM;
+		}
+	}
+	return GW_OK;
+}
+
 enum gw_err
 gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 {
@@ -659,9 +687,10 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		return err;
 	}
 	gw->hmac = keys_hmac_new(secret, sizeof(secret));
+	err = gw->hmac != NULL ? work_envs(gw, cfg, secret) : GW_ERR_CRYPTO;
 	OPENSSL_cleanse(secret, sizeof(secret));
-	if (gw->hmac == NULL)
-		return GW_ERR_CRYPTO;
+	if (err != GW_OK)
+		return err;
 	gw->local_periods = strcmp(cfg->budget_timezone, "UTC") != 0;
 	gw->rl = ratelimit_new();
 	if (gw->rl == NULL)
@@ -722,6 +751,11 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->upool = upool_new(gw->base);
 	if (gw->upool == NULL)
 		return GW_ERR_NOMEM;
+	if (gw->n_work > 0) {
+		gw->work = work_new(gw->base, gw->n_work, gw->work_env);
+		if (gw->work == NULL)
+			return GW_ERR_NOMEM;
+	}
 	memcpy(&gw->route_seed, rnd, sizeof(gw->route_seed));
 	if (probe_adopt(gw, cfg) != GW_OK || probe_start(gw) != GW_OK)
 		return GW_ERR_NOMEM;
@@ -791,6 +825,12 @@ gateway_cleanup(struct gateway *gw)
 	store_close(gw->store);	/* commits what was submitted */
 	admin_free(gw->admin);
 	keycache_free(gw->keys);
+	work_free(gw->work);
+	for (size_t i = 0; i < gw->n_work && gw->work_env != NULL; i++) {
+		pii_engine_free(gw->work_env[i].pii);
+		keys_hmac_free(gw->work_env[i].hmac);
+	}
+	free(gw->work_env);
 	pii_engine_free(gw->env.pii);
 	keys_hmac_free(gw->hmac);
 	ratelimit_free(gw->rl);

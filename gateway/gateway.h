@@ -26,6 +26,7 @@ struct keys_hmac;
 struct admin;
 struct probes;
 struct audit_jobs;
+struct work;
 
 struct gateway_stats {
 	uint64_t requests;
@@ -58,6 +59,9 @@ struct gateway {
 	struct probes *probes;		/* active health checks */
 	uint64_t route_seed;		/* randomness of weighted balancing */
 	struct policy_env env;		/* what policy modules share */
+	struct work *work;		/* threads for large bodies, or NULL */
+	struct policy_env *work_env;	/* one environment per thread */
+	size_t n_work;
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *key_timer;

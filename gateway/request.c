@@ -1,5 +1,6 @@
 /* One client request: auth, policy, upstream, relay, record, answer. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "gateway/gateway.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
+#include "gateway/work.h"
 #include "policy/endpoint.h"
 #include "policy/keys.h"
 #include "policy/pii.h"
@@ -65,6 +67,16 @@ struct req {
 	int authed;
 	struct key_entry key;		/* a copy: the cache may be swapped */
 	struct policy_req pr;
+	struct evbuffer *raw;		/* the body as received (moved from the
+					 * connection), until it is forwarded */
+	const char *raw_data;		/* raw, pulled up; raw_len bytes */
+	size_t raw_len;
+	int multipart;			/* a multipart/form-data body */
+	char boundary[72];		/* its boundary (RFC 2046: 1-70) */
+	struct work_item work;		/* body work on a worker thread */
+	int in_work;			/* a worker has the request */
+	int work_rc;			/* prepare()'s result, and its refusal */
+	struct policy_block work_blk;
 	json_t *body;			/* parsed JSON body, or NULL */
 	json_t *orig;			/* untranslated copy, for failover */
 	char *fwd;			/* body sent upstream */
@@ -204,6 +216,8 @@ req_free(struct req *r)
 	json_decref(r->body);
 	json_decref(r->orig);
 	free(r->path);
+	if (r->raw != NULL)
+		evbuffer_free(r->raw);
 	if (r->fwd_owned)
 		free(r->fwd);
 	sse_fold_cleanup(&r->fold);
@@ -900,16 +914,25 @@ start_attempt(struct req *r)
 	health_begin(&r->gw->health.v[r->up->health_slot], now);
 	r->health_open = 1;
 	if (r->body != NULL) {
+		/* The body was serialized once after the policy chain; only a
+		 * change since (a failover copy, translation, a lowered
+		 * max_tokens) serializes it again. */
+		int changed = r->fwd == NULL || r->charge.max_tokens[0] != '\0';
+
 		if (r->orig != NULL) {
 			json_decref(r->body);
 			r->body = json_deep_copy(r->orig);
 			r->pr.body = r->body;
+			changed = 1;
 		}
-		translate_request(r->up->kind, r->ep, r->body, &r->fold_usage);
-		if (r->fwd_owned)
+		changed |= translate_request(r->up->kind, r->ep, r->body,
+		    &r->fold_usage);
+		if (changed && r->fwd_owned)
 			free(r->fwd);
-		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
-		r->fwd_owned = 1;
+		if (changed) {
+			r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
+			r->fwd_owned = 1;
+		}
 		if (r->fwd == NULL) {
 			req_fail(r, 500, "server_error", "internal_error",
 			    "cannot serialize request");
@@ -1035,76 +1058,134 @@ multipart_model(struct req *r, const char *body, size_t len)
 }
 
 /*
- * Parses the body: multipart forms (uploads) pass as bytes; anything else
- * must be one JSON object, parsed once, duplicate keys refused, so that
- * no body reaches the upstream unread.
+ * Takes the body from the connection (so that the request owns it
+ * whatever happens to the connection) and what its head says of it.
+ * Multipart forms only where the operation takes them.
  */
 static int
-read_body(struct req *r, struct conn *c)
+take_body(struct req *r, struct conn *c)
 {
-	const struct http1_request *hr = conn_request(c);
-	const struct http1_header *ct = http1_find(hr, "content-type");
-	struct evbuffer *b = conn_body(c);
-	size_t len = evbuffer_get_length(b);
-	const char *data;
-	json_error_t jerr;
+	const struct http1_header *ct = http1_find(conn_request(c),
+	    "content-type");
 
-	SHA256(len ? evbuffer_pullup(b, -1) : (const unsigned char *)"", len,
-	    r->req_hash);
-	r->has_req_hash = 1;
-	if (len == 0) {
-		/* No body: a POST such as a batch cancel still sends an
-		 * empty one; GET and DELETE send none. */
-		if (hr->method != HTTP_GET && hr->method != HTTP_DELETE) {
-			r->fwd = (char *)"";
-			r->fwd_len = 0;
-			r->fwd_owned = 0;
-		}
-		return 0;
+	r->raw = evbuffer_new();
+	if (r->raw == NULL || evbuffer_add_buffer(r->raw, conn_body(c)) != 0) {
+		req_fail(r, 503, "server_error", "internal_error",
+		    "out of memory");
+		return -1;
 	}
-	data = (const char *)evbuffer_pullup(b, -1);
-	if (ct != NULL && ct->value_len >= 19 &&
-	    strncasecmp(ct->value, "multipart/form-data", 19) == 0 &&
-	    r->ep->body != EP_BODY_FORM) {
+	r->raw_len = evbuffer_get_length(r->raw);
+	r->multipart = ct != NULL && ct->value_len >= 19 &&
+	    strncasecmp(ct->value, "multipart/form-data", 19) == 0;
+	if (r->multipart && r->ep->body != EP_BODY_FORM) {
 		req_fail(r, 415, "invalid_request_error",
 		    "unsupported_media_type", "this endpoint takes JSON, not "
 		    "a multipart form");
 		return -1;
 	}
-	if (ct != NULL && ct->value_len >= 19 &&
-	    strncasecmp(ct->value, "multipart/form-data", 19) == 0) {
+	if (r->multipart) {
 		const char *bd = memmem(ct->value, ct->value_len, "boundary=", 9);
+		size_t bl;
 
+		if (bd == NULL) {
+			req_fail(r, 400, "invalid_request_error",
+			    "invalid_multipart", "multipart form without a "
+			    "boundary");
+			return -1;
+		}
+		bd += 9;
+		bl = ct->value_len - (size_t)(bd - ct->value);
+		if (bl > 1 && bd[0] == '"' && bd[bl - 1] == '"') {
+			bd++;
+			bl -= 2;
+		}
+		if (bl == 0 || bl >= sizeof(r->boundary)) {
+			req_fail(r, 400, "invalid_request_error",
+			    "invalid_multipart", "multipart boundary of 1 to "
+			    "70 bytes expected");
+			return -1;
+		}
+		memcpy(r->boundary, bd, bl);
+		r->boundary[bl] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * Parses the body, runs the policy chain over it and serializes what
+ * will be forwarded: on a worker thread for large bodies (env is that
+ * thread's), else on the loop. Multipart forms pass as bytes (the PII
+ * module reads their text parts); anything else must be one JSON object
+ * (or array, where the operation takes one), duplicate keys refused, so
+ * that no body reaches the upstream unread. Returns -1 with blk filled
+ * when the request is refused. Touches nothing but the request.
+ */
+static int
+prepare(struct req *r, const struct policy_env *env, struct policy_block *blk)
+{
+	const char *data;
+	json_error_t jerr;
+	int rc;
+
+	data = r->raw_len ? (const char *)evbuffer_pullup(r->raw, -1) : "";
+	r->raw_data = data;
+	SHA256((const unsigned char *)data, r->raw_len, r->req_hash);
+	r->has_req_hash = 1;
+	if (r->raw_len == 0) {
+		/* No body: a POST such as a batch cancel still sends an
+		 * empty one; GET and DELETE send none. */
+		if (r->pr.method != HTTP_GET && r->pr.method != HTTP_DELETE) {
+			r->fwd = (char *)"";
+			r->fwd_len = 0;
+			r->fwd_owned = 0;
+		}
+	} else if (r->multipart) {
 		r->fwd = (char *)data;
-		r->fwd_len = len;
+		r->fwd_len = r->raw_len;
 		r->fwd_owned = 0;
 		r->pr.raw_body = 1;
 		r->pr.raw = data;
-		r->pr.raw_len = len;
-		if (bd != NULL) {
-			r->pr.boundary = bd + 9;
-			r->pr.boundary_len = ct->value_len - (size_t)(bd + 9 -
-			    ct->value);
-			if (r->pr.boundary_len > 1 && r->pr.boundary[0] == '"') {
-				r->pr.boundary++;
-				r->pr.boundary_len -= 2;
-			}
+		r->pr.raw_len = r->raw_len;
+		r->pr.boundary = r->boundary;
+		r->pr.boundary_len = strlen(r->boundary);
+		multipart_model(r, data, r->raw_len);
+	} else {
+		r->body = jsontext_parse(data, r->raw_len,
+		    JSON_REJECT_DUPLICATES, &jerr);
+		if (r->body == NULL || !(json_is_object(r->body) ||
+		    (json_is_array(r->body) && r->ep->body == EP_BODY_ARRAY))) {
+			blk->status = 400;
+			blk->type = "invalid_request_error";
+			blk->code = "invalid_json";
+			snprintf(blk->message, sizeof(blk->message), "request "
+			    "body is not a JSON object: %s", r->body == NULL ?
+			    jerr.text : "wrong type");
+			return -1;
 		}
-		multipart_model(r, data, len);
-		return 0;
+		if (json_is_string(json_object_get(r->body, "model")))
+			snprintf(r->model, sizeof(r->model), "%s",
+			    json_string_value(json_object_get(r->body,
+			    "model")));
+		r->pr.stream = json_is_true(json_object_get(r->body,
+		    "stream"));
 	}
-	r->body = jsontext_parse(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (r->body == NULL || !(json_is_object(r->body) ||
-	    (json_is_array(r->body) && r->ep->body == EP_BODY_ARRAY))) {
-		req_fail(r, 400, "invalid_request_error", "invalid_json",
-		    "request body is not a JSON object: %s",
-		    r->body == NULL ? jerr.text : "wrong type");
+	r->pr.body = r->body;
+	r->pr.model = r->model[0] ? r->model : NULL;
+	r->pr.env = env;
+	rc = policy_run_request(&r->pr, blk);
+	if (rc == POLICY_BLOCK)
 		return -1;
+	if (r->pr.raw_out != NULL) {
+		/* A policy rewrote the form: forward that. */
+		r->fwd = r->pr.raw_out;
+		r->fwd_len = r->pr.raw_out_len;
+		r->fwd_owned = 1;
+		r->pr.raw_out = NULL;
 	}
-	if (json_is_string(json_object_get(r->body, "model")))
-		snprintf(r->model, sizeof(r->model), "%s",
-		    json_string_value(json_object_get(r->body, "model")));
-	r->pr.stream = json_is_true(json_object_get(r->body, "stream"));
+	if (r->body != NULL) {
+		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
+		r->fwd_owned = 1;	/* NULL: start_attempt tries again */
+	}
 	return 0;
 }
 
@@ -1231,6 +1312,14 @@ reserved(struct store_op *op)
 	}
 	charge_reserved(&r->charge, r->body, r->orig);
 	clear_out_headers(r);
+	if (r->raw != NULL && !(r->multipart && !r->fwd_owned)) {
+		/* What is forwarded is serialized apart (a form that is not
+		 * rewritten is forwarded as received): the received bytes
+		 * are no longer needed. */
+		evbuffer_free(r->raw);
+		r->raw = NULL;
+		r->raw_data = NULL;
+	}
 	if (r->conn == NULL) {	/* the client left while we waited */
 		req_finish(r);
 		return;
@@ -1241,7 +1330,7 @@ reserved(struct store_op *op)
 /* Opens the request's ledger entry, reserving its worst-case cost, before
  * it is forwarded. */
 static void
-reserve(struct req *r, struct conn *c)
+reserve(struct req *r)
 {
 	struct charge_req q;
 	char msg[256];
@@ -1256,9 +1345,8 @@ reserve(struct req *r, struct conn *c)
 	q.client = r->client;
 	q.model = r->pr.model;
 	q.body = r->body;
-	q.raw_len = evbuffer_get_length(conn_body(c));
-	q.raw = q.raw_len ? (const char *)evbuffer_pullup(conn_body(c), -1) :
-	    "";
+	q.raw_len = r->raw_len;
+	q.raw = r->raw_len ? r->raw_data : "";
 	for (int t = 0; t < PII__COUNT; t++)
 		q.pii_found += r->pr.pii_counts[t];
 	q.cand = r->route.cand;
@@ -1488,34 +1576,19 @@ on_body_error(struct conn *c, void *ctx, int status, const char *code,
 	    "invalid_request_error", code, "%s", why);
 }
 
-/* The body arrived: parse, policy chain, route, reserve, forward. */
+/* After prepare(): route, reserve, forward; or refuse. */
 static void
-on_request(struct conn *c, void *arg)
+prepared(struct req *r, int rc, const struct policy_block *blk)
 {
-	struct req *r = conn_ctx(c);
-	struct policy_block blk;
-
-	if (read_body(r, c) != 0)
-		return;
-	r->pr.body = r->body;
-	r->pr.model = r->model[0] ? r->model : NULL;
-	r->pr.key = &r->key;
-	r->pr.policy = config_policy(r->cfg, r->key.policy);
-	if (r->pr.policy == NULL) {
-		req_fail(r, 403, "invalid_request_error", "policy_blocked",
-		    "team policy '%s' is not configured", r->key.policy);
+	r->pr.env = &r->gw->env;
+	if (r->conn == NULL) {		/* the client left meanwhile */
+		req_finish(r);
 		return;
 	}
-	if (policy_run_request(&r->pr, &blk) == POLICY_BLOCK) {
-		req_fail(r, blk.status, blk.type, blk.code, "%s", blk.message);
+	if (rc != 0) {
+		req_fail(r, blk->status, blk->type, blk->code, "%s",
+		    blk->message);
 		return;
-	}
-	if (r->pr.raw_out != NULL) {
-		/* A policy rewrote the form: forward that. */
-		r->fwd = r->pr.raw_out;
-		r->fwd_len = r->pr.raw_out_len;
-		r->fwd_owned = 1;
-		r->pr.raw_out = NULL;
 	}
 	if (route(r) != 0)
 		return;
@@ -1526,7 +1599,54 @@ on_request(struct conn *c, void *arg)
 			    r->orig == NULL)
 				r->orig = json_deep_copy(r->body);
 	}
-	reserve(r, c);
+	reserve(r);
+}
+
+static void
+work_run(struct work_item *it, const struct policy_env *env)
+{
+	struct req *r = (struct req *)((char *)it - offsetof(struct req, work));
+
+	r->work_rc = prepare(r, env, &r->work_blk);
+}
+
+static void
+work_done(struct work_item *it)
+{
+	struct req *r = (struct req *)((char *)it - offsetof(struct req, work));
+
+	r->in_work = 0;
+	prepared(r, r->work_rc, &r->work_blk);
+}
+
+/* The body arrived: prepare it (on a worker when it is large), then
+ * route, reserve, forward. */
+static void
+on_request(struct conn *c, void *arg)
+{
+	struct req *r = conn_ctx(c);
+	struct policy_block blk;
+	int rc;
+
+	(void)arg;
+	if (take_body(r, c) != 0)
+		return;
+	r->pr.key = &r->key;
+	r->pr.policy = config_policy(r->cfg, r->key.policy);
+	if (r->pr.policy == NULL) {
+		req_fail(r, 403, "invalid_request_error", "policy_blocked",
+		    "team policy '%s' is not configured", r->key.policy);
+		return;
+	}
+	if (r->gw->work != NULL && r->raw_len >= r->cfg->worker_min_bytes) {
+		r->in_work = 1;
+		r->work.run = work_run;
+		r->work.done = work_done;
+		work_submit(r->gw->work, &r->work);
+		return;
+	}
+	rc = prepare(r, &r->gw->env, &blk);
+	prepared(r, rc, &blk);
 }
 
 static void
@@ -1550,8 +1670,9 @@ on_abort(struct conn *c, void *ctx)
 	if (r->state == REQ_ST_COMMITTING)
 		return;
 	r->gw->stats.client_aborts++;
-	if (r->state == REQ_ST_RESERVING) {
-		/* The reservation's callback finishes the request. */
+	if (r->state == REQ_ST_RESERVING || r->in_work) {
+		/* The reservation's or the worker's callback finishes the
+		 * request. */
 		r->status = 499;
 		snprintf(r->error, sizeof(r->error), "client_closed");
 		return;
