@@ -81,9 +81,6 @@ void config_unref(struct config *cfg);
 const struct policy_conf *config_policy(const struct config *cfg,
     const char *name);
 
-/* Prints "section key" for every known key, for the documentation check. */
-void config_list_keys(FILE *out);
-
 /* Splits "host:port"; host is written NUL-terminated into host. */
 int config_split_addr(const char *addr, char *host, size_t hostlen,
     int *port);

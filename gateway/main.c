@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "gateway/config.h"
+#include "gateway/config_keys.h"
 #include "gateway/gateway.h"
 
 static void
@@ -41,7 +42,7 @@ main(int argc, char **argv)
 			debug = 1;
 			break;
 		case 'k':
-			config_list_keys(stdout);
+			config_keys_list(stdout);
 			return 0;
 		case 'h':
 			usage(stdout);
