@@ -1,4 +1,5 @@
 /* Configuration: the INI parser on top of libinih, sections, checks. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -46,12 +47,20 @@ struct parse_state {
 	const char *file;
 	int line;		/* line of the text last read, for messages */
 	int next_line;		/* line where the next read starts */
-	int section_line;	/* line of the last [section] header */
 	char err[512];		/* first error */
 	int err_line;
 	/* The text being read (the file is read whole first). */
 	const char *mem;
 	size_t mem_off;
+	/* The section being read, opened by read_line (libinih does not say
+	 * where a section starts, nor call the handler for an empty one). */
+	int kind;		/* enum cfg_section */
+	void *obj;		/* NULL before the first section */
+	int gateway_line;	/* the [gateway] header; 0: none yet */
+	int *key_line;		/* per key of the table: where this section
+				 * set it; 0: not yet */
+	int prev_key;		/* the last key of this section; -1: none */
+	int line_cont;		/* the line read is a continuation line */
 };
 
 static int
@@ -85,64 +94,175 @@ fail(struct parse_state *st, const char *fmt, ...)
 	return 0;
 }
 
-static void *
-section_object(struct parse_state *st, const char *section, int *kind)
+/* A new [upstream NAME] with its defaults; line: where it starts. */
+static struct upstream_conf *
+upstream_add(struct config *cfg, const char *name, int line)
+{
+	struct upstream_conf *u;
+
+	u = realloc(cfg->upstreams, (cfg->n_upstreams + 1) * sizeof(*u));
+	if (u == NULL)
+		abort();
+	cfg->upstreams = u;
+	u = &cfg->upstreams[cfg->n_upstreams++];
+	memset(u, 0, sizeof(*u));
+	u->name = xstrdup(name);
+	u->line = line;
+	config_keys_defaults(CFG_SEC_UPSTREAM, u);
+	return u;
+}
+
+/* A new [policy NAME] with its defaults; line: where it starts. */
+static struct policy_conf *
+policy_add(struct config *cfg, const char *name, int line)
+{
+	struct policy_conf *p;
+
+	p = realloc(cfg->policies, (cfg->n_policies + 1) * sizeof(*p));
+	if (p == NULL)
+		abort();
+	cfg->policies = p;
+	p = &cfg->policies[cfg->n_policies++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->line = line;
+	config_keys_defaults(CFG_SEC_POLICY, p);
+	return p;
+}
+
+/*
+ * Opens the section of a "[...]" line (text: after the '['): the object it
+ * configures, created with its defaults so that an empty section exists
+ * too. A section that is not known, or that came before, is an error.
+ */
+static void
+section_open(struct parse_state *st, const char *text)
 {
 	struct config *cfg = st->cfg;
-	const char *sp = strchr(section, ' ');
-	char type[32];
+	char sec[256];
 	const char *name;
-	size_t tl;
+	size_t len = 0, tl;
+	int was_space = 0;
 
-	if (strcmp(section, "gateway") == 0) {
-		*kind = CFG_SEC_GATEWAY;
-		return cfg;
+	st->obj = NULL;
+	st->prev_key = -1;
+	memset(st->key_line, 0, config_keys_count() * sizeof(*st->key_line));
+	/* The name ends at ']' or, as libinih reads it, at an inline
+	 * comment: then libinih reports the line. */
+	while (text[len] != '\0' && text[len] != ']' &&
+	    !(was_space && text[len] == ';')) {
+		was_space = isspace((unsigned char)text[len]);
+		len++;
 	}
-	if (sp == NULL)
-		return NULL;
-	tl = (size_t)(sp - section);
-	if (tl >= sizeof(type))
-		return NULL;
-	memcpy(type, section, tl);
-	type[tl] = '\0';
-	name = sp + 1;
+	if (text[len] != ']' || len >= sizeof(sec))
+		return;
+	memcpy(sec, text, len);
+	sec[len] = '\0';
+	if (strcmp(sec, "gateway") == 0) {
+		if (st->gateway_line != 0) {
+			fail(st, "duplicate section [gateway] (first at line "
+			    "%d)", st->gateway_line);
+			return;
+		}
+		st->gateway_line = st->line;
+		st->kind = CFG_SEC_GATEWAY;
+		st->obj = cfg;
+		return;
+	}
+	tl = strcspn(sec, " ");
+	name = sec + tl;
 	while (*name == ' ')
 		name++;
-	if (!valid_name(name))
-		return NULL;
-	if (strcmp(type, "upstream") == 0) {
-		*kind = CFG_SEC_UPSTREAM;
+	if (tl == 8 && strncmp(sec, "upstream", 8) == 0 && valid_name(name)) {
 		for (size_t i = 0; i < cfg->n_upstreams; i++)
-			if (strcmp(cfg->upstreams[i].name, name) == 0)
-				return &cfg->upstreams[i];
-		cfg->upstreams = realloc(cfg->upstreams,
-		    (cfg->n_upstreams + 1) * sizeof(*cfg->upstreams));
-		if (cfg->upstreams == NULL)
-			abort();
-		struct upstream_conf *u = &cfg->upstreams[cfg->n_upstreams++];
-		memset(u, 0, sizeof(*u));
-		u->name = xstrdup(name);
-		u->line = st->section_line;
-		config_keys_defaults(CFG_SEC_UPSTREAM, u);
-		return u;
+			if (strcmp(cfg->upstreams[i].name, name) == 0) {
+				fail(st, "duplicate section [upstream %s] "
+				    "(first at line %d)", name,
+				    cfg->upstreams[i].line);
+				return;
+			}
+		st->kind = CFG_SEC_UPSTREAM;
+		st->obj = upstream_add(cfg, name, st->line);
+		return;
 	}
-	if (strcmp(type, "policy") == 0) {
-		*kind = CFG_SEC_POLICY;
+	if (tl == 6 && strncmp(sec, "policy", 6) == 0 && valid_name(name)) {
 		for (size_t i = 0; i < cfg->n_policies; i++)
-			if (strcmp(cfg->policies[i].name, name) == 0)
-				return &cfg->policies[i];
-		cfg->policies = realloc(cfg->policies,
-		    (cfg->n_policies + 1) * sizeof(*cfg->policies));
-		if (cfg->policies == NULL)
-			abort();
-		struct policy_conf *p = &cfg->policies[cfg->n_policies++];
-		memset(p, 0, sizeof(*p));
-		p->name = xstrdup(name);
-		p->line = st->section_line;
-		config_keys_defaults(CFG_SEC_POLICY, p);
-		return p;
+			if (strcmp(cfg->policies[i].name, name) == 0) {
+				fail(st, "duplicate section [policy %s] (first "
+				    "at line %d)", name, cfg->policies[i].line);
+				return;
+			}
+		st->kind = CFG_SEC_POLICY;
+		st->obj = policy_add(cfg, name, st->line);
+		return;
 	}
-	return NULL;
+	fail(st, "unknown section [%s]%s", sec,
+	    (tl == 8 && strncmp(sec, "upstream", 8) == 0) ||
+	    (tl == 6 && strncmp(sec, "policy", 6) == 0) ?
+	    " (names: letters, digits, - _ .)" :
+	    " (expected [gateway], [upstream NAME], [policy NAME])");
+}
+
+/*
+ * Reads one line the way libinih will (a BOM on the first line, comments,
+ * continuation lines, section headers), because its handler is not told:
+ * opens sections, and marks an indented line after a key, which libinih
+ * hands over as one more value of that key.
+ */
+static void
+line_classify(struct parse_state *st, const char *line)
+{
+	const char *p = line;
+
+	st->line_cont = 0;
+	if (st->err_line != 0)
+		return;
+	if (st->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return;
+	if (p > line && st->prev_key >= 0)
+		st->line_cont = 1;
+	else if (*p == '[')
+		section_open(st, p + 1);
+}
+
+/*
+ * A continuation line (value: its text): more items for a list. For any
+ * other key, and for what looks like an indented key or section, it is an
+ * error, not a value.
+ */
+static int
+key_continue(struct parse_state *st, const char *value)
+{
+	const struct cfg_key *k = config_keys_at((size_t)st->prev_key);
+	int first = st->key_line[st->prev_key], was_space = 0;
+	char text[256], err[256];
+	size_t len;
+
+	/* Debian's libinih 55 keeps inline comments here: cut them. */
+	util_copy(text, sizeof(text), value);
+	for (len = 0; text[len] != '\0'; len++) {
+		if (was_space && text[len] == ';')
+			break;
+		was_space = isspace((unsigned char)text[len]);
+	}
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	text[len] = '\0';
+	if (!config_keys_continuable(text))
+		return fail(st, "indented line after '%s' (line %d): libinih "
+		    "reads it as more of that value; do not indent keys or "
+		    "sections", k->name, first);
+	if (k->type != CFG_LIST)
+		return fail(st, "indented line after '%s' (line %d): libinih "
+		    "reads it as more of that value, and %s takes one value",
+		    k->name, first, k->name);
+	if (config_keys_set(k, st->obj, text, 1, err, sizeof(err)) != 0)
+		return fail(st, "%s", err);
+	return 1;
 }
 
 static int
@@ -151,24 +271,28 @@ on_ini_key(void *user, const char *section, const char *name,
 {
 	struct parse_state *st = user;
 	const struct cfg_key *k;
-	void *obj;
-	int kind;
+	size_t i;
 	char err[256];
 
-	if (st->err_line != 0)
+	(void)section;		/* cut at 49 bytes by libinih: st->obj */
+	if (st->err_line != 0 || name == NULL)
 		return 1;
-	if (name == NULL)
-		return 1;
-	obj = section_object(st, section, &kind);
-	if (obj == NULL)
-		return fail(st, "unknown section [%s]%s", section,
-		    strchr(section, ' ') ? " (names: letters, digits, - _ .)" :
-		    " (expected [gateway], [upstream NAME], [policy NAME])");
-	k = config_keys_find(kind, name);
+	if (st->line_cont)
+		return key_continue(st, value);
+	if (st->obj == NULL)
+		return fail(st, "key '%s' before any section (expected "
+		    "[gateway], [upstream NAME], [policy NAME])", name);
+	k = config_keys_find(st->kind, name);
 	if (k == NULL)
 		return fail(st, "unknown key '%s' in [%s]", name,
-		    config_keys_section_name(kind));
-	if (config_keys_set(k, obj, value, 0, err, sizeof(err)) != 0)
+		    config_keys_section_name(st->kind));
+	i = (size_t)(k - config_keys_at(0));
+	if (st->key_line[i] != 0)
+		return fail(st, "duplicate key '%s' (first at line %d)", name,
+		    st->key_line[i]);
+	st->key_line[i] = st->line;
+	st->prev_key = (int)i;
+	if (config_keys_set(k, st->obj, value, 0, err, sizeof(err)) != 0)
 		return fail(st, "%s", err);
 	return 1;
 }
@@ -183,31 +307,23 @@ read_line(char *buf, int size, void *stream)
 {
 	struct parse_state *st = stream;
 	size_t i = 0;
-	const char *p;
 
 	if (st->mem[st->mem_off] == '\0')
 		return NULL;
 	st->line = st->next_line;
-	p = st->mem + st->mem_off;
-	if (st->mem_off == 0 || st->mem[st->mem_off - 1] == '\n') {
-		const char *q = p;
-
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q == '[')
-			st->section_line = st->line;
-	}
 	while (i + 1 < (size_t)size && st->mem[st->mem_off] != '\0') {
 		char c = st->mem[st->mem_off++];
 
 		buf[i++] = c;
 		if (c == '\n') {
 			st->next_line++;
-			return (buf[i] = '\0', buf);
+			break;
 		}
 	}
 	buf[i] = '\0';
-	if (st->mem[st->mem_off] == '\n') {
+	if (i > 0 && buf[i - 1] == '\n')
+		;			/* a whole line */
+	else if (st->mem[st->mem_off] == '\n') {
 		st->mem_off++;		/* the line fit; only its end did not */
 		st->next_line++;
 	} else if (st->mem[st->mem_off] != '\0') {
@@ -222,6 +338,7 @@ read_line(char *buf, int size, void *stream)
 			st->next_line++;
 		}
 	}
+	line_classify(st, buf);
 	return buf;
 }
 
@@ -293,22 +410,29 @@ config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
-/* Turns a policy's pii keys into one action per entity type. */
+/*
+ * Turns a policy's pii keys into one action per entity type. A type in
+ * two of the lists is a contradiction, not a precedence rule.
+ */
 static int
 resolve_pii(struct parse_state *st, struct policy_conf *p)
 {
 	const struct {
 		const struct strlist *l;
 		int action;
+		const char *key;
 	} lists[] = {
-		{ &p->pii_detect, PII_ACT_DETECT },
-		{ &p->pii_redact, PII_ACT_REDACT },
-		{ &p->pii_pseudonymize, PII_ACT_PSEUDONYMIZE },
-		{ &p->pii_block, PII_ACT_BLOCK },
-		{ &p->pii_off, PII_ACT_OFF },
+		{ &p->pii_off, PII_ACT_OFF, "pii_off" },
+		{ &p->pii_detect, PII_ACT_DETECT, "pii_detect" },
+		{ &p->pii_redact, PII_ACT_REDACT, "pii_redact" },
+		{ &p->pii_pseudonymize, PII_ACT_PSEUDONYMIZE,
+		  "pii_pseudonymize" },
+		{ &p->pii_block, PII_ACT_BLOCK, "pii_block" },
 	};
+	size_t from[PII__COUNT];	/* the list a type is in, + 1 */
 
 	st->line = p->line;
+	memset(from, 0, sizeof(from));
 	memset(p->pii_actions, p->pii, sizeof(p->pii_actions));
 	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
 		for (size_t i = 0; i < lists[k].l->n; i++) {
@@ -319,6 +443,11 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 				return fail(st, "[policy %s]: unknown PII type "
 				    "'%s' (EMAIL, PHONE, IBAN, CREDIT_CARD, ...)",
 				    p->name, name);
+			if (from[t] != 0 && from[t] != k + 1)
+				return fail(st, "[policy %s]: %s is in both %s "
+				    "and %s", p->name, name,
+				    lists[from[t] - 1].key, lists[k].key);
+			from[t] = k + 1;
 			p->pii_actions[t] = (unsigned char)lists[k].action;
 		}
 	}
@@ -539,7 +668,7 @@ validate(struct parse_state *st)
 	}
 	if (config_policy(cfg, "default") == NULL) {
 		/* Teams without a policy name use "default": it always exists. */
-		section_object(st, "policy default", &port);
+		policy_add(cfg, "default", 1);
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++)
 		if (!resolve_pii(st, &cfg->policies[i]) ||
@@ -564,6 +693,8 @@ config_load(const char *path, char *err, size_t errlen)
 	cfg->path = path ? xstrdup(path) : NULL;
 	config_keys_defaults(CFG_SEC_GATEWAY, cfg);
 	st.next_line = 1;
+	st.prev_key = -1;
+	st.key_line = xcalloc(config_keys_count(), sizeof(*st.key_line));
 	if (path != NULL) {
 		enum gw_err e = util_read_file(path, MAX_FILE, &text, &len);
 
@@ -571,6 +702,7 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:0: cannot open: %s", path,
 			    e == GW_ERR_IO || e == GW_ERR_NOTFOUND ?
 			    strerror(errno) : gw_strerror(e));
+			free(st.key_line);
 			config_free(cfg);
 			return NULL;
 		}
@@ -578,6 +710,7 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:0: %s", path, len == MAX_FILE ?
 			    "file too large" : "NUL byte in the file");
 			free(text);
+			free(st.key_line);
 			config_free(cfg);
 			return NULL;
 		}
@@ -587,7 +720,9 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(read_line, &st, on_ini_key, &st);
 	free(text);
-	if (rc > 0 && st.err_line == 0) {
+	free(st.key_line);
+	/* libinih goes on after a syntax error: report the first line. */
+	if (rc > 0 && (st.err_line == 0 || rc < st.err_line)) {
 		st.err_line = rc;
 		snprintf(st.err, sizeof(st.err),
 		    "syntax error (expected [section] or key = value; "

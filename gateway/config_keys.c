@@ -355,6 +355,23 @@ config_keys_defaults(int section, void *base)
 	}
 }
 
+int
+config_keys_continuable(const char *text)
+{
+	const char *p = text;
+
+	if (*p == '[' || *p == ';' || *p == '#' || *p == '\0')
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.')
+		p++;
+	if (p == text)
+		return 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p != '=';
+}
+
 void
 config_keys_list(FILE *out)
 {

@@ -47,6 +47,13 @@ void config_keys_defaults(int section, void *base);
 /* Frees a list's items and empties it. */
 void config_keys_strlist_free(struct strlist *l);
 
+/*
+ * 1 when an indented line with this text may continue a list: libinih would
+ * join it to the key above, which is wrong for what looks like a key
+ * ("name = ...") or a section ("[...]") that was indented by mistake.
+ */
+int config_keys_continuable(const char *text);
+
 /* Prints "section key" for every key, for the documentation check. */
 void config_keys_list(FILE *out);
 

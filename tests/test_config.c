@@ -1,13 +1,20 @@
-/* Unit tests of the configuration parser: values, errors with lines. */
+/*
+ * Unit tests of the configuration parser: values, defaults, errors with
+ * lines (unknown and repeated keys and sections, continuation lines).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "policy/pii_vault.h"
 #include "tests/tap.h"
 
 static char path[256];
+
+/* A valid upstream, for files about other sections (lines 1-3). */
+#define UP "[upstream a]\nurl = http://x\nregion = eu\n"
 
 static struct config *
 load(const char *text, char *err, size_t errlen)
@@ -31,6 +38,102 @@ expect_error(const char *text, int line, const char *words, const char *what)
 	ok(cfg == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
 	    strstr(err, words) != NULL, "%s (%s)", what, err);
 	config_unref(cfg);
+}
+
+static void
+test_duplicates(void)
+{
+	expect_error("[gateway]\nlisten = 127.0.0.1:1\n; note\n\n"
+	    "listen = 127.0.0.1:2\n" UP, 5,
+	    "duplicate key 'listen' (first at line 2)",
+	    "duplicate key in [gateway]");
+	expect_error(UP "priority = 1\nweight = 2\nregion = us\n", 6,
+	    "duplicate key 'region' (first at line 3)",
+	    "duplicate key in [upstream]");
+	expect_error(UP "[policy p]\npii = off\nregions = eu\npii = block\n",
+	    7, "duplicate key 'pii' (first at line 5)",
+	    "duplicate key in [policy]");
+	expect_error(UP "[policy p]\npii_allow = a@b.example\n"
+	    "pii_allow = c@d.example\n", 6,
+	    "duplicate key 'pii_allow' (first at line 5)",
+	    "a repeated list key is an error, not a longer list");
+	expect_error("[gateway]\nlisten = 127.0.0.1:1\n" UP
+	    "[gateway]\nlog_level = debug\n", 6,
+	    "duplicate section [gateway] (first at line 1)",
+	    "duplicate [gateway]");
+	expect_error(UP "[upstream b]\nurl = http://y\nregion = eu\n"
+	    "[upstream a]\nregion = us\n", 7,
+	    "duplicate section [upstream a] (first at line 1)",
+	    "duplicate [upstream a]");
+	expect_error(UP "[policy a]\npii = off\n[policy b]\n[policy a]\n", 7,
+	    "duplicate section [policy a] (first at line 4)",
+	    "duplicate [policy a]");
+	expect_error(UP "[policy a]\n[policy  a]\n", 5,
+	    "duplicate section [policy a] (first at line 4)",
+	    "duplicate empty [policy a], spelt with two spaces");
+	expect_error(UP "[policy p]\npii = off\n\n\n[gateway]\nbad line\n"
+	    "[policy p]\n", 9, "syntax error",
+	    "the first error by line is reported (libinih goes on)");
+}
+
+static void
+test_continuation(void)
+{
+	char err[600];
+	struct config *cfg;
+	const struct policy_conf *p;
+
+	cfg = load(UP "models = a-*,\n   b-*   ; inline comment\n\n\tc-*\n"
+	    "[policy p]\n  pii = redact\npii_allow = x@y.example,\n"
+	    "    +49 30 0000000, z=1\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(cfg != NULL && cfg->upstreams[0].models.n == 3 &&
+	    strcmp(cfg->upstreams[0].models.v[1], "b-*") == 0 &&
+	    strcmp(cfg->upstreams[0].models.v[2], "c-*") == 0,
+	    "continuation lines add to a list (%s)", err);
+	ok(p != NULL && p->pii == PII_ACT_REDACT && p->pii_allow.n == 3 &&
+	    strcmp(p->pii_allow.v[2], "z=1") == 0,
+	    "an indented first key is a key; a list goes on (%s)", err);
+	config_unref(cfg);
+
+	expect_error(UP "[policy p]\npii = off\n   block\n", 6,
+	    "indented line after 'pii' (line 5)",
+	    "a continuation of a one-value key is an error");
+	expect_error(UP "[policy p]\nmodels = *\n  regions = eu\n", 6,
+	    "do not indent keys", "an indented key is not a value");
+	expect_error(UP "[policy p]\nmodels = *\n  [policy q]\n", 6,
+	    "do not indent keys or sections",
+	    "an indented section is not a value");
+	expect_error(UP "[policy p]\nmodels = *\n  models = x\n", 6,
+	    "indented line after 'models'",
+	    "an indented repeat is refused, as a repeat would be");
+	expect_error("listen = 127.0.0.1:1\n" UP, 1, "before any section",
+	    "a key before any section");
+}
+
+static void
+test_names(void)
+{
+	char err[600], text[600], a[80], b[80];
+	struct config *cfg;
+
+	/* libinih cuts section names at 49 bytes; eugate reads them whole. */
+	memset(a, 'x', 60);
+	a[60] = '\0';
+	memcpy(b, a, 61);
+	b[59] = 'y';
+	snprintf(text, sizeof(text), UP "[policy %s]\npii = off\n"
+	    "[policy %s]\npii = block\n", a, b);
+	cfg = load(text, err, sizeof(err));
+	ok(cfg != NULL && config_policy(cfg, a) != NULL &&
+	    config_policy(cfg, a)->pii == PII_ACT_OFF &&
+	    config_policy(cfg, b) != NULL &&
+	    config_policy(cfg, b)->pii == PII_ACT_BLOCK,
+	    "long policy names are whole: two of 60 bytes differ (%s)", err);
+	config_unref(cfg);
+	expect_error(UP "[policy p]\npii_block = IBAN\npii_off = PHONE, IBAN\n",
+	    4, "IBAN is in both pii_off and pii_block",
+	    "a PII type in two action lists is a contradiction");
 }
 
 int
@@ -154,8 +257,8 @@ main(void)
 
 	expect_error("[gateway]\nlisten = 1.2.3.4:1\nbogus = 1\n", 3,
 	    "unknown key 'bogus'", "unknown key is an error with its line");
-	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 4,
-	    "unknown section", "unknown section");
+	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 3,
+	    "unknown section", "unknown section, at its header");
 	expect_error("[upstream a]\nurl = http://x\nkind = grpc\n", 3,
 	    "kind: unknown value 'grpc'", "bad enum");
 	expect_error("[gateway]\nmax_body_bytes = 12q\n[upstream a]\nurl=http://x\n",
@@ -175,11 +278,17 @@ main(void)
 	expect_error("[upstream a]\nurl = https://x\nregion = eu\n"
 	    "api_key_env = EUGATE_NOPE\n", 1, "no usable upstream",
 	    "only upstream lacks its key");
-	expect_error("[upstream a b]\nurl = http://x\n", 2, "unknown section",
+	expect_error("[upstream a b]\nurl = http://x\n", 1, "unknown section",
 	    "section names are one word");
+	expect_error(UP "[polcy p]\n", 4, "unknown section [polcy p]",
+	    "an empty unknown section is an error too");
 	expect_error("this is not ini\n", 1, "syntax error", "syntax error");
 	expect_error("[gateway]\ntls_cert = /x.pem\n[upstream a]\nurl=http://x\n",
 	    1, "tls_cert and tls_key", "tls needs both files");
+
+	test_duplicates();
+	test_continuation();
+	test_names();
 
 	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
 	ok(cfg == NULL && strstr(err, "/nonexistent/eugate.ini:0: cannot open")
