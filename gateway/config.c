@@ -39,8 +39,7 @@ static const char builtin_ini[] =
     "region = onprem\n"
     "training = none\n"
     "unless_env = MISTRAL_API_KEY\n"
-    "[policy default]\n"
-    "pii = pseudonymize\n";
+    "[policy default]\n";
 
 struct parse_state {
 	struct config *cfg;

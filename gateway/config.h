@@ -68,8 +68,10 @@ struct config {
 };
 
 /*
- * Loads path, or the built-in defaults when path is NULL. On error returns
- * NULL and writes "FILE:LINE: message" into err. The result has one
+ * Loads path, or the built-in defaults when path is NULL. A key that a
+ * section leaves out takes its default from the key table
+ * (gateway/config_keys.c). An unknown or repeated key or section is an
+ * error: NULL, with "FILE:LINE: message" in err. The result has one
  * reference, owned by the caller.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);

@@ -1,6 +1,6 @@
 /*
  * The configuration keys: one table (section, type, default, range), and
- * the parsing of values.
+ * the parsing and printing of values.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
+#include "policy/pii.h"
 
 static const char *const kinds[] = { "mistral", "openai", NULL };
 static const char *const syncs[] = { "normal", "full", NULL };
@@ -39,7 +40,7 @@ static const char *const endpoint_sets[] = { "all", "inference", NULL };
 #define KB 1024ull
 #define MB (1024ull * 1024ull)
 
-/* The one table of configuration keys: parsing and -k follow it. */
+/* The one table of configuration keys: parsing, -k and printing follow it. */
 static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "listen", CFG_STR, G(listen), "127.0.0.1:8080", 0, 0, NULL },
 	{ CFG_SEC_GATEWAY, "admin_listen", CFG_STR, G(admin_listen), "127.0.0.1:8081", 0, 0, NULL },
@@ -105,7 +106,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_POLICY, "service_tier", CFG_ENUM, P(service_tier), "client", 0, 0, tiers },
 	{ CFG_SEC_POLICY, "safe_prompt", CFG_ENUM, P(safe_prompt), "client", 0, 0, forces },
 	{ CFG_SEC_POLICY, "store", CFG_ENUM, P(store), "client", 0, 0, client_off },
-	{ CFG_SEC_POLICY, "pii", CFG_ENUM, P(pii), "off", 0, 0, pii_actions },
+	{ CFG_SEC_POLICY, "pii", CFG_ENUM, P(pii), "pseudonymize", 0, 0, pii_actions },
 	{ CFG_SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL },
 	{ CFG_SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL },
 	{ CFG_SEC_POLICY, "pii_redact", CFG_LIST, P(pii_redact), NULL, 0, 0, NULL },
@@ -378,4 +379,187 @@ config_keys_list(FILE *out)
 	for (size_t i = 0; i < N_KEYS; i++)
 		fprintf(out, "%s %s\n", section_names[cfg_keys[i].section],
 		    cfg_keys[i].name);
+}
+
+/* n in the largest unit that divides it: "30s", "16m" (sizes: "16m"). */
+static void
+print_units(FILE *out, uint64_t n, const uint64_t *mul,
+    const char *const *unit)
+{
+	size_t i = 0;
+
+	while (mul[i] != 1 && (n == 0 || n % mul[i] != 0))
+		i++;
+	fprintf(out, "%llu%s", (unsigned long long)(n / mul[i]), unit[i]);
+}
+
+/*
+ * Days with up to 6 decimals: the smallest fraction that parse_days turns
+ * into the same milliseconds (it rounds down), so that the value loads
+ * back unchanged.
+ */
+static void
+print_days(FILE *out, uint64_t ms)
+{
+	uint64_t rem = ms % 86400000ull, frac;
+	char buf[16];
+	int len;
+
+	fprintf(out, "%llu", (unsigned long long)(ms / 86400000ull));
+	if (rem == 0)
+		return;
+	frac = (rem * 1000000ull + 86400000ull - 1) / 86400000ull;
+	if (frac > 999999)
+		frac = 999999;
+	len = snprintf(buf, sizeof(buf), "%06llu", (unsigned long long)frac);
+	while (len > 1 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	fprintf(out, ".%s", buf);
+}
+
+/*
+ * "key = a, b, c". Long lists go on indented continuation lines, which
+ * never start with an item that would not read back as a continuation.
+ */
+static void
+print_list(FILE *out, const char *key, char *const *v, size_t n)
+{
+	size_t col;
+
+	if (n == 0) {
+		fprintf(out, "; %s =\n", key);
+		return;
+	}
+	col = (size_t)fprintf(out, "%s = %s", key, v[0]);
+	for (size_t i = 1; i < n; i++) {
+		size_t len = strlen(v[i]);
+
+		if (col + 2 + len > 76 && config_keys_continuable(v[i])) {
+			fprintf(out, ",\n    %s", v[i]);
+			col = 4 + len;
+		} else {
+			fprintf(out, ", %s", v[i]);
+			col += 2 + len;
+		}
+	}
+	fputc('\n', out);
+}
+
+/* The index of name in a NULL-terminated list of choices, or -1. */
+static int
+choice_index(const char *const *choices, const char *name)
+{
+	for (int i = 0; choices[i] != NULL; i++)
+		if (strcmp(choices[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* pii_off, pii_detect, ...: the types whose resolved action is a, when a
+ * is not the policy's pii. */
+static void
+print_pii_list(FILE *out, const struct cfg_key *k,
+    const struct policy_conf *p, int a)
+{
+	char *v[PII__COUNT];
+	size_t n = 0;
+
+	for (int t = 0; t < PII__COUNT; t++)
+		if (a != p->pii && p->pii_actions[t] == a)
+			v[n++] = (char *)pii_type_name(t);
+	print_list(out, k->name, v, n);
+}
+
+static void
+print_key(FILE *out, const struct cfg_key *k, const void *base)
+{
+	static const uint64_t dur_mul[] = { 3600000, 60000, 1000, 1 };
+	static const char *const dur_unit[] = { "h", "m", "s", "ms" };
+	static const uint64_t size_mul[] = { 1024 * MB, MB, KB, 1 };
+	static const char *const size_unit[] = { "g", "m", "k", "" };
+	const void *field = (const char *)base + k->offset;
+	const struct strlist *l;
+	const char *s;
+	uint64_t n = 0;
+
+	switch (k->type) {
+	case CFG_STR:
+		s = *(char *const *)field;
+		if (s == NULL)
+			fprintf(out, "; %s =\n", k->name);
+		else	/* what fitted on a line as "key=value" still does */
+			fprintf(out, strlen(k->name) + strlen(s) > 190 ?
+			    "%s=%s\n" : "%s = %s\n", k->name, s);
+		return;
+	case CFG_LIST:
+		l = field;
+		print_list(out, k->name, l->v, l->n);
+		return;
+	case CFG_ENUM:
+		fprintf(out, "%s = %s\n", k->name,
+		    k->choices[*(const int *)field]);
+		return;
+	default:
+		n = *(const uint64_t *)field;
+		break;
+	}
+	fprintf(out, "%s = ", k->name);
+	if (k->type == CFG_SIZE)
+		print_units(out, n, size_mul, size_unit);
+	else if (k->type == CFG_DURATION)
+		print_units(out, n, dur_mul, dur_unit);
+	else if (k->type == CFG_DAYS)
+		print_days(out, n);
+	else
+		fprintf(out, "%llu", (unsigned long long)n);
+	fputc('\n', out);
+}
+
+static void
+print_section(FILE *out, int section, const void *base)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		int a;
+
+		if (k->section != section)
+			continue;
+		a = -1;
+		if (section == CFG_SEC_POLICY && k->type == CFG_LIST &&
+		    strncmp(k->name, "pii_", 4) == 0)
+			a = choice_index(pii_actions, k->name + 4);
+		if (a >= 0)
+			print_pii_list(out, k, base, a);
+		else
+			print_key(out, k, base);
+	}
+}
+
+void
+config_keys_print(const struct config *cfg, FILE *out, int parts)
+{
+	fprintf(out, "; eugate: the effective configuration of %s\n"
+	    "; (\"; key =\" is a key that is not set)\n",
+	    cfg->path != NULL ? cfg->path : "the built-in defaults");
+	if (parts & CONFIG_PRINT_GATEWAY) {
+		fprintf(out, "\n[gateway]\n");
+		print_section(out, CFG_SEC_GATEWAY, cfg);
+	}
+	for (size_t i = 0; (parts & CONFIG_PRINT_UPSTREAMS) &&
+	    i < cfg->n_upstreams; i++) {
+		const struct upstream_conf *u = &cfg->upstreams[i];
+
+		fprintf(out, "\n[upstream %s]\n", u->name);
+		if (!u->enabled)
+			fprintf(out, "; disabled here: %s\n",
+			    u->unless_env != NULL && getenv(u->unless_env) ?
+			    "its unless_env variable is set" :
+			    "its api_key_env variable is not set");
+		print_section(out, CFG_SEC_UPSTREAM, u);
+	}
+	for (size_t i = 0; (parts & CONFIG_PRINT_POLICIES) &&
+	    i < cfg->n_policies; i++) {
+		fprintf(out, "\n[policy %s]\n", cfg->policies[i].name);
+		print_section(out, CFG_SEC_POLICY, &cfg->policies[i]);
+	}
 }

@@ -1,7 +1,8 @@
 /*
  * The one table of configuration keys: section, type, default and range of
- * every key. It drives the parser (gateway/config.c) and `eugate -k` (the
- * documentation check), so that a key's default is written in one place.
+ * every key. It drives the parser (gateway/config.c), `eugate -k` (the
+ * documentation check) and `eugate --print-config`, so that a key's default
+ * is written in one place.
  */
 #ifndef GATEWAY_CONFIG_KEYS_H
 #define GATEWAY_CONFIG_KEYS_H
@@ -11,6 +12,8 @@
 #include <stdio.h>
 
 #include "policy/conf.h"
+
+struct config;
 
 enum cfg_section { CFG_SEC_GATEWAY, CFG_SEC_UPSTREAM, CFG_SEC_POLICY };
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST,
@@ -24,6 +27,14 @@ struct cfg_key {
 	const char *def;	/* default, parsed like a value; NULL = none */
 	uint64_t min, max;	/* for sizes, durations, integers */
 	const char *const *choices; /* for enums, NULL-terminated */
+};
+
+/* Which parts config_keys_print writes. */
+enum config_print_part {
+	CONFIG_PRINT_GATEWAY = 1,
+	CONFIG_PRINT_UPSTREAMS = 2,
+	CONFIG_PRINT_POLICIES = 4,
+	CONFIG_PRINT_ALL = 7
 };
 
 /* "gateway", "upstream", "policy". */
@@ -56,5 +67,15 @@ int config_keys_continuable(const char *text);
 
 /* Prints "section key" for every key, for the documentation check. */
 void config_keys_list(FILE *out);
+
+/*
+ * Prints the effective configuration in INI syntax that loads again to the
+ * same settings: every key of every section in parts, lists comma-separated
+ * (long ones on continuation lines), enums by name, durations and sizes
+ * with units, a policy's per-type PII actions resolved into pii_ lists
+ * that hold only the types whose action differs from pii. A key that is
+ * not set is printed as a comment, "; key =".
+ */
+void config_keys_print(const struct config *cfg, FILE *out, int parts);
 
 #endif

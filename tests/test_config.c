@@ -1,6 +1,7 @@
 /*
  * Unit tests of the configuration parser: values, defaults, errors with
- * lines (unknown and repeated keys and sections, continuation lines).
+ * lines (unknown and repeated keys and sections, continuation lines), and
+ * the printed configuration loading back to the same settings.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "gateway/config_keys.h"
 #include "policy/pii_vault.h"
 #include "tests/tap.h"
 
@@ -37,6 +39,62 @@ expect_error(const char *text, int line, const char *words, const char *what)
 	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
 	ok(cfg == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
 	    strstr(err, words) != NULL, "%s (%s)", what, err);
+	config_unref(cfg);
+}
+
+/* The configuration printed by config_keys_print, without its first
+ * line (it names the file). */
+static char *
+printed(const struct config *cfg)
+{
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	config_keys_print(cfg, f, CONFIG_PRINT_ALL);
+	fclose(f);
+	nl = strchr(buf, '\n');
+	memmove(buf, nl + 1, strlen(nl + 1) + 1);
+	return buf;
+}
+
+/* Every type but the listed ones takes the policy's pii action. */
+static int
+all_pii(const struct policy_conf *p, int action)
+{
+	for (int t = 0; t < PII__COUNT; t++)
+		if (p->pii_actions[t] != action)
+			return 0;
+	return 1;
+}
+
+static void
+test_defaults(void)
+{
+	char err[600];
+	struct config *cfg;
+	const struct policy_conf *p;
+
+	cfg = load(UP "[policy p]\nregions = eu\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(p != NULL && p->pii == PII_ACT_PSEUDONYMIZE &&
+	    all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "a policy without a pii line pseudonymizes every type (%s)", err);
+	p = cfg ? config_policy(cfg, "default") : NULL;
+	ok(p != NULL && all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "so does the implicit default policy");
+	config_unref(cfg);
+
+	cfg = load(UP "[policy empty]\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "empty") : NULL;
+	ok(p != NULL && p->line == 4 && p->pii_unscannable == 1 &&
+	    p->models_deny.n == 1, "an empty section exists, with defaults");
+	config_unref(cfg);
+
+	cfg = config_load(NULL, err, sizeof(err));
+	p = cfg ? config_policy(cfg, "default") : NULL;
+	ok(p != NULL && all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "the built-in defaults pseudonymize");
 	config_unref(cfg);
 }
 
@@ -134,6 +192,65 @@ test_names(void)
 	expect_error(UP "[policy p]\npii_block = IBAN\npii_off = PHONE, IBAN\n",
 	    4, "IBAN is in both pii_off and pii_block",
 	    "a PII type in two action lists is a contradiction");
+}
+
+static void
+test_print(void)
+{
+	char err[600], *one, *two;
+	struct config *cfg, *again;
+	FILE *f;
+
+	cfg = load("[gateway]\nlisten = 127.0.0.1:0\nclient_idle_timeout = "
+	    "1500ms\nmax_body_bytes = 1536k\naudit_retention_days = 0.00004\n"
+	    "budget = 100EUR/month\nlog_level = warn\n"
+	    "[upstream a]\nurl = http://x/\nregion = eu\nkind = openai\n"
+	    "models = one-*, two-*, three-*, four-*, five-*, six-*, seven-*,\n"
+	    "  eight-*, nine-*, ten-*, eleven-*, twelve-*, thirteen-*\n"
+	    "[policy p]\npii = redact\npii_block = IBAN, CREDIT_CARD\n"
+	    "pii_off = IP_ADDRESS\npii_redact = EMAIL\nregions = eu\n"
+	    "sensitive = raw\nsensitive_regions = block\n"
+	    "[policy q]\npii = off\npii_pseudonymize = EMAIL, PHONE, IBAN, "
+	    "CREDIT_CARD, EU_VAT, DE_TAX_ID, DE_SVNR, FR_NIR,\n"
+	    "  ES_DNI, ES_NIE, IT_FISCAL_CODE, NL_BSN, BE_NATIONAL_NUMBER,\n"
+	    "  PL_PESEL, SE_PERSONNUMMER, FI_HETU, DK_CPR, AT_SVNR, PT_NIF,\n"
+	    "  IE_PPSN, UK_NINO, SECRET, PERSON\n", err, sizeof(err));
+	ok(cfg != NULL, "a file for printing loads (%s)", err);
+	if (cfg == NULL)
+		return;
+	one = printed(cfg);
+	ok(strstr(one, "\n[policy p]\n") != NULL &&
+	    strstr(one, "\npii = redact\n") != NULL &&
+	    strstr(one, "\npii_block = IBAN, CREDIT_CARD\n") != NULL &&
+	    strstr(one, "\npii_off = IP_ADDRESS\n") != NULL &&
+	    strstr(one, "\n; pii_redact =\n") != NULL,
+	    "pii actions printed resolved: only the types that differ");
+	ok(strstr(one, "\nclient_idle_timeout = 1500ms\n") != NULL &&
+	    strstr(one, "\nmax_body_bytes = 1536k\n") != NULL &&
+	    strstr(one, "\nlog_level = warn\n") != NULL &&
+	    strstr(one, "\n; tls_cert =\n") != NULL &&
+	    strstr(one, "\n[upstream a]\nurl = http://x\nkind = openai\n") !=
+	    NULL, "units, enums by name, unset keys as comments");
+	f = fopen(path, "w");
+	fputs(one, f);
+	fclose(f);
+	again = config_load(path, err, sizeof(err));
+	ok(again != NULL, "the printed configuration loads (%s)", err);
+	if (again != NULL) {
+		two = printed(again);
+		is_str(two, one, "... to the same settings, printed the same");
+		ok(again->audit_retention_ms == cfg->audit_retention_ms &&
+		    again->upstreams[0].models.n == 13 &&
+		    config_policy(again, "q")->pii_actions[PII_PERSON] ==
+		    PII_ACT_PSEUDONYMIZE &&
+		    config_policy(again, "q")->pii_actions[PII_IP_ADDRESS] ==
+		    PII_ACT_OFF,
+		    "fractional days, wrapped lists, long pii lists");
+		free(two);
+	}
+	config_unref(again);
+	free(one);
+	config_unref(cfg);
 }
 
 int
@@ -286,9 +403,11 @@ main(void)
 	expect_error("[gateway]\ntls_cert = /x.pem\n[upstream a]\nurl=http://x\n",
 	    1, "tls_cert and tls_key", "tls needs both files");
 
+	test_defaults();
 	test_duplicates();
 	test_continuation();
 	test_names();
+	test_print();
 
 	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
 	ok(cfg == NULL && strstr(err, "/nonexistent/eugate.ini:0: cannot open")
