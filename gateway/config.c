@@ -1,4 +1,5 @@
-/* Configuration: the key table, the INI parser on top of libinih, checks. */
+/* Configuration: the INI parser on top of libinih, sections, checks. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,138 +14,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/config.h"
+#include "gateway/config_keys.h"
 #include "policy/pii_vault.h"
 #include "policy/prices.h"
 
-enum cfg_section { SEC_GATEWAY, SEC_UPSTREAM, SEC_POLICY };
-enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST,
-	CFG_DAYS };
-
-struct cfg_key {
-	int section;		/* enum cfg_section */
-	const char *name;
-	int type;		/* enum cfg_type */
-	size_t offset;
-	const char *def;	/* default, parsed like a value; NULL = none */
-	uint64_t min, max;	/* for sizes, durations, integers */
-	const char *const *choices; /* for enums */
-};
-
-static const char *const kinds[] = { "mistral", "openai", NULL };
-static const char *const syncs[] = { "normal", "full", NULL };
-static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
-static const char *const log_formats[] = { "text", "json", NULL };
-/* In the order of enum pii_action. */
-static const char *const pii_actions[] = { "off", "detect", "redact",
-	"pseudonymize", "block", NULL };
-static const char *const allow_block[] = { "allow", "block", NULL };
-/* In the order of enum upstream_pricing. */
-static const char *const pricings[] = { "list", "regional", "free", "own",
-	NULL };
-static const char *const clamp_refuse[] = { "clamp", "refuse", NULL };
-static const char *const off_on[] = { "off", "on", NULL };
-/* In the order of enum training. */
-static const char *const trainings[] = { "none", "opt-out", "allowed", NULL };
-/* In the order of enum force and enum service_tier. */
-static const char *const forces[] = { "client", "on", "off", NULL };
-static const char *const tiers[] = { "client", "auto", "standard_only", NULL };
-static const char *const client_off[] = { "client", "off", NULL };
-/* In the order of enum upstream_endpoints. */
-static const char *const endpoint_sets[] = { "all", "inference", NULL };
-
-#define G(f) offsetof(struct config, f)
-#define U(f) offsetof(struct upstream_conf, f)
-#define P(f) offsetof(struct policy_conf, f)
 #define MAX_FILE (1024 * 1024)
-#define KB 1024ull
-#define MB (1024ull * 1024ull)
-
-/* The one table of configuration keys: it drives parsing and the docs check. */
-static const struct cfg_key cfg_keys[] = {
-	{ SEC_GATEWAY, "listen", CFG_STR, G(listen), "127.0.0.1:8080", 0, 0, NULL },
-	{ SEC_GATEWAY, "admin_listen", CFG_STR, G(admin_listen), "127.0.0.1:8081", 0, 0, NULL },
-	{ SEC_GATEWAY, "port_file", CFG_STR, G(port_file), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "admin_port_file", CFG_STR, G(admin_port_file), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "tls_cert", CFG_STR, G(tls_cert), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "tls_key", CFG_STR, G(tls_key), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "data_dir", CFG_STR, G(data_dir), "./var", 0, 0, NULL },
-	{ SEC_GATEWAY, "admin_token_env", CFG_STR, G(admin_token_env), "EUGATE_ADMIN_TOKEN", 0, 0, NULL },
-	{ SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL },
-	{ SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels },
-	{ SEC_GATEWAY, "log_format", CFG_ENUM, G(log_format), "text", 0, 0, log_formats },
-	{ SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs },
-	{ SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL },
-	{ SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL },
-	{ SEC_GATEWAY, "max_target_bytes", CFG_SIZE, G(max_target_bytes), "8k", 256, 64 * KB, NULL },
-	{ SEC_GATEWAY, "forward_headers", CFG_LIST, G(forward_headers), "accept, user-agent, last-event-id", 0, 0, NULL },
-	{ SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL },
-	{ SEC_GATEWAY, "workers", CFG_UINT, G(workers), "2", 0, 64, NULL },
-	{ SEC_GATEWAY, "worker_min_bytes", CFG_SIZE, G(worker_min_bytes), "128k", 1 * KB, 1024 * MB, NULL },
-	{ SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL },
-	{ SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL },
-	{ SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL },
-	{ SEC_GATEWAY, "max_connections", CFG_UINT, G(max_connections), "10000", 1, 1000000, NULL },
-	{ SEC_GATEWAY, "max_connections_per_ip", CFG_UINT, G(max_connections_per_ip), "256", 1, 1000000, NULL },
-	{ SEC_GATEWAY, "max_bodies_bytes", CFG_SIZE, G(max_bodies_bytes), "512m", 1 * MB, 64 * 1024 * MB, NULL },
-	{ SEC_GATEWAY, "client_header_timeout", CFG_DURATION, G(client_header_timeout_ms), "10s", 100, 3600000, NULL },
-	{ SEC_GATEWAY, "client_idle_timeout", CFG_DURATION, G(client_idle_timeout_ms), "75s", 100, 3600000, NULL },
-	{ SEC_GATEWAY, "client_send_timeout", CFG_DURATION, G(client_send_timeout_ms), "60s", 100, 3600000, NULL },
-	{ SEC_GATEWAY, "upstream_connect_timeout", CFG_DURATION, G(upstream_connect_timeout_ms), "5s", 10, 600000, NULL },
-	{ SEC_GATEWAY, "upstream_first_byte_timeout", CFG_DURATION, G(upstream_first_byte_timeout_ms), "120s", 10, 3600000, NULL },
-	{ SEC_GATEWAY, "upstream_idle_timeout", CFG_DURATION, G(upstream_idle_timeout_ms), "60s", 10, 3600000, NULL },
-	{ SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL },
-	{ SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL },
-	{ SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL },
-	{ SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL },
-	{ SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL },
-	{ SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
-	{ SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
-	{ SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },
-	{ SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL },
-	{ SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL },
-	{ SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL },
-
-	{ SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
-	{ SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
-	{ SEC_UPSTREAM, "region", CFG_STR, U(region), NULL, 0, 0, NULL },
-	{ SEC_UPSTREAM, "zdr", CFG_ENUM, U(zdr), "off", 0, 0, off_on },
-	{ SEC_UPSTREAM, "endpoints", CFG_ENUM, U(endpoints), "all", 0, 0, endpoint_sets },
-	{ SEC_UPSTREAM, "training", CFG_ENUM, U(training), "opt-out", 0, 0, trainings },
-	{ SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
-	{ SEC_UPSTREAM, "unless_env", CFG_STR, U(unless_env), NULL, 0, 0, NULL },
-	{ SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
-	{ SEC_UPSTREAM, "pricing", CFG_ENUM, U(pricing), "list", 0, 0, pricings },
-	{ SEC_UPSTREAM, "priority", CFG_UINT, U(priority), "0", 0, 1000, NULL },
-	{ SEC_UPSTREAM, "weight", CFG_UINT, U(weight), "1", 0, 1000, NULL },
-	{ SEC_UPSTREAM, "fail_threshold", CFG_UINT, U(fail_threshold), "5", 0, 1000, NULL },
-	{ SEC_UPSTREAM, "cooldown", CFG_DURATION, U(cooldown_ms), "30s", 100, 3600000, NULL },
-	{ SEC_UPSTREAM, "health_path", CFG_STR, U(health_path), NULL, 0, 0, NULL },
-	{ SEC_UPSTREAM, "health_interval", CFG_DURATION, U(health_interval_ms), "10s", 100, 3600000, NULL },
-
-	{ SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
-	{ SEC_POLICY, "models_deny", CFG_LIST, P(models_deny), "labs-*", 0, 0, NULL },
-	{ SEC_POLICY, "regions", CFG_LIST, P(regions), "*", 0, 0, NULL },
-	{ SEC_POLICY, "zdr", CFG_ENUM, P(zdr), "off", 0, 0, off_on },
-	{ SEC_POLICY, "training", CFG_ENUM, P(training), "opt-out", 0, 0, trainings },
-	{ SEC_POLICY, "sensitive", CFG_LIST, P(sensitive), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "sensitive_regions", CFG_LIST, P(sensitive_regions), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "service_tier", CFG_ENUM, P(service_tier), "client", 0, 0, tiers },
-	{ SEC_POLICY, "safe_prompt", CFG_ENUM, P(safe_prompt), "client", 0, 0, forces },
-	{ SEC_POLICY, "store", CFG_ENUM, P(store), "client", 0, 0, client_off },
-	{ SEC_POLICY, "pii", CFG_ENUM, P(pii), "off", 0, 0, pii_actions },
-	{ SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "pii_redact", CFG_LIST, P(pii_redact), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "pii_pseudonymize", CFG_LIST, P(pii_pseudonymize), NULL,
-	  0, 0, NULL },
-	{ SEC_POLICY, "pii_block", CFG_LIST, P(pii_block), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL },
-	{ SEC_POLICY, "pii_unscannable", CFG_ENUM, P(pii_unscannable), "block",
-	  0, 0, allow_block },
-};
-
-static const char *const section_names[] = { "gateway", "upstream", "policy" };
 
 /*
  * The built-in defaults, used when eugate runs without -c: the Mistral
@@ -165,221 +39,28 @@ static const char builtin_ini[] =
     "region = onprem\n"
     "training = none\n"
     "unless_env = MISTRAL_API_KEY\n"
-    "[policy default]\n"
-    "pii = pseudonymize\n";
+    "[policy default]\n";
 
 struct parse_state {
 	struct config *cfg;
 	const char *file;
 	int line;		/* line of the text last read, for messages */
 	int next_line;		/* line where the next read starts */
-	int section_line;	/* line of the last [section] header */
 	char err[512];		/* first error */
 	int err_line;
 	/* The text being read (the file is read whole first). */
 	const char *mem;
 	size_t mem_off;
+	/* The section being read, opened by read_line (libinih does not say
+	 * where a section starts, nor call the handler for an empty one). */
+	int kind;		/* enum cfg_section */
+	void *obj;		/* NULL before the first section */
+	int gateway_line;	/* the [gateway] header; 0: none yet */
+	int *key_line;		/* per key of the table: where this section
+				 * set it; 0: not yet */
+	int prev_key;		/* the last key of this section; -1: none */
+	int line_cont;		/* the line read is a continuation line */
 };
-
-static void
-strlist_free(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static int
-parse_list(const char *value, struct strlist *out)
-{
-	struct strlist l = { NULL, 0 };
-	const char *p = value;
-
-	while (*p != '\0') {
-		const char *start, *end;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		while (*p != '\0' && *p != ',')
-			p++;
-		end = p;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		l.v = realloc(l.v, (l.n + 1) * sizeof(*l.v));
-		if (l.v == NULL)
-			abort();
-		l.v[l.n] = strndup(start, (size_t)(end - start));
-		if (l.v[l.n] == NULL)
-			abort();
-		l.n++;
-	}
-	if (l.n == 0)
-		return -1;
-	strlist_free(out);
-	*out = l;
-	return 0;
-}
-
-/* Parses "123", "16k", "2m", "1g" (binary multiples). */
-static int
-parse_size(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long n;
-	uint64_t mul = 1;
-
-	errno = 0;
-	if (*v < '0' || *v > '9')
-		return -1;
-	n = strtoull(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		mul = KB, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = MB, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1024 * MB, end++;
-	if (*end != '\0' || n > UINT64_MAX / mul)
-		return -1;
-	*out = n * mul;
-	return 0;
-}
-
-/* Parses "500ms", "30s", "2m", "1h" into milliseconds. */
-static int
-parse_duration(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long n;
-	uint64_t mul;
-
-	errno = 0;
-	if (*v < '0' || *v > '9')
-		return -1;
-	n = strtoull(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
-	else
-		return -1;
-	if (n > UINT64_MAX / mul)
-		return -1;
-	*out = n * mul;
-	return 0;
-}
-
-/* Days, maybe fractional ("30", "0.5", up to 6 decimals), into ms. */
-static int
-parse_days(const char *v, uint64_t *out)
-{
-	uint64_t whole = 0, frac = 0, scale = 1;
-	const char *p = v;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > 100000)
-			return -1;
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (scale == 1000000)
-				return -1;
-			frac = frac * 10 + (uint64_t)(*p - '0');
-			scale *= 10;
-		}
-		if (scale == 1)
-			return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	*out = whole * 86400000ull + frac * 86400000ull / scale;
-	return 0;
-}
-
-static int
-set_value(const struct cfg_key *k, void *base, const char *value, char *err,
-    size_t errlen)
-{
-	void *field = (char *)base + k->offset;
-	uint64_t n;
-
-	switch (k->type) {
-	case CFG_STR:
-		free(*(char **)field);
-		*(char **)field = xstrdup(value);
-		return 0;
-	case CFG_LIST:
-		if (parse_list(value, field) != 0) {
-			snprintf(err, errlen, "%s: empty list", k->name);
-			return -1;
-		}
-		return 0;
-	case CFG_ENUM:
-		for (int i = 0; k->choices[i] != NULL; i++) {
-			if (strcmp(value, k->choices[i]) == 0) {
-				*(int *)field = i;
-				return 0;
-			}
-		}
-		snprintf(err, errlen, "%s: unknown value '%s'", k->name, value);
-		return -1;
-	case CFG_SIZE:
-	case CFG_DURATION:
-	case CFG_UINT:
-	case CFG_DAYS:
-		if ((k->type == CFG_SIZE && parse_size(value, &n) != 0) ||
-		    (k->type == CFG_DURATION && parse_duration(value, &n) != 0) ||
-		    (k->type == CFG_DAYS && parse_days(value, &n) != 0) ||
-		    (k->type == CFG_UINT &&
-		    util_parse_u64(value, strlen(value), &n) != 0)) {
-			snprintf(err, errlen, "%s: invalid %s '%s'", k->name,
-			    k->type == CFG_SIZE ? "size (e.g. 16k, 2m)" :
-			    k->type == CFG_DURATION ?
-			    "duration (e.g. 500ms, 30s, 2m)" :
-			    k->type == CFG_DAYS ? "number of days (e.g. 30, "
-			    "0.5)" : "number", value);
-			return -1;
-		}
-		if (n < k->min || n > k->max) {
-			snprintf(err, errlen, "%s: %s out of range", k->name,
-			    value);
-			return -1;
-		}
-		*(uint64_t *)field = n;
-		return 0;
-	}
-	return -1;
-}
-
-/* Applies every default of one section to a fresh object. */
-static void
-apply_defaults(int section, void *base)
-{
-	char err[128];
-
-	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
-		const struct cfg_key *k = &cfg_keys[i];
-
-		if (k->section == section && k->def != NULL &&
-		    set_value(k, base, k->def, err, sizeof(err)) != 0)
-			abort();	/* a bad default is a programming error */
-	}
-}
 
 static int
 valid_name(const char *s)
@@ -412,64 +93,175 @@ fail(struct parse_state *st, const char *fmt, ...)
 	return 0;
 }
 
-static void *
-section_object(struct parse_state *st, const char *section, int *kind)
+/* A new [upstream NAME] with its defaults; line: where it starts. */
+static struct upstream_conf *
+upstream_add(struct config *cfg, const char *name, int line)
+{
+	struct upstream_conf *u;
+
+	u = realloc(cfg->upstreams, (cfg->n_upstreams + 1) * sizeof(*u));
+	if (u == NULL)
+		abort();
+	cfg->upstreams = u;
+	u = &cfg->upstreams[cfg->n_upstreams++];
+	memset(u, 0, sizeof(*u));
+	u->name = xstrdup(name);
+	u->line = line;
+	config_keys_defaults(CFG_SEC_UPSTREAM, u);
+	return u;
+}
+
+/* A new [policy NAME] with its defaults; line: where it starts. */
+static struct policy_conf *
+policy_add(struct config *cfg, const char *name, int line)
+{
+	struct policy_conf *p;
+
+	p = realloc(cfg->policies, (cfg->n_policies + 1) * sizeof(*p));
+	if (p == NULL)
+		abort();
+	cfg->policies = p;
+	p = &cfg->policies[cfg->n_policies++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->line = line;
+	config_keys_defaults(CFG_SEC_POLICY, p);
+	return p;
+}
+
+/*
+ * Opens the section of a "[...]" line (text: after the '['): the object it
+ * configures, created with its defaults so that an empty section exists
+ * too. A section that is not known, or that came before, is an error.
+ */
+static void
+section_open(struct parse_state *st, const char *text)
 {
 	struct config *cfg = st->cfg;
-	const char *sp = strchr(section, ' ');
-	char type[32];
+	char sec[256];
 	const char *name;
-	size_t tl;
+	size_t len = 0, tl;
+	int was_space = 0;
 
-	if (strcmp(section, "gateway") == 0) {
-		*kind = SEC_GATEWAY;
-		return cfg;
+	st->obj = NULL;
+	st->prev_key = -1;
+	memset(st->key_line, 0, config_keys_count() * sizeof(*st->key_line));
+	/* The name ends at ']' or, as libinih reads it, at an inline
+	 * comment: then libinih reports the line. */
+	while (text[len] != '\0' && text[len] != ']' &&
+	    !(was_space && text[len] == ';')) {
+		was_space = isspace((unsigned char)text[len]);
+		len++;
 	}
-	if (sp == NULL)
-		return NULL;
-	tl = (size_t)(sp - section);
-	if (tl >= sizeof(type))
-		return NULL;
-	memcpy(type, section, tl);
-	type[tl] = '\0';
-	name = sp + 1;
+	if (text[len] != ']' || len >= sizeof(sec))
+		return;
+	memcpy(sec, text, len);
+	sec[len] = '\0';
+	if (strcmp(sec, "gateway") == 0) {
+		if (st->gateway_line != 0) {
+			fail(st, "duplicate section [gateway] (first at line "
+			    "%d)", st->gateway_line);
+			return;
+		}
+		st->gateway_line = st->line;
+		st->kind = CFG_SEC_GATEWAY;
+		st->obj = cfg;
+		return;
+	}
+	tl = strcspn(sec, " ");
+	name = sec + tl;
 	while (*name == ' ')
 		name++;
-	if (!valid_name(name))
-		return NULL;
-	if (strcmp(type, "upstream") == 0) {
-		*kind = SEC_UPSTREAM;
+	if (tl == 8 && strncmp(sec, "upstream", 8) == 0 && valid_name(name)) {
 		for (size_t i = 0; i < cfg->n_upstreams; i++)
-			if (strcmp(cfg->upstreams[i].name, name) == 0)
-				return &cfg->upstreams[i];
-		cfg->upstreams = realloc(cfg->upstreams,
-		    (cfg->n_upstreams + 1) * sizeof(*cfg->upstreams));
-		if (cfg->upstreams == NULL)
-			abort();
-		struct upstream_conf *u = &cfg->upstreams[cfg->n_upstreams++];
-		memset(u, 0, sizeof(*u));
-		u->name = xstrdup(name);
-		u->line = st->section_line;
-		apply_defaults(SEC_UPSTREAM, u);
-		return u;
+			if (strcmp(cfg->upstreams[i].name, name) == 0) {
+				fail(st, "duplicate section [upstream %s] "
+				    "(first at line %d)", name,
+				    cfg->upstreams[i].line);
+				return;
+			}
+		st->kind = CFG_SEC_UPSTREAM;
+		st->obj = upstream_add(cfg, name, st->line);
+		return;
 	}
-	if (strcmp(type, "policy") == 0) {
-		*kind = SEC_POLICY;
+	if (tl == 6 && strncmp(sec, "policy", 6) == 0 && valid_name(name)) {
 		for (size_t i = 0; i < cfg->n_policies; i++)
-			if (strcmp(cfg->policies[i].name, name) == 0)
-				return &cfg->policies[i];
-		cfg->policies = realloc(cfg->policies,
-		    (cfg->n_policies + 1) * sizeof(*cfg->policies));
-		if (cfg->policies == NULL)
-			abort();
-		struct policy_conf *p = &cfg->policies[cfg->n_policies++];
-		memset(p, 0, sizeof(*p));
-		p->name = xstrdup(name);
-		p->line = st->section_line;
-		apply_defaults(SEC_POLICY, p);
-		return p;
+			if (strcmp(cfg->policies[i].name, name) == 0) {
+				fail(st, "duplicate section [policy %s] (first "
+				    "at line %d)", name, cfg->policies[i].line);
+				return;
+			}
+		st->kind = CFG_SEC_POLICY;
+		st->obj = policy_add(cfg, name, st->line);
+		return;
 	}
-	return NULL;
+	fail(st, "unknown section [%s]%s", sec,
+	    (tl == 8 && strncmp(sec, "upstream", 8) == 0) ||
+	    (tl == 6 && strncmp(sec, "policy", 6) == 0) ?
+	    " (names: letters, digits, - _ .)" :
+	    " (expected [gateway], [upstream NAME], [policy NAME])");
+}
+
+/*
+ * Reads one line the way libinih will (a BOM on the first line, comments,
+ * continuation lines, section headers), because its handler is not told:
+ * opens sections, and marks an indented line after a key, which libinih
+ * hands over as one more value of that key.
+ */
+static void
+line_classify(struct parse_state *st, const char *line)
+{
+	const char *p = line;
+
+	st->line_cont = 0;
+	if (st->err_line != 0)
+		return;
+	if (st->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return;
+	if (p > line && st->prev_key >= 0)
+		st->line_cont = 1;
+	else if (*p == '[')
+		section_open(st, p + 1);
+}
+
+/*
+ * A continuation line (value: its text): more items for a list. For any
+ * other key, and for what looks like an indented key or section, it is an
+ * error, not a value.
+ */
+static int
+key_continue(struct parse_state *st, const char *value)
+{
+	const struct cfg_key *k = config_keys_at((size_t)st->prev_key);
+	int first = st->key_line[st->prev_key], was_space = 0;
+	char text[256], err[256];
+	size_t len;
+
+	/* Debian's libinih 55 keeps inline comments here: cut them. */
+	util_copy(text, sizeof(text), value);
+	for (len = 0; text[len] != '\0'; len++) {
+		if (was_space && text[len] == ';')
+			break;
+		was_space = isspace((unsigned char)text[len]);
+	}
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	text[len] = '\0';
+	if (!config_keys_continuable(text))
+		return fail(st, "indented line after '%s' (line %d): libinih "
+		    "reads it as more of that value; do not indent keys or "
+		    "sections", k->name, first);
+	if (k->type != CFG_LIST)
+		return fail(st, "indented line after '%s' (line %d): libinih "
+		    "reads it as more of that value, and %s takes one value",
+		    k->name, first, k->name);
+	if (config_keys_set(k, st->obj, text, 1, err, sizeof(err)) != 0)
+		return fail(st, "%s", err);
+	return 1;
 }
 
 static int
@@ -477,29 +269,31 @@ on_ini_key(void *user, const char *section, const char *name,
     const char *value)
 {
 	struct parse_state *st = user;
-	void *obj;
-	int kind;
+	const struct cfg_key *k;
+	size_t i;
 	char err[256];
 
-	if (st->err_line != 0)
+	(void)section;		/* cut at 49 bytes by libinih: st->obj */
+	if (st->err_line != 0 || name == NULL)
 		return 1;
-	if (name == NULL)
-		return 1;
-	obj = section_object(st, section, &kind);
-	if (obj == NULL)
-		return fail(st, "unknown section [%s]%s", section,
-		    strchr(section, ' ') ? " (names: letters, digits, - _ .)" :
-		    " (expected [gateway], [upstream NAME], [policy NAME])");
-	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
-		const struct cfg_key *k = &cfg_keys[i];
-
-		if (k->section != kind || strcmp(k->name, name) != 0)
-			continue;
-		if (set_value(k, obj, value, err, sizeof(err)) != 0)
-			return fail(st, "%s", err);
-		return 1;
-	}
-	return fail(st, "unknown key '%s' in [%s]", name, section_names[kind]);
+	if (st->line_cont)
+		return key_continue(st, value);
+	if (st->obj == NULL)
+		return fail(st, "key '%s' before any section (expected "
+		    "[gateway], [upstream NAME], [policy NAME])", name);
+	k = config_keys_find(st->kind, name);
+	if (k == NULL)
+		return fail(st, "unknown key '%s' in [%s]", name,
+		    config_keys_section_name(st->kind));
+	i = (size_t)(k - config_keys_at(0));
+	if (st->key_line[i] != 0)
+		return fail(st, "duplicate key '%s' (first at line %d)", name,
+		    st->key_line[i]);
+	st->key_line[i] = st->line;
+	st->prev_key = (int)i;
+	if (config_keys_set(k, st->obj, value, 0, err, sizeof(err)) != 0)
+		return fail(st, "%s", err);
+	return 1;
 }
 
 /*
@@ -512,31 +306,23 @@ read_line(char *buf, int size, void *stream)
 {
 	struct parse_state *st = stream;
 	size_t i = 0;
-	const char *p;
 
 	if (st->mem[st->mem_off] == '\0')
 		return NULL;
 	st->line = st->next_line;
-	p = st->mem + st->mem_off;
-	if (st->mem_off == 0 || st->mem[st->mem_off - 1] == '\n') {
-		const char *q = p;
-
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q == '[')
-			st->section_line = st->line;
-	}
 	while (i + 1 < (size_t)size && st->mem[st->mem_off] != '\0') {
 		char c = st->mem[st->mem_off++];
 
 		buf[i++] = c;
 		if (c == '\n') {
 			st->next_line++;
-			return (buf[i] = '\0', buf);
+			break;
 		}
 	}
 	buf[i] = '\0';
-	if (st->mem[st->mem_off] == '\n') {
+	if (i > 0 && buf[i - 1] == '\n')
+		;			/* a whole line */
+	else if (st->mem[st->mem_off] == '\n') {
 		st->mem_off++;		/* the line fit; only its end did not */
 		st->next_line++;
 	} else if (st->mem[st->mem_off] != '\0') {
@@ -551,51 +337,45 @@ read_line(char *buf, int size, void *stream)
 			st->next_line++;
 		}
 	}
+	line_classify(st, buf);
 	return buf;
 }
 
+/* Frees the strings and lists of one section's object. */
 static void
-upstream_free(struct upstream_conf *u)
+keys_free(int section, void *base)
 {
-	free(u->name);
-	free(u->url);
-	free(u->region);
-	free(u->api_key_env);
-	free(u->unless_env);
-	free(u->health_path);
-	if (u->api_key != NULL) {
-		OPENSSL_cleanse(u->api_key, strlen(u->api_key));
-		free(u->api_key);
+	for (size_t i = 0; i < config_keys_count(); i++) {
+		const struct cfg_key *k = config_keys_at(i);
+		void *field = (char *)base + k->offset;
+
+		if (k->section != section)
+			continue;
+		if (k->type == CFG_STR)
+			free(*(char **)field);
+		else if (k->type == CFG_LIST)
+			config_keys_strlist_free(field);
 	}
-	strlist_free(&u->models);
 }
 
 static void
 config_free(struct config *cfg)
 {
-	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
-		if (cfg_keys[i].section == SEC_GATEWAY &&
-		    cfg_keys[i].type == CFG_STR)
-			free(*(char **)((char *)cfg + cfg_keys[i].offset));
-	strlist_free(&cfg->forward_headers);
-	for (size_t i = 0; i < cfg->n_upstreams; i++)
-		upstream_free(&cfg->upstreams[i]);
+	keys_free(CFG_SEC_GATEWAY, cfg);
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		struct upstream_conf *u = &cfg->upstreams[i];
+
+		free(u->name);
+		if (u->api_key != NULL) {
+			OPENSSL_cleanse(u->api_key, strlen(u->api_key));
+			free(u->api_key);
+		}
+		keys_free(CFG_SEC_UPSTREAM, u);
+	}
 	free(cfg->upstreams);
 	for (size_t i = 0; i < cfg->n_policies; i++) {
-		struct policy_conf *p = &cfg->policies[i];
-
-		free(p->name);
-		strlist_free(&p->models);
-		strlist_free(&p->models_deny);
-		strlist_free(&p->regions);
-		strlist_free(&p->sensitive);
-		strlist_free(&p->sensitive_regions);
-		strlist_free(&p->pii_off);
-		strlist_free(&p->pii_detect);
-		strlist_free(&p->pii_redact);
-		strlist_free(&p->pii_pseudonymize);
-		strlist_free(&p->pii_block);
-		strlist_free(&p->pii_allow);
+		free(cfg->policies[i].name);
+		keys_free(CFG_SEC_POLICY, &cfg->policies[i]);
 	}
 	free(cfg->policies);
 	prices_free(cfg->prices);
@@ -629,22 +409,29 @@ config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
-/* Turns a policy's pii keys into one action per entity type. */
+/*
+ * Turns a policy's pii keys into one action per entity type. A type in
+ * two of the lists is a contradiction, not a precedence rule.
+ */
 static int
 resolve_pii(struct parse_state *st, struct policy_conf *p)
 {
 	const struct {
 		const struct strlist *l;
 		int action;
+		const char *key;
 	} lists[] = {
-		{ &p->pii_detect, PII_ACT_DETECT },
-		{ &p->pii_redact, PII_ACT_REDACT },
-		{ &p->pii_pseudonymize, PII_ACT_PSEUDONYMIZE },
-		{ &p->pii_block, PII_ACT_BLOCK },
-		{ &p->pii_off, PII_ACT_OFF },
+		{ &p->pii_off, PII_ACT_OFF, "pii_off" },
+		{ &p->pii_detect, PII_ACT_DETECT, "pii_detect" },
+		{ &p->pii_redact, PII_ACT_REDACT, "pii_redact" },
+		{ &p->pii_pseudonymize, PII_ACT_PSEUDONYMIZE,
+		  "pii_pseudonymize" },
+		{ &p->pii_block, PII_ACT_BLOCK, "pii_block" },
 	};
+	size_t from[PII__COUNT];	/* the list a type is in, + 1 */
 
 	st->line = p->line;
+	memset(from, 0, sizeof(from));
 	memset(p->pii_actions, p->pii, sizeof(p->pii_actions));
 	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
 		for (size_t i = 0; i < lists[k].l->n; i++) {
@@ -655,6 +442,11 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 				return fail(st, "[policy %s]: unknown PII type "
 				    "'%s' (EMAIL, PHONE, IBAN, CREDIT_CARD, ...)",
 				    p->name, name);
+			if (from[t] != 0 && from[t] != k + 1)
+				return fail(st, "[policy %s]: %s is in both %s "
+				    "and %s", p->name, name,
+				    lists[from[t] - 1].key, lists[k].key);
+			from[t] = k + 1;
 			p->pii_actions[t] = (unsigned char)lists[k].action;
 		}
 	}
@@ -919,7 +711,7 @@ validate(struct parse_state *st)
 	}
 	if (config_policy(cfg, "default") == NULL) {
 		/* Teams without a policy name use "default": it always exists. */
-		section_object(st, "policy default", &port);
+		policy_add(cfg, "default", 1);
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++)
 		if (!resolve_pii(st, &cfg->policies[i]) ||
@@ -942,8 +734,10 @@ config_load(const char *path, char *err, size_t errlen)
 	st.file = path ? path : "(built-in)";
 	cfg->refs = 1;
 	cfg->path = path ? xstrdup(path) : NULL;
-	apply_defaults(SEC_GATEWAY, cfg);
+	config_keys_defaults(CFG_SEC_GATEWAY, cfg);
 	st.next_line = 1;
+	st.prev_key = -1;
+	st.key_line = xcalloc(config_keys_count(), sizeof(*st.key_line));
 	if (path != NULL) {
 		enum gw_err e = util_read_file(path, MAX_FILE, &text, &len);
 
@@ -951,6 +745,7 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:0: cannot open: %s", path,
 			    e == GW_ERR_IO || e == GW_ERR_NOTFOUND ?
 			    strerror(errno) : gw_strerror(e));
+			free(st.key_line);
 			config_free(cfg);
 			return NULL;
 		}
@@ -958,6 +753,7 @@ config_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:0: %s", path, len == MAX_FILE ?
 			    "file too large" : "NUL byte in the file");
 			free(text);
+			free(st.key_line);
 			config_free(cfg);
 			return NULL;
 		}
@@ -967,7 +763,9 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(read_line, &st, on_ini_key, &st);
 	free(text);
-	if (rc > 0 && st.err_line == 0) {
+	free(st.key_line);
+	/* libinih goes on after a syntax error: report the first line. */
+	if (rc > 0 && (st.err_line == 0 || rc < st.err_line)) {
 		st.err_line = rc;
 		snprintf(st.err, sizeof(st.err),
 		    "syntax error (expected [section] or key = value; "
@@ -1027,12 +825,4 @@ config_policy(const struct config *cfg, const char *name)
 		if (strcmp(cfg->policies[i].name, name) == 0)
 			return &cfg->policies[i];
 	return NULL;
-}
-
-void
-config_list_keys(FILE *out)
-{
-	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
-		fprintf(out, "%s %s\n", section_names[cfg_keys[i].section],
-		    cfg_keys[i].name);
 }

@@ -76,8 +76,10 @@ struct config {
 };
 
 /*
- * Loads path, or the built-in defaults when path is NULL. On error returns
- * NULL and writes "FILE:LINE: message" into err. The result has one
+ * Loads path, or the built-in defaults when path is NULL. A key that a
+ * section leaves out takes its default from the key table
+ * (gateway/config_keys.c). An unknown or repeated key or section is an
+ * error: NULL, with "FILE:LINE: message" in err. The result has one
  * reference, owned by the caller.
  */
 struct config *config_load(const char *path, char *err, size_t errlen);
@@ -88,9 +90,6 @@ void config_unref(struct config *cfg);
 /* Lookups; the returned pointers live as long as cfg. */
 const struct policy_conf *config_policy(const struct config *cfg,
     const char *name);
-
-/* Prints "section key" for every known key, for the documentation check. */
-void config_list_keys(FILE *out);
 
 /* Splits "host:port"; host is written NUL-terminated into host. */
 int config_split_addr(const char *addr, char *host, size_t hostlen,

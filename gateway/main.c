@@ -1,4 +1,5 @@
 /* eugate: the GDPR-aware gateway daemon's entry point. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,30 +7,43 @@
 
 #include "common/log.h"
 #include "gateway/config.h"
+#include "gateway/config_keys.h"
 #include "gateway/gateway.h"
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: eugate [-t] [-c FILE] [-d]\n"
-	    "  -c FILE  configuration file (default: built-in defaults)\n"
-	    "  -t       check the configuration and exit\n"
-	    "  -d       debug logging\n"
-	    "  -k       list the configuration keys and exit\n");
+	    "usage: eugate [-t] [-c FILE] [-d] [--print-config | "
+	    "--print-policies]\n"
+	    "  -c FILE           configuration file (default: built-in "
+	    "defaults)\n"
+	    "  -t                check the configuration and exit\n"
+	    "  -d                debug logging\n"
+	    "  -k                list the configuration keys and exit\n"
+	    "  --print-config    check, print every setting in effect (INI) "
+	    "and exit\n"
+	    "  --print-policies  the same for the [policy NAME] sections "
+	    "only\n");
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "print-policies", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = NULL;
-	int check = 0, debug = 0, opt, rc;
+	int check = 0, debug = 0, print = 0, opt, rc;
 	struct config *cfg;
 	struct gateway gw;
 	char err[600];
 	enum gw_err e;
 
-	while ((opt = getopt(argc, argv, "c:tdkh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:tdkh", longopts, NULL)) !=
+	    -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -41,8 +55,14 @@ main(int argc, char **argv)
 			debug = 1;
 			break;
 		case 'k':
-			config_list_keys(stdout);
+			config_keys_list(stdout);
 			return 0;
+		case 'P':
+			print = CONFIG_PRINT_ALL;
+			break;
+		case 'p':
+			print = CONFIG_PRINT_POLICIES;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -59,6 +79,12 @@ main(int argc, char **argv)
 	if (cfg == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
+	}
+	if (print != 0) {
+		/* Only the configuration on stdout: it loads as it is. */
+		config_keys_print(cfg, stdout, print);
+		config_unref(cfg);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (check) {
 		printf("configuration OK\n");

@@ -1,13 +1,22 @@
-/* Unit tests of the configuration parser: values, errors with lines. */
+/*
+ * Unit tests of the configuration parser: values, defaults, errors with
+ * lines (unknown and repeated keys and sections, continuation lines), and
+ * the printed configuration loading back to the same settings.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "gateway/config_keys.h"
+#include "policy/pii_vault.h"
 #include "tests/tap.h"
 
 static char path[256];
+
+/* A valid upstream, for files about other sections (lines 1-3). */
+#define UP "[upstream a]\nurl = http://x\nregion = eu\n"
 
 static struct config *
 load(const char *text, char *err, size_t errlen)
@@ -30,6 +39,217 @@ expect_error(const char *text, int line, const char *words, const char *what)
 	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
 	ok(cfg == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
 	    strstr(err, words) != NULL, "%s (%s)", what, err);
+	config_unref(cfg);
+}
+
+/* The configuration printed by config_keys_print, without its first
+ * line (it names the file). */
+static char *
+printed(const struct config *cfg)
+{
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	config_keys_print(cfg, f, CONFIG_PRINT_ALL);
+	fclose(f);
+	nl = strchr(buf, '\n');
+	memmove(buf, nl + 1, strlen(nl + 1) + 1);
+	return buf;
+}
+
+/* Every type but the listed ones takes the policy's pii action. */
+static int
+all_pii(const struct policy_conf *p, int action)
+{
+	for (int t = 0; t < PII__COUNT; t++)
+		if (p->pii_actions[t] != action)
+			return 0;
+	return 1;
+}
+
+static void
+test_defaults(void)
+{
+	char err[600];
+	struct config *cfg;
+	const struct policy_conf *p;
+
+	cfg = load(UP "[policy p]\nregions = eu\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(p != NULL && p->pii == PII_ACT_PSEUDONYMIZE &&
+	    all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "a policy without a pii line pseudonymizes every type (%s)", err);
+	p = cfg ? config_policy(cfg, "default") : NULL;
+	ok(p != NULL && all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "so does the implicit default policy");
+	config_unref(cfg);
+
+	cfg = load(UP "[policy empty]\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "empty") : NULL;
+	ok(p != NULL && p->line == 4 && p->pii_unscannable == 1 &&
+	    p->models_deny.n == 1, "an empty section exists, with defaults");
+	config_unref(cfg);
+
+	cfg = config_load(NULL, err, sizeof(err));
+	p = cfg ? config_policy(cfg, "default") : NULL;
+	ok(p != NULL && all_pii(p, PII_ACT_PSEUDONYMIZE),
+	    "the built-in defaults pseudonymize");
+	config_unref(cfg);
+}
+
+static void
+test_duplicates(void)
+{
+	expect_error("[gateway]\nlisten = 127.0.0.1:1\n; note\n\n"
+	    "listen = 127.0.0.1:2\n" UP, 5,
+	    "duplicate key 'listen' (first at line 2)",
+	    "duplicate key in [gateway]");
+	expect_error(UP "priority = 1\nweight = 2\nregion = us\n", 6,
+	    "duplicate key 'region' (first at line 3)",
+	    "duplicate key in [upstream]");
+	expect_error(UP "[policy p]\npii = off\nregions = eu\npii = block\n",
+	    7, "duplicate key 'pii' (first at line 5)",
+	    "duplicate key in [policy]");
+	expect_error(UP "[policy p]\npii_allow = a@b.example\n"
+	    "pii_allow = c@d.example\n", 6,
+	    "duplicate key 'pii_allow' (first at line 5)",
+	    "a repeated list key is an error, not a longer list");
+	expect_error("[gateway]\nlisten = 127.0.0.1:1\n" UP
+	    "[gateway]\nlog_level = debug\n", 6,
+	    "duplicate section [gateway] (first at line 1)",
+	    "duplicate [gateway]");
+	expect_error(UP "[upstream b]\nurl = http://y\nregion = eu\n"
+	    "[upstream a]\nregion = us\n", 7,
+	    "duplicate section [upstream a] (first at line 1)",
+	    "duplicate [upstream a]");
+	expect_error(UP "[policy a]\npii = off\n[policy b]\n[policy a]\n", 7,
+	    "duplicate section [policy a] (first at line 4)",
+	    "duplicate [policy a]");
+	expect_error(UP "[policy a]\n[policy  a]\n", 5,
+	    "duplicate section [policy a] (first at line 4)",
+	    "duplicate empty [policy a], spelt with two spaces");
+	expect_error(UP "[policy p]\npii = off\n\n\n[gateway]\nbad line\n"
+	    "[policy p]\n", 9, "syntax error",
+	    "the first error by line is reported (libinih goes on)");
+}
+
+static void
+test_continuation(void)
+{
+	char err[600];
+	struct config *cfg;
+	const struct policy_conf *p;
+
+	cfg = load(UP "models = a-*,\n   b-*   ; inline comment\n\n\tc-*\n"
+	    "[policy p]\n  pii = redact\npii_allow = x@y.example,\n"
+	    "    +49 30 0000000, z=1\n", err, sizeof(err));
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(cfg != NULL && cfg->upstreams[0].models.n == 3 &&
+	    strcmp(cfg->upstreams[0].models.v[1], "b-*") == 0 &&
+	    strcmp(cfg->upstreams[0].models.v[2], "c-*") == 0,
+	    "continuation lines add to a list (%s)", err);
+	ok(p != NULL && p->pii == PII_ACT_REDACT && p->pii_allow.n == 3 &&
+	    strcmp(p->pii_allow.v[2], "z=1") == 0,
+	    "an indented first key is a key; a list goes on (%s)", err);
+	config_unref(cfg);
+
+	expect_error(UP "[policy p]\npii = off\n   block\n", 6,
+	    "indented line after 'pii' (line 5)",
+	    "a continuation of a one-value key is an error");
+	expect_error(UP "[policy p]\nmodels = *\n  regions = eu\n", 6,
+	    "do not indent keys", "an indented key is not a value");
+	expect_error(UP "[policy p]\nmodels = *\n  [policy q]\n", 6,
+	    "do not indent keys or sections",
+	    "an indented section is not a value");
+	expect_error(UP "[policy p]\nmodels = *\n  models = x\n", 6,
+	    "indented line after 'models'",
+	    "an indented repeat is refused, as a repeat would be");
+	expect_error("listen = 127.0.0.1:1\n" UP, 1, "before any section",
+	    "a key before any section");
+}
+
+static void
+test_names(void)
+{
+	char err[600], text[600], a[80], b[80];
+	struct config *cfg;
+
+	/* libinih cuts section names at 49 bytes; eugate reads them whole. */
+	memset(a, 'x', 60);
+	a[60] = '\0';
+	memcpy(b, a, 61);
+	b[59] = 'y';
+	snprintf(text, sizeof(text), UP "[policy %s]\npii = off\n"
+	    "[policy %s]\npii = block\n", a, b);
+	cfg = load(text, err, sizeof(err));
+	ok(cfg != NULL && config_policy(cfg, a) != NULL &&
+	    config_policy(cfg, a)->pii == PII_ACT_OFF &&
+	    config_policy(cfg, b) != NULL &&
+	    config_policy(cfg, b)->pii == PII_ACT_BLOCK,
+	    "long policy names are whole: two of 60 bytes differ (%s)", err);
+	config_unref(cfg);
+	expect_error(UP "[policy p]\npii_block = IBAN\npii_off = PHONE, IBAN\n",
+	    4, "IBAN is in both pii_off and pii_block",
+	    "a PII type in two action lists is a contradiction");
+}
+
+static void
+test_print(void)
+{
+	char err[600], *one, *two;
+	struct config *cfg, *again;
+	FILE *f;
+
+	cfg = load("[gateway]\nlisten = 127.0.0.1:0\nclient_idle_timeout = "
+	    "1500ms\nmax_body_bytes = 1536k\naudit_retention_days = 0.00004\n"
+	    "budget = 100EUR/month\nlog_level = warn\n"
+	    "[upstream a]\nurl = http://x/\nregion = eu\nkind = openai\n"
+	    "models = one-*, two-*, three-*, four-*, five-*, six-*, seven-*,\n"
+	    "  eight-*, nine-*, ten-*, eleven-*, twelve-*, thirteen-*\n"
+	    "[policy p]\npii = redact\npii_block = IBAN, CREDIT_CARD\n"
+	    "pii_off = IP_ADDRESS\npii_redact = EMAIL\nregions = eu\n"
+	    "sensitive = raw\nsensitive_regions = block\n"
+	    "[policy q]\npii = off\npii_pseudonymize = EMAIL, PHONE, IBAN, "
+	    "CREDIT_CARD, EU_VAT, DE_TAX_ID, DE_SVNR, FR_NIR,\n"
+	    "  ES_DNI, ES_NIE, IT_FISCAL_CODE, NL_BSN, BE_NATIONAL_NUMBER,\n"
+	    "  PL_PESEL, SE_PERSONNUMMER, FI_HETU, DK_CPR, AT_SVNR, PT_NIF,\n"
+	    "  IE_PPSN, UK_NINO, SECRET, PERSON\n", err, sizeof(err));
+	ok(cfg != NULL, "a file for printing loads (%s)", err);
+	if (cfg == NULL)
+		return;
+	one = printed(cfg);
+	ok(strstr(one, "\n[policy p]\n") != NULL &&
+	    strstr(one, "\npii = redact\n") != NULL &&
+	    strstr(one, "\npii_block = IBAN, CREDIT_CARD\n") != NULL &&
+	    strstr(one, "\npii_off = IP_ADDRESS\n") != NULL &&
+	    strstr(one, "\n; pii_redact =\n") != NULL,
+	    "pii actions printed resolved: only the types that differ");
+	ok(strstr(one, "\nclient_idle_timeout = 1500ms\n") != NULL &&
+	    strstr(one, "\nmax_body_bytes = 1536k\n") != NULL &&
+	    strstr(one, "\nlog_level = warn\n") != NULL &&
+	    strstr(one, "\n; tls_cert =\n") != NULL &&
+	    strstr(one, "\n[upstream a]\nurl = http://x\nkind = openai\n") !=
+	    NULL, "units, enums by name, unset keys as comments");
+	f = fopen(path, "w");
+	fputs(one, f);
+	fclose(f);
+	again = config_load(path, err, sizeof(err));
+	ok(again != NULL, "the printed configuration loads (%s)", err);
+	if (again != NULL) {
+		two = printed(again);
+		is_str(two, one, "... to the same settings, printed the same");
+		ok(again->audit_retention_ms == cfg->audit_retention_ms &&
+		    again->upstreams[0].models.n == 13 &&
+		    config_policy(again, "q")->pii_actions[PII_PERSON] ==
+		    PII_ACT_PSEUDONYMIZE &&
+		    config_policy(again, "q")->pii_actions[PII_IP_ADDRESS] ==
+		    PII_ACT_OFF,
+		    "fractional days, wrapped lists, long pii lists");
+		free(two);
+	}
+	config_unref(again);
+	free(one);
 	config_unref(cfg);
 }
 
@@ -160,8 +380,8 @@ main(void)
 
 	expect_error("[gateway]\nlisten = 1.2.3.4:1\nbogus = 1\n", 3,
 	    "unknown key 'bogus'", "unknown key is an error with its line");
-	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 4,
-	    "unknown section", "unknown section");
+	expect_error("[gateway]\n\n[gatewy]\nlisten = x:1\n", 3,
+	    "unknown section", "unknown section, at its header");
 	expect_error("[upstream a]\nurl = http://x\nkind = grpc\n", 3,
 	    "kind: unknown value 'grpc'", "bad enum");
 	expect_error("[gateway]\nmax_body_bytes = 12q\n[upstream a]\nurl=http://x\n",
@@ -181,11 +401,19 @@ main(void)
 	expect_error("[upstream a]\nurl = https://x\nregion = eu\n"
 	    "api_key_env = EUGATE_NOPE\n", 1, "no usable upstream",
 	    "only upstream lacks its key");
-	expect_error("[upstream a b]\nurl = http://x\n", 2, "unknown section",
+	expect_error("[upstream a b]\nurl = http://x\n", 1, "unknown section",
 	    "section names are one word");
+	expect_error(UP "[polcy p]\n", 4, "unknown section [polcy p]",
+	    "an empty unknown section is an error too");
 	expect_error("this is not ini\n", 1, "syntax error", "syntax error");
 	expect_error("[gateway]\ntls_cert = /x.pem\n[upstream a]\nurl=http://x\n",
 	    1, "tls_cert and tls_key", "tls needs both files");
+
+	test_defaults();
+	test_duplicates();
+	test_continuation();
+	test_names();
+	test_print();
 
 	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
 	ok(cfg == NULL && strstr(err, "/nonexistent/eugate.ini:0: cannot open")

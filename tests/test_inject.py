@@ -246,7 +246,8 @@ def test_text_and_reload(env):
 
     # Reloaded into JSON: every line from the reload on is an object.
     n_before = read_log(gw).count("\n")
-    gw.write_config(gw.config_text() + "\n[gateway]\nlog_format = json\n")
+    gw.write_config(gw.config_text().replace(
+        "[gateway]\n", "[gateway]\nlog_format = json\n", 1))
     gw.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "configuration reloaded" in read_log(gw), 5)
     ids = send_vectors(gw, key, "json")

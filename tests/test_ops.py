@@ -23,13 +23,42 @@ def test_reload():
     gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}])
     key = gw.new_key()
     good = gw.config_text()
-    gw.write_config(good + "\n[gateway]\nno_such_key = 1\n")
-    gw.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: "reload failed" in gw.logtext(), 5)
-    tap.ok("reload failed" in gw.logtext() and "no_such_key" in gw.logtext(),
+
+    def gateway_keys(text):
+        return good.replace("[gateway]\n", "[gateway]\n" + text, 1)
+
+    def reload_fails(n):
+        gw.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: gw.logtext().count("reload failed") >= n, 5)
+        return gw.logtext()
+
+    gw.write_config(gateway_keys("no_such_key = 1\n"))
+    log = reload_fails(1)
+    tap.ok("reload failed" in log and "no_such_key" in log,
            "bad reload: logged with the reason")
     st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
     tap.eq(st, 200, "bad reload: the running configuration keeps serving")
+    # Either value of a repeated key would refuse the model: neither is
+    # taken, the file is refused, the old policy keeps serving.
+    gw.write_config(good + "[policy default]\nmodels = other-*\n"
+                    "models = none-*\n")
+    line = good.count("\n") + 3
+    log = reload_fails(2)
+    tap.ok("%s:%d: duplicate key 'models' (first at line %d)" %
+           (gw.conf, line, line - 1) in log,
+           "reload with a duplicate key: refused, logged with its line",
+           log[-600:])
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "duplicate key: the running configuration keeps serving")
+    gw.write_config(good + "[policy default]\nregions = *\n"
+                    "[policy default]\nmodels = other-*\n")
+    log = reload_fails(3)
+    tap.ok("duplicate section [policy default] (first at line %d)" %
+           (good.count("\n") + 1) in log,
+           "reload with a duplicate section: refused and logged", log[-600:])
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    tap.eq(st, 200, "duplicate section: the running configuration keeps "
+           "serving")
     gw.write_config(good + "[policy default]\nmodels = other-*\n")
     gw.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "configuration reloaded" in gw.logtext(), 5)
@@ -43,7 +72,7 @@ def test_reload():
         b"Authorization: Bearer " + key.encode() + b"\r\n\r\n"
     s.sendall(head)
     first = s.recv(65536)
-    gw.write_config(good + "\n[gateway]\nmax_headers = 8\n")
+    gw.write_config(gateway_keys("max_headers = 8\n"))
     gw.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: gw.logtext().count("configuration reloaded") >= 2, 5)
     s.sendall(head)

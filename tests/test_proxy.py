@@ -18,7 +18,9 @@ gw = env.gateway(
      {"name": "vllm", "url": oai.url, "kind": "openai", "region": "onprem",
       "models": "open-*"}],
     gateway="max_body_bytes = 64k\n",
-    policies="[policy strict]\nmodels = mistral-small*\n",
+    # Proxying, not PII: the default policy forwards files untouched.
+    policies="[policy default]\npii = off\n"
+             "[policy strict]\nmodels = mistral-small*\n",
     env={"UPSTREAM_EU1_KEY": "sk-upstream-eu1-secret"})
 key = gw.new_key("team-a")
 

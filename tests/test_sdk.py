@@ -49,7 +49,8 @@ def test_sdks():
     env = Env("sdk-")
     up = env.upstream(name="up")
     gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
-                     policies="[policy pii]\npii = pseudonymize\n")
+                     policies="[policy default]\npii = off\n"
+                              "[policy pii]\npii = pseudonymize\n")
     key = gw.new_key()
     pii_key = gw.new_key(team="p", policy="pii")
     p = subprocess.run(
