@@ -24,6 +24,14 @@ count(const char *hay, size_t len, const char *needle)
 	return n;
 }
 
+void
+charge_scan(const char *raw, size_t len, struct charge_scan *out)
+{
+	out->images = (int64_t)count(raw, len, "image_url");
+	out->documents = (int64_t)(count(raw, len, "document_url") +
+	    count(raw, len, "file_id"));
+}
+
 static int64_t
 model_context(const struct charge_req *q, int64_t *max_output)
 {
@@ -52,9 +60,8 @@ estimate(struct charge *c, const struct charge_req *q)
 
 	memset(e, 0, sizeof(*e));
 	prompt = (int64_t)q->raw_len + (int64_t)q->pii_found * PII_TOKEN_BYTES +
-	    (int64_t)count(q->raw, q->raw_len, "image_url") * IMAGE_TOKENS;
-	if (count(q->raw, q->raw_len, "document_url") > 0 ||
-	    count(q->raw, q->raw_len, "file_id") > 0 || prompt > context)
+	    q->scan.images * IMAGE_TOKENS;
+	if (q->scan.documents > 0 || prompt > context)
 		prompt = context;
 	switch (c->kind) {
 	case SPEND_TOKENS:

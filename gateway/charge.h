@@ -31,6 +31,15 @@ struct charge {
 	char max_tokens[24];	/* the lowered max_tokens, or "" */
 };
 
+/* References in a request body that the worst case counts. */
+struct charge_scan {
+	int64_t images;		/* "image_url" */
+	int64_t documents;	/* "document_url" and "file_id" */
+};
+
+/* Scans a request body for them (pure: runs where the body is parsed). */
+void charge_scan(const char *raw, size_t len, struct charge_scan *out);
+
 /* What charge_begin needs to know about the request. */
 struct charge_req {
 	const struct config *cfg;
@@ -41,8 +50,8 @@ struct charge_req {
 	const char *client;	/* the client's address */
 	const char *model;	/* NULL when the body names none */
 	json_t *body;		/* NULL for forms */
-	const char *raw;	/* the body as the client sent it */
-	size_t raw_len;
+	size_t raw_len;		/* bytes of the body as the client sent it */
+	struct charge_scan scan;	/* what charge_scan() found in it */
 	unsigned pii_found;	/* values the PII policy rewrote */
 	const size_t *cand;	/* candidate upstreams (indexes) */
 	size_t n_cand;

@@ -427,9 +427,20 @@ read_body(struct conn *c)
 	if (!c->req.chunked) {
 		size_t avail = evbuffer_get_length(in);
 		size_t n = avail < c->body_left ? avail : (size_t)c->body_left;
+		struct evbuffer_iovec v;
 
-		if (n > 0)
+		/* Into one block sized to the whole body, so that it never
+		 * needs a second, contiguous copy (a 10 MB body would be
+		 * held twice while it is pulled up). */
+		if (n > 0 && evbuffer_reserve_space(c->body,
+		    (ev_ssize_t)c->body_left, &v, 1) == 1 &&
+		    v.iov_len >= c->body_left) {
+			evbuffer_remove(in, v.iov_base, n);
+			v.iov_len = n;
+			evbuffer_commit_space(c->body, &v, 1);
+		} else if (n > 0) {
 			evbuffer_remove_buffer(in, c->body, n);
+		}
 		c->body_left -= n;
 		return c->body_left == 0;
 	}

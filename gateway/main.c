@@ -1,5 +1,6 @@
 /* eugate: the GDPR-aware gateway daemon's entry point. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,13 @@ main(int argc, char **argv)
 	char err[600];
 	enum gw_err e;
 
+	/*
+	 * Bodies of megabytes come and go: allocations from 256 KiB up are
+	 * mapped and unmapped whole, so that their memory goes back to the
+	 * system at once. (glibc would otherwise raise the threshold after
+	 * the first large free and keep such blocks in its heaps.)
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	while ((opt = getopt_long(argc, argv, "c:tdkh", longopts, NULL)) !=
 	    -1) {
 		switch (opt) {

@@ -117,6 +117,7 @@ struct req {
 	size_t n_store;
 	struct store_op op;		/* the record (and settlement) */
 	struct charge charge;		/* budgets, reservation, ledger */
+	struct charge_scan scan;	/* what the body references */
 	char ledger_id[40];		/* unique, never chosen by the client */
 	int answered;			/* an upstream sent a response head */
 	int timed_out;			/* an upstream timed out */
@@ -131,6 +132,8 @@ struct req {
 	unsigned char req_hash[32];	/* SHA-256 of the body received */
 	int has_req_hash;
 	EVP_MD_CTX *resp_md;		/* SHA-256 of a streamed answer */
+	unsigned char answer_hash[32];	/* ... of a whole one, by answer_json */
+	int has_answer_hash;
 	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
 	int has_subject;
 };
@@ -373,6 +376,11 @@ response_hash(struct req *r, struct store_request *rec)
 {
 	unsigned int n = 0;
 
+	if (r->mode == MODE_JSON && r->has_answer_hash) {
+		memcpy(rec->resp_hash, r->answer_hash, sizeof(rec->resp_hash));
+		rec->has_resp_hash = 1;
+		return;
+	}
 	if (r->mode == MODE_JSON) {
 		size_t len = evbuffer_get_length(r->resp);
 
@@ -714,6 +722,57 @@ fail_over(struct req *r)
 	return start_attempt(r);
 }
 
+/*
+ * A whole JSON answer: its usage, the policies' restoration, and the hash
+ * of what the client gets. On a worker thread for large answers (the
+ * request is the worker's alone meanwhile), else on the loop.
+ */
+static void
+answer_json(struct req *r)
+{
+	size_t len = evbuffer_get_length(r->resp);
+	json_t *root = jsontext_parse((const char *)evbuffer_pullup(r->resp,
+	    -1), len, 0, NULL);
+
+	if (root != NULL) {
+		usage_from_json(root, &r->usage);
+		if (policy_run_response_json(&r->pr, root)) {
+			size_t jl;
+			char *js = jsontext_dump(root, 0, &jl);
+
+			if (js != NULL) {
+				evbuffer_drain(r->resp, len);
+				evbuffer_add(r->resp, js, jl);
+				OPENSSL_cleanse(js, jl);
+				free(js);
+			}
+		}
+	}
+	json_decref(root);
+	len = evbuffer_get_length(r->resp);
+	SHA256(len ? evbuffer_pullup(r->resp, -1) : (const unsigned char *)"",
+	    len, r->answer_hash);
+	r->has_answer_hash = 1;
+}
+
+static void
+answer_run(struct work_item *it, const struct policy_env *env)
+{
+	struct req *r = (struct req *)((char *)it - offsetof(struct req, work));
+
+	(void)env;
+	answer_json(r);
+}
+
+static void
+answer_done(struct work_item *it)
+{
+	struct req *r = (struct req *)((char *)it - offsetof(struct req, work));
+
+	r->in_work = 0;
+	req_finish(r);
+}
+
 static void
 finish_relay(struct req *r, int result, const char *errmsg)
 {
@@ -747,25 +806,16 @@ finish_relay(struct req *r, int result, const char *errmsg)
 			relay_event(r, r->sse.buf, r->sse.len);
 		relay_flush(r);
 	} else if (r->mode == MODE_JSON && r->status < 300) {
-		size_t len = evbuffer_get_length(r->resp);
-		json_t *root = jsontext_parse((const char *)evbuffer_pullup(
-		    r->resp, -1), len, 0, NULL);
-
-		if (root != NULL) {
-			usage_from_json(root, &r->usage);
-			if (policy_run_response_json(&r->pr, root)) {
-				size_t jl;
-				char *js = jsontext_dump(root, 0, &jl);
-
-				if (js != NULL) {
-					evbuffer_drain(r->resp, len);
-					evbuffer_add(r->resp, js, jl);
-					OPENSSL_cleanse(js, jl);
-					free(js);
-				}
-			}
+		if (r->gw->work != NULL && evbuffer_get_length(r->resp) >=
+		    r->cfg->worker_min_bytes) {
+			evtimer_del(r->timer);
+			r->in_work = 1;
+			r->work.run = answer_run;
+			r->work.done = answer_done;
+			work_submit(r->gw->work, &r->work);
+			return;
 		}
-		json_decref(root);
+		answer_json(r);
 	}
 	req_finish(r);
 }
@@ -1131,6 +1181,7 @@ prepare(struct req *r, const struct policy_env *env, struct policy_block *blk)
 	r->raw_data = data;
 	SHA256((const unsigned char *)data, r->raw_len, r->req_hash);
 	r->has_req_hash = 1;
+	charge_scan(data, r->raw_len, &r->scan);
 	if (r->raw_len == 0) {
 		/* No body: a POST such as a batch cancel still sends an
 		 * empty one; GET and DELETE send none. */
@@ -1182,7 +1233,13 @@ prepare(struct req *r, const struct policy_env *env, struct policy_block *blk)
 		r->fwd_owned = 1;
 		r->pr.raw_out = NULL;
 	}
-	if (r->body != NULL) {
+	if (r->body != NULL && rc == POLICY_PASS) {
+		/* Nothing changed it: the bytes received are what goes (they
+		 * parsed strictly, so they mean what the policies saw). */
+		r->fwd = (char *)data;
+		r->fwd_len = r->raw_len;
+		r->fwd_owned = 0;
+	} else if (r->body != NULL) {
 		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
 		r->fwd_owned = 1;	/* NULL: start_attempt tries again */
 	}
@@ -1312,9 +1369,8 @@ reserved(struct store_op *op)
 	}
 	charge_reserved(&r->charge, r->body, r->orig);
 	clear_out_headers(r);
-	if (r->raw != NULL && !(r->multipart && !r->fwd_owned)) {
-		/* What is forwarded is serialized apart (a form that is not
-		 * rewritten is forwarded as received): the received bytes
+	if (r->raw != NULL && r->fwd != r->raw_data) {
+		/* What is forwarded was serialized apart: the received bytes
 		 * are no longer needed. */
 		evbuffer_free(r->raw);
 		r->raw = NULL;
@@ -1346,7 +1402,7 @@ reserve(struct req *r)
 	q.model = r->pr.model;
 	q.body = r->body;
 	q.raw_len = r->raw_len;
-	q.raw = r->raw_len ? r->raw_data : "";
+	q.scan = r->scan;
 	for (int t = 0; t < PII__COUNT; t++)
 		q.pii_found += r->pr.pii_counts[t];
 	q.cand = r->route.cand;

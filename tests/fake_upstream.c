@@ -518,6 +518,17 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		memset(content, 'x', (size_t)big);
 		content[big] = '\0';
 	}
+	/* x-fake-answer-repeat: the echo so many times over (a large answer
+	 * that holds what the request held). */
+	big = hdr_int(req, "x-fake-answer-repeat", 0);
+	if (content == NULL && big > 0 && big <= 100000 &&
+	    (content = malloc(strlen(text) * (size_t)big + 1)) != NULL) {
+		size_t tl = strlen(text);
+
+		for (int i = 0; i < big; i++)
+			memcpy(content + tl * (size_t)i, text, tl);
+		content[tl * (size_t)big] = '\0';
+	}
 	send_json(f, req, 200, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
 	    "s:o, s:s}], s:o}", "id", fim ? "fim-fake" : "cmpl-fake",
 	    "object", "chat.completion", "created", 1700000000, "model", model,
