@@ -32,7 +32,7 @@ static const char *const types[] = { "text", "image_url", "document_url",
 	"document", "input_text", "output_text", "input_image", "input_file",
 	"base64", "url", "object", "array", "string", "number", "integer",
 	"boolean", "null", "table", "equation", "json", "enabled", "disabled",
-	"auto", NULL };
+	"auto", "content", NULL };
 static const char *const objects[] = { "chat.completion", "list", "entry",
 	"conversation", "agent", "batch", "file", "model", "embedding",
 	"error", "message", NULL };
@@ -370,7 +370,8 @@ walk(struct pii_walk *w, json_t *v, const char *key, int media, int doc,
 		if (pii_walk_structural(key, s, n))
 			return;
 		if (pii_walk_data_uri(s, n) || (media && base64_blob(s, n))) {
-			w->unscannable++;
+			if (!media)	/* a media part is counted once */
+				w->unscannable++;
 			return;
 		}
 		if (!walk_json_text(w, v, doc, depth))
