@@ -334,6 +334,24 @@ emit_segment(const struct pii_norm *n, struct pii_norm_text *t,
 	return 0;
 }
 
+/* The length of the ASCII run at the start of text, 8 bytes a step. */
+static size_t
+ascii_span(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, text + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < len && (unsigned char)text[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* 1 when every code point of text maps to itself. */
 static int
 is_own_form(const struct pii_norm *n, const char *text, size_t len)
@@ -344,7 +362,7 @@ is_own_form(const struct pii_norm *n, const char *text, size_t len)
 		UChar32 c;
 
 		if ((unsigned char)text[i] < 0x80) {
-			i++;
+			i += (int32_t)ascii_span(text + i, len - (size_t)i);
 			continue;
 		}
 		U8_NEXT(text, i, l, c);
@@ -360,8 +378,7 @@ pii_norm_map(const struct pii_norm *n, const char *text, size_t len,
 {
 	size_t i, seg_in = 0, seg_out = 0;
 
-	for (i = 0; i < len && (unsigned char)text[i] < 0x80; i++)
-		;
+	i = ascii_span(text, len);
 	if (i == len)
 		return 0;
 	if (len >= UINT32_MAX)
