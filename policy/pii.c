@@ -1345,8 +1345,9 @@ pii_scan(struct pii_engine *e, const char *text, size_t len,
 		return -1;
 	rc = scan_form(e, nt.p, nt.len, enabled, &dm);
 	for (size_t i = 0; i < dm.n && rc == 0; i++)
-		rc = push(&all, nt.from[dm.v[i].start], nt.to[dm.v[i].end - 1],
-		    dm.v[i].type);
+		if (dm.v[i].end > dm.v[i].start)
+			rc = push(&all, nt.from[dm.v[i].start],
+			    nt.to[dm.v[i].end - 1], dm.v[i].type);
 	if (rc == 0)
 		rc = resolve(&all, out);
 	pii_matches_free(&dm);

@@ -445,7 +445,8 @@ pii_norm_map(const struct pii_norm *n, const char *text, size_t len,
 		seg_in = i;
 		seg_out = out->len;
 		if (cl == CL_SAME) {
-			if (emit(out, text + i, (size_t)j - i, i, (size_t)j) != 0)
+			if (emit(out, text + i, (size_t)j - i, i,
+			    (size_t)j) != 0)
 				goto fail;
 		} else if (cl != CL_DROP) {
 			char b = (char)cl;

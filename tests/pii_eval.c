@@ -117,7 +117,8 @@ dev_eval(const char *path, int unicode_only)
 		snprintf(t[k].type, sizeof(t[k].type), "%s", types[k]);
 	while (getline(&line, &cap, f) > 0) {
 		json_t *o = json_loads(line, 0, &je), *x;
-		const char *text = json_string_value(json_object_get(o, "text"));
+		const char *text = json_string_value(json_object_get(o,
+		    "text"));
 		struct pii_vault v;
 		struct pii_buf out = { NULL, 0, 0 };
 		const char *res;
@@ -156,7 +157,8 @@ dev_eval(const char *path, int unicode_only)
 				if (strcmp(ty, types[k]) != 0)
 					continue;
 				t[k].n++;
-				t[k].caught += (unsigned)caught(ty, val, res, sq);
+				t[k].caught += (unsigned)caught(ty, val, res,
+				    sq);
 			}
 		}
 		json_array_foreach(json_object_get(o, "negatives"), i, x) {
