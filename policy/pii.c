@@ -11,6 +11,7 @@
 #include "policy/pii.h"
 #include "policy/pii_check.h"
 #include "policy/pii_names.h"
+#include "policy/pii_norm.h"
 
 static const char *const type_names[PII__COUNT] = {
 	"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "EU_VAT",
@@ -117,6 +118,7 @@ struct pii_engine {
 	pcre2_code *code[32];
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	struct pii_norm *norm;		/* the detection form */
 	size_t n;
 };
 
@@ -826,6 +828,11 @@ pii_engine_new(char *err, size_t errlen)
 		pii_engine_free(e);
 		return NULL;
 	}
+	e->norm = pii_norm_new(err, errlen);
+	if (e->norm == NULL) {
+		pii_engine_free(e);
+		return NULL;
+	}
 	/* Patterns are linear; these limits only stop a pathological case. */
 	pcre2_set_match_limit(e->mctx, 100000);
 	pcre2_set_depth_limit(e->mctx, 1000);
@@ -841,6 +848,7 @@ pii_engine_free(struct pii_engine *e)
 		pcre2_code_free(e->code[i]);
 	pcre2_match_data_free(e->md);
 	pcre2_match_context_free(e->mctx);
+	pii_norm_free(e->norm);
 	free(e->trigp);
 	free(e);
 }
@@ -933,6 +941,15 @@ is_alnum(unsigned char c)
 	return char_class[c] & (F_DIGIT | F_UPPER | F_LOWER) && c < 0x80;
 }
 
+/* A byte of a local part or a domain label: ASCII letters and digits,
+ * and any byte of a non-ASCII character (internationalized addresses,
+ * and letters that are no Latin look-alike must not split an address). */
+static int
+addr_byte(unsigned char c)
+{
+	return is_alnum(c) || c >= 0x80;
+}
+
 /*
  * E-mail addresses, found from their '@' (far faster than a pattern that
  * could start at any letter): a dot-atom local part, then labels and an
@@ -945,30 +962,39 @@ scan_emails(const char *t, size_t len, struct pii_matches *all)
 
 	while (at != NULL) {
 		size_t a = (size_t)(at - t), l = a, r = a + 1, dot = 0;
-		size_t label = 0;
+		size_t label = 0, tld;
 		int ok = 1;
 
-		while (l > 0 && (is_alnum((unsigned char)t[l - 1]) ||
+		while (l > 0 && (addr_byte((unsigned char)t[l - 1]) ||
 		    (t[l - 1] != '\0' && strchr("._%+'-", t[l - 1]) != NULL)) &&
 		    a - l < 64)
 			l--;
-		while (l < a && !is_alnum((unsigned char)t[l]))
+		/* Never start inside a character, nor on punctuation. */
+		while (l < a && (((unsigned char)t[l] & 0xC0) == 0x80 ||
+		    strchr("._%+'-", t[l]) != NULL))
 			l++;
 		for (; r < len; r++) {
 			unsigned char c = (unsigned char)t[r];
 
-			if (is_alnum(c) || c == '-') {
+			if (addr_byte(c) || c == '-') {
 				label++;
 				continue;
 			}
 			if (c == '.' && label > 0 && r + 1 < len &&
-			    is_alnum((unsigned char)t[r + 1])) {
+			    addr_byte((unsigned char)t[r + 1])) {
 				dot = r;
 				label = 0;
 				continue;
 			}
 			break;
 		}
+		/* The top-level domain: ASCII letters; what follows them
+		 * without a break ("example.com日本") is not part of it. */
+		for (tld = dot + 1; dot > 0 && tld < r &&
+		    ((t[tld] | 32) >= 'a' && (t[tld] | 32) <= 'z'); tld++)
+			;
+		if (dot > 0 && tld < r && (unsigned char)t[tld] >= 0x80)
+			r = tld;
 		if (l == a || t[a - 1] == '.' || dot == 0 || r - dot - 1 < 2 ||
 		    r - dot - 1 > 24 || r - l > 254)
 			ok = 0;
@@ -1257,8 +1283,9 @@ resolve(struct pii_matches *all, struct pii_matches *out)
 	return 0;
 }
 
-int
-pii_scan(struct pii_engine *e, const char *text, size_t len,
+/* The detectors over a detection form. */
+static int
+scan_form(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
 	struct pii_matches all = { NULL, 0, 0 };
@@ -1297,6 +1324,54 @@ pii_scan(struct pii_engine *e, const char *text, size_t len,
 		rc = resolve(&all, out);
 	free(all.v);
 	return rc;
+}
+
+/*
+ * A text that is not its own detection form is scanned in that form; a
+ * match there covers the whole code points of the original that made it,
+ * with the ignorable ones between them.
+ */
+int
+pii_scan(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT], struct pii_matches *out)
+{
+	struct pii_norm_text nt;
+	struct pii_matches dm = { NULL, 0, 0 }, all = { NULL, 0, 0 };
+	int rc = pii_norm_map(e->norm, text, len, &nt);
+
+	if (rc == 0)
+		return scan_form(e, text, len, enabled, out);
+	if (rc < 0)
+		return -1;
+	rc = scan_form(e, nt.p, nt.len, enabled, &dm);
+	for (size_t i = 0; i < dm.n && rc == 0; i++)
+		if (dm.v[i].end > dm.v[i].start)
+			rc = push(&all, nt.from[dm.v[i].start],
+			    nt.to[dm.v[i].end - 1], dm.v[i].type);
+	if (rc == 0)
+		rc = resolve(&all, out);
+	pii_matches_free(&dm);
+	free(all.v);
+	pii_norm_text_free(&nt);
+	return rc;
+}
+
+int
+pii_detection_form(struct pii_engine *e, const char *text, size_t len,
+    char **form, size_t *form_len)
+{
+	struct pii_norm_text nt;
+	int rc = pii_norm_map(e->norm, text, len, &nt);
+
+	*form = NULL;
+	*form_len = 0;
+	if (rc <= 0)
+		return rc;
+	*form = nt.p;
+	*form_len = nt.len;
+	free(nt.from);
+	free(nt.to);
+	return 0;
 }
 
 void

@@ -46,13 +46,23 @@ struct pii_engine *pii_engine_new(char *err, size_t errlen);
 void pii_engine_free(struct pii_engine *e);
 
 /*
- * Scans text (UTF-8, len bytes). enabled[type] selects the types to look
- * for. Matches are appended to out sorted by start, without overlaps.
+ * Scans text (UTF-8, len bytes) in its detection form (NFKC, ignorables
+ * removed, look-alikes folded: policy/pii_norm.h); offsets are in text.
+ * enabled[type] selects the types to look for. Matches are appended to
+ * out sorted by start, without overlaps.
  * Returns 0, or -1 when a matcher failed (limit, bad UTF-8): the caller
  * must fail closed.
  */
 int pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out);
+
+/*
+ * The detection form of text (see policy/pii_norm.h): *form is a malloc'ed
+ * copy (the caller frees it), or NULL when text is its own form. Returns
+ * 0, or -1 on a failure.
+ */
+int pii_detection_form(struct pii_engine *e, const char *text, size_t len,
+    char **form, size_t *form_len);
 
 void pii_matches_clear(struct pii_matches *m);
 void pii_matches_free(struct pii_matches *m);

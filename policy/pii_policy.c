@@ -1,7 +1,8 @@
 /*
- * The PII policy module: walks every text-bearing field of a request
- * (decoded JSON strings), applies the policy's action per entity type,
- * and restores issued pseudonyms in the answer, whole or streamed.
+ * The PII policy module: scans every string of a request but the
+ * structural ones (policy/pii_walk.h), and every text field of a form,
+ * applies the policy's action per entity type, and restores issued
+ * pseudonyms in the answer, whole or streamed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "common/jsontext.h"
 #include "policy/pii_vault.h"
+#include "policy/pii_walk.h"
 #include "policy/policy.h"
 #include "policy/usage.h"
 
@@ -29,219 +31,6 @@ struct pii_state {
 	json_t *last_chunk;	/* id/model/created of the stream, for flushes */
 };
 
-/* The strings to scan, collected by the walk. */
-struct walk {
-	json_t **str;		/* plain text strings */
-	size_t n, cap;
-	json_t **args;		/* strings that hold JSON (tool arguments) */
-	size_t n_args, cap_args;
-	unsigned unscannable;	/* images, audio, documents, files */
-	int oom;
-};
-
-static void
-add_str(struct walk *w, json_t *s, int is_args)
-{
-	json_t ***v = is_args ? &w->args : &w->str;
-	size_t *n = is_args ? &w->n_args : &w->n;
-	size_t *cap = is_args ? &w->cap_args : &w->cap;
-
-	if (!json_is_string(s))
-		return;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		json_t **nv = realloc(*v, nc * sizeof(**v));
-
-		if (nv == NULL) {
-			w->oom = 1;
-			return;
-		}
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = s;
-}
-
-/* Keys whose string values are identifiers or enums, never free text. */
-static int
-not_text(const char *key)
-{
-	static const char *const keys[] = {
-		"model", "id", "object", "type", "role", "agent_id", "file_id",
-		"tool_call_id", "conversation_id", "library_id", "document_id",
-		"job_id", "endpoint", "purpose", "visibility", "status",
-		"tool_choice", "response_format", "prompt_mode",
-		"reasoning_effort", "service_tier", "encoding_format",
-		"output_dtype", "handoff_execution", "timeout_hours",
-		"custom_id", "prompt_cache_key", "version", "format", NULL
-	};
-
-	for (int i = 0; keys[i] != NULL; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Every text string under node (unknown shapes: scan, fail closed). */
-static void
-walk_all(struct walk *w, json_t *node)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (json_is_string(node)) {
-		add_str(w, node, 0);
-	} else if (json_is_array(node)) {
-		json_array_foreach(node, i, v)
-			walk_all(w, v);
-	} else if (json_is_object(node)) {
-		json_object_foreach(node, k, v) {
-			if (!not_text(k))
-				walk_all(w, v);
-		}
-	}
-}
-
-/* Message content: a string, or chunks (text, thinking, media). */
-static void
-walk_content(struct walk *w, json_t *c)
-{
-	json_t *chunk;
-	size_t i;
-
-	if (json_is_string(c)) {
-		add_str(w, c, 0);
-		return;
-	}
-	json_array_foreach(c, i, chunk) {
-		const char *type = json_string_value(json_object_get(chunk,
-		    "type"));
-
-		if (json_is_string(chunk))
-			add_str(w, chunk, 0);
-		else if (type == NULL || strcmp(type, "text") == 0)
-			add_str(w, json_object_get(chunk, "text"), 0);
-		else if (strcmp(type, "thinking") == 0)
-			walk_content(w, json_object_get(chunk, "thinking"));
-		else if (strcmp(type, "image_url") == 0 ||
-		    strcmp(type, "document_url") == 0 ||
-		    strcmp(type, "input_audio") == 0 ||
-		    strcmp(type, "file") == 0 || strcmp(type, "tool_file") == 0)
-			w->unscannable++;
-		/* reference, tool_reference: ids only */
-	}
-}
-
-static void
-walk_arguments(struct walk *w, json_t *a)
-{
-	if (json_is_string(a))
-		add_str(w, a, 1);
-	else
-		walk_all(w, a);
-}
-
-static void
-walk_messages(struct walk *w, json_t *msgs)
-{
-	json_t *m, *tc;
-	size_t i, j;
-
-	json_array_foreach(msgs, i, m) {
-		if (json_is_array(m)) {		/* chat moderation batches */
-			walk_messages(w, m);
-			continue;
-		}
-		walk_content(w, json_object_get(m, "content"));
-		json_array_foreach(json_object_get(m, "tool_calls"), j, tc)
-			walk_arguments(w, json_object_get(json_object_get(tc,
-			    "function"), "arguments"));
-	}
-}
-
-/* Conversation inputs: a string, or entries (messages, tool results). */
-static void
-walk_inputs(struct walk *w, json_t *in)
-{
-	json_t *e;
-	size_t i;
-
-	if (json_is_string(in)) {
-		add_str(w, in, 0);
-		return;
-	}
-	json_array_foreach(in, i, e) {
-		walk_content(w, json_object_get(e, "content"));
-		walk_arguments(w, json_object_get(e, "arguments"));
-		add_str(w, json_object_get(e, "result"), 0);
-	}
-}
-
-static int
-path_is(const char *path, const char *p)
-{
-	return strcmp(path, p) == 0;
-}
-
-/* The text-bearing fields of each endpoint's request body. */
-static void
-walk_request(struct walk *w, const char *path, json_t *body)
-{
-	if (path_is(path, "/v1/chat/completions") ||
-	    path_is(path, "/v1/agents/completions")) {
-		walk_messages(w, json_object_get(body, "messages"));
-		walk_content(w, json_object_get(json_object_get(body,
-		    "prediction"), "content"));
-	} else if (path_is(path, "/v1/fim/completions")) {
-		add_str(w, json_object_get(body, "prompt"), 0);
-		add_str(w, json_object_get(body, "suffix"), 0);
-	} else if (path_is(path, "/v1/embeddings") ||
-	    path_is(path, "/v1/moderations") ||
-	    path_is(path, "/v1/classifications")) {
-		walk_all(w, json_object_get(body, "input"));
-	} else if (path_is(path, "/v1/chat/moderations") ||
-	    path_is(path, "/v1/chat/classifications")) {
-		json_t *in = json_object_get(body, "input");
-
-		if (json_is_object(in))
-			walk_messages(w, json_object_get(in, "messages"));
-		else if (json_is_array(in) && json_is_object(json_array_get(in,
-		    0)) && json_object_get(json_array_get(in, 0), "messages"))
-		{
-			json_t *x;
-			size_t i;
-
-			json_array_foreach(in, i, x)
-				walk_messages(w, json_object_get(x, "messages"));
-		} else {
-			walk_messages(w, in);
-		}
-	} else if (path_is(path, "/v1/ocr")) {
-		add_str(w, json_object_get(body, "document_annotation_prompt"),
-		    0);
-		if (json_object_get(body, "document") != NULL)
-			w->unscannable++;
-	} else if (strncmp(path, "/v1/conversations", 17) == 0) {
-		walk_inputs(w, json_object_get(body, "inputs"));
-		add_str(w, json_object_get(body, "instructions"), 0);
-	} else if (path_is(path, "/v1/batch/jobs")) {
-		const char *ep = json_string_value(json_object_get(body,
-		    "endpoint"));
-		json_t *req;
-		size_t i;
-
-		json_array_foreach(json_object_get(body, "requests"), i, req)
-			walk_request(w, ep ? ep : "", json_object_get(req,
-			    "body"));
-	} else {
-		/* Any other endpoint: every free-text string. */
-		walk_all(w, body);
-		return;
-	}
-	walk_all(w, json_object_get(body, "metadata"));
-}
-
 static struct pii_state *
 state(struct policy_req *r)
 {
@@ -257,49 +46,91 @@ active(const struct policy_conf *p)
 	return 0;
 }
 
+/* Scans one text; *out holds the rewritten text when *changed. */
 static int
-rewrite(struct policy_req *r, struct pii_state *st, json_t *s, int is_args,
+apply(struct policy_req *r, struct pii_state *st, const char *s, size_t n,
+    struct pii_buf *out, int *changed)
+{
+	return pii_apply(r->env->pii, &st->vault, r->env->hmac, r->key->team,
+	    &st->rules, s, n, out, changed);
+}
+
+static void
+mark_dirty(struct pii_walk *w, int doc)
+{
+	if (doc >= 0)
+		w->docs[doc].dirty = 1;
+}
+
+/* A key whose text changed: the value moves to the rewritten key. */
+static int
+rename_key(json_t *obj, const char *key, const char *nk)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_object_get(obj, nk) != NULL)
+		return -1;	/* two keys would become one: fail closed */
+	if (json_object_set(obj, nk, v) != 0)
+		return -1;
+	return json_object_del(obj, key);
+}
+
+/*
+ * Rewrites what a walk collected: the strings, the keys, then the JSON
+ * texts whose content changed, innermost first (a text inside a text is
+ * found after it). *changed is set when anything changed.
+ */
+static int
+apply_walk(struct policy_req *r, struct pii_state *st, struct pii_walk *w,
     int *changed)
 {
 	struct pii_buf out = { NULL, 0, 0 };
-	int ch = 0, rc;
-	json_t *inner = NULL;
+	int rc = 0, ch;
 
-	if (is_args) {
-		/* Arguments are JSON text: scan its strings, not its bytes. */
-		inner = jsontext_parse(json_string_value(s),
-		    json_string_length(s), 0, NULL);
-		if (inner != NULL) {
-			struct walk w = { 0 };
-			char *js;
+	/* Token look-alikes the client typed can never be issued. */
+	for (size_t i = 0; i < w->n_str && rc == 0; i++)
+		rc = pii_vault_note_lookalikes(&st->vault,
+		    json_string_value(w->str[i].s),
+		    json_string_length(w->str[i].s));
+	for (size_t i = 0; i < w->n_keys && rc == 0; i++)
+		rc = pii_vault_note_lookalikes(&st->vault, w->keys[i].key,
+		    strlen(w->keys[i].key));
+	for (size_t i = 0; i < w->n_str && rc == 0; i++) {
+		json_t *s = w->str[i].s;
 
-			walk_all(&w, inner);
-			rc = w.oom ? -1 : 0;
-			for (size_t i = 0; i < w.n && rc == 0; i++)
-				rc = rewrite(r, st, w.str[i], 0, &ch);
-			free(w.str);
-			free(w.args);
-			if (rc == 0 && ch) {
-				js = jsontext_dump(inner, 0, NULL);
-				if (js == NULL)
-					rc = -1;
-				else
-					json_string_set(s, js);
-				free(js);
-				*changed = 1;
-			}
-			json_decref(inner);
-			return rc;
+		ch = 0;
+		rc = apply(r, st, json_string_value(s), json_string_length(s),
+		    &out, &ch);
+		if (rc == 0 && ch) {
+			rc = json_string_setn(s, out.p, out.len);
+			mark_dirty(w, w->str[i].doc);
+			*changed = 1;
 		}
 	}
-	rc = pii_apply(r->env->pii, &st->vault, r->env->hmac, r->key->team,
-	    &st->rules, json_string_value(s), json_string_length(s), &out, &ch);
-	if (rc == 0 && ch) {
-		json_string_setn(s, out.p, out.len);
-		*changed = 1;
+	for (size_t i = 0; i < w->n_keys && rc == 0; i++) {
+		const char *k = w->keys[i].key;
+
+		ch = 0;
+		rc = apply(r, st, k, strlen(k), &out, &ch);
+		if (rc == 0 && ch) {
+			rc = rename_key(w->keys[i].obj, k, out.p);
+			mark_dirty(w, w->keys[i].doc);
+			*changed = 1;
+		}
+	}
+	for (size_t i = w->n_docs; i-- > 0 && rc == 0;) {
+		struct pii_walk_doc *d = &w->docs[i];
+		char *js;
+
+		if (!d->dirty)
+			continue;
+		js = jsontext_dump(d->root, 0, NULL);
+		rc = js == NULL ? -1 : json_string_set(d->host, js);
+		free(js);
+		mark_dirty(w, d->parent);
 	}
 	pii_buf_free(&out);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 /* The value of name="..." in a part's headers [h, e). */
@@ -322,40 +153,108 @@ part_name(const char *h, const char *e, const char **name, size_t *len)
 	return 1;
 }
 
+/* One piece of a form: bytes that go as they are, or a text (s). */
+struct piece {
+	const char *p;
+	size_t n;
+	json_t *s;
+};
+
+struct form {
+	struct piece *v;
+	size_t n, cap;
+};
+
+static int
+form_add(struct form *f, const char *p, size_t n)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct piece *nv = realloc(f->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		f->v = nv;
+		f->cap = cap;
+	}
+	f->v[f->n].p = p;
+	f->v[f->n].n = n;
+	f->v[f->n].s = NULL;
+	f->n++;
+	return 0;
+}
+
 /*
- * A multipart form (audio transcriptions, uploads): text fields that can
- * hold names (context_bias) are scanned and rewritten; file parts cannot
- * be scanned and follow the policy's rule. Returns -1 on a failure,
- * else the number of unscannable parts; *out holds a rewritten body.
+ * A text piece of a form (headers, a field's value, the preamble and
+ * epilogue) goes to the walk with the field's name; one that is not
+ * UTF-8 cannot be read and counts as unscannable.
  */
 static int
-walk_multipart(struct policy_req *r, struct pii_state *st,
-    struct pii_buf *out, int *changed)
+form_text(struct form *f, struct pii_walk *w, const char *p, size_t n,
+    const char *name, size_t nl)
+{
+	char key[64];
+	json_t *s;
+
+	if (form_add(f, p, n) != 0)
+		return -1;
+	s = json_stringn(p, n);
+	if (s == NULL) {
+		w->unscannable++;
+		return 0;
+	}
+	f->v[f->n - 1].s = s;
+	if (nl >= 2 && memcmp(name + nl - 2, "[]", 2) == 0)
+		nl -= 2;	/* context_bias[]: one of several values */
+	if (name != NULL && nl < sizeof(key)) {
+		memcpy(key, name, nl);
+		key[nl] = '\0';
+		pii_walk_value(w, s, key);
+	} else {
+		pii_walk_value(w, s, NULL);
+	}
+	return 0;
+}
+
+static void
+form_free(struct form *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		json_decref(f->v[i].s);
+	free(f->v);
+}
+
+/*
+ * Splits a multipart form (audio transcriptions, uploads) into pieces:
+ * every text (each field's value, each part's headers with its name and
+ * filename, the preamble and the epilogue) is walked; file contents
+ * cannot be scanned and count as unscannable. Returns -1 when the form
+ * cannot be read.
+ */
+static int
+form_split(struct policy_req *r, struct form *f, struct pii_walk *w)
 {
 	const char *body = r->raw, *end = r->raw + r->raw_len, *p;
 	char delim[80];
 	size_t dl;
-	int unscannable = 0;
 
-	*changed = 0;
 	if (r->boundary == NULL || r->boundary_len + 4 > sizeof(delim))
 		return -1;
 	dl = (size_t)snprintf(delim, sizeof(delim), "--%.*s",
 	    (int)r->boundary_len, r->boundary);
 	p = memmem(body, r->raw_len, delim, dl);
-	if (p == NULL)
-		return -1;
-	if (pii_buf_add(out, body, (size_t)(p - body)) != 0)
+	if (p == NULL || form_text(f, w, body, (size_t)(p - body), NULL,
+	    0) != 0)
 		return -1;
 	while (p != NULL && p + dl <= end) {
-		const char *h = p + dl, *hend, *v, *next;
-		const char *name;
-		size_t nl;
+		const char *h = p + dl, *hend, *v, *next, *name = NULL;
+		size_t nl = 0;
 
 		if (h + 2 <= end && memcmp(h, "--", 2) == 0) {
-			/* The closing delimiter: the rest goes as it is. */
-			return pii_buf_add(out, p, (size_t)(end - p)) == 0 ?
-			    unscannable : -1;
+			/* The closing delimiter, then the epilogue. */
+			return form_add(f, p, dl + 2) != 0 ||
+			    form_text(f, w, h + 2, (size_t)(end - h - 2), NULL,
+			    0) != 0 ? -1 : 0;
 		}
 		hend = memmem(h, (size_t)(end - h), "\r\n\r\n", 4);
 		if (hend == NULL)
@@ -365,37 +264,53 @@ walk_multipart(struct policy_req *r, struct pii_state *st,
 		if (next == NULL || next - v < 2)
 			return -1;
 		/* The value ends before the CRLF that precedes the delimiter. */
-		if (pii_buf_add(out, p, (size_t)(v - p)) != 0)
+		if (form_add(f, p, dl) != 0 || form_text(f, w, h,
+		    (size_t)(hend - h), NULL, 0) != 0 ||
+		    form_add(f, hend, 4) != 0)
 			return -1;
 		if (memmem(h, (size_t)(hend - h), "filename=", 9) != NULL) {
-			unscannable++;
-			if (pii_buf_add(out, v, (size_t)(next - v)) != 0)
+			w->unscannable++;
+			if (form_add(f, v, (size_t)(next - v - 2)) != 0)
 				return -1;
-		} else if (part_name(h, hend, &name, &nl) &&
-		    ((nl >= 12 && memcmp(name, "context_bias", 12) == 0) ||
-		    (nl == 6 && memcmp(name, "prompt", 6) == 0))) {
-			json_t *s = json_stringn(v, (size_t)(next - v - 2));
-			int ch = 0;
-
-			/* Form text must be UTF-8 to be scanned: else fail. */
-			if (s == NULL || rewrite(r, st, s, 0, &ch) != 0) {
-				json_decref(s);
+		} else {
+			part_name(h, hend, &name, &nl);
+			if (form_text(f, w, v, (size_t)(next - v - 2), name,
+			    nl) != 0)
 				return -1;
-			}
-			*changed |= ch;
-			if (pii_buf_add(out, json_string_value(s),
-			    json_string_length(s)) != 0 ||
-			    pii_buf_add(out, "\r\n", 2) != 0) {
-				json_decref(s);
-				return -1;
-			}
-			json_decref(s);
-		} else if (pii_buf_add(out, v, (size_t)(next - v)) != 0) {
-			return -1;
 		}
+		if (form_add(f, next - 2, 2) != 0)
+			return -1;
 		p = next;
 	}
 	return -1;
+}
+
+/* The form with its rewritten texts. */
+static int
+form_join(const struct form *f, struct pii_buf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < f->n && rc == 0; i++) {
+		if (f->v[i].s != NULL)
+			rc = pii_buf_add(out, json_string_value(f->v[i].s),
+			    json_string_length(f->v[i].s));
+		else
+			rc = pii_buf_add(out, f->v[i].p, f->v[i].n);
+	}
+	return rc;
+}
+
+static int
+block_unscannable(const struct policy_conf *pc, struct policy_block *b)
+{
+	b->status = 403;
+	b->type = "invalid_request_error";
+	b->code = "unscannable_content";
+	snprintf(b->message, sizeof(b->message), "policy '%s' blocks content "
+	    "that cannot be scanned for personal data (images, audio, "
+	    "documents, files, data: URIs)", pc->name);
+	return POLICY_BLOCK;
 }
 
 static int
@@ -403,7 +318,8 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 {
 	const struct policy_conf *pc = r->policy;
 	struct pii_state *st;
-	struct walk w = { 0 };
+	struct pii_walk w;
+	struct form f = { NULL, 0, 0 };
 	int changed = 0, rc = 0;
 	char types[200];
 	size_t tl = 0;
@@ -412,6 +328,7 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 		return POLICY_PASS;
 	if (r->body == NULL && !r->raw_body)
 		return POLICY_PASS;
+	pii_walk_init(&w);
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		goto fail;
@@ -421,65 +338,35 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 	st->rules.allow = pc->pii_allow.v;
 	st->rules.n_allow = pc->pii_allow.n;
 	if (r->raw_body) {
+		if (form_split(r, &f, &w) != 0)
+			goto fail;
+	} else {
+		pii_walk_value(&w, r->body, NULL);
+	}
+	if (w.failed)
+		goto fail;
+	if (w.unscannable > 0 && pc->pii_unscannable) {
+		pii_walk_cleanup(&w);
+		form_free(&f);
+		return block_unscannable(pc, b);
+	}
+	r->unscannable = w.unscannable;
+	if (apply_walk(r, st, &w, &changed) != 0)
+		goto fail;
+	if (r->raw_body && changed) {
 		struct pii_buf out = { NULL, 0, 0 };
-		int ch = 0, un = walk_multipart(r, st, &out, &ch);
 
-		if (un > 0 && pc->pii_unscannable) {
-			pii_buf_free(&out);
-			b->status = 403;
-			b->type = "invalid_request_error";
-			b->code = "unscannable_content";
-			snprintf(b->message, sizeof(b->message), "policy '%s' "
-			    "blocks content that cannot be scanned for personal "
-			    "data (uploaded files)", pc->name);
-			return POLICY_BLOCK;
-		}
-		if (un < 0) {
+		rc = form_join(&f, &out);
+		if (rc != 0) {
 			pii_buf_free(&out);
 			goto fail;
 		}
-		memcpy(r->pii_counts, st->vault.counts, sizeof(r->pii_counts));
-		r->unscannable = (unsigned)un;
-		if (ch) {
-			/* The new body belongs to the request from now on. */
-			r->raw_out = out.p;
-			r->raw_out_len = out.len;
-			return POLICY_MODIFIED;
-		}
-		pii_buf_free(&out);
-		return POLICY_PASS;
+		/* The new body belongs to the request from now on. */
+		r->raw_out = out.p;
+		r->raw_out_len = out.len;
 	}
-
-	walk_request(&w, r->path, r->body);
-	if (w.oom)
-		goto fail;
-	if (w.unscannable > 0 && pc->pii_unscannable) {
-		free(w.str);
-		free(w.args);
-		b->status = 403;
-		b->type = "invalid_request_error";
-		b->code = "unscannable_content";
-		snprintf(b->message, sizeof(b->message), "policy '%s' blocks "
-		    "content that cannot be scanned for personal data (images, "
-		    "audio, documents, files)", pc->name);
-		return POLICY_BLOCK;
-	}
-	r->unscannable = w.unscannable;
-	/* Token look-alikes the client typed can never be issued. */
-	for (size_t i = 0; i < w.n && rc == 0; i++)
-		rc = pii_vault_note_lookalikes(&st->vault,
-		    json_string_value(w.str[i]), json_string_length(w.str[i]));
-	for (size_t i = 0; i < w.n_args && rc == 0; i++)
-		rc = pii_vault_note_lookalikes(&st->vault,
-		    json_string_value(w.args[i]), json_string_length(w.args[i]));
-	for (size_t i = 0; i < w.n && rc == 0; i++)
-		rc = rewrite(r, st, w.str[i], 0, &changed);
-	for (size_t i = 0; i < w.n_args && rc == 0; i++)
-		rc = rewrite(r, st, w.args[i], 1, &changed);
-	free(w.str);
-	free(w.args);
-	if (rc != 0)
-		goto fail;
+	pii_walk_cleanup(&w);
+	form_free(&f);
 	memcpy(r->pii_counts, st->vault.counts, sizeof(r->pii_counts));
 	for (int t = 0; t < PII__COUNT; t++) {
 		if (st->vault.blocked[t] == 0)
@@ -499,8 +386,8 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 	}
 	return changed ? POLICY_MODIFIED : POLICY_PASS;
 fail:
-	free(w.str);
-	free(w.args);
+	pii_walk_cleanup(&w);
+	form_free(&f);
 	b->status = 500;
 	b->type = "server_error";
 	b->code = "pii_scan_failed";

@@ -202,18 +202,22 @@ token_taken(const struct pii_vault *v, const char *tok, size_t tl)
 	return 0;
 }
 
-/* The token of a value: the same one for the same value, new otherwise. */
+/*
+ * The token of a value: the same one for the same value, new otherwise.
+ * It derives from the value's detection form (form, flen), so that
+ * "ｊｏｈｎ＠example.com" and "john@example.com" get the same token.
+ */
 static const struct pii_entry *
 vault_token(struct pii_vault *v, struct keys_hmac *h, const char *team,
-    int type, const char *value, size_t len)
+    int type, const char *value, size_t len, const char *form, size_t flen)
 {
 	char norm[1024], tok[PII_TOKEN_MAX];
 	size_t nl, tl;
 	struct pii_entry *e;
 
-	if (len > sizeof(norm))
-		len = sizeof(norm);
-	nl = normalize(type, value, len, norm);
+	if (flen > sizeof(norm))
+		flen = sizeof(norm);
+	nl = normalize(type, form, flen, norm);
 	for (size_t i = 0; i < v->n; i++)
 		if (v->v[i].type == type && v->v[i].norm_len == nl &&
 		    memcmp(v->v[i].norm, norm, nl) == 0)
@@ -375,9 +379,18 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 			rc |= pii_buf_add(out, name, strlen(name));
 			rc |= pii_buf_add(out, "]", 1);
 		} else {
-			const struct pii_entry *ent = vault_token(v, h, team,
-			    x->type, val, vl);
+			const struct pii_entry *ent = NULL;
+			char *form;
+			size_t fl;
 
+			if (pii_detection_form(e, val, vl, &form, &fl) == 0)
+				ent = form != NULL ? vault_token(v, h, team,
+				    x->type, val, vl, form, fl) :
+				    vault_token(v, h, team, x->type, val, vl,
+				    val, vl);
+			if (form != NULL)
+				OPENSSL_cleanse(form, fl);
+			free(form);
 			if (ent == NULL)
 				rc = -1;
 			else
