@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
+#include "policy/endpoint.h"
 #include "policy/pii_vault.h"
 #include "policy/prices.h"
 
@@ -374,8 +375,18 @@ config_free(struct config *cfg)
 	}
 	free(cfg->upstreams);
 	for (size_t i = 0; i < cfg->n_policies; i++) {
-		free(cfg->policies[i].name);
-		keys_free(CFG_SEC_POLICY, &cfg->policies[i]);
+		struct policy_conf *p = &cfg->policies[i];
+
+		for (size_t u = 0; p->up_keys != NULL && u < cfg->n_upstreams;
+		    u++) {
+			if (p->up_keys[u] == NULL)
+				continue;
+			OPENSSL_cleanse(p->up_keys[u], strlen(p->up_keys[u]));
+			free(p->up_keys[u]);
+		}
+		free(p->up_keys);
+		free(p->name);
+		keys_free(CFG_SEC_POLICY, p);
 	}
 	free(cfg->policies);
 	prices_free(cfg->prices);
@@ -508,6 +519,74 @@ resolve_routing(struct parse_state *st, struct policy_conf *p)
 			return fail(st, "[policy %s]: sensitive: %s is never "
 			    "found: the policy does not scan it (pii_off)",
 			    p->name, name);
+	}
+	return 1;
+}
+
+/*
+ * The API groups a policy allows, and the upstream keys of its own: an
+ * entry "VAR" applies to every upstream, "UPSTREAM:VAR" to one (and wins
+ * there). A named variable must be set: its teams never fall back to the
+ * company's key.
+ */
+static int
+resolve_access(struct parse_state *st, struct config *cfg,
+    struct policy_conf *p)
+{
+	const struct strlist *l = &p->upstream_key_env;
+
+	st->line = p->line;
+	p->groups = 0;
+	for (size_t i = 0; i < p->endpoints.n; i++) {
+		const char *g = p->endpoints.v[i];
+		int n = endpoint_group_parse(g, strlen(g));
+
+		if (strcmp(g, "all") == 0)
+			p->groups = ~0u;
+		else if (n < 0)
+			return fail(st, "[policy %s]: endpoints: unknown group "
+			    "'%s' (all, or inference, models, files, batch, "
+			    "fine_tuning, agents, conversations, libraries, "
+			    "voices, prompts, skills, connectors, workflows, "
+			    "rag, observability, users, admin)", p->name, g);
+		else
+			p->groups |= 1u << n;
+	}
+	if (l->n == 0)
+		return 1;
+	p->up_keys = xcalloc(cfg->n_upstreams, sizeof(*p->up_keys));
+	for (int pass = 0; pass < 2; pass++) {
+		/* First the entries for every upstream, then the named. */
+		for (size_t i = 0; i < l->n; i++) {
+			const char *e = l->v[i], *colon = strchr(e, ':');
+			const char *var = colon ? colon + 1 : e, *v;
+			size_t n = colon ? (size_t)(colon - e) : 0;
+
+			if ((colon != NULL) != pass)
+				continue;
+			v = getenv(var);
+			if (v == NULL || *v == '\0' || strpbrk(v, "\r\n"))
+				return fail(st, "[policy %s]: upstream_key_env: "
+				    "%s is not set (or holds a line break)",
+				    p->name, var);
+			for (size_t u = 0; u < cfg->n_upstreams; u++) {
+				const char *name = cfg->upstreams[u].name;
+
+				if (colon != NULL && (strlen(name) != n ||
+				    strncmp(name, e, n) != 0))
+					continue;
+				if (p->up_keys[u] != NULL) {
+					OPENSSL_cleanse(p->up_keys[u],
+					    strlen(p->up_keys[u]));
+					free(p->up_keys[u]);
+				}
+				p->up_keys[u] = xstrdup(v);
+			}
+			if (colon != NULL && config_upstream_index(cfg, e, n) <
+			    0)
+				return fail(st, "[policy %s]: upstream_key_env: "
+				    "no [upstream %.*s]", p->name, (int)n, e);
+		}
 	}
 	return 1;
 }
@@ -715,7 +794,8 @@ validate(struct parse_state *st)
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++)
 		if (!resolve_pii(st, &cfg->policies[i]) ||
-		    !resolve_routing(st, &cfg->policies[i]))
+		    !resolve_routing(st, &cfg->policies[i]) ||
+		    !resolve_access(st, cfg, &cfg->policies[i]))
 			return 0;
 	return 1;
 }
@@ -816,6 +896,16 @@ config_unref(struct config *cfg)
 	if (cfg == NULL || --cfg->refs > 0)
 		return;
 	config_free(cfg);
+}
+
+int
+config_upstream_index(const struct config *cfg, const char *name, size_t len)
+{
+	for (size_t i = 0; i < cfg->n_upstreams; i++)
+		if (strlen(cfg->upstreams[i].name) == len &&
+		    strncmp(cfg->upstreams[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
 }
 
 const struct policy_conf *

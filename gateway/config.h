@@ -88,6 +88,9 @@ struct config *config_ref(struct config *cfg);
 void config_unref(struct config *cfg);
 
 /* Lookups; the returned pointers live as long as cfg. */
+/* The index of [upstream NAME] (len bytes of name), or -1. */
+int config_upstream_index(const struct config *cfg, const char *name,
+    size_t len);
 const struct policy_conf *config_policy(const struct config *cfg,
     const char *name);
 

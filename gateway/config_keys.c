@@ -124,6 +124,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL },
 	{ CFG_SEC_POLICY, "pii_unscannable", CFG_ENUM, P(pii_unscannable), "block",
 	  0, 0, allow_block },
+	{ CFG_SEC_POLICY, "endpoints", CFG_LIST, P(endpoints), "inference, models, files, batch, fine_tuning, agents, conversations, libraries, voices, prompts, skills", 0, 0, NULL },
+	{ CFG_SEC_POLICY, "shared_objects", CFG_ENUM, P(shared_objects), "off", 0, 0, off_on },
+	{ CFG_SEC_POLICY, "upstream_key_env", CFG_LIST, P(upstream_key_env), NULL, 0, 0, NULL },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))

@@ -24,7 +24,9 @@
 #include "gateway/request.h"
 #include "gateway/upstream.h"
 #include "gateway/work.h"
+#include "policy/endpoint.h"
 #include "policy/keys.h"
+#include "policy/objects.h"
 #include "policy/pii.h"
 #include "storage/store.h"
 
@@ -623,6 +625,44 @@ write_port_file(const char *path, int port)
 		    strerror(errno));
 }
 
+/* The owners of the objects upstream, into a new cache that the loop
+ * and the workers share. */
+static enum gw_err
+objects_load_all(struct gateway *gw)
+{
+	struct store_op op;
+	json_t *row;
+	size_t i;
+
+	gw->objects = objects_new();
+	if (gw->objects == NULL)
+		return GW_ERR_NOMEM;
+	gw->env.objects = gw->objects;
+	for (size_t w = 0; w < gw->n_work; w++)
+		gw->work_env[w].objects = gw->objects;
+	memset(&op, 0, sizeof(op));
+	op.type = STORE_OBJECTS_LOAD;
+	op.done = NULL;
+	store_submit(gw->store, &op);
+	store_flush(gw->store);
+	if (op.err != GW_OK)
+		return op.err;
+	json_array_foreach(op.json, i, row) {
+		const char *id = json_string_value(json_array_get(row, 1));
+		int kind = endpoint_obj_parse(json_string_value(json_array_get(
+		    row, 0)), json_string_length(json_array_get(row, 0)));
+
+		if (kind == EP_OBJ_NONE || id == NULL || objects_set(gw->objects,
+		    kind, id, strlen(id), json_string_value(json_array_get(row,
+		    2))) != 0)
+			log_warn("objects: row %zu not loaded", i);
+	}
+	log_info("objects: %zu owned upstream objects loaded",
+	    objects_count(gw->objects));
+	store_op_cleanup(&op);
+	return GW_OK;
+}
+
 /* The worker threads' own policy environments (a PII engine and an
  * HMAC context serve one thread each). */
 static enum gw_err
@@ -737,11 +777,15 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	    &hooks);
 	if (gw->admin == NULL)
 		return GW_ERR_NOMEM;
-	/* The first key snapshot is loaded before serving. */
+	/* The first key snapshot is loaded before serving, and who owns
+	 * which objects upstream. */
 	keys_load(gw, 1, NULL, NULL);
 	store_flush(gw->store);
 	if (gw->keys == NULL)
 		return GW_ERR_STORAGE;
+	err = objects_load_all(gw);
+	if (err != GW_OK)
+		return err;
 
 	if (cfg->tls_cert != NULL) {
 		gw->tls = tls_context(cfg);
@@ -832,6 +876,7 @@ gateway_cleanup(struct gateway *gw)
 	}
 	free(gw->work_env);
 	pii_engine_free(gw->env.pii);
+	objects_free(gw->objects);
 	keys_hmac_free(gw->hmac);
 	ratelimit_free(gw->rl);
 	health_table_free(&gw->health);

@@ -59,6 +59,7 @@ struct gateway {
 	struct probes *probes;		/* active health checks */
 	uint64_t route_seed;		/* randomness of weighted balancing */
 	struct policy_env env;		/* what policy modules share */
+	struct objects *objects;	/* who owns what upstream */
 	struct work *work;		/* threads for large bodies, or NULL */
 	struct policy_env *work_env;	/* one environment per thread */
 	size_t n_work;

@@ -21,6 +21,7 @@
 #include "gateway/work.h"
 #include "policy/endpoint.h"
 #include "policy/keys.h"
+#include "policy/objects.h"
 #include "policy/pii.h"
 #include "policy/policy.h"
 #include "policy/ratelimit.h"
@@ -118,6 +119,11 @@ struct req {
 	struct store_op op;		/* the record (and settlement) */
 	struct charge charge;		/* budgets, reservation, ledger */
 	struct charge_scan scan;	/* what the body references */
+	struct ep_param params[4];	/* the objects the path names */
+	size_t n_params;
+	struct obj_changes changes;	/* objects the answer made or deleted */
+	int changes_seen;		/* the answer was read for them */
+	struct store_obj *objs;		/* changes, for the record */
 	char ledger_id[40];		/* unique, never chosen by the client */
 	int answered;			/* an upstream sent a response head */
 	int timed_out;			/* an upstream timed out */
@@ -221,6 +227,8 @@ req_free(struct req *r)
 	free(r->path);
 	if (r->raw != NULL)
 		evbuffer_free(r->raw);
+	obj_changes_free(&r->changes);
+	free(r->objs);
 	if (r->fwd_owned)
 		free(r->fwd);
 	sse_fold_cleanup(&r->fold);
@@ -348,9 +356,21 @@ committed(struct store_op *op)
 			    "storage_unavailable", "storage unavailable");
 		else
 			r->stream_failed = 1, r->mode = MODE_RAW;
-	} else if (r->charge.sp.settle) {
-		/* A held answer carries the spend after its settlement. */
-		charge_headers(&r->charge);
+	} else {
+		if (r->charge.sp.settle) {
+			/* A held answer carries the spend after its
+			 * settlement. */
+			charge_headers(&r->charge);
+		}
+		for (size_t i = 0; i < r->changes.n; i++) {
+			const struct obj_change *ch = &r->changes.v[i];
+
+			if (objects_set(r->gw->objects, ch->kind, ch->id,
+			    strlen(ch->id), ch->removed ? NULL : r->key.team) !=
+			    0)
+				log_error("req=%s: out of memory caching an "
+				    "object's owner", log_q(r->id));
+		}
 	}
 	deliver(r);
 	req_free(r);
@@ -395,6 +415,34 @@ response_hash(struct req *r, struct store_request *rec)
 		EVP_DigestUpdate(r->resp_md, r->held, r->held_len);
 	rec->has_resp_hash = EVP_DigestFinal_ex(r->resp_md, rec->resp_hash,
 	    &n) == 1 && n == 32;
+}
+
+/* What the answer made or deleted upstream goes into the request's
+ * record, in the same transaction; the cache follows once committed. */
+static void
+record_objects(struct req *r)
+{
+	if (r->answered && r->status >= 200 && r->status < 300 &&
+	    !r->changes_seen)
+		objects_from_answer(r->gw->objects, r->ep, r->params,
+		    r->n_params, NULL, r->key.team, &r->changes);
+	if (r->changes.n == 0)
+		return;
+	r->objs = calloc(r->changes.n, sizeof(*r->objs));
+	if (r->objs == NULL) {
+		log_error("req=%s: out of memory recording %zu objects",
+		    log_q(r->id), r->changes.n);
+		return;
+	}
+	for (size_t i = 0; i < r->changes.n; i++) {
+		util_copy(r->objs[i].kind, sizeof(r->objs[i].kind),
+		    endpoint_obj_name(r->changes.v[i].kind));
+		util_copy(r->objs[i].id, sizeof(r->objs[i].id),
+		    r->changes.v[i].id);
+		r->objs[i].removed = r->changes.v[i].removed;
+	}
+	r->op.objs = r->objs;
+	r->op.n_objs = r->changes.n;
 }
 
 /* Records the request; the client's last bytes wait for the commit. */
@@ -458,6 +506,7 @@ req_finish(struct req *r)
 	rec->streamed = r->mode == MODE_SSE;
 	pii_summary(r, rec->pii, sizeof(rec->pii));
 	response_hash(r, rec);
+	record_objects(r);
 	gw->stats.responses[r->status >= 100 && r->status < 600 ?
 	    r->status / 100 - 1 : 5]++;
 	log_request(r);
@@ -518,6 +567,16 @@ static void
 relay_event(struct req *r, const char *ev, size_t len)
 {
 	usage_from_event(ev, len, &r->usage);
+	if (r->ep->creates == EP_OBJ_CONVERSATION && r->changes.n == 0 &&
+	    memmem(ev, len, "conversation_id", 15) != NULL) {
+		char *data = NULL;
+		long dl = sse_event_data(ev, len, &data);
+
+		if (dl > 0 && r->status < 300)
+			objects_from_event(r->ep, data, (size_t)dl,
+			    &r->changes);
+		free(data);
+	}
 	if (r->fold_usage)
 		sse_fold_event(&r->fold, ev, len, policy_event, r);
 	else
@@ -723,6 +782,36 @@ fail_over(struct req *r)
 }
 
 /*
+ * A list answer shows only what the team may reach: its own objects, and
+ * under shared_objects those nobody is known to own. Its counts follow.
+ * Returns 1 when root changed.
+ */
+static int
+list_filter(struct req *r, json_t *root)
+{
+	json_t *items = objects_list_items(root), *pg;
+	size_t before, after;
+
+	if (items == NULL)
+		return 0;
+	before = json_array_size(items);
+	after = objects_filter(r->gw->objects, r->ep->lists, items,
+	    r->key.team, r->pr.policy->shared_objects);
+	if (before == after)
+		return 0;
+	if (json_is_integer(json_object_get(root, "total")))
+		json_object_set_new(root, "total", json_integer(
+		    json_integer_value(json_object_get(root, "total")) -
+		    (json_int_t)(before - after)));
+	pg = json_object_get(root, "pagination");
+	if (json_is_integer(json_object_get(pg, "total_items")))
+		json_object_set_new(pg, "total_items", json_integer(
+		    json_integer_value(json_object_get(pg, "total_items")) -
+		    (json_int_t)(before - after)));
+	return 1;
+}
+
+/*
  * A whole JSON answer: its usage, the policies' restoration, and the hash
  * of what the client gets. On a worker thread for large answers (the
  * request is the worker's alone meanwhile), else on the loop.
@@ -735,8 +824,15 @@ answer_json(struct req *r)
 	    -1), len, 0, NULL);
 
 	if (root != NULL) {
+		int filtered = 0;
+
 		usage_from_json(root, &r->usage);
-		if (policy_run_response_json(&r->pr, root)) {
+		if (r->ep->lists != EP_OBJ_NONE)
+			filtered = list_filter(r, root);
+		objects_from_answer(r->gw->objects, r->ep, r->params,
+		    r->n_params, root, r->key.team, &r->changes);
+		r->changes_seen = 1;
+		if (policy_run_response_json(&r->pr, root) | filtered) {
 			size_t jl;
 			char *js = jsontext_dump(root, 0, &jl);
 
@@ -935,6 +1031,19 @@ forward_client_header(const struct config *cfg,
 	return !connection_lists(hr, name, h->name_len);
 }
 
+/* The key for the upstream being tried: the policy's own for it
+ * (upstream_key_env), else the upstream's. */
+static const char *
+upstream_key(const struct req *r)
+{
+	const struct policy_conf *p = r->pr.policy;
+	size_t u = r->route.cand[r->cur];
+
+	if (p != NULL && p->up_keys != NULL && p->up_keys[u] != NULL)
+		return p->up_keys[u];
+	return r->up->api_key;
+}
+
 static int
 start_attempt(struct req *r)
 {
@@ -1023,8 +1132,8 @@ start_attempt(struct req *r)
 
 	/* The gateway's own headers first: nothing a client sends can push
 	 * them out or stand in for them. */
-	if (r->up->api_key != NULL)
-		ADD_LINE("Authorization: Bearer %s", r->up->api_key);
+	if (upstream_key(r) != NULL)
+		ADD_LINE("Authorization: Bearer %s", upstream_key(r));
 	ADD_LINE("X-Request-Id: %s", r->id);
 	ADD_LINE("Expect:");
 	ct = http1_find(hr, "content-type");
@@ -1246,30 +1355,50 @@ prepare(struct req *r, const struct policy_env *env, struct policy_block *blk)
 	return 0;
 }
 
+/*
+ * The gateway key: "Authorization: Bearer KEY", or "x-api-key: KEY" (what
+ * Mistral's API takes for some operations). Exactly one credential
+ * header: two (of either name) are ambiguous and refused. Neither ever
+ * goes upstream (forward_headers can not list them).
+ */
 static int
 authenticate(struct req *r, struct conn *c)
 {
 	const struct http1_request *hr = conn_request(c);
-	const struct http1_header *h = http1_find(hr, "authorization");
+	const struct http1_header *h = NULL;
 	const struct key_entry *k;
-	size_t n = 0;
+	const char *tok = NULL;
+	size_t n = 0, len = 0;
 
-	for (size_t i = 0; i < hr->n_headers; i++)
-		n += util_ascii_ieq(hr->headers[i].name,
-		    hr->headers[i].name_len, "authorization");
+	for (size_t i = 0; i < hr->n_headers; i++) {
+		const struct http1_header *x = &hr->headers[i];
+
+		if (util_ascii_ieq(x->name, x->name_len, "authorization") ||
+		    util_ascii_ieq(x->name, x->name_len, "x-api-key")) {
+			h = x;
+			n++;
+		}
+	}
 	if (n > 1) {
 		req_fail(r, 401, "authentication_error", "invalid_api_key",
-		    "more than one Authorization header");
+		    "more than one credential header (Authorization, "
+		    "x-api-key)");
 		return -1;
 	}
-	if (h == NULL || h->value_len < 7 ||
-	    strncasecmp(h->value, "Bearer ", 7) != 0) {
+	if (h != NULL && h->name_len == 9) {	/* x-api-key */
+		tok = h->value;
+		len = h->value_len;
+	} else if (h != NULL && h->value_len > 7 &&
+	    strncasecmp(h->value, "Bearer ", 7) == 0) {
+		tok = h->value + 7;
+		len = h->value_len - 7;
+	}
+	if (tok == NULL) {
 		req_fail(r, 401, "authentication_error", "invalid_api_key",
 		    "missing or malformed Authorization header");
 		return -1;
 	}
-	k = keycache_check(r->gw->keys, r->gw->hmac, h->value + 7,
-	    h->value_len - 7);
+	k = keycache_check(r->gw->keys, r->gw->hmac, tok, len);
 	if (k == NULL) {
 		req_fail(r, 401, "authentication_error", "invalid_api_key",
 		    "invalid API key");
@@ -1277,6 +1406,32 @@ authenticate(struct req *r, struct conn *c)
 	}
 	r->key = *k;
 	r->authed = 1;
+	return 0;
+}
+
+/* The team's policy, and what it allows of the operation and of the
+ * objects its path names: checked before the body is read. */
+static int
+check_route(struct req *r)
+{
+	struct policy_block blk;
+
+	r->pr.key = &r->key;
+	r->pr.policy = config_policy(r->cfg, r->key.policy);
+	if (r->pr.policy == NULL) {
+		req_fail(r, 403, "invalid_request_error", "policy_blocked",
+		    "team policy '%s' is not configured", r->key.policy);
+		return -1;
+	}
+	r->n_params = endpoint_params(r->ep, r->path, r->path_len, r->params,
+	    sizeof(r->params) / sizeof(r->params[0]));
+	if (access_check_route(r->pr.policy, r->ep, r->params, r->n_params,
+	    r->gw->objects, r->key.team, &blk) == POLICY_BLOCK) {
+		snprintf(r->pr.verdicts, sizeof(r->pr.verdicts),
+		    "access=block");
+		req_fail(r, blk.status, blk.type, blk.code, "%s", blk.message);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1615,7 +1770,8 @@ on_head(struct conn *c, void *arg)
 		return -1;
 	}
 	if (parse_target(r, hr) != 0 || authenticate(r, c) != 0 ||
-	    subject_tag(r, c) != 0 || rate_limit(r) != 0)
+	    check_route(r) != 0 || subject_tag(r, c) != 0 ||
+	    rate_limit(r) != 0)
 		return -1;
 	return 0;
 }
@@ -1687,13 +1843,6 @@ on_request(struct conn *c, void *arg)
 	(void)arg;
 	if (take_body(r, c) != 0)
 		return;
-	r->pr.key = &r->key;
-	r->pr.policy = config_policy(r->cfg, r->key.policy);
-	if (r->pr.policy == NULL) {
-		req_fail(r, 403, "invalid_request_error", "policy_blocked",
-		    "team policy '%s' is not configured", r->key.policy);
-		return;
-	}
 	if (r->gw->work != NULL && r->raw_len >= r->cfg->worker_min_bytes) {
 		r->in_work = 1;
 		r->work.run = work_run;

@@ -103,12 +103,47 @@ force_fields(struct policy_req *r)
 }
 
 static int
+not_found(struct policy_block *b, int kind)
+{
+	b->status = 404;
+	b->type = "invalid_request_error";
+	b->code = "not_found";
+	snprintf(b->message, sizeof(b->message), "no such %s",
+	    endpoint_obj_name(kind));
+	return POLICY_BLOCK;
+}
+
+int
+access_check_route(const struct policy_conf *p, const struct endpoint *ep,
+    const struct ep_param *params, size_t n_params, struct objects *objects,
+    const char *team, struct policy_block *b)
+{
+	if (!(p->groups & (1u << ep->group)))
+		return refuse(b, "endpoint_not_allowed", "policy '%s' does not "
+		    "allow the %s endpoints (%s %s); its groups: endpoints = ...",
+		    p->name, endpoint_group_name(ep->group),
+		    http_method_name(ep->method), ep->path);
+	for (size_t i = 0; i < n_params && objects != NULL; i++)
+		if (!objects_visible(objects, params[i].kind, params[i].id,
+		    params[i].len, team, p->shared_objects))
+			return not_found(b, params[i].kind);
+	return POLICY_PASS;
+}
+
+static int
 access_on_request(struct policy_req *r, struct policy_block *b)
 {
 	const struct policy_conf *p = r->policy;
+	int kind;
 
 	if (p == NULL)
 		return POLICY_PASS;
+	/* Objects the body names (files of a batch, an agent, a
+	 * fine-tuned model, ...) must be the team's too. */
+	if (r->env != NULL && r->env->objects != NULL && r->body != NULL &&
+	    (kind = objects_check_body(r->env->objects, r->body, r->key->team,
+	    p->shared_objects)) != EP_OBJ_NONE)
+		return not_found(b, kind);
 	if (p->zdr && !(r->ep->flags & EP_STATELESS))
 		return refuse(b, "zdr_not_covered", "policy '%s' requires zero "
 		    "data retention, which %s %s does not offer (files, batch, "

@@ -89,6 +89,14 @@ struct policy_conf {
 	unsigned char pii_actions[PII__COUNT]; /* resolved from the above */
 	struct strlist pii_allow; /* literal values never touched */
 	int pii_unscannable;	/* 0: allow images, files...; 1: block */
+	struct strlist endpoints; /* API groups its teams may use, or all */
+	unsigned groups;	/* resolved: bit (1 << enum ep_group) */
+	int shared_objects;	/* objects nobody is known to own (made
+				 * before eugate or outside it) are visible */
+	struct strlist upstream_key_env; /* "VAR" or "UPSTREAM:VAR" */
+	char **up_keys;		/* resolved, by upstream index: the key its
+				 * teams use there, or NULL (the upstream's
+				 * own); wiped on free */
 	int line;
 };
 

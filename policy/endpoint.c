@@ -14,8 +14,14 @@
  * tests/mistral_operations.txt lists the spec's operations;
  * tests/test_endpoint checks that each has a row.
  */
-#define R(m, p, g, b, c, f) \
-	{ p, HTTP_##m, EP_G_##g, EP_BODY_##b, SPEND_##c, (unsigned short)(f) }
+#define O(m, p, g, b, c, f, mk, ls, pg) \
+	{ p, HTTP_##m, EP_G_##g, EP_BODY_##b, SPEND_##c, (unsigned short)(f), \
+	  EP_OBJ_##mk, EP_OBJ_##ls, EP_PAGER_##pg }
+#define R(m, p, g, b, c, f) O(m, p, g, b, c, f, NONE, NONE, NONE)
+/* An operation that makes an object (its answer holds the new id). */
+#define MK(m, p, g, b, c, f, mk) O(m, p, g, b, c, f, mk, NONE, NONE)
+/* An operation that lists objects, and how it pages. */
+#define LS(p, g, ls, pg) O(GET, p, g, NONE, NONE, 0, NONE, ls, pg)
 #define ST EP_STREAM
 #define SL EP_STATELESS
 #define OA EP_OPENAI
@@ -42,21 +48,21 @@ const struct endpoint endpoints[] = {
 	R(POST, "/v1/audio/speech", INFERENCE, JSON, NONE, ST|SL|MO),
 
 	/* models */
-	R(GET, "/v1/models", MODELS, NONE, NONE, SL|OA),
+	O(GET, "/v1/models", MODELS, NONE, NONE, SL|OA, NONE, MODEL, NONE),
 	R(GET, "/v1/models/{model}", MODELS, NONE, NONE, SL|OA),
 	R(DELETE, "/v1/models/{model}", MODELS, NONE, NONE, 0),
 
 	/* files */
-	R(POST, "/v1/files", FILES, FORM, NONE, 0),
-	R(GET, "/v1/files", FILES, NONE, NONE, 0),
+	MK(POST, "/v1/files", FILES, FORM, NONE, 0, FILE),
+	LS("/v1/files", FILES, FILE, PAGE),
 	R(GET, "/v1/files/{file}", FILES, NONE, NONE, 0),
 	R(DELETE, "/v1/files/{file}", FILES, NONE, NONE, 0),
 	R(GET, "/v1/files/{file}/content", FILES, NONE, NONE, 0),
 	R(GET, "/v1/files/{file}/url", FILES, NONE, NONE, 0),
 
 	/* batch */
-	R(GET, "/v1/batch/jobs", BATCH, NONE, NONE, 0),
-	R(POST, "/v1/batch/jobs", BATCH, JSON, NONE, 0),
+	LS("/v1/batch/jobs", BATCH, BATCH, PAGE),
+	MK(POST, "/v1/batch/jobs", BATCH, JSON, NONE, 0, BATCH),
 	R(GET, "/v1/batch/jobs/{batch}", BATCH, NONE, NONE, 0),
 	R(DELETE, "/v1/batch/jobs/{batch}", BATCH, NONE, NONE, 0),
 	R(POST, "/v1/batch/jobs/{batch}/cancel", BATCH, NONE, NONE, 0),
@@ -69,9 +75,9 @@ const struct endpoint endpoints[] = {
 	    FINE_TUNING, NONE, NONE, 0),
 
 	/* agents */
-	R(POST, "/v1/agents", AGENTS, JSON, NONE, 0),
-	R(GET, "/v1/agents", AGENTS, NONE, NONE, 0),
-	R(GET, "/v1/agents/pages", AGENTS, NONE, NONE, 0),
+	MK(POST, "/v1/agents", AGENTS, JSON, NONE, 0, AGENT),
+	LS("/v1/agents", AGENTS, AGENT, PAGE),
+	LS("/v1/agents/pages", AGENTS, AGENT, CURSOR),
 	R(GET, "/v1/agents/{agent}", AGENTS, NONE, NONE, 0),
 	R(PATCH, "/v1/agents/{agent}", AGENTS, JSON, NONE, 0),
 	R(DELETE, "/v1/agents/{agent}", AGENTS, NONE, NONE, 0),
@@ -83,8 +89,9 @@ const struct endpoint endpoints[] = {
 	R(DELETE, "/v1/agents/{agent}/aliases", AGENTS, NONE, NONE, 0),
 
 	/* conversations */
-	R(POST, "/v1/conversations", CONVERSATIONS, JSON, TOKENS, ST|SR),
-	R(GET, "/v1/conversations", CONVERSATIONS, NONE, NONE, 0),
+	MK(POST, "/v1/conversations", CONVERSATIONS, JSON, TOKENS, ST|SR,
+	    CONVERSATION),
+	LS("/v1/conversations", CONVERSATIONS, CONVERSATION, PAGE),
 	R(GET, "/v1/conversations/{conversation}",
 	    CONVERSATIONS, NONE, NONE, 0),
 	R(DELETE, "/v1/conversations/{conversation}",
@@ -95,18 +102,20 @@ const struct endpoint endpoints[] = {
 	    CONVERSATIONS, NONE, NONE, 0),
 	R(GET, "/v1/conversations/{conversation}/messages",
 	    CONVERSATIONS, NONE, NONE, 0),
-	R(POST, "/v1/conversations/{conversation}/restart",
-	    CONVERSATIONS, JSON, TOKENS, ST|SR),
+	MK(POST, "/v1/conversations/{conversation}/restart",
+	    CONVERSATIONS, JSON, TOKENS, ST|SR, CONVERSATION),
 
 	/* libraries */
-	R(GET, "/v1/libraries", LIBRARIES, NONE, NONE, 0),
-	R(POST, "/v1/libraries", LIBRARIES, JSON, NONE, 0),
+	LS("/v1/libraries", LIBRARIES, LIBRARY, PAGE),
+	MK(POST, "/v1/libraries", LIBRARIES, JSON, NONE, 0, LIBRARY),
 	R(GET, "/v1/libraries/{library}", LIBRARIES, NONE, NONE, 0),
 	R(DELETE, "/v1/libraries/{library}", LIBRARIES, NONE, NONE, 0),
 	R(PATCH, "/v1/libraries/{library}", LIBRARIES, JSON, NONE, 0),
 	R(PUT, "/v1/libraries/{library}", LIBRARIES, JSON, NONE, 0),
-	R(GET, "/v1/libraries/{library}/documents", LIBRARIES, NONE, NONE, 0),
-	R(POST, "/v1/libraries/{library}/documents", LIBRARIES, FORM, NONE, 0),
+	LS("/v1/libraries/{library}/documents", LIBRARIES, DOCUMENT,
+	    PAGE),
+	MK(POST, "/v1/libraries/{library}/documents", LIBRARIES, FORM, NONE, 0,
+	    DOCUMENT),
 	R(GET, "/v1/libraries/{library}/documents/{document}",
 	    LIBRARIES, NONE, NONE, 0),
 	R(PATCH, "/v1/libraries/{library}/documents/{document}",
@@ -130,16 +139,16 @@ const struct endpoint endpoints[] = {
 	R(DELETE, "/v1/libraries/{library}/share", LIBRARIES, JSON, NONE, 0),
 
 	/* voices */
-	R(GET, "/v1/audio/voices", VOICES, NONE, NONE, 0),
-	R(POST, "/v1/audio/voices", VOICES, JSON, NONE, 0),
+	LS("/v1/audio/voices", VOICES, VOICE, OFFSET),
+	MK(POST, "/v1/audio/voices", VOICES, JSON, NONE, 0, VOICE),
 	R(DELETE, "/v1/audio/voices/{voice}", VOICES, NONE, NONE, 0),
 	R(PATCH, "/v1/audio/voices/{voice}", VOICES, JSON, NONE, 0),
 	R(GET, "/v1/audio/voices/{voice}", VOICES, NONE, NONE, 0),
 	R(GET, "/v1/audio/voices/{voice}/sample", VOICES, NONE, NONE, 0),
 
 	/* prompts */
-	R(GET, "/v2/prompts", PROMPTS, NONE, NONE, 0),
-	R(POST, "/v2/prompts", PROMPTS, JSON, NONE, 0),
+	LS("/v2/prompts", PROMPTS, PROMPT, CURSOR),
+	MK(POST, "/v2/prompts", PROMPTS, JSON, NONE, 0, PROMPT),
 	R(GET, "/v2/prompts/{prompt}", PROMPTS, NONE, NONE, 0),
 	R(DELETE, "/v2/prompts/{prompt}", PROMPTS, NONE, NONE, 0),
 	R(PATCH, "/v2/prompts/{prompt}", PROMPTS, JSON, NONE, 0),
@@ -149,8 +158,8 @@ const struct endpoint endpoints[] = {
 	R(PATCH, "/v2/prompts/{prompt}/versions/{}", PROMPTS, JSON, NONE, 0),
 
 	/* skills */
-	R(GET, "/v2/skills", SKILLS, NONE, NONE, 0),
-	R(POST, "/v2/skills", SKILLS, JSON, NONE, 0),
+	LS("/v2/skills", SKILLS, SKILL, CURSOR),
+	MK(POST, "/v2/skills", SKILLS, JSON, NONE, 0, SKILL),
 	R(GET, "/v2/skills/{skill}", SKILLS, NONE, NONE, 0),
 	R(DELETE, "/v2/skills/{skill}", SKILLS, NONE, NONE, 0),
 	R(PATCH, "/v2/skills/{skill}", SKILLS, JSON, NONE, 0),
@@ -438,8 +447,9 @@ const struct endpoint endpoints[] = {
 	    ADMIN, NONE, NONE, 0),
 
 	/* fine_tuning */
-	R(GET, "/v1/fine_tuning/jobs", FINE_TUNING, NONE, NONE, 0),
-	R(POST, "/v1/fine_tuning/jobs", FINE_TUNING, JSON, NONE, 0),
+	LS("/v1/fine_tuning/jobs", FINE_TUNING, FT_JOB, PAGE),
+	MK(POST, "/v1/fine_tuning/jobs", FINE_TUNING, JSON, NONE, 0,
+	    FT_JOB),
 	R(GET, "/v1/fine_tuning/jobs/{ft_job}", FINE_TUNING, NONE, NONE, 0),
 	R(POST, "/v1/fine_tuning/jobs/{ft_job}/cancel",
 	    FINE_TUNING, NONE, NONE, 0),
@@ -447,7 +457,10 @@ const struct endpoint endpoints[] = {
 	    FINE_TUNING, NONE, NONE, 0),
 };
 
+#undef O
 #undef R
+#undef MK
+#undef LS
 #undef ST
 #undef SL
 #undef OA
@@ -464,6 +477,59 @@ static const char *const group_names[EP_G__COUNT] = {
 	"conversations", "libraries", "voices", "prompts", "skills",
 	"connectors", "workflows", "rag", "observability", "users", "admin"
 };
+
+static const char *const obj_names[EP_OBJ__COUNT] = {
+	"", "file", "batch", "ft_job", "model", "agent", "conversation",
+	"library", "document", "voice", "prompt", "skill"
+};
+
+const char *
+endpoint_obj_name(int kind)
+{
+	return kind > 0 && kind < EP_OBJ__COUNT ? obj_names[kind] : "";
+}
+
+int
+endpoint_obj_parse(const char *name, size_t len)
+{
+	for (int k = 1; k < EP_OBJ__COUNT; k++)
+		if (strlen(obj_names[k]) == len &&
+		    memcmp(obj_names[k], name, len) == 0)
+			return k;
+	return EP_OBJ_NONE;
+}
+
+size_t
+endpoint_params(const struct endpoint *ep, const char *path,
+    size_t path_len, struct ep_param *out, size_t max)
+{
+	const char *pat = ep->path, *p = path, *end = path + path_len;
+	size_t n = 0;
+
+	/* The path matched: walk both, segment by segment. */
+	while (*pat != '\0' && p < end) {
+		if (*pat == '{') {
+			const char *close = strchr(pat, '}');
+			const char *slash = memchr(p, '/', (size_t)(end - p));
+			const char *e = slash != NULL ? slash : end;
+			int kind = endpoint_obj_parse(pat + 1,
+			    (size_t)(close - pat - 1));
+
+			if (kind != EP_OBJ_NONE && n < max) {
+				out[n].kind = kind;
+				out[n].id = p;
+				out[n].len = (size_t)(e - p);
+				n++;
+			}
+			p = e;
+			pat = close + 1;
+			continue;
+		}
+		pat++;
+		p++;
+	}
+	return n;
+}
 
 const char *
 endpoint_group_name(int group)

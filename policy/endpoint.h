@@ -50,6 +50,26 @@ enum ep_flag {
 	EP_TIER = 1 << 7	/* service_tier may be forced */
 };
 
+/*
+ * Objects that live upstream and belong to the team that created them
+ * through eugate. A path segment "{file}" names one of kind file; "{}" an
+ * id eugate does not track (a version, a field name, ...).
+ */
+enum ep_obj {
+	EP_OBJ_NONE, EP_OBJ_FILE, EP_OBJ_BATCH, EP_OBJ_FT_JOB, EP_OBJ_MODEL,
+	EP_OBJ_AGENT, EP_OBJ_CONVERSATION, EP_OBJ_LIBRARY, EP_OBJ_DOCUMENT,
+	EP_OBJ_VOICE, EP_OBJ_PROMPT, EP_OBJ_SKILL,
+	EP_OBJ__COUNT
+};
+
+/* How a list operation pages. */
+enum ep_pager {
+	EP_PAGER_NONE,		/* one answer holds every item */
+	EP_PAGER_PAGE,		/* page (from 0) and page_size */
+	EP_PAGER_OFFSET,	/* offset and limit */
+	EP_PAGER_CURSOR		/* a token from the previous answer */
+};
+
 struct endpoint {
 	const char *path;	/* "/v1/files/{file}/content": "{...}" is one
 				 * path segment (an id) */
@@ -58,7 +78,26 @@ struct endpoint {
 	unsigned char body;	/* enum ep_body */
 	unsigned char cost;	/* enum spend_kind (policy/spend.h) */
 	unsigned short flags;	/* enum ep_flag */
+	unsigned char creates;	/* enum ep_obj: its answer names a new one */
+	unsigned char lists;	/* enum ep_obj: its answer lists them */
+	unsigned char pager;	/* enum ep_pager, for lists */
 };
+
+const char *endpoint_obj_name(int kind);
+/* The kind of a path parameter's name ("file"), or EP_OBJ_NONE. */
+int endpoint_obj_parse(const char *name, size_t len);
+
+/* An object a path names. */
+struct ep_param {
+	int kind;		/* enum ep_obj */
+	const char *id;		/* into the path; not NUL-terminated */
+	size_t len;
+};
+
+/* The tracked objects the path names (it matched ep), in path order;
+ * returns how many (at most max). */
+size_t endpoint_params(const struct endpoint *ep, const char *path,
+    size_t path_len, struct ep_param *out, size_t max);
 
 /* The whole table, for tests and listings. */
 extern const struct endpoint endpoints[];

@@ -16,6 +16,7 @@
 #include "policy/conf.h"
 #include "policy/endpoint.h"
 #include "policy/keys.h"
+#include "policy/objects.h"
 #include "policy/pii.h"
 
 enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
@@ -45,6 +46,8 @@ struct usage {
 struct policy_env {
 	struct pii_engine *pii;		/* one per loop thread */
 	struct keys_hmac *hmac;		/* keyed with the server secret */
+	struct objects *objects;	/* who owns what upstream (shared,
+					 * thread-safe) */
 };
 
 struct policy_req {
@@ -106,8 +109,20 @@ void policy_run_stream_end(struct policy_req *r,
     void (*emit)(void *arg, const char *ev, size_t len), void *arg);
 void policy_cleanup(struct policy_req *r);
 
-/* Module: models, ZDR endpoints and forced fields (policy/access.c). */
+/* Module: models, ZDR endpoints, object references in the body and
+ * forced fields (policy/access.c). */
 extern const struct policy_module policy_access;
+
+/*
+ * The access checks that need no body, run on the request's head: the
+ * operation's group is one policy p allows (else 403
+ * endpoint_not_allowed), and every object its path names is the team's,
+ * or nobody's under shared_objects (else 404 not_found, as for an object
+ * that does not exist). Fills b and returns POLICY_BLOCK, or POLICY_PASS.
+ */
+int access_check_route(const struct policy_conf *p, const struct endpoint *ep,
+    const struct ep_param *params, size_t n_params, struct objects *objects,
+    const char *team, struct policy_block *b);
 /* Module: personal data (policy/pii_policy.c). */
 extern const struct policy_module policy_pii;
 

@@ -131,6 +131,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE ledger ADD COLUMN method TEXT;"
 	"ALTER TABLE ledger ADD COLUMN path TEXT;"
 	"ALTER TABLE ledger ADD COLUMN client TEXT;",
+	/* 6: objects stored upstream and the team that created them through
+	 * eugate (storage/objects.c). */
+	"CREATE TABLE objects("
+	" kind TEXT NOT NULL,"
+	" id TEXT NOT NULL,"
+	" team TEXT NOT NULL,"
+	" upstream TEXT,"
+	" request_id TEXT,"
+	" created INTEGER NOT NULL,"
+	" subject BLOB,"
+	" PRIMARY KEY(kind, id)) WITHOUT ROWID;"
+	"CREATE INDEX objects_team ON objects(team);"
+	"CREATE INDEX objects_subject ON objects(subject) WHERE subject IS NOT "
+	"NULL;",
 };
 
 enum gw_err
@@ -518,6 +532,15 @@ run_op(struct store *st, struct store_op *op)
 		if (op->err == GW_OK && op->spend != NULL && op->spend->settle)
 			op->err = ledger_settle(st, op->spend, op->rec.upstream,
 			    op->rec.ts_ms);
+		if (op->err == GW_OK && op->n_objs > 0)
+			op->err = objects_write(st, &op->rec, op->objs,
+			    op->n_objs);
+		break;
+	case STORE_OBJECTS_LOAD:
+		op->err = objects_load(st, op);
+		break;
+	case STORE_OBJECTS_LIST:
+		op->err = objects_list(st, op);
 		break;
 	case STORE_RESERVE:
 		op->err = ledger_reserve(st, op->spend);

@@ -25,7 +25,12 @@ enum store_op_type {
 	STORE_KEY_LIST,		/* in: team ("" for all); out: json */
 	STORE_KEY_REVOKE,	/* in: key_id; err NOTFOUND if unknown */
 	STORE_KEYS_LOAD,	/* in: version; out: rows when changed */
-	STORE_AUDIT_APPEND,	/* in: rec, spend (settles when set) */
+	STORE_AUDIT_APPEND,	/* in: rec, spend (settles when set), objs
+				 * (what the request made or deleted
+				 * upstream, owned by rec.team) */
+	STORE_OBJECTS_LOAD,	/* out: json [[kind, id, team], ...] */
+	STORE_OBJECTS_LIST,	/* in: team ("" for all), aq.subject when
+				 * has_subject; out: json (objects) */
 	STORE_REQUEST_LIST,	/* in: limit; out: json (newest first) */
 	STORE_RESERVE,		/* in/out: spend */
 	STORE_LIMITS_SET,	/* in: team or key_id, limits, set_mask */
@@ -153,6 +158,13 @@ struct store_request {
 	int has_subject;
 };
 
+/* An object upstream that a request made or deleted. */
+struct store_obj {
+	char kind[16];		/* "file", "batch", ... (policy/endpoint.h) */
+	char id[128];
+	int removed;
+};
+
 enum store_format { STORE_FMT_JSONL, STORE_FMT_CSV };
 
 /* A selection of audit records, read page by page (keyset on seq). */
@@ -189,6 +201,8 @@ struct store_op {
 	int64_t from_ms, to_ms;		/* SPEND_REPORT: [from, to) */
 	int group;			/* SPEND_REPORT: enum store_group */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
+	const struct store_obj *objs;	/* AUDIT_APPEND; not owned */
+	size_t n_objs;
 	struct store_audit_query aq;	/* AUDIT_PAGE, SUBJECT_ERASE */
 
 	/* Outputs; json and rows belong to the submitter after done. */

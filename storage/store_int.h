@@ -124,6 +124,12 @@ enum gw_err audit_page(struct store *st, struct store_op *op);
 enum gw_err audit_checkpoints(struct store *st, struct store_op *op);
 enum gw_err audit_processing_report(struct store *st, struct store_op *op);
 /* Fills rec (and seq, prev, hash) from a row of AUDIT_COLUMNS. */
+/* storage/objects.c: who owns what upstream. */
+enum gw_err objects_write(struct store *st, const struct store_request *rec,
+    const struct store_obj *objs, size_t n);
+enum gw_err objects_load(struct store *st, struct store_op *op);
+enum gw_err objects_list(struct store *st, struct store_op *op);
+
 void audit_row(sqlite3_stmt *s, struct store_request *rec, int64_t *seq,
     unsigned char prev[32], unsigned char hash[32]);
 #define AUDIT_COLUMNS "seq, ts, kind, request_id, key_id, team, client, " \

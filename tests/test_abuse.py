@@ -57,7 +57,7 @@ def test_headers(gw, up, key):
     for i in range(150):
         extra += b"X-Junk-%d: %d\r\n" % (i, i)
     extra += (b"Authorization: Bearer evil-override\r\n"
-              b"X-Request-Id: forged-id-2\r\nX-Api-Key: sk-client\r\n"
+              b"X-Request-Id: forged-id-2\r\n"
               b"Cookie: session=1\r\nTraceparent: 00-abc-def-01\r\n"
               b"Accept: application/json\r\nAccept: text/evil\r\n"
               b"Proxy-Authorization: Basic eA==\r\n"
@@ -65,6 +65,11 @@ def test_headers(gw, up, key):
     # Two Authorization headers: ambiguous credentials are refused.
     got, _ = raw_exchange(gw.port, head_bytes(key, len(body), extra) + body)
     tap.eq(statuses(got), [401], "a second Authorization header: 401")
+    # Authorization and x-api-key together: ambiguous too.
+    got, _ = raw_exchange(gw.port, head_bytes(key, len(body),
+                                              b"X-Api-Key: %s\r\n" %
+                                              key.encode()) + body)
+    tap.eq(statuses(got), [401], "Authorization and x-api-key: 401")
     extra = extra.replace(b"Authorization: Bearer evil-override\r\n", b"")
     before = len(up.requests())
     got, _ = raw_exchange(gw.port, head_bytes(

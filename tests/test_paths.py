@@ -178,7 +178,8 @@ def test_spend_not_bypassed(gw, up, key):
 def main():
     up = env.upstream()
     gw = env.gateway([{"name": "up", "url": up.url}],
-                     policies="[policy default]\npii = off\n")
+                     policies="[policy default]\npii = off\n"
+                              "shared_objects = on\n")
     key = gw.new_key("paths")
     st, _ = gw.admin("PATCH", "/admin/v1/teams/paths",
                      {"budget": {"amount": "100.00", "currency": "EUR",
@@ -192,6 +193,7 @@ def main():
     # A smaller limit from the configuration is applied too.
     gw2 = env.gateway([{"name": "up", "url": up.url}],
                       gateway="max_target_bytes = 1k\n", name="gw2",
+                      policies="[policy default]\nshared_objects = on\n",
                       data_dir=os.path.join(env.dir, "var2"))
     key2 = gw2.new_key("t2")
     st, code = raw_request(gw2, "GET", b"/v1/files/" + b"f" * 1100, key2)

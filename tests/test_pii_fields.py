@@ -16,8 +16,10 @@ env = Env("piif-")
 up = env.upstream(name="up")
 gw = env.gateway(
     [{"name": "up", "url": up.url, "models": "*"}],
-    policies="[policy default]\npii = pseudonymize\n"
-             "[policy loose]\npii = pseudonymize\npii_unscannable = allow\n")
+    # PII, not ownership: ids made outside eugate are reachable.
+    policies="[policy default]\npii = pseudonymize\nshared_objects = on\n"
+             "[policy loose]\npii = pseudonymize\npii_unscannable = allow\n"
+             "shared_objects = on\n")
 key = gw.new_key("fields")
 loose = gw.new_key("loose", policy="loose")
 

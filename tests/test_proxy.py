@@ -19,7 +19,7 @@ gw = env.gateway(
       "models": "open-*"}],
     gateway="max_body_bytes = 64k\n",
     # Proxying, not PII: the default policy forwards files untouched.
-    policies="[policy default]\npii = off\n"
+    policies="[policy default]\npii = off\nshared_objects = on\n"
              "[policy strict]\nmodels = mistral-small*\n",
     env={"UPSTREAM_EU1_KEY": "sk-upstream-eu1-secret"})
 key = gw.new_key("team-a")

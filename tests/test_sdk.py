@@ -50,7 +50,9 @@ def test_sdks():
     up = env.upstream(name="up")
     gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
                      policies="[policy default]\npii = off\n"
-                              "[policy pii]\npii = pseudonymize\n")
+                              "shared_objects = on\n"
+                              "[policy pii]\npii = pseudonymize\n"
+                              "shared_objects = on\n")
     key = gw.new_key()
     pii_key = gw.new_key(team="p", policy="pii")
     p = subprocess.run(
