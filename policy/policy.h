@@ -39,6 +39,8 @@ struct usage {
 	int64_t total_tokens;
 	int64_t pages;			/* OCR: usage_info.pages_processed */
 	int64_t audio_seconds;		/* usage.prompt_audio_seconds */
+	int invalid;			/* the last usage found was out of
+					 * bounds: its counts are not kept */
 };
 
 /* What policy modules share, built once by the daemon (read-only). */

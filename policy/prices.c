@@ -29,7 +29,9 @@ static const struct price_key price_keys[] = {
 	{ "output", MP(out), MP(has_tokens) },
 	{ "cached_input", MP(cached), MP(has_cached) },
 	{ "per_page", MP(page), MP(has_page) },
+	{ "per_annotated_page", MP(page_annotated), MP(has_page_annotated) },
 	{ "per_minute", MP(minute), MP(has_minute) },
+	{ "per_million_chars", MP(chars), MP(has_chars) },
 };
 
 static void
