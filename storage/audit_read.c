@@ -632,7 +632,7 @@ enum gw_err
 audit_processing_report(struct store *st, struct store_op *op)
 {
 	static const char *const sql[] = {
-		"SELECT coalesce(team, ''), count(*), sum(zdr), "
+		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
 		"group_concat(DISTINCT policy) FROM audit WHERE kind = 'request' "
 		"AND ts >= ?1 AND ts < ?2 AND (?3 = '' OR team = ?3) "
 		"GROUP BY 1 ORDER BY 1",
@@ -640,7 +640,7 @@ audit_processing_report(struct store *st, struct store_op *op)
 		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
 		"AND (?3 = '' OR team = ?3) GROUP BY 1, 2",
 		"SELECT coalesce(team, ''), upstream, coalesce(region, ''), "
-		"count(*), sum(zdr) FROM audit WHERE kind = 'request' AND "
+		"count(*), sum(zdr <> 0) FROM audit WHERE kind = 'request' AND "
 		"upstream IS NOT NULL AND ts >= ?1 AND ts < ?2 AND "
 		"(?3 = '' OR team = ?3) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC",
 	};
