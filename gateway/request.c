@@ -412,6 +412,14 @@ req_finish(struct req *r)
 	if (r->pr.policy != NULL)
 		rec->zdr = r->pr.policy->zdr;
 	memcpy(rec->verdicts, r->pr.verdicts, sizeof(rec->verdicts));
+	if (charge_verdict(&r->charge) != NULL) {
+		size_t vl = strlen(rec->verdicts);
+
+		snprintf(rec->verdicts + vl, sizeof(rec->verdicts) - vl, "%s%s",
+		    vl ? " " : "", charge_verdict(&r->charge));
+		gw->stats.spend_excess += r->charge.excess;
+		gw->stats.usage_invalid += r->charge.usage_invalid;
+	}
 	rec->cost[0] = rec->cost[1] = -1;
 	if (r->charge.sp.settle)
 		memcpy(rec->cost, r->charge.sp.cost, sizeof(rec->cost));
@@ -1232,8 +1240,8 @@ reserve(struct req *r, struct conn *c)
 	q.local_time = r->gw->local_periods;
 	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
 	if (rc < 0) {
-		req_fail(r, 403, "invalid_request_error", "price_unknown", "%s",
-		    msg);
+		req_fail(r, r->charge.status, "invalid_request_error",
+		    r->charge.code, "%s", msg);
 		return;
 	}
 	req_set_state(r, REQ_ST_RESERVING);
