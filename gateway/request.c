@@ -526,7 +526,8 @@ sse_fail(struct req *r, const char *code, const char *msg)
 	int n;
 
 	r->stream_failed = 1;
-	snprintf(r->error, sizeof(r->error), "%s", code);
+	if (code != r->error)	/* overlapping copies are undefined */
+		snprintf(r->error, sizeof(r->error), "%s", code);
 	if (r->mode != MODE_SSE || r->conn == NULL)
 		return;
 	relay_flush(r);
@@ -720,12 +721,19 @@ finish_relay(struct req *r, int result, const char *errmsg)
 				set_error_body(r, 502, "server_error",
 				    "response_too_large",
 				    "upstream response over max_response_bytes");
+			else if (result == CURLE_BAD_CONTENT_ENCODING)
+				set_error_body(r, 502, "server_error",
+				    "upstream_bad_encoding",
+				    "upstream answer could not be decoded");
 			else
 				set_error_body(r, 502, "server_error",
 				    "upstream_unavailable",
 				    "upstream connection lost");
 		} else if (result == CURLE_OPERATION_TIMEDOUT) {
 			sse_fail(r, "upstream_timeout", "upstream timed out");
+		} else if (result == CURLE_BAD_CONTENT_ENCODING) {
+			sse_fail(r, "upstream_bad_encoding",
+			    "upstream answer could not be decoded");
 		} else if (r->error[0] == '\0') {
 			sse_fail(r, "upstream_unavailable",
 			    "upstream connection lost");
@@ -787,6 +795,10 @@ up_on_done(void *arg, int result, const char *errmsg)
 		if (timed_out)
 			req_fail(r, 504, "server_error", "upstream_timeout",
 			    "upstream timed out");
+		else if (result == CURLE_BAD_CONTENT_ENCODING)
+			req_fail(r, 502, "server_error", "upstream_bad_encoding",
+			    "upstream answered in a content coding the gateway "
+			    "can not decode");
 		else
 			req_fail(r, 502, "server_error", "upstream_unavailable",
 			    "upstream unavailable");
