@@ -51,9 +51,12 @@ sat_add(int64_t a, int64_t b)
 	return a + b;
 }
 
-/* The state of sat_sum(): a 128-bit sum cannot overflow on int64 rows. */
+/*
+ * The state of sat_sum(): a 128-bit sum cannot overflow on int64 rows. It
+ * is kept as bytes: SQLite's aggregate context is only 8-byte aligned.
+ */
 struct sat_acc {
-	__int128 sum;
+	unsigned char sum[sizeof(__int128)];
 	int any;
 };
 
@@ -61,6 +64,7 @@ static void
 sat_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct sat_acc *a = sqlite3_aggregate_context(ctx, sizeof(*a));
+	__int128 sum;
 
 	if (a == NULL) {
 		sqlite3_result_error_nomem(ctx);
@@ -69,7 +73,9 @@ sat_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
 		return;
 	/* Reals and text are read as SQLite converts them (saturated). */
-	a->sum += sqlite3_value_int64(argv[0]);
+	memcpy(&sum, a->sum, sizeof(sum));
+	sum += sqlite3_value_int64(argv[0]);
+	memcpy(a->sum, &sum, sizeof(sum));
 	a->any = 1;
 }
 
@@ -77,12 +83,15 @@ static void
 sat_final(sqlite3_context *ctx)
 {
 	struct sat_acc *a = sqlite3_aggregate_context(ctx, 0);
+	__int128 sum;
 
-	if (a == NULL || !a->any)
+	if (a == NULL || !a->any) {
 		sqlite3_result_null(ctx);	/* like sum() of no row */
-	else
-		sqlite3_result_int64(ctx, a->sum > INT64_MAX ? INT64_MAX :
-		    a->sum < INT64_MIN ? INT64_MIN : (int64_t)a->sum);
+		return;
+	}
+	memcpy(&sum, a->sum, sizeof(sum));
+	sqlite3_result_int64(ctx, sum > INT64_MAX ? INT64_MAX :
+	    sum < INT64_MIN ? INT64_MIN : (int64_t)sum);
 }
 
 enum gw_err
