@@ -241,6 +241,7 @@ estimate(struct charge *c, const struct charge_req *q, char *msg,
 	struct spend_units *e = &c->plan.est;
 	int64_t max_output, context = model_context(q, &max_output);
 	int64_t prompt, prompts = 1;
+	const json_t *tier;
 	struct body_est b;
 
 	memset(e, 0, sizeof(*e));
@@ -281,14 +282,18 @@ estimate(struct charge *c, const struct charge_req *q, char *msg,
 	/* Chat, FIM and agents take max_tokens at the top level. */
 	c->clamp_field = c->kind == SPEND_TOKENS &&
 	    (q->ep->flags & EP_COMPLETION) && q->body != NULL;
+	/* Priority capacity serves what does not ask for standard only. */
+	tier = json_object_get(q->body, "service_tier");
+	c->priority = (q->ep->flags & EP_TIER) && !(json_is_string(tier) &&
+	    strcmp(json_string_value(tier), "standard_only") == 0);
 	return 0;
 }
 
 /* The rate of the request at upstream u: the model's, at the annotated
- * page price, at the batch price. */
+ * page price, at the batch price, at Mistral's priority price. */
 static void
 rate_at(const struct charge *c, const struct config *cfg,
-    const struct upstream_conf *u, const char *model, int cur,
+    const struct upstream_conf *u, const char *model, int cur, int priority,
     struct rate *r)
 {
 	spend_rate(cfg->prices, u, model, c->line_kind, cur, r);
@@ -300,6 +305,10 @@ rate_at(const struct charge *c, const struct config *cfg,
 		r->page = r->page_annotated;
 	if (c->kind == SPEND_BATCH &&
 	    spend_rate_scale(r, cfg->prices->batch_factor) != 0)
+		r->ok = 0;
+	if (priority && (u->pricing == PRICING_LIST ||
+	    u->pricing == PRICING_REGIONAL) &&
+	    spend_rate_scale(r, cfg->prices->priority_factor) != 0)
 		r->ok = 0;
 }
 
@@ -316,7 +325,7 @@ worst_rate(struct charge *c, const struct charge_req *q, int cur)
 		int64_t cost;
 
 		rate_at(c, q->cfg, &q->cfg->upstreams[q->cand[i]], q->model,
-		    cur, &r);
+		    cur, c->priority, &r);
 		if (!r.ok) {	/* one unpriced candidate: not priced */
 			best->ok = 0;
 			return;
@@ -589,7 +598,7 @@ charge_settle(struct charge *c, const struct config *cfg,
 
 		if (up != NULL)
 			rate_at(c, cfg, up, sp->model[0] ? sp->model : NULL,
-			    cur, &r);
+			    cur, u->priority, &r);
 		if (known) {
 			if (!r.ok || spend_cost(&r, &used, &sp->cost[cur]) != 0)
 				sp->cost[cur] = sp->reserved[cur];

@@ -25,6 +25,8 @@ struct charge {
 	int open;		/* a ledger entry was reserved */
 	int clamp_field;	/* max_tokens may be lowered in the body */
 	int annotated;		/* OCR with an annotation format */
+	int priority;		/* may be served at priority (service_tier
+				 * is not "standard_only") */
 	int unknown;		/* the worst case can not be known (a batch
 				 * job of input files): not priced */
 	int64_t chars;		/* speech: characters of the input text */

@@ -37,6 +37,8 @@ struct price_table {
 	char *date;
 	int64_t regional_factor;	/* micro-units: 1100000 = x1.1 */
 	int64_t batch_factor;
+	int64_t priority_factor;	/* service_tier priority, list and
+					 * regional prices */
 	int64_t cached_input_factor;
 	struct model_price *models;
 	size_t n_models;

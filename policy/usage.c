@@ -14,6 +14,7 @@ usage_init(struct usage *u)
 	u->pages = -1;
 	u->audio_seconds = -1;
 	u->invalid = 0;
+	u->priority = 0;
 }
 
 /* A count: -1 when absent (or null), -2 when not a sane one. */
@@ -70,6 +71,9 @@ usage_from_json(const json_t *root, struct usage *u)
 	u->prompt_tokens = prompt;
 	u->completion_tokens = completion;
 	u->total_tokens = total;
+	u->priority = json_is_string(json_object_get(us, "service_tier")) &&
+	    strcmp(json_string_value(json_object_get(us, "service_tier")),
+	    "priority") == 0;
 	if (u->completion_tokens < 0 && u->prompt_tokens >= 0)
 		u->completion_tokens = 0;	/* embeddings */
 	return 1;

@@ -165,8 +165,10 @@ test_prices(void)
 	    sizeof(err)) != 0 && strncmp(err, "2:", 2) == 0, "bad price, line 2");
 	ok(prices_parse("[prices]\ncolour = red\n", &t, err, sizeof(err)) != 0,
 	    "unknown key refused");
-	ok(prices_parse(prices_builtin, &t, err, sizeof(err)) == 0,
-	    "the shipped price table parses");
+	ok(prices_parse(prices_builtin, &t, err, sizeof(err)) == 0 &&
+	    t->priority_factor == 1750000 && t->batch_factor == 500000,
+	    "the shipped price table parses, with its priority and batch "
+	    "factors");
 	prices_free(t);
 }
 
@@ -347,6 +349,11 @@ test_usage_bounds(void)
 	    "usage null (a stream chunk): not found");
 	ok(usage_of("{\"usage_info\":{\"pages_processed\":3}}", &u) == 1 &&
 	    u.pages == 3 && !u.invalid, "OCR pages");
+	ok(usage_of("{\"usage\":{\"prompt_tokens\":1,\"service_tier\":"
+	    "\"priority\"}}", &u) == 1 && u.priority &&
+	    usage_of("{\"usage\":{\"prompt_tokens\":1,\"service_tier\":"
+	    "\"standard\"}}", &u) == 1 && !u.priority,
+	    "the service tier that served a request");
 	usage_init(&u);
 	{
 		json_t *bad = jsontext_parse(absurd[0], strlen(absurd[0]), 0,

@@ -1,7 +1,8 @@
 """Spend limits that hold for every multiplier, and absurd numbers from
 clients and upstreams, through the real eugate: n (in every form the API
 reads) and the max_choices cap, the clamp per choice, arrays of inputs,
-OCR pages, speech characters, batch jobs; usage above the reservation
+OCR pages, speech characters, batch jobs, priority capacity; usage above
+the reservation
 (charged, flagged, refused after); usage out of bounds (the reservation
 charged, reports still work); client numbers refused with 400."""
 import json
@@ -262,6 +263,46 @@ def test_excess():
            "excess: the report shows what was spent", json.dumps(rep)[:300])
 
 
+def test_priority():
+    """Priority capacity (service_tier auto with an entitlement) costs
+    priority_factor times the list price."""
+    p2 = os.path.join(env.dir, "prices2.ini")
+    with open(p2, "w") as f:
+        f.write(PRICES.replace("batch_factor = 0.5",
+                               "priority_factor = 2"))
+    g = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                    gateway="prices = %s\n" % p2, name="prio",
+                    data_dir=os.path.join(env.dir, "prio"))
+    g.admin("POST", "/admin/v1/teams", {"name": "prio",
+                                        "budget": "1000EUR/total"})
+    st, res = g.admin("POST", "/admin/v1/keys", {"team": "prio"})
+    key = res["key"]
+
+    def ledger(h):
+        return g.rows("request_id = ?", (h["x-request-id"],),
+                      table="ledger", order="ts")[0]
+
+    for tier, usage_tier, res_factor, cost_factor in (
+            (None, None, 2, 1), (None, "priority", 2, 2),
+            ("auto", "standard", 2, 1), ("standard_only", None, 1, 1)):
+        body = chat_body("tier", model="m-test", max_tokens=10)
+        if tier:
+            body["service_tier"] = tier
+        usage = {"prompt_tokens": 10, "completion_tokens": 5,
+                 "total_tokens": 15}
+        if usage_tier:
+            usage["service_tier"] = usage_tier
+        st, h, data = g.api("POST", "/v1/chat/completions", body, key=key,
+                            headers={"x-fake-usage": json.dumps(usage)})
+        e = ledger(h)
+        want = (res_factor * (raw_size(body) * IN_EUR + 10 * OUT_EUR),
+                cost_factor * (10 * IN_EUR + 5 * OUT_EUR))
+        tap.eq((st, e["reserved_eur"], e["cost_eur"]), (200,) + want,
+               "priority: service_tier %s, usage %s: reserved x%d, "
+               "charged x%d" % (tier, usage_tier, res_factor, cost_factor))
+    g.stop()
+
+
 # -- class 9: absurd numbers --------------------------------------------
 
 ABSURD = [
@@ -389,6 +430,7 @@ tap.run(test_clamp_per_choice)
 tap.run(test_inputs_pages_chars)
 tap.run(test_batch)
 tap.run(test_excess)
+tap.run(test_priority)
 tap.run(test_absurd_usage)
 tap.run(test_stored_absurd)
 tap.run(test_client_numbers)
