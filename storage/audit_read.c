@@ -594,6 +594,16 @@ team_obj(json_t *teams, const char *name)
 	return t;
 }
 
+/* a + b x c for counts (>= 0), saturated: stored text may say anything. */
+static json_int_t
+count_add(json_int_t a, unsigned long long b, int64_t c)
+{
+	__int128 v = (__int128)a + (__int128)(b > INT64_MAX ? INT64_MAX : b) *
+	    (c > 0 ? c : 0);
+
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
 /* Adds "EMAIL:2,IBAN:1" to {"EMAIL": {"values": n, "requests": m}}. */
 static void
 add_pii(json_t *pd, const char *pii, int64_t requests)
@@ -611,12 +621,12 @@ add_pii(json_t *pd, const char *pii, int64_t requests)
 			    "requests", (json_int_t)0);
 			json_object_set_new(pd, type, e);
 		}
-		json_object_set_new(e, "values", json_integer(json_integer_value(
-		    json_object_get(e, "values")) + (json_int_t)count *
-		    requests));
-		json_object_set_new(e, "requests", json_integer(
-		    json_integer_value(json_object_get(e, "requests")) +
-		    requests));
+		json_object_set_new(e, "values", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "values")), count,
+		    requests)));
+		json_object_set_new(e, "requests", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "requests")), 1,
+		    requests)));
 		pii += used;
 		if (*pii == ',')
 			pii++;

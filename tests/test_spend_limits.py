@@ -372,6 +372,14 @@ def test_stored_absurd():
                    "'m-test', 'settled', ?, ?, ?, ?)",
                    ("old%d" % i, "old%d" % i, now, INT64_MAX, INT64_MAX,
                     INT64_MAX, INT64_MAX))
+        # An audit record with absurd counts (the chain is not the point
+        # here: the reports must answer whatever is stored).
+        db.execute("INSERT INTO audit(ts, kind, team, upstream, region, pii, "
+                   "zdr, streamed, status, prompt_tokens, latency_us, prev, "
+                   "hash) VALUES(?, 'request', 'legacy', 'up', 'eu', ?, ?, "
+                   "0, 200, ?, 0, zeroblob(32), zeroblob(32))",
+                   (now, "EMAIL:99999999999999999999,IBAN:%d" % INT64_MAX,
+                    INT64_MAX, INT64_MAX))
     db.commit()
     db.close()
     gw.log.close()
@@ -388,6 +396,13 @@ def test_stored_absurd():
            "stored absurd values: the budget check refuses, not 503")
     st, rep = gw.admin("GET", "/admin/v1/spend?group_by=team")
     tap.eq(st, 200, "stored absurd values: the report over all teams")
+    st, rep = gw.admin("GET", "/admin/v1/reports/processing?team=legacy")
+    t = (rep.get("teams") or rep.get("data") or [{}])[0] \
+        if isinstance(rep, dict) else {}
+    tap.ok(st == 200 and t.get("personal_data", {}).get("EMAIL", {}).get(
+        "values") == INT64_MAX and t.get("zdr_requests") == 3,
+        "stored absurd values: the processing report saturates",
+        json.dumps(rep)[:400])
 
 
 def test_client_numbers():
