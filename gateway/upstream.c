@@ -333,7 +333,7 @@ static size_t
 write_coded(struct uxfer *x, char *data, size_t len)
 {
 	unsigned char out[DECODE_PIECE];
-	size_t off = x->skip;
+	size_t off = x->skip, n;
 	int rc, zr;
 
 	x->skip = 0;
@@ -341,16 +341,16 @@ write_coded(struct uxfer *x, char *data, size_t len)
 		goto bad;
 	if (x->held_len > 0) {
 		rc = deliver(x, x->held, x->held_len);
+		if (rc == 1)
+			goto pause;
 		if (rc != 0)
-			goto stop;
+			return 0;
 		x->held_len = 0;
 	}
 	x->z.next_in = (unsigned char *)data + off;
 	x->z.avail_in = (uInt)(len - off);
 	/* Until the chunk is used up and nothing decoded is left inside. */
 	do {
-		size_t n;
-
 		x->z.next_out = out;
 		x->z.avail_out = sizeof(out);
 		zr = inflate(&x->z, Z_NO_FLUSH);
@@ -360,26 +360,29 @@ write_coded(struct uxfer *x, char *data, size_t len)
 			goto bad;
 		off = len - x->z.avail_in;
 		n = sizeof(out) - x->z.avail_out;
-		if (n > 0 && (rc = deliver(x, (char *)out, n)) != 0) {
-			if (rc == 1 && x->held == NULL &&
-			    (x->held = malloc(DECODE_PIECE)) == NULL)
-				rc = -1, x->failed = 1;
+		if (n > 0) {
+			rc = deliver(x, (char *)out, n);
 			if (rc == 1) {
+				if (x->held == NULL &&
+				    (x->held = malloc(DECODE_PIECE)) == NULL) {
+					x->paused = 0;
+					x->failed = 1;
+					return 0;
+				}
 				memcpy(x->held, out, n);
 				x->held_len = n;
+				goto pause;
 			}
-			goto stop;
+			if (rc != 0)
+				return 0;
 		}
 		if (zr == Z_BUF_ERROR && n == 0)
 			break;
 	} while (!x->zend && (x->z.avail_in > 0 || x->z.avail_out == 0));
 	return len;
-stop:
-	if (x->paused) {
-		x->skip = off;
-		return CURL_WRITEFUNC_PAUSE;
-	}
-	return 0;
+pause:
+	x->skip = off;
+	return CURL_WRITEFUNC_PAUSE;
 bad:
 	x->bad_encoding = 1;
 	x->failed = 1;

@@ -74,6 +74,26 @@ def test_stream():
                "%s stream: the pseudonym is restored" % enc, repr(text))
 
 
+def test_slow_client():
+    """A slow client pauses a coded stream: nothing is lost or reordered
+    when it resumes (the held piece and the rest of the chunk)."""
+    for enc in CODINGS:
+        r = SSEReader(gw.port, chat_body("slow", stream=True), key, headers={
+            "x-fake-encoding": enc, "x-fake-events": "400",
+            "x-fake-event-bytes": "60000"}, timeout=30)
+        r.read_head()
+        time.sleep(1.0)     # 24 MB decoded: the gateway pauses
+        events = r.rest()
+        r.close()
+        data = [json.loads(e[6:]) for e in events
+                if e.startswith("data: {")]
+        sizes = [len(d["choices"][0]["delta"]["content"]) for d in data]
+        tap.ok(len(data) == 400 and set(sizes) == {60000} and
+               events[-1] == "data: [DONE]",
+               "%s: a paused stream resumes whole, in order" % enc,
+               "%d events, sizes %r" % (len(data), sorted(set(sizes))))
+
+
 def test_refused():
     sent = up.last()["headers"].get("accept-encoding")
     tap.eq(sent, "gzip, deflate", "the upstream is asked for what the "
@@ -150,6 +170,7 @@ def test_bomb():
 
 tap.run(test_json)
 tap.run(test_stream)
+tap.run(test_slow_client)
 tap.run(test_refused)
 tap.run(test_bomb)
 env.close(tap)
