@@ -139,8 +139,11 @@ body_estimate(struct charge *c, const struct charge_req *q, int kind,
 		b->completion = sat_mul(per, b->choices);
 		break;
 	case SPEND_PAGES:
+		x = json_object_get(json_object_get(body, "document"), "type");
+		/* An image is one page; a document may have any number. */
+		b->pages = json_is_string(x) && strcmp(json_string_value(x),
+		    "image_url") == 0 ? 1 : (int64_t)q->cfg->reserve_pages;
 		x = json_object_get(body, "pages");
-		b->pages = (int64_t)q->cfg->reserve_pages;
 		if (json_is_array(x) && json_array_size(x) > 0)
 			b->pages = (int64_t)json_array_size(x);
 		else if (json_is_string(x))

@@ -171,6 +171,11 @@ def test_inputs_pages_chars():
                "ocr: pages %s%s reserved, the pages processed charged" %
                (json.dumps(pages), " (annotated)" if ann else ""),
                "%d %r" % (st, e))
+    img = {"type": "image_url", "image_url": "https://x.test/a.png"}
+    st, h, data = gw.api("POST", "/v1/ocr", {"model": "m-ocr",
+                                             "document": img}, key=key)
+    tap.eq((st, entry(h).get("reserved_eur")), (200, 1000),
+           "ocr: an image is one page")
     for pages in ("x", "5-2", {"a": 1}, "1,,2"):
         st, h, data = gw.api("POST", "/v1/ocr", {
             "model": "m-ocr", "document": doc, "pages": pages}, key=key)
