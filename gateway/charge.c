@@ -620,8 +620,8 @@ charge_settle(struct charge *c, const struct config *cfg,
 		    sp->key_id, sp->team, up != NULL ? up->name : "-");
 	if (c->excess) {
 		char cost[32], res[32];
-		int cur = sp->cost[0] > sp->reserved[0] && sp->reserved[0] >= 0 ?
-		    0 : 1;
+		int cur = sp->cost[0] > sp->reserved[0] &&
+		    sp->reserved[0] >= 0 ? 0 : 1;
 
 		money_format(sp->cost[cur], cost, sizeof(cost));
 		money_format(sp->reserved[cur], res, sizeof(res));

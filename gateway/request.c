@@ -796,9 +796,9 @@ up_on_done(void *arg, int result, const char *errmsg)
 			req_fail(r, 504, "server_error", "upstream_timeout",
 			    "upstream timed out");
 		else if (result == CURLE_BAD_CONTENT_ENCODING)
-			req_fail(r, 502, "server_error", "upstream_bad_encoding",
-			    "upstream answered in a content coding the gateway "
-			    "can not decode");
+			req_fail(r, 502, "server_error",
+			    "upstream_bad_encoding", "upstream answered in a "
+			    "content coding the gateway can not decode");
 		else
 			req_fail(r, 502, "server_error", "upstream_unavailable",
 			    "upstream unavailable");

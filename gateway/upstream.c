@@ -469,8 +469,8 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 		x->hdrs = l;
 	}
 	/* What write_coded decodes; the client's own wish never goes up. */
-	if ((l = curl_slist_append(x->hdrs, "Accept-Encoding: gzip, deflate")) ==
-	    NULL)
+	l = curl_slist_append(x->hdrs, "Accept-Encoding: gzip, deflate");
+	if (l == NULL)
 		goto fail;
 	x->hdrs = l;
 	curl_easy_setopt(e, CURLOPT_URL, r->url);

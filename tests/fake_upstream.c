@@ -619,9 +619,9 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		common_headers(f, req, "text/event-stream");
 		s->enc = fenc_new(fenc_parse(header(req, "x-fake-encoding")));
 		if (s->enc != NULL)
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Content-Encoding", fenc_name(fenc_parse(header(req,
-			    "x-fake-encoding"))));
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Content-Encoding", fenc_name(fenc_parse(
+			    header(req, "x-fake-encoding"))));
 		evhttp_connection_set_closecb(conn, stream_closed, s);
 		evhttp_send_reply_start(req, 200, "OK");
 		stream_step(-1, 0, s);

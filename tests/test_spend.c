@@ -318,7 +318,8 @@ test_usage_bounds(void)
 		"{\"usage\":{\"prompt_tokens\":-5,\"completion_tokens\":1}}",
 		"{\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":1}}",
 		"{\"usage\":{\"prompt_tokens\":1e30,\"completion_tokens\":1}}",
-		"{\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":1}}",
+		"{\"usage\":{\"prompt_tokens\":\"12\","
+		"\"completion_tokens\":1}}",
 		"{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":-1}}",
 		"{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2,"
 		"\"total_tokens\":1e300}}",
