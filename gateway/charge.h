@@ -20,9 +20,23 @@
 
 struct charge {
 	int kind;		/* enum spend_kind */
+	int line_kind;		/* the kind rates are looked up for: kind, or
+				 * the kind of a batch job's lines */
 	int open;		/* a ledger entry was reserved */
 	int clamp_field;	/* max_tokens may be lowered in the body */
-	int64_t n_choices;
+	int annotated;		/* OCR with an annotation format */
+	int priority;		/* may be served at priority (service_tier
+				 * is not "standard_only") */
+	int unknown;		/* the worst case can not be known (a batch
+				 * job of input files): not priced */
+	int64_t chars;		/* speech: characters of the input text */
+	int excess;		/* out of charge_settle: the usage cost more
+				 * than was reserved (the cost is charged) */
+	int usage_invalid;	/* out of charge_settle: the upstream's usage
+				 * was out of bounds (the reservation is
+				 * charged) */
+	int status;		/* out of a refusing charge_begin: 400 or 403 */
+	const char *code;	/* and the error code */
 	struct spend_plan plan;
 	struct store_spend sp;
 	struct store_op op;	/* the reservation */
@@ -64,9 +78,11 @@ struct charge_req {
 /*
  * Plans the reservation. Every forwarded request gets a ledger entry
  * before it leaves (unpriced ones reserve nothing): it is what a crash
- * leaves for the request's "interrupted" audit record. Returns 1 when
- * c->op is ready to submit (STORE_RESERVE; the caller sets done and
- * arg), -1 when it must be refused: msg says why.
+ * leaves for the request's "interrupted" audit record. The numbers the
+ * worst case depends on (n, max_tokens, pages, a batch job's lines) are
+ * read here, strictly. Returns 1 when c->op is ready to submit
+ * (STORE_RESERVE; the caller sets done and arg), -1 when it must be
+ * refused: c->status and c->code (static) say how, msg says why.
  */
 int charge_begin(struct charge *c, const struct charge_req *q, char *msg,
     size_t msglen);
@@ -78,14 +94,20 @@ int64_t charge_retry_after(const struct charge *c, int64_t now_ms);
 
 /*
  * Fills the settlement for the request's record: the cost of the usage at
- * the upstream that answered; the reservation when the usage is unknown
- * and the upstream may have worked (cut stream, timeout); zero when it
- * answered an error or was never reached.
+ * the upstream that answered, even above the reservation (c->excess,
+ * logged); the reservation when the usage is unknown and the upstream
+ * may have worked (cut stream, timeout), or when the usage is out of
+ * bounds (c->usage_invalid: its token counts are not kept); zero when it
+ * answered an error or was never reached. A batch job is charged its
+ * reservation when accepted (its lines run later); speech its characters.
  */
 void charge_settle(struct charge *c, const struct config *cfg,
     const struct upstream_conf *up, const struct usage *u, int status,
     int answered, int timed_out);
 /* Rewrites the header values from the budgets after the settlement. */
 void charge_headers(struct charge *c);
+/* The verdict of the settlement for the audit record ("spend=excess",
+ * "spend=usage_invalid"), or NULL when there is none. Static. */
+const char *charge_verdict(const struct charge *c);
 
 #endif

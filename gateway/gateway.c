@@ -323,7 +323,7 @@ hook_metrics(void *arg)
 	struct gateway *gw = arg;
 	const struct gateway_stats *s = &gw->stats;
 	struct store_stats ss;
-	size_t cap = 2560 + gw->cfg->n_upstreams * 512, n;
+	size_t cap = 2816 + gw->cfg->n_upstreams * 512, n;
 	char *out = malloc(cap);
 	uint64_t now = util_now_us();
 
@@ -348,6 +348,10 @@ hook_metrics(void *arg)
 	    "eugate_rate_limited_total %llu\n"
 	    "# TYPE eugate_budget_refused_total counter\n"
 	    "eugate_budget_refused_total %llu\n"
+	    "# TYPE eugate_spend_excess_total counter\n"
+	    "eugate_spend_excess_total %llu\n"
+	    "# TYPE eugate_usage_invalid_total counter\n"
+	    "eugate_usage_invalid_total %llu\n"
 	    "# TYPE eugate_connections gauge\n"
 	    "eugate_connections %u\n"
 	    "# TYPE eugate_in_flight gauge\n"
@@ -370,6 +374,8 @@ hook_metrics(void *arg)
 	    (unsigned long long)s->client_aborts,
 	    (unsigned long long)s->rate_limited,
 	    (unsigned long long)s->budget_refused,
+	    (unsigned long long)s->spend_excess,
+	    (unsigned long long)s->usage_invalid,
 	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool),
 	    (unsigned long long)ss.transactions, (unsigned long long)ss.ops,
 	    (unsigned long long)ss.wal_checkpoints);

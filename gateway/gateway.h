@@ -36,6 +36,9 @@ struct gateway_stats {
 	uint64_t client_aborts;
 	uint64_t rate_limited;		/* 429 rate_limited */
 	uint64_t budget_refused;	/* 429 budget_exceeded */
+	uint64_t spend_excess;		/* usage cost more than reserved */
+	uint64_t usage_invalid;		/* usage out of bounds: reservation
+					 * charged */
 };
 
 struct gateway {

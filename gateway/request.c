@@ -483,6 +483,14 @@ req_finish(struct req *r)
 	if (r->pr.policy != NULL)
 		rec->zdr = r->pr.policy->zdr;
 	memcpy(rec->verdicts, r->pr.verdicts, sizeof(rec->verdicts));
+	if (charge_verdict(&r->charge) != NULL) {
+		size_t vl = strlen(rec->verdicts);
+
+		snprintf(rec->verdicts + vl, sizeof(rec->verdicts) - vl, "%s%s",
+		    vl ? " " : "", charge_verdict(&r->charge));
+		gw->stats.spend_excess += r->charge.excess;
+		gw->stats.usage_invalid += r->charge.usage_invalid;
+	}
 	rec->cost[0] = rec->cost[1] = -1;
 	if (r->charge.sp.settle)
 		memcpy(rec->cost, r->charge.sp.cost, sizeof(rec->cost));
@@ -600,7 +608,8 @@ sse_fail(struct req *r, const char *code, const char *msg)
 	int n;
 
 	r->stream_failed = 1;
-	snprintf(r->error, sizeof(r->error), "%s", code);
+	if (code != r->error)	/* overlapping copies are undefined */
+		snprintf(r->error, sizeof(r->error), "%s", code);
 	if (r->mode != MODE_SSE || r->conn == NULL)
 		return;
 	relay_flush(r);
@@ -882,12 +891,19 @@ finish_relay(struct req *r, int result, const char *errmsg)
 				set_error_body(r, 502, "server_error",
 				    "response_too_large",
 				    "upstream response over max_response_bytes");
+			else if (result == CURLE_BAD_CONTENT_ENCODING)
+				set_error_body(r, 502, "server_error",
+				    "upstream_bad_encoding",
+				    "upstream answer could not be decoded");
 			else
 				set_error_body(r, 502, "server_error",
 				    "upstream_unavailable",
 				    "upstream connection lost");
 		} else if (result == CURLE_OPERATION_TIMEDOUT) {
 			sse_fail(r, "upstream_timeout", "upstream timed out");
+		} else if (result == CURLE_BAD_CONTENT_ENCODING) {
+			sse_fail(r, "upstream_bad_encoding",
+			    "upstream answer could not be decoded");
 		} else if (r->error[0] == '\0') {
 			sse_fail(r, "upstream_unavailable",
 			    "upstream connection lost");
@@ -940,6 +956,10 @@ up_on_done(void *arg, int result, const char *errmsg)
 		if (timed_out)
 			req_fail(r, 504, "server_error", "upstream_timeout",
 			    "upstream timed out");
+		else if (result == CURLE_BAD_CONTENT_ENCODING)
+			req_fail(r, 502, "server_error",
+			    "upstream_bad_encoding", "upstream answered in a "
+			    "content coding the gateway can not decode");
 		else
 			req_fail(r, 502, "server_error", "upstream_unavailable",
 			    "upstream unavailable");
@@ -1568,8 +1588,8 @@ reserve(struct req *r)
 	q.local_time = r->gw->local_periods;
 	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
 	if (rc < 0) {
-		req_fail(r, 403, "invalid_request_error", "price_unknown", "%s",
-		    msg);
+		req_fail(r, r->charge.status, "invalid_request_error",
+		    r->charge.code, "%s", msg);
 		return;
 	}
 	req_set_state(r, REQ_ST_RESERVING);

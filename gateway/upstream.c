@@ -1,15 +1,19 @@
 /* libcurl multi inside the libevent loop: sockets, timers, transfers. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <event2/event_struct.h>
+#include <zlib.h>
 
 #include "common/log.h"
 #include "gateway/upstream.h"
 
 #define MAX_RESP_HEADERS 64
 #define MAX_RESP_HEADER_BYTES 16384
+/* Decoded bytes handed on at once (and held at most while paused). */
+#define DECODE_PIECE 16384
 
 struct upool {
 	struct event_base *base;
@@ -39,6 +43,16 @@ struct uxfer {
 	int head_done;		/* final head delivered */
 	int paused;
 	int failed;		/* a callback asked to abort */
+	int bad_encoding;	/* the answer's coding can not be decoded */
+	unsigned codings;	/* content codings in the answer's head */
+	/* A gzip or deflate answer is decoded here, DECODE_PIECE at a time. */
+	z_stream z;
+	int zlive;		/* z is initialized */
+	int zend;		/* the coded stream ended */
+	size_t skip;		/* of the bytes libcurl delivers again after a
+				 * pause, how many were decoded already */
+	char *held;		/* a decoded piece refused by a pause */
+	size_t held_len;
 	int in_callback;
 	char errbuf[CURL_ERROR_SIZE];
 	struct uxfer *prev, *next;
@@ -66,6 +80,9 @@ xfer_free(struct uxfer *x)
 	curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->hdrs);
 	free_head(x);
+	if (x->zlive)
+		inflateEnd(&x->z);
+	free(x->held);
 	if (x->prev != NULL)
 		x->prev->next = x->next;
 	else
@@ -165,10 +182,52 @@ check_done(struct upool *pool)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		result = (int)msg->data.result;
 		curl_multi_remove_handle(pool->multi, x->easy);
+		/* A coded answer that stops short of its end is cut. */
+		if (result == 0 && x->zlive && !x->zend && x->z.total_in > 0)
+			x->bad_encoding = 1;
+		if (x->bad_encoding) {
+			result = CURLE_BAD_CONTENT_ENCODING;
+			snprintf(x->errbuf, sizeof(x->errbuf), "the answer's "
+			    "content or transfer coding can not be decoded");
+		}
 		x->ops->on_done(x->arg, result,
 		    result == 0 ? "" : (x->errbuf[0] ? x->errbuf :
 		    curl_easy_strerror(msg->data.result)));
 		xfer_free(x);
+	}
+}
+
+/*
+ * Checks a Content-Encoding or Transfer-Encoding value. Only gzip and
+ * deflate are asked for and decoded (here, with a 32 KB window and a
+ * piece of DECODE_PIECE held at most); anything else (br and zstd, whose
+ * windows reach 16 and 128 MB, an unknown coding, a transfer coding other
+ * than chunked, codings stacked on each other) would reach the policies
+ * and the client undecoded, so it marks the answer bad.
+ */
+static void
+check_coding(struct uxfer *x, const char *v, size_t len, int transfer)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t t, tl;
+
+		while (i < len && strchr(" \t\r\n,", v[i]) != NULL)
+			i++;
+		t = i;
+		while (i < len && strchr(" \t\r\n,", v[i]) == NULL)
+			i++;
+		tl = i - t;
+		if (tl == 0 || (tl == 8 && strncasecmp(v + t, "identity", 8) ==
+		    0) || (transfer && tl == 7 && strncasecmp(v + t,
+		    "chunked", 7) == 0))
+			continue;
+		if (transfer || x->codings++ > 0 || !((tl == 4 &&
+		    strncasecmp(v + t, "gzip", 4) == 0) || (tl == 6 &&
+		    strncasecmp(v + t, "x-gzip", 6) == 0) || (tl == 7 &&
+		    strncasecmp(v + t, "deflate", 7) == 0)))
+			x->bad_encoding = 1;
 	}
 }
 
@@ -186,14 +245,26 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		free_head(x);
 		x->status = 0;
+		x->bad_encoding = 0;
+		x->codings = 0;
 		return len;
 	}
+	if (len > 17 && strncasecmp(buf, "content-encoding:", 17) == 0)
+		check_coding(x, buf + 17, len - 17, 0);
+	else if (len > 18 && strncasecmp(buf, "transfer-encoding:", 18) == 0)
+		check_coding(x, buf + 18, len - 18, 1);
 	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
 		long code = 0;
 
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code < 200)
 			return len;	/* 1xx: the final head follows */
+		if (x->bad_encoding)
+			return 0;	/* refused before anything is relayed */
+		/* 15 + 32: a zlib or a gzip header, whichever comes. */
+		if (x->codings > 0 && inflateInit2(&x->z, 15 + 32) != Z_OK)
+			return 0;
+		x->zlive = x->codings > 0;
 		x->status = (int)code;
 		x->head_done = 1;
 		x->in_callback = 1;
@@ -234,6 +305,90 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Hands bytes to the request: 0 taken, 1 paused, -1 failed. */
+static int
+deliver(struct uxfer *x, const char *data, size_t len)
+{
+	int rc;
+
+	x->in_callback = 1;
+	rc = x->ops->on_data(x->arg, data, len);
+	x->in_callback = 0;
+	if (rc == 1)
+		x->paused = 1;
+	else if (rc != 0)
+		x->failed = 1;
+	return rc == 1 ? 1 : rc != 0 ? -1 : 0;
+}
+
+/*
+ * Decodes a chunk of a gzip or deflate answer a piece at a time. When the
+ * request pauses on a piece, the piece is held and libcurl keeps the
+ * chunk (it delivers the same bytes again on resume); x->skip says how
+ * much of it was decoded already. So a paused answer holds one piece,
+ * whatever its ratio: a compression bomb expands only as fast as it is
+ * taken, and stops at the request's caps.
+ */
+static size_t
+write_coded(struct uxfer *x, char *data, size_t len)
+{
+	unsigned char out[DECODE_PIECE];
+	size_t off = x->skip, n;
+	int rc, zr;
+
+	x->skip = 0;
+	if (off > len)
+		goto bad;
+	if (x->held_len > 0) {
+		rc = deliver(x, x->held, x->held_len);
+		if (rc == 1)
+			goto pause;
+		if (rc != 0)
+			return 0;
+		x->held_len = 0;
+	}
+	x->z.next_in = (unsigned char *)data + off;
+	x->z.avail_in = (uInt)(len - off);
+	/* Until the chunk is used up and nothing decoded is left inside. */
+	do {
+		x->z.next_out = out;
+		x->z.avail_out = sizeof(out);
+		zr = inflate(&x->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			x->zend = 1;
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			goto bad;
+		off = len - x->z.avail_in;
+		n = sizeof(out) - x->z.avail_out;
+		if (n > 0) {
+			rc = deliver(x, (char *)out, n);
+			if (rc == 1) {
+				if (x->held == NULL &&
+				    (x->held = malloc(DECODE_PIECE)) == NULL) {
+					x->paused = 0;
+					x->failed = 1;
+					return 0;
+				}
+				memcpy(x->held, out, n);
+				x->held_len = n;
+				goto pause;
+			}
+			if (rc != 0)
+				return 0;
+		}
+		if (zr == Z_BUF_ERROR && n == 0)
+			break;
+	} while (!x->zend && (x->z.avail_in > 0 || x->z.avail_out == 0));
+	return len;
+pause:
+	x->skip = off;
+	return CURL_WRITEFUNC_PAUSE;
+bad:
+	x->bad_encoding = 1;
+	x->failed = 1;
+	return 0;
+}
+
 static size_t
 write_cb(char *data, size_t size, size_t n, void *arg)
 {
@@ -243,18 +398,12 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 
 	if (!x->head_done || x->failed)
 		return 0;
-	x->in_callback = 1;
-	rc = x->ops->on_data(x->arg, data, len);
-	x->in_callback = 0;
-	if (rc == 1) {
-		x->paused = 1;
+	if (x->zlive)
+		return write_coded(x, data, len);
+	rc = deliver(x, data, len);
+	if (rc == 1)
 		return CURL_WRITEFUNC_PAUSE;
-	}
-	if (rc != 0) {
-		x->failed = 1;
-		return 0;
-	}
-	return len;
+	return rc == 0 ? len : 0;
 }
 
 struct upool *
@@ -300,6 +449,7 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
     const struct uxfer_ops *ops, void *arg)
 {
 	struct uxfer *x = calloc(1, sizeof(*x));
+	struct curl_slist *l;
 	CURL *e;
 
 	if (x == NULL)
@@ -314,12 +464,15 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	x->ops = ops;
 	x->arg = arg;
 	for (size_t i = 0; r->headers[i] != NULL; i++) {
-		struct curl_slist *l = curl_slist_append(x->hdrs, r->headers[i]);
-
-		if (l == NULL)
+		if ((l = curl_slist_append(x->hdrs, r->headers[i])) == NULL)
 			goto fail;
 		x->hdrs = l;
 	}
+	/* What write_coded decodes; the client's own wish never goes up. */
+	l = curl_slist_append(x->hdrs, "Accept-Encoding: gzip, deflate");
+	if (l == NULL)
+		goto fail;
+	x->hdrs = l;
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	/* The path was checked as it is: nothing may normalize it after. */
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
@@ -331,6 +484,8 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	/* Answers are decoded here (write_coded), not by libcurl. */
+	curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	/* Waiting for a connection's protocol is worth it only where HTTP/2
 	 * can multiplex (https); over http, transfers would queue behind

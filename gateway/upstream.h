@@ -2,6 +2,8 @@
  * The upstream client: libcurl's multi interface driven by the libevent
  * loop (the hiperfifo pattern). One pool per gateway keeps connections to
  * upstreams alive and reuses them; HTTP/2 is used over TLS where offered.
+ * Answers are delivered decoded: gzip and deflate are asked for and
+ * decoded a piece at a time; an answer in any other coding is refused.
  */
 #ifndef GATEWAY_UPSTREAM_H
 #define GATEWAY_UPSTREAM_H
@@ -33,7 +35,9 @@ struct uxfer_ops {
 	/* Body bytes. Return 0 to take them, 1 to pause (the same bytes come
 	 * again after uxfer_resume), -1 to abort. */
 	int (*on_data)(void *arg, const char *data, size_t len);
-	/* The transfer ended: result is a CURLcode (0 = complete). The
+	/* The transfer ended: result is a CURLcode (0 = complete;
+	 * CURLE_BAD_CONTENT_ENCODING: the answer's coding can not be
+	 * decoded, refused before on_head, or broken midway). The
 	 * transfer is freed right after this returns. */
 	void (*on_done)(void *arg, int result, const char *errmsg);
 };

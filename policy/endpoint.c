@@ -45,7 +45,7 @@ const struct endpoint endpoints[] = {
 	R(POST, "/v1/ocr", INFERENCE, JSON, PAGES, SL|MO),
 	R(POST, "/v1/audio/transcriptions",
 	    INFERENCE, FORM, AUDIO, ST|SL|OA|MO),
-	R(POST, "/v1/audio/speech", INFERENCE, JSON, NONE, ST|SL|MO),
+	R(POST, "/v1/audio/speech", INFERENCE, JSON, CHARS, ST|SL|MO),
 
 	/* models */
 	O(GET, "/v1/models", MODELS, NONE, NONE, SL|OA, NONE, MODEL, NONE),
@@ -62,7 +62,7 @@ const struct endpoint endpoints[] = {
 
 	/* batch */
 	LS("/v1/batch/jobs", BATCH, BATCH, PAGE),
-	MK(POST, "/v1/batch/jobs", BATCH, JSON, NONE, 0, BATCH),
+	MK(POST, "/v1/batch/jobs", BATCH, JSON, BATCH, 0, BATCH),
 	R(GET, "/v1/batch/jobs/{batch}", BATCH, NONE, NONE, 0),
 	R(DELETE, "/v1/batch/jobs/{batch}", BATCH, NONE, NONE, 0),
 	R(POST, "/v1/batch/jobs/{batch}/cancel", BATCH, NONE, NONE, 0),

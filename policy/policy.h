@@ -40,6 +40,9 @@ struct usage {
 	int64_t total_tokens;
 	int64_t pages;			/* OCR: usage_info.pages_processed */
 	int64_t audio_seconds;		/* usage.prompt_audio_seconds */
+	int invalid;			/* the last usage found was out of
+					 * bounds: its counts are not kept */
+	int priority;			/* usage.service_tier "priority" */
 };
 
 /* What policy modules share, built once by the daemon (read-only). */

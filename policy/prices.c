@@ -29,7 +29,9 @@ static const struct price_key price_keys[] = {
 	{ "output", MP(out), MP(has_tokens) },
 	{ "cached_input", MP(cached), MP(has_cached) },
 	{ "per_page", MP(page), MP(has_page) },
+	{ "per_annotated_page", MP(page_annotated), MP(has_page_annotated) },
 	{ "per_minute", MP(minute), MP(has_minute) },
+	{ "per_million_chars", MP(chars), MP(has_chars) },
 };
 
 static void
@@ -181,6 +183,9 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			return parse_factor(p, name, value, &t->regional_factor);
 		if (strcmp(name, "batch_factor") == 0)
 			return parse_factor(p, name, value, &t->batch_factor);
+		if (strcmp(name, "priority_factor") == 0)
+			return parse_factor(p, name, value,
+			    &t->priority_factor);
 		if (strcmp(name, "cached_input_factor") == 0)
 			return parse_factor(p, name, value,
 			    &t->cached_input_factor);
@@ -288,6 +293,7 @@ prices_parse(const char *text, struct price_table **out, char *err,
 	p.t = xcalloc(1, sizeof(*p.t));
 	p.t->regional_factor = MONEY_UNIT;
 	p.t->batch_factor = MONEY_UNIT;
+	p.t->priority_factor = MONEY_UNIT;
 	p.t->cached_input_factor = MONEY_UNIT;
 	rc = ini_parse_stream(read_line, &r, on_key, &p);
 	if (rc > 0 && p.err_line == 0) {

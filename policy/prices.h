@@ -19,11 +19,15 @@ struct model_price {
 	size_t n_aliases;
 	int64_t in[2], out[2], cached[2];	/* per 1M tokens, by currency */
 	int64_t page[2];			/* per page (OCR) */
+	int64_t page_annotated[2];		/* per annotated page */
 	int64_t minute[2];			/* per audio minute */
+	int64_t chars[2];			/* per 1M characters (speech) */
 	unsigned char has_tokens[2];		/* input and output set */
 	unsigned char has_cached[2];
 	unsigned char has_page[2];
+	unsigned char has_page_annotated[2];
 	unsigned char has_minute[2];
+	unsigned char has_chars[2];
 	int64_t context;			/* context window, tokens */
 	int64_t max_output;			/* output cap; 0 = context */
 	int line;
@@ -33,6 +37,8 @@ struct price_table {
 	char *date;
 	int64_t regional_factor;	/* micro-units: 1100000 = x1.1 */
 	int64_t batch_factor;
+	int64_t priority_factor;	/* service_tier priority, list and
+					 * regional prices */
 	int64_t cached_input_factor;
 	struct model_price *models;
 	size_t n_models;

@@ -1,13 +1,17 @@
 /*
  * Spend arithmetic: what an endpoint is charged for, the effective rate of
- * a model at an upstream in one currency, the cost of a usage, and the
+ * a model at an upstream in one currency, the cost of a usage, the
  * reservation plan (worst case, fit into budgets, lower max_tokens when
- * that makes it fit). Pure: integers only, no clock, no I/O.
+ * that makes it fit), and the one reader of the numbers a client gives
+ * that the worst case depends on (n, max_tokens). Pure: integers only, no
+ * clock, no I/O.
  */
 #ifndef POLICY_SPEND_H
 #define POLICY_SPEND_H
 
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "policy/conf.h"
 #include "policy/money.h"
@@ -20,6 +24,9 @@ enum spend_kind {
 	SPEND_INPUT,		/* input tokens: embeddings, moderation */
 	SPEND_PAGES,		/* OCR pages */
 	SPEND_AUDIO,		/* transcription: audio seconds */
+	SPEND_CHARS,		/* speech: characters of the input text */
+	SPEND_BATCH,		/* a batch job: the worst case of its lines,
+				 * at the batch price */
 };
 
 /* One currency's effective price for one model at one upstream. */
@@ -27,7 +34,9 @@ struct rate {
 	int ok;			/* the price is known */
 	int64_t in, out, cached;	/* micro-units per 1M tokens */
 	int64_t page, minute;	/* micro-units per page, per minute */
-	int64_t num, den;	/* factor on the total (regional) */
+	int64_t num, den;	/* factor on the total (regional, batch) */
+	int64_t chars;		/* micro-units per 1M characters */
+	int64_t page_annotated;	/* per annotated page; 0: as page */
 };
 
 /* What a request used, or at worst may use. */
@@ -37,6 +46,7 @@ struct spend_units {
 	int64_t completion;	/* output tokens */
 	int64_t pages;
 	int64_t audio_seconds;
+	int64_t chars;		/* speech input characters */
 };
 
 /*
@@ -49,6 +59,27 @@ void spend_rate(const struct price_table *t, const struct upstream_conf *u,
 /* The cost of units at rate, rounded up to the micro-unit; -1 on overflow. */
 int spend_cost(const struct rate *r, const struct spend_units *u,
     int64_t *out);
+/* Multiplies the rate by factor (micro-units: 500000 = x0.5), rounded up;
+ * -1 when the factor is out of bounds. */
+int spend_rate_scale(struct rate *r, int64_t factor);
+
+/*
+ * A whole number the client gave (n, max_tokens), read the way the
+ * upstream's validation (pydantic, lax mode) reads it: a JSON integer, a
+ * float without fraction (20.0, 2e1), or a string of one (" 20", "20.0").
+ * Returns 0 and sets *out; 1 when v is NULL or null (absent); -1 when it
+ * is anything else (a fraction, a boolean, "abc", an exponent in a
+ * string) or outside [min, max].
+ */
+int spend_json_count(const json_t *v, int64_t min, int64_t max,
+    int64_t *out);
+
+/*
+ * The number of pages an OCR "pages" string lists: "0,1,2", "0-5",
+ * "0,2-4" (ranges inclusive). Returns the count (saturated at max), or
+ * -1 when the string is not such a list.
+ */
+int64_t spend_page_list(const char *s, size_t len, int64_t max);
 
 /* The worst case of a request, its rates, and the reservation. */
 struct spend_plan {
@@ -57,13 +88,15 @@ struct spend_plan {
 	int clamp;		/* lowering est.completion is allowed */
 	int clamped;		/* out: est.completion was lowered */
 	int64_t reserved[CUR__COUNT];	/* out; -1 when not priced */
+	int64_t choices;	/* est.completion is choices x the output of
+				 * one choice (n); 0 is read as 1 */
 };
 
 /*
  * Fits the plan into n budgets: avail[i] is what budget i (in currency
  * cur[i]) has left. Fills reserved[]; lowers est.completion when needed
- * and allowed (to at least 1 token). Returns -1 when it fits, else the
- * index of the first budget that refuses.
+ * and allowed, per choice: to choices x k tokens, k at least 1. Returns
+ * -1 when it fits, else the index of the first budget that refuses.
  */
 int spend_plan_fit(struct spend_plan *p, const int64_t *avail, const int *cur,
     int n);

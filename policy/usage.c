@@ -13,16 +13,30 @@ usage_init(struct usage *u)
 	u->total_tokens = -1;
 	u->pages = -1;
 	u->audio_seconds = -1;
+	u->invalid = 0;
+	u->priority = 0;
 }
 
+/* A count: -1 when absent (or null), -2 when not a sane one. */
 static int64_t
 get_count(const json_t *obj, const char *name)
 {
 	json_t *v = json_object_get(obj, name);
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0)
+	if (v == NULL || json_is_null(v))
+		return -1;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= USAGE_MAX_COUNT)
 		return json_integer_value(v);
-	return -1;
+	return -2;
+}
+
+static int
+usage_invalid(struct usage *u)
+{
+	usage_init(u);
+	u->invalid = 1;
+	return 1;
 }
 
 int
@@ -30,20 +44,39 @@ usage_from_json(const json_t *root, struct usage *u)
 {
 	json_t *us = json_object_get(root, "usage");
 	json_t *info = json_object_get(root, "usage_info");
+	int64_t pages, audio, prompt, completion, total;
 
-	if (json_is_object(info) && get_count(info, "pages_processed") >= 0) {
-		u->pages = get_count(info, "pages_processed");
+	if (json_is_object(info) && json_object_get(info, "pages_processed")) {
+		pages = get_count(info, "pages_processed");
+		if (pages < 0)
+			return usage_invalid(u);
+		usage_init(u);
+		u->pages = pages;
 		return 1;
 	}
-	if (!json_is_object(us))
+	if (us == NULL || json_is_null(us))
 		return 0;
-	u->audio_seconds = get_count(us, "prompt_audio_seconds");
-	u->prompt_tokens = get_count(us, "prompt_tokens");
-	u->completion_tokens = get_count(us, "completion_tokens");
-	u->total_tokens = get_count(us, "total_tokens");
+	if (!json_is_object(us))
+		return usage_invalid(u);
+	audio = get_count(us, "prompt_audio_seconds");
+	prompt = get_count(us, "prompt_tokens");
+	completion = get_count(us, "completion_tokens");
+	total = get_count(us, "total_tokens");
+	/* Without its counts a usage is no usage: the worst case is paid. */
+	if (audio == -2 || prompt == -2 || completion == -2 || total == -2 ||
+	    (prompt < 0 && audio < 0))
+		return usage_invalid(u);
+	usage_init(u);
+	u->audio_seconds = audio;
+	u->prompt_tokens = prompt;
+	u->completion_tokens = completion;
+	u->total_tokens = total;
+	u->priority = json_is_string(json_object_get(us, "service_tier")) &&
+	    strcmp(json_string_value(json_object_get(us, "service_tier")),
+	    "priority") == 0;
 	if (u->completion_tokens < 0 && u->prompt_tokens >= 0)
 		u->completion_tokens = 0;	/* embeddings */
-	return u->prompt_tokens >= 0 || u->audio_seconds >= 0;
+	return 1;
 }
 
 long

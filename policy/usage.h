@@ -8,8 +8,18 @@
 
 #include "policy/policy.h"
 
+/* The most any count of one request's usage may be (tokens, seconds,
+ * pages); more is absurd and marks the usage invalid. */
+#define USAGE_MAX_COUNT 1000000000LL
+
 void usage_init(struct usage *u);
-/* Reads root.usage; returns 1 when found. Later finds overwrite. */
+/*
+ * Reads root.usage (or root.usage_info, OCR); returns 1 when found. Later
+ * finds overwrite. Each count must be a JSON integer from 0 to
+ * USAGE_MAX_COUNT; a usage with one that is not (negative, fractional, a
+ * string, huge) or without its counts is found invalid: u->invalid is set
+ * and every count is -1 (unknown).
+ */
 int usage_from_json(const json_t *root, struct usage *u);
 /* Reads the usage of one SSE event (its data JSON); returns 1 if found. */
 int usage_from_event(const char *ev, size_t len, struct usage *u);

@@ -599,6 +599,16 @@ team_obj(json_t *teams, const char *name)
 	return t;
 }
 
+/* a + b x c for counts (>= 0), saturated: stored text may say anything. */
+static json_int_t
+count_add(json_int_t a, unsigned long long b, int64_t c)
+{
+	__int128 v = (__int128)a + (__int128)(b > INT64_MAX ? INT64_MAX : b) *
+	    (c > 0 ? c : 0);
+
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
 /* Adds "EMAIL:2,IBAN:1" to {"EMAIL": {"values": n, "requests": m}}. */
 static void
 add_pii(json_t *pd, const char *pii, int64_t requests)
@@ -616,12 +626,12 @@ add_pii(json_t *pd, const char *pii, int64_t requests)
 			    "requests", (json_int_t)0);
 			json_object_set_new(pd, type, e);
 		}
-		json_object_set_new(e, "values", json_integer(json_integer_value(
-		    json_object_get(e, "values")) + (json_int_t)count *
-		    requests));
-		json_object_set_new(e, "requests", json_integer(
-		    json_integer_value(json_object_get(e, "requests")) +
-		    requests));
+		json_object_set_new(e, "values", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "values")), count,
+		    requests)));
+		json_object_set_new(e, "requests", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "requests")), 1,
+		    requests)));
 		pii += used;
 		if (*pii == ',')
 			pii++;
@@ -637,7 +647,7 @@ enum gw_err
 audit_processing_report(struct store *st, struct store_op *op)
 {
 	static const char *const sql[] = {
-		"SELECT coalesce(team, ''), count(*), sum(zdr), "
+		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
 		"group_concat(DISTINCT policy) FROM audit WHERE kind = 'request' "
 		"AND ts >= ?1 AND ts < ?2 AND (?3 = '' OR team = ?3) "
 		"GROUP BY 1 ORDER BY 1",
@@ -645,7 +655,7 @@ audit_processing_report(struct store *st, struct store_op *op)
 		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
 		"AND (?3 = '' OR team = ?3) GROUP BY 1, 2",
 		"SELECT coalesce(team, ''), upstream, coalesce(region, ''), "
-		"count(*), sum(zdr) FROM audit WHERE kind = 'request' AND "
+		"count(*), sum(zdr <> 0) FROM audit WHERE kind = 'request' AND "
 		"upstream IS NOT NULL AND ts >= ?1 AND ts < ?2 AND "
 		"(?3 = '' OR team = ?3) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC",
 	};

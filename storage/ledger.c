@@ -14,26 +14,85 @@
  */
 #define USED_SLOTS 4096
 
+/*
+ * Sums of ledger values are sat_sum(): exact, and saturated at the int64
+ * bounds instead of failing. SQLite's sum() raises "integer overflow",
+ * and one absurd value stored (by this or an older version) would then
+ * fail every budget check and report that reads it.
+ */
 static const char *const used_sql[LEDGER_STMTS] = {
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_eur "
 	"ELSE cost_eur END), 0) FROM ledger WHERE ts >= ?2 AND ts < ?3 "
 	"AND ?1 = ''",
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_usd "
 	"ELSE cost_usd END), 0) FROM ledger WHERE ts >= ?2 AND ts < ?3 "
 	"AND ?1 = ''",
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_eur "
 	"ELSE cost_eur END), 0) FROM ledger WHERE team = ?1 AND ts >= ?2 "
 	"AND ts < ?3",
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_usd "
 	"ELSE cost_usd END), 0) FROM ledger WHERE team = ?1 AND ts >= ?2 "
 	"AND ts < ?3",
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_eur "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_eur "
 	"ELSE cost_eur END), 0) FROM ledger WHERE key_id = ?1 AND ts >= ?2 "
 	"AND ts < ?3",
-	"SELECT coalesce(sum(CASE state WHEN 'reserved' THEN reserved_usd "
+	"SELECT coalesce(sat_sum(CASE state WHEN 'reserved' THEN reserved_usd "
 	"ELSE cost_usd END), 0) FROM ledger WHERE key_id = ?1 AND ts >= ?2 "
 	"AND ts < ?3",
 };
+
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+/*
+ * The state of sat_sum(): a 128-bit sum cannot overflow on int64 rows. It
+ * is kept as bytes: SQLite's aggregate context is only 8-byte aligned.
+ */
+struct sat_acc {
+	unsigned char sum[sizeof(__int128)];
+	int any;
+};
+
+static void
+sat_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sat_acc *a = sqlite3_aggregate_context(ctx, sizeof(*a));
+	__int128 sum;
+
+	if (a == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	/* Reals and text are read as SQLite converts them (saturated). */
+	memcpy(&sum, a->sum, sizeof(sum));
+	sum += sqlite3_value_int64(argv[0]);
+	memcpy(a->sum, &sum, sizeof(sum));
+	a->any = 1;
+}
+
+static void
+sat_final(sqlite3_context *ctx)
+{
+	struct sat_acc *a = sqlite3_aggregate_context(ctx, 0);
+	__int128 sum;
+
+	if (a == NULL || !a->any) {
+		sqlite3_result_null(ctx);	/* like sum() of no row */
+		return;
+	}
+	memcpy(&sum, a->sum, sizeof(sum));
+	sqlite3_result_int64(ctx, sum > INT64_MAX ? INT64_MAX :
+	    sum < INT64_MIN ? INT64_MIN : (int64_t)sum);
+}
 
 enum gw_err
 ledger_open(struct store *st)
@@ -41,6 +100,10 @@ ledger_open(struct store *st)
 	st->used = calloc(USED_SLOTS, sizeof(*st->used));
 	if (st->used == NULL)
 		return GW_ERR_NOMEM;
+	if (sqlite3_create_function_v2(st->db, "sat_sum", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, NULL, sat_step, sat_final, NULL) !=
+	    SQLITE_OK)
+		goto fail;
 	for (int i = 0; i < LEDGER_STMTS; i++)
 		if (sqlite3_prepare_v3(st->db, used_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->st_used[i], NULL) !=
@@ -206,7 +269,7 @@ ledger_reserve(struct store *st, struct store_spend *sp)
 	for (int i = 0; i < sp->n_budgets; i++) {
 		int64_t r = sp->reserved[cur[i]];
 
-		slots[i]->used += r > 0 ? r : 0;
+		slots[i]->used = sat_add(slots[i]->used, r > 0 ? r : 0);
 		sp->budgets[i].used = slots[i]->used;
 	}
 	return GW_OK;
@@ -243,7 +306,8 @@ ledger_settle(struct store *st, struct store_spend *sp, const char *upstream,
 
 		if (slot != NULL && slot->in_use) {
 			if (sp->settled)
-				slot->used += (c > 0 ? c : 0) - (r > 0 ? r : 0);
+				slot->used = sat_add(sat_add(slot->used,
+				    c > 0 ? c : 0), r > 0 ? -r : 0);
 		} else if (used_get(st, b, &slot) != GW_OK) {
 			continue;
 		}
@@ -284,13 +348,15 @@ ledger_report(struct store *st, struct store_op *op)
 	if (op->group < 0 || op->group > STORE_GROUP_KEY)
 		return GW_ERR_INVAL;
 	snprintf(sql, sizeof(sql), "SELECT %s AS grp, count(*) AS requests, "
-	    "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, "
-	    "coalesce(sum(completion_tokens), 0) AS completion_tokens, "
-	    "sum(CASE WHEN state <> 'reserved' THEN cost_eur END) AS cost_eur, "
-	    "sum(CASE WHEN state <> 'reserved' THEN cost_usd END) AS cost_usd, "
-	    "sum(CASE WHEN state = 'reserved' THEN reserved_eur END) "
+	    "coalesce(sat_sum(prompt_tokens), 0) AS prompt_tokens, "
+	    "coalesce(sat_sum(completion_tokens), 0) AS completion_tokens, "
+	    "sat_sum(CASE WHEN state <> 'reserved' THEN cost_eur END) "
+	    "AS cost_eur, "
+	    "sat_sum(CASE WHEN state <> 'reserved' THEN cost_usd END) "
+	    "AS cost_usd, "
+	    "sat_sum(CASE WHEN state = 'reserved' THEN reserved_eur END) "
 	    "AS reserved_eur, "
-	    "sum(CASE WHEN state = 'reserved' THEN reserved_usd END) "
+	    "sat_sum(CASE WHEN state = 'reserved' THEN reserved_usd END) "
 	    "AS reserved_usd, "
 	    "sum(state = 'reserved') AS open, sum(state = 'charged') AS charged "
 	    "FROM ledger WHERE (?1 = '' OR team = ?1) AND "

@@ -217,6 +217,8 @@ fake_api_resource(const char *method, const char *path, json_t *body,
 		    "completed_at", "2026-01-01T00:00:01Z", "model",
 		    "mistral-medium-latest", "id", "msg_fake1", "role", "assistant",
 		    "content", "echo: hello", "usage", conv_usage());
+	if (strcmp(path, "/v1/audio/speech") == 0)
+		return json_pack("{s:s}", "audio_data", "UklGRiQAAABXQVZF");
 	if (strcmp(path, "/v1/audio/transcriptions") == 0 && raw != NULL)
 		return json_pack("{s:s, s:s, s:s, s:[], s:{s:i, s:i, s:i, s:i}}",
 		    "model", "voxtral-mini-latest", "text", "Hello world.",

@@ -4,7 +4,9 @@
  * embeddings, models and files like the Mistral API, echoes what it
  * received, and records every request as a JSON line (--record FILE) so
  * that tests can assert what reached the upstream. Request headers
- * x-fake-* script failures: status, delays, stream length, cuts.
+ * x-fake-* script failures: status, delays, stream length, cuts, absurd
+ * usage (x-fake-usage), compressed answers (x-fake-encoding) and
+ * compression bombs (x-fake-bomb).
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include <jansson.h>
 
 #include "tests/fake_api.h"
+#include "tests/fake_encode.h"
 
 struct fake {
 	struct event_base *base;
@@ -71,6 +74,7 @@ struct stream {
 	 * choices, as content or as tool-call arguments (x-fake-tool). */
 	char **pieces;
 	int n_pieces, n_choices, tool;
+	struct fenc_stream *enc;	/* x-fake-encoding, or NULL */
 };
 
 static json_t *usage_obj(int prompt, int completion);
@@ -220,18 +224,99 @@ common_headers(struct fake *f, struct evhttp_request *req, const char *ctype)
 	evhttp_add_header(out, "Set-Cookie", "upstream-session=secret");
 }
 
+static const char *
+header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/*
+ * x-fake-usage: JSON that replaces the answer's usage (usage_info for
+ * OCR), or "omit" to leave it out: what a broken upstream may report.
+ */
+static void
+fake_usage(struct evhttp_request *req, json_t *obj)
+{
+	const char *v = header(req, "x-fake-usage");
+	const char *key = json_object_get(obj, "usage_info") != NULL ?
+	    "usage_info" : "usage";
+	json_t *u;
+
+	if (v == NULL || json_object_get(obj, key) == NULL)
+		return;
+	if (strcmp(v, "omit") == 0) {
+		json_object_del(obj, key);
+		return;
+	}
+	u = json_loads(v, JSON_DECODE_ANY, NULL);
+	if (u != NULL)
+		json_object_set_new(obj, key, u);
+}
+
+/* Sends a whole body in the coding x-fake-encoding asks for. */
+static void
+send_body(struct evhttp_request *req, int status, const char *data,
+    size_t len)
+{
+	int e = fenc_parse(header(req, "x-fake-encoding"));
+	struct fenc_stream *enc = fenc_new(e);
+	struct evbuffer *b = evbuffer_new();
+
+	if (enc != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Encoding", fenc_name(e));
+		fenc_write(enc, data, len, FENC_END, b);
+		fenc_free(enc);
+	} else {
+		evbuffer_add(b, data, len);
+	}
+	evhttp_send_reply(req, status, status < 300 ? "OK" : "Error", b);
+	evbuffer_free(b);
+}
+
 static void
 send_json(struct fake *f, struct evhttp_request *req, int status, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT);
-	struct evbuffer *b = evbuffer_new();
+	char *s;
 
+	fake_usage(req, j);
+	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	common_headers(f, req, "application/json");
-	evbuffer_add(b, s, strlen(s));
-	evhttp_send_reply(req, status, status < 300 ? "OK" : "Error", b);
-	evbuffer_free(b);
+	send_body(req, status, s, strlen(s));
 	free(s);
+}
+
+/*
+ * x-fake-bomb: N: an answer of N zero bytes in the x-fake-encoding coding
+ * (gzip by default), coded as it is made (a few KB on the wire): JSON, or
+ * one endless SSE event when the request streams, or with
+ * x-fake-bomb-events a stream of N bytes of small events.
+ */
+static void
+send_bomb(struct fake *f, struct evhttp_request *req, long n, int sse)
+{
+	int e = fenc_parse(header(req, "x-fake-encoding"));
+	struct fenc_stream *enc = fenc_new(e != FENC_NONE ? e : FENC_GZIP);
+	struct evbuffer *b = evbuffer_new();
+	static char fill[65530];
+
+	memset(fill, 0, sizeof(fill));
+	if (sse && header(req, "x-fake-bomb-events") != NULL)
+		for (size_t i = 0; i + 10 <= sizeof(fill); i += 10)
+			memcpy(fill + i, "data: {}\n\n", 10);
+	else if (sse)
+		fenc_write(enc, "data: ", 6, FENC_MORE, b);
+	common_headers(f, req, sse ? "text/event-stream" : "application/json");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Encoding", fenc_name(e != FENC_NONE ? e : FENC_GZIP));
+	for (; n > 0; n -= (long)sizeof(fill))
+		fenc_write(enc, fill, n < (long)sizeof(fill) ? (size_t)n :
+		    sizeof(fill), FENC_MORE, b);
+	fenc_write(enc, "", 0, FENC_END, b);
+	fenc_free(enc);
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
 }
 
 static void
@@ -279,6 +364,7 @@ static void stream_step(evutil_socket_t fd, short what, void *arg);
 static void
 stream_free(struct stream *s)
 {
+	fenc_free(s->enc);
 	for (int i = 0; i < s->n_pieces; i++)
 		free(s->pieces[i]);
 	free(s->pieces);
@@ -300,6 +386,29 @@ stream_chunk(struct stream *s, const char *data)
 	struct evbuffer *b = evbuffer_new();
 
 	evbuffer_add_printf(b, "data: %s\n\n", data);
+	if (s->enc != NULL) {
+		/* Each event is flushed: decodable as it comes. */
+		struct evbuffer *z = evbuffer_new();
+		size_t n = evbuffer_get_length(b);
+
+		fenc_write(s->enc, evbuffer_pullup(b, -1), n, FENC_FLUSH, z);
+		evbuffer_free(b);
+		b = z;
+	}
+	evhttp_send_reply_chunk(s->req, b);
+	evbuffer_free(b);
+}
+
+/* The end of a coded stream. */
+static void
+stream_finish(struct stream *s)
+{
+	struct evbuffer *b;
+
+	if (s->enc == NULL)
+		return;
+	b = evbuffer_new();
+	fenc_write(s->enc, "", 0, FENC_END, b);
 	evhttp_send_reply_chunk(s->req, b);
 	evbuffer_free(b);
 }
@@ -363,6 +472,7 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		if (last && !s->f->openai) {
 			json_object_set_new(chunk, "usage", usage_obj(s->prompt,
 			    s->total));
+			fake_usage(s->req, chunk);
 			record_usage(s->f, s->request_id, s->prompt, s->total);
 		}
 		js = json_dumps(chunk, JSON_COMPACT);
@@ -378,6 +488,7 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		    "cmpl-fake", "object", "chat.completion.chunk", "created",
 		    1700000000, "model", s->model, "choices", "usage",
 		    usage_obj(s->prompt, s->total));
+		fake_usage(s->req, chunk);
 		record_usage(s->f, s->request_id, s->prompt, s->total);
 		js = json_dumps(chunk, JSON_COMPACT);
 		stream_chunk(s, js);
@@ -385,6 +496,7 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 		json_decref(chunk);
 	}
 	stream_chunk(s, "[DONE]");
+	stream_finish(s);
 	evhttp_connection_set_closecb(conn, NULL, NULL);
 	evhttp_send_reply_end(s->req);
 	record_event(s->f, "done", s->id, s->sent);
@@ -505,6 +617,11 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 			    "x-fake-split", 0), &s->pieces);
 		}
 		common_headers(f, req, "text/event-stream");
+		s->enc = fenc_new(fenc_parse(header(req, "x-fake-encoding")));
+		if (s->enc != NULL)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Content-Encoding", fenc_name(fenc_parse(
+			    header(req, "x-fake-encoding"))));
 		evhttp_connection_set_closecb(conn, stream_closed, s);
 		evhttp_send_reply_start(req, 200, "OK");
 		stream_step(-1, 0, s);
@@ -637,6 +754,12 @@ handle(struct evhttp_request *req, void *arg)
 	}
 	if (len > 0 && data[0] == '{')
 		body = json_loadb(data, len, 0, NULL);
+	if (header(req, "x-fake-bomb") != NULL) {
+		send_bomb(f, req, strtol(header(req, "x-fake-bomb"), NULL, 10),
+		    json_is_true(json_object_get(body, "stream")));
+		json_decref(body);
+		return;
+	}
 	if (method == EVHTTP_REQ_POST && (strcmp(path, "/v1/chat/completions") ==
 	    0 || strcmp(path, "/v1/agents/completions") == 0) && body) {
 		chat(f, req, body, 0);
@@ -648,12 +771,8 @@ handle(struct evhttp_request *req, void *arg)
 		embeddings(f, req, body);
 	} else if (!f->openai && (sse = fake_api_stream(mname, path, body,
 	    data, len, &sse_len)) != NULL) {
-		struct evbuffer *b = evbuffer_new();
-
 		common_headers(f, req, "text/event-stream");
-		evbuffer_add(b, sse, sse_len);
-		evhttp_send_reply(req, 200, "OK", b);
-		evbuffer_free(b);
+		send_body(req, 200, sse, sse_len);
 		free(sse);
 	} else if (!f->openai && (api = fake_api_resource(mname, path, body,
 	    data, len)) != NULL) {
