@@ -1,0 +1,211 @@
+/*
+ * A client request's state, shared by the files that run it: request.c
+ * (its life: head, body, upstream, answer, record, one failure funnel),
+ * req_head.c (target, key, route and rate checks on the head), req_body.c
+ * (parsing, the policy chain, routing, the reservation), req_upstream.c
+ * (the upstream attempt, failover, timers) and req_answer.c (relay,
+ * restoration, lists, the answer's end). Not for use outside gateway/.
+ */
+#ifndef GATEWAY_REQUEST_INT_H
+#define GATEWAY_REQUEST_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "gateway/charge.h"
+#include "gateway/conn.h"
+#include "gateway/gateway.h"
+#include "gateway/upstream.h"
+#include "gateway/work.h"
+#include "policy/endpoint.h"
+#include "policy/keys.h"
+#include "policy/objects.h"
+#include "policy/policy.h"
+#include "policy/ratelimit.h"
+#include "policy/route.h"
+#include "policy/translate.h"
+#include "policy/usage.h"
+#include "storage/store.h"
+
+enum req_state {
+	REQ_ST_NEW,		/* parsed; auth and policy run */
+	REQ_ST_RESERVING,	/* waiting for the spend reservation commit */
+	REQ_ST_FORWARDING,	/* upstream transfer started, no head yet */
+	REQ_ST_RELAYING,	/* upstream head received, body flowing */
+	REQ_ST_COMMITTING,	/* record submitted; last bytes held back */
+	REQ_ST__COUNT
+};
+
+static const char *const req_state_names[REQ_ST__COUNT] = {
+	"new", "reserving", "forwarding", "relaying", "committing"
+};
+
+/* Allowed transitions: [from][to]. */
+static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
+	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_RESERVING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_RELAYING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_RELAYING] = { [REQ_ST_COMMITTING] = 1 },
+};
+
+enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
+
+#define MAX_OUT_HEADERS 32
+#define MAX_UP_HEADERS 32
+
+struct req {
+	struct gateway *gw;
+	struct conn *conn;		/* NULL once the client is gone */
+	struct config *cfg;		/* the snapshot this request keeps */
+	int state;
+	char id[65];
+	uint64_t t0_us;
+	int authed;
+	struct key_entry key;		/* a copy: the cache may be swapped */
+	struct policy_req pr;
+	struct evbuffer *raw;		/* the body as received (moved from the
+					 * connection), until it is forwarded */
+	const char *raw_data;		/* raw, pulled up; raw_len bytes */
+	size_t raw_len;
+	int multipart;			/* a multipart/form-data body */
+	char boundary[72];		/* its boundary (RFC 2046: 1-70) */
+	struct work_item work;		/* body work on a worker thread */
+	int in_work;			/* a worker has the request */
+	int work_rc;			/* req_prepare()'s result, and its refusal */
+	struct policy_block work_blk;
+	json_t *body;			/* parsed JSON body, or NULL */
+	json_t *orig;			/* untranslated copy, for failover */
+	char *fwd;			/* body sent upstream */
+	size_t fwd_len;
+	int fwd_owned;			/* fwd was allocated by json_dumps */
+	const char *method;
+	const struct endpoint *ep;	/* the operation (policy/endpoint.h) */
+	char *path;			/* the checked path, NUL-terminated, then
+					 * the query (one malloc'ed block) */
+	size_t path_len;
+	const char *query;		/* after path in its block; NULL: none */
+	size_t query_len;
+	char rec_path[256];		/* the path as recorded */
+	char model[128];
+	struct route_result route;	/* candidates and the decision */
+	size_t cur;			/* the candidate being tried */
+	const struct upstream_conf *up;
+	int health_open;		/* the attempt's health is unreported */
+	struct uxfer *xfer;
+	int retry;			/* the attempt is being failed over */
+	int mode;			/* enum resp_mode */
+	int fold_usage;
+	int paused;
+	int stream_failed;
+	int delivered;
+	struct sse_fold fold;
+	struct sse sse;
+	struct evbuffer *resp;		/* buffered body */
+	char *held;			/* the [DONE] event, sent last */
+	size_t held_len;
+	struct event *timer;
+	struct usage usage;
+	int status;
+	char error[48];
+	struct hdr out[MAX_OUT_HEADERS];
+	size_t n_out;
+	char *out_store[MAX_OUT_HEADERS * 2];
+	size_t n_store;
+	struct store_op op;		/* the record (and settlement) */
+	struct charge charge;		/* budgets, reservation, ledger */
+	struct charge_scan scan;	/* what the body references */
+	struct ep_param params[4];	/* the objects the path names */
+	size_t n_params;
+	struct obj_changes changes;	/* objects the answer made or deleted */
+	int changes_seen;		/* the answer was read for them */
+	struct store_obj *objs;		/* changes, for the record */
+	char ledger_id[40];		/* unique, never chosen by the client */
+	int answered;			/* an upstream sent a response head */
+	int timed_out;			/* an upstream timed out */
+	int64_t retry_after_s;		/* for req_fail: 0 default, -1 none */
+	struct rl_subject rl[2];	/* key and team rate limits */
+	char rl_id[2][80];
+	int n_rl;
+	struct rl_status rls;
+	char rl_hdr[4][24];		/* x-ratelimit-* values */
+	/* For the audit record. */
+	char client[48];		/* the client's address */
+	unsigned char req_hash[32];	/* SHA-256 of the body received */
+	int has_req_hash;
+	EVP_MD_CTX *resp_md;		/* SHA-256 of a streamed answer */
+	unsigned char answer_hash[32];	/* ... of a whole one, by answer_json */
+	int has_answer_hash;
+	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
+	int has_subject;
+};
+
+
+/* gateway/request.c: the request's life, its failure funnel and its record. */
+void
+req_set_state(struct req *r, int st);
+void
+req_out_header(struct req *r, const char *name, const char *value, int copy);
+void
+req_clear_out_headers(struct req *r);
+void
+req_set_error_body(struct req *r, int status, const char *type, const char *code,
+    const char *msg);
+void
+req_fail(struct req *r, int status, const char *type, const char *code,
+    const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void
+req_finish(struct req *r);
+
+/* gateway/req_head.c: the checks on the request's head. */
+int
+req_valid_request_id(const char *s, size_t len);
+int
+req_authenticate(struct req *r, struct conn *c);
+int
+req_check_route(struct req *r);
+int
+req_subject_tag(struct req *r, struct conn *c);
+int
+req_rate_limit(struct req *r);
+void
+req_record_path(struct req *r, const char *target, size_t len);
+int
+req_parse_target(struct req *r, const struct http1_request *hr);
+
+/* gateway/req_body.c: the body (parse, policy chain, serialize), routing, reservation. */
+int
+req_take_body(struct req *r, struct conn *c);
+int
+req_prepare(struct req *r, const struct policy_env *env, struct policy_block *blk);
+void
+req_reserve(struct req *r);
+int
+req_route(struct req *r);
+
+/* gateway/req_upstream.c: the upstream attempt, failover, timers. */
+void
+req_report_health(struct req *r, int ok);
+void
+req_timer_cb(evutil_socket_t fd, short what, void *arg);
+int
+req_start_attempt(struct req *r);
+
+/* gateway/req_answer.c: the answer (relay, restore, lists, settle). */
+void
+req_arm_timer(struct req *r, uint64_t ms);
+void
+req_stream_out(struct req *r, const char *data, size_t len);
+void
+req_relay_event(struct req *r, const char *ev, size_t len);
+void
+req_finish_relay(struct req *r, int result, const char *errmsg);
+
+#endif
