@@ -63,6 +63,7 @@ struct config {
 	int over_budget;	/* 0: clamp max_tokens, 1: refuse */
 	uint64_t reserve_pages;	/* OCR pages reserved when unknown */
 	uint64_t reserve_audio_ms;	/* audio reserved when unknown */
+	uint64_t max_list_pages;	/* upstream pages a list walk reads */
 	uint64_t max_choices;	/* the most choices (n) a request may ask */
 	uint64_t audit_retention_ms;	/* 0: audit records are kept */
 	uint64_t audit_checkpoint_records;	/* records between checkpoints */

@@ -81,6 +81,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL },
 	{ CFG_SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL },
 	{ CFG_SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
+	{ CFG_SEC_GATEWAY, "max_list_pages", CFG_UINT, G(max_list_pages), "50", 1, 10000, NULL },
 	{ CFG_SEC_GATEWAY, "max_choices", CFG_UINT, G(max_choices), "16", 1, 128, NULL },
 	{ CFG_SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
 	{ CFG_SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },

@@ -323,8 +323,9 @@ req_start_attempt(struct req *r)
 {
 	const struct http1_request *hr = conn_request(r->conn);
 	const char *lines[MAX_UP_HEADERS + 8];
-	char store[16384], *url;
-	size_t n_lines = 0, used = 0, ul;
+	char store[16384], *url, *wq = NULL;
+	const char *q;
+	size_t n_lines = 0, used = 0, ul, ql;
 	int full = 0;
 	struct uxfer_req ur;
 	const struct http1_header *ct;
@@ -374,9 +375,16 @@ req_start_attempt(struct req *r)
 	}
 	/* The URL is the upstream's and exactly the path that was checked
 	 * (libcurl is told not to touch it), then the query. */
+	/* A walked list asks for its own pages. */
+	q = r->query;
+	ql = r->query_len;
+	if (r->walk.on && (wq = req_walk_query(r, &ql)) != NULL)
+		q = wq;
 	ul = strlen(r->up->url);
-	url = malloc(ul + r->path_len + r->query_len + 2);
+	url = r->walk.on && wq == NULL ? NULL : malloc(ul + r->path_len + ql +
+	    2);
 	if (url == NULL) {
+		free(wq);
 		req_fail(r, 503, "server_error", "internal_error",
 		    "out of memory");
 		return -1;
@@ -384,12 +392,13 @@ req_start_attempt(struct req *r)
 	memcpy(url, r->up->url, ul);
 	memcpy(url + ul, r->path, r->path_len);
 	ul += r->path_len;
-	if (r->query != NULL) {
+	if (q != NULL) {
 		url[ul++] = '?';
-		memcpy(url + ul, r->query, r->query_len);
-		ul += r->query_len;
+		memcpy(url + ul, q, ql);
+		ul += ql;
 	}
 	url[ul] = '\0';
+	free(wq);
 
 #define ADD_LINE(...)                                                     \
 	do {                                                              \

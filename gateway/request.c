@@ -16,6 +16,22 @@
 #include "gateway/request.h"
 #include "gateway/request_int.h"
 
+static const char *const req_state_names[REQ_ST__COUNT] = {
+	"new", "reserving", "forwarding", "relaying", "committing"
+};
+
+/* Allowed transitions: [from][to]. */
+static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
+	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_RESERVING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_COMMITTING] = 1 },
+	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_RELAYING] = 1, [REQ_ST_COMMITTING] = 1 },
+	/* A list walked page by page asks the upstream again. */
+	[REQ_ST_RELAYING] = { [REQ_ST_FORWARDING] = 1,
+	    [REQ_ST_COMMITTING] = 1 },
+};
+
 void
 req_set_state(struct req *r, int st)
 {
@@ -97,6 +113,7 @@ req_free(struct req *r)
 		evbuffer_free(r->raw);
 	obj_changes_free(&r->changes);
 	free(r->objs);
+	req_walk_cleanup(r);
 	if (r->fwd_owned)
 		free(r->fwd);
 	sse_fold_cleanup(&r->fold);
@@ -443,7 +460,8 @@ on_head(struct conn *c, void *arg)
 		return -1;
 	}
 	if (req_parse_target(r, hr) != 0 || req_authenticate(r, c) != 0 ||
-	    req_check_route(r) != 0 || req_subject_tag(r, c) != 0 ||
+	    req_check_route(r) != 0 ||
+	    req_walk_begin(r) != 0 || req_subject_tag(r, c) != 0 ||
 	    req_rate_limit(r) != 0)
 		return -1;
 	return 0;

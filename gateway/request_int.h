@@ -41,20 +41,6 @@ enum req_state {
 	REQ_ST__COUNT
 };
 
-static const char *const req_state_names[REQ_ST__COUNT] = {
-	"new", "reserving", "forwarding", "relaying", "committing"
-};
-
-/* Allowed transitions: [from][to]. */
-static const unsigned char req_transitions[REQ_ST__COUNT][REQ_ST__COUNT] = {
-	[REQ_ST_NEW] = { [REQ_ST_RESERVING] = 1, [REQ_ST_COMMITTING] = 1 },
-	[REQ_ST_RESERVING] = { [REQ_ST_FORWARDING] = 1,
-	    [REQ_ST_COMMITTING] = 1 },
-	[REQ_ST_FORWARDING] = { [REQ_ST_FORWARDING] = 1,
-	    [REQ_ST_RELAYING] = 1, [REQ_ST_COMMITTING] = 1 },
-	[REQ_ST_RELAYING] = { [REQ_ST_COMMITTING] = 1 },
-};
-
 enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 
 #define MAX_OUT_HEADERS 32
@@ -144,6 +130,18 @@ struct req {
 	int has_answer_hash;
 	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
 	int has_subject;
+	/* A list of objects walked upstream page by page and sliced for the
+	 * team (req_answer.c), so that pages and totals are the team's. */
+	struct {
+		int on;
+		int64_t start, size;	/* the items the client asked for */
+		int64_t page;		/* the upstream page being fetched */
+		int64_t seen;		/* items the team may see, so far */
+		json_t *items;		/* the client's slice of them */
+		json_t *last;		/* the last upstream page */
+		char *query;		/* the client's query but its paging */
+		size_t query_len;
+	} walk;
 };
 
 
@@ -199,6 +197,12 @@ int
 req_start_attempt(struct req *r);
 
 /* gateway/req_answer.c: the answer (relay, restore, lists, settle). */
+/* Sets up the walk of a list operation from the client's paging (400
+ * invalid_query for a bad one); -1 when it answered. */
+int req_walk_begin(struct req *r);
+/* The query of the walk's current upstream page (malloc'ed), or NULL. */
+char *req_walk_query(const struct req *r, size_t *len);
+void req_walk_cleanup(struct req *r);
 void
 req_arm_timer(struct req *r, uint64_t ms);
 void

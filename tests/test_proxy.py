@@ -119,9 +119,11 @@ def test_endpoints():
            "files upload: the boundary is kept")
     tap.eq(json.loads(body)["bytes"], len(form),
            "files upload: the upstream's answer returns")
-    st, _, _ = gw.api("GET", "/v1/files?limit=2&page=0", key=key)
-    tap.ok(st == 200 and up.last()["uri"] == "/v1/files?limit=2&page=0",
-           "files list: query string forwarded")
+    st, _, _ = gw.api("GET", "/v1/files?purpose=batch&page=0", key=key)
+    tap.ok(st == 200 and up.last()["uri"] ==
+           "/v1/files?purpose=batch&page=0&page_size=100",
+           "files list: the client's filters forwarded, pages the gateway's "
+           "(it walks lists for the team)", up.last()["uri"])
     st, h, body = gw.api("GET", "/v1/files/file-1/content", key=key)
     tap.ok(st == 200 and h.get("content-type") == "application/octet-stream"
            and "attachment" in h.get("content-disposition", "") and
