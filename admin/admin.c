@@ -42,6 +42,7 @@ free_call(struct call *c)
 		free(c->body);
 	}
 	OPENSSL_cleanse(c->key, sizeof(c->key));
+	free(c->objs);
 	free(c);
 }
 
@@ -885,6 +886,8 @@ static const struct route routes[] = {
 	{ "GET", "/admin/v1/keys", key_list, 0 },
 	{ "DELETE", "/admin/v1/keys/*", key_revoke, 0 },
 	{ "PATCH", "/admin/v1/teams/*", team_update, ROUTE_BODY },
+	{ "DELETE", "/admin/v1/teams/*", team_delete, 0 },
+	{ "GET", "/admin/v1/objects", objects_route, 0 },
 	{ "PATCH", "/admin/v1/keys/*", key_update, ROUTE_BODY },
 	{ "GET", "/admin/v1/spend", spend_report, 0 },
 	{ "GET", "/admin/v1/requests", request_list, 0 },

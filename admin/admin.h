@@ -25,6 +25,13 @@ struct admin_hooks {
 	int (*policy_exists)(void *arg, const char *name);
 	/* Reload the key cache, then call then(then_arg). */
 	void (*keys_changed)(void *arg, void (*then)(void *), void *then_arg);
+	/* Reload the cache of object owners, then call then(then_arg). */
+	void (*objects_changed)(void *arg, void (*then)(void *),
+	    void *then_arg);
+	/* Delete objects upstream (gateway/owners.h says how); then gets
+	 * the report (a new reference). */
+	void (*delete_objects)(void *arg, json_t *objects,
+	    void (*then)(void *then_arg, json_t *report), void *then_arg);
 	/* A JSON object for GET /admin/v1/health (new reference). */
 	json_t *(*health)(void *arg);
 	/* Prometheus text for GET /admin/v1/metrics (malloc'ed). */

@@ -44,6 +44,7 @@ struct call {
 	int paused;		/* waits for admin_resume() */
 	int gone;		/* the client left */
 	int html;		/* the report as an HTML page */
+	struct store_obj *objs;	/* objects a call forgets (malloc'ed) */
 };
 
 void reply_json(struct call *c, int status, json_t *j);
@@ -66,6 +67,12 @@ int parse_time(const char *s, int64_t *ms);
 /* from= and to= of a query into [from, to); replies 400 and returns -1. */
 int query_period(struct call *c, const char *query, int64_t *from,
     int64_t *to);
+
+/* admin/objects.c: objects kept upstream, and deleting a team. */
+void objects_route(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void team_delete(struct call *c, const char *arg, const char *query,
+    json_t *body);
 
 /* admin/audit.c: the routes of the audit log. */
 void audit_list(struct call *c, const char *arg, const char *query,

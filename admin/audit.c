@@ -13,6 +13,36 @@
 
 static void page_next(struct call *c);
 
+/* A data subject's export ends with the objects that requests about it
+ * left upstream, one JSON line each ("object": "upstream_object"). */
+static void
+subject_objects(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *o;
+	size_t i;
+
+	if (op->err != GW_OK) {
+		log_error("admin: subject export cut: %s", gw_strerror(op->err));
+		stream_end(c, 0);
+		return;
+	}
+	json_array_foreach(op->json, i, o) {
+		char *line;
+
+		json_object_set_new(o, "object", json_string("upstream_object"));
+		line = json_dumps(o, JSON_COMPACT);
+		if (line != NULL && !c->gone) {
+			c->io->write(c->io_arg, line, strlen(line));
+			c->io->write(c->io_arg, "\n", 1);
+		}
+		free(line);
+	}
+	json_decref(op->json);
+	op->json = NULL;
+	stream_end(c, !c->gone);
+}
+
 static void
 page_read(struct store_op *op)
 {
@@ -31,6 +61,8 @@ page_read(struct store_op *op)
 	op->text_len = 0;
 	if (c->gone || full < 0)
 		stream_end(c, 0);
+	else if (op->aq.done && op->aq.has_subject)
+		submit_read(c, STORE_OBJECTS_LIST, subject_objects);
 	else if (op->aq.done)
 		stream_end(c, 1);
 	else if (full)
@@ -352,28 +384,106 @@ subject_export(struct call *c, const char *arg, const char *query,
 }
 
 static void
+owners_reloaded(void *arg)
+{
+	struct call *c = arg;
+
+	reply_json(c, c->status, c->result);
+}
+
+static void
 erased(struct store_op *op)
 {
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
+		json_decref(c->result);
+		c->result = NULL;
 		reply_error(c, 503, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
 	log_info("admin: a data subject's link removed from %lld records",
 	    (long long)op->count);
-	reply_json(c, 200, json_pack("{s:s, s:I}", "object", "subject_erasure",
-	    "records_unlinked", (json_int_t)op->count));
+	c->status = 200;
+	json_object_set_new(c->result, "records_unlinked",
+	    json_integer((json_int_t)op->count));
+	c->a->hooks.objects_changed(c->a->hooks.arg, owners_reloaded, c);
 }
 
-/* POST /admin/v1/subjects/erase {"subject": ...}: the records stay (and
- * verify); what linked them to the subject is removed. */
+/* The objects deleted upstream are forgotten; then the records go. */
+static void
+forgotten(struct store_op *op)
+{
+	struct call *c = op->arg;
+
+	if (op->err != GW_OK) {
+		erased(op);
+		return;
+	}
+	op->objs = NULL;
+	op->n_objs = 0;
+	submit(c, STORE_SUBJECT_ERASE, erased);
+}
+
+static void
+upstream_deleted(void *arg, json_t *report)
+{
+	struct call *c = arg;
+	json_t *e;
+	size_t i, n = 0;
+
+	c->result = json_pack("{s:s, s:o}", "object", "subject_erasure",
+	    "objects", report);
+	c->objs = calloc(json_array_size(report) + 1, sizeof(*c->objs));
+	if (c->result == NULL || c->objs == NULL) {
+		reply_error(c, 503, "internal_error", "out of memory");
+		return;
+	}
+	json_array_foreach(report, i, e) {
+		const char *r = json_string_value(json_object_get(e, "result"));
+
+		if (r == NULL || strcmp(r, "deleted") != 0)
+			continue;
+		snprintf(c->objs[n].kind, sizeof(c->objs[n].kind), "%s",
+		    json_string_value(json_object_get(e, "kind")));
+		snprintf(c->objs[n].id, sizeof(c->objs[n].id), "%s",
+		    json_string_value(json_object_get(e, "id")));
+		c->objs[n].removed = 1;
+		n++;
+	}
+	c->op.objs = c->objs;
+	c->op.n_objs = n;
+	submit(c, STORE_OBJECTS_FORGET, forgotten);
+}
+
+static void
+subject_listed(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *objs = op->json;
+
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	op->json = NULL;
+	c->a->hooks.delete_objects(c->a->hooks.arg, objs, upstream_deleted, c);
+	json_decref(objs);
+}
+
+/*
+ * POST /admin/v1/subjects/erase {"subject": ...}: the objects that
+ * requests about the subject left upstream are deleted there (where the
+ * API can) and forgotten; the records stay (and verify), what linked them
+ * to the subject is removed. The answer says what became of each object.
+ */
 void
 subject_erase(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	if (subject_of(c, body) != 0)
 		return;
-	submit(c, STORE_SUBJECT_ERASE, erased);
+	submit_read(c, STORE_OBJECTS_LIST, subject_listed);
 }

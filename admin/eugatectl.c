@@ -335,6 +335,9 @@ usage(FILE *out)
 	    "  team create NAME [--policy POLICY] [LIMITS]\n"
 	    "  team set NAME LIMITS\n"
 	    "  team list\n"
+	    "  team delete NAME   (revokes its keys; lists what it leaves "
+	    "upstream)\n"
+	    "  objects [--team TEAM]   (objects kept upstream, by team)\n"
 	    "  key create --team TEAM [--name NAME] [LIMITS]"
 	    "   (prints the key only)\n"
 	    "  key set ID LIMITS\n"
@@ -355,7 +358,9 @@ usage(FILE *out)
 	    "  report processing [--team TEAM] [--from DATE] [--to DATE]\n"
 	    "        [--format json|html]\n"
 	    "  subject export ID   (the records tagged X-Eugate-Subject: ID)\n"
-	    "  subject erase ID    (removes their link to ID)\n"
+	    "  subject erase ID    (deletes its objects upstream; removes "
+	    "the\n"
+	    "                       records' link to ID)\n"
 	    "  health\n"
 	    "  metrics\n"
 	    "environment: EUGATE_ADMIN_URL (default http://127.0.0.1:8081),\n"
@@ -421,6 +426,38 @@ main(int argc, char **argv)
 			"budget", "rpm", "tpm", NULL };
 
 		res = call(&c, "GET", "/admin/v1/teams", NULL, NULL);
+		if (!c.json)
+			print_list(res, cols);
+	} else if (n == 3 && strcmp(args[0], "team") == 0 &&
+	    strcmp(args[1], "delete") == 0) {
+		static const char *const cols[] = { "kind", "id", "upstream",
+			NULL };
+
+		snprintf(path, sizeof(path), "/admin/v1/teams/%s", args[2]);
+		res = call(&c, "DELETE", path, NULL, NULL);
+		if (!c.json) {
+			printf("team %s deleted: %lld keys revoked, %zu objects "
+			    "left upstream\n", args[2], (long long)
+			    json_integer_value(json_object_get(res,
+			    "keys_revoked")), json_array_size(json_object_get(
+			    res, "objects_left")));
+			if (json_array_size(json_object_get(res,
+			    "objects_left")) > 0) {
+				json_t *l = json_pack("{s:O}", "data",
+				    json_object_get(res, "objects_left"));
+
+				print_list(l, cols);
+				json_decref(l);
+			}
+		}
+	} else if (n >= 1 && strcmp(args[0], "objects") == 0) {
+		static const char *const cols[] = { "team", "kind", "id",
+			"upstream", "created", NULL };
+		const char *team = opt(n, args, "--team");
+
+		snprintf(path, sizeof(path), "/admin/v1/objects%s%s",
+		    team ? "?team=" : "", team ? team : "");
+		res = call(&c, "GET", path, NULL, NULL);
 		if (!c.json)
 			print_list(res, cols);
 	} else if (n >= 2 && strcmp(args[0], "key") == 0 &&

@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
+#include "gateway/owners.h"
 #include "gateway/probe.h"
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
@@ -407,9 +408,24 @@ hook_retention_ms(void *arg)
 	return gw->cfg->audit_retention_ms;
 }
 
+static void
+hook_objects_changed(void *arg, void (*then)(void *), void *then_arg)
+{
+	owners_reload(arg, then, then_arg);
+}
+
+static void
+hook_delete_objects(void *arg, json_t *objects,
+    void (*then)(void *then_arg, json_t *report), void *then_arg)
+{
+	owners_delete_upstream(arg, objects, then, then_arg);
+}
+
 static const struct admin_hooks admin_hooks_tmpl = {
 	.policy_exists = hook_policy_exists,
 	.keys_changed = hook_keys_changed,
+	.objects_changed = hook_objects_changed,
+	.delete_objects = hook_delete_objects,
 	.health = hook_health,
 	.metrics = hook_metrics,
 	.retention_ms = hook_retention_ms,
@@ -631,44 +647,6 @@ write_port_file(const char *path, int port)
 		    strerror(errno));
 }
 
-/* The owners of the objects upstream, into a new cache that the loop
- * and the workers share. */
-static enum gw_err
-objects_load_all(struct gateway *gw)
-{
-	struct store_op op;
-	json_t *row;
-	size_t i;
-
-	gw->objects = objects_new();
-	if (gw->objects == NULL)
-		return GW_ERR_NOMEM;
-	gw->env.objects = gw->objects;
-	for (size_t w = 0; w < gw->n_work; w++)
-		gw->work_env[w].objects = gw->objects;
-	memset(&op, 0, sizeof(op));
-	op.type = STORE_OBJECTS_LOAD;
-	op.done = NULL;
-	store_submit(gw->store, &op);
-	store_flush(gw->store);
-	if (op.err != GW_OK)
-		return op.err;
-	json_array_foreach(op.json, i, row) {
-		const char *id = json_string_value(json_array_get(row, 1));
-		int kind = endpoint_obj_parse(json_string_value(json_array_get(
-		    row, 0)), json_string_length(json_array_get(row, 0)));
-
-		if (kind == EP_OBJ_NONE || id == NULL || objects_set(gw->objects,
-		    kind, id, strlen(id), json_string_value(json_array_get(row,
-		    2))) != 0)
-			log_warn("objects: row %zu not loaded", i);
-	}
-	log_info("objects: %zu owned upstream objects loaded",
-	    objects_count(gw->objects));
-	store_op_cleanup(&op);
-	return GW_OK;
-}
-
 /* The worker threads' own policy environments (a PII engine and an
  * HMAC context serve one thread each). */
 static enum gw_err
@@ -789,7 +767,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	store_flush(gw->store);
 	if (gw->keys == NULL)
 		return GW_ERR_STORAGE;
-	err = objects_load_all(gw);
+	err = owners_load(gw);
 	if (err != GW_OK)
 		return err;
 

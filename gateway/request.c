@@ -324,6 +324,8 @@ record_objects(struct req *r)
 		    endpoint_obj_name(r->changes.v[i].kind));
 		util_copy(r->objs[i].id, sizeof(r->objs[i].id),
 		    r->changes.v[i].id);
+		util_copy(r->objs[i].parent, sizeof(r->objs[i].parent),
+		    r->changes.v[i].parent);
 		r->objs[i].removed = r->changes.v[i].removed;
 	}
 	r->op.objs = r->objs;

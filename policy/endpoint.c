@@ -531,6 +531,50 @@ endpoint_params(const struct endpoint *ep, const char *path,
 	return n;
 }
 
+int
+endpoint_delete_path(int kind, const char *id, const char *parent, char *out,
+    size_t cap)
+{
+	for (size_t i = 0; i < n_endpoints; i++) {
+		const struct endpoint *ep = &endpoints[i];
+		const char *p = ep->path, *last = strrchr(p, '{');
+		size_t n = 0, params = 0;
+
+		if (ep->method != HTTP_DELETE || last == NULL ||
+		    p[strlen(p) - 1] != '}' || endpoint_obj_parse(last + 1,
+		    strlen(last + 1) - 1) != kind)
+			continue;
+		for (const char *q = p; (q = strchr(q, '{')) != NULL; q++)
+			params++;
+		if (params > 2 || (params == 2 && (parent == NULL ||
+		    *parent == '\0')))
+			continue;
+		while (*p != '\0') {
+			const char *v = NULL;
+
+			if (*p == '{') {
+				v = params == 2 && p != last ? parent : id;
+				p = strchr(p, '}') + 1;
+			}
+			if (v != NULL) {
+				size_t vl = strlen(v);
+
+				if (n + vl >= cap)
+					return -1;
+				memcpy(out + n, v, vl);
+				n += vl;
+				continue;
+			}
+			if (n + 1 >= cap)
+				return -1;
+			out[n++] = *p++;
+		}
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
 const char *
 endpoint_group_name(int group)
 {

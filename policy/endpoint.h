@@ -94,6 +94,14 @@ struct ep_param {
 	size_t len;
 };
 
+/*
+ * The path that deletes an object of kind (a DELETE row ending in its
+ * id; a document's path names its library, parent, first) into out (cap
+ * bytes). -1 when the API has none, or it does not fit.
+ */
+int endpoint_delete_path(int kind, const char *id, const char *parent,
+    char *out, size_t cap);
+
 /* The tracked objects the path names (it matched ep), in path order;
  * returns how many (at most max). */
 size_t endpoint_params(const struct endpoint *ep, const char *path,

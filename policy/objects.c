@@ -156,6 +156,26 @@ objects_owner(struct objects *o, int kind, const char *id, size_t len,
 	return found;
 }
 
+void
+objects_swap(struct objects *o, struct objects *fresh)
+{
+	struct obj **b;
+	size_t n_b, n;
+
+	pthread_rwlock_wrlock(&o->lock);
+	b = o->b;
+	n_b = o->n_b;
+	n = o->n;
+	o->b = fresh->b;
+	o->n_b = fresh->n_b;
+	o->n = fresh->n;
+	pthread_rwlock_unlock(&o->lock);
+	fresh->b = b;
+	fresh->n_b = n_b;
+	fresh->n = n;
+	objects_free(fresh);
+}
+
 size_t
 objects_count(struct objects *o)
 {
@@ -302,6 +322,7 @@ add_change(struct obj_changes *c, int kind, const char *id, size_t len,
 	c->v[c->n].removed = removed;
 	memcpy(c->v[c->n].id, id, len);
 	c->v[c->n].id[len] = '\0';
+	c->v[c->n].parent[0] = '\0';
 	c->n++;
 	return 0;
 }
@@ -347,10 +368,20 @@ objects_from_answer(struct objects *o, const struct endpoint *ep,
 	json_t *items, *it;
 	int rc = 0;
 
-	if (ep->creates != EP_OBJ_NONE)
+	if (ep->creates != EP_OBJ_NONE) {
+		size_t before = out->n;
+
 		rc |= add_string(out, ep->creates, json_object_get(root,
 		    ep->creates == EP_OBJ_CONVERSATION ? "conversation_id" :
 		    "id"));
+		/* A document is reached through its library. */
+		if (out->n > before && n_params > 0 &&
+		    params[0].len < OBJ_ID_MAX) {
+			memcpy(out->v[before].parent, params[0].id,
+			    params[0].len);
+			out->v[before].parent[params[0].len] = '\0';
+		}
+	}
 	/* What a job of the team's made becomes the team's too. */
 	if (ep->creates == EP_OBJ_BATCH || ep->creates == EP_OBJ_FT_JOB)
 		rc |= derived(ep->creates, root, out);

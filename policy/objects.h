@@ -37,6 +37,9 @@ int objects_set(struct objects *o, int kind, const char *id, size_t len,
  * object is known, 0 when not. */
 int objects_owner(struct objects *o, int kind, const char *id, size_t len,
     char *team);
+/* Takes what fresh knows instead of what o knew (one write lock: no
+ * reader sees a half-filled cache), and frees fresh. */
+void objects_swap(struct objects *o, struct objects *fresh);
 /* How many objects are known (all teams). */
 size_t objects_count(struct objects *o);
 
@@ -64,6 +67,7 @@ struct obj_change {
 	int kind;
 	int removed;
 	char id[OBJ_ID_MAX];
+	char parent[OBJ_ID_MAX];	/* a document's library, or "" */
 };
 
 struct obj_changes {

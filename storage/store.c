@@ -136,6 +136,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE objects("
 	" kind TEXT NOT NULL,"
 	" id TEXT NOT NULL,"
+	" parent TEXT,"		/* a document's library */
 	" team TEXT NOT NULL,"
 	" upstream TEXT,"
 	" request_id TEXT,"
@@ -144,7 +145,10 @@ static const char *const migrations[] = {
 	" PRIMARY KEY(kind, id)) WITHOUT ROWID;"
 	"CREATE INDEX objects_team ON objects(team);"
 	"CREATE INDEX objects_subject ON objects(subject) WHERE subject IS NOT "
-	"NULL;",
+	"NULL;"
+	/* A deleted team keeps its row (its keys' history), renamed out of
+	 * the way: "NAME~deleted~ID". */
+	"ALTER TABLE teams ADD COLUMN deleted_at INTEGER;",
 };
 
 enum gw_err
@@ -482,7 +486,8 @@ run_op(struct store *st, struct store_op *op)
 		op->err = query_json(db, "SELECT t.name, t.policy, t.created_at,"
 		    " (SELECT count(*) FROM keys k WHERE k.team_id = t.id AND "
 		    "k.revoked_at IS NULL) AS keys, t.budget, t.budget_currency, "
-		    "t.budget_period, t.rpm, t.tpm FROM teams t ORDER BY t.name",
+		    "t.budget_period, t.rpm, t.tpm FROM teams t WHERE "
+		    "t.deleted_at IS NULL ORDER BY t.name",
 		    NULL, 0, &op->json);
 		break;
 	case STORE_KEY_CREATE:
@@ -541,6 +546,14 @@ run_op(struct store *st, struct store_op *op)
 		break;
 	case STORE_OBJECTS_LIST:
 		op->err = objects_list(st, op);
+		break;
+	case STORE_OBJECTS_FORGET:
+		op->err = objects_write(st, &op->rec, op->objs, op->n_objs);
+		break;
+	case STORE_TEAM_DELETE:
+		op->err = objects_team_delete(st, op);
+		if (op->err == GW_OK)
+			op->err = bump_keys_version(db);
 		break;
 	case STORE_RESERVE:
 		op->err = ledger_reserve(st, op->spend);

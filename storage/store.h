@@ -31,6 +31,9 @@ enum store_op_type {
 	STORE_OBJECTS_LOAD,	/* out: json [[kind, id, team], ...] */
 	STORE_OBJECTS_LIST,	/* in: team ("" for all), aq.subject when
 				 * has_subject; out: json (objects) */
+	STORE_OBJECTS_FORGET,	/* in: objs (removed set): rows deleted */
+	STORE_TEAM_DELETE,	/* in: name; out: json {keys_revoked,
+				 * objects_left}; err NOTFOUND if unknown */
 	STORE_REQUEST_LIST,	/* in: limit; out: json (newest first) */
 	STORE_RESERVE,		/* in/out: spend */
 	STORE_LIMITS_SET,	/* in: team or key_id, limits, set_mask */
@@ -162,6 +165,7 @@ struct store_request {
 struct store_obj {
 	char kind[16];		/* "file", "batch", ... (policy/endpoint.h) */
 	char id[128];
+	char parent[128];	/* a document's library; "" for others */
 	int removed;
 };
 

@@ -129,6 +129,7 @@ enum gw_err objects_write(struct store *st, const struct store_request *rec,
     const struct store_obj *objs, size_t n);
 enum gw_err objects_load(struct store *st, struct store_op *op);
 enum gw_err objects_list(struct store *st, struct store_op *op);
+enum gw_err objects_team_delete(struct store *st, struct store_op *op);
 
 void audit_row(sqlite3_stmt *s, struct store_request *rec, int64_t *seq,
     unsigned char prev[32], unsigned char hash[32]);

@@ -1,0 +1,100 @@
+/*
+ * Admin routes of the objects teams keep upstream: what each team owns,
+ * and the deletion of a team, which reports what it leaves upstream.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin/admin_int.h"
+#include "common/log.h"
+
+static void
+listed(struct store_op *op)
+{
+	struct call *c = op->arg;
+
+	if (op->err != GW_OK) {
+		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	reply_json(c, 200, json_pack("{s:s, s:O}", "object", "list", "data",
+	    op->json));
+}
+
+/* GET /admin/v1/objects?team=: objects kept upstream and their teams. */
+void
+objects_route(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	(void)arg;
+	(void)body;
+	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
+		reply_error(c, 400, "invalid_query", "team: a team name");
+		return;
+	}
+	submit_read(c, STORE_OBJECTS_LIST, listed);
+}
+
+/* The keys and then the owner cache follow the deletion; then the
+ * answer goes. */
+static void
+owners_reloaded(void *arg)
+{
+	struct call *c = arg;
+
+	reply_json(c, c->status, c->result);
+}
+
+static void
+keys_gone(void *arg)
+{
+	struct call *c = arg;
+
+	c->a->hooks.objects_changed(c->a->hooks.arg, owners_reloaded, c);
+}
+
+static void
+team_deleted(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *left;
+
+	if (op->err != GW_OK) {
+		reply_error(c, op->err == GW_ERR_NOTFOUND ? 404 : 503,
+		    op->err == GW_ERR_NOTFOUND ? "not_found" :
+		    "storage_unavailable", "team '%s': %s", op->name,
+		    op->err == GW_ERR_NOTFOUND ? "no such team" :
+		    gw_strerror(op->err));
+		return;
+	}
+	left = json_object_get(op->json, "objects_left");
+	log_info("admin: team %s deleted; %zu objects left upstream",
+	    log_q(op->name), json_array_size(left));
+	c->status = 200;
+	c->result = json_pack("{s:s, s:s, s:O, s:O}", "object",
+	    "team_deletion", "name", op->name, "keys_revoked",
+	    json_object_get(op->json, "keys_revoked"), "objects_left", left);
+	c->a->hooks.keys_changed(c->a->hooks.arg, keys_gone, c);
+}
+
+/*
+ * DELETE /admin/v1/teams/{name}: its keys are revoked at once; the
+ * objects it made upstream stay there, reachable by no team, and are
+ * listed in the answer for the operator to remove.
+ */
+void
+team_delete(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	(void)query;
+	(void)body;
+	if (strlen(arg) == 0 || strlen(arg) >= sizeof(c->op.name) ||
+	    strchr(arg, '~') != NULL) {
+		reply_error(c, 404, "not_found", "no such team");
+		return;
+	}
+	snprintf(c->op.name, sizeof(c->op.name), "%s", arg);
+	snprintf(c->op.team, sizeof(c->op.team), "%s", arg);
+	submit(c, STORE_TEAM_DELETE, team_deleted);
+}
