@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "tests/fake_api.h"
+#include "tests/fake_objects.h"
 
 struct fake {
 	struct event_base *base;
@@ -36,6 +37,7 @@ struct fake {
 	unsigned long seq;
 	char once[16][64];	/* x-fake-429-once tokens already refused */
 	unsigned n_once;
+	struct fake_objects *objs;	/* files, jobs, agents, ... */
 };
 
 /* x-fake-429-once: TOKEN: the first request with TOKEN gets 429 with
@@ -247,6 +249,23 @@ send_error(struct fake *f, struct evhttp_request *req, int status,
 		    "object", "error", "message", msg, "type",
 		    status == 429 ? "rate_limited" : "invalid_request_error",
 		    "param", "code", status == 429 ? "1300" : "3000"));
+}
+
+static void
+send_objects_reply(struct fake *f, struct evhttp_request *req,
+    struct fake_objects_reply *r)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	common_headers(f, req, r->ctype);
+	if (r->disposition[0] != '\0')
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Disposition", r->disposition);
+	if (r->len > 0)
+		evbuffer_add(b, r->body, r->len);
+	evhttp_send_reply(req, r->status, r->status < 300 ? "OK" : "Error", b);
+	evbuffer_free(b);
+	free(r->body);
 }
 
 /* The text of the last user message, for the echo. */
@@ -609,6 +628,7 @@ handle(struct evhttp_request *req, void *arg)
 	int delay = hdr_int(req, "x-fake-delay-ms", f->delay_ms);
 	json_t *body = NULL, *api;
 	int api_status;
+	struct fake_objects_reply rep;
 	const char *mname = method == EVHTTP_REQ_GET ? "GET" :
 	    method == EVHTTP_REQ_POST ? "POST" : "?";
 	char *sse;
@@ -637,6 +657,11 @@ handle(struct evhttp_request *req, void *arg)
 	}
 	if (len > 0 && data[0] == '{')
 		body = json_loadb(data, len, 0, NULL);
+	if (!f->openai && fake_objects_answer(f->objs, req, body, &rep)) {
+		send_objects_reply(f, req, &rep);
+		json_decref(body);
+		return;
+	}
 	if (method == EVHTTP_REQ_POST && (strcmp(path, "/v1/chat/completions") ==
 	    0 || strcmp(path, "/v1/agents/completions") == 0) && body) {
 		chat(f, req, body, 0);
@@ -747,6 +772,9 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	f.objs = fake_objects_new();
+	if (f.objs == NULL)
+		return 1;
 	f.base = event_base_new();
 	http = evhttp_new(f.base);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
@@ -773,5 +801,6 @@ main(int argc, char **argv)
 	fprintf(stderr, "eugate-demo-upstream %s listening on %s:%d%s\n",
 	    f.name, addr, port, f.openai ? " (openai mode)" : "");
 	event_base_dispatch(f.base);
+	fake_objects_free(f.objs);
 	return 0;
 }
