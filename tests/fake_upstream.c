@@ -1,7 +1,8 @@
 /*
  * eugate-demo-upstream: a small Mistral-like server for the quick start,
  * the integration tests and the benchmark. It answers chat, FIM,
- * embeddings, models and files like the Mistral API, echoes what it
+ * embeddings and models like the Mistral API, keeps files, jobs, agents,
+ * conversations, libraries and voices (tests/fake_objects.c), echoes what it
  * received, and records every request as a JSON line (--record FILE) so
  * that tests can assert what reached the upstream. Request headers
  * x-fake-* script failures: status, delays, stream length, cuts.
@@ -606,15 +607,6 @@ embeddings(struct fake *f, struct evhttp_request *req, json_t *body)
 	    "usage", usage_obj(7, 0)));
 }
 
-static json_t *
-file_obj(const char *id, const char *name, long bytes)
-{
-	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "id", id,
-	    "object", "file", "bytes", (int)bytes, "created_at", 1700000000,
-	    "filename", name, "purpose", "batch", "sample_type", "batch_request",
-	    "source", "upload");
-}
-
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -692,36 +684,6 @@ handle(struct evhttp_request *req, void *arg)
 		    "s:s}]}", "object", "list", "data", "id", "mistral-small-latest",
 		    "object", "model", "created", 1700000000, "owned_by",
 		    "mistralai"));
-	} else if (!f->openai && method == EVHTTP_REQ_POST &&
-	    strcmp(path, "/v1/files") == 0) {
-		send_json(f, req, 200, file_obj("file-fake-1", "upload.jsonl",
-		    (long)len));
-	} else if (!f->openai && method == EVHTTP_REQ_GET &&
-	    strcmp(path, "/v1/files") == 0) {
-		send_json(f, req, 200, json_pack("{s:s, s:[o], s:i}", "object",
-		    "list", "data", file_obj("file-fake-1", "upload.jsonl", 42),
-		    "total", 1));
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    strstr(path, "/content") != NULL && method == EVHTTP_REQ_GET) {
-		struct evbuffer *b = evbuffer_new();
-
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/octet-stream");
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Disposition", "attachment; filename=upload.jsonl");
-		evbuffer_add_printf(b, "{\"custom_id\":\"1\",\"body\":{}}\n");
-		evhttp_send_reply(req, 200, "OK", b);
-		evbuffer_free(b);
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    method == EVHTTP_REQ_DELETE) {
-		send_json(f, req, 200, json_pack("{s:s, s:s, s:b}", "id",
-		    path + 10, "object", "file", "deleted", 1));
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    method == EVHTTP_REQ_GET) {
-		json_t *o = file_obj(path + 10, "upload.jsonl", 42);
-
-		json_object_set_new(o, "deleted", json_false());
-		send_json(f, req, 200, o);
 	} else {
 		send_error(f, req, 404, "Not Found");
 	}
