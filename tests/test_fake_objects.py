@@ -478,6 +478,11 @@ def main():
     tap.run(test_voices, f)
     tap.run(test_reset_and_paths, f, up)
     tap.run(test_openai_mode, env)
+    with open(os.path.join(env.dir, "objects.log")) as log:
+        text = log.read()
+    tap.ok("Sanitizer" not in text and "runtime error" not in text and
+           up.proc.poll() is None, "the fake lived through it, no sanitizer "
+           "report in its log", text[-3000:])
     env.close(tap)
     tap.done()
 
