@@ -462,9 +462,8 @@ fo_lib_create(struct fake_objects *s, const struct fo_call *c,
 	    "s:n, s:n, s:i, s:i, s:n, s:n}", "id", id, "name",
 	    json_object_get(b, "name"), "created_at", now, "updated_at", now,
 	    "owner_id", s->org, "owner_type", "Workspace", "total_size", 0,
-	    "nb_documents", 0,
-	    "chunk_size", "emoji", "description", "generated_description",
-	    "explicit_user_members_count", 0,
+	    "nb_documents", 0, "chunk_size", "emoji", "description",
+	    "generated_description", "explicit_user_members_count", 0,
 	    "explicit_workspace_members_count", 1, "org_sharing_role",
 	    "generated_name");
 	copy_members(lib, b, fields);

@@ -498,9 +498,9 @@ fo_ft_create(struct fake_objects *s, const struct fo_call *c,
 	    "model", fo_text(model), "status", "QUEUED", "job_type",
 	    "completion", "created_at", fo_now(), "modified_at", fo_now(),
 	    "training_files", train, "validation_files", valid,
-	    "hyperparameters",
-	    json_is_object(hyper) ? json_deep_copy(hyper) : json_pack(
-	    "{s:i, s:f}", "training_steps", 10, "learning_rate", 0.0001),
+	    "hyperparameters", json_is_object(hyper) ? json_deep_copy(hyper) :
+	    json_pack("{s:i, s:f}", "training_steps", 10, "learning_rate",
+	    0.0001),
 	    "fine_tuned_model", "suffix", json_object_get(b, "suffix"),
 	    "integrations", "trained_tokens", "metadata", json_object_get(b,
 	    "metadata"), "repositories");
