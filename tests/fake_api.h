@@ -2,8 +2,9 @@
  * The fake upstream's answers for Mistral's other endpoints, in the exact
  * shapes of the OpenAPI spec (../shared/reference/mistral-openapi.yaml),
  * so that the official SDK's response validation means something:
- * moderations, classifications, OCR, batch jobs, conversations and
- * audio transcriptions.
+ * moderations, classifications, OCR and audio transcriptions. Objects
+ * that live on (files, batch jobs, conversations, ...) are in
+ * tests/fake_objects.h.
  */
 #ifndef TESTS_FAKE_API_H
 #define TESTS_FAKE_API_H
@@ -15,7 +16,11 @@
 json_t *fake_api_answer(const char *method, const char *path, json_t *body,
     int *status);
 
-/* Named-event SSE answers (conversations, transcriptions with stream):
+/* Appends one named SSE event to the malloc'ed *out (*len bytes): its
+ * data is data (stolen) with "type" set to type. */
+void fake_api_event(char **out, size_t *len, const char *type, json_t *data);
+
+/* Named-event SSE answers (transcriptions with stream):
  * the whole stream (malloc'ed), or NULL. raw is the body as received
  * (multipart forms). */
 char *fake_api_stream(const char *method, const char *path, json_t *body,

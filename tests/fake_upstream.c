@@ -1,7 +1,8 @@
 /*
  * eugate-demo-upstream: a small Mistral-like server for the quick start,
  * the integration tests and the benchmark. It answers chat, FIM,
- * embeddings, models and files like the Mistral API, echoes what it
+ * embeddings and models like the Mistral API, keeps files, jobs, agents,
+ * conversations, libraries and voices (tests/fake_objects.c), echoes what it
  * received, and records every request as a JSON line (--record FILE) so
  * that tests can assert what reached the upstream. Request headers
  * x-fake-* script failures: status, delays, stream length, cuts, absurd
@@ -28,6 +29,7 @@
 
 #include "tests/fake_api.h"
 #include "tests/fake_encode.h"
+#include "tests/fake_objects.h"
 
 struct fake {
 	struct event_base *base;
@@ -39,6 +41,7 @@ struct fake {
 	unsigned long seq;
 	char once[16][64];	/* x-fake-429-once tokens already refused */
 	unsigned n_once;
+	struct fake_objects *objs;	/* files, jobs, agents, ... */
 };
 
 /* x-fake-429-once: TOKEN: the first request with TOKEN gets 429 with
@@ -332,6 +335,23 @@ send_error(struct fake *f, struct evhttp_request *req, int status,
 		    "object", "error", "message", msg, "type",
 		    status == 429 ? "rate_limited" : "invalid_request_error",
 		    "param", "code", status == 429 ? "1300" : "3000"));
+}
+
+static void
+send_objects_reply(struct fake *f, struct evhttp_request *req,
+    struct fake_objects_reply *r)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	common_headers(f, req, r->ctype);
+	if (r->disposition[0] != '\0')
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Disposition", r->disposition);
+	if (r->len > 0)
+		evbuffer_add(b, r->body, r->len);
+	evhttp_send_reply(req, r->status, r->status < 300 ? "OK" : "Error", b);
+	evbuffer_free(b);
+	free(r->body);
 }
 
 /* The text of the last user message, for the echo. */
@@ -704,15 +724,6 @@ embeddings(struct fake *f, struct evhttp_request *req, json_t *body)
 	    "usage", usage_obj(7, 0)));
 }
 
-static json_t *
-file_obj(const char *id, const char *name, long bytes)
-{
-	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "id", id,
-	    "object", "file", "bytes", (int)bytes, "created_at", 1700000000,
-	    "filename", name, "purpose", "batch", "sample_type", "batch_request",
-	    "source", "upload");
-}
-
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -726,6 +737,7 @@ handle(struct evhttp_request *req, void *arg)
 	int delay = hdr_int(req, "x-fake-delay-ms", f->delay_ms);
 	json_t *body = NULL, *api;
 	int api_status;
+	struct fake_objects_reply rep;
 	const char *mname = method == EVHTTP_REQ_GET ? "GET" :
 	    method == EVHTTP_REQ_POST ? "POST" : "?";
 	char *sse;
@@ -760,6 +772,11 @@ handle(struct evhttp_request *req, void *arg)
 		json_decref(body);
 		return;
 	}
+	if (!f->openai && fake_objects_answer(f->objs, req, body, &rep)) {
+		send_objects_reply(f, req, &rep);
+		json_decref(body);
+		return;
+	}
 	if (method == EVHTTP_REQ_POST && (strcmp(path, "/v1/chat/completions") ==
 	    0 || strcmp(path, "/v1/agents/completions") == 0) && body) {
 		chat(f, req, body, 0);
@@ -786,36 +803,6 @@ handle(struct evhttp_request *req, void *arg)
 		    "s:s}]}", "object", "list", "data", "id", "mistral-small-latest",
 		    "object", "model", "created", 1700000000, "owned_by",
 		    "mistralai"));
-	} else if (!f->openai && method == EVHTTP_REQ_POST &&
-	    strcmp(path, "/v1/files") == 0) {
-		send_json(f, req, 200, file_obj("file-fake-1", "upload.jsonl",
-		    (long)len));
-	} else if (!f->openai && method == EVHTTP_REQ_GET &&
-	    strcmp(path, "/v1/files") == 0) {
-		send_json(f, req, 200, json_pack("{s:s, s:[o], s:i}", "object",
-		    "list", "data", file_obj("file-fake-1", "upload.jsonl", 42),
-		    "total", 1));
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    strstr(path, "/content") != NULL && method == EVHTTP_REQ_GET) {
-		struct evbuffer *b = evbuffer_new();
-
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/octet-stream");
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Disposition", "attachment; filename=upload.jsonl");
-		evbuffer_add_printf(b, "{\"custom_id\":\"1\",\"body\":{}}\n");
-		evhttp_send_reply(req, 200, "OK", b);
-		evbuffer_free(b);
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    method == EVHTTP_REQ_DELETE) {
-		send_json(f, req, 200, json_pack("{s:s, s:s, s:b}", "id",
-		    path + 10, "object", "file", "deleted", 1));
-	} else if (!f->openai && strncmp(path, "/v1/files/", 10) == 0 &&
-	    method == EVHTTP_REQ_GET) {
-		json_t *o = file_obj(path + 10, "upload.jsonl", 42);
-
-		json_object_set_new(o, "deleted", json_false());
-		send_json(f, req, 200, o);
 	} else {
 		send_error(f, req, 404, "Not Found");
 	}
@@ -866,6 +853,9 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	f.objs = fake_objects_new();
+	if (f.objs == NULL)
+		return 1;
 	f.base = event_base_new();
 	http = evhttp_new(f.base);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
@@ -892,5 +882,6 @@ main(int argc, char **argv)
 	fprintf(stderr, "eugate-demo-upstream %s listening on %s:%d%s\n",
 	    f.name, addr, port, f.openai ? " (openai mode)" : "");
 	event_base_dispatch(f.base);
+	fake_objects_free(f.objs);
 	return 0;
 }

@@ -117,26 +117,29 @@ def test_endpoints():
     tap.eq(got["headers"].get("content-type"),
            "multipart/form-data; boundary=" + boundary,
            "files upload: the boundary is kept")
-    tap.eq(json.loads(body)["bytes"], len(form),
+    fid = json.loads(body)["id"]
+    tap.eq(json.loads(body)["bytes"], len(payload),
            "files upload: the upstream's answer returns")
     st, _, _ = gw.api("GET", "/v1/files?purpose=batch&page=0", key=key)
     tap.ok(st == 200 and up.last()["uri"] ==
            "/v1/files?purpose=batch&page=0&page_size=100",
            "files list: the client's filters forwarded, pages the gateway's "
            "(it walks lists for the team)", up.last()["uri"])
-    st, h, body = gw.api("GET", "/v1/files/file-1/content", key=key)
+    st, h, body = gw.api("GET", "/v1/files/%s/content" % fid, key=key)
     tap.ok(st == 200 and h.get("content-type") == "application/octet-stream"
-           and "attachment" in h.get("content-disposition", "") and
-           body.startswith(b'{"custom_id"'), "files download: bytes and "
-           "headers relayed", (st, h, body[:80]))
+           and 'filename="x.bin"' in h.get("content-disposition", "") and
+           body == payload, "files download: bytes and headers relayed",
+           (st, h, body[:80]))
     st, _, body = gw.api("POST", "/v1/batch/jobs/job-1/cancel", key=key)
     got = up.last()
     tap.ok(got["method"] == "POST" and got["body_len"] == 0 and
            got["uri"] == "/v1/batch/jobs/job-1/cancel",
            "a POST without a body is forwarded as one", got)
-    st, _, body = gw.api("DELETE", "/v1/files/file-1", key=key)
+    st, _, body = gw.api("DELETE", "/v1/files/%s" % fid, key=key)
     tap.ok(st == 200 and up.last()["method"] == "DELETE" and
            json.loads(body)["deleted"] is True, "files delete")
+    st, _, _ = gw.api("GET", "/v1/files/%s" % fid, key=key)
+    tap.eq(st, 404, "files delete: the upstream's 404 after it is relayed")
 
 
 def test_auth():

@@ -233,6 +233,15 @@ def test_batch():
            "batch: input files can not be reserved under a budget",
            data[:300])
     free = gw.new_key("nobudget")
+    # A file of that team's, uploaded through the gateway.
+    boundary = "b0undary"
+    form = ("--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+            "batch\r\n--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+            "filename=\"in.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n"
+            "{}\r\n--%s--\r\n" % (boundary, boundary, boundary))
+    st, _, data = gw.api("POST", "/v1/files", form, key=free, headers={
+        "Content-Type": "multipart/form-data; boundary=" + boundary})
+    files["input_files"] = [json.loads(data)["id"]] if st == 200 else []
     st, h, data = gw.api("POST", "/v1/batch/jobs", files, key=free)
     tap.ok(st == 200 and entry(h).get("reserved_eur") is None,
            "batch: input files without a budget pass, not priced",

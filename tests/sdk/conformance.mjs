@@ -83,21 +83,6 @@ await check("models.list", async () => {
   return Array.isArray(r.data) && r.data.length > 0 || r;
 });
 
-await check("files.list", async () => {
-  const r = await m.files.list();
-  return r.data.length > 0 && r.data[0].sizeBytes === 42 || r;
-});
-
-await check("files.retrieve", async () => {
-  const r = await m.files.retrieve({ fileId: "file-fake-1" });
-  return r.id === "file-fake-1" || r;
-});
-
-await check("files.delete", async () => {
-  const r = await m.files.delete({ fileId: "file-fake-1" });
-  return r.deleted === true || r;
-});
-
 await check("chat.complete with tools: a tool call", async () => {
   const r = await m.chat.complete({ ...chatReq, tools: [{ type: "function",
     function: { name: "get_weather", description: "weather",
@@ -169,51 +154,156 @@ await check("ocr.process", async () => {
       r.usageInfo.pagesProcessed === 1 || r;
 });
 
+// Stored objects: the ids come from the answers, and what one call
+// created the next ones find (the fake upstream keeps them).
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const jsonl = '{"custom_id":"1","body":{"messages":[{"role":"user",' +
+    '"content":"hi"}]}}\n';
+let fileId, jobId, convId, agentId, libId, docId, voiceId;
+
 await check("files.upload (multipart)", async () => {
   const r = await m.files.upload({ file: { fileName: "batch.jsonl",
-    content: new TextEncoder().encode('{"custom_id":"1","body":{}}\n') },
-    purpose: "batch" });
-  return r.id === "file-fake-1" && r.sizeBytes > 0 || r;
+    content: new TextEncoder().encode(jsonl) }, purpose: "batch" });
+  fileId = r.id;
+  return uuid.test(r.id) && r.sizeBytes === jsonl.length &&
+      r.filename === "batch.jsonl" && r.numLines === 1 || r;
 });
 
-await check("files.download", async () => {
-  const stream = await m.files.download({ fileId: "file-fake-1" });
+await check("files.list", async () => {
+  const r = await m.files.list({ pageSize: 10 });
+  return r.total >= 1 && r.data.some((f) => f.id === fileId &&
+      f.sizeBytes === jsonl.length) || r;
+});
+
+await check("files.retrieve", async () => {
+  const r = await m.files.retrieve({ fileId });
+  return r.id === fileId && r.deleted === false || r;
+});
+
+await check("files.download: the bytes uploaded", async () => {
+  const stream = await m.files.download({ fileId });
   const text = await new Response(stream).text();
-  return text.includes("custom_id") || text;
+  return text === jsonl || text;
+});
+
+await check("files.getSignedUrl", async () => {
+  const r = await m.files.getSignedUrl({ fileId });
+  return r.url.startsWith("https://") || r;
 });
 
 await check("batch.jobs.create", async () => {
-  const r = await m.batch.jobs.create({ inputFiles: ["file-fake-1"],
+  const r = await m.batch.jobs.create({ inputFiles: [fileId],
     endpoint: "/v1/chat/completions", model: "mistral-small-latest" });
-  return r.id === "batch-fake-1" && r.status === "QUEUED" || r;
+  jobId = r.id;
+  return uuid.test(r.id) && r.status === "QUEUED" &&
+      r.totalRequests === 1 || r;
+});
+
+await check("batch.jobs.cancel", async () => {
+  const r = await m.batch.jobs.cancel({ jobId });
+  return r.status === "CANCELLATION_REQUESTED" || r;
+});
+
+await check("batch.jobs.get: cancelled", async () => {
+  const r = await m.batch.jobs.get({ jobId });
+  return r.id === jobId && r.status === "CANCELLED" || r;
+});
+
+await check("batch.jobs.get: a job runs, its output file appears",
+    async () => {
+  const job = await m.batch.jobs.create({ inputFiles: [fileId],
+    endpoint: "/v1/chat/completions", model: "mistral-small-latest" });
+  const r = await m.batch.jobs.get({ jobId: job.id });
+  const out = await new Response(await m.files.download({
+    fileId: r.outputFile })).text();
+  return r.status === "SUCCESS" && r.succeededRequests === 1 &&
+      out.includes("echo: hi") || { r, out };
 });
 
 await check("batch.jobs.list", async () => {
   const r = await m.batch.jobs.list();
-  return r.total === 1 && r.data[0].status === "RUNNING" || r;
+  return r.total === 2 && r.data.some((j) => j.status === "SUCCESS" &&
+      uuid.test(j.outputFile)) || r;
 });
 
-await check("batch.jobs.get", async () => {
-  const r = await m.batch.jobs.get({ jobId: "batch-fake-1" });
-  return r.id === "batch-fake-1" || r;
+await check("files.delete, then retrieve: 404", async () => {
+  const r = await m.files.delete({ fileId });
+  try {
+    await m.files.retrieve({ fileId });
+    return "still there";
+  } catch (e) {
+    return r.deleted === true && e.statusCode === 404 || e.message;
+  }
 });
 
-await check("batch.jobs.cancel", async () => {
-  const r = await m.batch.jobs.cancel({ jobId: "batch-fake-1" });
-  return r.status === "CANCELLATION_REQUESTED" || r;
+await check("models.retrieve", async () => {
+  const r = await m.models.retrieve({ modelId: "mistral-small-latest" });
+  return r.id === "mistral-small-latest" && r.type === "base" || r;
+});
+
+await check("beta.agents.create", async () => {
+  const r = await m.beta.agents.create({ model: "mistral-medium-latest",
+    name: "helper", instructions: "be brief" });
+  agentId = r.id;
+  return /^ag_[0-9a-f]{32}$/.test(r.id) && r.version === 0 || r;
+});
+
+await check("beta.agents.update, get, list", async () => {
+  const u = await m.beta.agents.update({ agentId,
+    updateAgentRequest: { description: "new" } });
+  const g = await m.beta.agents.get({ agentId });
+  const l = await m.beta.agents.list({ page: 0, pageSize: 10 });
+  return u.version === 1 && g.description === "new" &&
+      l.some((a) => a.id === agentId) || { u, g, l };
 });
 
 await check("beta.conversations.start", async () => {
   const r = await m.beta.conversations.start({ model: "mistral-medium-latest",
-    inputs: "hello", store: false });
-  return r.conversationId === "conv_fake1" &&
+    inputs: "hello" });
+  convId = r.conversationId;
+  return /^conv_[0-9a-f]{32}$/.test(r.conversationId) &&
       r.outputs[0].content === "echo: hello" || r;
 });
 
 await check("beta.conversations.append", async () => {
-  const r = await m.beta.conversations.append({ conversationId: "conv_fake1",
+  const r = await m.beta.conversations.append({ conversationId: convId,
     conversationAppendRequest: { inputs: "again" } });
-  return r.outputs.length === 1 || r;
+  return r.conversationId === convId && r.outputs.length === 1 &&
+      r.outputs[0].content === "echo: again" || r;
+});
+
+await check("beta.conversations.get, list, getHistory, getMessages",
+    async () => {
+  const g = await m.beta.conversations.get({ conversationId: convId });
+  const l = await m.beta.conversations.list({ page: 0, pageSize: 10 });
+  const h = await m.beta.conversations.getHistory({ conversationId: convId });
+  const ms = await m.beta.conversations.getMessages({
+    conversationId: convId });
+  return g.id === convId && l.some((c) => c.id === convId) &&
+      h.entries.length === 4 && ms.messages.length === 4 || { g, l, h, ms };
+});
+
+await check("beta.conversations.restart: a new conversation", async () => {
+  const h = await m.beta.conversations.getHistory({ conversationId: convId });
+  const r = await m.beta.conversations.restart({ conversationId: convId,
+    conversationRestartRequest: { inputs: "redo",
+      fromEntryId: h.entries[1].id } });
+  return r.conversationId !== convId && r.outputs[0].content ===
+      "echo: redo" || r;
+});
+
+await check("beta.conversations.start with the agent", async () => {
+  const r = await m.beta.conversations.start({ agentId, inputs: "hello" });
+  const g = await m.beta.conversations.get({
+    conversationId: r.conversationId });
+  return g.agentId === agentId || g;
+});
+
+await check("beta.conversations.delete, beta.agents.delete", async () => {
+  await m.beta.conversations.delete({ conversationId: convId });
+  await m.beta.agents.delete({ agentId });
+  const l = await m.beta.conversations.list();
+  return !l.some((c) => c.id === convId) || l;
 });
 
 await check("beta.conversations.startStream (named SSE events)", async () => {
@@ -227,6 +317,52 @@ await check("beta.conversations.startStream (named SSE events)", async () => {
   return types[0] === "conversation.response.started" &&
       types.at(-1) === "conversation.response.done" &&
       text === "echo: hello" || { types, text };
+});
+
+await check("beta.libraries.create, update, list", async () => {
+  const c = await m.beta.libraries.create({ name: "docs" });
+  libId = c.id;
+  const u = await m.beta.libraries.update({ libraryId: libId,
+    updateLibraryRequest: { name: "docs2" } });
+  const l = await m.beta.libraries.list();
+  return uuid.test(c.id) && u.name === "docs2" &&
+      l.data.some((x) => x.id === libId) || { c, u, l };
+});
+
+await check("beta.libraries.documents.upload, get, list, textContent",
+    async () => {
+  const d = await m.beta.libraries.documents.upload({ libraryId: libId,
+    requestBody: { file: { fileName: "a.txt",
+      content: new TextEncoder().encode("some text") } } });
+  docId = d.id;
+  const g = await m.beta.libraries.documents.get({ libraryId: libId,
+    documentId: docId });
+  const l = await m.beta.libraries.documents.list({ libraryId: libId });
+  const t = await m.beta.libraries.documents.textContent({
+    libraryId: libId, documentId: docId });
+  const lib = await m.beta.libraries.get({ libraryId: libId });
+  return g.libraryId === libId && l.pagination.totalItems === 1 &&
+      t.text === "some text" && lib.nbDocuments === 1 || { d, g, l, t, lib };
+});
+
+await check("beta.libraries.documents.delete, beta.libraries.delete",
+    async () => {
+  await m.beta.libraries.documents.delete({ libraryId: libId,
+    documentId: docId });
+  const r = await m.beta.libraries.delete({ libraryId: libId });
+  const l = await m.beta.libraries.list();
+  return r.id === libId && !l.data.some((x) => x.id === libId) || l;
+});
+
+await check("audio.voices.create, list, get, delete", async () => {
+  const c = await m.audio.voices.create({ name: "narrator",
+    sampleAudio: "UklGRg==" });
+  voiceId = c.id;
+  const l = await m.audio.voices.list({ limit: 10, offset: 0 });
+  const g = await m.audio.voices.get({ voiceId });
+  const d = await m.audio.voices.delete({ voiceId });
+  return uuid.test(c.id) && l.items.some((v) => v.id === voiceId) &&
+      g.name === "narrator" && d.id === voiceId || { c, l, g, d };
 });
 
 const audio = { fileName: "a.wav", content: new Uint8Array(64) };
