@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/http.h"
 #include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
 #include "gateway/gateway.h"
+#include "policy/endpoint.h"
 
 static void
 usage(FILE *out)
@@ -25,7 +27,25 @@ usage(FILE *out)
 	    "  --print-config    check, print every setting in effect (INI) "
 	    "and exit\n"
 	    "  --print-policies  the same for the [policy NAME] sections "
-	    "only\n");
+	    "only\n"
+	    "  --list-endpoints  every operation of the API eugate forwards "
+	    "(METHOD PATH GROUP ...)\n");
+}
+
+/* Every operation eugate knows: METHOD PATH GROUP [flags]. */
+static void
+list_endpoints(FILE *out)
+{
+	for (size_t i = 0; i < n_endpoints; i++) {
+		const struct endpoint *ep = &endpoints[i];
+
+		fprintf(out, "%s %s %s%s%s%s%s%s\n", http_method_name(ep->method),
+		    ep->path, endpoint_group_name(ep->group),
+		    ep->flags & EP_STATELESS ? " stateless" : "",
+		    ep->flags & EP_STREAM ? " stream" : "",
+		    ep->creates ? " creates:" : "", endpoint_obj_name(ep->creates),
+		    ep->lists ? " lists" : "");
+	}
 }
 
 int
@@ -34,6 +54,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "print-policies", no_argument, NULL, 'p' },
+		{ "list-endpoints", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL;
@@ -64,6 +85,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			config_keys_list(stdout);
+			return 0;
+		case 'E':
+			list_endpoints(stdout);
 			return 0;
 		case 'P':
 			print = CONFIG_PRINT_ALL;
