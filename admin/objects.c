@@ -18,8 +18,9 @@ listed(struct store_op *op)
 		    gw_strerror(op->err));
 		return;
 	}
-	reply_json(c, 200, json_pack("{s:s, s:O}", "object", "list", "data",
+	reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
 	    op->json));
+	op->json = NULL;
 }
 
 /* GET /admin/v1/objects?team=: objects kept upstream and their teams. */
@@ -75,6 +76,8 @@ team_deleted(struct store_op *op)
 	c->result = json_pack("{s:s, s:s, s:O, s:O}", "object",
 	    "team_deletion", "name", op->name, "keys_revoked",
 	    json_object_get(op->json, "keys_revoked"), "objects_left", left);
+	json_decref(op->json);
+	op->json = NULL;
 	c->a->hooks.keys_changed(c->a->hooks.arg, keys_gone, c);
 }
 

@@ -247,7 +247,9 @@ test_filter(void)
 	is_int(objects_filter(o, EP_OBJ_MODEL, objects_list_items(a), "a", 0),
 	    1, "models: base ones stay, unowned fine-tuned ones go");
 	json_decref(a);
-	ok(objects_list_items(js("{\"x\":1}")) == NULL, "no list, no items");
+	a = js("{\"x\":1}");
+	ok(objects_list_items(a) == NULL, "no list, no items");
+	json_decref(a);
 	objects_free(o);
 }
 
