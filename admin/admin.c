@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "admin/admin_int.h"
+#include "common/errors.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "policy/keys.h"
@@ -147,19 +148,19 @@ reply_json(struct call *c, int status, json_t *j)
 }
 
 void
-reply_error(struct call *c, int status, const char *code, const char *fmt, ...)
+reply_error(struct call *c, const char *code, const char *fmt, ...)
 {
+	const struct api_error *e = api_error(code);
 	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(c->error, sizeof(c->error), "%s", code);
-	reply_json(c, status, json_pack("{s:s, s:s, s:s, s:n, s:s}", "object",
-	    "error", "message", msg, "type", status == 401 ?
-	    "authentication_error" : "invalid_request_error", "param", "code",
-	    code));
+	snprintf(c->error, sizeof(c->error), "%s", e->code);
+	reply_json(c, e->status, json_pack("{s:s, s:s, s:s, s:n, s:s}",
+	    "object", "error", "message", msg, "type", e->type, "param", "code",
+	    e->code));
 }
 
 void
@@ -412,12 +413,6 @@ store_code(enum gw_err err)
 	    err == GW_ERR_NOTFOUND ? "not_found" : "storage_unavailable";
 }
 
-static int
-store_status(enum gw_err err)
-{
-	return err == GW_ERR_EXISTS ? 409 : err == GW_ERR_NOTFOUND ? 404 : 503;
-}
-
 void
 submit(struct call *c, int type, void (*done)(struct store_op *))
 {
@@ -470,7 +465,7 @@ team_created(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_status(op->err), store_code(op->err),
+		reply_error(c, store_code(op->err),
 		    "team '%s': %s", op->name, gw_strerror(op->err));
 		return;
 	}
@@ -492,23 +487,23 @@ team_create(struct call *c, const char *arg, const char *query, json_t *body)
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 0);
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_limits", "%s", bad);
+		reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (name == NULL || !valid_name(name)) {
-		reply_error(c, 400, "invalid_name", "name: 1-64 letters, "
+		reply_error(c, "invalid_name", "name: 1-64 letters, "
 		    "digits, '-', '_' or '.'");
 		return;
 	}
 	if (policy == NULL)
 		policy = "default";
 	if (!c->a->hooks.policy_exists(c->a->hooks.arg, policy)) {
-		reply_error(c, 400, "unknown_policy", "no [policy %.64s] in the "
+		reply_error(c, "unknown_policy", "no [policy %.64s] in the "
 		    "configuration", policy);
 		return;
 	}
@@ -526,7 +521,7 @@ listed(struct store_op *op)
 	op->json = NULL;
 	if (op->err != GW_OK) {
 		json_decref(data);
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -548,7 +543,7 @@ key_created(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_status(op->err), op->err == GW_ERR_NOTFOUND ?
+		reply_error(c, op->err == GW_ERR_NOTFOUND ?
 		    "team_not_found" : store_code(op->err), "team '%s': %s",
 		    op->team, op->err == GW_ERR_NOTFOUND ? "no such team" :
 		    gw_strerror(op->err));
@@ -574,26 +569,26 @@ key_create(struct call *c, const char *arg, const char *query, json_t *body)
 	char id[KEY_ID_LEN + 1];
 
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 1);
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_limits", "%s", bad);
+		reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (team == NULL || !valid_name(team)) {
-		reply_error(c, 400, "invalid_team", "team: a team name is "
+		reply_error(c, "invalid_team", "team: a team name is "
 		    "required");
 		return;
 	}
 	if (name != NULL && (strlen(name) > 64 || !valid_name(name))) {
-		reply_error(c, 400, "invalid_name", "name: 1-64 letters, "
+		reply_error(c, "invalid_name", "name: 1-64 letters, "
 		    "digits, '-', '_' or '.'");
 		return;
 	}
 	if (keys_generate(c->a->hmac, c->key, id, c->op.hmac) != GW_OK) {
-		reply_error(c, 500, "internal_error", "cannot generate a key");
+		reply_error(c, "internal_error", "cannot generate a key");
 		return;
 	}
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", id);
@@ -630,7 +625,7 @@ static void
 key_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, 400, "invalid_team", "team: too long");
+		reply_error(c, "invalid_team", "team: too long");
 		return;
 	}
 	submit(c, STORE_KEY_LIST, listed);
@@ -642,7 +637,7 @@ key_revoked(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_status(op->err), store_code(op->err),
+		reply_error(c, store_code(op->err),
 		    "key '%s': %s", op->key_id, op->err == GW_ERR_NOTFOUND ?
 		    "no such active key" : gw_strerror(op->err));
 		return;
@@ -658,7 +653,7 @@ static void
 key_revoke(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
-		reply_error(c, 404, "not_found", "no such key");
+		reply_error(c, "not_found", "no such key");
 		return;
 	}
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", arg);
@@ -672,7 +667,7 @@ limits_updated(struct store_op *op)
 	const char *what = op->key_id[0] ? op->key_id : op->team;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_status(op->err), store_code(op->err),
+		reply_error(c, store_code(op->err),
 		    "%s '%s': %s", op->key_id[0] ? "key" : "team", what,
 		    op->err == GW_ERR_NOTFOUND ? "not found" :
 		    gw_strerror(op->err));
@@ -699,7 +694,7 @@ limits_update(struct call *c, const char *team, const char *key_id,
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_field", "unknown field '%s'", bad);
+		reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask,
@@ -708,7 +703,7 @@ limits_update(struct call *c, const char *team, const char *key_id,
 		bad = key_id[0] ? "nothing to change (budget, rpm, tpm, models, "
 		    "models_deny)" : "nothing to change (budget, rpm, tpm)";
 	if (bad != NULL) {
-		reply_error(c, 400, "invalid_limits", "%s", bad);
+		reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
@@ -720,7 +715,7 @@ static void
 team_update(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (!valid_name(arg)) {
-		reply_error(c, 404, "not_found", "no such team");
+		reply_error(c, "not_found", "no such team");
 		return;
 	}
 	limits_update(c, arg, "", body);
@@ -730,7 +725,7 @@ static void
 key_update(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
-		reply_error(c, 404, "not_found", "no such key");
+		reply_error(c, "not_found", "no such key");
 		return;
 	}
 	limits_update(c, "", arg, body);
@@ -764,13 +759,13 @@ query_period(struct call *c, const char *query, int64_t *from, int64_t *to)
 	*to = INT64_MAX;
 	if ((rc = query_param(query, "from", v, sizeof(v))) != 0 &&
 	    (rc < 0 || parse_time(v, from) != 0)) {
-		reply_error(c, 400, "invalid_query", "from: YYYY-MM-DD or "
+		reply_error(c, "invalid_query", "from: YYYY-MM-DD or "
 		    "Unix seconds");
 		return -1;
 	}
 	if ((rc = query_param(query, "to", v, sizeof(v))) != 0 &&
 	    (rc < 0 || parse_time(v, to) != 0)) {
-		reply_error(c, 400, "invalid_query", "to: YYYY-MM-DD or "
+		reply_error(c, "invalid_query", "to: YYYY-MM-DD or "
 		    "Unix seconds (exclusive)");
 		return -1;
 	}
@@ -791,7 +786,7 @@ spend_listed(struct store_op *op)
 	op->json = NULL;
 	if (op->err != GW_OK) {
 		json_decref(rows);
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -827,7 +822,7 @@ spend_report(struct call *c, const char *arg, const char *query, json_t *body)
 
 	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
 	    query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
-		reply_error(c, 400, "invalid_query", "team or key: too long");
+		reply_error(c, "invalid_query", "team or key: too long");
 		return;
 	}
 	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
@@ -838,7 +833,7 @@ spend_report(struct call *c, const char *arg, const char *query, json_t *body)
 			if (strcmp(v, groups[i]) == 0)
 				c->op.group = i;
 		if (c->op.group < 0) {
-			reply_error(c, 400, "invalid_query", "group_by: model, "
+			reply_error(c, "invalid_query", "group_by: model, "
 			    "day, team or key");
 			return;
 		}
@@ -854,7 +849,7 @@ request_list(struct call *c, const char *arg, const char *query, json_t *body)
 
 	if (query_param(query, "limit", lim, sizeof(lim)) == 1 &&
 	    (util_parse_u64(lim, strlen(lim), &n) != 0 || n == 0 || n > 10000)) {
-		reply_error(c, 400, "invalid_limit", "limit: 1 to 10000");
+		reply_error(c, "invalid_limit", "limit: 1 to 10000");
 		return;
 	}
 	c->op.limit = (int)n;
@@ -982,7 +977,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	q = memchr(r->target, '?', r->target_len);
 	plen = q ? (size_t)(q - r->target) : r->target_len;
 	if (plen >= sizeof(path)) {
-		reply_error(c, 404, "not_found", "no such route");
+		reply_error(c, "not_found", "no such route");
 		return;
 	}
 	memcpy(path, r->target, plen);
@@ -990,7 +985,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	if (!authorized(a, r)) {
 		/* Recorded too: attempts without the token are evidence. */
 		record_begin(c, r, path, 0);
-		reply_error(c, 401, "invalid_admin_token",
+		reply_error(c, "invalid_admin_token",
 		    "missing or invalid admin token");
 		return;
 	}
@@ -1009,7 +1004,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			size_t ql = r->target_len - plen - 1;
 
 			if (ql >= sizeof(query)) {
-				reply_error(c, 400, "invalid_query",
+				reply_error(c, "invalid_query",
 				    "query too long");
 				return;
 			}
@@ -1024,7 +1019,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			    JSON_REJECT_DUPLICATES, &err);
 			if (!json_is_object(body)) {
 				json_decref(body);
-				reply_error(c, 400, "invalid_json",
+				reply_error(c, "invalid_json",
 				    "body must be a JSON object");
 				return;
 			}
@@ -1035,9 +1030,9 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	}
 	record_begin(c, r, path, 0);
 	if (path_found)
-		reply_error(c, 405, "method_not_allowed", "method not allowed");
+		reply_error(c, "method_not_allowed", "method not allowed");
 	else
-		reply_error(c, 404, "not_found", "no such route");
+		reply_error(c, "not_found", "no such route");
 }
 
 struct admin *

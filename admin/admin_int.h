@@ -48,8 +48,9 @@ struct call {
 };
 
 void reply_json(struct call *c, int status, json_t *j);
-void reply_error(struct call *c, int status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* An error answer: the code's status and type from common/errors.c. */
+void reply_error(struct call *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Answers with a text body (malloc'ed, taken) of the given type. */
 void reply_text(struct call *c, int status, char *body, size_t len,
     const char *ctype);

@@ -88,7 +88,7 @@ parse_format(struct call *c, const char *query)
 	if (strcmp(v, "csv") == 0)
 		c->op.aq.format = STORE_FMT_CSV;
 	else if (strcmp(v, "jsonl") != 0) {
-		reply_error(c, 400, "invalid_query", "format: jsonl or csv");
+		reply_error(c, "invalid_query", "format: jsonl or csv");
 		return -1;
 	}
 	return 0;
@@ -108,7 +108,7 @@ audit_list(struct call *c, const char *arg, const char *query, json_t *body)
 	struct store_audit_query *q = &c->op.aq;
 
 	if (query_param(query, "team", q->team, sizeof(q->team)) < 0) {
-		reply_error(c, 400, "invalid_query", "team: too long");
+		reply_error(c, "invalid_query", "team: too long");
 		return;
 	}
 	if (query_period(c, query, &q->from_ms, &q->to_ms) != 0 ||
@@ -125,14 +125,14 @@ verified(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err == GW_ERR_INVAL) {
-		reply_error(c, 400, "invalid_checkpoints", "checkpoints: "
+		reply_error(c, "invalid_checkpoints", "checkpoints: "
 		    "{\"public_key\": hex, \"checkpoints\": [{\"seq\", \"head\", "
 		    "\"ts\", \"sig\"}]} as GET /admin/v1/audit/checkpoints "
 		    "gives them");
 		return;
 	}
 	if (op->err != GW_OK) {
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -162,7 +162,7 @@ checkpoints_listed(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err != GW_OK) {
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -295,7 +295,7 @@ report_read(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err != GW_OK) {
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -318,7 +318,7 @@ report_read(struct store_op *op)
 
 		json_decref(rep);
 		if (html == NULL) {
-			reply_error(c, 500, "internal_error", "out of memory");
+			reply_error(c, "out_of_memory", "out of memory");
 			return;
 		}
 		reply_text(c, 200, html, len, "text/html; charset=utf-8");
@@ -335,7 +335,7 @@ report_processing(struct call *c, const char *arg, const char *query,
 	char v[16];
 
 	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, 400, "invalid_query", "team: too long");
+		reply_error(c, "invalid_query", "team: too long");
 		return;
 	}
 	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
@@ -344,7 +344,7 @@ report_processing(struct call *c, const char *arg, const char *query,
 		if (strcmp(v, "html") == 0)
 			c->html = 1;
 		else if (strcmp(v, "json") != 0) {
-			reply_error(c, 400, "invalid_query", "format: json or "
+			reply_error(c, "invalid_query", "format: json or "
 			    "html");
 			return;
 		}
@@ -361,7 +361,7 @@ subject_of(struct call *c, json_t *body)
 	if (id == NULL || json_object_size(body) != 1 ||
 	    keys_subject_hash(c->a->hmac, id, strlen(id), c->op.aq.subject) !=
 	    GW_OK) {
-		reply_error(c, 400, "invalid_subject", "body: {\"subject\": "
+		reply_error(c, "invalid_subject", "body: {\"subject\": "
 		    "\"the X-Eugate-Subject value, 1 to %d bytes\"}",
 		    KEYS_SUBJECT_MAX);
 		return -1;
@@ -399,7 +399,7 @@ erased(struct store_op *op)
 	if (op->err != GW_OK) {
 		json_decref(c->result);
 		c->result = NULL;
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -437,7 +437,7 @@ upstream_deleted(void *arg, json_t *report)
 	    "objects", report);
 	c->objs = calloc(json_array_size(report) + 1, sizeof(*c->objs));
 	if (c->result == NULL || c->objs == NULL) {
-		reply_error(c, 503, "internal_error", "out of memory");
+		reply_error(c, "out_of_memory", "out of memory");
 		return;
 	}
 	json_array_foreach(report, i, e) {
@@ -464,7 +464,7 @@ subject_listed(struct store_op *op)
 	json_t *objs = op->json;
 
 	if (op->err != GW_OK) {
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}

@@ -14,7 +14,7 @@ listed(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, 503, "storage_unavailable", "storage: %s",
+		reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -31,7 +31,7 @@ objects_route(struct call *c, const char *arg, const char *query,
 	(void)arg;
 	(void)body;
 	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, 400, "invalid_query", "team: a team name");
+		reply_error(c, "invalid_query", "team: a team name");
 		return;
 	}
 	submit_read(c, STORE_OBJECTS_LIST, listed);
@@ -62,8 +62,7 @@ team_deleted(struct store_op *op)
 	json_t *left;
 
 	if (op->err != GW_OK) {
-		reply_error(c, op->err == GW_ERR_NOTFOUND ? 404 : 503,
-		    op->err == GW_ERR_NOTFOUND ? "not_found" :
+		reply_error(c, op->err == GW_ERR_NOTFOUND ? "not_found" :
 		    "storage_unavailable", "team '%s': %s", op->name,
 		    op->err == GW_ERR_NOTFOUND ? "no such team" :
 		    gw_strerror(op->err));
@@ -94,7 +93,7 @@ team_delete(struct call *c, const char *arg, const char *query,
 	(void)body;
 	if (strlen(arg) == 0 || strlen(arg) >= sizeof(c->op.name) ||
 	    strchr(arg, '~') != NULL) {
-		reply_error(c, 404, "not_found", "no such team");
+		reply_error(c, "not_found", "no such team");
 		return;
 	}
 	snprintf(c->op.name, sizeof(c->op.name), "%s", arg);

@@ -89,7 +89,6 @@ static int
 bad_number(struct charge *c, char *msg, size_t msglen, const char *where,
     const char *name, const char *what)
 {
-	c->status = 400;
 	c->code = "invalid_parameter";
 	snprintf(msg, msglen, "%s%s: %s", where, name, what);
 	return -1;
@@ -440,7 +439,6 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 
 		if (c->plan.rate[cur].ok)
 			continue;
-		c->status = 403;
 		c->code = "price_unknown";
 		if (c->unknown)
 			snprintf(msg, msglen, "the lines of a batch job's "

@@ -35,7 +35,6 @@ struct charge {
 	int usage_invalid;	/* out of charge_settle: the upstream's usage
 				 * was out of bounds (the reservation is
 				 * charged) */
-	int status;		/* out of a refusing charge_begin: 400 or 403 */
 	const char *code;	/* and the error code */
 	struct spend_plan plan;
 	struct store_spend sp;
@@ -82,7 +81,7 @@ struct charge_req {
  * worst case depends on (n, max_tokens, pages, a batch job's lines) are
  * read here, strictly. Returns 1 when c->op is ready to submit
  * (STORE_RESERVE; the caller sets done and arg), -1 when it must be
- * refused: c->status and c->code (static) say how, msg says why.
+ * refused: c->code (static; common/errors.h) says how, msg says why.
  */
 int charge_begin(struct charge *c, const struct charge_req *q, char *msg,
     size_t msglen);

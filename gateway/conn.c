@@ -12,6 +12,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "common/errors.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/config.h"
@@ -177,8 +178,8 @@ conn_fail(struct conn *c, int status, const char *why)
 	}
 	log_info("client %s: %d %s", c->peer, status, why);
 	n = snprintf(body, sizeof(body), "{\"object\":\"error\",\"message\":"
-	    "\"%s\",\"type\":\"invalid_request_error\",\"param\":null,"
-	    "\"code\":\"%s\"}", why, error_code(status));
+	    "\"%s\",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}", why,
+	    api_error(error_code(status))->type, error_code(status));
 	c->req.keep_alive = 0;
 	c->req.method = HTTP_GET;
 	c->ctx = NULL;

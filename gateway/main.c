@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/errors.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "gateway/config.h"
@@ -29,7 +30,9 @@ usage(FILE *out)
 	    "  --print-policies  the same for the [policy NAME] sections "
 	    "only\n"
 	    "  --list-endpoints  every operation of the API eugate forwards "
-	    "(METHOD PATH GROUP ...)\n");
+	    "(METHOD PATH GROUP ...)\n"
+	    "  --list-errors     every error code it answers with (CODE "
+	    "STATUS TYPE MEANING)\n");
 }
 
 /* Every operation eugate knows: METHOD PATH GROUP [flags]. */
@@ -55,6 +58,7 @@ main(int argc, char **argv)
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "print-policies", no_argument, NULL, 'p' },
 		{ "list-endpoints", no_argument, NULL, 'E' },
+		{ "list-errors", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL;
@@ -88,6 +92,12 @@ main(int argc, char **argv)
 			return 0;
 		case 'E':
 			list_endpoints(stdout);
+			return 0;
+		case 'R':
+			for (size_t i = 0; i < n_api_errors; i++)
+				printf("%s %d %s %s\n", api_errors[i].code,
+				    api_errors[i].status, api_errors[i].type,
+				    api_errors[i].message);
 			return 0;
 		case 'P':
 			print = CONFIG_PRINT_ALL;

@@ -210,16 +210,16 @@ req_finish_relay(struct req *r, int result, const char *errmsg)
 		if (r->mode == MODE_JSON) {
 			if (r->error[0] != '\0' &&
 			    strcmp(r->error, "response_too_large") == 0)
-				req_set_error_body(r, 502, "server_error",
+				req_set_error_body(r,
 				    "response_too_large",
 				    "upstream response over max_response_bytes");
 			else if (result == CURLE_BAD_CONTENT_ENCODING)
-				req_set_error_body(r, 502, "server_error",
+				req_set_error_body(r,
 				    "upstream_bad_encoding",
 				    "upstream answer could not be decoded");
 			else
-				req_set_error_body(r, 502, "server_error",
-				    "upstream_unavailable",
+				req_set_error_body(r,
+				    "upstream_error",
 				    "upstream connection lost");
 		} else if (result == CURLE_OPERATION_TIMEDOUT) {
 			sse_fail(r, "upstream_timeout", "upstream timed out");
@@ -227,7 +227,7 @@ req_finish_relay(struct req *r, int result, const char *errmsg)
 			sse_fail(r, "upstream_bad_encoding",
 			    "upstream answer could not be decoded");
 		} else if (r->error[0] == '\0') {
-			sse_fail(r, "upstream_unavailable",
+			sse_fail(r, "upstream_error",
 			    "upstream connection lost");
 		} else {
 			sse_fail(r, r->error, "upstream stream error");
@@ -321,7 +321,7 @@ req_walk_begin(struct req *r)
 		return 0;
 	if (paging_value(r, pn, 0, 0, INT32_MAX, &pos) != 0 ||
 	    paging_value(r, sn, def, 1, WALK_MAX_SIZE, &size) != 0) {
-		req_fail(r, 400, "invalid_request_error", "invalid_query",
+		req_fail(r, "invalid_query",
 		    "%s and %s: whole numbers (%s from 1 to %d)", pn, sn, sn,
 		    WALK_MAX_SIZE);
 		return -1;
@@ -331,8 +331,7 @@ req_walk_begin(struct req *r)
 	r->walk.items = json_array();
 	r->walk.query = malloc(r->query_len + 1);
 	if (r->walk.items == NULL || r->walk.query == NULL) {
-		req_fail(r, 503, "server_error", "internal_error",
-		    "out of memory");
+		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
 	/* The client's other parameters (filters) go as they came. */

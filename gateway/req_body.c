@@ -49,15 +49,14 @@ req_take_body(struct req *r, struct conn *c)
 
 	r->raw = evbuffer_new();
 	if (r->raw == NULL || evbuffer_add_buffer(r->raw, conn_body(c)) != 0) {
-		req_fail(r, 503, "server_error", "internal_error",
-		    "out of memory");
+		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
 	r->raw_len = evbuffer_get_length(r->raw);
 	r->multipart = ct != NULL && ct->value_len >= 19 &&
 	    strncasecmp(ct->value, "multipart/form-data", 19) == 0;
 	if (r->multipart && r->ep->body != EP_BODY_FORM) {
-		req_fail(r, 415, "invalid_request_error",
+		req_fail(r,
 		    "unsupported_media_type", "this endpoint takes JSON, not "
 		    "a multipart form");
 		return -1;
@@ -67,7 +66,7 @@ req_take_body(struct req *r, struct conn *c)
 		size_t bl;
 
 		if (bd == NULL) {
-			req_fail(r, 400, "invalid_request_error",
+			req_fail(r,
 			    "invalid_multipart", "multipart form without a "
 			    "boundary");
 			return -1;
@@ -79,7 +78,7 @@ req_take_body(struct req *r, struct conn *c)
 			bl -= 2;
 		}
 		if (bl == 0 || bl >= sizeof(r->boundary)) {
-			req_fail(r, 400, "invalid_request_error",
+			req_fail(r,
 			    "invalid_multipart", "multipart boundary of 1 to "
 			    "70 bytes expected");
 			return -1;
@@ -134,8 +133,6 @@ req_prepare(struct req *r, const struct policy_env *env, struct policy_block *bl
 		    JSON_REJECT_DUPLICATES, &jerr);
 		if (r->body == NULL || !(json_is_object(r->body) ||
 		    (json_is_array(r->body) && r->ep->body == EP_BODY_ARRAY))) {
-			blk->status = 400;
-			blk->type = "invalid_request_error";
 			blk->code = "invalid_json";
 			snprintf(blk->message, sizeof(blk->message), "request "
 			    "body is not a JSON object: %s", r->body == NULL ?
@@ -185,7 +182,7 @@ reserved(struct store_op *op)
 	if (op->err != GW_OK) {
 		log_error("req=%s reservation not stored: %s", log_q(r->id),
 		    gw_strerror(op->err));
-		req_fail(r, 503, "server_error", "storage_unavailable",
+		req_fail(r, "storage_unavailable",
 		    "storage unavailable");
 		return;
 	}
@@ -196,7 +193,7 @@ reserved(struct store_op *op)
 		charge_headers(&r->charge);
 		r->retry_after_s = charge_retry_after(&r->charge, now_ms);
 		r->gw->stats.budget_refused++;
-		req_fail(r, 429, "budget_exceeded", "budget_exceeded",
+		req_fail(r, "budget_exceeded",
 		    "the %s budget is spent for this period", b->scope == 'g' ?
 		    "gateway" : b->scope == 't' ? "team" : "key");
 		return;
@@ -247,8 +244,7 @@ req_reserve(struct req *r)
 	q.local_time = r->gw->local_periods;
 	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
 	if (rc < 0) {
-		req_fail(r, r->charge.status, "invalid_request_error",
-		    r->charge.code, "%s", msg);
+		req_fail(r, r->charge.code, "%s", msg);
 		return;
 	}
 	req_set_state(r, REQ_ST_RESERVING);
@@ -279,30 +275,30 @@ req_route(struct req *r)
 	case ROUTE_FOUND:
 		return 0;
 	case ROUTE_NO_MODEL:
-		req_fail(r, 404, "invalid_request_error", "model_not_found",
+		req_fail(r, "model_not_found",
 		    "no upstream serves this model");
 		return -1;
 	case ROUTE_NO_ENDPOINT:
-		req_fail(r, 404, "invalid_request_error",
+		req_fail(r,
 		    "endpoint_not_supported",
 		    "no upstream for this model offers this endpoint");
 		return -1;
 	case ROUTE_NO_REGION:
-		req_fail(r, 403, "invalid_request_error", "region_unavailable",
+		req_fail(r, "region_unavailable",
 		    "no upstream that policy '%s' allows serves this %s "
 		    "(regions, %szero data retention, training)", p->name,
 		    q.model ? "model" : "endpoint", q.sensitive ?
 		    "regions for sensitive data, " : "");
 		return -1;
 	case ROUTE_SENSITIVE_BLOCKED:
-		req_fail(r, 403, "invalid_request_error", "pii_blocked",
+		req_fail(r, "pii_blocked",
 		    "policy '%s' does not let this kind of personal data "
 		    "leave (sensitive_regions = block)", p->name);
 		return -1;
 	default:
 		retry_us = r->route.retry_after_us;
 		r->retry_after_s = (int64_t)((retry_us + 999999) / 1000000);
-		req_fail(r, 503, "server_error", "upstream_unavailable",
+		req_fail(r, "upstream_unavailable",
 		    "every upstream allowed for this request is failing; "
 		    "retry later");
 		return -1;

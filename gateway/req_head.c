@@ -55,7 +55,7 @@ req_authenticate(struct req *r, struct conn *c)
 		}
 	}
 	if (n > 1) {
-		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		req_fail(r, "invalid_api_key",
 		    "more than one credential header (Authorization, "
 		    "x-api-key)");
 		return -1;
@@ -69,13 +69,13 @@ req_authenticate(struct req *r, struct conn *c)
 		len = h->value_len - 7;
 	}
 	if (tok == NULL) {
-		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		req_fail(r, "invalid_api_key",
 		    "missing or malformed Authorization header");
 		return -1;
 	}
 	k = keycache_check(r->gw->keys, r->gw->hmac, tok, len);
 	if (k == NULL) {
-		req_fail(r, 401, "authentication_error", "invalid_api_key",
+		req_fail(r, "invalid_api_key",
 		    "invalid API key");
 		return -1;
 	}
@@ -94,7 +94,7 @@ req_check_route(struct req *r)
 	r->pr.key = &r->key;
 	r->pr.policy = config_policy(r->cfg, r->key.policy);
 	if (r->pr.policy == NULL) {
-		req_fail(r, 403, "invalid_request_error", "policy_blocked",
+		req_fail(r, "policy_blocked",
 		    "team policy '%s' is not configured", r->key.policy);
 		return -1;
 	}
@@ -104,7 +104,7 @@ req_check_route(struct req *r)
 	    r->gw->objects, r->key.team, &blk) == POLICY_BLOCK) {
 		snprintf(r->pr.verdicts, sizeof(r->pr.verdicts),
 		    "access=block");
-		req_fail(r, blk.status, blk.type, blk.code, "%s", blk.message);
+		req_fail(r, blk.code, "%s", blk.message);
 		return -1;
 	}
 	return 0;
@@ -123,7 +123,7 @@ req_subject_tag(struct req *r, struct conn *c)
 		return 0;
 	if (keys_subject_hash(r->gw->hmac, h->value, h->value_len,
 	    r->subject) != GW_OK) {
-		req_fail(r, 400, "invalid_request_error", "invalid_subject",
+		req_fail(r, "invalid_subject",
 		    "X-Eugate-Subject: 1 to %d bytes", KEYS_SUBJECT_MAX);
 		return -1;
 	}
@@ -164,7 +164,7 @@ req_rate_limit(struct req *r)
 	r->n_rl = 0;	/* a refused request charges no tokens */
 	r->retry_after_s = r->rls.retry_after_s;
 	r->gw->stats.rate_limited++;
-	req_fail(r, 429, "rate_limited", "rate_limited", "%s per minute limit "
+	req_fail(r, "rate_limited", "%s per minute limit "
 	    "of this %s reached", r->rls.refused_tokens ? "tokens" :
 	    "requests", r->key.key_limits.rpm > 0 ||
 	    r->key.key_limits.tpm > 0 ? "key or team" : "team");
@@ -217,13 +217,13 @@ req_parse_target(struct req *r, const struct http1_request *hr)
 	rc = endpoint_target(hr->target, hr->target_len,
 	    (size_t)r->cfg->max_target_bytes, &t);
 	if (rc == EP_TARGET_TOO_LONG) {
-		req_fail(r, 414, "invalid_request_error", "uri_too_long",
+		req_fail(r, "uri_too_long",
 		    "request target over %llu bytes (max_target_bytes)",
 		    (unsigned long long)r->cfg->max_target_bytes);
 		return -1;
 	}
 	if (rc != EP_TARGET_OK) {
-		req_fail(r, 400, "invalid_request_error", "invalid_path",
+		req_fail(r, "invalid_path",
 		    "request target not accepted: dot-segments, empty "
 		    "segments, percent-encoding, backslashes and control "
 		    "bytes are refused in paths");
@@ -231,19 +231,18 @@ req_parse_target(struct req *r, const struct http1_request *hr)
 	}
 	rc = endpoint_find(hr->method, t.path, t.path_len, &r->ep);
 	if (rc == EP_NO_PATH) {
-		req_fail(r, 404, "invalid_request_error", "not_found",
+		req_fail(r, "not_found",
 		    "no such endpoint of the Mistral API");
 		return -1;
 	}
 	if (rc == EP_NO_METHOD) {
-		req_fail(r, 405, "invalid_request_error", "method_not_allowed",
+		req_fail(r, "method_not_allowed",
 		    "method not allowed on this endpoint");
 		return -1;
 	}
 	r->path = malloc(t.path_len + t.query_len + 2);
 	if (r->path == NULL) {
-		req_fail(r, 503, "server_error", "internal_error",
-		    "out of memory");
+		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
 	memcpy(r->path, t.path, t.path_len);

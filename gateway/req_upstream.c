@@ -208,14 +208,14 @@ up_on_done(void *arg, int result, const char *errmsg)
 		if (r->state != REQ_ST_FORWARDING)
 			return;	/* fail_over already answered */
 		if (timed_out)
-			req_fail(r, 504, "server_error", "upstream_timeout",
+			req_fail(r, "upstream_timeout",
 			    "upstream timed out");
 		else if (result == CURLE_BAD_CONTENT_ENCODING)
-			req_fail(r, 502, "server_error",
+			req_fail(r,
 			    "upstream_bad_encoding", "upstream answered in a "
 			    "content coding the gateway can not decode");
 		else
-			req_fail(r, 502, "server_error", "upstream_unavailable",
+			req_fail(r, "upstream_error",
 			    "upstream unavailable");
 		return;
 	}
@@ -243,7 +243,7 @@ req_timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (can_fail_over(r, "timeout") && fail_over(r) == 0)
 			return;
 		if (r->state == REQ_ST_FORWARDING)
-			req_fail(r, 504, "server_error", "upstream_timeout",
+			req_fail(r, "upstream_timeout",
 			    "upstream timed out");
 		return;
 	}
@@ -341,7 +341,7 @@ req_start_attempt(struct req *r)
 		route_note(&r->route, r->up->name, "breaker");
 	}
 	if (r->cur >= r->route.n) {
-		req_fail(r, 503, "server_error", "upstream_unavailable",
+		req_fail(r, "upstream_unavailable",
 		    "every upstream allowed for this request is failing");
 		return -1;
 	}
@@ -368,7 +368,7 @@ req_start_attempt(struct req *r)
 			r->fwd_owned = 1;
 		}
 		if (r->fwd == NULL) {
-			req_fail(r, 500, "server_error", "internal_error",
+			req_fail(r, "internal_error",
 			    "cannot serialize request");
 			return -1;
 		}
@@ -385,8 +385,7 @@ req_start_attempt(struct req *r)
 	    2);
 	if (url == NULL) {
 		free(wq);
-		req_fail(r, 503, "server_error", "internal_error",
-		    "out of memory");
+		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
 	memcpy(url, r->up->url, ul);
@@ -427,7 +426,7 @@ req_start_attempt(struct req *r)
 	if (full) {
 		OPENSSL_cleanse(store, used);
 		free(url);
-		req_fail(r, 431, "invalid_request_error", "headers_too_large",
+		req_fail(r, "headers_too_large",
 		    "request headers too large to forward");
 		return -1;
 	}
@@ -454,7 +453,7 @@ req_start_attempt(struct req *r)
 	OPENSSL_cleanse(store, used);
 	free(url);
 	if (r->xfer == NULL) {
-		req_fail(r, 500, "server_error", "internal_error",
+		req_fail(r, "internal_error",
 		    "cannot start upstream transfer");
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/errors.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -131,16 +132,16 @@ req_free(struct req *r)
 
 /* Sets the error body in Mistral's envelope; the message holds no content. */
 void
-req_set_error_body(struct req *r, int status, const char *type, const char *code,
-    const char *msg)
+req_set_error_body(struct req *r, const char *code, const char *msg)
 {
+	const struct api_error *ae = api_error(code);
 	json_t *e = json_pack("{s:s, s:s, s:s, s:n, s:s}", "object", "error",
-	    "message", msg, "type", type, "param", "code", code);
+	    "message", msg, "type", ae->type, "param", "code", ae->code);
 	char *js = e ? json_dumps(e, JSON_COMPACT) : NULL;
 
 	json_decref(e);
-	r->status = status;
-	snprintf(r->error, sizeof(r->error), "%s", code);
+	r->status = ae->status;
+	snprintf(r->error, sizeof(r->error), "%s", ae->code);
 	evbuffer_drain(r->resp, evbuffer_get_length(r->resp));
 	if (js != NULL)
 		evbuffer_add(r->resp, js, strlen(js));
@@ -150,13 +151,10 @@ req_set_error_body(struct req *r, int status, const char *type, const char *code
 	req_out_header(r, "Content-Type", "application/json", 0);
 }
 
-void req_fail(struct req *r, int status, const char *type,
-    const char *code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* The one funnel for failures before any response byte was sent. */
+/* The one funnel for failures before any response byte was sent: the
+ * code's status and type come from the table (common/errors.c). */
 void
-req_fail(struct req *r, int status, const char *type, const char *code,
-    const char *fmt, ...)
+req_fail(struct req *r, const char *code, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -164,13 +162,14 @@ req_fail(struct req *r, int status, const char *type, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	req_set_error_body(r, status, type, code, msg);
+	req_set_error_body(r, code, msg);
 	if (r->retry_after_s > 0) {
 		char v[24];
 
 		snprintf(v, sizeof(v), "%lld", (long long)r->retry_after_s);
 		req_out_header(r, "Retry-After", v, 1);
-	} else if (r->retry_after_s == 0 && (status == 429 || status == 503)) {
+	} else if (r->retry_after_s == 0 && (r->status == 429 ||
+	    r->status == 503)) {
 		req_out_header(r, "Retry-After", "1", 0);
 	}
 	req_finish(r);
@@ -237,7 +236,7 @@ committed(struct store_op *op)
 		    gw_strerror(op->err));
 		/* Fail closed: an unrecorded answer is not delivered whole. */
 		if (r->mode == MODE_JSON && r->conn != NULL && !r->delivered)
-			req_set_error_body(r, 503, "server_error",
+			req_set_error_body(r,
 			    "storage_unavailable", "storage unavailable");
 		else
 			r->stream_failed = 1, r->mode = MODE_RAW;
@@ -457,8 +456,7 @@ on_head(struct conn *c, void *arg)
 	r->pr.method = hr->method;
 	if (r->resp == NULL || r->timer == NULL) {
 		req_record_path(r, hr->target, hr->target_len);
-		req_fail(r, 503, "server_error", "internal_error",
-		    "out of memory");
+		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
 	if (req_parse_target(r, hr) != 0 || req_authenticate(r, c) != 0 ||
@@ -477,8 +475,8 @@ on_body_error(struct conn *c, void *ctx, int status, const char *code,
 {
 	struct req *r = ctx;
 
-	req_fail(r, status, status >= 500 ? "server_error" :
-	    "invalid_request_error", code, "%s", why);
+	(void)status;
+	req_fail(r, code, "%s", why);
 }
 
 /* After req_prepare(): req_route, req_reserve, forward; or refuse. */
@@ -491,7 +489,7 @@ prepared(struct req *r, int rc, const struct policy_block *blk)
 		return;
 	}
 	if (rc != 0) {
-		req_fail(r, blk->status, blk->type, blk->code, "%s",
+		req_fail(r, blk->code, "%s",
 		    blk->message);
 		return;
 	}

@@ -153,12 +153,10 @@ req_out_header(struct req *r, const char *name, const char *value, int copy);
 void
 req_clear_out_headers(struct req *r);
 void
-req_set_error_body(struct req *r, int status, const char *type, const char *code,
-    const char *msg);
+req_set_error_body(struct req *r, const char *code, const char *msg);
 void
-req_fail(struct req *r, int status, const char *type, const char *code,
-    const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+req_fail(struct req *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void
 req_finish(struct req *r);
 

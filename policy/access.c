@@ -42,8 +42,6 @@ refuse(struct policy_block *b, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
-	b->status = 403;
-	b->type = "invalid_request_error";
 	b->code = code;
 	va_start(ap, fmt);
 	vsnprintf(b->message, sizeof(b->message), fmt, ap);
@@ -105,8 +103,6 @@ force_fields(struct policy_req *r)
 static int
 not_found(struct policy_block *b, int kind)
 {
-	b->status = 404;
-	b->type = "invalid_request_error";
 	b->code = "not_found";
 	snprintf(b->message, sizeof(b->message), "no such %s",
 	    endpoint_obj_name(kind));

@@ -304,8 +304,6 @@ form_join(const struct form *f, struct pii_buf *out)
 static int
 block_unscannable(const struct policy_conf *pc, struct policy_block *b)
 {
-	b->status = 403;
-	b->type = "invalid_request_error";
 	b->code = "unscannable_content";
 	snprintf(b->message, sizeof(b->message), "policy '%s' blocks content "
 	    "that cannot be scanned for personal data (images, audio, "
@@ -377,8 +375,6 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 			break;
 	}
 	if (tl > 0) {
-		b->status = 403;
-		b->type = "invalid_request_error";
 		b->code = "pii_blocked";
 		snprintf(b->message, sizeof(b->message), "policy '%s' blocks "
 		    "personal data in this request: %s", pc->name, types);
@@ -388,8 +384,6 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 fail:
 	pii_walk_cleanup(&w);
 	form_free(&f);
-	b->status = 500;
-	b->type = "server_error";
 	b->code = "pii_scan_failed";
 	snprintf(b->message, sizeof(b->message), "personal data scan failed; "
 	    "the request was not forwarded");

@@ -3,7 +3,7 @@
  * forwarded. A module is pure decision code (no I/O): it sees the parsed
  * request and the caller's key and policy, may change the JSON body, and
  * returns a verdict. A verdict of BLOCK carries the HTTP status and a
- * stable error code for Mistral's error envelope. Later modules (PII,
+ * stable error code (common/errors.c) for Mistral's error envelope. Later modules (PII,
  * spend, region routing) plug into the same table.
  */
 #ifndef POLICY_POLICY_H
@@ -27,9 +27,8 @@ enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
 enum policy_slot { POLICY_SLOT_ACCESS, POLICY_SLOT_PII };
 
 struct policy_block {
-	int status;		/* HTTP status to answer */
-	const char *type;	/* envelope "type" */
-	const char *code;	/* stable envelope "code" */
+	const char *code;	/* stable envelope "code" (common/errors.h:
+				 * its status and type) */
 	char message[256];	/* never holds request content */
 };
 

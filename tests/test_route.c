@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/errors.h"
 #include "common/http.h"
 #include "gateway/config.h"
 #include "policy/health.h"
@@ -333,7 +334,8 @@ test_access(void)
 	memset(&k, 0, sizeof(k));
 	ok(run_access(cfg, "default", &k, "POST /v1/chat/completions",
 	    "labs-devstral-small-2512", NULL, &b) == POLICY_BLOCK &&
-	    strcmp(b.code, "model_not_allowed") == 0 && b.status == 403,
+	    strcmp(b.code, "model_not_allowed") == 0 &&
+	    api_error(b.code)->status == 403,
 	    "labs-* models are denied by default");
 	ok(run_access(cfg, "forced", &k, "POST /v1/chat/completions",
 	    "labs-devstral-small-2512", NULL, &b) == POLICY_PASS,

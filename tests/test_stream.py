@@ -66,13 +66,13 @@ def test_upstream_cut():
     tap.eq(len(events), 3, "cut: two events then one error event", events)
     err = json.loads(events[-1][6:]) if events else {}
     tap.ok(err.get("object") == "error" and
-           err.get("code") == "upstream_unavailable",
+           err.get("code") == "upstream_error",
            "cut: the error event names the failure", events[-1:])
     tap.ok(r.ended, "cut: the client stream still ends cleanly (last chunk)")
     tap.ok("data: [DONE]" not in events, "cut: no [DONE] after a cut")
     r.close()
     rid = r.header("x-request-id")
-    tap.eq(gw.row(rid)["error"], "upstream_unavailable", "cut: recorded")
+    tap.eq(gw.row(rid)["error"], "upstream_error", "cut: recorded")
     st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
     tap.eq(st, 200, "cut: the gateway serves on")
 
