@@ -124,7 +124,7 @@ record_then_answer(struct call *c)
 }
 
 void
-reply_text(struct call *c, int status, char *body, size_t len,
+admin_reply_text(struct call *c, int status, char *body, size_t len,
     const char *ctype)
 {
 	c->status = status;
@@ -135,7 +135,7 @@ reply_text(struct call *c, int status, char *body, size_t len,
 }
 
 void
-reply_json(struct call *c, int status, json_t *j)
+admin_reply_json(struct call *c, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
 
@@ -144,11 +144,11 @@ reply_json(struct call *c, int status, json_t *j)
 		s = strdup("{}");
 		status = 500;
 	}
-	reply_text(c, status, s, s ? strlen(s) : 0, NULL);
+	admin_reply_text(c, status, s, s ? strlen(s) : 0, NULL);
 }
 
 void
-reply_error(struct call *c, const char *code, const char *fmt, ...)
+admin_reply_error(struct call *c, const char *code, const char *fmt, ...)
 {
 	const struct api_error *e = api_error(code);
 	char msg[256];
@@ -158,13 +158,13 @@ reply_error(struct call *c, const char *code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(c->error, sizeof(c->error), "%s", e->code);
-	reply_json(c, e->status, json_pack("{s:s, s:s, s:s, s:n, s:s}",
+	admin_reply_json(c, e->status, json_pack("{s:s, s:s, s:s, s:n, s:s}",
 	    "object", "error", "message", msg, "type", e->type, "param", "code",
 	    e->code));
 }
 
 void
-reply_stream(struct call *c, const char *ctype, void (*next)(struct call *))
+admin_reply_stream(struct call *c, const char *ctype, void (*next)(struct call *))
 {
 	c->status = 200;
 	c->ctype = ctype;
@@ -174,7 +174,7 @@ reply_stream(struct call *c, const char *ctype, void (*next)(struct call *))
 }
 
 void
-stream_end(struct call *c, int ok)
+admin_stream_end(struct call *c, int ok)
 {
 	c->io->end(c->io_arg, ok);
 	free_call(c);
@@ -194,7 +194,7 @@ admin_abort(struct call *c)
 {
 	c->gone = 1;
 	if (c->paused)
-		stream_end(c, 0);
+		admin_stream_end(c, 0);
 }
 
 static int
@@ -414,7 +414,7 @@ store_code(enum gw_err err)
 }
 
 void
-submit(struct call *c, int type, void (*done)(struct store_op *))
+admin_submit(struct call *c, int type, void (*done)(struct store_op *))
 {
 	c->op.type = type;
 	c->op.done = done;
@@ -423,7 +423,7 @@ submit(struct call *c, int type, void (*done)(struct store_op *))
 }
 
 void
-submit_read(struct call *c, int type, void (*done)(struct store_op *))
+admin_submit_read(struct call *c, int type, void (*done)(struct store_op *))
 {
 	c->op.type = type;
 	c->op.done = done;
@@ -437,7 +437,7 @@ keys_reloaded(void *arg)
 {
 	struct call *c = arg;
 
-	reply_json(c, c->status, c->result);
+	admin_reply_json(c, c->status, c->result);
 }
 
 /* Adds budget, rpm and tpm (when set) to an answer object. */
@@ -465,7 +465,7 @@ team_created(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_code(op->err),
+		admin_reply_error(c, store_code(op->err),
 		    "team '%s': %s", op->name, gw_strerror(op->err));
 		return;
 	}
@@ -487,29 +487,29 @@ team_create(struct call *c, const char *arg, const char *query, json_t *body)
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
-		reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 0);
 	if (bad != NULL) {
-		reply_error(c, "invalid_limits", "%s", bad);
+		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (name == NULL || !valid_name(name)) {
-		reply_error(c, "invalid_name", "name: 1-64 letters, "
+		admin_reply_error(c, "invalid_name", "name: 1-64 letters, "
 		    "digits, '-', '_' or '.'");
 		return;
 	}
 	if (policy == NULL)
 		policy = "default";
 	if (!c->a->hooks.policy_exists(c->a->hooks.arg, policy)) {
-		reply_error(c, "unknown_policy", "no [policy %.64s] in the "
+		admin_reply_error(c, "unknown_policy", "no [policy %.64s] in the "
 		    "configuration", policy);
 		return;
 	}
 	snprintf(c->op.name, sizeof(c->op.name), "%s", name);
 	snprintf(c->op.policy, sizeof(c->op.policy), "%s", policy);
-	submit(c, STORE_TEAM_CREATE, team_created);
+	admin_submit(c, STORE_TEAM_CREATE, team_created);
 }
 
 static void
@@ -521,20 +521,20 @@ listed(struct store_op *op)
 	op->json = NULL;
 	if (op->err != GW_OK) {
 		json_decref(data);
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
 	if (op->type == STORE_TEAM_LIST || op->type == STORE_KEY_LIST)
 		format_limits(data);
-	reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
+	admin_reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
 	    data));
 }
 
 static void
 team_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	submit(c, STORE_TEAM_LIST, listed);
+	admin_submit(c, STORE_TEAM_LIST, listed);
 }
 
 static void
@@ -543,7 +543,7 @@ key_created(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, op->err == GW_ERR_NOTFOUND ?
+		admin_reply_error(c, op->err == GW_ERR_NOTFOUND ?
 		    "team_not_found" : store_code(op->err), "team '%s': %s",
 		    op->team, op->err == GW_ERR_NOTFOUND ? "no such team" :
 		    gw_strerror(op->err));
@@ -569,36 +569,36 @@ key_create(struct call *c, const char *arg, const char *query, json_t *body)
 	char id[KEY_ID_LEN + 1];
 
 	if (bad != NULL) {
-		reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 1);
 	if (bad != NULL) {
-		reply_error(c, "invalid_limits", "%s", bad);
+		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	if (team == NULL || !valid_name(team)) {
-		reply_error(c, "invalid_team", "team: a team name is "
+		admin_reply_error(c, "invalid_team", "team: a team name is "
 		    "required");
 		return;
 	}
 	if (name != NULL && (strlen(name) > 64 || !valid_name(name))) {
-		reply_error(c, "invalid_name", "name: 1-64 letters, "
+		admin_reply_error(c, "invalid_name", "name: 1-64 letters, "
 		    "digits, '-', '_' or '.'");
 		return;
 	}
 	if (keys_generate(c->a->hmac, c->key, id, c->op.hmac) != GW_OK) {
-		reply_error(c, "internal_error", "cannot generate a key");
+		admin_reply_error(c, "internal_error", "cannot generate a key");
 		return;
 	}
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", id);
 	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
 	snprintf(c->op.name, sizeof(c->op.name), "%s", name ? name : "");
-	submit(c, STORE_KEY_CREATE, key_created);
+	admin_submit(c, STORE_KEY_CREATE, key_created);
 }
 
 int
-query_param(const char *query, const char *name, char *out, size_t outlen)
+admin_query_param(const char *query, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
 	const char *p = query;
@@ -624,11 +624,11 @@ query_param(const char *query, const char *name, char *out, size_t outlen)
 static void
 key_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, "invalid_team", "team: too long");
+	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
+		admin_reply_error(c, "invalid_team", "team: too long");
 		return;
 	}
-	submit(c, STORE_KEY_LIST, listed);
+	admin_submit(c, STORE_KEY_LIST, listed);
 }
 
 static void
@@ -637,7 +637,7 @@ key_revoked(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_code(op->err),
+		admin_reply_error(c, store_code(op->err),
 		    "key '%s': %s", op->key_id, op->err == GW_ERR_NOTFOUND ?
 		    "no such active key" : gw_strerror(op->err));
 		return;
@@ -653,11 +653,11 @@ static void
 key_revoke(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
-		reply_error(c, "not_found", "no such key");
+		admin_reply_error(c, "not_found", "no such key");
 		return;
 	}
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", arg);
-	submit(c, STORE_KEY_REVOKE, key_revoked);
+	admin_submit(c, STORE_KEY_REVOKE, key_revoked);
 }
 
 static void
@@ -667,7 +667,7 @@ limits_updated(struct store_op *op)
 	const char *what = op->key_id[0] ? op->key_id : op->team;
 
 	if (op->err != GW_OK) {
-		reply_error(c, store_code(op->err),
+		admin_reply_error(c, store_code(op->err),
 		    "%s '%s': %s", op->key_id[0] ? "key" : "team", what,
 		    op->err == GW_ERR_NOTFOUND ? "not found" :
 		    gw_strerror(op->err));
@@ -694,7 +694,7 @@ limits_update(struct call *c, const char *team, const char *key_id,
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
-		reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask,
@@ -703,19 +703,19 @@ limits_update(struct call *c, const char *team, const char *key_id,
 		bad = key_id[0] ? "nothing to change (budget, rpm, tpm, models, "
 		    "models_deny)" : "nothing to change (budget, rpm, tpm)";
 	if (bad != NULL) {
-		reply_error(c, "invalid_limits", "%s", bad);
+		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
 	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", key_id);
-	submit(c, STORE_LIMITS_SET, limits_updated);
+	admin_submit(c, STORE_LIMITS_SET, limits_updated);
 }
 
 static void
 team_update(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (!valid_name(arg)) {
-		reply_error(c, "not_found", "no such team");
+		admin_reply_error(c, "not_found", "no such team");
 		return;
 	}
 	limits_update(c, arg, "", body);
@@ -725,14 +725,14 @@ static void
 key_update(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
-		reply_error(c, "not_found", "no such key");
+		admin_reply_error(c, "not_found", "no such key");
 		return;
 	}
 	limits_update(c, "", arg, body);
 }
 
 int
-parse_time(const char *s, int64_t *ms)
+admin_parse_time(const char *s, int64_t *ms)
 {
 	uint64_t n;
 	int y, m, d;
@@ -750,22 +750,22 @@ parse_time(const char *s, int64_t *ms)
 }
 
 int
-query_period(struct call *c, const char *query, int64_t *from, int64_t *to)
+admin_query_period(struct call *c, const char *query, int64_t *from, int64_t *to)
 {
 	char v[80];
 	int rc;
 
 	*from = 0;
 	*to = INT64_MAX;
-	if ((rc = query_param(query, "from", v, sizeof(v))) != 0 &&
-	    (rc < 0 || parse_time(v, from) != 0)) {
-		reply_error(c, "invalid_query", "from: YYYY-MM-DD or "
+	if ((rc = admin_query_param(query, "from", v, sizeof(v))) != 0 &&
+	    (rc < 0 || admin_parse_time(v, from) != 0)) {
+		admin_reply_error(c, "invalid_query", "from: YYYY-MM-DD or "
 		    "Unix seconds");
 		return -1;
 	}
-	if ((rc = query_param(query, "to", v, sizeof(v))) != 0 &&
-	    (rc < 0 || parse_time(v, to) != 0)) {
-		reply_error(c, "invalid_query", "to: YYYY-MM-DD or "
+	if ((rc = admin_query_param(query, "to", v, sizeof(v))) != 0 &&
+	    (rc < 0 || admin_parse_time(v, to) != 0)) {
+		admin_reply_error(c, "invalid_query", "to: YYYY-MM-DD or "
 		    "Unix seconds (exclusive)");
 		return -1;
 	}
@@ -786,7 +786,7 @@ spend_listed(struct store_op *op)
 	op->json = NULL;
 	if (op->err != GW_OK) {
 		json_decref(rows);
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -809,7 +809,7 @@ spend_listed(struct store_op *op)
 		json_object_del(row, "grp");
 	}
 	out = json_pack("{s:s, s:o}", "object", "spend", "data", rows);
-	reply_json(c, 200, out);
+	admin_reply_json(c, 200, out);
 }
 
 /* GET /admin/v1/spend?team=&key=&from=&to=&group_by=model|day|team|key */
@@ -820,25 +820,25 @@ spend_report(struct call *c, const char *arg, const char *query, json_t *body)
 		"key", NULL };	/* in the order of enum store_group */
 	char v[80];
 
-	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
-	    query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
-		reply_error(c, "invalid_query", "team or key: too long");
+	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
+	    admin_query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
+		admin_reply_error(c, "invalid_query", "team or key: too long");
 		return;
 	}
-	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
+	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
 		return;
-	if (query_param(query, "group_by", v, sizeof(v)) == 1) {
+	if (admin_query_param(query, "group_by", v, sizeof(v)) == 1) {
 		c->op.group = -1;
 		for (int i = 1; groups[i] != NULL; i++)
 			if (strcmp(v, groups[i]) == 0)
 				c->op.group = i;
 		if (c->op.group < 0) {
-			reply_error(c, "invalid_query", "group_by: model, "
+			admin_reply_error(c, "invalid_query", "group_by: model, "
 			    "day, team or key");
 			return;
 		}
 	}
-	submit(c, STORE_SPEND_REPORT, spend_listed);
+	admin_submit(c, STORE_SPEND_REPORT, spend_listed);
 }
 
 static void
@@ -847,19 +847,19 @@ request_list(struct call *c, const char *arg, const char *query, json_t *body)
 	char lim[16];
 	uint64_t n = 100;
 
-	if (query_param(query, "limit", lim, sizeof(lim)) == 1 &&
+	if (admin_query_param(query, "limit", lim, sizeof(lim)) == 1 &&
 	    (util_parse_u64(lim, strlen(lim), &n) != 0 || n == 0 || n > 10000)) {
-		reply_error(c, "invalid_limit", "limit: 1 to 10000");
+		admin_reply_error(c, "invalid_limit", "limit: 1 to 10000");
 		return;
 	}
 	c->op.limit = (int)n;
-	submit(c, STORE_REQUEST_LIST, listed);
+	admin_submit(c, STORE_REQUEST_LIST, listed);
 }
 
 static void
 health(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	reply_json(c, 200, c->a->hooks.health(c->a->hooks.arg));
+	admin_reply_json(c, 200, c->a->hooks.health(c->a->hooks.arg));
 }
 
 static void
@@ -867,7 +867,7 @@ metrics(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	char *text = c->a->hooks.metrics(c->a->hooks.arg);
 
-	reply_text(c, text ? 200 : 503, text, text ? strlen(text) : 0,
+	admin_reply_text(c, text ? 200 : 503, text, text ? strlen(text) : 0,
 	    "text/plain; version=0.0.4");
 }
 
@@ -881,19 +881,19 @@ static const struct route routes[] = {
 	{ "GET", "/admin/v1/keys", key_list, 0 },
 	{ "DELETE", "/admin/v1/keys/*", key_revoke, 0 },
 	{ "PATCH", "/admin/v1/teams/*", team_update, ROUTE_BODY },
-	{ "DELETE", "/admin/v1/teams/*", team_delete, 0 },
-	{ "GET", "/admin/v1/objects", objects_route, 0 },
+	{ "DELETE", "/admin/v1/teams/*", admin_team_delete, 0 },
+	{ "GET", "/admin/v1/objects", admin_objects_list, 0 },
 	{ "PATCH", "/admin/v1/keys/*", key_update, ROUTE_BODY },
 	{ "GET", "/admin/v1/spend", spend_report, 0 },
 	{ "GET", "/admin/v1/requests", request_list, 0 },
-	{ "GET", "/admin/v1/audit", audit_list, 0 },
-	{ "POST", "/admin/v1/audit/verify", audit_verify_route,
+	{ "GET", "/admin/v1/audit", admin_audit_list, 0 },
+	{ "POST", "/admin/v1/audit/verify", admin_audit_verify,
 	    ROUTE_BODY_OPT },
-	{ "GET", "/admin/v1/audit/checkpoints", audit_checkpoint_list, 0 },
-	{ "GET", "/admin/v1/reports/processing", report_processing, 0 },
-	{ "POST", "/admin/v1/subjects/export", subject_export,
+	{ "GET", "/admin/v1/audit/checkpoints", admin_audit_checkpoints, 0 },
+	{ "GET", "/admin/v1/reports/processing", admin_report_processing, 0 },
+	{ "POST", "/admin/v1/subjects/export", admin_subject_export,
 	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
-	{ "POST", "/admin/v1/subjects/erase", subject_erase,
+	{ "POST", "/admin/v1/subjects/erase", admin_subject_erase,
 	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
 };
 
@@ -977,7 +977,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	q = memchr(r->target, '?', r->target_len);
 	plen = q ? (size_t)(q - r->target) : r->target_len;
 	if (plen >= sizeof(path)) {
-		reply_error(c, "not_found", "no such route");
+		admin_reply_error(c, "not_found", "no such route");
 		return;
 	}
 	memcpy(path, r->target, plen);
@@ -985,7 +985,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	if (!authorized(a, r)) {
 		/* Recorded too: attempts without the token are evidence. */
 		record_begin(c, r, path, 0);
-		reply_error(c, "invalid_admin_token",
+		admin_reply_error(c, "invalid_admin_token",
 		    "missing or invalid admin token");
 		return;
 	}
@@ -1004,7 +1004,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			size_t ql = r->target_len - plen - 1;
 
 			if (ql >= sizeof(query)) {
-				reply_error(c, "invalid_query",
+				admin_reply_error(c, "invalid_query",
 				    "query too long");
 				return;
 			}
@@ -1019,7 +1019,7 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			    JSON_REJECT_DUPLICATES, &err);
 			if (!json_is_object(body)) {
 				json_decref(body);
-				reply_error(c, "invalid_json",
+				admin_reply_error(c, "invalid_json",
 				    "body must be a JSON object");
 				return;
 			}
@@ -1030,9 +1030,9 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	}
 	record_begin(c, r, path, 0);
 	if (path_found)
-		reply_error(c, "method_not_allowed", "method not allowed");
+		admin_reply_error(c, "method_not_allowed", "method not allowed");
 	else
-		reply_error(c, "not_found", "no such route");
+		admin_reply_error(c, "not_found", "no such route");
 }
 
 struct admin *

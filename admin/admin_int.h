@@ -1,6 +1,6 @@
 /*
  * Admin API internals shared by admin/admin.c (routes for teams, keys,
- * spend, health) and admin/audit.c (audit log, reports, data subjects).
+ * spend, health) and admin/audit_routes.c (audit log, reports, data subjects).
  * Not for use outside admin/.
  */
 #ifndef ADMIN_ADMIN_INT_H
@@ -47,46 +47,46 @@ struct call {
 	struct store_obj *objs;	/* objects a call forgets (malloc'ed) */
 };
 
-void reply_json(struct call *c, int status, json_t *j);
+void admin_reply_json(struct call *c, int status, json_t *j);
 /* An error answer: the code's status and type from common/errors.c. */
-void reply_error(struct call *c, const char *code, const char *fmt, ...)
+void admin_reply_error(struct call *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Answers with a text body (malloc'ed, taken) of the given type. */
-void reply_text(struct call *c, int status, char *body, size_t len,
+void admin_reply_text(struct call *c, int status, char *body, size_t len,
     const char *ctype);
 /* Starts a streamed answer once the call's record is written; then
  * calls next(c) for each piece. */
-void reply_stream(struct call *c, const char *ctype, void (*next)(struct call *));
+void admin_reply_stream(struct call *c, const char *ctype, void (*next)(struct call *));
 /* Ends a streamed answer and frees the call. */
-void stream_end(struct call *c, int ok);
-void submit(struct call *c, int type, void (*done)(struct store_op *));
-void submit_read(struct call *c, int type, void (*done)(struct store_op *));
-int query_param(const char *query, const char *name, char *out,
+void admin_stream_end(struct call *c, int ok);
+void admin_submit(struct call *c, int type, void (*done)(struct store_op *));
+void admin_submit_read(struct call *c, int type, void (*done)(struct store_op *));
+int admin_query_param(const char *query, const char *name, char *out,
     size_t outlen);
 /* "2026-11-01" (UTC midnight) or Unix seconds, into milliseconds. */
-int parse_time(const char *s, int64_t *ms);
+int admin_parse_time(const char *s, int64_t *ms);
 /* from= and to= of a query into [from, to); replies 400 and returns -1. */
-int query_period(struct call *c, const char *query, int64_t *from,
+int admin_query_period(struct call *c, const char *query, int64_t *from,
     int64_t *to);
 
-/* admin/objects.c: objects kept upstream, and deleting a team. */
-void objects_route(struct call *c, const char *arg, const char *query,
+/* admin/objects_routes.c: objects kept upstream, and deleting a team. */
+void admin_objects_list(struct call *c, const char *arg, const char *query,
     json_t *body);
-void team_delete(struct call *c, const char *arg, const char *query,
+void admin_team_delete(struct call *c, const char *arg, const char *query,
     json_t *body);
 
-/* admin/audit.c: the routes of the audit log. */
-void audit_list(struct call *c, const char *arg, const char *query,
+/* admin/audit_routes.c: the routes of the audit log. */
+void admin_audit_list(struct call *c, const char *arg, const char *query,
     json_t *body);
-void audit_verify_route(struct call *c, const char *arg, const char *query,
+void admin_audit_verify(struct call *c, const char *arg, const char *query,
     json_t *body);
-void audit_checkpoint_list(struct call *c, const char *arg,
+void admin_audit_checkpoints(struct call *c, const char *arg,
     const char *query, json_t *body);
-void report_processing(struct call *c, const char *arg, const char *query,
+void admin_report_processing(struct call *c, const char *arg, const char *query,
     json_t *body);
-void subject_export(struct call *c, const char *arg, const char *query,
+void admin_subject_export(struct call *c, const char *arg, const char *query,
     json_t *body);
-void subject_erase(struct call *c, const char *arg, const char *query,
+void admin_subject_erase(struct call *c, const char *arg, const char *query,
     json_t *body);
 
 #endif

@@ -14,27 +14,27 @@ listed(struct store_op *op)
 	struct call *c = op->arg;
 
 	if (op->err != GW_OK) {
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
-	reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
+	admin_reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
 	    op->json));
 	op->json = NULL;
 }
 
 /* GET /admin/v1/objects?team=: objects kept upstream and their teams. */
 void
-objects_route(struct call *c, const char *arg, const char *query,
+admin_objects_list(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	(void)arg;
 	(void)body;
-	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, "invalid_query", "team: a team name");
+	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
+		admin_reply_error(c, "invalid_query", "team: a team name");
 		return;
 	}
-	submit_read(c, STORE_OBJECTS_LIST, listed);
+	admin_submit_read(c, STORE_OBJECTS_LIST, listed);
 }
 
 /* The keys and then the owner cache follow the deletion; then the
@@ -44,7 +44,7 @@ owners_reloaded(void *arg)
 {
 	struct call *c = arg;
 
-	reply_json(c, c->status, c->result);
+	admin_reply_json(c, c->status, c->result);
 }
 
 static void
@@ -62,7 +62,7 @@ team_deleted(struct store_op *op)
 	json_t *left;
 
 	if (op->err != GW_OK) {
-		reply_error(c, op->err == GW_ERR_NOTFOUND ? "not_found" :
+		admin_reply_error(c, op->err == GW_ERR_NOTFOUND ? "not_found" :
 		    "storage_unavailable", "team '%s': %s", op->name,
 		    op->err == GW_ERR_NOTFOUND ? "no such team" :
 		    gw_strerror(op->err));
@@ -86,17 +86,17 @@ team_deleted(struct store_op *op)
  * listed in the answer for the operator to remove.
  */
 void
-team_delete(struct call *c, const char *arg, const char *query,
+admin_team_delete(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	(void)query;
 	(void)body;
 	if (strlen(arg) == 0 || strlen(arg) >= sizeof(c->op.name) ||
 	    strchr(arg, '~') != NULL) {
-		reply_error(c, "not_found", "no such team");
+		admin_reply_error(c, "not_found", "no such team");
 		return;
 	}
 	snprintf(c->op.name, sizeof(c->op.name), "%s", arg);
 	snprintf(c->op.team, sizeof(c->op.team), "%s", arg);
-	submit(c, STORE_TEAM_DELETE, team_deleted);
+	admin_submit(c, STORE_TEAM_DELETE, team_deleted);
 }

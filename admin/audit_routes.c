@@ -24,7 +24,7 @@ subject_objects(struct store_op *op)
 
 	if (op->err != GW_OK) {
 		log_error("admin: subject export cut: %s", gw_strerror(op->err));
-		stream_end(c, 0);
+		admin_stream_end(c, 0);
 		return;
 	}
 	json_array_foreach(op->json, i, o) {
@@ -40,7 +40,7 @@ subject_objects(struct store_op *op)
 	}
 	json_decref(op->json);
 	op->json = NULL;
-	stream_end(c, !c->gone);
+	admin_stream_end(c, !c->gone);
 }
 
 static void
@@ -51,7 +51,7 @@ page_read(struct store_op *op)
 
 	if (op->err != GW_OK) {
 		log_error("admin: audit export cut: %s", gw_strerror(op->err));
-		stream_end(c, 0);
+		admin_stream_end(c, 0);
 		return;
 	}
 	if (op->text_len > 0 && !c->gone)
@@ -60,11 +60,11 @@ page_read(struct store_op *op)
 	op->text = NULL;
 	op->text_len = 0;
 	if (c->gone || full < 0)
-		stream_end(c, 0);
+		admin_stream_end(c, 0);
 	else if (op->aq.done && op->aq.has_subject)
-		submit_read(c, STORE_OBJECTS_LIST, subject_objects);
+		admin_submit_read(c, STORE_OBJECTS_LIST, subject_objects);
 	else if (op->aq.done)
-		stream_end(c, 1);
+		admin_stream_end(c, 1);
 	else if (full)
 		c->paused = 1;	/* admin_resume() goes on */
 	else
@@ -74,7 +74,7 @@ page_read(struct store_op *op)
 static void
 page_next(struct call *c)
 {
-	submit_read(c, STORE_AUDIT_PAGE, page_read);
+	admin_submit_read(c, STORE_AUDIT_PAGE, page_read);
 }
 
 static int
@@ -83,12 +83,12 @@ parse_format(struct call *c, const char *query)
 	char v[16];
 
 	c->op.aq.format = STORE_FMT_JSONL;
-	if (query_param(query, "format", v, sizeof(v)) == 0)
+	if (admin_query_param(query, "format", v, sizeof(v)) == 0)
 		return 0;
 	if (strcmp(v, "csv") == 0)
 		c->op.aq.format = STORE_FMT_CSV;
 	else if (strcmp(v, "jsonl") != 0) {
-		reply_error(c, "invalid_query", "format: jsonl or csv");
+		admin_reply_error(c, "invalid_query", "format: jsonl or csv");
 		return -1;
 	}
 	return 0;
@@ -103,18 +103,18 @@ format_type(int format)
 
 /* GET /admin/v1/audit?from=&to=&team=&format=jsonl|csv */
 void
-audit_list(struct call *c, const char *arg, const char *query, json_t *body)
+admin_audit_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	struct store_audit_query *q = &c->op.aq;
 
-	if (query_param(query, "team", q->team, sizeof(q->team)) < 0) {
-		reply_error(c, "invalid_query", "team: too long");
+	if (admin_query_param(query, "team", q->team, sizeof(q->team)) < 0) {
+		admin_reply_error(c, "invalid_query", "team: too long");
 		return;
 	}
-	if (query_period(c, query, &q->from_ms, &q->to_ms) != 0 ||
+	if (admin_query_period(c, query, &q->from_ms, &q->to_ms) != 0 ||
 	    parse_format(c, query) != 0)
 		return;
-	reply_stream(c, format_type(q->format), page_next);
+	admin_reply_stream(c, format_type(q->format), page_next);
 }
 
 static void
@@ -125,14 +125,14 @@ verified(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err == GW_ERR_INVAL) {
-		reply_error(c, "invalid_checkpoints", "checkpoints: "
+		admin_reply_error(c, "invalid_checkpoints", "checkpoints: "
 		    "{\"public_key\": hex, \"checkpoints\": [{\"seq\", \"head\", "
 		    "\"ts\", \"sig\"}]} as GET /admin/v1/audit/checkpoints "
 		    "gives them");
 		return;
 	}
 	if (op->err != GW_OK) {
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -140,18 +140,18 @@ verified(struct store_op *op)
 		log_warn("admin: audit verification failed: %s",
 		    log_q(json_string_value(json_object_get(json_object_get(j,
 		    "first_bad"), "reason"))));
-	reply_json(c, 200, j);
+	admin_reply_json(c, 200, j);
 }
 
 /* POST /admin/v1/audit/verify, optionally with checkpoints kept
  * elsewhere (the body GET /admin/v1/audit/checkpoints gave). */
 void
-audit_verify_route(struct call *c, const char *arg, const char *query,
+admin_audit_verify(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	if (body != NULL && json_object_size(body) > 0)
 		c->op.json = json_incref(body);
-	submit_read(c, STORE_AUDIT_VERIFY, verified);
+	admin_submit_read(c, STORE_AUDIT_VERIFY, verified);
 }
 
 static void
@@ -162,18 +162,18 @@ checkpoints_listed(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err != GW_OK) {
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
-	reply_json(c, 200, j);
+	admin_reply_json(c, 200, j);
 }
 
 void
-audit_checkpoint_list(struct call *c, const char *arg, const char *query,
+admin_audit_checkpoints(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
-	submit_read(c, STORE_AUDIT_CHECKPOINTS, checkpoints_listed);
+	admin_submit_read(c, STORE_AUDIT_CHECKPOINTS, checkpoints_listed);
 }
 
 /* Writes s HTML-escaped. */
@@ -295,7 +295,7 @@ report_read(struct store_op *op)
 
 	op->json = NULL;
 	if (op->err != GW_OK) {
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -318,38 +318,38 @@ report_read(struct store_op *op)
 
 		json_decref(rep);
 		if (html == NULL) {
-			reply_error(c, "out_of_memory", "out of memory");
+			admin_reply_error(c, "out_of_memory", "out of memory");
 			return;
 		}
-		reply_text(c, 200, html, len, "text/html; charset=utf-8");
+		admin_reply_text(c, 200, html, len, "text/html; charset=utf-8");
 		return;
 	}
-	reply_json(c, 200, rep);
+	admin_reply_json(c, 200, rep);
 }
 
 /* GET /admin/v1/reports/processing?team=&from=&to=&format=json|html */
 void
-report_processing(struct call *c, const char *arg, const char *query,
+admin_report_processing(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	char v[16];
 
-	if (query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		reply_error(c, "invalid_query", "team: too long");
+	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
+		admin_reply_error(c, "invalid_query", "team: too long");
 		return;
 	}
-	if (query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
+	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
 		return;
-	if (query_param(query, "format", v, sizeof(v)) == 1) {
+	if (admin_query_param(query, "format", v, sizeof(v)) == 1) {
 		if (strcmp(v, "html") == 0)
 			c->html = 1;
 		else if (strcmp(v, "json") != 0) {
-			reply_error(c, "invalid_query", "format: json or "
+			admin_reply_error(c, "invalid_query", "format: json or "
 			    "html");
 			return;
 		}
 	}
-	submit_read(c, STORE_PROCESSING_REPORT, report_read);
+	admin_submit_read(c, STORE_PROCESSING_REPORT, report_read);
 }
 
 /* {"subject": "..."}: its keyed hash into the call's query. */
@@ -361,7 +361,7 @@ subject_of(struct call *c, json_t *body)
 	if (id == NULL || json_object_size(body) != 1 ||
 	    keys_subject_hash(c->a->hmac, id, strlen(id), c->op.aq.subject) !=
 	    GW_OK) {
-		reply_error(c, "invalid_subject", "body: {\"subject\": "
+		admin_reply_error(c, "invalid_subject", "body: {\"subject\": "
 		    "\"the X-Eugate-Subject value, 1 to %d bytes\"}",
 		    KEYS_SUBJECT_MAX);
 		return -1;
@@ -373,14 +373,14 @@ subject_of(struct call *c, json_t *body)
 /* POST /admin/v1/subjects/export {"subject": ...}: the subject's records,
  * as JSON lines. */
 void
-subject_export(struct call *c, const char *arg, const char *query,
+admin_subject_export(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	if (subject_of(c, body) != 0)
 		return;
 	c->op.aq.to_ms = INT64_MAX;
 	c->op.aq.format = STORE_FMT_JSONL;
-	reply_stream(c, format_type(STORE_FMT_JSONL), page_next);
+	admin_reply_stream(c, format_type(STORE_FMT_JSONL), page_next);
 }
 
 static void
@@ -388,7 +388,7 @@ owners_reloaded(void *arg)
 {
 	struct call *c = arg;
 
-	reply_json(c, c->status, c->result);
+	admin_reply_json(c, c->status, c->result);
 }
 
 static void
@@ -399,7 +399,7 @@ erased(struct store_op *op)
 	if (op->err != GW_OK) {
 		json_decref(c->result);
 		c->result = NULL;
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -423,7 +423,7 @@ forgotten(struct store_op *op)
 	}
 	op->objs = NULL;
 	op->n_objs = 0;
-	submit(c, STORE_SUBJECT_ERASE, erased);
+	admin_submit(c, STORE_SUBJECT_ERASE, erased);
 }
 
 static void
@@ -437,7 +437,7 @@ upstream_deleted(void *arg, json_t *report)
 	    "objects", report);
 	c->objs = calloc(json_array_size(report) + 1, sizeof(*c->objs));
 	if (c->result == NULL || c->objs == NULL) {
-		reply_error(c, "out_of_memory", "out of memory");
+		admin_reply_error(c, "out_of_memory", "out of memory");
 		return;
 	}
 	json_array_foreach(report, i, e) {
@@ -454,7 +454,7 @@ upstream_deleted(void *arg, json_t *report)
 	}
 	c->op.objs = c->objs;
 	c->op.n_objs = n;
-	submit(c, STORE_OBJECTS_FORGET, forgotten);
+	admin_submit(c, STORE_OBJECTS_FORGET, forgotten);
 }
 
 static void
@@ -464,7 +464,7 @@ subject_listed(struct store_op *op)
 	json_t *objs = op->json;
 
 	if (op->err != GW_OK) {
-		reply_error(c, "storage_unavailable", "storage: %s",
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
 	}
@@ -480,10 +480,10 @@ subject_listed(struct store_op *op)
  * to the subject is removed. The answer says what became of each object.
  */
 void
-subject_erase(struct call *c, const char *arg, const char *query,
+admin_subject_erase(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	if (subject_of(c, body) != 0)
 		return;
-	submit_read(c, STORE_OBJECTS_LIST, subject_listed);
+	admin_submit_read(c, STORE_OBJECTS_LIST, subject_listed);
 }
