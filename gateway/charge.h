@@ -19,24 +19,14 @@
 #include "storage/store.h"
 
 struct charge {
-	int kind;		/* enum spend_kind */
-	int line_kind;		/* the kind rates are looked up for: kind, or
-				 * the kind of a batch job's lines */
+	struct spend_estimate e;	/* the worst case (the spend module) */
 	int open;		/* a ledger entry was reserved */
-	int clamp_field;	/* max_tokens may be lowered in the body */
-	int annotated;		/* OCR with an annotation format */
-	int priority;		/* may be served at priority (service_tier
-				 * is not "standard_only") */
-	int unknown;		/* the worst case can not be known (a batch
-				 * job of input files): not priced */
-	int64_t chars;		/* speech: characters of the input text */
 	int excess;		/* out of charge_settle: the usage cost more
 				 * than was reserved (the cost is charged) */
 	int usage_invalid;	/* out of charge_settle: the upstream's usage
 				 * was out of bounds (the reservation is
 				 * charged) */
 	const char *code;	/* and the error code */
-	struct spend_plan plan;
 	struct store_spend sp;
 	struct store_op op;	/* the reservation */
 	char remaining[48];	/* header values; "" when no budget */
@@ -44,30 +34,15 @@ struct charge {
 	char max_tokens[24];	/* the lowered max_tokens, or "" */
 };
 
-/* References in a request body that the worst case counts. */
-struct charge_scan {
-	int64_t images;		/* "image_url" */
-	int64_t documents;	/* "document_url" and "file_id" */
-};
-
-/* Scans a request body for them (pure: runs where the body is parsed). */
-void charge_scan(const char *raw, size_t len, struct charge_scan *out);
-
 /* What charge_begin needs to know about the request. */
 struct charge_req {
 	const struct config *cfg;
 	const struct key_entry *key;
 	const char *method;
 	const char *path;	/* as recorded (storage: 255 bytes at most) */
-	const struct endpoint *ep;	/* the operation: its cost kind */
 	const char *client;	/* the client's address */
 	const char *model;	/* NULL when the body names none */
-	json_t *body;		/* NULL for forms */
-	size_t raw_len;		/* bytes of the body as the client sent it */
-	struct charge_scan scan;	/* what charge_scan() found in it */
-	unsigned pii_found;	/* values the PII policy rewrote */
-	const size_t *cand;	/* candidate upstreams (indexes) */
-	size_t n_cand;
+	const struct spend_estimate *est;	/* the worst case */
 	const char *ledger_id;
 	const char *request_id;
 	int64_t now_ms;

@@ -127,7 +127,7 @@ list_filter(struct req *r, json_t *root)
 		return 0;
 	before = json_array_size(items);
 	after = objects_filter(r->gw->objects, r->ep->lists, items,
-	    r->key.team, r->pr.policy->shared_objects);
+	    r->pr.caller.team, r->pr.policy->shared_objects);
 	if (before == after)
 		return 0;
 	if (json_is_integer(json_object_get(root, "total")))
@@ -160,8 +160,8 @@ answer_json(struct req *r)
 		usage_from_json(root, &r->usage);
 		if (r->ep->lists != EP_OBJ_NONE)
 			filtered = list_filter(r, root);
-		objects_from_answer(r->gw->objects, r->ep, r->params,
-		    r->n_params, root, r->key.team, &r->changes);
+		objects_from_answer(r->gw->objects, r->ep, r->pr.params,
+		    r->pr.n_params, root, r->pr.caller.team, &r->changes);
 		r->changes_seen = 1;
 		if (policy_run_response_json(&r->pr, root) | filtered) {
 			size_t jl;
@@ -444,10 +444,10 @@ walk_page(struct req *r)
 		return -1;
 	}
 	n_up = json_array_size(items);
-	objects_filter(r->gw->objects, r->ep->lists, items, r->key.team,
+	objects_filter(r->gw->objects, r->ep->lists, items, r->pr.caller.team,
 	    r->pr.policy->shared_objects);
-	objects_from_answer(r->gw->objects, r->ep, r->params, r->n_params,
-	    root, r->key.team, &r->changes);
+	objects_from_answer(r->gw->objects, r->ep, r->pr.params, r->pr.n_params,
+	    root, r->pr.caller.team, &r->changes);
 	json_array_foreach(items, i, it) {
 		if (r->walk.seen >= r->walk.start &&
 		    r->walk.seen < r->walk.start + r->walk.size)

@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "gateway/request.h"
 #include "gateway/request_int.h"
+#include "policy/spend_estimate.h"
 
 /* The model of a multipart form (audio transcriptions), if any. */
 static void
@@ -109,7 +110,8 @@ req_prepare(struct req *r, const struct policy_env *env, struct policy_block *bl
 	r->raw_data = data;
 	SHA256((const unsigned char *)data, r->raw_len, r->req_hash);
 	r->has_req_hash = 1;
-	charge_scan(data, r->raw_len, &r->scan);
+	spend_scan(data, r->raw_len, &r->pr.images, &r->pr.documents);
+	r->pr.body_bytes = r->raw_len;
 	if (r->raw_len == 0) {
 		/* No body: a POST such as a batch cancel still sends an
 		 * empty one; GET and DELETE send none. */
@@ -149,7 +151,7 @@ req_prepare(struct req *r, const struct policy_env *env, struct policy_block *bl
 	r->pr.body = r->body;
 	r->pr.model = r->model[0] ? r->model : NULL;
 	r->pr.env = env;
-	rc = policy_run_request(&r->pr, blk);
+	rc = policy_run_phase(&r->pr, POLICY_BODY, blk);
 	if (rc == POLICY_BLOCK)
 		return -1;
 	if (r->pr.raw_out != NULL) {
@@ -225,19 +227,12 @@ req_reserve(struct req *r)
 
 	memset(&q, 0, sizeof(q));
 	q.cfg = r->cfg;
-	q.key = &r->key;
+	q.key = &r->pr.caller;
 	q.method = r->method;
 	q.path = r->rec_path;
-	q.ep = r->ep;
 	q.client = r->client;
 	q.model = r->pr.model;
-	q.body = r->body;
-	q.raw_len = r->raw_len;
-	q.scan = r->scan;
-	for (int t = 0; t < PII__COUNT; t++)
-		q.pii_found += r->pr.pii_counts[t];
-	q.cand = r->route.cand;
-	q.n_cand = r->route.n;
+	q.est = &r->pr.spend;
 	q.ledger_id = r->ledger_id;
 	q.request_id = r->id;
 	q.now_ms = util_wall_s() * 1000;
@@ -253,54 +248,28 @@ req_reserve(struct req *r)
 	store_submit(r->gw->store, &r->charge.op);
 }
 
-/* Chooses the upstreams the request may go to, in failover order. */
+/*
+ * The policy chain's ROUTE phase: the upstreams the request may go to, in
+ * failover order (routing), and what it may cost there at worst (spend).
+ */
 int
 req_route(struct req *r)
 {
-	struct route_query q;
-	const struct policy_conf *p = r->pr.policy;
-	uint64_t retry_us;
+	struct policy_block blk;
 
-	memset(&q, 0, sizeof(q));
-	q.ups = r->cfg->upstreams;
-	q.n = r->cfg->n_upstreams;
-	q.policy = p;
-	q.model = r->pr.model;
-	q.ep = r->ep;
-	q.sensitive = route_sensitive(p, r->pr.pii_counts, r->pr.unscannable);
-	q.health = r->gw->health.v;
-	q.now_us = util_now_us();
-	q.seed = r->gw->route_seed++;
-	switch (route_select(&q, &r->route)) {
-	case ROUTE_FOUND:
+	r->pr.ups = r->cfg->upstreams;
+	r->pr.n_ups = r->cfg->n_upstreams;
+	r->pr.prices = r->cfg->prices;
+	r->pr.spend_limits.reserve_pages = r->cfg->reserve_pages;
+	r->pr.spend_limits.reserve_audio_ms = r->cfg->reserve_audio_ms;
+	r->pr.spend_limits.max_choices = r->cfg->max_choices;
+	r->pr.seed = r->gw->route_seed++;
+	r->pr.now_us = util_now_us();
+	/* The health table may have grown with a reload: the current one. */
+	r->gw->env.health = r->gw->health.v;
+	if (policy_run_phase(&r->pr, POLICY_ROUTE, &blk) != POLICY_BLOCK)
 		return 0;
-	case ROUTE_NO_MODEL:
-		req_fail(r, "model_not_found",
-		    "no upstream serves this model");
-		return -1;
-	case ROUTE_NO_ENDPOINT:
-		req_fail(r,
-		    "endpoint_not_supported",
-		    "no upstream for this model offers this endpoint");
-		return -1;
-	case ROUTE_NO_REGION:
-		req_fail(r, "region_unavailable",
-		    "no upstream that policy '%s' allows serves this %s "
-		    "(regions, %szero data retention, training)", p->name,
-		    q.model ? "model" : "endpoint", q.sensitive ?
-		    "regions for sensitive data, " : "");
-		return -1;
-	case ROUTE_SENSITIVE_BLOCKED:
-		req_fail(r, "pii_blocked",
-		    "policy '%s' does not let this kind of personal data "
-		    "leave (sensitive_regions = block)", p->name);
-		return -1;
-	default:
-		retry_us = r->route.retry_after_us;
-		r->retry_after_s = (int64_t)((retry_us + 999999) / 1000000);
-		req_fail(r, "upstream_unavailable",
-		    "every upstream allowed for this request is failing; "
-		    "retry later");
-		return -1;
-	}
+	r->retry_after_s = blk.retry_after_s;
+	req_fail(r, blk.code, "%s", blk.message);
+	return -1;
 }

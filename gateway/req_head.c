@@ -1,4 +1,4 @@
-/* The checks on a request's head: target, key, route, subject, rates. */
+/* The checks on a request's head: target, the HEAD phase, subject. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,18 +32,14 @@ req_valid_request_id(const char *s, size_t len)
 
 /*
  * The gateway key: "Authorization: Bearer KEY", or "x-api-key: KEY" (what
- * Mistral's API takes for some operations). Exactly one credential
- * header: two (of either name) are ambiguous and refused. Neither ever
- * goes upstream (forward_headers can not list them).
+ * Mistral's API takes for some operations), for the auth module; it
+ * refuses two (of either name) as ambiguous. Neither ever goes upstream
+ * (forward_headers can not list them).
  */
-int
-req_authenticate(struct req *r, struct conn *c)
+static void
+credentials(struct req *r, const struct http1_request *hr)
 {
-	const struct http1_request *hr = conn_request(c);
 	const struct http1_header *h = NULL;
-	const struct key_entry *k;
-	const char *tok = NULL;
-	size_t n = 0, len = 0;
 
 	for (size_t i = 0; i < hr->n_headers; i++) {
 		const struct http1_header *x = &hr->headers[i];
@@ -51,63 +47,55 @@ req_authenticate(struct req *r, struct conn *c)
 		if (util_ascii_ieq(x->name, x->name_len, "authorization") ||
 		    util_ascii_ieq(x->name, x->name_len, "x-api-key")) {
 			h = x;
-			n++;
+			r->pr.n_credentials++;
 		}
 	}
-	if (n > 1) {
-		req_fail(r, "invalid_api_key",
-		    "more than one credential header (Authorization, "
-		    "x-api-key)");
-		return -1;
-	}
 	if (h != NULL && h->name_len == 9) {	/* x-api-key */
-		tok = h->value;
-		len = h->value_len;
+		r->pr.credential = h->value;
+		r->pr.credential_len = h->value_len;
 	} else if (h != NULL && h->value_len > 7 &&
 	    strncasecmp(h->value, "Bearer ", 7) == 0) {
-		tok = h->value + 7;
-		len = h->value_len - 7;
+		r->pr.credential = h->value + 7;
+		r->pr.credential_len = h->value_len - 7;
 	}
-	if (tok == NULL) {
-		req_fail(r, "invalid_api_key",
-		    "missing or malformed Authorization header");
-		return -1;
-	}
-	k = keycache_check(r->gw->keys, r->gw->hmac, tok, len);
-	if (k == NULL) {
-		req_fail(r, "invalid_api_key",
-		    "invalid API key");
-		return -1;
-	}
-	r->key = *k;
-	r->authed = 1;
-	return 0;
 }
 
-/* The team's policy, and what it allows of the operation and of the
- * objects its path names: checked before the body is read. */
+/*
+ * The policy chain's HEAD phase, before the body is read: the key (auth),
+ * what its policy lets it reach (scope: API groups and the objects the
+ * path names), its rate limits (rates).
+ */
 int
-req_check_route(struct req *r)
+req_head_checks(struct req *r, struct conn *c)
 {
 	struct policy_block blk;
+	int v;
 
-	r->pr.key = &r->key;
-	r->pr.policy = config_policy(r->cfg, r->key.policy);
-	if (r->pr.policy == NULL) {
-		req_fail(r, "policy_blocked",
-		    "team policy '%s' is not configured", r->key.policy);
-		return -1;
+	credentials(r, conn_request(c));
+	/* The key snapshot is swapped whole on refresh: the current one. */
+	r->gw->env.keys = r->gw->keys;
+	r->gw->env.rl = r->gw->rl;
+	r->pr.policies = r->cfg->policies;
+	r->pr.n_policies = r->cfg->n_policies;
+	r->pr.now_us = util_now_us();
+	v = policy_run_phase(&r->pr, POLICY_HEAD, &blk);
+	r->pr.credential = NULL;	/* it lives in the head's buffer */
+	r->authed = r->pr.key != NULL;
+	if (r->pr.rls.limit_req >= 0 || r->pr.rls.limit_tok >= 0) {
+		for (int i = 0; i < 4; i++)
+			snprintf(r->rl_hdr[i], sizeof(r->rl_hdr[i]), "%lld",
+			    (long long)(i == 0 ? r->pr.rls.limit_req : i == 1 ?
+			    r->pr.rls.remaining_req : i == 2 ?
+			    r->pr.rls.limit_tok : r->pr.rls.remaining_tok));
+		req_clear_out_headers(r);
 	}
-	r->n_params = endpoint_params(r->ep, r->path, r->path_len, r->params,
-	    sizeof(r->params) / sizeof(r->params[0]));
-	if (access_check_route(r->pr.policy, r->ep, r->params, r->n_params,
-	    r->gw->objects, r->key.team, &blk) == POLICY_BLOCK) {
-		snprintf(r->pr.verdicts, sizeof(r->pr.verdicts),
-		    "access=block");
-		req_fail(r, blk.code, "%s", blk.message);
-		return -1;
-	}
-	return 0;
+	if (v != POLICY_BLOCK)
+		return 0;
+	if (strcmp(blk.code, "rate_limited") == 0)
+		r->gw->stats.rate_limited++;
+	r->retry_after_s = blk.retry_after_s;
+	req_fail(r, blk.code, "%s", blk.message);
+	return -1;
 }
 
 /* X-Eugate-Subject names the data subject a request is about; only its
@@ -129,46 +117,6 @@ req_subject_tag(struct req *r, struct conn *c)
 	}
 	r->has_subject = 1;
 	return 0;
-}
-
-/* Requests and tokens per minute of the key and its team. */
-int
-req_rate_limit(struct req *r)
-{
-	const struct key_limits *lim[2] = { &r->key.key_limits,
-	    &r->key.team_limits };
-	int rc;
-
-	for (int i = 0; i < 2; i++) {
-		if (lim[i]->rpm <= 0 && lim[i]->tpm <= 0)
-			continue;
-		snprintf(r->rl_id[r->n_rl], sizeof(r->rl_id[0]), "%c:%s",
-		    i == 0 ? 'k' : 't', i == 0 ? r->key.id : r->key.team);
-		r->rl[r->n_rl].id = r->rl_id[r->n_rl];
-		r->rl[r->n_rl].rpm = lim[i]->rpm;
-		r->rl[r->n_rl].tpm = lim[i]->tpm;
-		r->n_rl++;
-	}
-	r->rls.limit_req = r->rls.limit_tok = -1;
-	if (r->n_rl == 0)
-		return 0;
-	rc = ratelimit_take(r->gw->rl, r->rl, r->n_rl, util_now_us(), &r->rls);
-	for (int i = 0; i < 4; i++)
-		snprintf(r->rl_hdr[i], sizeof(r->rl_hdr[i]), "%lld",
-		    (long long)(i == 0 ? r->rls.limit_req : i == 1 ?
-		    r->rls.remaining_req : i == 2 ? r->rls.limit_tok :
-		    r->rls.remaining_tok));
-	req_clear_out_headers(r);
-	if (rc == 0)
-		return 0;
-	r->n_rl = 0;	/* a refused request charges no tokens */
-	r->retry_after_s = r->rls.retry_after_s;
-	r->gw->stats.rate_limited++;
-	req_fail(r, "rate_limited", "%s per minute limit "
-	    "of this %s reached", r->rls.refused_tokens ? "tokens" :
-	    "requests", r->key.key_limits.rpm > 0 ||
-	    r->key.key_limits.tpm > 0 ? "key or team" : "team");
-	return -1;
 }
 
 /*
@@ -255,6 +203,7 @@ req_parse_target(struct req *r, const struct http1_request *hr)
 		r->query_len = t.query_len;
 	}
 	r->pr.path = r->path;
+	r->pr.path_len = r->path_len;
 	r->pr.ep = r->ep;
 	return 0;
 }

@@ -33,9 +33,9 @@ req_report_health(struct req *r, int ok)
 static int
 can_fail_over(struct req *r, const char *why)
 {
-	if (r->cur + 1 >= r->route.n)
+	if (r->cur + 1 >= r->pr.route.n)
 		return 0;
-	route_note(&r->route, r->up->name, why);
+	route_note(&r->pr.route, r->up->name, why);
 	return 1;
 }
 
@@ -83,7 +83,7 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 		if (strcasecmp(h[i].name, "content-type") == 0)
 			ctype = h[i].value;
 		/* The gateway's own limits replace the upstream's figures. */
-		if (r->n_rl > 0 &&
+		if (r->pr.n_rl > 0 &&
 		    strncasecmp(h[i].name, "x-ratelimit-", 12) == 0)
 			continue;
 		if (pass_header(h[i].name))
@@ -311,7 +311,7 @@ static const char *
 upstream_key(const struct req *r)
 {
 	const struct policy_conf *p = r->pr.policy;
-	size_t u = r->route.cand[r->cur];
+	size_t u = r->pr.route.cand[r->cur];
 
 	if (p != NULL && p->up_keys != NULL && p->up_keys[u] != NULL)
 		return p->up_keys[u];
@@ -328,19 +328,19 @@ req_start_attempt(struct req *r)
 	size_t n_lines = 0, used = 0, ul, ql;
 	int full = 0;
 	struct uxfer_req ur;
+	struct policy_block blk;
 	const struct http1_header *ct;
-
 	uint64_t now = util_now_us();
 
 	/* A breaker may have opened since routing (a failed attempt of
 	 * another request): skip it like routing would have. */
-	for (; r->cur < r->route.n; r->cur++) {
-		r->up = &r->cfg->upstreams[r->route.cand[r->cur]];
+	for (; r->cur < r->pr.route.n; r->cur++) {
+		r->up = &r->cfg->upstreams[r->pr.route.cand[r->cur]];
 		if (health_usable(&r->gw->health.v[r->up->health_slot], now))
 			break;
-		route_note(&r->route, r->up->name, "breaker");
+		route_note(&r->pr.route, r->up->name, "breaker");
 	}
-	if (r->cur >= r->route.n) {
+	if (r->cur >= r->pr.route.n) {
 		req_fail(r, "upstream_unavailable",
 		    "every upstream allowed for this request is failing");
 		return -1;
@@ -359,8 +359,11 @@ req_start_attempt(struct req *r)
 			r->pr.body = r->body;
 			changed = 1;
 		}
-		changed |= translate_request(r->up->kind, r->ep, r->body,
-		    &r->fold_usage);
+		/* The ATTEMPT phase: the body in this backend's dialect. */
+		r->pr.up_kind = r->up->kind;
+		changed |= policy_run_phase(&r->pr, POLICY_ATTEMPT, &blk) ==
+		    POLICY_MODIFIED;
+		r->fold_usage = r->pr.fold_usage;
 		if (changed && r->fwd_owned)
 			free(r->fwd);
 		if (changed) {

@@ -83,12 +83,12 @@ req_clear_out_headers(struct req *r)
 	}
 	if (r->charge.max_tokens[0] != '\0')
 		req_out_header(r, "x-eugate-max-tokens", r->charge.max_tokens, 0);
-	if (r->rls.limit_req >= 0) {
+	if (r->pr.rls.limit_req >= 0) {
 		req_out_header(r, "x-ratelimit-limit-req-minute", r->rl_hdr[0], 0);
 		req_out_header(r, "x-ratelimit-remaining-req-minute", r->rl_hdr[1],
 		    0);
 	}
-	if (r->rls.limit_tok >= 0) {
+	if (r->pr.rls.limit_tok >= 0) {
 		req_out_header(r, "x-ratelimit-limit-tokens-minute", r->rl_hdr[2], 0);
 		req_out_header(r, "x-ratelimit-remaining-tokens-minute",
 		    r->rl_hdr[3], 0);
@@ -250,7 +250,7 @@ committed(struct store_op *op)
 			const struct obj_change *ch = &r->changes.v[i];
 
 			if (objects_set(r->gw->objects, ch->kind, ch->id,
-			    strlen(ch->id), ch->removed ? NULL : r->key.team) !=
+			    strlen(ch->id), ch->removed ? NULL : r->pr.caller.team) !=
 			    0)
 				log_error("req=%s: out of memory caching an "
 				    "object's owner", log_q(r->id));
@@ -270,7 +270,7 @@ tokens_used(const struct req *r)
 		return r->usage.prompt_tokens + (r->usage.completion_tokens > 0 ?
 		    r->usage.completion_tokens : 0);
 	if (r->charge.open)	/* unknown: the reservation's worst case */
-		return r->charge.plan.est.prompt + r->charge.plan.est.completion;
+		return r->charge.e.plan.est.prompt + r->charge.e.plan.est.completion;
 	return 0;
 }
 
@@ -308,8 +308,8 @@ record_objects(struct req *r)
 {
 	if (r->answered && r->status >= 200 && r->status < 300 &&
 	    !r->changes_seen)
-		objects_from_answer(r->gw->objects, r->ep, r->params,
-		    r->n_params, NULL, r->key.team, &r->changes);
+		objects_from_answer(r->gw->objects, r->ep, r->pr.params,
+		    r->pr.n_params, NULL, r->pr.caller.team, &r->changes);
 	if (r->changes.n == 0)
 		return;
 	r->objs = calloc(r->changes.n, sizeof(*r->objs));
@@ -354,21 +354,21 @@ req_finish(struct req *r)
 	    r->status, r->answered, r->timed_out);
 	if (r->charge.sp.settle)
 		r->op.spend = &r->charge.sp;
-	if (r->n_rl > 0)
-		ratelimit_charge(gw->rl, r->rl, r->n_rl, tokens_used(r),
+	if (r->pr.n_rl > 0)
+		ratelimit_charge(gw->rl, r->pr.rl, r->pr.n_rl, tokens_used(r),
 		    util_now_us());
 	snprintf(rec->kind, sizeof(rec->kind), "request");
 	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;
 	util_copy(rec->client, sizeof(rec->client), r->client);
 	if (r->authed) {
-		util_copy(rec->key_id, sizeof(rec->key_id), r->key.id);
-		util_copy(rec->team, sizeof(rec->team), r->key.team);
-		util_copy(rec->policy, sizeof(rec->policy), r->key.policy);
+		util_copy(rec->key_id, sizeof(rec->key_id), r->pr.caller.id);
+		util_copy(rec->team, sizeof(rec->team), r->pr.caller.team);
+		util_copy(rec->policy, sizeof(rec->policy), r->pr.caller.policy);
 	}
 	if (r->pr.policy != NULL)
 		rec->zdr = r->pr.policy->zdr;
-	memcpy(rec->verdicts, r->pr.verdicts, sizeof(rec->verdicts));
+	util_copy(rec->verdicts, sizeof(rec->verdicts), r->pr.verdicts);
 	if (charge_verdict(&r->charge) != NULL) {
 		size_t vl = strlen(rec->verdicts);
 
@@ -391,7 +391,7 @@ req_finish(struct req *r)
 		util_copy(rec->upstream, sizeof(rec->upstream), r->up->name);
 		util_copy(rec->region, sizeof(rec->region), r->up->region);
 	}
-	memcpy(rec->route, r->route.decision, sizeof(rec->route));
+	memcpy(rec->route, r->pr.route.decision, sizeof(rec->route));
 	rec->status = r->status;
 	rec->prompt_tokens = r->usage.prompt_tokens;
 	rec->completion_tokens = r->usage.completion_tokens;
@@ -459,10 +459,8 @@ on_head(struct conn *c, void *arg)
 		req_fail(r, "out_of_memory", "out of memory");
 		return -1;
 	}
-	if (req_parse_target(r, hr) != 0 || req_authenticate(r, c) != 0 ||
-	    req_check_route(r) != 0 ||
-	    req_walk_begin(r) != 0 || req_subject_tag(r, c) != 0 ||
-	    req_rate_limit(r) != 0)
+	if (req_parse_target(r, hr) != 0 || req_head_checks(r, c) != 0 ||
+	    req_walk_begin(r) != 0 || req_subject_tag(r, c) != 0)
 		return -1;
 	return 0;
 }
@@ -495,10 +493,10 @@ prepared(struct req *r, int rc, const struct policy_block *blk)
 	}
 	if (req_route(r) != 0)
 		return;
-	if (r->body != NULL && r->route.n > 1) {
-		for (size_t i = 1; i < r->route.n; i++)
-			if (r->cfg->upstreams[r->route.cand[i]].kind !=
-			    r->cfg->upstreams[r->route.cand[0]].kind &&
+	if (r->body != NULL && r->pr.route.n > 1) {
+		for (size_t i = 1; i < r->pr.route.n; i++)
+			if (r->cfg->upstreams[r->pr.route.cand[i]].kind !=
+			    r->cfg->upstreams[r->pr.route.cand[0]].kind &&
 			    r->orig == NULL)
 				r->orig = json_deep_copy(r->body);
 	}

@@ -54,7 +54,6 @@ struct req {
 	char id[65];
 	uint64_t t0_us;
 	int authed;
-	struct key_entry key;		/* a copy: the cache may be swapped */
 	struct policy_req pr;
 	struct evbuffer *raw;		/* the body as received (moved from the
 					 * connection), until it is forwarded */
@@ -80,7 +79,6 @@ struct req {
 	size_t query_len;
 	char rec_path[256];		/* the path as recorded */
 	char model[128];
-	struct route_result route;	/* candidates and the decision */
 	size_t cur;			/* the candidate being tried */
 	const struct upstream_conf *up;
 	int health_open;		/* the attempt's health is unreported */
@@ -106,9 +104,6 @@ struct req {
 	size_t n_store;
 	struct store_op op;		/* the record (and settlement) */
 	struct charge charge;		/* budgets, reservation, ledger */
-	struct charge_scan scan;	/* what the body references */
-	struct ep_param params[4];	/* the objects the path names */
-	size_t n_params;
 	struct obj_changes changes;	/* objects the answer made or deleted */
 	int changes_seen;		/* the answer was read for them */
 	struct store_obj *objs;		/* changes, for the record */
@@ -116,10 +111,6 @@ struct req {
 	int answered;			/* an upstream sent a response head */
 	int timed_out;			/* an upstream timed out */
 	int64_t retry_after_s;		/* for req_fail: 0 default, -1 none */
-	struct rl_subject rl[2];	/* key and team rate limits */
-	char rl_id[2][80];
-	int n_rl;
-	struct rl_status rls;
 	char rl_hdr[4][24];		/* x-ratelimit-* values */
 	/* For the audit record. */
 	char client[48];		/* the client's address */
@@ -164,13 +155,9 @@ req_finish(struct req *r);
 int
 req_valid_request_id(const char *s, size_t len);
 int
-req_authenticate(struct req *r, struct conn *c);
-int
-req_check_route(struct req *r);
+req_head_checks(struct req *r, struct conn *c);
 int
 req_subject_tag(struct req *r, struct conn *c);
-int
-req_rate_limit(struct req *r);
 void
 req_record_path(struct req *r, const char *target, size_t len);
 int

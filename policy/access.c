@@ -109,22 +109,38 @@ not_found(struct policy_block *b, int kind)
 	return POLICY_BLOCK;
 }
 
-int
-access_check_route(const struct policy_conf *p, const struct endpoint *ep,
-    const struct ep_param *params, size_t n_params, struct objects *objects,
-    const char *team, struct policy_block *b)
+/*
+ * The scope module (HEAD): the operation's group is one the policy
+ * allows (else 403 endpoint_not_allowed), and every object its path names
+ * is the team's, or nobody's under shared_objects (else 404 not_found, as
+ * for an object that does not exist). No body is read before this.
+ */
+static int
+scope_on_request(struct policy_req *r, struct policy_block *b)
 {
+	const struct policy_conf *p = r->policy;
+	const struct endpoint *ep = r->ep;
+
 	if (!(p->groups & (1u << ep->group)))
 		return refuse(b, "endpoint_not_allowed", "policy '%s' does not "
-		    "allow the %s endpoints (%s %s); its groups: endpoints = ...",
-		    p->name, endpoint_group_name(ep->group),
+		    "allow the %s endpoints (%s %s)", p->name,
+		    endpoint_group_name(ep->group),
 		    http_method_name(ep->method), ep->path);
-	for (size_t i = 0; i < n_params && objects != NULL; i++)
-		if (!objects_visible(objects, params[i].kind, params[i].id,
-		    params[i].len, team, p->shared_objects))
-			return not_found(b, params[i].kind);
+	r->n_params = endpoint_params(ep, r->path, r->path_len, r->params,
+	    sizeof(r->params) / sizeof(r->params[0]));
+	for (size_t i = 0; i < r->n_params && r->env->objects != NULL; i++)
+		if (!objects_visible(r->env->objects, r->params[i].kind,
+		    r->params[i].id, r->params[i].len, r->key->team,
+		    p->shared_objects))
+			return not_found(b, r->params[i].kind);
 	return POLICY_PASS;
 }
+
+const struct policy_module policy_scope = {
+	.name = "scope",
+	.phase = POLICY_HEAD,
+	.on_request = scope_on_request,
+};
 
 static int
 access_on_request(struct policy_req *r, struct policy_block *b)
@@ -152,5 +168,6 @@ access_on_request(struct policy_req *r, struct policy_block *b)
 
 const struct policy_module policy_access = {
 	.name = "access",
+	.phase = POLICY_BODY,
 	.on_request = access_on_request,
 };

@@ -667,6 +667,7 @@ pii_cleanup(struct policy_req *r)
 
 const struct policy_module policy_pii = {
 	.name = "pii",
+	.phase = POLICY_BODY,
 	.on_request = pii_on_request,
 	.on_response_json = pii_on_response_json,
 	.on_event = pii_on_event,

@@ -4,10 +4,16 @@
 
 #include "policy/policy.h"
 
-/* The chain, in order. */
+/* The chain, in order: each module runs in its phase. */
 static const struct policy_module *const chain[] = {
-	&policy_access,
+	&policy_auth,		/* HEAD */
+	&policy_scope,
+	&policy_rates,
+	&policy_access,		/* BODY */
 	&policy_pii,
+	&policy_routing,	/* ROUTE */
+	&policy_spend,
+	&policy_translate,	/* ATTEMPT */
 };
 
 #define N_MODULES (sizeof(chain) / sizeof(chain[0]))
@@ -24,18 +30,22 @@ note_verdict(struct policy_req *r, const char *module, int v)
 }
 
 int
-policy_run_request(struct policy_req *r, struct policy_block *b)
+policy_run_phase(struct policy_req *r, int phase, struct policy_block *b)
 {
 	int verdict = POLICY_PASS;
 
-	r->verdicts[0] = '\0';
+	if (phase == POLICY_HEAD)
+		r->verdicts[0] = '\0';
 	for (size_t i = 0; i < N_MODULES; i++) {
 		int v;
 
-		if (chain[i]->on_request == NULL)
+		if (chain[i]->phase != phase || chain[i]->on_request == NULL)
 			continue;
+		b->retry_after_s = 0;
 		v = chain[i]->on_request(r, b);
-		note_verdict(r, chain[i]->name, v);
+		/* An attempt's translation is not a verdict of the request. */
+		if (phase != POLICY_ATTEMPT)
+			note_verdict(r, chain[i]->name, v);
 		if (v == POLICY_BLOCK) {
 			r->module = chain[i]->name;
 			return POLICY_BLOCK;

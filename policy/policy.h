@@ -1,10 +1,20 @@
 /*
- * The policy chain: every request passes each module in order before it is
- * forwarded. A module is pure decision code (no I/O): it sees the parsed
- * request and the caller's key and policy, may change the JSON body, and
- * returns a verdict. A verdict of BLOCK carries the HTTP status and a
- * stable error code (common/errors.c) for Mistral's error envelope. Later modules (PII,
- * spend, region routing) plug into the same table.
+ * The policy chain: every request passes each module in order, phase by
+ * phase, and the request code only runs the phases and moves its state
+ * machine. A module is pure decision code (no I/O): it sees the request's
+ * view (struct policy_req), may change the JSON body and fill the view's
+ * outputs (the caller, the candidate upstreams, the worst-case cost), and
+ * returns a verdict. A verdict of BLOCK carries a stable error code
+ * (common/errors.c) for Mistral's error envelope. A new rule is a new
+ * module and a row of the chain table (policy/policy.c).
+ *
+ * Phases, in order:
+ *   HEAD     the request's head: the key, what its policy lets it reach,
+ *            its rate limits (no body read yet)
+ *   BODY     the parsed body: models, objects it names, personal data
+ *            (on a worker thread for large bodies)
+ *   ROUTE    where it may go, and what it may cost at worst
+ *   ATTEMPT  one upstream attempt: the body in that backend's dialect
  */
 #ifndef POLICY_POLICY_H
 #define POLICY_POLICY_H
@@ -15,13 +25,21 @@
 
 #include "policy/conf.h"
 #include "policy/endpoint.h"
+#include "policy/health.h"
 #include "policy/keys.h"
 #include "policy/objects.h"
 #include "policy/pii.h"
+#include "policy/prices.h"
+#include "policy/ratelimit.h"
+#include "policy/route.h"
+#include "policy/spend.h"
 
 enum policy_verdict { POLICY_PASS, POLICY_MODIFIED, POLICY_BLOCK };
 
-#define POLICY_MAX_MODULES 8
+enum policy_phase { POLICY_HEAD, POLICY_BODY, POLICY_ROUTE, POLICY_ATTEMPT,
+	POLICY__PHASES };
+
+#define POLICY_MAX_MODULES 12
 
 /* Each module's slot in policy_req.state, independent of chain order. */
 enum policy_slot { POLICY_SLOT_ACCESS, POLICY_SLOT_PII };
@@ -30,6 +48,7 @@ struct policy_block {
 	const char *code;	/* stable envelope "code" (common/errors.h:
 				 * its status and type) */
 	char message[256];	/* never holds request content */
+	int64_t retry_after_s;	/* 0: the default (1 s for 429/503) */
 };
 
 /* Token counts of a response; -1 when not reported. */
@@ -44,19 +63,64 @@ struct usage {
 	int priority;			/* usage.service_tier "priority" */
 };
 
-/* What policy modules share, built once by the daemon (read-only). */
+/* What policy modules share, built by the daemon. The HEAD and ROUTE
+ * phases run on the loop thread only; BODY may run on a worker, whose
+ * environment has no keys, rates or health. */
 struct policy_env {
-	struct pii_engine *pii;		/* one per loop thread */
+	struct pii_engine *pii;		/* one per thread */
 	struct keys_hmac *hmac;		/* keyed with the server secret */
 	struct objects *objects;	/* who owns what upstream (shared,
 					 * thread-safe) */
+	const struct keycache *keys;	/* the current key snapshot */
+	struct ratelimit *rl;		/* requests and tokens per minute */
+	const struct up_health *health;	/* circuit breakers, by health_slot */
+};
+
+/* The worst case of a request (the ROUTE phase's spend module). */
+struct spend_estimate {
+	int kind;		/* enum spend_kind of the operation */
+	int line_kind;		/* the kind rates are looked up for: kind, or
+				 * a batch job's lines' */
+	int clamp_field;	/* max_tokens may be lowered in the body */
+	int annotated;		/* OCR with an annotation format */
+	int priority;		/* may be served at priority capacity */
+	int unknown;		/* can not be known (a batch of input files):
+				 * not priced */
+	int64_t n_choices;
+	int64_t chars;		/* speech: characters of the input */
+	struct spend_plan plan;	/* units and the dearest rates */
+};
+
+/* Gateway settings the spend estimate reads. */
+struct spend_limits {
+	uint64_t reserve_pages;		/* OCR pages when unknown */
+	uint64_t reserve_audio_ms;	/* audio length when unknown */
+	uint64_t max_choices;		/* the most choices (n) */
 };
 
 struct policy_req {
 	const struct policy_env *env;
+	/* The head. */
 	int method;			/* enum http_method */
 	const char *path;		/* without the query string */
+	size_t path_len;
 	const struct endpoint *ep;	/* the operation (never NULL) */
+	const char *credential;		/* the key the client sent, or NULL */
+	size_t credential_len;
+	int n_credentials;		/* credential headers seen */
+	const struct policy_conf *policies;	/* the configured ones */
+	size_t n_policies;
+	struct key_entry caller;	/* out of HEAD: the key's entry */
+	const struct key_entry *key;	/* &caller once authenticated */
+	const struct policy_conf *policy;	/* out of HEAD: its policy */
+	struct ep_param params[4];	/* out of HEAD: objects the path names */
+	size_t n_params;
+	struct rl_subject rl[2];	/* out of HEAD: key and team limits */
+	char rl_id[2][80];
+	int n_rl;
+	struct rl_status rls;
+	uint64_t now_us;		/* monotonic, for rates and breakers */
+	/* The body. */
 	json_t *body;			/* NULL when not JSON; may be changed */
 	const char *model;		/* from the body or a form field */
 	int stream;
@@ -70,16 +134,31 @@ struct policy_req {
 	unsigned pii_counts[PII__COUNT];	/* findings, for the record */
 	unsigned unscannable;		/* parts forwarded unscanned (images,
 					 * audio, files: pii_unscannable) */
-	const struct key_entry *key;	/* authenticated caller */
-	const struct policy_conf *policy;
+	int64_t images, documents;	/* references the body holds (the
+					 * worst case counts them) */
+	size_t body_bytes;		/* the body as received */
+	/* Where it may go, and at what worst cost. */
+	const struct upstream_conf *ups;	/* the configured upstreams */
+	size_t n_ups;
+	const struct price_table *prices;
+	struct spend_limits spend_limits;
+	uint64_t seed;			/* randomness of weighted balancing */
+	struct route_result route;	/* out of ROUTE: candidates, decision */
+	struct spend_estimate spend;	/* out of ROUTE */
+	/* One attempt. */
+	int up_kind;			/* enum upstream_kind being tried */
+	int fold_usage;			/* out of ATTEMPT: fold the stream's
+					 * usage-only chunk */
+	/* The record. */
 	const char *module;		/* the module that blocked or changed */
-	char verdicts[96];		/* for the audit record: "access=pass
-					 * pii=modified" */
+	char verdicts[192];		/* for the audit record: "auth=pass
+					 * access=pass pii=modified ..." */
 	void *state[POLICY_MAX_MODULES];
 };
 
 struct policy_module {
 	const char *name;
+	int phase;		/* enum policy_phase */
 	/* Decides on the request; fills b when it returns POLICY_BLOCK. */
 	int (*on_request)(struct policy_req *r, struct policy_block *b);
 	/* A whole JSON answer; may change root. Returns 1 if it did. */
@@ -98,8 +177,9 @@ struct policy_module {
 	void (*cleanup)(struct policy_req *r);
 };
 
-/* Runs the chain; stops at the first BLOCK. Returns the verdict. */
-int policy_run_request(struct policy_req *r, struct policy_block *b);
+/* Runs the modules of one phase in order; stops at the first BLOCK.
+ * Returns the phase's verdict (MODIFIED when one changed the body). */
+int policy_run_phase(struct policy_req *r, int phase, struct policy_block *b);
 void policy_run_finish(struct policy_req *r, int status,
     const struct usage *u);
 /* Response hooks: 1 if root changed. */
@@ -111,21 +191,16 @@ void policy_run_stream_end(struct policy_req *r,
     void (*emit)(void *arg, const char *ev, size_t len), void *arg);
 void policy_cleanup(struct policy_req *r);
 
-/* Module: models, ZDR endpoints, object references in the body and
- * forced fields (policy/access.c). */
-extern const struct policy_module policy_access;
-
-/*
- * The access checks that need no body, run on the request's head: the
- * operation's group is one policy p allows (else 403
- * endpoint_not_allowed), and every object its path names is the team's,
- * or nobody's under shared_objects (else 404 not_found, as for an object
- * that does not exist). Fills b and returns POLICY_BLOCK, or POLICY_PASS.
- */
-int access_check_route(const struct policy_conf *p, const struct endpoint *ep,
-    const struct ep_param *params, size_t n_params, struct objects *objects,
-    const char *team, struct policy_block *b);
-/* Module: personal data (policy/pii_policy.c). */
-extern const struct policy_module policy_pii;
+/* The modules, in chain order (policy/policy.c). */
+extern const struct policy_module policy_auth;	/* HEAD: the key */
+extern const struct policy_module policy_scope;	/* HEAD: API groups and
+						 * the path's objects */
+extern const struct policy_module policy_rates;	/* HEAD: rate limits */
+extern const struct policy_module policy_access;	/* BODY: models, ZDR,
+						 * objects in the body, forced fields */
+extern const struct policy_module policy_pii;	/* BODY: personal data */
+extern const struct policy_module policy_routing; /* ROUTE: upstreams */
+extern const struct policy_module policy_spend;	/* ROUTE: the worst case */
+extern const struct policy_module policy_translate; /* ATTEMPT: dialect */
 
 #endif

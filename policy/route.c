@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "policy/pii_vault.h"
+#include "policy/policy.h"
 #include "policy/route.h"
 #include "policy/translate.h"
 
@@ -251,3 +252,74 @@ route_select(const struct route_query *q, struct route_result *res)
 		res->cand[res->n++] = elig[i];
 	return ROUTE_FOUND;
 }
+
+/*
+ * The routing module (ROUTE): the upstreams the request may go to, in
+ * failover order, or why none: 404 model_not_found or
+ * endpoint_not_supported, 403 region_unavailable or pii_blocked, 503
+ * upstream_unavailable while every allowed one is failing.
+ */
+static int
+routing_block(struct policy_block *b, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+routing_block(struct policy_block *b, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->code = code;
+	va_start(ap, fmt);
+	vsnprintf(b->message, sizeof(b->message), fmt, ap);
+	va_end(ap);
+	return POLICY_BLOCK;
+}
+
+static int
+routing_on_request(struct policy_req *r, struct policy_block *b)
+{
+	const struct policy_conf *p = r->policy;
+	struct route_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.ups = r->ups;
+	q.n = r->n_ups;
+	q.policy = p;
+	q.model = r->model;
+	q.ep = r->ep;
+	q.sensitive = route_sensitive(p, r->pii_counts, r->unscannable);
+	q.health = r->env->health;
+	q.now_us = r->now_us;
+	q.seed = r->seed;
+	switch (route_select(&q, &r->route)) {
+	case ROUTE_FOUND:
+		return POLICY_PASS;
+	case ROUTE_NO_MODEL:
+		return routing_block(b, "model_not_found", "no upstream serves "
+		    "this model");
+	case ROUTE_NO_ENDPOINT:
+		return routing_block(b, "endpoint_not_supported", "no upstream "
+		    "for this model offers this endpoint");
+	case ROUTE_NO_REGION:
+		return routing_block(b, "region_unavailable", "no upstream that "
+		    "policy '%s' allows serves this %s (regions, %szero data "
+		    "retention, training)", p->name, q.model ? "model" :
+		    "endpoint", q.sensitive ? "regions for sensitive data, " :
+		    "");
+	case ROUTE_SENSITIVE_BLOCKED:
+		return routing_block(b, "pii_blocked", "policy '%s' does not let "
+		    "this kind of personal data leave (sensitive_regions = "
+		    "block)", p->name);
+	default:
+		b->retry_after_s = (int64_t)((r->route.retry_after_us +
+		    999999) / 1000000);
+		return routing_block(b, "upstream_unavailable", "every upstream "
+		    "allowed for this request is failing; retry later");
+	}
+}
+
+const struct policy_module policy_routing = {
+	.name = "routing",
+	.phase = POLICY_ROUTE,
+	.on_request = routing_on_request,
+};

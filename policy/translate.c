@@ -4,6 +4,7 @@
 
 #include "common/jsontext.h"
 #include "common/util.h"
+#include "policy/policy.h"
 #include "policy/translate.h"
 #include "policy/usage.h"
 
@@ -169,3 +170,22 @@ sse_fold_cleanup(struct sse_fold *f)
 	f->held = NULL;
 	f->held_len = 0;
 }
+
+/* The translate module (ATTEMPT): the body in the dialect of the backend
+ * being tried (MODIFIED when that changed it). */
+static int
+translate_on_request(struct policy_req *r, struct policy_block *b)
+{
+	(void)b;
+	r->fold_usage = 0;
+	if (r->body == NULL)
+		return POLICY_PASS;
+	return translate_request(r->up_kind, r->ep, r->body, &r->fold_usage) ?
+	    POLICY_MODIFIED : POLICY_PASS;
+}
+
+const struct policy_module policy_translate = {
+	.name = "translate",
+	.phase = POLICY_ATTEMPT,
+	.on_request = translate_on_request,
+};

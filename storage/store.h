@@ -142,7 +142,8 @@ struct store_request {
 	char upstream[65];
 	char region[65];	/* the region of the upstream that answered */
 	char policy[65];	/* the policy applied */
-	char verdicts[128];	/* "access=pass pii=modified" */
+	char verdicts[224];	/* "auth=pass ... pii=modified ...": each
+				 * module of the policy chain */
 	char route[512];	/* the routing decision (policy/route.h) */
 	char pii[256];		/* "EMAIL:2,IBAN:1": types and counts, never
 				 * values; "" when none */

@@ -115,8 +115,9 @@ def test_chain():
     r = by_id["audit-5"]
     tap.ok(r["client"].startswith("127.0.0.1:") and r["team"] == "t1" and
            r["policy"] == "default" and r["upstream"] == "up" and
-           r["region"] == "eu" and r["verdicts"] == "access=pass "
-           "pii=modified" and r["pii"] == "EMAIL:1,IBAN:1" and
+           r["region"] == "eu" and r["verdicts"] == "auth=pass "
+           "scope=pass rates=pass access=pass pii=modified routing=pass "
+           "spend=pass" and r["pii"] == "EMAIL:1,IBAN:1" and
            r["status"] == 200 and r["zdr"] == 0 and
            r["prompt_tokens"] is not None and r["cost_eur"] is not None,
            "a record holds who, where, policy verdicts, PII types and "

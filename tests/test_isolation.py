@@ -208,9 +208,9 @@ def test_groups(gw, up, a):
            "endpoint_not_allowed")
     tap.eq(forwarded(up), before, "none reached the upstream")
     rows = gw.rows("error = 'endpoint_not_allowed'")
-    tap.ok(len(rows) == len(closed) and all("access=block" in r["verdicts"]
+    tap.ok(len(rows) == len(closed) and all("scope=block" in r["verdicts"]
                                             for r in rows),
-           "each is recorded, access=block", len(rows))
+           "each is recorded, scope=block", len(rows))
     st, _, d = a.call("POST", "/v1/admin/api-keys", {"name": "escape"})
     tap.ok(st == 403 and code(d) == "endpoint_not_allowed",
            "a team can not mint an upstream key")

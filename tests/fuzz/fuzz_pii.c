@@ -108,7 +108,7 @@ check_walk(const char *text, size_t len)
 	r.body = body;
 	r.key = &key;
 	r.policy = &pc;
-	if (policy_run_request(&r, &b) == POLICY_BLOCK)
+	if (policy_run_phase(&r, POLICY_BODY, &b) == POLICY_BLOCK)
 		abort();	/* nothing blocks under pseudonymize */
 	js = json_dumps(body, JSON_COMPACT);
 	re = js ? json_loads(js, JSON_REJECT_DUPLICATES, NULL) : NULL;
