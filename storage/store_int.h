@@ -68,7 +68,7 @@ struct store {
 	size_t n_used;
 	sqlite3_stmt *st_used[LEDGER_STMTS];
 	sqlite3_stmt *st_reserve, *st_settle;
-	/* Audit chain (storage/audit.c): the head, kept by the writer. */
+	/* Audit chain (storage/audit_write.c): the head, kept by the writer. */
 	int readonly;
 	sqlite3_stmt *st_audit, *st_cp;
 	int64_t audit_seq;		/* the last record's seq; 0: none */
@@ -104,7 +104,7 @@ enum gw_err ledger_report(struct store *st, struct store_op *op);
 /* Settles reservations left open by a crash as charged. */
 enum gw_err ledger_recover(struct store *st, int64_t now_ms, int *n);
 
-/* storage/audit.c: the writer's side of the audit chain. */
+/* storage/audit_write.c: the writer's side of the audit chain. */
 enum gw_err audit_open(struct store *st, const struct store_conf *conf);
 void audit_close(struct store *st);
 /* Reloads the head from the database (after a failed batch). */
@@ -118,12 +118,17 @@ enum gw_err audit_recover(struct store *st, int64_t now_ms, int *n);
 enum gw_err audit_purge(struct store *st, struct store_op *op);
 enum gw_err audit_subject_erase(struct store *st, struct store_op *op);
 
-/* storage/audit_read.c: verification, export pages, reports. */
+/* storage/audit_verify.c: chain verification, the checkpoints' list. */
 enum gw_err audit_verify(struct store *st, struct store_op *op);
-enum gw_err audit_page(struct store *st, struct store_op *op);
 enum gw_err audit_checkpoints(struct store *st, struct store_op *op);
-enum gw_err audit_processing_report(struct store *st, struct store_op *op);
 /* Fills rec (and seq, prev, hash) from a row of AUDIT_COLUMNS. */
+void audit_row(sqlite3_stmt *s, struct store_request *rec, int64_t *seq,
+    unsigned char prev[32], unsigned char hash[32]);
+
+/* storage/audit_export.c: export pages, the processing report. */
+enum gw_err audit_page(struct store *st, struct store_op *op);
+enum gw_err audit_processing_report(struct store *st, struct store_op *op);
+
 /* storage/objects.c: who owns what upstream. */
 enum gw_err objects_write(struct store *st, const struct store_request *rec,
     const struct store_obj *objs, size_t n);
@@ -131,8 +136,6 @@ enum gw_err objects_load(struct store *st, struct store_op *op);
 enum gw_err objects_list(struct store *st, struct store_op *op);
 enum gw_err objects_team_delete(struct store *st, struct store_op *op);
 
-void audit_row(sqlite3_stmt *s, struct store_request *rec, int64_t *seq,
-    unsigned char prev[32], unsigned char hash[32]);
 #define AUDIT_COLUMNS "seq, ts, kind, request_id, key_id, team, client, " \
 	"method, path, model, upstream, region, policy, verdicts, route, pii, " \
 	"zdr, streamed, status, error, prompt_tokens, completion_tokens, " \
