@@ -1,7 +1,8 @@
 /*
- * The audit log, exports: pages of records as JSON lines or CSV, and the
- * processing report (GDPR Art. 30). Runs on the reader connection, so
- * that long reads never hold up the writer.
+ * The audit log, exports: pages of records as JSON lines or CSV, the
+ * processing report (GDPR Art. 30) and the newest requests. Pages and
+ * reports run on the reader connection, so that long reads never hold
+ * up the writer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 
 #include "common/csv.h"
 #include "common/util.h"
-#include "storage/store_int.h"
+#include "storage/audit_export.h"
+#include "storage/schema.h"
+#include "storage/sql.h"
 
 /* A page of an export: at most this many records or bytes. */
 #define PAGE_RECORDS 1000
@@ -117,7 +120,7 @@ row_json(sqlite3_stmt *s)
  * JSON lines or CSV (the header on the first page) in op->text.
  */
 enum gw_err
-audit_page(struct store *st, struct store_op *op)
+audit_page(struct sqlite_store *st, struct store_op *op)
 {
 	struct store_audit_query *q = &op->aq;
 	sqlite3_stmt *s;
@@ -247,7 +250,7 @@ add_pii(json_t *pd, const char *pii, int64_t requests)
  * recipients (upstream and region) and how many went under ZDR.
  */
 enum gw_err
-audit_processing_report(struct store *st, struct store_op *op)
+audit_processing_report(struct sqlite_store *st, struct store_op *op)
 {
 	static const char *const sql[] = {
 		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
@@ -319,4 +322,14 @@ audit_processing_report(struct store *st, struct store_op *op)
 	}
 	op->json = teams;
 	return GW_OK;
+}
+
+enum gw_err
+audit_request_list(struct sqlite_store *st, struct store_op *op)
+{
+	return sql_query_json(st->db, "SELECT request_id, ts, key_id, team, "
+	    "method, path, model, upstream, status, prompt_tokens, "
+	    "completion_tokens, latency_us, error, streamed, pii, region, "
+	    "route FROM audit WHERE kind = 'request' ORDER BY seq DESC "
+	    "LIMIT ?", NULL, op->limit > 0 ? op->limit : 100, &op->json);
 }

@@ -12,8 +12,10 @@
 #include <openssl/crypto.h>
 
 #include "common/util.h"
+#include "storage/audit_verify.h"
 #include "storage/chain.h"
-#include "storage/store_int.h"
+#include "storage/schema.h"
+#include "storage/sql.h"
 
 /* A hash column: absent when NULL; any other length is kept (and then
  * fails verification) rather than mistaken for absent. */
@@ -33,35 +35,36 @@ column_hash(sqlite3_stmt *s, int i, unsigned char out[32])
 	return 1;
 }
 
-void
+/* Fills r (and seq, prev, hash) from a row of AUDIT_COLUMNS. */
+static void
 audit_row(sqlite3_stmt *s, struct store_request *r, int64_t *seq,
     unsigned char prev[32], unsigned char hash[32])
 {
 	memset(r, 0, sizeof(*r));
 	*seq = sqlite3_column_int64(s, 0);
 	r->ts_ms = sqlite3_column_int64(s, 1);
-	store_column_text(s, 2, r->kind, sizeof(r->kind));
-	store_column_text(s, 3, r->request_id, sizeof(r->request_id));
-	store_column_text(s, 4, r->key_id, sizeof(r->key_id));
-	store_column_text(s, 5, r->team, sizeof(r->team));
-	store_column_text(s, 6, r->client, sizeof(r->client));
-	store_column_text(s, 7, r->method, sizeof(r->method));
-	store_column_text(s, 8, r->path, sizeof(r->path));
-	store_column_text(s, 9, r->model, sizeof(r->model));
-	store_column_text(s, 10, r->upstream, sizeof(r->upstream));
-	store_column_text(s, 11, r->region, sizeof(r->region));
-	store_column_text(s, 12, r->policy, sizeof(r->policy));
-	store_column_text(s, 13, r->verdicts, sizeof(r->verdicts));
-	store_column_text(s, 14, r->route, sizeof(r->route));
-	store_column_text(s, 15, r->pii, sizeof(r->pii));
+	sql_column_text(s, 2, r->kind, sizeof(r->kind));
+	sql_column_text(s, 3, r->request_id, sizeof(r->request_id));
+	sql_column_text(s, 4, r->key_id, sizeof(r->key_id));
+	sql_column_text(s, 5, r->team, sizeof(r->team));
+	sql_column_text(s, 6, r->client, sizeof(r->client));
+	sql_column_text(s, 7, r->method, sizeof(r->method));
+	sql_column_text(s, 8, r->path, sizeof(r->path));
+	sql_column_text(s, 9, r->model, sizeof(r->model));
+	sql_column_text(s, 10, r->upstream, sizeof(r->upstream));
+	sql_column_text(s, 11, r->region, sizeof(r->region));
+	sql_column_text(s, 12, r->policy, sizeof(r->policy));
+	sql_column_text(s, 13, r->verdicts, sizeof(r->verdicts));
+	sql_column_text(s, 14, r->route, sizeof(r->route));
+	sql_column_text(s, 15, r->pii, sizeof(r->pii));
 	r->zdr = sqlite3_column_int(s, 16);
 	r->streamed = sqlite3_column_int(s, 17);
 	r->status = sqlite3_column_int(s, 18);
-	store_column_text(s, 19, r->error, sizeof(r->error));
-	r->prompt_tokens = store_column_num(s, 20);
-	r->completion_tokens = store_column_num(s, 21);
-	r->cost[0] = store_column_num(s, 22);
-	r->cost[1] = store_column_num(s, 23);
+	sql_column_text(s, 19, r->error, sizeof(r->error));
+	r->prompt_tokens = sql_column_num(s, 20);
+	r->completion_tokens = sql_column_num(s, 21);
+	r->cost[0] = sql_column_num(s, 22);
+	r->cost[1] = sql_column_num(s, 23);
 	r->latency_us = sqlite3_column_int64(s, 24);
 	r->has_req_hash = column_hash(s, 25, r->req_hash);
 	r->has_resp_hash = column_hash(s, 26, r->resp_hash);
@@ -165,7 +168,7 @@ cp_check(struct verify *v, const unsigned char pub[32], int64_t seq,
 }
 
 static enum gw_err
-load_checkpoints(struct store *st, struct verify *v)
+load_checkpoints(struct sqlite_store *st, struct verify *v)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -199,7 +202,7 @@ load_checkpoints(struct store *st, struct verify *v)
 /* {"public_key": hex, "checkpoints": [{seq, head, ts, sig}]}: a copy kept
  * elsewhere; checked against its own public key, else the gateway's. */
 static enum gw_err
-load_external(struct store *st, json_t *ext, struct verify *v)
+load_external(struct sqlite_store *st, json_t *ext, struct verify *v)
 {
 	unsigned char pub[32];
 	json_t *arr = json_object_get(ext, "checkpoints"), *c;
@@ -241,7 +244,7 @@ load_external(struct store *st, json_t *ext, struct verify *v)
  * the hash at its seq. The first failure names the record.
  */
 enum gw_err
-audit_verify(struct store *st, struct store_op *op)
+audit_verify(struct sqlite_store *st, struct store_op *op)
 {
 	struct verify v;
 	sqlite3_stmt *s;
@@ -371,7 +374,7 @@ audit_verify(struct store *st, struct store_op *op)
 }
 
 enum gw_err
-audit_checkpoints(struct store *st, struct store_op *op)
+audit_checkpoints(struct sqlite_store *st, struct store_op *op)
 {
 	sqlite3_stmt *s;
 	json_t *arr = json_array();
