@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "storage/store_int.h"
+#include "storage/ledger.h"
+#include "storage/sql.h"
 
 /*
  * What a budget has used in a period is the sum of its ledger entries:
@@ -13,6 +14,25 @@
  * and settlement; a failed batch drops the table.
  */
 #define USED_SLOTS 4096
+/* The used-amount queries: 3 scopes x 2 currencies. */
+#define LEDGER_STMTS 6
+
+/* What a budget has used in its period. */
+struct used_slot {
+	char scope;
+	char id[65];
+	int currency;
+	int64_t start_ms, end_ms;
+	int64_t used;
+	int in_use;
+};
+
+struct ledger {
+	struct used_slot used[USED_SLOTS];
+	size_t n_used;
+	sqlite3_stmt *st_used[LEDGER_STMTS];
+	sqlite3_stmt *st_reserve, *st_settle;
+};
 
 /*
  * Sums of ledger values are sat_sum(): exact, and saturated at the int64
@@ -95,53 +115,62 @@ sat_final(sqlite3_context *ctx)
 }
 
 enum gw_err
-ledger_open(struct store *st)
+ledger_open(struct sqlite_store *st, const struct store_conf *conf)
 {
-	st->used = calloc(USED_SLOTS, sizeof(*st->used));
-	if (st->used == NULL)
+	struct ledger *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
 		return GW_ERR_NOMEM;
+	st->ledger = l;
 	if (sqlite3_create_function_v2(st->db, "sat_sum", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC, NULL, NULL, sat_step, sat_final, NULL) !=
-	    SQLITE_OK)
-		goto fail;
+	    SQLITE_OK) {
+		log_error("storage: %s", log_q(sqlite3_errmsg(st->db)));
+		return GW_ERR_STORAGE;
+	}
 	for (int i = 0; i < LEDGER_STMTS; i++)
-		if (sqlite3_prepare_v3(st->db, used_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->st_used[i], NULL) !=
-		    SQLITE_OK)
-			goto fail;
-	if (sqlite3_prepare_v3(st->db, "INSERT INTO ledger(id, request_id, ts, "
+		if (sql_prepare(st->db, used_sql[i], &l->st_used[i]) != GW_OK)
+			return GW_ERR_STORAGE;
+	if (sql_prepare(st->db, "INSERT INTO ledger(id, request_id, ts, "
 	    "team, key_id, model, state, reserved_eur, reserved_usd, method, "
 	    "path, client) VALUES(?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)",
-	    -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->st_reserve, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(st->db, "UPDATE ledger SET state = ?, "
+	    &l->st_reserve) != GW_OK ||
+	    sql_prepare(st->db, "UPDATE ledger SET state = ?, "
 	    "cost_eur = ?, cost_usd = ?, prompt_tokens = ?, "
 	    "completion_tokens = ?, upstream = ?, settled_at = ? "
-	    "WHERE id = ? AND state = 'reserved'", -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->st_settle, NULL) != SQLITE_OK)
-		goto fail;
+	    "WHERE id = ? AND state = 'reserved'", &l->st_settle) != GW_OK)
+		return GW_ERR_STORAGE;
 	return GW_OK;
-fail:
-	log_error("storage: %s", log_q(sqlite3_errmsg(st->db)));
-	return GW_ERR_STORAGE;
 }
 
 void
-ledger_close(struct store *st)
+ledger_close(struct sqlite_store *st)
 {
+	struct ledger *l = st->ledger;
+
+	if (l == NULL)
+		return;
 	for (int i = 0; i < LEDGER_STMTS; i++)
-		sqlite3_finalize(st->st_used[i]);
-	sqlite3_finalize(st->st_reserve);
-	sqlite3_finalize(st->st_settle);
-	free(st->used);
+		sqlite3_finalize(l->st_used[i]);
+	sqlite3_finalize(l->st_reserve);
+	sqlite3_finalize(l->st_settle);
+	free(l);
+	st->ledger = NULL;
 }
 
-void
-ledger_forget(struct store *st)
+/* Forgets the used amounts (the table is full, or they are stale). */
+static void
+used_forget(struct ledger *l)
 {
-	if (st->used != NULL)
-		memset(st->used, 0, USED_SLOTS * sizeof(*st->used));
-	st->n_used = 0;
+	memset(l->used, 0, sizeof(l->used));
+	l->n_used = 0;
+}
+
+enum gw_err
+ledger_reload(struct sqlite_store *st)
+{
+	used_forget(st->ledger);
+	return GW_OK;
 }
 
 static size_t
@@ -169,13 +198,13 @@ slot_is(const struct used_slot *s, const struct store_budget *b)
 
 /* The slot of b, or the free slot where it goes (open addressing). */
 static struct used_slot *
-slot_find(struct store *st, const struct store_budget *b)
+slot_find(struct ledger *l, const struct store_budget *b)
 {
 	size_t i = slot_hash(b);
 
 	for (size_t n = 0; n < USED_SLOTS; n++, i = (i + 1) % USED_SLOTS)
-		if (!st->used[i].in_use || slot_is(&st->used[i], b))
-			return &st->used[i];
+		if (!l->used[i].in_use || slot_is(&l->used[i], b))
+			return &l->used[i];
 	return NULL;
 }
 
@@ -187,10 +216,10 @@ scope_index(char scope)
 
 /* What b has used in its period: from the table, else from the ledger. */
 static enum gw_err
-used_get(struct store *st, const struct store_budget *b,
+used_get(struct ledger *l, const struct store_budget *b,
     struct used_slot **out)
 {
-	struct used_slot *s = slot_find(st, b);
+	struct used_slot *s = slot_find(l, b);
 	sqlite3_stmt *q;
 	int rc;
 
@@ -198,11 +227,11 @@ used_get(struct store *st, const struct store_budget *b,
 		*out = s;
 		return GW_OK;
 	}
-	if (s == NULL || st->n_used >= USED_SLOTS * 3 / 4) {
-		ledger_forget(st);	/* full: start over, sums reload */
-		s = slot_find(st, b);
+	if (s == NULL || l->n_used >= USED_SLOTS * 3 / 4) {
+		used_forget(l);	/* full: start over, sums reload */
+		s = slot_find(l, b);
 	}
-	q = st->st_used[scope_index(b->scope) * 2 + (b->currency ? 1 : 0)];
+	q = l->st_used[scope_index(b->scope) * 2 + (b->currency ? 1 : 0)];
 	sqlite3_reset(q);
 	sqlite3_bind_text(q, 1, b->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, b->start_ms);
@@ -220,24 +249,25 @@ used_get(struct store *st, const struct store_budget *b,
 	s->end_ms = b->end_ms;
 	s->used = sqlite3_column_int64(q, 0);
 	s->in_use = 1;
-	st->n_used++;
+	l->n_used++;
 	sqlite3_reset(q);
 	*out = s;
 	return GW_OK;
 }
 
 enum gw_err
-ledger_reserve(struct store *st, struct store_spend *sp)
+ledger_reserve(struct sqlite_store *st, struct store_spend *sp)
 {
+	struct ledger *l = st->ledger;
 	struct used_slot *slots[STORE_MAX_BUDGETS];
 	int64_t avail[STORE_MAX_BUDGETS];
 	int cur[STORE_MAX_BUDGETS];
-	sqlite3_stmt *s = st->st_reserve;
+	sqlite3_stmt *s = l->st_reserve;
 	enum gw_err err;
 	int rc;
 
 	for (int i = 0; i < sp->n_budgets; i++) {
-		err = used_get(st, &sp->budgets[i], &slots[i]);
+		err = used_get(l, &sp->budgets[i], &slots[i]);
 		if (err != GW_OK)
 			return err;
 		avail[i] = sp->budgets[i].limit - slots[i]->used;
@@ -253,19 +283,19 @@ ledger_reserve(struct store *st, struct store_spend *sp)
 	sqlite3_bind_text(s, 1, sp->ledger_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sp->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, sp->ts_ms);
-	store_bind_text(s, 4, sp->team);
-	store_bind_text(s, 5, sp->key_id);
-	store_bind_text(s, 6, sp->model);
-	store_bind_num(s, 7, sp->reserved[0]);
-	store_bind_num(s, 8, sp->reserved[1]);
-	store_bind_text(s, 9, sp->method);
-	store_bind_text(s, 10, sp->path);
-	store_bind_text(s, 11, sp->client);
+	sql_bind_text(s, 4, sp->team);
+	sql_bind_text(s, 5, sp->key_id);
+	sql_bind_text(s, 6, sp->model);
+	sql_bind_num(s, 7, sp->reserved[0]);
+	sql_bind_num(s, 8, sp->reserved[1]);
+	sql_bind_text(s, 9, sp->method);
+	sql_bind_text(s, 10, sp->path);
+	sql_bind_text(s, 11, sp->client);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
-		return store_map_rc(rc);
+		return sql_map_rc(rc);
 	for (int i = 0; i < sp->n_budgets; i++) {
 		int64_t r = sp->reserved[cur[i]];
 
@@ -276,39 +306,40 @@ ledger_reserve(struct store *st, struct store_spend *sp)
 }
 
 enum gw_err
-ledger_settle(struct store *st, struct store_spend *sp, const char *upstream,
-    int64_t now_ms)
+ledger_settle(struct sqlite_store *st, struct store_spend *sp,
+    const char *upstream, int64_t now_ms)
 {
-	sqlite3_stmt *s = st->st_settle;
+	struct ledger *l = st->ledger;
+	sqlite3_stmt *s = l->st_settle;
 	int rc;
 
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, sp->charged ? "charged" : "settled", -1,
 	    SQLITE_STATIC);
-	store_bind_num(s, 2, sp->cost[0]);
-	store_bind_num(s, 3, sp->cost[1]);
-	store_bind_num(s, 4, sp->prompt_tokens);
-	store_bind_num(s, 5, sp->completion_tokens);
-	store_bind_text(s, 6, upstream);
+	sql_bind_num(s, 2, sp->cost[0]);
+	sql_bind_num(s, 3, sp->cost[1]);
+	sql_bind_num(s, 4, sp->prompt_tokens);
+	sql_bind_num(s, 5, sp->completion_tokens);
+	sql_bind_text(s, 6, upstream);
 	sqlite3_bind_int64(s, 7, now_ms);
 	sqlite3_bind_text(s, 8, sp->ledger_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE)
-		return store_map_rc(rc);
+		return sql_map_rc(rc);
 	/* Settling twice changes nothing. */
 	sp->settled = sqlite3_changes(st->db) == 1;
 	for (int i = 0; i < sp->n_budgets; i++) {
 		struct store_budget *b = &sp->budgets[i];
-		struct used_slot *slot = slot_find(st, b);
+		struct used_slot *slot = slot_find(l, b);
 		int64_t c = sp->cost[b->currency], r = sp->reserved[b->currency];
 
 		if (slot != NULL && slot->in_use) {
 			if (sp->settled)
 				slot->used = sat_add(sat_add(slot->used,
 				    c > 0 ? c : 0), r > 0 ? -r : 0);
-		} else if (used_get(st, b, &slot) != GW_OK) {
+		} else if (used_get(l, b, &slot) != GW_OK) {
 			continue;
 		}
 		b->used = slot->used;
@@ -317,10 +348,10 @@ ledger_settle(struct store *st, struct store_spend *sp, const char *upstream,
 }
 
 enum gw_err
-ledger_recover(struct store *st, int64_t now_ms, int *n)
+ledger_recover(struct sqlite_store *st, int64_t now_ms)
 {
 	sqlite3_stmt *s;
-	int rc;
+	int rc, n;
 
 	if (sqlite3_prepare_v2(st->db, "UPDATE ledger SET state = 'charged', "
 	    "cost_eur = reserved_eur, cost_usd = reserved_usd, settled_at = ? "
@@ -329,12 +360,15 @@ ledger_recover(struct store *st, int64_t now_ms, int *n)
 	sqlite3_bind_int64(s, 1, now_ms);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	*n = sqlite3_changes(st->db);
-	return store_map_rc(rc);
+	n = sqlite3_changes(st->db);
+	if (rc == SQLITE_DONE && n > 0)
+		log_warn("storage: %d requests interrupted by a crash "
+		    "recorded; their reservations settled as charged", n);
+	return sql_map_rc(rc);
 }
 
 enum gw_err
-ledger_report(struct store *st, struct store_op *op)
+ledger_report(struct sqlite_store *st, struct store_op *op)
 {
 	static const char *const groups[] = {
 		"''", "coalesce(model, '')",
@@ -368,7 +402,7 @@ ledger_report(struct store *st, struct store_op *op)
 	sqlite3_bind_text(s, 2, op->key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, op->from_ms);
 	sqlite3_bind_int64(s, 4, op->to_ms);
-	err = store_rows_json(s, &op->json);
+	err = sql_rows_json(s, &op->json);
 	sqlite3_finalize(s);
 	return err;
 }

@@ -1,9 +1,19 @@
 /*
- * Storage: SQLite in WAL mode behind a writer thread with group commit.
- * The event loop never touches the disk: it submits operations, the
- * writer thread runs every queued operation in one transaction, and each
- * operation's done callback then runs on the loop thread. This is the
- * only module that includes sqlite3.h.
+ * The storage interface that the gateway and the admin API call: teams,
+ * keys and their limits, the spend ledger, the audit log and the owners
+ * of objects upstream. A backend implements it (storage/backend.h):
+ * SQLite (storage/sqlite.c) today; nothing here is SQLite's.
+ *
+ * The event loop never touches the database. It fills a struct store_op
+ * and submits it; the backend runs the queued ops, writes of one batch
+ * in one transaction (group commit), and each op's done callback then
+ * runs on the loop thread. A second store opened readonly serves long
+ * reads (exports, verification) without holding up the writer.
+ *
+ * Ownership: from store_submit until its done callback, an op belongs
+ * to the store; the submitter keeps what its inputs point to (spend,
+ * objs) alive. From done on, the op is the submitter's again, with its
+ * outputs (json, rows, text): store_op_cleanup frees them.
  */
 #ifndef STORAGE_STORE_H
 #define STORAGE_STORE_H
@@ -18,38 +28,57 @@
 
 struct store;
 
+/*
+ * The kinds of operation, with the fields of struct store_op that each
+ * reads (in) and fills (out); it leaves the others alone, so that one op
+ * can carry a call through several kinds. W: on the writer's store only
+ * (a readonly store fails it with GW_ERR_INVAL); R: a read, on either
+ * store. Every kind may fail with GW_ERR_STORAGE.
+ */
 enum store_op_type {
-	STORE_TEAM_CREATE,	/* in: name, policy */
-	STORE_TEAM_LIST,	/* out: json (array of teams) */
-	STORE_KEY_CREATE,	/* in: key_id, team, name, hmac */
-	STORE_KEY_LIST,		/* in: team ("" for all); out: json */
-	STORE_KEY_REVOKE,	/* in: key_id; err NOTFOUND if unknown */
-	STORE_KEYS_LOAD,	/* in: version; out: rows when changed */
-	STORE_AUDIT_APPEND,	/* in: rec, spend (settles when set), objs
-				 * (what the request made or deleted
-				 * upstream, owned by rec.team) */
-	STORE_OBJECTS_LOAD,	/* out: json [[kind, id, team], ...] */
-	STORE_OBJECTS_LIST,	/* in: team ("" for all), aq.subject when
-				 * has_subject; out: json (objects) */
-	STORE_OBJECTS_FORGET,	/* in: objs (removed set): rows deleted */
-	STORE_TEAM_DELETE,	/* in: name; out: json {keys_revoked,
+	STORE_TEAM_CREATE,	/* W in: name, policy, limits, set_mask;
+				 * err EXISTS when the name is taken */
+	STORE_TEAM_LIST,	/* R out: json (array of teams) */
+	STORE_KEY_CREATE,	/* W in: key_id, team, name, hmac, limits,
+				 * set_mask; err NOTFOUND: no such team */
+	STORE_KEY_LIST,		/* R in: team ("" for all); out: json */
+	STORE_KEY_REVOKE,	/* W in: key_id; err NOTFOUND if unknown */
+	STORE_KEYS_LOAD,	/* R in: version (the caller's; -1: none);
+				 * out: changed; when changed, rows, n_rows
+				 * (usable keys) and version */
+	STORE_AUDIT_APPEND,	/* W in: rec; spend (settled when
+				 * spend->settle; out: its settled and
+				 * budgets' used) or NULL; objs, n_objs (what
+				 * the request made or deleted upstream,
+				 * owned by rec.team). One transaction. */
+	STORE_OBJECTS_LOAD,	/* R out: json [[kind, id, team], ...] */
+	STORE_OBJECTS_LIST,	/* R in: team ("" for all), aq.subject when
+				 * aq.has_subject; out: json (objects) */
+	STORE_OBJECTS_FORGET,	/* W in: objs, n_objs (removed set): rows
+				 * deleted */
+	STORE_TEAM_DELETE,	/* W in: name; out: json {keys_revoked,
 				 * objects_left}; err NOTFOUND if unknown */
-	STORE_REQUEST_LIST,	/* in: limit; out: json (newest first) */
-	STORE_RESERVE,		/* in/out: spend */
-	STORE_LIMITS_SET,	/* in: team or key_id, limits, set_mask */
-	STORE_SPEND_REPORT,	/* in: team, key_id, from/to, group; json */
-	STORE_AUDIT_CHECKPOINT,	/* in: to_ms (now); signs the head if
+	STORE_REQUEST_LIST,	/* R in: limit; out: json (newest first) */
+	STORE_RESERVE,		/* W in/out: spend (decided and recorded
+				 * against every budget at once) */
+	STORE_LIMITS_SET,	/* W in: team or key_id, limits, set_mask;
+				 * err NOTFOUND, INVAL when set_mask is 0 */
+	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group;
+				 * out: json; err INVAL: unknown group */
+	STORE_AUDIT_CHECKPOINT,	/* W in: to_ms (now); signs the head if
 				 * records followed the last checkpoint */
-	STORE_AUDIT_PURGE,	/* in: to_ms (cutoff), from_ms (now); out:
+	STORE_AUDIT_PURGE,	/* W in: to_ms (cutoff), from_ms (now); out:
 				 * count, more */
-	STORE_SUBJECT_ERASE,	/* in: aq.subject; out: count */
-	/* Reads, for the reader connection (store_conf.readonly): */
-	STORE_AUDIT_VERIFY,	/* in: json (external checkpoints, consumed)
+	STORE_SUBJECT_ERASE,	/* W in: aq.subject; out: count */
+	/* Long reads, for the readonly store: */
+	STORE_AUDIT_VERIFY,	/* R in: json (external checkpoints, consumed)
 				 * or NULL; out: json (the report); err
 				 * INVAL when the input is malformed */
-	STORE_AUDIT_PAGE,	/* in/out: aq; out: text (one page) */
-	STORE_AUDIT_CHECKPOINTS,	/* out: json */
-	STORE_PROCESSING_REPORT,	/* in: team, from/to; out: json */
+	STORE_AUDIT_PAGE,	/* R in/out: aq; out: text (one page) */
+	STORE_AUDIT_CHECKPOINTS,	/* R out: json */
+	STORE_PROCESSING_REPORT,	/* R in: team, from_ms/to_ms; out:
+					 * json */
+	STORE_OP_KINDS		/* how many kinds there are; not a kind */
 };
 
 /* Budget and rate limits of a team or key; limit -1 / 0 mean none. */
@@ -80,8 +109,8 @@ struct store_budget {
 
 /*
  * A request's ledger entry: reserved before forwarding (STORE_RESERVE),
- * settled with the request's record (STORE_REQUEST_LOG). Owned by the
- * submitter; the writer thread fills the outputs.
+ * settled with the request's record (STORE_AUDIT_APPEND). Owned by the
+ * submitter; the store fills the outputs.
  */
 struct store_spend {
 	char ledger_id[40];	/* unique per request, never client-chosen */
@@ -99,14 +128,15 @@ struct store_spend {
 	 * Decides the reservation from what each budget has left (avail,
 	 * in that budget's currency): fills reserved[currency] (-1: no
 	 * price) and returns -1 when it fits, else the index of the budget
-	 * that refuses. Runs on the writer thread: pure code only.
+	 * that refuses. Runs on the store's thread, inside the transaction
+	 * that records the reservation: pure code only.
 	 */
 	int (*decide)(void *arg, const int64_t *avail, const int *currency,
 	    int n, int64_t *reserved);
 	void *decide_arg;
 	int64_t reserved[2];	/* out of STORE_RESERVE */
 	int refused;		/* out: budget index, or -1 */
-	/* Settlement, read by STORE_REQUEST_LOG when settle is set. */
+	/* Settlement, read by STORE_AUDIT_APPEND when settle is set. */
 	int settle;
 	int charged;		/* no usage known: the reservation is charged */
 	int64_t cost[2];	/* -1: not priced */
@@ -183,9 +213,15 @@ struct store_audit_query {
 	int done;		/* out: nothing follows */
 };
 
+/*
+ * One operation: what it is, its inputs and its outputs, in one struct
+ * for every kind (enum store_op_type says which fields each kind uses).
+ * Callers embed it (a request's record, an admin call) and carry one op
+ * through several kinds; the size is mostly the record (rec).
+ */
 struct store_op {
 	int type;		/* enum store_op_type */
-	enum gw_err err;	/* set by the writer thread */
+	enum gw_err err;	/* the result, set by the store */
 	/* Runs on the loop thread once the operation is committed (or
 	 * failed); the op belongs to the submitter again from then on. */
 	void (*done)(struct store_op *op);
@@ -202,13 +238,16 @@ struct store_op {
 	int limit;
 	struct store_request rec;
 	struct store_limits limits;	/* TEAM/KEY_CREATE, LIMITS_SET */
-	int set_mask;			/* the limits given: store_limit_field */
-	int64_t from_ms, to_ms;		/* SPEND_REPORT: [from, to) */
+	int set_mask;			/* the limits given (enum
+					 * store_limit_field) */
+	int64_t from_ms, to_ms;		/* reports: [from, to) */
 	int group;			/* SPEND_REPORT: enum store_group */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
-	const struct store_obj *objs;	/* AUDIT_APPEND; not owned */
+	const struct store_obj *objs;	/* AUDIT_APPEND, OBJECTS_FORGET;
+					 * not owned */
 	size_t n_objs;
-	struct store_audit_query aq;	/* AUDIT_PAGE, SUBJECT_ERASE */
+	struct store_audit_query aq;	/* AUDIT_PAGE, SUBJECT_ERASE,
+					 * OBJECTS_LIST */
 
 	/* Outputs; json and rows belong to the submitter after done. */
 	json_t *json;
@@ -225,15 +264,17 @@ struct store_op {
 enum store_group { STORE_GROUP_NONE, STORE_GROUP_MODEL, STORE_GROUP_DAY,
 	STORE_GROUP_TEAM, STORE_GROUP_KEY };
 
+/* How a store opens; the SQLite backend reads every field. */
 struct store_conf {
-	int full_sync;		/* synchronous=FULL */
+	int full_sync;		/* every commit reaches the disk (SQLite:
+				 * synchronous=FULL) */
 	int readonly;		/* a second connection for long reads */
 	const char *audit_key;	/* Ed25519 key (PEM), created when missing;
 				 * NULL: no checkpoints are signed */
 	int64_t checkpoint_every;	/* records between checkpoints; 0: only
 					 * STORE_AUDIT_CHECKPOINT makes them */
-	int wal_pages;		/* WAL pages between WAL checkpoints; 0: the
-				 * default, STORE_WAL_PAGES (1000, 4 MB) */
+	int wal_pages;		/* SQLite: WAL pages between WAL checkpoints;
+				 * 0: the default (1000, 4 MB) */
 };
 
 /*
@@ -241,11 +282,12 @@ struct store_conf {
  * synchronously: call before the event loop runs. Crash recovery runs
  * here: reservations left open are settled as charged and recorded as
  * interrupted. The loop's event_base must have been made thread-aware
- * (evthread).
+ * (evthread); with base NULL, done callbacks run only in store_flush.
  */
 enum gw_err store_open(const char *path, const struct store_conf *conf,
     struct event_base *base, struct store **out) GW_WUR;
-/* Runs every queued operation, stops the writer thread and closes. */
+/* Runs every queued operation, stops the store's threads and closes
+ * (NULL: nothing). */
 void store_close(struct store *st);
 
 /* Queues op; op->done runs later on the loop thread. */
@@ -254,17 +296,18 @@ void store_submit(struct store *st, struct store_op *op);
 /* Frees the outputs of an op (json, rows, text). */
 void store_op_cleanup(struct store_op *op);
 
-/* What the writer has done since the store opened: group commit works
- * when ops per transaction grows with the load. */
+/* What the store has done since it opened: group commit works when
+ * ops per transaction grows with the load. */
 struct store_stats {
 	uint64_t transactions;	/* batches committed or rolled back */
 	uint64_t ops;		/* operations run in them */
-	uint64_t wal_checkpoints;
+	uint64_t wal_checkpoints;	/* SQLite: the WAL copied into the
+					 * database */
 };
 
 void store_get_stats(struct store *st, struct store_stats *out);
 
-/* Runs the writer's pending work and done callbacks until none is left:
+/* Runs the store's pending work and done callbacks until none is left:
  * for tests and shutdown, never on the serving path. */
 void store_flush(struct store *st);
 

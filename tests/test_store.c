@@ -265,6 +265,82 @@ test_ledger(struct store *st)
 	free(op);
 }
 
+/*
+ * The kinds table holds what store.h says: the kinds marked W never run
+ * on a readonly store (they fail with GW_ERR_INVAL and write nothing),
+ * the reads run there, and a kind out of range fails alone.
+ */
+static void
+test_kinds(struct store *st, const char *path)
+{
+	static const int writes[] = { STORE_TEAM_CREATE, STORE_KEY_CREATE,
+		STORE_KEY_REVOKE, STORE_AUDIT_APPEND, STORE_OBJECTS_FORGET,
+		STORE_TEAM_DELETE, STORE_RESERVE, STORE_LIMITS_SET,
+		STORE_SPEND_REPORT, STORE_AUDIT_CHECKPOINT, STORE_AUDIT_PURGE,
+		STORE_SUBJECT_ERASE };
+	static const int reads[] = { STORE_TEAM_LIST, STORE_KEY_LIST,
+		STORE_KEYS_LOAD, STORE_OBJECTS_LOAD, STORE_OBJECTS_LIST,
+		STORE_REQUEST_LIST, STORE_AUDIT_VERIFY, STORE_AUDIT_PAGE,
+		STORE_AUDIT_CHECKPOINTS, STORE_PROCESSING_REPORT };
+	struct store_conf rc = { .readonly = 1 };
+	struct store_spend sp;
+	struct store *rd;
+	struct store_op *op;
+	int64_t want = 1;
+	int bad = 0, n;
+
+	ok((int)(sizeof(writes) / sizeof(writes[0]) +
+	    sizeof(reads) / sizeof(reads[0])) == STORE_OP_KINDS,
+	    "every kind is a write or a read here");
+	if (store_open(path, &rc, NULL, &rd) != GW_OK) {
+		ok(0, "open a reader");
+		return;
+	}
+	spend_init(&sp, "on-the-reader", &want);
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		op = op_new(writes[i]);
+		snprintf(op->name, sizeof(op->name), "reader-team");
+		snprintf(op->policy, sizeof(op->policy), "default");
+		op->spend = &sp;
+		op->set_mask = STORE_SET_RPM;
+		if (run(rd, op)->err != GW_ERR_INVAL) {
+			printf("# kind %d ran on the reader: %s\n",
+			    writes[i], gw_strerror(op->err));
+			bad++;
+		}
+		store_op_cleanup(op);
+		free(op);
+	}
+	ok(bad == 0, "a readonly store refuses every write kind");
+	op = op_new(STORE_TEAM_LIST);
+	run(st, op);
+	n = (int)json_array_size(op->json);
+	store_op_cleanup(op);
+	free(op);
+	ok(n == 1, "... and none wrote (%d team)", n);
+	bad = 0;
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		op = op_new(reads[i]);
+		op->aq.to_ms = op->to_ms = INT64_MAX;
+		if (run(rd, op)->err != GW_OK) {
+			printf("# kind %d failed on the reader: %s\n",
+			    reads[i], gw_strerror(op->err));
+			bad++;
+		}
+		store_op_cleanup(op);
+		free(op);
+	}
+	ok(bad == 0, "a readonly store runs every read kind");
+	store_close(rd);
+	bad = 0;
+	for (int t = -1; t <= STORE_OP_KINDS; t += STORE_OP_KINDS + 1) {
+		op = op_new(t);
+		bad += run(st, op)->err != GW_ERR_INVAL;
+		free(op);
+	}
+	ok(bad == 0, "an unknown kind fails alone");
+}
+
 int
 main(void)
 {
@@ -378,6 +454,7 @@ main(void)
 	store_op_cleanup(op);
 	free(op);
 	test_ledger(st);
+	test_kinds(st, path);
 
 	/* WAL checkpoints happen off the commit path, on their own thread:
 	 * commits alone (SQLite's auto-checkpoint is off) would leave every

@@ -1,9 +1,9 @@
 /*
- * The audit log, reader side: chain verification, export pages,
- * checkpoints and the processing report. Runs on the reader connection,
- * so that long reads never hold up the writer.
+ * The audit log, verification: walks the chain against its stored and
+ * external signed checkpoints and names the first bad record; lists the
+ * checkpoints. Runs on the reader connection, so that a long walk never
+ * holds up the writer.
  */
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +11,11 @@
 
 #include <openssl/crypto.h>
 
-#include "common/csv.h"
-#include "common/log.h"
 #include "common/util.h"
+#include "storage/audit_verify.h"
 #include "storage/chain.h"
-#include "storage/store_int.h"
-
-/* A page of an export: at most this many records or bytes. */
-#define PAGE_RECORDS 1000
-#define PAGE_BYTES (256 * 1024)
+#include "storage/schema.h"
+#include "storage/sql.h"
 
 /* A hash column: absent when NULL; any other length is kept (and then
  * fails verification) rather than mistaken for absent. */
@@ -39,35 +35,36 @@ column_hash(sqlite3_stmt *s, int i, unsigned char out[32])
 	return 1;
 }
 
-void
+/* Fills r (and seq, prev, hash) from a row of AUDIT_COLUMNS. */
+static void
 audit_row(sqlite3_stmt *s, struct store_request *r, int64_t *seq,
     unsigned char prev[32], unsigned char hash[32])
 {
 	memset(r, 0, sizeof(*r));
 	*seq = sqlite3_column_int64(s, 0);
 	r->ts_ms = sqlite3_column_int64(s, 1);
-	store_column_text(s, 2, r->kind, sizeof(r->kind));
-	store_column_text(s, 3, r->request_id, sizeof(r->request_id));
-	store_column_text(s, 4, r->key_id, sizeof(r->key_id));
-	store_column_text(s, 5, r->team, sizeof(r->team));
-	store_column_text(s, 6, r->client, sizeof(r->client));
-	store_column_text(s, 7, r->method, sizeof(r->method));
-	store_column_text(s, 8, r->path, sizeof(r->path));
-	store_column_text(s, 9, r->model, sizeof(r->model));
-	store_column_text(s, 10, r->upstream, sizeof(r->upstream));
-	store_column_text(s, 11, r->region, sizeof(r->region));
-	store_column_text(s, 12, r->policy, sizeof(r->policy));
-	store_column_text(s, 13, r->verdicts, sizeof(r->verdicts));
-	store_column_text(s, 14, r->route, sizeof(r->route));
-	store_column_text(s, 15, r->pii, sizeof(r->pii));
+	sql_column_text(s, 2, r->kind, sizeof(r->kind));
+	sql_column_text(s, 3, r->request_id, sizeof(r->request_id));
+	sql_column_text(s, 4, r->key_id, sizeof(r->key_id));
+	sql_column_text(s, 5, r->team, sizeof(r->team));
+	sql_column_text(s, 6, r->client, sizeof(r->client));
+	sql_column_text(s, 7, r->method, sizeof(r->method));
+	sql_column_text(s, 8, r->path, sizeof(r->path));
+	sql_column_text(s, 9, r->model, sizeof(r->model));
+	sql_column_text(s, 10, r->upstream, sizeof(r->upstream));
+	sql_column_text(s, 11, r->region, sizeof(r->region));
+	sql_column_text(s, 12, r->policy, sizeof(r->policy));
+	sql_column_text(s, 13, r->verdicts, sizeof(r->verdicts));
+	sql_column_text(s, 14, r->route, sizeof(r->route));
+	sql_column_text(s, 15, r->pii, sizeof(r->pii));
 	r->zdr = sqlite3_column_int(s, 16);
 	r->streamed = sqlite3_column_int(s, 17);
 	r->status = sqlite3_column_int(s, 18);
-	store_column_text(s, 19, r->error, sizeof(r->error));
-	r->prompt_tokens = store_column_num(s, 20);
-	r->completion_tokens = store_column_num(s, 21);
-	r->cost[0] = store_column_num(s, 22);
-	r->cost[1] = store_column_num(s, 23);
+	sql_column_text(s, 19, r->error, sizeof(r->error));
+	r->prompt_tokens = sql_column_num(s, 20);
+	r->completion_tokens = sql_column_num(s, 21);
+	r->cost[0] = sql_column_num(s, 22);
+	r->cost[1] = sql_column_num(s, 23);
 	r->latency_us = sqlite3_column_int64(s, 24);
 	r->has_req_hash = column_hash(s, 25, r->req_hash);
 	r->has_resp_hash = column_hash(s, 26, r->resp_hash);
@@ -171,7 +168,7 @@ cp_check(struct verify *v, const unsigned char pub[32], int64_t seq,
 }
 
 static enum gw_err
-load_checkpoints(struct store *st, struct verify *v)
+load_checkpoints(struct sqlite_store *st, struct verify *v)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -205,7 +202,7 @@ load_checkpoints(struct store *st, struct verify *v)
 /* {"public_key": hex, "checkpoints": [{seq, head, ts, sig}]}: a copy kept
  * elsewhere; checked against its own public key, else the gateway's. */
 static enum gw_err
-load_external(struct store *st, json_t *ext, struct verify *v)
+load_external(struct sqlite_store *st, json_t *ext, struct verify *v)
 {
 	unsigned char pub[32];
 	json_t *arr = json_object_get(ext, "checkpoints"), *c;
@@ -247,7 +244,7 @@ load_external(struct store *st, json_t *ext, struct verify *v)
  * the hash at its seq. The first failure names the record.
  */
 enum gw_err
-audit_verify(struct store *st, struct store_op *op)
+audit_verify(struct sqlite_store *st, struct store_op *op)
 {
 	struct verify v;
 	sqlite3_stmt *s;
@@ -376,177 +373,8 @@ audit_verify(struct store *st, struct store_op *op)
 	return op->json != NULL ? GW_OK : GW_ERR_NOMEM;
 }
 
-/* A growing text; oom is set (and sticks) when memory ran out. */
-struct text {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void
-text_cat(struct text *t, const char *s, size_t n)
-{
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t c = t->cap ? t->cap : 4096;
-		char *b;
-
-		while (c < t->len + n + 1)
-			c *= 2;
-		b = realloc(t->p, c);
-		if (b == NULL) {
-			t->oom = 1;
-			return;
-		}
-		t->p = b;
-		t->cap = c;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static const char *const export_cols[] = { "seq", "ts", "kind", "request_id",
-	"key_id", "team", "client", "method", "path", "model", "upstream",
-	"region", "policy", "verdicts", "route", "pii", "zdr", "streamed",
-	"status", "error", "prompt_tokens", "completion_tokens",
-	"cost_eur_micros", "cost_usd_micros", "latency_us", "request_hash",
-	"response_hash", "prev", "hash" };
-#define EXPORT_COLS (sizeof(export_cols) / sizeof(export_cols[0]))
-
-/* Column i of an audit row as text ("" when NULL, blobs in hex). */
-static const char *
-col_text(sqlite3_stmt *s, int i, char *tmp)
-{
-	if (sqlite3_column_type(s, i) == SQLITE_NULL)
-		return "";
-	if (sqlite3_column_type(s, i) == SQLITE_BLOB) {
-		int n = sqlite3_column_bytes(s, i);
-
-		util_hex(sqlite3_column_blob(s, i), (size_t)(n > 32 ? 32 : n),
-		    tmp);
-		return tmp;
-	}
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-/* One cell, through the one CSV cell writer (common/csv.h). */
-static void
-csv_field(struct text *t, const char *v)
-{
-	char buf[2048], *big;
-	size_t n = csv_cell(buf, sizeof(buf), v);
-
-	if (n < sizeof(buf)) {
-		text_cat(t, buf, n);
-		return;
-	}
-	big = malloc(n + 1);
-	if (big == NULL) {
-		t->oom = 1;
-		return;
-	}
-	csv_cell(big, n + 1, v);
-	text_cat(t, big, n);
-	free(big);
-}
-
-static json_t *
-row_json(sqlite3_stmt *s)
-{
-	json_t *o = json_object();
-	char tmp[65];
-
-	for (size_t i = 0; i < EXPORT_COLS; i++) {
-		int t = sqlite3_column_type(s, (int)i);
-
-		if (t == SQLITE_INTEGER)
-			json_object_set_new(o, export_cols[i], json_integer(
-			    sqlite3_column_int64(s, (int)i)));
-		else if (t == SQLITE_NULL)
-			json_object_set_new(o, export_cols[i], json_null());
-		else
-			json_object_set_new(o, export_cols[i], json_string(
-			    col_text(s, (int)i, tmp)));
-	}
-	return o;
-}
-
-/*
- * One page of the records selected by op->aq, after op->aq.after, as
- * JSON lines or CSV (the header on the first page) in op->text.
- */
 enum gw_err
-audit_page(struct store *st, struct store_op *op)
-{
-	struct store_audit_query *q = &op->aq;
-	sqlite3_stmt *s;
-	struct text t = { NULL, 0, 0, 0 };
-	char tmp[65];
-	int rc = SQLITE_DONE, n = 0;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit "
-	    "WHERE seq > ?1 AND ts >= ?2 AND ts < ?3 AND (?4 = '' OR team = ?4) "
-	    "AND (?5 IS NULL OR subject = ?5) ORDER BY seq LIMIT ?6", -1, &s,
-	    NULL) != SQLITE_OK)
-		return GW_ERR_STORAGE;
-	sqlite3_bind_int64(s, 1, q->after);
-	sqlite3_bind_int64(s, 2, q->from_ms);
-	sqlite3_bind_int64(s, 3, q->to_ms);
-	sqlite3_bind_text(s, 4, q->team, -1, SQLITE_STATIC);
-	if (q->has_subject)
-		sqlite3_bind_blob(s, 5, q->subject, 32, SQLITE_STATIC);
-	sqlite3_bind_int(s, 6, PAGE_RECORDS);
-	if (q->format == STORE_FMT_CSV && q->after == 0) {
-		for (size_t i = 0; i < EXPORT_COLS; i++) {
-			text_cat(&t, ",", i ? 1 : 0);
-			csv_field(&t, export_cols[i]);
-		}
-		text_cat(&t, "\r\n", 2);
-	}
-	q->done = 1;
-	while (t.len < PAGE_BYTES && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		n++;
-		q->after = sqlite3_column_int64(s, 0);
-		if (q->format == STORE_FMT_CSV) {
-			for (size_t i = 0; i < EXPORT_COLS; i++) {
-				text_cat(&t, ",", i ? 1 : 0);
-				csv_field(&t, col_text(s, (int)i, tmp));
-			}
-			text_cat(&t, "\r\n", 2);
-		} else {
-			json_t *o = row_json(s);
-			char *line = o ? json_dumps(o, JSON_COMPACT |
-			    JSON_PRESERVE_ORDER) : NULL;
-
-			json_decref(o);
-			if (line == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			text_cat(&t, line, strlen(line));
-			text_cat(&t, "\n", 1);
-			free(line);
-		}
-	}
-	/* Stopped by the page's size or count: more may follow. */
-	if (rc == SQLITE_ROW || (rc == SQLITE_DONE && n == PAGE_RECORDS)) {
-		q->done = 0;
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE || t.oom) {
-		free(t.p);
-		return t.oom ? GW_ERR_NOMEM : GW_ERR_STORAGE;
-	}
-	op->text = t.p;
-	op->text_len = t.len;
-	return GW_OK;
-}
-
-enum gw_err
-audit_checkpoints(struct store *st, struct store_op *op)
+audit_checkpoints(struct sqlite_store *st, struct store_op *op)
 {
 	sqlite3_stmt *s;
 	json_t *arr = json_array();
@@ -579,141 +407,4 @@ audit_checkpoints(struct store *st, struct store_op *op)
 	    "audit_checkpoints", "algorithm", "ed25519", "public_key",
 	    st->has_key ? pub : "", "checkpoints", arr);
 	return op->json ? GW_OK : GW_ERR_NOMEM;
-}
-
-/* The team's object in the report's array, created on first use. */
-static json_t *
-team_obj(json_t *teams, const char *name)
-{
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(teams, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "team")),
-		    name) == 0)
-			return t;
-	t = json_pack("{s:s, s:I, s:I, s:[], s:{}, s:[]}", "team", name,
-	    "requests", (json_int_t)0, "zdr_requests", (json_int_t)0,
-	    "policies", "personal_data", "recipients");
-	json_array_append_new(teams, t);
-	return t;
-}
-
-/* a + b x c for counts (>= 0), saturated: stored text may say anything. */
-static json_int_t
-count_add(json_int_t a, unsigned long long b, int64_t c)
-{
-	__int128 v = (__int128)a + (__int128)(b > INT64_MAX ? INT64_MAX : b) *
-	    (c > 0 ? c : 0);
-
-	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
-}
-
-/* Adds "EMAIL:2,IBAN:1" to {"EMAIL": {"values": n, "requests": m}}. */
-static void
-add_pii(json_t *pd, const char *pii, int64_t requests)
-{
-	char type[64];
-	unsigned long long count;
-	int used;
-
-	while (*pii != '\0' && sscanf(pii, "%63[^:]:%llu%n", type, &count,
-	    &used) == 2) {
-		json_t *e = json_object_get(pd, type);
-
-		if (e == NULL) {
-			e = json_pack("{s:I, s:I}", "values", (json_int_t)0,
-			    "requests", (json_int_t)0);
-			json_object_set_new(pd, type, e);
-		}
-		json_object_set_new(e, "values", json_integer(count_add(
-		    json_integer_value(json_object_get(e, "values")), count,
-		    requests)));
-		json_object_set_new(e, "requests", json_integer(count_add(
-		    json_integer_value(json_object_get(e, "requests")), 1,
-		    requests)));
-		pii += used;
-		if (*pii == ',')
-			pii++;
-	}
-}
-
-/*
- * What an Art. 30 record needs, per team, from the request records in
- * [from, to): requests, policies, personal data categories with counts,
- * recipients (upstream and region) and how many went under ZDR.
- */
-enum gw_err
-audit_processing_report(struct store *st, struct store_op *op)
-{
-	static const char *const sql[] = {
-		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
-		"group_concat(DISTINCT policy) FROM audit WHERE kind = 'request' "
-		"AND ts >= ?1 AND ts < ?2 AND (?3 = '' OR team = ?3) "
-		"GROUP BY 1 ORDER BY 1",
-		"SELECT coalesce(team, ''), pii, count(*) FROM audit WHERE "
-		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
-		"AND (?3 = '' OR team = ?3) GROUP BY 1, 2",
-		"SELECT coalesce(team, ''), upstream, coalesce(region, ''), "
-		"count(*), sum(zdr <> 0) FROM audit WHERE kind = 'request' AND "
-		"upstream IS NOT NULL AND ts >= ?1 AND ts < ?2 AND "
-		"(?3 = '' OR team = ?3) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC",
-	};
-	json_t *teams = json_array();
-	int rc = SQLITE_DONE;
-
-	for (size_t q = 0; q < 3 && rc == SQLITE_DONE; q++) {
-		sqlite3_stmt *s;
-
-		if (sqlite3_prepare_v2(st->db, sql[q], -1, &s, NULL) !=
-		    SQLITE_OK) {
-			rc = SQLITE_ERROR;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, op->from_ms);
-		sqlite3_bind_int64(s, 2, op->to_ms);
-		sqlite3_bind_text(s, 3, op->team, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			json_t *t = team_obj(teams,
-			    (const char *)sqlite3_column_text(s, 0));
-			const char *pol;
-
-			switch (q) {
-			case 0:
-				json_object_set_new(t, "requests", json_integer(
-				    sqlite3_column_int64(s, 1)));
-				json_object_set_new(t, "zdr_requests",
-				    json_integer(sqlite3_column_int64(s, 2)));
-				pol = (const char *)sqlite3_column_text(s, 3);
-				for (const char *p = pol; p && *p;) {
-					size_t l = strcspn(p, ",");
-
-					json_array_append_new(json_object_get(t,
-					    "policies"), json_stringn(p, l));
-					p += l + (p[l] == ',');
-				}
-				break;
-			case 1:
-				add_pii(json_object_get(t, "personal_data"),
-				    (const char *)sqlite3_column_text(s, 1),
-				    sqlite3_column_int64(s, 2));
-				break;
-			default:
-				json_array_append_new(json_object_get(t,
-				    "recipients"), json_pack("{s:s, s:s, s:I, "
-				    "s:I}", "upstream", sqlite3_column_text(s, 1),
-				    "region", sqlite3_column_text(s, 2),
-				    "requests", (json_int_t)
-				    sqlite3_column_int64(s, 3), "zdr_requests",
-				    (json_int_t)sqlite3_column_int64(s, 4)));
-			}
-		}
-		sqlite3_finalize(s);
-	}
-	if (rc != SQLITE_DONE) {
-		json_decref(teams);
-		return GW_ERR_STORAGE;
-	}
-	op->json = teams;
-	return GW_OK;
 }

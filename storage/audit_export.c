@@ -1,0 +1,335 @@
+/*
+ * The audit log, exports: pages of records as JSON lines or CSV, the
+ * processing report (GDPR Art. 30) and the newest requests. Pages and
+ * reports run on the reader connection, so that long reads never hold
+ * up the writer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csv.h"
+#include "common/util.h"
+#include "storage/audit_export.h"
+#include "storage/schema.h"
+#include "storage/sql.h"
+
+/* A page of an export: at most this many records or bytes. */
+#define PAGE_RECORDS 1000
+#define PAGE_BYTES (256 * 1024)
+
+/* A growing text; oom is set (and sticks) when memory ran out. */
+struct text {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void
+text_cat(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t c = t->cap ? t->cap : 4096;
+		char *b;
+
+		while (c < t->len + n + 1)
+			c *= 2;
+		b = realloc(t->p, c);
+		if (b == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->p = b;
+		t->cap = c;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static const char *const export_cols[] = { "seq", "ts", "kind", "request_id",
+	"key_id", "team", "client", "method", "path", "model", "upstream",
+	"region", "policy", "verdicts", "route", "pii", "zdr", "streamed",
+	"status", "error", "prompt_tokens", "completion_tokens",
+	"cost_eur_micros", "cost_usd_micros", "latency_us", "request_hash",
+	"response_hash", "prev", "hash" };
+#define EXPORT_COLS (sizeof(export_cols) / sizeof(export_cols[0]))
+
+/* Column i of an audit row as text ("" when NULL, blobs in hex). */
+static const char *
+col_text(sqlite3_stmt *s, int i, char *tmp)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return "";
+	if (sqlite3_column_type(s, i) == SQLITE_BLOB) {
+		int n = sqlite3_column_bytes(s, i);
+
+		util_hex(sqlite3_column_blob(s, i), (size_t)(n > 32 ? 32 : n),
+		    tmp);
+		return tmp;
+	}
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* One cell, through the one CSV cell writer (common/csv.h). */
+static void
+csv_field(struct text *t, const char *v)
+{
+	char buf[2048], *big;
+	size_t n = csv_cell(buf, sizeof(buf), v);
+
+	if (n < sizeof(buf)) {
+		text_cat(t, buf, n);
+		return;
+	}
+	big = malloc(n + 1);
+	if (big == NULL) {
+		t->oom = 1;
+		return;
+	}
+	csv_cell(big, n + 1, v);
+	text_cat(t, big, n);
+	free(big);
+}
+
+static json_t *
+row_json(sqlite3_stmt *s)
+{
+	json_t *o = json_object();
+	char tmp[65];
+
+	for (size_t i = 0; i < EXPORT_COLS; i++) {
+		int t = sqlite3_column_type(s, (int)i);
+
+		if (t == SQLITE_INTEGER)
+			json_object_set_new(o, export_cols[i], json_integer(
+			    sqlite3_column_int64(s, (int)i)));
+		else if (t == SQLITE_NULL)
+			json_object_set_new(o, export_cols[i], json_null());
+		else
+			json_object_set_new(o, export_cols[i], json_string(
+			    col_text(s, (int)i, tmp)));
+	}
+	return o;
+}
+
+/*
+ * One page of the records selected by op->aq, after op->aq.after, as
+ * JSON lines or CSV (the header on the first page) in op->text.
+ */
+enum gw_err
+audit_page(struct sqlite_store *st, struct store_op *op)
+{
+	struct store_audit_query *q = &op->aq;
+	sqlite3_stmt *s;
+	struct text t = { NULL, 0, 0, 0 };
+	char tmp[65];
+	int rc = SQLITE_DONE, n = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit "
+	    "WHERE seq > ?1 AND ts >= ?2 AND ts < ?3 AND (?4 = '' OR team = ?4) "
+	    "AND (?5 IS NULL OR subject = ?5) ORDER BY seq LIMIT ?6", -1, &s,
+	    NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	sqlite3_bind_int64(s, 1, q->after);
+	sqlite3_bind_int64(s, 2, q->from_ms);
+	sqlite3_bind_int64(s, 3, q->to_ms);
+	sqlite3_bind_text(s, 4, q->team, -1, SQLITE_STATIC);
+	if (q->has_subject)
+		sqlite3_bind_blob(s, 5, q->subject, 32, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, PAGE_RECORDS);
+	if (q->format == STORE_FMT_CSV && q->after == 0) {
+		for (size_t i = 0; i < EXPORT_COLS; i++) {
+			text_cat(&t, ",", i ? 1 : 0);
+			csv_field(&t, export_cols[i]);
+		}
+		text_cat(&t, "\r\n", 2);
+	}
+	q->done = 1;
+	while (t.len < PAGE_BYTES && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		q->after = sqlite3_column_int64(s, 0);
+		if (q->format == STORE_FMT_CSV) {
+			for (size_t i = 0; i < EXPORT_COLS; i++) {
+				text_cat(&t, ",", i ? 1 : 0);
+				csv_field(&t, col_text(s, (int)i, tmp));
+			}
+			text_cat(&t, "\r\n", 2);
+		} else {
+			json_t *o = row_json(s);
+			char *line = o ? json_dumps(o, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER) : NULL;
+
+			json_decref(o);
+			if (line == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			text_cat(&t, line, strlen(line));
+			text_cat(&t, "\n", 1);
+			free(line);
+		}
+	}
+	/* Stopped by the page's size or count: more may follow. */
+	if (rc == SQLITE_ROW || (rc == SQLITE_DONE && n == PAGE_RECORDS)) {
+		q->done = 0;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE || t.oom) {
+		free(t.p);
+		return t.oom ? GW_ERR_NOMEM : GW_ERR_STORAGE;
+	}
+	op->text = t.p;
+	op->text_len = t.len;
+	return GW_OK;
+}
+
+/* The team's object in the report's array, created on first use. */
+static json_t *
+team_obj(json_t *teams, const char *name)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(teams, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "team")),
+		    name) == 0)
+			return t;
+	t = json_pack("{s:s, s:I, s:I, s:[], s:{}, s:[]}", "team", name,
+	    "requests", (json_int_t)0, "zdr_requests", (json_int_t)0,
+	    "policies", "personal_data", "recipients");
+	json_array_append_new(teams, t);
+	return t;
+}
+
+/* a + b x c for counts (>= 0), saturated: stored text may say anything. */
+static json_int_t
+count_add(json_int_t a, unsigned long long b, int64_t c)
+{
+	__int128 v = (__int128)a + (__int128)(b > INT64_MAX ? INT64_MAX : b) *
+	    (c > 0 ? c : 0);
+
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
+/* Adds "EMAIL:2,IBAN:1" to {"EMAIL": {"values": n, "requests": m}}. */
+static void
+add_pii(json_t *pd, const char *pii, int64_t requests)
+{
+	char type[64];
+	unsigned long long count;
+	int used;
+
+	while (*pii != '\0' && sscanf(pii, "%63[^:]:%llu%n", type, &count,
+	    &used) == 2) {
+		json_t *e = json_object_get(pd, type);
+
+		if (e == NULL) {
+			e = json_pack("{s:I, s:I}", "values", (json_int_t)0,
+			    "requests", (json_int_t)0);
+			json_object_set_new(pd, type, e);
+		}
+		json_object_set_new(e, "values", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "values")), count,
+		    requests)));
+		json_object_set_new(e, "requests", json_integer(count_add(
+		    json_integer_value(json_object_get(e, "requests")), 1,
+		    requests)));
+		pii += used;
+		if (*pii == ',')
+			pii++;
+	}
+}
+
+/*
+ * What an Art. 30 record needs, per team, from the request records in
+ * [from, to): requests, policies, personal data categories with counts,
+ * recipients (upstream and region) and how many went under ZDR.
+ */
+enum gw_err
+audit_processing_report(struct sqlite_store *st, struct store_op *op)
+{
+	static const char *const sql[] = {
+		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
+		"group_concat(DISTINCT policy) FROM audit WHERE kind = 'request' "
+		"AND ts >= ?1 AND ts < ?2 AND (?3 = '' OR team = ?3) "
+		"GROUP BY 1 ORDER BY 1",
+		"SELECT coalesce(team, ''), pii, count(*) FROM audit WHERE "
+		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
+		"AND (?3 = '' OR team = ?3) GROUP BY 1, 2",
+		"SELECT coalesce(team, ''), upstream, coalesce(region, ''), "
+		"count(*), sum(zdr <> 0) FROM audit WHERE kind = 'request' AND "
+		"upstream IS NOT NULL AND ts >= ?1 AND ts < ?2 AND "
+		"(?3 = '' OR team = ?3) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC",
+	};
+	json_t *teams = json_array();
+	int rc = SQLITE_DONE;
+
+	for (size_t q = 0; q < 3 && rc == SQLITE_DONE; q++) {
+		sqlite3_stmt *s;
+
+		if (sqlite3_prepare_v2(st->db, sql[q], -1, &s, NULL) !=
+		    SQLITE_OK) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, op->from_ms);
+		sqlite3_bind_int64(s, 2, op->to_ms);
+		sqlite3_bind_text(s, 3, op->team, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			json_t *t = team_obj(teams,
+			    (const char *)sqlite3_column_text(s, 0));
+			const char *pol;
+
+			switch (q) {
+			case 0:
+				json_object_set_new(t, "requests", json_integer(
+				    sqlite3_column_int64(s, 1)));
+				json_object_set_new(t, "zdr_requests",
+				    json_integer(sqlite3_column_int64(s, 2)));
+				pol = (const char *)sqlite3_column_text(s, 3);
+				for (const char *p = pol; p && *p;) {
+					size_t l = strcspn(p, ",");
+
+					json_array_append_new(json_object_get(t,
+					    "policies"), json_stringn(p, l));
+					p += l + (p[l] == ',');
+				}
+				break;
+			case 1:
+				add_pii(json_object_get(t, "personal_data"),
+				    (const char *)sqlite3_column_text(s, 1),
+				    sqlite3_column_int64(s, 2));
+				break;
+			default:
+				json_array_append_new(json_object_get(t,
+				    "recipients"), json_pack("{s:s, s:s, s:I, "
+				    "s:I}", "upstream", sqlite3_column_text(s, 1),
+				    "region", sqlite3_column_text(s, 2),
+				    "requests", (json_int_t)
+				    sqlite3_column_int64(s, 3), "zdr_requests",
+				    (json_int_t)sqlite3_column_int64(s, 4)));
+			}
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(teams);
+		return GW_ERR_STORAGE;
+	}
+	op->json = teams;
+	return GW_OK;
+}
+
+enum gw_err
+audit_request_list(struct sqlite_store *st, struct store_op *op)
+{
+	return sql_query_json(st->db, "SELECT request_id, ts, key_id, team, "
+	    "method, path, model, upstream, status, prompt_tokens, "
+	    "completion_tokens, latency_us, error, streamed, pii, region, "
+	    "route FROM audit WHERE kind = 'request' ORDER BY seq DESC "
+	    "LIMIT ?", NULL, op->limit > 0 ? op->limit : 100, &op->json);
+}

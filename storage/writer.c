@@ -1,0 +1,509 @@
+/* The SQLite writer: op queue, group commit, done callbacks, checkpoints. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "storage/sql.h"
+#include "storage/writer.h"
+
+#define STORE_WAL_PAGES 1000	/* SQLite's auto-checkpoint size: 4 MB */
+
+struct writer {
+	struct sqlite_store *st;
+	pthread_t thread;
+	int running;		/* thread started */
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* the writer waits here for work */
+	pthread_cond_t drained;	/* writer_flush waits here for a batch's end */
+	struct store_op *queue, *queue_tail;
+	struct store_op *done, *done_tail;
+	unsigned pending;	/* submitted, done callback not yet run */
+	int busy;		/* the writer is running a batch */
+	int idle;		/* the writer waits on cond for work */
+	int stop;
+	struct store_stats stats;	/* under lock */
+	struct event *notify;	/* activated by the writer, runs on the loop */
+	/* Group commit: what the loop submits while handling one batch of
+	 * ready events goes to the writer as one transaction. The writer is
+	 * woken once, after those events, not at the first submission. */
+	struct event *kick;
+	int kicked;		/* kick is active (loop thread only) */
+	/* WAL checkpoints run on their own connection and thread, off the
+	 * commit path: one (with its fsync) inside a commit would stall
+	 * every request waiting for that commit. The writer's WAL hook asks
+	 * for one when the WAL holds wal_every more pages than at the
+	 * last request. The WAL starts over (instead of growing) only when
+	 * a transaction begins with every frame copied; frames committed
+	 * while the checkpointer copied are copied by the writer itself,
+	 * before its next transaction (cp_catchup): a few pages. */
+	sqlite3 *cp_db;
+	pthread_t cp_thread;
+	pthread_cond_t cp_wake;
+	int cp_want, cp_running, cp_catchup;
+	int wal_every;		/* WAL pages between checkpoints */
+	int wal_next;		/* WAL pages that ask for the next checkpoint */
+	int wal_size;		/* WAL pages after the last commit (writer) */
+	/* Another process (a second instance on the same data_dir) wrote
+	 * when PRAGMA data_version changes: the parts reload. */
+	sqlite3_stmt *st_dv;
+	int64_t data_version;
+	sqlite3_stmt *st_begin, *st_commit;	/* prepared once */
+};
+
+/* Runs one op through the kinds table. */
+static void
+run_op(struct sqlite_store *st, struct store_op *op)
+{
+	const struct sqlite_op_kind *k;
+
+	if (op->type < 0 || op->type >= STORE_OP_KINDS) {
+		log_error("storage: unknown operation %d", op->type);
+		op->err = GW_ERR_INVAL;
+		return;
+	}
+	k = &sqlite_op_kinds[op->type];
+	if (k->writer_only && st->readonly) {
+		log_error("storage: %s submitted to the reader", k->name);
+		op->err = GW_ERR_INVAL;
+		return;
+	}
+	op->err = k->run(st, op);
+}
+
+/* What the parts keep in memory is read again; the first error. */
+static enum gw_err
+reload_parts(struct sqlite_store *st)
+{
+	enum gw_err err = GW_OK, e;
+
+	if (st->readonly)
+		return GW_OK;
+	for (size_t i = 0; i < sqlite_n_parts; i++) {
+		if (sqlite_parts[i].reload == NULL)
+			continue;
+		e = sqlite_parts[i].reload(st);
+		if (e != GW_OK) {
+			log_error("storage: cannot reload the %s",
+			    sqlite_parts[i].name);
+			if (err == GW_OK)
+				err = e;
+		}
+	}
+	return err;
+}
+
+/* Inside the write transaction: when another process committed since
+ * our last batch, what the parts cache (budget sums, the chain head) is
+ * read again. */
+static enum gw_err
+sync_others(struct writer *w)
+{
+	int64_t v;
+
+	sqlite3_reset(w->st_dv);
+	if (sqlite3_step(w->st_dv) != SQLITE_ROW) {
+		sqlite3_reset(w->st_dv);
+		return GW_ERR_STORAGE;
+	}
+	v = sqlite3_column_int64(w->st_dv, 0);
+	sqlite3_reset(w->st_dv);
+	if (v == w->data_version)
+		return GW_OK;
+	w->data_version = v;
+	return reload_parts(w->st);
+}
+
+/* Steps BEGIN or COMMIT, prepared once. */
+static enum gw_err
+step_once(struct writer *w, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		log_error("storage: %s", log_q(sqlite3_errmsg(w->st->db)));
+		return GW_ERR_STORAGE;
+	}
+	return GW_OK;
+}
+
+/* Runs one batch in one transaction (on the reader, one snapshot); a
+ * failed commit fails every op. */
+static unsigned
+run_batch(struct writer *w, struct store_op *batch)
+{
+	struct sqlite_store *st = w->st;
+	struct store_op *op;
+	enum gw_err err = step_once(w, w->st_begin);
+	unsigned n = 0;
+
+	if (err == GW_OK && !st->readonly)
+		err = sync_others(w);
+
+	for (op = batch; op != NULL; op = op->next, n++) {
+		if (err != GW_OK)
+			op->err = err;
+		else
+			run_op(st, op);
+	}
+	if (err == GW_OK && step_once(w, w->st_commit) != GW_OK) {
+		sql_exec(st->db, "ROLLBACK");
+		err = GW_ERR_STORAGE;
+	}
+	if (err != GW_OK) {
+		for (op = batch; op != NULL; op = op->next)
+			op->err = err;
+		reload_parts(st);	/* it logs */
+	}
+	return n;
+}
+
+/* On the writer, between transactions (idle when it can be): copies
+ * what was committed while the checkpointer ran, so that the next
+ * transaction starts the WAL over. */
+static void
+checkpoint_catchup(struct writer *w)
+{
+	int rc = sqlite3_wal_checkpoint_v2(w->st->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("storage: WAL checkpoint failed: %s",
+		    log_q(sqlite3_errmsg(w->st->db)));
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct store_op *batch, *tail;
+		unsigned n;
+		int copy;
+
+		while (w->queue == NULL && !w->stop) {
+			if (w->cp_catchup) {
+				/* Idle: the copy delays no request. */
+				w->cp_catchup = 0;
+				pthread_mutex_unlock(&w->lock);
+				checkpoint_catchup(w);
+				pthread_mutex_lock(&w->lock);
+				continue;
+			}
+			w->idle = 1;
+			pthread_cond_wait(&w->work, &w->lock);
+			w->idle = 0;
+		}
+		if (w->queue == NULL)
+			break;
+		batch = w->queue;
+		tail = w->queue_tail;
+		w->queue = w->queue_tail = NULL;
+		w->busy = 1;
+		/* Never idle (a steady load): copy before this batch once the
+		 * WAL has grown by another checkpoint's worth. */
+		copy = w->cp_catchup && w->wal_size >= 2 * w->wal_every;
+		if (copy)
+			w->cp_catchup = 0;
+		pthread_mutex_unlock(&w->lock);
+
+		if (copy)
+			checkpoint_catchup(w);
+		n = run_batch(w, batch);
+
+		pthread_mutex_lock(&w->lock);
+		w->stats.transactions++;
+		w->stats.ops += n;
+		w->busy = 0;
+		if (w->done_tail != NULL)
+			w->done_tail->next = batch;
+		else
+			w->done = batch;
+		w->done_tail = tail;
+		pthread_cond_broadcast(&w->drained);
+		if (w->notify != NULL)
+			event_active(w->notify, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* On the loop thread: run the done callbacks of finished operations. */
+static void
+run_done(struct writer *w)
+{
+	struct store_op *op;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&w->lock);
+	op = w->done;
+	w->done = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	while (op != NULL) {
+		struct store_op *next = op->next;
+
+		op->next = NULL;
+		n++;
+		if (op->done != NULL)
+			op->done(op);
+		op = next;
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&w->lock);
+		w->pending -= n;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static void
+notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	run_done(arg);
+}
+
+/* On the loop, after the events that were ready with the submission. */
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	int wake;
+
+	w->kicked = 0;
+	pthread_mutex_lock(&w->lock);
+	wake = w->idle && w->queue != NULL;
+	pthread_mutex_unlock(&w->lock);
+	/* Signalled after the unlock, the writer does not wake up only to
+	 * wait for the mutex. */
+	if (wake)
+		pthread_cond_signal(&w->work);
+}
+
+/* On the writer thread, after each commit: pages is the WAL's size. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct writer *w = arg;
+
+	if (pages < w->wal_size)	/* the WAL started over */
+		w->wal_next = w->wal_every;
+	w->wal_size = pages;
+	if (pages >= w->wal_next) {
+		/* Again only after as many more pages: a reader that keeps
+		 * the WAL from starting over does not make checkpoints run
+		 * back to back. */
+		w->wal_next = pages + w->wal_every;
+		pthread_mutex_lock(&w->lock);
+		w->cp_want = 1;
+		pthread_cond_signal(&w->cp_wake);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		int rc;
+
+		while (!w->cp_want && !w->stop)
+			pthread_cond_wait(&w->cp_wake, &w->lock);
+		if (w->stop)
+			break;
+		w->cp_want = 0;
+		pthread_mutex_unlock(&w->lock);
+		/* PASSIVE: copies what no reader still needs, never waits
+		 * for the writer, which keeps appending meanwhile. */
+		rc = sqlite3_wal_checkpoint_v2(w->cp_db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("storage: WAL checkpoint failed: %s",
+			    log_q(sqlite3_errmsg(w->cp_db)));
+		pthread_mutex_lock(&w->lock);
+		w->stats.wal_checkpoints++;
+		w->cp_catchup = 1;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The checkpointer's connection and thread (writer stores only). */
+static enum gw_err
+checkpointer_start(struct writer *w, const char *path,
+    const struct store_conf *conf)
+{
+	if (sqlite3_open_v2(path, &w->cp_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sql_exec(w->cp_db, conf->full_sync ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL") != GW_OK) {
+		log_error("storage: cannot open the checkpoint connection");
+		return GW_ERR_STORAGE;
+	}
+	sqlite3_busy_timeout(w->cp_db, 5000);
+	/* The hook replaces auto-checkpoints. */
+	sqlite3_wal_hook(w->st->db, wal_hook, w);
+	if (pthread_create(&w->cp_thread, NULL, checkpointer_main, w) != 0) {
+		sqlite3_wal_autocheckpoint(w->st->db, w->wal_every);
+		return GW_ERR_STORAGE;
+	}
+	w->cp_running = 1;
+	return GW_OK;
+}
+
+static void
+checkpointer_stop(struct writer *w)
+{
+	if (w->cp_running) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cp_wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->cp_thread, NULL);
+		w->cp_running = 0;
+		/* The hook's argument goes: auto-checkpoints again for what
+		 * the parts' close may still commit. */
+		sqlite3_wal_autocheckpoint(w->st->db, w->wal_every);
+	}
+	/* The writer's connection, closed last, checkpoints last. */
+	sqlite3_close(w->cp_db);
+	w->cp_db = NULL;
+}
+
+/* Frees what writer_start made (threads stopped). */
+static void
+writer_free(struct sqlite_store *st)
+{
+	struct writer *w = st->writer;
+
+	if (w->notify != NULL)
+		event_free(w->notify);
+	if (w->kick != NULL)
+		event_free(w->kick);
+	sqlite3_finalize(w->st_dv);
+	sqlite3_finalize(w->st_begin);
+	sqlite3_finalize(w->st_commit);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->drained);
+	pthread_cond_destroy(&w->cp_wake);
+	free(w);
+	st->writer = NULL;
+}
+
+enum gw_err
+writer_start(struct sqlite_store *st, const char *path,
+    const struct store_conf *conf, struct event_base *base)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return GW_ERR_NOMEM;
+	w->st = st;
+	st->writer = w;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->drained, NULL);
+	pthread_cond_init(&w->cp_wake, NULL);
+	w->data_version = -1;	/* the first batch loads it */
+	w->wal_every = conf->wal_pages > 0 ? conf->wal_pages : STORE_WAL_PAGES;
+	w->wal_next = w->wal_every;
+	if ((!st->readonly && sql_prepare(st->db, "PRAGMA data_version",
+	    &w->st_dv) != GW_OK) || sql_prepare(st->db, st->readonly ?
+	    "BEGIN" : "BEGIN IMMEDIATE", &w->st_begin) != GW_OK ||
+	    sql_prepare(st->db, "COMMIT", &w->st_commit) != GW_OK)
+		goto fail;
+	if (base != NULL) {
+		w->notify = event_new(base, -1, 0, notify_cb, w);
+		w->kick = event_new(base, -1, 0, kick_cb, w);
+		if (w->notify == NULL || w->kick == NULL)
+			goto fail;
+	}
+	if (!st->readonly && checkpointer_start(w, path, conf) != GW_OK)
+		goto fail;
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		goto fail;
+	w->running = 1;
+	return GW_OK;
+fail:
+	checkpointer_stop(w);
+	writer_free(st);
+	return GW_ERR_STORAGE;
+}
+
+void
+writer_submit(struct sqlite_store *st, struct store_op *op)
+{
+	struct writer *w = st->writer;
+
+	op->next = NULL;
+	op->err = GW_OK;
+	pthread_mutex_lock(&w->lock);
+	if (w->queue_tail != NULL)
+		w->queue_tail->next = op;
+	else
+		w->queue = op;
+	w->queue_tail = op;
+	w->pending++;
+	/* A busy writer takes the whole queue after its commit anyway; an
+	 * idle one is woken after the loop's other ready events. */
+	if (w->idle && w->kick == NULL)
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	if (w->kick != NULL && !w->kicked) {
+		w->kicked = 1;
+		event_active(w->kick, 0, 0);
+	}
+}
+
+void
+writer_get_stats(struct sqlite_store *st, struct store_stats *out)
+{
+	struct writer *w = st->writer;
+
+	pthread_mutex_lock(&w->lock);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+writer_flush(struct sqlite_store *st)
+{
+	struct writer *w = st->writer;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		if (w->idle && w->queue != NULL)
+			pthread_cond_signal(&w->work);	/* a pending kick */
+		while (w->queue != NULL || w->busy)
+			pthread_cond_wait(&w->drained, &w->lock);
+		if (w->pending == 0) {
+			pthread_mutex_unlock(&w->lock);
+			return;
+		}
+		pthread_mutex_unlock(&w->lock);
+		run_done(w);
+	}
+}
+
+void
+writer_stop(struct sqlite_store *st)
+{
+	struct writer *w = st->writer;
+
+	if (w == NULL)
+		return;
+	writer_flush(st);
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	checkpointer_stop(w);
+	run_done(w);
+	writer_free(st);
+}
