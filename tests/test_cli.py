@@ -44,6 +44,19 @@ def test_config_check():
            "eugate refuses to start on a bad file")
     rc, out, err = run([EUGATE, "-k"])
     tap.ok(rc == 0 and "upstream url" in out, "eugate -k lists the keys")
+    # The keys that need a restart: the table's list (--print-config)
+    # is the one conf/eugate.ini documents.
+    rc, out, err = run([EUGATE, "-t", "--print-config"])
+    m = re.search(r"needs a restart\):([^.]*)\.", out.replace("\n;", ""))
+    table = sorted(k.strip() for k in m.group(1).split(",")) if m else []
+    with open(os.path.join(SRC, "conf", "eugate.ini")) as f:
+        conf = f.read().replace("\n;", "")
+    m = re.search(r"keeps the running value\):([^.]*)\.", conf)
+    documented = sorted(k.strip() for k in m.group(1).split(",")) if m \
+        else []
+    tap.ok(rc == 0 and "listen" in table and table == documented,
+           "conf/eugate.ini lists the keys that need a restart, as the "
+           "key table has them", (table, documented))
     rc, out, err = run([EUGATE, "-x"])
     tap.ok(rc == 2 and "usage" in err, "eugate: unknown flag is a usage error")
     env.close(tap)
