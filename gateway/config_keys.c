@@ -404,7 +404,9 @@ config_keys_same(const struct cfg_key *k, const void *a, const void *b)
 	case CFG_STR:
 		sa = *(char *const *)fa;
 		sb = *(char *const *)fb;
-		return sa == NULL || sb == NULL ? sa == sb : strcmp(sa, sb) == 0;
+		if (sa == NULL || sb == NULL)
+			return sa == sb;
+		return strcmp(sa, sb) == 0;
 	case CFG_LIST:
 		if (la->n != lb->n)
 			return 0;
