@@ -90,6 +90,13 @@ def test_reload_restart_keys():
     """A reload that changes listen keeps the old listener and says so,
     and still applies what it can (a policy's pii)."""
     env = Env("reload-restart-")
+    try:
+        check_reload_restart_keys(env)
+    finally:
+        env.close(tap)
+
+
+def check_reload_restart_keys(env):
     up = env.upstream(name="up")
     gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
                      policies="[policy default]\npii = pseudonymize\n")
@@ -130,7 +137,6 @@ def test_reload_restart_keys():
     wait_for(lambda: gw.logtext().count("configuration reloaded") >= 2, 5)
     tap.eq(gw.logtext().count("reload: 'listen' changed"), 2,
            "the next reload warns again: the running value is the old one")
-    env.close(tap)
 
 
 def test_drain():
