@@ -8,32 +8,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
 #include "policy/pii.h"
+#include "policy/pii_vault.h"
 
-static const char *const kinds[] = { "mistral", "openai", NULL };
-static const char *const syncs[] = { "normal", "full", NULL };
-static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
-static const char *const log_formats[] = { "text", "json", NULL };
-/* In the order of enum pii_action. */
-static const char *const pii_actions[] = { "off", "detect", "redact",
-	"pseudonymize", "block", NULL };
-static const char *const allow_block[] = { "allow", "block", NULL };
-/* In the order of enum upstream_pricing. */
-static const char *const pricings[] = { "list", "regional", "free", "own",
-	NULL };
-static const char *const clamp_refuse[] = { "clamp", "refuse", NULL };
-static const char *const off_on[] = { "off", "on", NULL };
-/* In the order of enum training. */
-static const char *const trainings[] = { "none", "opt-out", "allowed", NULL };
-/* In the order of enum force and enum service_tier. */
-static const char *const forces[] = { "client", "on", "off", NULL };
-static const char *const tiers[] = { "client", "auto", "standard_only", NULL };
-static const char *const client_off[] = { "client", "off", NULL };
-/* In the order of enum upstream_endpoints. */
-static const char *const endpoint_sets[] = { "all", "inference", NULL };
+/*
+ * The names of enum values, by value: the order of a table does not have
+ * to follow the enum's, and tests/test_config.c checks that every value
+ * has a name.
+ */
+static const struct cfg_name kinds[] = { { UPSTREAM_MISTRAL, "mistral" },
+	{ UPSTREAM_OPENAI, "openai" }, { 0, NULL } };
+static const struct cfg_name syncs[] = { { STORAGE_SYNC_NORMAL, "normal" },
+	{ STORAGE_SYNC_FULL, "full" }, { 0, NULL } };
+static const struct cfg_name levels[] = { { LOG_ERROR, "error" },
+	{ LOG_WARN, "warn" }, { LOG_INFO, "info" }, { LOG_DEBUG, "debug" },
+	{ 0, NULL } };
+static const struct cfg_name log_formats[] = { { LOG_FMT_TEXT, "text" },
+	{ LOG_FMT_JSON, "json" }, { 0, NULL } };
+static const struct cfg_name pii_actions[] = { { PII_ACT_OFF, "off" },
+	{ PII_ACT_DETECT, "detect" }, { PII_ACT_REDACT, "redact" },
+	{ PII_ACT_PSEUDONYMIZE, "pseudonymize" }, { PII_ACT_BLOCK, "block" },
+	{ 0, NULL } };
+/* pii_unscannable: 1 blocks. */
+static const struct cfg_name allow_block[] = { { 0, "allow" },
+	{ 1, "block" }, { 0, NULL } };
+static const struct cfg_name pricings[] = { { PRICING_LIST, "list" },
+	{ PRICING_REGIONAL, "regional" }, { PRICING_FREE, "free" },
+	{ PRICING_OWN, "own" }, { 0, NULL } };
+/* over_budget: 0 clamps max_tokens, 1 refuses. */
+static const struct cfg_name clamp_refuse[] = { { 0, "clamp" },
+	{ 1, "refuse" }, { 0, NULL } };
+static const struct cfg_name off_on[] = { { 0, "off" }, { 1, "on" },
+	{ 0, NULL } };
+static const struct cfg_name trainings[] = { { TRAINING_NONE, "none" },
+	{ TRAINING_OPT_OUT, "opt-out" }, { TRAINING_ALLOWED, "allowed" },
+	{ 0, NULL } };
+static const struct cfg_name forces[] = { { FORCE_CLIENT, "client" },
+	{ FORCE_ON, "on" }, { FORCE_OFF, "off" }, { 0, NULL } };
+static const struct cfg_name tiers[] = { { TIER_CLIENT, "client" },
+	{ TIER_AUTO, "auto" }, { TIER_STANDARD_ONLY, "standard_only" },
+	{ 0, NULL } };
+/* A conversation's "store": the client's, or forced off. */
+static const struct cfg_name client_off[] = { { FORCE_CLIENT, "client" },
+	{ FORCE_OFF, "off" }, { 0, NULL } };
+static const struct cfg_name endpoint_sets[] = { { ENDPOINTS_ALL, "all" },
+	{ ENDPOINTS_INFERENCE, "inference" }, { 0, NULL } };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -41,94 +64,99 @@ static const char *const endpoint_sets[] = { "all", "inference", NULL };
 #define KB 1024ull
 #define MB (1024ull * 1024ull)
 
-/* The one table of configuration keys: parsing, -k and printing follow it. */
+/*
+ * The one table of configuration keys: parsing, -k, printing and the
+ * reload follow it. The last column says whether SIGHUP applies a change
+ * (gateway/gateway.c re-reads the value from the current snapshot, or sets
+ * it again on reload) or only a restart does.
+ */
 static const struct cfg_key cfg_keys[] = {
-	{ CFG_SEC_GATEWAY, "listen", CFG_STR, G(listen), "127.0.0.1:8080", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "admin_listen", CFG_STR, G(admin_listen), "127.0.0.1:8081", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "port_file", CFG_STR, G(port_file), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "admin_port_file", CFG_STR, G(admin_port_file), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "tls_cert", CFG_STR, G(tls_cert), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "tls_key", CFG_STR, G(tls_key), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "data_dir", CFG_STR, G(data_dir), "./var", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "admin_token_env", CFG_STR, G(admin_token_env), "EUGATE_ADMIN_TOKEN", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels },
-	{ CFG_SEC_GATEWAY, "log_format", CFG_ENUM, G(log_format), "text", 0, 0, log_formats },
-	{ CFG_SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs },
-	{ CFG_SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL },
-	{ CFG_SEC_GATEWAY, "max_target_bytes", CFG_SIZE, G(max_target_bytes), "8k", 256, 64 * KB, NULL },
-	{ CFG_SEC_GATEWAY, "forward_headers", CFG_LIST, G(forward_headers), "accept, user-agent, last-event-id", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "workers", CFG_UINT, G(workers), "2", 0, 64, NULL },
-	{ CFG_SEC_GATEWAY, "worker_min_bytes", CFG_SIZE, G(worker_min_bytes), "128k", 1 * KB, 1024 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "max_connections", CFG_UINT, G(max_connections), "10000", 1, 1000000, NULL },
-	{ CFG_SEC_GATEWAY, "max_connections_per_ip", CFG_UINT, G(max_connections_per_ip), "256", 1, 1000000, NULL },
-	{ CFG_SEC_GATEWAY, "max_bodies_bytes", CFG_SIZE, G(max_bodies_bytes), "512m", 1 * MB, 64 * 1024 * MB, NULL },
-	{ CFG_SEC_GATEWAY, "client_header_timeout", CFG_DURATION, G(client_header_timeout_ms), "10s", 100, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "client_idle_timeout", CFG_DURATION, G(client_idle_timeout_ms), "75s", 100, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "client_send_timeout", CFG_DURATION, G(client_send_timeout_ms), "60s", 100, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "upstream_connect_timeout", CFG_DURATION, G(upstream_connect_timeout_ms), "5s", 10, 600000, NULL },
-	{ CFG_SEC_GATEWAY, "upstream_first_byte_timeout", CFG_DURATION, G(upstream_first_byte_timeout_ms), "120s", 10, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "upstream_idle_timeout", CFG_DURATION, G(upstream_idle_timeout_ms), "60s", 10, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL },
-	{ CFG_SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL },
-	{ CFG_SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL },
-	{ CFG_SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL },
-	{ CFG_SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse },
-	{ CFG_SEC_GATEWAY, "max_list_pages", CFG_UINT, G(max_list_pages), "50", 1, 10000, NULL },
-	{ CFG_SEC_GATEWAY, "max_choices", CFG_UINT, G(max_choices), "16", 1, 128, NULL },
-	{ CFG_SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL },
-	{ CFG_SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL },
-	{ CFG_SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL },
-	{ CFG_SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL },
-	{ CFG_SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL },
+	{ CFG_SEC_GATEWAY, "listen", CFG_STR, G(listen), "127.0.0.1:8080", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "admin_listen", CFG_STR, G(admin_listen), "127.0.0.1:8081", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "port_file", CFG_STR, G(port_file), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "admin_port_file", CFG_STR, G(admin_port_file), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "tls_cert", CFG_STR, G(tls_cert), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "tls_key", CFG_STR, G(tls_key), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "data_dir", CFG_STR, G(data_dir), "./var", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "admin_token_env", CFG_STR, G(admin_token_env), "EUGATE_ADMIN_TOKEN", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "log_format", CFG_ENUM, G(log_format), "text", 0, 0, log_formats, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "max_header_bytes", CFG_SIZE, G(max_header_bytes), "16k", 1 * KB, 1 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_headers", CFG_UINT, G(max_headers), "100", 8, 1000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_target_bytes", CFG_SIZE, G(max_target_bytes), "8k", 256, 64 * KB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "forward_headers", CFG_LIST, G(forward_headers), "accept, user-agent, last-event-id", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_body_bytes", CFG_SIZE, G(max_body_bytes), "16m", 1 * KB, 1024 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "workers", CFG_UINT, G(workers), "2", 0, 64, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "worker_min_bytes", CFG_SIZE, G(worker_min_bytes), "128k", 1 * KB, 1024 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_response_bytes", CFG_SIZE, G(max_response_bytes), "32m", 1 * KB, 1024 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_event_bytes", CFG_SIZE, G(max_event_bytes), "1m", 1 * KB, 64 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "client_buffer_bytes", CFG_SIZE, G(client_buffer_bytes), "256k", 4 * KB, 64 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_connections", CFG_UINT, G(max_connections), "10000", 1, 1000000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_connections_per_ip", CFG_UINT, G(max_connections_per_ip), "256", 1, 1000000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_bodies_bytes", CFG_SIZE, G(max_bodies_bytes), "512m", 1 * MB, 64 * 1024 * MB, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "client_header_timeout", CFG_DURATION, G(client_header_timeout_ms), "10s", 100, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "client_idle_timeout", CFG_DURATION, G(client_idle_timeout_ms), "75s", 100, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "client_send_timeout", CFG_DURATION, G(client_send_timeout_ms), "60s", 100, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "upstream_connect_timeout", CFG_DURATION, G(upstream_connect_timeout_ms), "5s", 10, 600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "upstream_first_byte_timeout", CFG_DURATION, G(upstream_first_byte_timeout_ms), "120s", 10, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "upstream_idle_timeout", CFG_DURATION, G(upstream_idle_timeout_ms), "60s", 10, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "over_budget", CFG_ENUM, G(over_budget), "clamp", 0, 0, clamp_refuse, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_list_pages", CFG_UINT, G(max_list_pages), "50", 1, 10000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "max_choices", CFG_UINT, G(max_choices), "16", 1, 128, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "reserve_pages", CFG_UINT, G(reserve_pages), "1000", 1, 100000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "reserve_audio", CFG_DURATION, G(reserve_audio_ms), "3h", 1000, 86400000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL, CFG_RELOAD },
 
-	{ CFG_SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds },
-	{ CFG_SEC_UPSTREAM, "region", CFG_STR, U(region), NULL, 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "zdr", CFG_ENUM, U(zdr), "off", 0, 0, off_on },
-	{ CFG_SEC_UPSTREAM, "endpoints", CFG_ENUM, U(endpoints), "all", 0, 0, endpoint_sets },
-	{ CFG_SEC_UPSTREAM, "training", CFG_ENUM, U(training), "opt-out", 0, 0, trainings },
-	{ CFG_SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "unless_env", CFG_STR, U(unless_env), NULL, 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "pricing", CFG_ENUM, U(pricing), "list", 0, 0, pricings },
-	{ CFG_SEC_UPSTREAM, "priority", CFG_UINT, U(priority), "0", 0, 1000, NULL },
-	{ CFG_SEC_UPSTREAM, "weight", CFG_UINT, U(weight), "1", 0, 1000, NULL },
-	{ CFG_SEC_UPSTREAM, "fail_threshold", CFG_UINT, U(fail_threshold), "5", 0, 1000, NULL },
-	{ CFG_SEC_UPSTREAM, "cooldown", CFG_DURATION, U(cooldown_ms), "30s", 100, 3600000, NULL },
-	{ CFG_SEC_UPSTREAM, "health_path", CFG_STR, U(health_path), NULL, 0, 0, NULL },
-	{ CFG_SEC_UPSTREAM, "health_interval", CFG_DURATION, U(health_interval_ms), "10s", 100, 3600000, NULL },
+	{ CFG_SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "region", CFG_STR, U(region), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "zdr", CFG_ENUM, U(zdr), "off", 0, 0, off_on, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "endpoints", CFG_ENUM, U(endpoints), "all", 0, 0, endpoint_sets, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "training", CFG_ENUM, U(training), "opt-out", 0, 0, trainings, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "api_key_env", CFG_STR, U(api_key_env), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "unless_env", CFG_STR, U(unless_env), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "models", CFG_LIST, U(models), "*", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "pricing", CFG_ENUM, U(pricing), "list", 0, 0, pricings, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "priority", CFG_UINT, U(priority), "0", 0, 1000, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "weight", CFG_UINT, U(weight), "1", 0, 1000, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "fail_threshold", CFG_UINT, U(fail_threshold), "5", 0, 1000, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "cooldown", CFG_DURATION, U(cooldown_ms), "30s", 100, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "health_path", CFG_STR, U(health_path), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "health_interval", CFG_DURATION, U(health_interval_ms), "10s", 100, 3600000, NULL, CFG_RELOAD },
 
-	{ CFG_SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL },
-	{ CFG_SEC_POLICY, "models_deny", CFG_LIST, P(models_deny), "labs-*", 0, 0, NULL },
-	{ CFG_SEC_POLICY, "regions", CFG_LIST, P(regions), "*", 0, 0, NULL },
-	{ CFG_SEC_POLICY, "zdr", CFG_ENUM, P(zdr), "off", 0, 0, off_on },
-	{ CFG_SEC_POLICY, "training", CFG_ENUM, P(training), "opt-out", 0, 0, trainings },
-	{ CFG_SEC_POLICY, "sensitive", CFG_LIST, P(sensitive), NULL, 0, 0, NULL },
-	{ CFG_SEC_POLICY, "sensitive_regions", CFG_LIST, P(sensitive_regions), NULL, 0, 0, NULL },
-	{ CFG_SEC_POLICY, "service_tier", CFG_ENUM, P(service_tier), "client", 0, 0, tiers },
-	{ CFG_SEC_POLICY, "safe_prompt", CFG_ENUM, P(safe_prompt), "client", 0, 0, forces },
-	{ CFG_SEC_POLICY, "store", CFG_ENUM, P(store), "client", 0, 0, client_off },
-	{ CFG_SEC_POLICY, "pii", CFG_ENUM, P(pii), "pseudonymize", 0, 0, pii_actions },
-	{ CFG_SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL },
-	{ CFG_SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL },
-	{ CFG_SEC_POLICY, "pii_redact", CFG_LIST, P(pii_redact), NULL, 0, 0, NULL },
+	{ CFG_SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "models_deny", CFG_LIST, P(models_deny), "labs-*", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "regions", CFG_LIST, P(regions), "*", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "zdr", CFG_ENUM, P(zdr), "off", 0, 0, off_on, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "training", CFG_ENUM, P(training), "opt-out", 0, 0, trainings, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "sensitive", CFG_LIST, P(sensitive), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "sensitive_regions", CFG_LIST, P(sensitive_regions), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "service_tier", CFG_ENUM, P(service_tier), "client", 0, 0, tiers, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "safe_prompt", CFG_ENUM, P(safe_prompt), "client", 0, 0, forces, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "store", CFG_ENUM, P(store), "client", 0, 0, client_off, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii", CFG_ENUM, P(pii), "pseudonymize", 0, 0, pii_actions, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_off", CFG_LIST, P(pii_off), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_detect", CFG_LIST, P(pii_detect), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_redact", CFG_LIST, P(pii_redact), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "pii_pseudonymize", CFG_LIST, P(pii_pseudonymize), NULL,
-	  0, 0, NULL },
-	{ CFG_SEC_POLICY, "pii_block", CFG_LIST, P(pii_block), NULL, 0, 0, NULL },
-	{ CFG_SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL },
+	  0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_block", CFG_LIST, P(pii_block), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "pii_unscannable", CFG_ENUM, P(pii_unscannable), "block",
-	  0, 0, allow_block },
-	{ CFG_SEC_POLICY, "endpoints", CFG_LIST, P(endpoints), "inference, models, files, batch, fine_tuning, agents, conversations, libraries, voices, prompts, skills", 0, 0, NULL },
-	{ CFG_SEC_POLICY, "shared_objects", CFG_ENUM, P(shared_objects), "off", 0, 0, off_on },
-	{ CFG_SEC_POLICY, "upstream_key_env", CFG_LIST, P(upstream_key_env), NULL, 0, 0, NULL },
+	  0, 0, allow_block, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "endpoints", CFG_LIST, P(endpoints), "inference, models, files, batch, fine_tuning, agents, conversations, libraries, voices, prompts, skills", 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "shared_objects", CFG_ENUM, P(shared_objects), "off", 0, 0, off_on, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "upstream_key_env", CFG_LIST, P(upstream_key_env), NULL, 0, 0, NULL, CFG_RELOAD },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -319,9 +347,9 @@ config_keys_set(const struct cfg_key *k, void *base, const char *value,
 		*(struct strlist *)field = l;
 		return 0;
 	case CFG_ENUM:
-		for (int i = 0; k->choices[i] != NULL; i++) {
-			if (strcmp(value, k->choices[i]) == 0) {
-				*(int *)field = i;
+		for (int i = 0; k->names[i].name != NULL; i++) {
+			if (strcmp(value, k->names[i].name) == 0) {
+				*(int *)field = k->names[i].value;
 				return 0;
 			}
 		}
@@ -353,6 +381,79 @@ config_keys_set(const struct cfg_key *k, void *base, const char *value,
 		return 0;
 	}
 	return -1;
+}
+
+const char *
+config_keys_enum_name(const struct cfg_key *k, int value)
+{
+	for (int i = 0; k->names != NULL && k->names[i].name != NULL; i++)
+		if (k->names[i].value == value)
+			return k->names[i].name;
+	return NULL;
+}
+
+int
+config_keys_same(const struct cfg_key *k, const void *a, const void *b)
+{
+	const void *fa = (const char *)a + k->offset;
+	const void *fb = (const char *)b + k->offset;
+	const struct strlist *la = fa, *lb = fb;
+	const char *sa, *sb;
+
+	switch (k->type) {
+	case CFG_STR:
+		sa = *(char *const *)fa;
+		sb = *(char *const *)fb;
+		if (sa == NULL || sb == NULL)
+			return sa == sb;
+		return strcmp(sa, sb) == 0;
+	case CFG_LIST:
+		if (la->n != lb->n)
+			return 0;
+		for (size_t i = 0; i < la->n; i++)
+			if (strcmp(la->v[i], lb->v[i]) != 0)
+				return 0;
+		return 1;
+	case CFG_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	default:
+		return *(const uint64_t *)fa == *(const uint64_t *)fb;
+	}
+}
+
+void
+config_keys_copy(const struct cfg_key *k, void *dst, const void *src)
+{
+	void *fd = (char *)dst + k->offset;
+	const void *fs = (const char *)src + k->offset;
+	const struct strlist *ls = fs;
+	struct strlist *ld = fd;
+	const char *s;
+
+	switch (k->type) {
+	case CFG_STR:
+		s = *(char *const *)fs;
+		free(*(char **)fd);
+		*(char **)fd = s != NULL ? xstrdup(s) : NULL;
+		return;
+	case CFG_LIST:
+		config_keys_strlist_free(ld);
+		if (ls->n == 0)
+			return;
+		ld->v = calloc(ls->n, sizeof(*ld->v));
+		if (ld->v == NULL)
+			abort();
+		for (size_t i = 0; i < ls->n; i++)
+			ld->v[i] = xstrdup(ls->v[i]);
+		ld->n = ls->n;
+		return;
+	case CFG_ENUM:
+		*(int *)fd = *(const int *)fs;
+		return;
+	default:
+		*(uint64_t *)fd = *(const uint64_t *)fs;
+		return;
+	}
 }
 
 void
@@ -458,13 +559,13 @@ print_list(FILE *out, const char *key, char *const *v, size_t n)
 	fputc('\n', out);
 }
 
-/* The index of name in a NULL-terminated list of choices, or -1. */
+/* The value called name in a name table, or -1. */
 static int
-choice_index(const char *const *choices, const char *name)
+name_value(const struct cfg_name *names, const char *name)
 {
-	for (int i = 0; choices[i] != NULL; i++)
-		if (strcmp(choices[i], name) == 0)
-			return i;
+	for (int i = 0; names[i].name != NULL; i++)
+		if (strcmp(names[i].name, name) == 0)
+			return names[i].value;
 	return -1;
 }
 
@@ -509,8 +610,8 @@ print_key(FILE *out, const struct cfg_key *k, const void *base)
 		print_list(out, k->name, l->v, l->n);
 		return;
 	case CFG_ENUM:
-		fprintf(out, "%s = %s\n", k->name,
-		    k->choices[*(const int *)field]);
+		s = config_keys_enum_name(k, *(const int *)field);
+		fprintf(out, "%s = %s\n", k->name, s != NULL ? s : "?");
 		return;
 	default:
 		n = *(const uint64_t *)field;
@@ -540,12 +641,37 @@ print_section(FILE *out, int section, const void *base)
 		a = -1;
 		if (section == CFG_SEC_POLICY && k->type == CFG_LIST &&
 		    strncmp(k->name, "pii_", 4) == 0)
-			a = choice_index(pii_actions, k->name + 4);
+			a = name_value(pii_actions, k->name + 4);
 		if (a >= 0)
 			print_pii_list(out, k, base, a);
 		else
 			print_key(out, k, base);
 	}
+}
+
+/* "; read at start only (...): listen, admin_listen, ...", wrapped. */
+static void
+print_restart_keys(FILE *out)
+{
+	size_t col = (size_t)fprintf(out, "; read at start only (SIGHUP "
+	    "leaves them; a change needs a restart):");
+	const char *sep = "";
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		size_t len = strlen(k->name) + 2;
+
+		if (k->apply != CFG_RESTART)
+			continue;
+		fputs(sep, out);
+		if (col + len > 76) {
+			fputs("\n;", out);
+			col = 1;
+		}
+		col += (size_t)fprintf(out, " %s", k->name) + 1;
+		sep = ",";
+	}
+	fputs(".\n", out);
 }
 
 void
@@ -555,6 +681,7 @@ config_keys_print(const struct config *cfg, FILE *out, int parts)
 	    "; (\"; key =\" is a key that is not set)\n",
 	    cfg->path != NULL ? cfg->path : "the built-in defaults");
 	if (parts & CONFIG_PRINT_GATEWAY) {
+		print_restart_keys(out);
 		fprintf(out, "\n[gateway]\n");
 		print_section(out, CFG_SEC_GATEWAY, cfg);
 	}

@@ -17,6 +17,7 @@
 #include "gateway/audit_jobs.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "gateway/config_keys.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
 #include "gateway/owners.h"
@@ -481,12 +482,19 @@ reload(struct gateway *gw)
 		    log_q(err));
 		return;
 	}
-	if (strcmp(cfg->listen, gw->cfg->listen) != 0 ||
-	    strcmp(cfg->admin_listen, gw->cfg->admin_listen) != 0 ||
-	    strcmp(cfg->data_dir, gw->cfg->data_dir) != 0 ||
-	    strcmp(cfg->budget_timezone, gw->cfg->budget_timezone) != 0)
-		log_warn("reload: listen, admin_listen, data_dir and "
-		    "budget_timezone changes take effect at restart");
+	/* What was set up once at start keeps its running value, so that
+	 * the snapshot says what is in effect (and the next reload warns
+	 * again while the file differs). */
+	for (size_t i = 0; i < config_keys_count(); i++) {
+		const struct cfg_key *k = config_keys_at(i);
+
+		if (k->section != CFG_SEC_GATEWAY || k->apply != CFG_RESTART ||
+		    config_keys_same(k, cfg, gw->cfg))
+			continue;
+		log_warn("reload: '%s' changed; it takes effect after a "
+		    "restart", k->name);
+		config_keys_copy(k, cfg, gw->cfg);
+	}
 	if (probe_adopt(gw, cfg) != GW_OK) {
 		log_error("reload failed: out of memory");
 		config_unref(cfg);

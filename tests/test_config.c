@@ -1,7 +1,8 @@
 /*
  * Unit tests of the configuration parser: values, defaults, errors with
- * lines (unknown and repeated keys and sections, continuation lines), and
- * the printed configuration loading back to the same settings.
+ * lines (unknown and repeated keys and sections, continuation lines), the
+ * printed configuration loading back to the same settings, the key
+ * table's reload column and its enum name tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "common/log.h"
 #include "gateway/config_keys.h"
 #include "policy/pii_vault.h"
 #include "tests/tap.h"
@@ -56,6 +58,14 @@ printed(const struct config *cfg)
 	nl = strchr(buf, '\n');
 	memmove(buf, nl + 1, strlen(nl + 1) + 1);
 	return buf;
+}
+
+/* A TAP comment naming a key of the table. */
+static void
+diag_key(const char *what, const struct cfg_key *k)
+{
+	printf("# %s: [%s] %s\n", what, config_keys_section_name(k->section),
+	    k->name);
 }
 
 /* Every type but the listed ones takes the policy's pii action. */
@@ -253,6 +263,192 @@ test_print(void)
 	config_unref(cfg);
 }
 
+/*
+ * Every key says when a change takes effect; the reload compares [gateway]
+ * keys only, so the other sections' keys must all be reloadable.
+ */
+static void
+test_apply_column(void)
+{
+	static const char *const restart[] = { "listen", "admin_listen",
+		"tls_cert", "tls_key", "data_dir", "workers", "storage_sync" };
+	size_t unset = 0, bad = 0, n_restart = 0;
+
+	for (size_t i = 0; i < config_keys_count(); i++) {
+		const struct cfg_key *k = config_keys_at(i);
+
+		if (k->apply != CFG_RELOAD && k->apply != CFG_RESTART) {
+			diag_key("no reload column", k);
+			unset++;
+		}
+		if (k->apply == CFG_RESTART && k->section != CFG_SEC_GATEWAY) {
+			diag_key("start-only outside [gateway]", k);
+			bad++;
+		}
+		n_restart += k->apply == CFG_RESTART;
+	}
+	ok(config_keys_count() > 60 && unset == 0,
+	    "every key of the table says whether SIGHUP applies it");
+	ok(bad == 0 && n_restart > 0, "only [gateway] keys need a restart");
+	for (size_t i = 0; i < sizeof(restart) / sizeof(restart[0]); i++) {
+		const struct cfg_key *k = config_keys_find(CFG_SEC_GATEWAY,
+		    restart[i]);
+
+		ok(k != NULL && k->apply == CFG_RESTART, "%s needs a restart",
+		    restart[i]);
+	}
+	ok(config_keys_find(CFG_SEC_GATEWAY, "log_level")->apply ==
+	    CFG_RELOAD && config_keys_find(CFG_SEC_GATEWAY,
+	    "max_headers")->apply == CFG_RELOAD &&
+	    config_keys_find(CFG_SEC_POLICY, "pii")->apply == CFG_RELOAD,
+	    "log_level, limits and policies are reloadable");
+}
+
+/* The enum keys and how many values their enum has. */
+static const struct {
+	int section;
+	const char *name;
+	int count;
+} enums[] = {
+	{ CFG_SEC_GATEWAY, "log_level", LOG_DEBUG + 1 },
+	{ CFG_SEC_GATEWAY, "log_format", LOG_FMT_JSON + 1 },
+	{ CFG_SEC_GATEWAY, "storage_sync", STORAGE_SYNC_FULL + 1 },
+	{ CFG_SEC_GATEWAY, "over_budget", 2 },
+	{ CFG_SEC_UPSTREAM, "kind", UPSTREAM_OPENAI + 1 },
+	{ CFG_SEC_UPSTREAM, "zdr", 2 },
+	{ CFG_SEC_UPSTREAM, "endpoints", ENDPOINTS_INFERENCE + 1 },
+	{ CFG_SEC_UPSTREAM, "training", TRAINING_ALLOWED + 1 },
+	{ CFG_SEC_UPSTREAM, "pricing", PRICING_OWN + 1 },
+	{ CFG_SEC_POLICY, "zdr", 2 },
+	{ CFG_SEC_POLICY, "training", TRAINING_ALLOWED + 1 },
+	{ CFG_SEC_POLICY, "service_tier", TIER_STANDARD_ONLY + 1 },
+	{ CFG_SEC_POLICY, "safe_prompt", FORCE_OFF + 1 },
+	{ CFG_SEC_POLICY, "pii", PII_ACT_BLOCK + 1 },
+	{ CFG_SEC_POLICY, "pii_unscannable", 2 },
+	{ CFG_SEC_POLICY, "shared_objects", 2 },
+};
+
+/* How many entries of k's name table have a value: -1 for a name whose
+ * parse does not give its value back. */
+static int
+names_of(const struct cfg_key *k, int value)
+{
+	union {
+		struct config g;
+		struct upstream_conf u;
+		struct policy_conf p;
+	} base;
+	char err[128];
+	int n = 0;
+
+	for (int i = 0; k->names[i].name != NULL; i++) {
+		memset(&base, 0xff, sizeof(base));
+		if (k->names[i].value != value)
+			continue;
+		if (config_keys_set(k, &base, k->names[i].name, 0, err,
+		    sizeof(err)) != 0 ||
+		    *(int *)((char *)&base + k->offset) != value)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static void
+test_enum_names(void)
+{
+	size_t n_enum = 0, listed = 0, odd = 0;
+
+	for (size_t i = 0; i < config_keys_count(); i++) {
+		const struct cfg_key *k = config_keys_at(i);
+
+		if ((k->type == CFG_ENUM) != (k->names != NULL)) {
+			diag_key("names and type disagree", k);
+			odd++;
+		}
+		n_enum += k->type == CFG_ENUM;
+	}
+	ok(odd == 0, "enum keys, and only they, have a name table");
+	for (size_t e = 0; e < sizeof(enums) / sizeof(enums[0]); e++) {
+		const struct cfg_key *k = config_keys_find(enums[e].section,
+		    enums[e].name);
+		int good = k != NULL && k->type == CFG_ENUM, extra = 0;
+
+		for (int v = 0; good && v < enums[e].count; v++)
+			good = names_of(k, v) == 1;
+		for (int i = 0; good && k->names[i].name != NULL; i++)
+			extra += k->names[i].value < 0 ||
+			    k->names[i].value >= enums[e].count;
+		ok(good && extra == 0, "[%s] %s: each of its %d values has one "
+		    "name, which parses back to it",
+		    config_keys_section_name(enums[e].section), enums[e].name,
+		    enums[e].count);
+		listed += k != NULL && k->type == CFG_ENUM;
+	}
+	/* store: the client's, or forced off (no "on"). */
+	{
+		const struct cfg_key *k = config_keys_find(CFG_SEC_POLICY,
+		    "store");
+
+		ok(k != NULL && names_of(k, FORCE_CLIENT) == 1 &&
+		    names_of(k, FORCE_OFF) == 1 && names_of(k, FORCE_ON) == 0,
+		    "[policy] store: client or off");
+		listed += k != NULL;
+	}
+	is_int(listed, n_enum, "every enum key of the table is checked here");
+	ok(config_keys_enum_name(config_keys_find(CFG_SEC_POLICY, "pii"),
+	    PII_ACT_PSEUDONYMIZE) != NULL && strcmp(config_keys_enum_name(
+	    config_keys_find(CFG_SEC_POLICY, "pii"), PII_ACT_PSEUDONYMIZE),
+	    "pseudonymize") == 0 && config_keys_enum_name(config_keys_find(
+	    CFG_SEC_UPSTREAM, "kind"), 7) == NULL,
+	    "config_keys_enum_name: by value; none for an unknown value");
+}
+
+/* config_keys_same and config_keys_copy, which the reload uses to keep
+ * the running value of a key that needs a restart. */
+static void
+test_same_copy(void)
+{
+	char err[600];
+	struct config *a, *b;
+	const struct cfg_key *listen = config_keys_find(CFG_SEC_GATEWAY,
+	    "listen");
+	const struct cfg_key *tls = config_keys_find(CFG_SEC_GATEWAY,
+	    "tls_cert");
+	const struct cfg_key *fwd = config_keys_find(CFG_SEC_GATEWAY,
+	    "forward_headers");
+	const struct cfg_key *workers = config_keys_find(CFG_SEC_GATEWAY,
+	    "workers");
+	const struct cfg_key *sync = config_keys_find(CFG_SEC_GATEWAY,
+	    "storage_sync");
+
+	a = load("[gateway]\nlisten = 127.0.0.1:1\nworkers = 3\n" UP, err,
+	    sizeof(err));
+	b = load("[gateway]\nlisten = 127.0.0.1:2\nworkers = 3\n"
+	    "storage_sync = full\nforward_headers = accept, x-a\n"
+	    "tls_cert = /c.pem\ntls_key = /k.pem\n" UP, err, sizeof(err));
+	ok(a != NULL && b != NULL, "two configurations load (%s)", err);
+	if (a == NULL || b == NULL)
+		goto out;
+	ok(!config_keys_same(listen, a, b) && !config_keys_same(tls, a, b) &&
+	    !config_keys_same(fwd, a, b) && !config_keys_same(sync, a, b) &&
+	    config_keys_same(workers, a, b) && config_keys_same(listen, a, a),
+	    "config_keys_same: strings, unset strings, lists, enums, numbers");
+	config_keys_copy(listen, b, a);
+	config_keys_copy(tls, b, a);
+	config_keys_copy(fwd, b, a);
+	config_keys_copy(sync, b, a);
+	ok(strcmp(b->listen, "127.0.0.1:1") == 0 && b->tls_cert == NULL &&
+	    b->forward_headers.n == a->forward_headers.n &&
+	    b->storage_sync == STORAGE_SYNC_NORMAL &&
+	    config_keys_same(listen, a, b) && config_keys_same(fwd, a, b) &&
+	    config_keys_same(tls, a, b) && config_keys_same(sync, a, b),
+	    "config_keys_copy: the value is copied, the old one freed");
+out:
+	config_unref(a);
+	config_unref(b);
+}
+
 int
 main(void)
 {
@@ -335,7 +531,7 @@ main(void)
 		    "upstream flags, balancing and health keys");
 		ok(p->regions.n == 2 && p->zdr && p->training == TRAINING_NONE &&
 		    p->service_tier == TIER_STANDARD_ONLY &&
-		    p->safe_prompt == FORCE_ON && p->store == 1,
+		    p->safe_prompt == FORCE_ON && p->store == FORCE_OFF,
 		    "policy regions, zdr, training and forced fields");
 		ok(p->sensitive_types[PII_NL_BSN] &&
 		    p->sensitive_types[PII_FR_NIR] &&
@@ -414,6 +610,9 @@ main(void)
 	test_continuation();
 	test_names();
 	test_print();
+	test_apply_column();
+	test_enum_names();
+	test_same_copy();
 
 	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
 	ok(cfg == NULL && strstr(err, "/nonexistent/eugate.ini:0: cannot open")

@@ -1,5 +1,6 @@
-"""Operations: reload (good and bad), SIGTERM drain and its deadline,
-TLS, the admin API, several instances on one database, first start."""
+"""Operations: reload (good and bad; keys that need a restart), SIGTERM
+drain and its deadline, TLS, the admin API, several instances on one
+database, first start."""
 import json
 import os
 import signal
@@ -12,7 +13,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Env, SSEReader, Tap, chat_body, wait_for)  # noqa: E402
+from harness import (Env, SSEReader, Tap, chat_body, closed_port,  # noqa
+                     wait_for)
 
 tap = Tap()
 
@@ -82,6 +84,59 @@ def test_reload():
            second.startswith(b"HTTP/1.1 431"),
            "reload: max_headers applies to open connections (200, then 431)")
     env.close(tap)
+
+
+def test_reload_restart_keys():
+    """A reload that changes listen keeps the old listener and says so,
+    and still applies what it can (a policy's pii)."""
+    env = Env("reload-restart-")
+    try:
+        check_reload_restart_keys(env)
+    finally:
+        env.close(tap)
+
+
+def check_reload_restart_keys(env):
+    up = env.upstream(name="up")
+    gw = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                     policies="[policy default]\npii = pseudonymize\n")
+    key = gw.new_key()
+    email = "jane.roe@example.org"
+    st, _, _ = gw.api("POST", "/v1/chat/completions",
+                      chat_body("mail " + email), key=key)
+    tap.ok(st == 200 and email not in json.dumps(up.last()["body"]),
+           "before the reload: the email is pseudonymized")
+    port = closed_port()
+    text = gw.config_text()
+    tap.ok("\nlisten = 127.0.0.1:0\n" in text and
+           "pii = pseudonymize\n" in text, "the test's file has both keys")
+    gw.write_config(text.replace("\nlisten = 127.0.0.1:0\n",
+                                 "\nlisten = 127.0.0.1:%d\n" % port, 1)
+                    .replace("pii = pseudonymize\n", "pii = block\n"))
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "configuration reloaded" in gw.logtext(), 5)
+    log = gw.logtext()
+    warned = [l for l in log.splitlines() if "reload: '" in l]
+    tap.ok(len(warned) == 1 and "reload: 'listen' changed; it takes effect "
+           "after a restart" in warned[0],
+           "reload: one warning, naming listen", warned)
+    n = len(up.requests())
+    st, _, body = gw.api("POST", "/v1/chat/completions",
+                         chat_body("mail " + email), key=key)
+    tap.ok(st == 403 and json.loads(body)["code"] == "pii_blocked" and
+           len(up.requests()) == n,
+           "the old listener serves, with the reloaded policy's pii = block",
+           (st, body))
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        opened = True
+    except OSError:
+        opened = False
+    tap.ok(not opened, "nothing listens on the new address")
+    gw.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: gw.logtext().count("configuration reloaded") >= 2, 5)
+    tap.eq(gw.logtext().count("reload: 'listen' changed"), 2,
+           "the next reload warns again: the running value is the old one")
 
 
 def test_drain():
@@ -323,7 +378,7 @@ def test_disk_full():
     env.close(tap)
 
 
-for t in (test_reload, test_drain, test_tls, test_admin_api,
+for t in (test_reload, test_reload_restart_keys, test_drain, test_tls, test_admin_api,
           test_first_start_and_instances, test_disk_full):
     tap.run(t)
 tap.done()
