@@ -1,6 +1,7 @@
 /*
- * Admin API internals shared by admin/admin.c (routes for teams, keys,
- * spend, health) and admin/audit_routes.c (audit log, reports, data subjects).
+ * Admin API internals shared by admin/admin.c (dispatch, answers, records)
+ * and the route files: teams_routes.c, spend_routes.c, objects_routes.c,
+ * audit_routes.c.
  * Not for use outside admin/.
  */
 #ifndef ADMIN_ADMIN_INT_H
@@ -61,6 +62,8 @@ void admin_reply_stream(struct call *c, const char *ctype, void (*next)(struct c
 void admin_stream_end(struct call *c, int ok);
 void admin_submit(struct call *c, int type, void (*done)(struct store_op *));
 void admin_submit_read(struct call *c, int type, void (*done)(struct store_op *));
+/* The value of name= in query, percent-decoded into out: 1 found, 0 not
+ * there, -1 a bad escape or longer than outlen - 1. */
 int admin_query_param(const char *query, const char *name, char *out,
     size_t outlen);
 /* "2026-11-01" (UTC midnight) or Unix seconds, into milliseconds. */
@@ -68,6 +71,31 @@ int admin_parse_time(const char *s, int64_t *ms);
 /* from= and to= of a query into [from, to); replies 400 and returns -1. */
 int admin_query_period(struct call *c, const char *query, int64_t *from,
     int64_t *to);
+
+/* A store read's rows answered as {"object": "list", "data": rows}. */
+void admin_listed(struct store_op *op);
+
+/* admin/teams_routes.c: teams, keys and their limits. */
+void admin_team_create(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_team_list(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_team_update(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_key_create(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_key_list(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_key_revoke(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_key_update(struct call *c, const char *arg, const char *query,
+    json_t *body);
+
+/* admin/spend_routes.c: spend and the request log. */
+void admin_spend_report(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_request_list(struct call *c, const char *arg, const char *query,
+    json_t *body);
 
 /* admin/objects_routes.c: objects kept upstream, and deleting a team. */
 void admin_objects_list(struct call *c, const char *arg, const char *query,

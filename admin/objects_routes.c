@@ -8,21 +8,6 @@
 #include "admin/admin_int.h"
 #include "common/log.h"
 
-static void
-listed(struct store_op *op)
-{
-	struct call *c = op->arg;
-
-	if (op->err != GW_OK) {
-		admin_reply_error(c, "storage_unavailable", "storage: %s",
-		    gw_strerror(op->err));
-		return;
-	}
-	admin_reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
-	    op->json));
-	op->json = NULL;
-}
-
 /* GET /admin/v1/objects?team=: objects kept upstream and their teams. */
 void
 admin_objects_list(struct call *c, const char *arg, const char *query,
@@ -34,7 +19,7 @@ admin_objects_list(struct call *c, const char *arg, const char *query,
 		admin_reply_error(c, "invalid_query", "team: a team name");
 		return;
 	}
-	admin_submit_read(c, STORE_OBJECTS_LIST, listed);
+	admin_submit_read(c, STORE_OBJECTS_LIST, admin_listed);
 }
 
 /* The keys and then the owner cache follow the deletion; then the

@@ -142,6 +142,39 @@ util_parse_u64(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+static int
+hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+util_pct_decode(const char *s, size_t len, int plus, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int ch = (unsigned char)s[i];
+
+		if (ch == '%') {
+			if (i + 2 >= len || hex_value(s[i + 1]) < 0 ||
+			    hex_value(s[i + 2]) < 0)
+				return -1;
+			ch = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+			if (ch == 0)
+				return -1;
+			i += 2;
+		} else if (ch == '+' && plus)
+			ch = ' ';
+		if (n + 1 >= cap)
+			return -1;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
 enum gw_err
 util_write_file(const char *path, const char *data, size_t len, int mode)
 {

@@ -43,6 +43,12 @@ size_t util_copy(char *dst, size_t cap, const char *src);
 /* Parses a decimal unsigned integer that fills the whole string. */
 int util_parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* Decodes %XX escapes of s[0..len) into out (NUL-terminated); with plus,
+ * '+' is a space (a query). Returns the length, or -1 for a bad escape, an
+ * escaped NUL, or more than cap - 1 bytes. */
+int util_pct_decode(const char *s, size_t len, int plus, char *out,
+    size_t cap);
+
 /* Writes the file atomically (temp + rename) with the given mode. */
 enum gw_err util_write_file(const char *path, const char *data, size_t len,
     int mode) GW_WUR;

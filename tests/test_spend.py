@@ -378,6 +378,21 @@ def test_prices_and_limits():
     tap.eq(st, 404, "admin: PATCH of an unknown team is 404")
     st, res = gw.admin("GET", "/admin/v1/spend?from=2020-13-01")
     tap.eq(st, 400, "admin: a bad date is refused")
+    # Paths and queries are percent-decoded: escaped names are the same
+    # names; an escape that does not decode is refused.
+    st, res = gw.admin("PATCH", "/admin/v1/teams/%6Cim", {"rpm": 7})
+    tap.eq(st, 200, "admin: an escaped team name in the path is the name")
+    st, res = gw.admin("GET", "/admin/v1/teams")
+    tap.eq([t.get("rpm") for t in res["data"] if t["name"] == "lim"], [7],
+           "admin: ... and the change reached that team")
+    st, plain = gw.admin("GET", "/admin/v1/spend?team=lim&from=2020-01-01")
+    st2, esc = gw.admin("GET", "/admin/v1/spend?team=%6C%69m&from=2020%2D01-01")
+    tap.ok(st == st2 == 200 and esc == plain and plain["data"],
+           "admin: escaped query values are the values", json.dumps(esc)[:200])
+    for bad in ("/admin/v1/spend?team=%6", "/admin/v1/spend?team=a%00b",
+                "/admin/v1/spend?from=2020-01-01%26team%3Dlim2x"):
+        st, res = gw.admin("GET", bad)
+        tap.eq(st, 400, "admin: %s is refused" % bad)
     st, res = gw.admin("GET", "/admin/v1/spend?group_by=day&from=2020-01-01")
     tap.ok(st == 200 and len(res["data"]) == 1 and
            res["data"][0]["requests"] >= 5,

@@ -1,0 +1,92 @@
+/* Admin routes of spend and of the request log. */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin/admin_int.h"
+#include "common/util.h"
+#include "policy/money.h"
+#include "storage/store.h"
+
+static void
+spend_listed(struct store_op *op)
+{
+	struct call *c = op->arg;
+	json_t *rows = op->json, *row, *out;
+	static const char *const money_cols[] = { "cost_eur", "cost_usd",
+		"reserved_eur", "reserved_usd" };
+	static const char *const group_names[] = { "", "model", "day", "team",
+		"key" };
+	size_t i;
+
+	op->json = NULL;
+	if (op->err != GW_OK) {
+		json_decref(rows);
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	/* Money as decimal strings; null stays null (not priced). */
+	json_array_foreach(rows, i, row) {
+		for (size_t k = 0; k < 4; k++) {
+			json_t *v = json_object_get(row, money_cols[k]);
+			char amount[32];
+
+			if (!json_is_integer(v))
+				continue;
+			money_format(json_integer_value(v), amount,
+			    sizeof(amount));
+			json_object_set_new(row, money_cols[k],
+			    json_string(amount));
+		}
+		if (op->group != STORE_GROUP_NONE)
+			json_object_set(row, group_names[op->group],
+			    json_object_get(row, "grp"));
+		json_object_del(row, "grp");
+	}
+	out = json_pack("{s:s, s:o}", "object", "spend", "data", rows);
+	admin_reply_json(c, 200, out);
+}
+
+/* GET /admin/v1/spend?team=&key=&from=&to=&group_by=model|day|team|key */
+void
+admin_spend_report(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	static const char *const groups[] = { "", "model", "day", "team",
+		"key", NULL };	/* in the order of enum store_group */
+	char v[80];
+
+	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
+	    admin_query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
+		admin_reply_error(c, "invalid_query", "team or key: too long");
+		return;
+	}
+	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
+		return;
+	if (admin_query_param(query, "group_by", v, sizeof(v)) == 1) {
+		c->op.group = -1;
+		for (int i = 1; groups[i] != NULL; i++)
+			if (strcmp(v, groups[i]) == 0)
+				c->op.group = i;
+		if (c->op.group < 0) {
+			admin_reply_error(c, "invalid_query", "group_by: model, "
+			    "day, team or key");
+			return;
+		}
+	}
+	admin_submit(c, STORE_SPEND_REPORT, spend_listed);
+}
+
+void
+admin_request_list(struct call *c, const char *arg, const char *query, json_t *body)
+{
+	char lim[16];
+	uint64_t n = 100;
+
+	if (admin_query_param(query, "limit", lim, sizeof(lim)) == 1 &&
+	    (util_parse_u64(lim, strlen(lim), &n) != 0 || n == 0 || n > 10000)) {
+		admin_reply_error(c, "invalid_limit", "limit: 1 to 10000");
+		return;
+	}
+	c->op.limit = (int)n;
+	admin_submit(c, STORE_REQUEST_LIST, admin_listed);
+}
