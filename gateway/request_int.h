@@ -47,14 +47,28 @@ enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 #define MAX_UP_HEADERS 32
 
 struct req {
+	/* Its life: where it belongs and where it is. */
 	struct gateway *gw;
 	struct conn *conn;		/* NULL once the client is gone */
 	struct config *cfg;		/* the snapshot this request keeps */
 	int state;
 	char id[65];
 	uint64_t t0_us;
+	struct policy_req pr;		/* what the policy chain decides on */
+	struct event *timer;
+
+	/* The head (req_head.c): target, operation, key. */
+	const char *method;
+	const struct endpoint *ep;	/* the operation (policy/endpoint.h) */
+	char *path;			/* the checked path, NUL-terminated, then
+					 * the query (one malloc'ed block) */
+	size_t path_len;
+	const char *query;		/* after path in its block; NULL: none */
+	size_t query_len;
 	int authed;
-	struct policy_req pr;
+	char rl_hdr[4][24];		/* x-ratelimit-* values */
+
+	/* The body (req_body.c, work.c): as received, parsed, forwarded. */
 	struct evbuffer *raw;		/* the body as received (moved from the
 					 * connection), until it is forwarded */
 	const char *raw_data;		/* raw, pulled up; raw_len bytes */
@@ -70,20 +84,22 @@ struct req {
 	char *fwd;			/* body sent upstream */
 	size_t fwd_len;
 	int fwd_owned;			/* fwd was allocated by json_dumps */
-	const char *method;
-	const struct endpoint *ep;	/* the operation (policy/endpoint.h) */
-	char *path;			/* the checked path, NUL-terminated, then
-					 * the query (one malloc'ed block) */
-	size_t path_len;
-	const char *query;		/* after path in its block; NULL: none */
-	size_t query_len;
-	char rec_path[256];		/* the path as recorded */
 	char model[128];
+
+	/* Route and money (req_body.c, charge.c). */
+	struct charge charge;		/* budgets, reservation, ledger */
+	char ledger_id[40];		/* unique, never chosen by the client */
+
+	/* The upstream attempt (req_upstream.c). */
 	size_t cur;			/* the candidate being tried */
 	const struct upstream_conf *up;
 	int health_open;		/* the attempt's health is unreported */
 	struct uxfer *xfer;
 	int retry;			/* the attempt is being failed over */
+	int answered;			/* an upstream sent a response head */
+	int timed_out;			/* an upstream timed out */
+
+	/* The answer (req_answer.c): relay, restoration, objects. */
 	int mode;			/* enum resp_mode */
 	int fold_usage;
 	int paused;
@@ -94,25 +110,21 @@ struct req {
 	struct evbuffer *resp;		/* buffered body */
 	char *held;			/* the [DONE] event, sent last */
 	size_t held_len;
-	struct event *timer;
 	struct usage usage;
 	int status;
 	char error[48];
+	int64_t retry_after_s;		/* for req_fail: 0 default, -1 none */
 	struct hdr out[MAX_OUT_HEADERS];
 	size_t n_out;
 	char *out_store[MAX_OUT_HEADERS * 2];
 	size_t n_store;
-	struct store_op op;		/* the record (and settlement) */
-	struct charge charge;		/* budgets, reservation, ledger */
 	struct obj_changes changes;	/* objects the answer made or deleted */
 	int changes_seen;		/* the answer was read for them */
+
+	/* Its audit record (request.c), written before the last byte. */
+	struct store_op op;		/* the record (and settlement) */
 	struct store_obj *objs;		/* changes, for the record */
-	char ledger_id[40];		/* unique, never chosen by the client */
-	int answered;			/* an upstream sent a response head */
-	int timed_out;			/* an upstream timed out */
-	int64_t retry_after_s;		/* for req_fail: 0 default, -1 none */
-	char rl_hdr[4][24];		/* x-ratelimit-* values */
-	/* For the audit record. */
+	char rec_path[256];		/* the path as recorded */
 	char client[48];		/* the client's address */
 	unsigned char req_hash[32];	/* SHA-256 of the body received */
 	int has_req_hash;
@@ -121,6 +133,7 @@ struct req {
 	int has_answer_hash;
 	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
 	int has_subject;
+
 	/* A list of objects walked upstream page by page and sliced for the
 	 * team (req_answer.c), so that pages and totals are the team's. */
 	struct {
@@ -134,7 +147,6 @@ struct req {
 		size_t query_len;
 	} walk;
 };
-
 
 /* gateway/request.c: the request's life, its failure funnel and its record. */
 void
