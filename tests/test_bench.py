@@ -62,7 +62,7 @@ def main():
                and s.get("cpu_us_per_stream", 0) > 0,
                "slow streams via %s: all complete, CPU per stream" % path, s)
     names = [t["target"] for t in res["targets"]]
-    tap.eq(len(names), 7, "the seven targets are each given a figure", names)
+    tap.eq(len(names), 10, "the ten targets are each given a figure", names)
 
 
 tap.run(main)
