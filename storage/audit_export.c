@@ -129,9 +129,9 @@ audit_page(struct sqlite_store *st, struct store_op *op)
 	int rc = SQLITE_DONE, n = 0;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLUMNS " FROM audit "
-	    "WHERE seq > ?1 AND ts >= ?2 AND ts < ?3 AND (?4 = '' OR team = ?4) "
-	    "AND (?5 IS NULL OR subject = ?5) ORDER BY seq LIMIT ?6", -1, &s,
-	    NULL) != SQLITE_OK)
+	    "WHERE seq > ?1 AND ts >= ?2 AND ts < ?3 AND "
+	    "(?4 = '' OR team = ?4) AND (?5 IS NULL OR subject = ?5) "
+	    "ORDER BY seq LIMIT ?6", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	sqlite3_bind_int64(s, 1, q->after);
 	sqlite3_bind_int64(s, 2, q->from_ms);
@@ -254,8 +254,9 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 {
 	static const char *const sql[] = {
 		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
-		"group_concat(DISTINCT policy) FROM audit WHERE kind = 'request' "
-		"AND ts >= ?1 AND ts < ?2 AND (?3 = '' OR team = ?3) "
+		"group_concat(DISTINCT policy) FROM audit WHERE "
+		"kind = 'request' AND ts >= ?1 AND ts < ?2 AND "
+		"(?3 = '' OR team = ?3) "
 		"GROUP BY 1 ORDER BY 1",
 		"SELECT coalesce(team, ''), pii, count(*) FROM audit WHERE "
 		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
@@ -307,7 +308,8 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 			default:
 				json_array_append_new(json_object_get(t,
 				    "recipients"), json_pack("{s:s, s:s, s:I, "
-				    "s:I}", "upstream", sqlite3_column_text(s, 1),
+				    "s:I}", "upstream",
+				    sqlite3_column_text(s, 1),
 				    "region", sqlite3_column_text(s, 2),
 				    "requests", (json_int_t)
 				    sqlite3_column_int64(s, 3), "zdr_requests",

@@ -185,8 +185,8 @@ load_checkpoints(struct sqlite_store *st, struct verify *v)
 			memcpy(sig, sqlite3_column_blob(s, 3), 64);
 		v->internal++;
 		if (!st->has_key) {
-			problem(v, seq, "no signing key to check checkpoint %lld",
-			    (long long)seq);
+			problem(v, seq, "no signing key to check checkpoint "
+			    "%lld", (long long)seq);
 			continue;
 		}
 		if (cp_check(v, st->pub, seq, head, sqlite3_column_int64(s, 2),
@@ -285,24 +285,26 @@ audit_verify(struct sqlite_store *st, struct store_op *op)
 			first = expect = seq;
 			while (ci < v.n && v.cps[ci].seq < seq - 1)
 				ci++;
-			if (seq > 1 && (ci == v.n || v.cps[ci].seq != seq - 1)) {
-				problem(&v, seq - 1, "record %lld is missing: the "
-				    "chain starts at %lld and no checkpoint "
-				    "covers what is before it", (long long)(seq - 1),
-				    (long long)seq);
+			if (seq > 1 && (ci == v.n ||
+			    v.cps[ci].seq != seq - 1)) {
+				problem(&v, seq - 1, "record %lld is missing: "
+				    "the chain starts at %lld and no "
+				    "checkpoint covers what is before it",
+				    (long long)(seq - 1), (long long)seq);
 				break;
 			}
 			if (seq > 1) {
 				memcpy(last, v.cps[ci].head, 32);
 				signed_through = seq - 1;
-				for (; ci < v.n && v.cps[ci].seq == seq - 1; ci++)
-					;
+				while (ci < v.n && v.cps[ci].seq == seq - 1)
+					ci++;
 			}
 		}
 		n++;
 		if (seq != expect) {
-			problem(&v, expect, "record %lld is missing (the next "
-			    "record is %lld)", (long long)expect, (long long)seq);
+			problem(&v, expect, "record %lld is missing (the "
+			    "next record is %lld)", (long long)expect,
+			    (long long)seq);
 			break;
 		}
 		if (CRYPTO_memcmp(prev, last, 32) != 0) {
@@ -346,8 +348,8 @@ audit_verify(struct sqlite_store *st, struct store_op *op)
 	/* What is missing before the first record must have been purged:
 	 * by a (chained, signed) retention record. */
 	if (v.bad_seq == 0 && first > 1 && purged_to < first - 1)
-		problem(&v, first - 1, "records up to %lld were removed without "
-		    "a retention record", (long long)(first - 1));
+		problem(&v, first - 1, "records up to %lld were removed "
+		    "without a retention record", (long long)(first - 1));
 	if (v.bad_seq == 0 && ci < v.n) {
 		int64_t from = n ? expect : 1;
 
@@ -387,7 +389,8 @@ audit_checkpoints(struct sqlite_store *st, struct store_op *op)
 		return GW_ERR_STORAGE;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int hn = sqlite3_column_bytes(s, 1), sn = sqlite3_column_bytes(s, 3);
+		int hn = sqlite3_column_bytes(s, 1);
+		int sn = sqlite3_column_bytes(s, 3);
 
 		util_hex(sqlite3_column_blob(s, 1), hn > 32 ? 32 : (size_t)hn,
 		    head);

@@ -321,8 +321,8 @@ audit_purge(struct sqlite_store *st, struct store_op *op)
 		sqlite3_stmt *s;
 		int rc;
 
-		if (sqlite3_prepare_v2(st->db, "DELETE FROM audit WHERE seq <= ?",
-		    -1, &s, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(st->db, "DELETE FROM audit WHERE "
+		    "seq <= ?", -1, &s, NULL) != SQLITE_OK)
 			return GW_ERR_STORAGE;
 		sqlite3_bind_int64(s, 1, end);
 		rc = sqlite3_step(s);

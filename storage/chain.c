@@ -189,8 +189,8 @@ chain_sign(EVP_PKEY *key, const char *msg, size_t len,
 	size_t sl = CHAIN_SIG_LEN;
 	int ok = ctx != NULL &&
 	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
-	    EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, len) == 1 &&
-	    sl == CHAIN_SIG_LEN;
+	    EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg,
+	    len) == 1 && sl == CHAIN_SIG_LEN;
 
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
@@ -205,8 +205,8 @@ chain_verify(const unsigned char pub[CHAIN_PUB_LEN], const char *msg,
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok = k != NULL && ctx != NULL &&
 	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k) == 1 &&
-	    EVP_DigestVerify(ctx, sig, CHAIN_SIG_LEN, (const unsigned char *)msg,
-	    len) == 1;
+	    EVP_DigestVerify(ctx, sig, CHAIN_SIG_LEN,
+	    (const unsigned char *)msg, len) == 1;
 
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(k);

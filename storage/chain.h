@@ -35,8 +35,9 @@ void chain_hash(const struct store_request *rec, int64_t seq,
     unsigned char out[CHAIN_HASH_LEN]);
 
 /* What a checkpoint signs: "eugate-audit-checkpoint-1 SEQ HEADHEX TS\n". */
-size_t chain_checkpoint_msg(int64_t seq, const unsigned char head[CHAIN_HASH_LEN],
-    int64_t ts_ms, char *buf, size_t cap);
+size_t chain_checkpoint_msg(int64_t seq,
+    const unsigned char head[CHAIN_HASH_LEN], int64_t ts_ms, char *buf,
+    size_t cap);
 
 /* Loads the Ed25519 private key (PEM) at path, creating it (mode 0600)
  * when the file does not exist. */

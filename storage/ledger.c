@@ -333,7 +333,8 @@ ledger_settle(struct sqlite_store *st, struct store_spend *sp,
 	for (int i = 0; i < sp->n_budgets; i++) {
 		struct store_budget *b = &sp->budgets[i];
 		struct used_slot *slot = slot_find(l, b);
-		int64_t c = sp->cost[b->currency], r = sp->reserved[b->currency];
+		int64_t c = sp->cost[b->currency];
+		int64_t r = sp->reserved[b->currency];
 
 		if (slot != NULL && slot->in_use) {
 			if (sp->settled)
@@ -392,7 +393,8 @@ ledger_report(struct sqlite_store *st, struct store_op *op)
 	    "AS reserved_eur, "
 	    "sat_sum(CASE WHEN state = 'reserved' THEN reserved_usd END) "
 	    "AS reserved_usd, "
-	    "sum(state = 'reserved') AS open, sum(state = 'charged') AS charged "
+	    "sum(state = 'reserved') AS open, "
+	    "sum(state = 'charged') AS charged "
 	    "FROM ledger WHERE (?1 = '' OR team = ?1) AND "
 	    "(?2 = '' OR key_id = ?2) AND ts >= ?3 AND ts < ?4 "
 	    "GROUP BY grp ORDER BY grp", groups[op->group]);

@@ -351,7 +351,8 @@ main(void)
 	struct store_conf conf = { 0 };
 
 	conf.wal_pages = 1000;
-	snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db", (int)getpid());
+	snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db",
+	    (int)getpid());
 	unlink(path);
 	ok(store_open(path, &conf, NULL, &st) == GW_OK,
 	    "open creates the database");
@@ -372,7 +373,8 @@ main(void)
 	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
 	snprintf(op->team, sizeof(op->team), "nobody");
 	memcpy(op->hmac, h, 32);
-	is_int(run(st, op)->err, GW_ERR_NOTFOUND, "key for unknown team refused");
+	is_int(run(st, op)->err, GW_ERR_NOTFOUND,
+	    "key for unknown team refused");
 	free(op);
 	op = op_new(STORE_KEY_CREATE);
 	snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
@@ -424,7 +426,8 @@ main(void)
 		snprintf(ops[i]->rec.kind, sizeof(ops[i]->rec.kind), "request");
 		snprintf(ops[i]->rec.request_id, sizeof(ops[i]->rec.request_id),
 		    "req-%d", i);
-		snprintf(ops[i]->rec.method, sizeof(ops[i]->rec.method), "POST");
+		snprintf(ops[i]->rec.method, sizeof(ops[i]->rec.method),
+		    "POST");
 		snprintf(ops[i]->rec.path, sizeof(ops[i]->rec.path), "/v1/x");
 		ops[i]->rec.status = 200;
 		ops[i]->rec.prompt_tokens = i;
