@@ -3,7 +3,6 @@
  * zero-data-retention policy allows, and the request fields a policy
  * forces (service_tier, safe_prompt, conversations' store).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,21 +33,6 @@ csv_match(const char *csv, const char *model)
 	return 0;
 }
 
-static int refuse(struct policy_block *b, const char *code, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static int
-refuse(struct policy_block *b, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	b->code = code;
-	va_start(ap, fmt);
-	vsnprintf(b->message, sizeof(b->message), fmt, ap);
-	va_end(ap);
-	return POLICY_BLOCK;
-}
-
 static int
 check_model(struct policy_req *r, struct policy_block *b)
 {
@@ -57,13 +41,14 @@ check_model(struct policy_req *r, struct policy_block *b)
 
 	if (!strlist_glob(&p->models, r->model) ||
 	    strlist_glob(&p->models_deny, r->model))
-		return refuse(b, "model_not_allowed", "model '%s' is not "
-		    "allowed by policy '%s'", r->model, p->name);
+		return policy_refuse(b, "model_not_allowed",
+		    "model '%s' is not allowed by policy '%s'", r->model,
+		    p->name);
 	if (k != NULL && ((k->models[0] != '\0' &&
 	    !csv_match(k->models, r->model)) ||
 	    csv_match(k->models_deny, r->model)))
-		return refuse(b, "model_not_allowed", "model '%s' is not "
-		    "allowed for this key", r->model);
+		return policy_refuse(b, "model_not_allowed",
+		    "model '%s' is not allowed for this key", r->model);
 	return POLICY_PASS;
 }
 
@@ -103,10 +88,8 @@ force_fields(struct policy_req *r)
 static int
 not_found(struct policy_block *b, int kind)
 {
-	b->code = "not_found";
-	snprintf(b->message, sizeof(b->message), "no such %s",
+	return policy_refuse(b, "not_found", "no such %s",
 	    endpoint_obj_name(kind));
-	return POLICY_BLOCK;
 }
 
 /*
@@ -122,8 +105,9 @@ scope_on_request(struct policy_req *r, struct policy_block *b)
 	const struct endpoint *ep = r->ep;
 
 	if (!(p->groups & (1u << ep->group)))
-		return refuse(b, "endpoint_not_allowed", "policy '%s' does not "
-		    "allow the %s endpoints (%s %s)", p->name,
+		return policy_refuse(b, "endpoint_not_allowed",
+		    "policy '%s' does not allow the %s endpoints (%s %s)",
+		    p->name,
 		    endpoint_group_name(ep->group),
 		    http_method_name(ep->method), ep->path);
 	r->n_params = endpoint_params(ep, r->path, r->path_len, r->params,
@@ -157,9 +141,10 @@ access_on_request(struct policy_req *r, struct policy_block *b)
 	    p->shared_objects)) != EP_OBJ_NONE)
 		return not_found(b, kind);
 	if (p->zdr && !(r->ep->flags & EP_STATELESS))
-		return refuse(b, "zdr_not_covered", "policy '%s' requires zero "
-		    "data retention, which %s %s does not offer (files, batch, "
-		    "agents, conversations and libraries keep data)", p->name,
+		return policy_refuse(b, "zdr_not_covered",
+		    "policy '%s' requires zero data retention, which %s %s "
+		    "does not offer (files, batch, agents, conversations and "
+		    "libraries keep data)", p->name,
 		    http_method_name(r->method), r->ep->path);
 	if (r->model != NULL && check_model(r, b) == POLICY_BLOCK)
 		return POLICY_BLOCK;

@@ -9,28 +9,21 @@
 #include "policy/policy.h"
 
 static int
-refuse(struct policy_block *b, const char *code, const char *msg)
-{
-	b->code = code;
-	snprintf(b->message, sizeof(b->message), "%s", msg);
-	return POLICY_BLOCK;
-}
-
-static int
 auth_on_request(struct policy_req *r, struct policy_block *b)
 {
 	const struct key_entry *k;
 
 	if (r->n_credentials > 1)
-		return refuse(b, "invalid_api_key", "more than one credential "
-		    "header (Authorization, x-api-key)");
+		return policy_refuse(b, "invalid_api_key",
+		    "more than one credential header (Authorization, "
+		    "x-api-key)");
 	if (r->credential == NULL)
-		return refuse(b, "invalid_api_key", "missing or malformed "
-		    "Authorization header");
+		return policy_refuse(b, "invalid_api_key",
+		    "missing or malformed Authorization header");
 	k = r->env->keys != NULL ? keycache_check(r->env->keys, r->env->hmac,
 	    r->credential, r->credential_len) : NULL;
 	if (k == NULL)
-		return refuse(b, "invalid_api_key", "invalid API key");
+		return policy_refuse(b, "invalid_api_key", "invalid API key");
 	r->caller = *k;
 	r->key = &r->caller;
 	for (size_t i = 0; i < r->n_policies; i++)

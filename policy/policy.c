@@ -1,8 +1,21 @@
 /* The policy chain runner. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy/policy.h"
+
+int
+policy_refuse(struct policy_block *b, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->code = code;
+	va_start(ap, fmt);
+	vsnprintf(b->message, sizeof(b->message), fmt, ap);
+	va_end(ap);
+	return POLICY_BLOCK;
+}
 
 /* The chain, in order: each module runs in its phase. */
 static const struct policy_module *const chain[] = {

@@ -51,6 +51,11 @@ struct policy_block {
 	int64_t retry_after_s;	/* 0: the default (1 s for 429/503) */
 };
 
+/* Fills b with a refusal (code from common/errors.c, a message that
+ * never holds request content); returns POLICY_BLOCK. */
+int policy_refuse(struct policy_block *b, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
 /* Token counts of a response; -1 when not reported. */
 struct usage {
 	int64_t prompt_tokens;

@@ -260,22 +260,6 @@ route_select(const struct route_query *q, struct route_result *res)
  * upstream_unavailable while every allowed one is failing.
  */
 static int
-routing_block(struct policy_block *b, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-routing_block(struct policy_block *b, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	b->code = code;
-	va_start(ap, fmt);
-	vsnprintf(b->message, sizeof(b->message), fmt, ap);
-	va_end(ap);
-	return POLICY_BLOCK;
-}
-
-static int
 routing_on_request(struct policy_req *r, struct policy_block *b)
 {
 	const struct policy_conf *p = r->policy;
@@ -295,26 +279,27 @@ routing_on_request(struct policy_req *r, struct policy_block *b)
 	case ROUTE_FOUND:
 		return POLICY_PASS;
 	case ROUTE_NO_MODEL:
-		return routing_block(b, "model_not_found", "no upstream serves "
+		return policy_refuse(b, "model_not_found", "no upstream serves "
 		    "this model");
 	case ROUTE_NO_ENDPOINT:
-		return routing_block(b, "endpoint_not_supported", "no upstream "
+		return policy_refuse(b, "endpoint_not_supported", "no upstream "
 		    "for this model offers this endpoint");
 	case ROUTE_NO_REGION:
-		return routing_block(b, "region_unavailable", "no upstream that "
-		    "policy '%s' allows serves this %s (regions, %szero data "
-		    "retention, training)", p->name, q.model ? "model" :
-		    "endpoint", q.sensitive ? "regions for sensitive data, " :
-		    "");
+		return policy_refuse(b, "region_unavailable",
+		    "no upstream that policy '%s' allows serves this %s "
+		    "(regions, %szero data retention, training)", p->name,
+		    q.model ? "model" : "endpoint",
+		    q.sensitive ? "regions for sensitive data, " : "");
 	case ROUTE_SENSITIVE_BLOCKED:
-		return routing_block(b, "pii_blocked", "policy '%s' does not let "
-		    "this kind of personal data leave (sensitive_regions = "
-		    "block)", p->name);
+		return policy_refuse(b, "pii_blocked",
+		    "policy '%s' does not let this kind of personal data "
+		    "leave (sensitive_regions = block)", p->name);
 	default:
 		b->retry_after_s = (int64_t)((r->route.retry_after_us +
 		    999999) / 1000000);
-		return routing_block(b, "upstream_unavailable", "every upstream "
-		    "allowed for this request is failing; retry later");
+		return policy_refuse(b, "upstream_unavailable",
+		    "every upstream allowed for this request is failing; "
+		    "retry later");
 	}
 }
 
