@@ -301,20 +301,21 @@ routing_on_request(struct policy_req *r, struct policy_block *b)
 		return routing_block(b, "endpoint_not_supported", "no upstream "
 		    "for this model offers this endpoint");
 	case ROUTE_NO_REGION:
-		return routing_block(b, "region_unavailable", "no upstream that "
-		    "policy '%s' allows serves this %s (regions, %szero data "
-		    "retention, training)", p->name, q.model ? "model" :
-		    "endpoint", q.sensitive ? "regions for sensitive data, " :
-		    "");
+		return routing_block(b, "region_unavailable",
+		    "no upstream that policy '%s' allows serves this %s "
+		    "(regions, %szero data retention, training)", p->name,
+		    q.model ? "model" : "endpoint",
+		    q.sensitive ? "regions for sensitive data, " : "");
 	case ROUTE_SENSITIVE_BLOCKED:
-		return routing_block(b, "pii_blocked", "policy '%s' does not let "
-		    "this kind of personal data leave (sensitive_regions = "
-		    "block)", p->name);
+		return routing_block(b, "pii_blocked",
+		    "policy '%s' does not let this kind of personal data "
+		    "leave (sensitive_regions = block)", p->name);
 	default:
 		b->retry_after_s = (int64_t)((r->route.retry_after_us +
 		    999999) / 1000000);
-		return routing_block(b, "upstream_unavailable", "every upstream "
-		    "allowed for this request is failing; retry later");
+		return routing_block(b, "upstream_unavailable",
+		    "every upstream allowed for this request is failing; "
+		    "retry later");
 	}
 }
 
