@@ -106,7 +106,8 @@ main(void)
 		}
 		qsort(us, (size_t)reps, sizeof(double), cmp);
 		printf("%-8zu%s %10.1f %12.1f %8zu\n", sizes[s],
-		    s == 3 ? "u" : " ", len / us[reps / 2], us[reps / 2], found);
+		    s == 3 ? "u" : " ", len / us[reps / 2], us[reps / 2],
+		    found);
 		free(us);
 		free(t);
 	}

@@ -211,9 +211,11 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 				return fail(ps, "lone low surrogate"), -1;
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				if (ps->end - ps->p < 8 || ps->p[2] != '\\' ||
-				    ps->p[3] != 'u' || hex4(ps->p + 4, &lo) != 0 ||
+				    ps->p[3] != 'u' ||
+				    hex4(ps->p + 4, &lo) != 0 ||
 				    lo < 0xDC00 || lo > 0xDFFF)
-					return fail(ps, "lone high surrogate"), -1;
+					return fail(ps,
+					    "lone high surrogate"), -1;
 				cp = 0x10000 + ((cp - 0xD800) << 10) +
 				    (lo - 0xDC00);
 				ps->p += 6;
@@ -279,7 +281,8 @@ parse_number(struct parser *ps)
 		return json_integer(neg ? (json_int_t)(0 - v) : (json_int_t)v);
 	} else {
 		size_t n = (size_t)(ps->p - s);
-		char small[64], *buf = n < sizeof(small) ? small : malloc(n + 1);
+		char small[64], *buf = n < sizeof(small) ? small :
+		    malloc(n + 1);
 		double d;
 
 		if (buf == NULL)
@@ -446,14 +449,16 @@ parse_value(struct parser *ps)
 		break;
 	}
 	case 't':
-		v = word(ps, "true", 4) ? json_true() : fail(ps, "invalid token");
+		v = word(ps, "true", 4) ? json_true() :
+		    fail(ps, "invalid token");
 		break;
 	case 'f':
 		v = word(ps, "false", 5) ? json_false() :
 		    fail(ps, "invalid token");
 		break;
 	case 'n':
-		v = word(ps, "null", 4) ? json_null() : fail(ps, "invalid token");
+		v = word(ps, "null", 4) ? json_null() :
+		    fail(ps, "invalid token");
 		break;
 	default:
 		v = parse_number(ps);
@@ -489,7 +494,8 @@ jsontext_parse(const char *buf, size_t len, size_t flags, json_error_t *err)
 		memset(err, 0, sizeof(*err));
 		err->position = (int)(ps.p - ps.start);
 		snprintf(err->text, sizeof(err->text), "%s at byte %zu",
-		    ps.why ? ps.why : "invalid JSON", (size_t)(ps.p - ps.start));
+		    ps.why ? ps.why : "invalid JSON",
+		    (size_t)(ps.p - ps.start));
 	}
 	return v;
 }
@@ -548,7 +554,8 @@ put_string(struct out *o, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t k = utf8_len((const unsigned char *)s + i, n - i);
+			size_t k = utf8_len((const unsigned char *)s + i,
+			    n - i);
 
 			if (k == 0)
 				return -1;
@@ -652,8 +659,8 @@ put_value(struct out *o, const json_t *v)
 		n = 0;
 		if (i < 0)
 			b[n++] = '-';
-		n += (int)util_fmt_u64(b + n, i < 0 ? (uint64_t)0 - (uint64_t)i :
-		    (uint64_t)i);
+		n += (int)util_fmt_u64(b + n,
+		    i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i);
 		return put(o, b, (size_t)n);
 	}
 	case JSON_REAL:

@@ -39,7 +39,8 @@ util_ascii_ieq(const char *a, size_t alen, const char *b)
 	size_t i;
 
 	for (i = 0; i < alen; i++) {
-		unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+		unsigned char ca = (unsigned char)a[i],
+		    cb = (unsigned char)b[i];
 
 		if (cb == '\0')
 			return 0;

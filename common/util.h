@@ -11,7 +11,8 @@
 char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 
-/* Case-insensitive ASCII comparison of a (length alen) with NUL-terminated b. */
+/* Case-insensitive ASCII comparison of a (length alen) with
+ * NUL-terminated b. */
 int util_ascii_ieq(const char *a, size_t alen, const char *b);
 
 /* Glob match (fnmatch without flags); returns 1 on match. */

@@ -123,7 +123,8 @@ flush_out(struct conn *c)
 static void
 arm_timer(struct conn *c, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
 
 	evtimer_add(c->timer, &tv);
 }
@@ -172,8 +173,8 @@ conn_fail(struct conn *c, int status, const char *why)
 		 * is read meanwhile. */
 		c->state = CS_HANDLING;
 		bufferevent_disable(c->bev, EV_READ);
-		c->srv->ops->on_body_error(c, c->ctx, status, error_code(status),
-		    why);
+		c->srv->ops->on_body_error(c, c->ctx, status,
+		    error_code(status), why);
 		return;
 	}
 	log_info("client %s: %d %s", c->peer, status, why);
@@ -248,8 +249,8 @@ admit_waiting(struct server *s)
 		start_body(c);
 		arm_timer(c, s->lim.header_timeout_ms);
 		bufferevent_enable(c->bev, EV_READ);
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(c->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	}
 }
 
@@ -616,8 +617,8 @@ finish_response(struct conn *c)
 	arm_timer(c, c->srv->lim.idle_timeout_ms);
 	bufferevent_enable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(c->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void
@@ -783,7 +784,8 @@ format_peer(const struct sockaddr *sa, char *out, size_t len)
 		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
 		port = ntohs(in->sin_port);
 	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)sa;
 
 		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);

@@ -82,7 +82,8 @@ parse_request_line(const char *p, const char *e, struct http1_request *req,
 			ERR(400, "invalid method");
 	req->method = -1;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (mlen == methods[i].len && memcmp(p, methods[i].name, mlen) == 0)
+		if (mlen == methods[i].len &&
+		    memcmp(p, methods[i].name, mlen) == 0)
 			req->method = methods[i].method;
 	if (req->method < 0)
 		ERR(501, "method not implemented");
@@ -102,7 +103,8 @@ parse_request_line(const char *p, const char *e, struct http1_request *req,
 			ERR(400, "invalid byte in request target");
 	}
 	if ((size_t)(e - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-		if ((size_t)(e - sp2 - 1) == 8 && memcmp(sp2 + 1, "HTTP/", 5) == 0 &&
+		if ((size_t)(e - sp2 - 1) == 8 &&
+		    memcmp(sp2 + 1, "HTTP/", 5) == 0 &&
 		    sp2[6] >= '0' && sp2[6] <= '9' && sp2[7] == '.' &&
 		    sp2[8] >= '0' && sp2[8] <= '9')
 			ERR(505, "HTTP version not supported");
@@ -155,15 +157,16 @@ header_semantics(struct http1_request *req, const struct http1_header *h,
 		while (v < end) {
 			const char *t;
 
-			while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+			while (v < end &&
+			    (*v == ' ' || *v == '\t' || *v == ','))
 				v++;
 			t = v;
 			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
 				v++;
 			if (util_ascii_ieq(t, (size_t)(v - t), "close"))
 				req->keep_alive = 0;
-			else if (util_ascii_ieq(t, (size_t)(v - t), "keep-alive") &&
-			    req->minor == 0)
+			else if (util_ascii_ieq(t, (size_t)(v - t),
+			    "keep-alive") && req->minor == 0)
 				req->keep_alive = 1;
 		}
 	} else if (util_ascii_ieq(h->name, h->name_len, "expect")) {
@@ -188,7 +191,8 @@ http1_parse_head(const char *buf, size_t len, size_t max_head,
 		if (buf[i] == '\n') {
 			if (i == 0 || buf[i - 1] != '\r')
 				ERR(400, "bare LF");
-			if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+			if (i >= 3 && buf[i - 2] == '\n' &&
+			    buf[i - 3] == '\r') {
 				end = buf + i + 1;
 				break;
 			}
@@ -323,7 +327,8 @@ http1_chunked_feed(struct http1_chunked *st, const char *in, size_t len,
 			if (h >= 0) {
 				if (++st->digits > MAX_CHUNK_DIGITS)
 					return HTTP1_ERROR;
-				st->remaining = st->remaining * 16 + (unsigned)h;
+				st->remaining = st->remaining * 16 +
+				    (unsigned)h;
 				i++;
 				break;
 			}

@@ -27,9 +27,9 @@ fill(struct objects *o, json_t *rows)
 		int kind = endpoint_obj_parse(json_string_value(k),
 		    json_string_length(k));
 
-		if (kind == EP_OBJ_NONE || id == NULL || objects_set(o, kind,
-		    id, strlen(id), json_string_value(json_array_get(row, 2))) !=
-		    0)
+		if (kind == EP_OBJ_NONE || id == NULL ||
+		    objects_set(o, kind, id, strlen(id),
+		    json_string_value(json_array_get(row, 2))) != 0)
 			log_warn("objects: row %zu not loaded", i);
 	}
 }
@@ -160,7 +160,8 @@ one_done(void *arg, int result, const char *errmsg)
 	json_object_set_new(o->entry, "result", json_string(ok ? "deleted" :
 	    "failed"));
 	if (!ok) {
-		json_object_set_new(o->entry, "status", json_integer(o->status));
+		json_object_set_new(o->entry, "status",
+		    json_integer(o->status));
 		log_warn("objects: deleting %s upstream failed: %d %s",
 		    log_q(o->url), o->status, log_q(errmsg));
 	}

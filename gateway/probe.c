@@ -138,7 +138,8 @@ probe_start(struct gateway *gw)
 			continue;
 		p->gw = gw;
 		p->up = u;
-		snprintf(p->url, sizeof(p->url), "%s%s", u->url, u->health_path);
+		snprintf(p->url, sizeof(p->url), "%s%s", u->url,
+		    u->health_path);
 		if (u->api_key != NULL)
 			snprintf(p->auth, sizeof(p->auth),
 			    "Authorization: Bearer %s", u->api_key);

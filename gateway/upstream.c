@@ -179,7 +179,8 @@ check_done(struct upool *pool)
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&x);
 		result = (int)msg->data.result;
 		curl_multi_remove_handle(pool->multi, x->easy);
 		/* A coded answer that stops short of its end is cut. */
@@ -277,7 +278,8 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	}
 	x->head_bytes += len;
-	if (x->n_head == MAX_RESP_HEADERS || x->head_bytes > MAX_RESP_HEADER_BYTES)
+	if (x->n_head == MAX_RESP_HEADERS ||
+	    x->head_bytes > MAX_RESP_HEADER_BYTES)
 		return len;	/* excess headers are dropped, not relayed */
 	colon = memchr(buf, ':', len);
 	if (colon == NULL)
@@ -296,7 +298,8 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 			return len;
 	x->head[x->n_head].name = strndup(buf, nl);
 	x->head[x->n_head].value = strndup(colon, vl);
-	if (x->head[x->n_head].name == NULL || x->head[x->n_head].value == NULL) {
+	if (x->head[x->n_head].name == NULL ||
+	    x->head[x->n_head].value == NULL) {
 		free(x->head[x->n_head].name);
 		free(x->head[x->n_head].value);
 		return 0;
@@ -496,7 +499,8 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)r->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)r->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->total_timeout_ms);
 	if (r->has_body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -616,8 +616,9 @@ valid_query(const char *q, size_t len)
 
 		if (c <= 0x20 || c >= 0x7f || c == '#')
 			return 0;
-		if (c == '%' && (i + 2 >= len || !hex_digit(
-		    (unsigned char)q[i + 1]) || !hex_digit((unsigned char)q[i + 2])))
+		if (c == '%' && (i + 2 >= len ||
+		    !hex_digit((unsigned char)q[i + 1]) ||
+		    !hex_digit((unsigned char)q[i + 2])))
 			return 0;
 	}
 	return 1;

@@ -118,7 +118,8 @@ struct policy_req {
 	struct key_entry caller;	/* out of HEAD: the key's entry */
 	const struct key_entry *key;	/* &caller once authenticated */
 	const struct policy_conf *policy;	/* out of HEAD: its policy */
-	struct ep_param params[4];	/* out of HEAD: objects the path names */
+	struct ep_param params[4];	/* out of HEAD: objects the path
+					 * names */
 	size_t n_params;
 	struct rl_subject rl[2];	/* out of HEAD: key and team limits */
 	char rl_id[2][80];
@@ -129,12 +130,14 @@ struct policy_req {
 	json_t *body;			/* NULL when not JSON; may be changed */
 	const char *model;		/* from the body or a form field */
 	int stream;
-	int raw_body;			/* a body that is not JSON (multipart) */
+	int raw_body;			/* a body that is not JSON
+					 * (multipart) */
 	const char *raw;		/* that body, and its form boundary */
 	size_t raw_len;
 	const char *boundary;
 	size_t boundary_len;
-	char *raw_out;			/* a rewritten body (malloc'ed), or NULL */
+	char *raw_out;			/* a rewritten body (malloc'ed), or
+					 * NULL */
 	size_t raw_out_len;
 	unsigned pii_counts[PII__COUNT];	/* findings, for the record */
 	unsigned unscannable;		/* parts forwarded unscanned (images,
@@ -202,7 +205,8 @@ extern const struct policy_module policy_scope;	/* HEAD: API groups and
 						 * the path's objects */
 extern const struct policy_module policy_rates;	/* HEAD: rate limits */
 extern const struct policy_module policy_access;	/* BODY: models, ZDR,
-						 * objects in the body, forced fields */
+						 * objects in the body, forced
+						 * fields */
 extern const struct policy_module policy_pii;	/* BODY: personal data */
 extern const struct policy_module policy_routing; /* ROUTE: upstreams */
 extern const struct policy_module policy_spend;	/* ROUTE: the worst case */

@@ -180,7 +180,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			return 1;
 		}
 		if (strcmp(name, "regional_factor") == 0)
-			return parse_factor(p, name, value, &t->regional_factor);
+			return parse_factor(p, name, value,
+			    &t->regional_factor);
 		if (strcmp(name, "batch_factor") == 0)
 			return parse_factor(p, name, value, &t->batch_factor);
 		if (strcmp(name, "priority_factor") == 0)
@@ -242,7 +243,8 @@ read_line(char *buf, int size, void *stream)
 
 			while (*sp == ' ')
 				sp++;
-			snprintf(name, sizeof(name), "%.*s", (int)(end - sp), sp);
+			snprintf(name, sizeof(name), "%.*s", (int)(end - sp),
+			    sp);
 			if (tl == 5 && strncmp(q + 1, "model", 5) == 0)
 				p->cur = add_section(p, &p->t->models,
 				    &p->t->n_models, name);

@@ -31,7 +31,8 @@ enum route_error {
 	ROUTE_FOUND,
 	ROUTE_NO_MODEL,		/* 404 model_not_found: nobody serves it */
 	ROUTE_NO_ENDPOINT,	/* 404 endpoint_not_supported */
-	ROUTE_NO_REGION,	/* 403 region_unavailable: policy excludes all */
+	ROUTE_NO_REGION,	/* 403 region_unavailable: policy
+				 * excludes all */
 	ROUTE_SENSITIVE_BLOCKED, /* 403: sensitive data may go nowhere */
 	ROUTE_ALL_DOWN		/* 503 upstream_unavailable: breakers open */
 };
@@ -52,7 +53,8 @@ struct route_result {
 	size_t cand[ROUTE_MAX];		/* indexes into ups, in order */
 	size_t n;
 	int error;			/* enum route_error */
-	uint64_t retry_after_us;	/* ALL_DOWN: until a breaker half-opens */
+	uint64_t retry_after_us;	/* ALL_DOWN: until a breaker
+					 * half-opens */
 	char decision[512];		/* "regions=eu us:region ..." */
 };
 

@@ -134,7 +134,8 @@ body_estimate(struct spend_estimate *c, const struct policy_req *q, int kind,
 	switch (kind) {
 	case SPEND_TOKENS:
 		snprintf(what, sizeof(what), "a whole number from 1 to %llu "
-		    "(max_choices)", (unsigned long long)q->spend_limits.max_choices);
+		    "(max_choices)",
+		    (unsigned long long)q->spend_limits.max_choices);
 		rc = spend_json_count(json_object_get(body, "n"), 1,
 		    (int64_t)q->spend_limits.max_choices, &b->choices);
 		if (rc < 0)
@@ -165,7 +166,8 @@ body_estimate(struct spend_estimate *c, const struct policy_req *q, int kind,
 		x = json_object_get(json_object_get(body, "document"), "type");
 		/* An image is one page; a document may have any number. */
 		b->pages = json_is_string(x) && strcmp(json_string_value(x),
-		    "image_url") == 0 ? 1 : (int64_t)q->spend_limits.reserve_pages;
+		    "image_url") == 0 ? 1 :
+		    (int64_t)q->spend_limits.reserve_pages;
 		x = json_object_get(body, "pages");
 		if (json_is_array(x) && json_array_size(x) > 0)
 			b->pages = (int64_t)json_array_size(x);
@@ -184,7 +186,8 @@ body_estimate(struct spend_estimate *c, const struct policy_req *q, int kind,
 		    NULL && !json_is_null(x));
 		break;
 	case SPEND_AUDIO:
-		b->audio_seconds = (int64_t)(q->spend_limits.reserve_audio_ms / 1000);
+		b->audio_seconds =
+		    (int64_t)(q->spend_limits.reserve_audio_ms / 1000);
 		break;
 	case SPEND_CHARS:
 		x = json_object_get(body, "input");
@@ -353,7 +356,8 @@ worst_rate(struct spend_estimate *c, const struct policy_req *q, int cur)
 			best->ok = 0;
 			return;
 		}
-		if (spend_cost(&r, &c->plan.est, &cost) == 0 && cost > best_cost) {
+		if (spend_cost(&r, &c->plan.est, &cost) == 0 &&
+		    cost > best_cost) {
 			*best = r;
 			best_cost = cost;
 		}

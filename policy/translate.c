@@ -59,7 +59,8 @@ translate_request(int kind, const struct endpoint *ep, json_t *body,
 			so = json_object();
 			json_object_set_new(body, "stream_options", so);
 			*fold_usage = 1;
-		} else if (!json_is_true(json_object_get(so, "include_usage"))) {
+		} else if (!json_is_true(json_object_get(so,
+		    "include_usage"))) {
 			*fold_usage = 1;
 		}
 		json_object_set_new(so, "include_usage", json_true());
@@ -109,7 +110,8 @@ fold_merge(struct sse_fold *f, const char *usage_ev, size_t len,
 			memcpy(out, f->held, head);
 			memcpy(out + head, ",\"usage\":", 9);
 			memcpy(out + head + 9, us, ulen);
-			memcpy(out + head + 9 + ulen, brace, f->held_len - head);
+			memcpy(out + head + 9 + ulen, brace,
+			    f->held_len - head);
 			emit(arg, out, n);
 		}
 	}
@@ -137,7 +139,8 @@ void
 sse_fold_event(struct sse_fold *f, const char *ev, size_t len,
     sse_emit_fn emit, void *arg)
 {
-	if (contains(ev, len, "\"choices\":[]") && contains(ev, len, "\"usage\"")) {
+	if (contains(ev, len, "\"choices\":[]") &&
+	    contains(ev, len, "\"usage\"")) {
 		if (f->held != NULL)
 			fold_merge(f, ev, len, emit, arg);
 		else

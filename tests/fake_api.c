@@ -141,7 +141,8 @@ fake_api_resource(const char *method, const char *path, json_t *body,
 	if (strcmp(path, "/v1/audio/speech") == 0)
 		return json_pack("{s:s}", "audio_data", "UklGRiQAAABXQVZF");
 	if (strcmp(path, "/v1/audio/transcriptions") == 0 && raw != NULL)
-		return json_pack("{s:s, s:s, s:s, s:[], s:{s:i, s:i, s:i, s:i}}",
+		return json_pack("{s:s, s:s, s:s, s:[], "
+		    "s:{s:i, s:i, s:i, s:i}}",
 		    "model", "voxtral-mini-latest", "text", "Hello world.",
 		    "language", "en", "segments", "usage", "prompt_tokens", 4,
 		    "completion_tokens", 3, "total_tokens", 7,

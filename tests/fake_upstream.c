@@ -49,8 +49,8 @@ struct fake {
 static int
 refuse_once(struct fake *f, struct evhttp_request *req)
 {
-	const char *t = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "x-fake-429-once");
+	const char *t = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "x-fake-429-once");
 
 	if (t == NULL || strlen(t) >= sizeof(f->once[0]))
 		return 0;
@@ -70,7 +70,8 @@ struct stream {
 	char model[128];
 	char echo[256];
 	int include_usage;	/* openai: usage in a separate chunk */
-	int prompt;		/* prompt tokens reported (x-fake-prompt-tokens) */
+	int prompt;		/* prompt tokens reported
+				 * (x-fake-prompt-tokens) */
 	char request_id[80];
 	unsigned long id;
 	/* x-fake-split: the echo in pieces of so many characters, for n
@@ -116,8 +117,8 @@ send_piece(struct stream *s, int choice, const char *piece, int last)
 
 	if (s->tool)
 		delta = json_pack("{s:[{s:i, s:s, s:s, s:{s:s, s:s}}]}",
-		    "tool_calls", "index", 0, "id", "call_1", "type", "function",
-		    "function", "name", "echo", "arguments", piece);
+		    "tool_calls", "index", 0, "id", "call_1", "type",
+		    "function", "function", "name", "echo", "arguments", piece);
 	else
 		delta = json_pack("{s:s}", "content", piece);
 	chunk = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:o, s:o}]}", "id",
@@ -137,8 +138,8 @@ send_piece(struct stream *s, int choice, const char *piece, int last)
 static int
 hdr_int(struct evhttp_request *req, const char *name, int def)
 {
-	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    name);
+	const char *v = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), name);
 
 	return v ? atoi(v) : def;
 }
@@ -162,14 +163,15 @@ record(struct fake *f, struct evhttp_request *req, const char *body,
 		size_t i;
 
 		for (i = 0; kv->key[i] && i < sizeof(lower) - 1; i++)
-			lower[i] = (char)(kv->key[i] >= 'A' && kv->key[i] <= 'Z' ?
-			    kv->key[i] + 32 : kv->key[i]);
+			lower[i] = (char)(kv->key[i] >= 'A' &&
+			    kv->key[i] <= 'Z' ? kv->key[i] + 32 : kv->key[i]);
 		lower[i] = '\0';
 		json_object_set_new(h, lower, json_string(kv->value));
 	}
 	b = json_stringn(body, len);
 	json_object_set_new(o, "upstream", json_string(f->name));
-	json_object_set_new(o, "method", json_string(mi < 9 ? methods[mi] : "?"));
+	json_object_set_new(o, "method",
+	    json_string(mi < 9 ? methods[mi] : "?"));
 	json_object_set_new(o, "uri", json_string(evhttp_request_get_uri(req)));
 	json_object_set_new(o, "headers", h);
 	json_object_set_new(o, "body", b ? b : json_null());
@@ -188,8 +190,8 @@ record_event(struct fake *f, const char *event, unsigned long id, int sent)
 {
 	if (f->record == NULL)
 		return;
-	fprintf(f->record, "{\"upstream\":\"%s\",\"event\":\"%s\",\"stream\":%lu,"
-	    "\"sent\":%d}\n", f->name, event, id, sent);
+	fprintf(f->record, "{\"upstream\":\"%s\",\"event\":\"%s\","
+	    "\"stream\":%lu,\"sent\":%d}\n", f->name, event, id, sent);
 	fflush(f->record);
 }
 
@@ -209,8 +211,8 @@ record_usage(struct fake *f, const char *request_id, int prompt,
 static const char *
 request_id(struct evhttp_request *req)
 {
-	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "x-request-id");
+	const char *v = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "x-request-id");
 
 	return v != NULL && strlen(v) < 80 && strchr(v, '"') == NULL ? v : "";
 }
@@ -376,7 +378,8 @@ static json_t *
 usage_obj(int prompt, int completion)
 {
 	return json_pack("{s:i, s:i, s:i}", "prompt_tokens", prompt,
-	    "completion_tokens", completion, "total_tokens", prompt + completion);
+	    "completion_tokens", completion, "total_tokens",
+	    prompt + completion);
 }
 
 static void stream_step(evutil_socket_t fd, short what, void *arg);
@@ -484,11 +487,13 @@ stream_step(evutil_socket_t fd, short what, void *arg)
 			memset(content, 'x', (size_t)s->pad);
 			content[s->pad] = '\0';
 		}
-		chunk = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s}, s:O}]}",
+		chunk = json_pack("{s:s, s:s, s:i, s:s, "
+		    "s:[{s:i, s:{s:s, s:s}, s:O}]}",
 		    "id", "cmpl-fake", "object", "chat.completion.chunk",
-		    "created", 1700000000, "model", s->model, "choices", "index",
-		    0, "delta", "role", "assistant", "content", content,
-		    "finish_reason", last ? json_string("stop") : json_null());
+		    "created", 1700000000, "model", s->model, "choices",
+		    "index", 0, "delta", "role", "assistant", "content",
+		    content, "finish_reason",
+		    last ? json_string("stop") : json_null());
 		if (last && !s->f->openai) {
 			json_object_set_new(chunk, "usage", usage_obj(s->prompt,
 			    s->total));
@@ -544,16 +549,16 @@ answer_message(json_t *body, const char *text)
 
 	if (wants_tool(body)) {
 		const char *name = json_string_value(json_object_get(
-		    json_object_get(json_array_get(json_object_get(body, "tools"),
-		    0), "function"), "name"));
+		    json_object_get(json_array_get(json_object_get(body,
+		    "tools"), 0), "function"), "name"));
 
 		args = json_pack("{s:s}", "text", text);
 		js = json_dumps(args, JSON_COMPACT);
 		json_decref(args);
-		m = json_pack("{s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s}}]}", "role",
-		    "assistant", "content", "", "tool_calls", "id", "call0fake1",
-		    "type", "function", "function", "name", name ? name : "f",
-		    "arguments", js);
+		m = json_pack("{s:s, s:s, s:[{s:s, s:s, s:{s:s, s:s}}]}",
+		    "role", "assistant", "content", "", "tool_calls", "id",
+		    "call0fake1", "type", "function", "function", "name",
+		    name ? name : "f", "arguments", js);
 		free(js);
 		return m;
 	}
@@ -598,7 +603,8 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 		fprintf(stderr, "%s received: %s\n", f->name, echo);
 	if (json_is_true(json_object_get(body, "stream"))) {
 		struct stream *s = calloc(1, sizeof(*s));
-		struct evhttp_connection *conn = evhttp_request_get_connection(req);
+		struct evhttp_connection *conn =
+		    evhttp_request_get_connection(req);
 
 		s->f = f;
 		s->req = req;
@@ -680,8 +686,8 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 static void
 base64(const unsigned char *in, size_t n, char *out)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/";
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t i, o = 0;
 
 	for (i = 0; i + 2 < n; i += 3) {
@@ -692,7 +698,8 @@ base64(const unsigned char *in, size_t n, char *out)
 	}
 	if (i < n) {
 		out[o++] = t[in[i] >> 2];
-		out[o++] = t[((in[i] & 3) << 4) | (i + 1 < n ? in[i + 1] >> 4 : 0)];
+		out[o++] = t[((in[i] & 3) << 4) |
+		    (i + 1 < n ? in[i + 1] >> 4 : 0)];
 		out[o++] = i + 1 < n ? t[(in[i + 1] & 15) << 2] : '=';
 		out[o++] = '=';
 	}
@@ -777,8 +784,9 @@ handle(struct evhttp_request *req, void *arg)
 		json_decref(body);
 		return;
 	}
-	if (method == EVHTTP_REQ_POST && (strcmp(path, "/v1/chat/completions") ==
-	    0 || strcmp(path, "/v1/agents/completions") == 0) && body) {
+	if (method == EVHTTP_REQ_POST &&
+	    (strcmp(path, "/v1/chat/completions") == 0 ||
+	    strcmp(path, "/v1/agents/completions") == 0) && body) {
 		chat(f, req, body, 0);
 	} else if (method == EVHTTP_REQ_POST && !f->openai &&
 	    strcmp(path, "/v1/fim/completions") == 0 && body) {
@@ -798,11 +806,12 @@ handle(struct evhttp_request *req, void *arg)
 	    EVHTTP_REQ_GET ? "GET" : method == EVHTTP_REQ_POST ? "POST" : "?",
 	    path, body, &api_status)) != NULL) {
 		send_json(f, req, api_status, api);
-	} else if (method == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
+	} else if (method == EVHTTP_REQ_GET &&
+	    strcmp(path, "/v1/models") == 0) {
 		send_json(f, req, 200, json_pack("{s:s, s:[{s:s, s:s, s:i, "
-		    "s:s}]}", "object", "list", "data", "id", "mistral-small-latest",
-		    "object", "model", "created", 1700000000, "owned_by",
-		    "mistralai"));
+		    "s:s}]}", "object", "list", "data", "id",
+		    "mistral-small-latest", "object", "model", "created",
+		    1700000000, "owned_by", "mistralai"));
 	} else {
 		send_error(f, req, 404, "Not Found");
 	}
@@ -864,12 +873,13 @@ main(int argc, char **argv)
 	evhttp_set_gencb(http, handle, &f);
 	sock = evhttp_bind_socket_with_handle(http, addr, (ev_uint16_t)port);
 	if (sock == NULL) {
-		fprintf(stderr, "eugate-demo-upstream: cannot listen on %s:%d\n",
-		    addr, port);
+		fprintf(stderr,
+		    "eugate-demo-upstream: cannot listen on %s:%d\n", addr,
+		    port);
 		return 1;
 	}
-	if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss,
-	    &sl) == 0)
+	if (getsockname(evhttp_bound_socket_get_fd(sock),
+	    (struct sockaddr *)&ss, &sl) == 0)
 		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if (port_file != NULL) {
 		FILE *pf = fopen(port_file, "w");

@@ -15,7 +15,8 @@ int tap_done(void);
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, what) \
-	tap_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, what)
+	tap_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, \
+	    what)
 #define is_str(got, want, what) \
 	tap_is_str(got, want, __FILE__, __LINE__, what)
 

@@ -132,7 +132,8 @@ test_keys(const char *dir)
 	ok(memcmp(p1, p2, 32) == 0, "the same key");
 	memset(head, 0xab, 32);
 	n = chain_checkpoint_msg(1000, head, 1795000000000LL, msg, sizeof(msg));
-	ok(n > 0 && strncmp(msg, "eugate-audit-checkpoint-1 1000 abab", 35) == 0,
+	ok(n > 0 &&
+	    strncmp(msg, "eugate-audit-checkpoint-1 1000 abab", 35) == 0,
 	    "checkpoint message");
 	ok(chain_sign(k1, msg, n, sig) == 0 && chain_verify(p1, msg, n, sig),
 	    "a signature verifies");
@@ -266,10 +267,12 @@ test_chain(const char *dir)
 	    "checkpoints export with the public key");
 
 	/* Tampering, each undone after. */
-	sql(db, "UPDATE audit SET model = 'mistral-large-latest' WHERE seq = 17");
+	sql(db, "UPDATE audit SET model = 'mistral-large-latest' "
+	    "WHERE seq = 17");
 	is_int(verify(rd, NULL, &why), 17, "a changed field names its record");
 	ok(strstr(why, "changed") != NULL, "... as changed: %s", why);
-	sql(db, "UPDATE audit SET model = 'mistral-small-latest' WHERE seq = 17");
+	sql(db, "UPDATE audit SET model = 'mistral-small-latest' "
+	    "WHERE seq = 17");
 	is_int(verify(rd, NULL, NULL), 0, "undone: verifies again");
 	sql(db, "CREATE TABLE keep AS SELECT * FROM audit WHERE seq = 23;"
 	    "DELETE FROM audit WHERE seq = 23");
@@ -278,7 +281,8 @@ test_chain(const char *dir)
 	sql(db, "UPDATE audit SET seq = -5 WHERE seq = 5;"
 	    "UPDATE audit SET seq = 5 WHERE seq = 6;"
 	    "UPDATE audit SET seq = 6 WHERE seq = -5");
-	is_int(verify(rd, NULL, &why), 5, "two records swapped: the first named");
+	is_int(verify(rd, NULL, &why), 5,
+	    "two records swapped: the first named");
 	sql(db, "UPDATE audit SET seq = -5 WHERE seq = 5;"
 	    "UPDATE audit SET seq = 5 WHERE seq = 6;"
 	    "UPDATE audit SET seq = 6 WHERE seq = -5");
@@ -328,12 +332,12 @@ test_chain(const char *dir)
 		chain_hash(&r, 12, prev, h);
 		util_hex(h, 32, hex);
 		util_hex(prev, 32, phex);
-		snprintf(q, sizeof(q), "UPDATE audit SET model = 'forged', hash = "
-		    "x'%s' WHERE seq = 12", hex);
+		snprintf(q, sizeof(q), "UPDATE audit SET model = 'forged', "
+		    "hash = x'%s' WHERE seq = 12", hex);
 		sql(db, q);
 		why = "";
-		is_int(verify(rd, NULL, &why), 13, "a rehashed record breaks the "
-		    "link to the next one");
+		is_int(verify(rd, NULL, &why), 13,
+		    "a rehashed record breaks the link to the next one");
 	}
 	json_decref(cps);
 	store_close(rd);
@@ -408,16 +412,17 @@ test_legacy(const char *dir)
 	ok(store_open(db, &wc, NULL, &st) == GW_OK, "legacy: open");
 	append(st, 1);
 	store_close(st);
-	sql(db, "CREATE TABLE requests(id INTEGER PRIMARY KEY, request_id TEXT "
-	    "NOT NULL, ts INTEGER NOT NULL, key_id TEXT, team TEXT, method TEXT "
-	    "NOT NULL, path TEXT NOT NULL, model TEXT, upstream TEXT, status "
-	    "INTEGER NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, "
-	    "latency_us INTEGER NOT NULL, error TEXT, streamed INTEGER NOT NULL, "
-	    "pii TEXT, region TEXT, route TEXT);"
+	sql(db, "CREATE TABLE requests(id INTEGER PRIMARY KEY, "
+	    "request_id TEXT NOT NULL, ts INTEGER NOT NULL, key_id TEXT, "
+	    "team TEXT, method TEXT NOT NULL, path TEXT NOT NULL, model TEXT, "
+	    "upstream TEXT, status INTEGER NOT NULL, prompt_tokens INTEGER, "
+	    "completion_tokens INTEGER, latency_us INTEGER NOT NULL, "
+	    "error TEXT, streamed INTEGER NOT NULL, pii TEXT, region TEXT, "
+	    "route TEXT);"
 	    "INSERT INTO requests(request_id, ts, method, path, status, "
-	    "latency_us, streamed, pii) VALUES('old-1', 1, 'POST', '/v1/x', 200, "
-	    "5, 0, 'EMAIL:1'), ('old-2', 2, 'GET', '/v1/models', 200, 3, 0, "
-	    "NULL)");
+	    "latency_us, streamed, pii) VALUES('old-1', 1, 'POST', '/v1/x', "
+	    "200, 5, 0, 'EMAIL:1'), ('old-2', 2, 'GET', '/v1/models', 200, 3, "
+	    "0, NULL)");
 	ok(store_open(db, &wc, NULL, &st) == GW_OK &&
 	    store_open(db, &rc, NULL, &rd) == GW_OK, "legacy: reopen");
 	memset(&op, 0, sizeof(op));

@@ -503,7 +503,8 @@ main(void)
 		    "trailing slash dropped");
 		is_int(cfg->upstreams[0].kind, UPSTREAM_OPENAI, "kind");
 		is_int(cfg->upstreams[0].models.n, 2, "model globs");
-		is_str(cfg->upstreams[0].models.v[1], "mistral-7b", "glob trimmed");
+		is_str(cfg->upstreams[0].models.v[1], "mistral-7b",
+		    "glob trimmed");
 		is_str(cfg->upstreams[0].api_key, "sk-test", "key from env");
 		ok(config_policy(cfg, "strict") != NULL &&
 		    config_policy(cfg, "default") != NULL,
@@ -529,7 +530,8 @@ main(void)
 		    u->cooldown_ms == 5000 &&
 		    strcmp(u->health_path, "/v1/models") == 0,
 		    "upstream flags, balancing and health keys");
-		ok(p->regions.n == 2 && p->zdr && p->training == TRAINING_NONE &&
+		ok(p->regions.n == 2 && p->zdr &&
+		    p->training == TRAINING_NONE &&
 		    p->service_tier == TIER_STANDARD_ONLY &&
 		    p->safe_prompt == FORCE_ON && p->store == FORCE_OFF,
 		    "policy regions, zdr, training and forced fields");
@@ -545,8 +547,8 @@ main(void)
 	}
 	config_unref(cfg);
 
-	cfg = load("[gateway]\nlog_format = json\n[upstream a]\nurl = http://a\n"
-	    "region = eu\n", err, sizeof(err));
+	cfg = load("[gateway]\nlog_format = json\n"
+	    "[upstream a]\nurl = http://a\nregion = eu\n", err, sizeof(err));
 	ok(cfg != NULL && cfg->log_format == 1, "log_format = json (%s)", err);
 	config_unref(cfg);
 	expect_error("[gateway]\nlog_format = xml\n", 2, "log_format",
@@ -580,8 +582,9 @@ main(void)
 	    "unknown section", "unknown section, at its header");
 	expect_error("[upstream a]\nurl = http://x\nkind = grpc\n", 3,
 	    "kind: unknown value 'grpc'", "bad enum");
-	expect_error("[gateway]\nmax_body_bytes = 12q\n[upstream a]\nurl=http://x\n",
-	    2, "max_body_bytes: invalid size", "bad size");
+	expect_error("[gateway]\nmax_body_bytes = 12q\n"
+	    "[upstream a]\nurl=http://x\n", 2, "max_body_bytes: invalid size",
+	    "bad size");
 	expect_error("[gateway]\nmax_body_bytes = 1\n", 2, "out of range",
 	    "size out of range");
 	expect_error("[gateway]\nclient_idle_timeout = 10\n", 2,
@@ -602,8 +605,9 @@ main(void)
 	expect_error(UP "[polcy p]\n", 4, "unknown section [polcy p]",
 	    "an empty unknown section is an error too");
 	expect_error("this is not ini\n", 1, "syntax error", "syntax error");
-	expect_error("[gateway]\ntls_cert = /x.pem\n[upstream a]\nurl=http://x\n",
-	    1, "tls_cert and tls_key", "tls needs both files");
+	expect_error("[gateway]\ntls_cert = /x.pem\n"
+	    "[upstream a]\nurl=http://x\n", 1, "tls_cert and tls_key",
+	    "tls needs both files");
 
 	test_defaults();
 	test_duplicates();

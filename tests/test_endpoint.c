@@ -88,7 +88,8 @@ test_spec_coverage(void)
 		n++;
 		if (m < 0 || endpoint_find(m, sample, strlen(sample), &ep) !=
 		    EP_FOUND || !same_shape(sp + 1, ep->path)) {
-			ok(0, "%s %s has a row of the same shape", line, sp + 1);
+			ok(0, "%s %s has a row of the same shape", line,
+			    sp + 1);
 			missing++;
 			continue;
 		}
@@ -180,7 +181,8 @@ test_targets(void)
 		{ "/v1/chat/completions", EP_TARGET_OK },
 		{ "/v1/files?page=2&page_size=10", EP_TARGET_OK },
 		{ "/v1/files?search=a%20b", EP_TARGET_OK },
-		{ "/v1/models/ft:open-mistral-7b:587a6b29:20240514", EP_TARGET_OK },
+		{ "/v1/models/ft:open-mistral-7b:587a6b29:20240514",
+		    EP_TARGET_OK },
 		{ "/v1/files/", EP_TARGET_OK },	/* left to the table */
 		{ "/v1/embeddings/../chat/completions", EP_TARGET_INVALID },
 		{ "/v1/embeddings/..", EP_TARGET_INVALID },

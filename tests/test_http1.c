@@ -49,57 +49,100 @@ struct vector {
 
 static const struct vector vectors[] = {
 	{ "plain GET", "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", 0 },
-	{ "POST with CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", 0 },
-	{ "chunked, any case", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: CHUNKED\r\n\r\n", 0 },
+	{ "POST with CL",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n", 0 },
+	{ "chunked, any case", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: CHUNKED\r\n\r\n", 0 },
 	{ "HTTP/1.0 without Host", "GET /v1/models HTTP/1.0\r\n\r\n", 0 },
-	{ "CL and TE", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-	{ "TE and CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n", 400 },
-	{ "two equal CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400 },
-	{ "two different CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400 },
-	{ "CL list", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n", 400 },
-	{ "CL +5", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n", 400 },
-	{ "CL hex", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", 400 },
-	{ "CL negative", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400 },
-	{ "CL empty", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", 400 },
-	{ "CL 30 digits", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000000000000000000000\r\n\r\n", 400 },
-	{ "TE xchunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 501 },
-	{ "TE gzip, chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400 },
-	{ "TE chunked, chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400 },
-	{ "TE ,chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,chunked\r\n\r\n", 400 },
-	{ "TE twice", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-	{ "TE identity", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", 501 },
-	{ "TE vertical tab", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\x0b\r\n\r\n", 400 },
-	{ "TE in HTTP/1.0", "POST /v1/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-	{ "space before colon", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\n", 400 },
-	{ "underscore TE is another header", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer_Encoding: chunked\r\n\r\n", 0 },
-	{ "obs-fold", "GET /v1/x HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400 },
-	{ "obs-fold TE", "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", 400 },
+	{ "CL and TE", "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400 },
+	{ "TE and CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n", 400 },
+	{ "two equal CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 400 },
+	{ "two different CL", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", 400 },
+	{ "CL list",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n",
+	    400 },
+	{ "CL +5",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\n",
+	    400 },
+	{ "CL hex",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
+	    400 },
+	{ "CL negative",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+	    400 },
+	{ "CL empty",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
+	    400 },
+	{ "CL 30 digits", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 100000000000000000000000000000\r\n\r\n", 400 },
+	{ "TE xchunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: xchunked\r\n\r\n", 501 },
+	{ "TE gzip, chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n", 400 },
+	{ "TE chunked, chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked, chunked\r\n\r\n", 400 },
+	{ "TE ,chunked", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: ,chunked\r\n\r\n", 400 },
+	{ "TE twice", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    400 },
+	{ "TE identity", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: identity\r\n\r\n", 501 },
+	{ "TE vertical tab", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\x0b\r\n\r\n", 400 },
+	{ "TE in HTTP/1.0",
+	    "POST /v1/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
+	{ "space before colon",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\n",
+	    400 },
+	{ "underscore TE is another header",
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer_Encoding: chunked\r\n\r\n", 0 },
+	{ "obs-fold",
+	    "GET /v1/x HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400 },
+	{ "obs-fold TE", "POST /v1/x HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding:\r\n chunked\r\n\r\n", 400 },
 	{ "bare LF in headers", "GET /v1/x HTTP/1.1\nHost: x\n\n", 400 },
-	{ "bare LF after header", "GET /v1/x HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", 400 },
-	{ "bare CR in value", "GET /v1/x HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400 },
-	{ "NUL in value", "GET /v1/x HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 0 },
+	{ "bare LF after header",
+	    "GET /v1/x HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", 400 },
+	{ "bare CR in value",
+	    "GET /v1/x HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400 },
+	{ "NUL in value",
+	    "GET /v1/x HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 0 },
 	{ "missing Host", "GET /v1/x HTTP/1.1\r\n\r\n", 400 },
-	{ "two Hosts", "GET /v1/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
+	{ "two Hosts",
+	    "GET /v1/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
 	{ "Host with space", "GET /v1/x HTTP/1.1\r\nHost: a b\r\n\r\n", 400 },
-	{ "Host with userinfo", "GET /v1/x HTTP/1.1\r\nHost: u@h\r\n\r\n", 400 },
+	{ "Host with userinfo",
+	    "GET /v1/x HTTP/1.1\r\nHost: u@h\r\n\r\n", 400 },
 	{ "Host with path", "GET /v1/x HTTP/1.1\r\nHost: h/p\r\n\r\n", 400 },
 	{ "HTTP/1.2", "GET /v1/x HTTP/1.2\r\nHost: x\r\n\r\n", 505 },
 	{ "HTTP/2.0", "GET /v1/x HTTP/2.0\r\nHost: x\r\n\r\n", 505 },
 	{ "HTTP/1.10", "GET /v1/x HTTP/1.10\r\nHost: x\r\n\r\n", 400 },
 	{ "missing version", "GET /v1/x\r\nHost: x\r\n\r\n", 400 },
 	{ "lowercase method", "get /v1/x HTTP/1.1\r\nHost: x\r\n\r\n", 501 },
-	{ "odd method", "G=\":<>(e),[T] /v1/x HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+	{ "odd method",
+	    "G=\":<>(e),[T] /v1/x HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
 	{ "CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 501 },
-	{ "absolute-form", "GET http://a/v1/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "absolute-form",
+	    "GET http://a/v1/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
 	{ "asterisk", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
 	{ "fragment", "GET /v1/x#f HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
 	{ "two spaces", "GET  /v1/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
-	{ "tab in name", "GET /v1/x HTTP/1.1\r\nHost: a\r\nX\tY: z\r\n\r\n", 400 },
-	{ "high byte in name", "GET /v1/x HTTP/1.1\r\nHost: a\r\nX\x85Y: z\r\n\r\n", 400 },
-	{ "leading space header", "GET /v1/x HTTP/1.1\r\n Host: a\r\n\r\n", 400 },
+	{ "tab in name",
+	    "GET /v1/x HTTP/1.1\r\nHost: a\r\nX\tY: z\r\n\r\n", 400 },
+	{ "high byte in name",
+	    "GET /v1/x HTTP/1.1\r\nHost: a\r\nX\x85Y: z\r\n\r\n", 400 },
+	{ "leading space header",
+	    "GET /v1/x HTTP/1.1\r\n Host: a\r\n\r\n", 400 },
 	{ "empty name", "GET /v1/x HTTP/1.1\r\nHost: a\r\n: z\r\n\r\n", 400 },
 	{ "leading CRLF", "\r\nGET /v1/x HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
-	{ "Expect other", "POST /v1/x HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417 },
+	{ "Expect other",
+	    "POST /v1/x HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417 },
 };
 
 static void
@@ -119,7 +162,8 @@ test_vectors(void)
 			r.headers = hdrs;
 			rc = http1_parse_head(v->head, len, 16384, 100, &r,
 			    &status, &why);
-			ok(rc == HTTP1_ERROR && status == 400, "NUL in value: 400");
+			ok(rc == HTTP1_ERROR && status == 400,
+			    "NUL in value: 400");
 			continue;
 		}
 		rc = parse(v->head, &r, &status);
@@ -169,15 +213,18 @@ test_limits(void)
 	const char *why;
 	size_t n;
 
-	n = (size_t)snprintf(big, sizeof(big), "GET /v1/x HTTP/1.1\r\nHost: a\r\nX: ");
+	n = (size_t)snprintf(big, sizeof(big),
+	    "GET /v1/x HTTP/1.1\r\nHost: a\r\nX: ");
 	memset(big + n, 'a', 17000);
 	big[n + 17000] = '\0';
 	r.headers = hdrs;
 	rc = http1_parse_head(big, strlen(big), 16384, 100, &r, &status, &why);
 	ok(rc == HTTP1_ERROR && status == 431, "head over the cap: 431");
-	n = (size_t)snprintf(big, sizeof(big), "GET /v1/x HTTP/1.1\r\nHost: a\r\n");
+	n = (size_t)snprintf(big, sizeof(big),
+	    "GET /v1/x HTTP/1.1\r\nHost: a\r\n");
 	for (int i = 0; i < 12; i++)
-		n += (size_t)snprintf(big + n, sizeof(big) - n, "X%d: y\r\n", i);
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "X%d: y\r\n",
+		    i);
 	snprintf(big + n, sizeof(big) - n, "\r\n");
 	rc = http1_parse_head(big, strlen(big), 16384, 10, &r, &status, &why);
 	ok(rc == HTTP1_ERROR && status == 431, "too many headers: 431");
@@ -210,7 +257,8 @@ decode(const char *in, size_t step, char *out, size_t *outlen)
 		size_t n = len - off < step ? len - off : step, used;
 		const char *data;
 		size_t dlen;
-		int rc = http1_chunked_feed(&st, in + off, n, &used, &data, &dlen);
+		int rc = http1_chunked_feed(&st, in + off, n, &used, &data,
+		    &dlen);
 
 		if (rc == HTTP1_ERROR)
 			return -1;
@@ -220,7 +268,7 @@ decode(const char *in, size_t step, char *out, size_t *outlen)
 		off += used;
 		if (rc == HTTP1_DONE) {
 			*outlen = o;
-			return (int)(len - off);	/* bytes after the body */
+			return (int)(len - off); /* bytes after the body */
 		}
 	}
 	return -2;	/* needs more */
@@ -259,10 +307,12 @@ test_chunked(void)
 			if (cases[i].ok)
 				ok(rc == 0 && outlen == strlen(cases[i].out) &&
 				    memcmp(out, cases[i].out, outlen) == 0,
-				    "chunked case %zu step %zu decodes", i, step);
+				    "chunked case %zu step %zu decodes", i,
+				    step);
 			else
-				ok(rc == -1, "chunked case %zu step %zu rejected",
-				    i, step);
+				ok(rc == -1,
+				    "chunked case %zu step %zu rejected", i,
+				    step);
 		}
 	}
 	{
@@ -271,7 +321,8 @@ test_chunked(void)
 		int rest = decode("1\r\na\r\n0\r\n\r\nGET /x HTTP/1.1\r\n", 3,
 		    out, &outlen);
 
-		ok(rest == 17, "bytes after the body stay for the next request");
+		ok(rest == 17,
+		    "bytes after the body stay for the next request");
 	}
 }
 

@@ -22,8 +22,8 @@ shown(const char *buf, size_t n)
 		if (c >= 0x20 && c < 0x7f)
 			out[k++] = (char)c;
 		else
-			k += (size_t)snprintf(out + k, sizeof(out) - k, "\\x%02x",
-			    c);
+			k += (size_t)snprintf(out + k, sizeof(out) - k,
+			    "\\x%02x", c);
 	}
 	out[k] = '\0';
 	return out;
@@ -75,9 +75,10 @@ static const char *const cases[] = {
 	"[-9223372036854775808]", "[-9223372036854775809]",
 	"[99999999999999999999999]", "[01]", "[1.]", "[.5]", "[1e]", "[1e+]",
 	"[-]", "[+1]", "[0x10]", "[1,]", "[,1]", "{\"a\":1,}", "{,}",
-	"{\"a\" 1}", "{\"a\":}", "{a:1}", "{\"a\":1 \"b\":2}", "[true,false,null]",
-	"[tru]", "[nul]", "[True]", "\"str\"", "1", "true", "", " ", "[",
-	"{", "]", "[]]", "{}{}", "[] x", "[\"\\u00e9\\u20ac\\ud83d\\ude00\"]",
+	"{\"a\" 1}", "{\"a\":}", "{a:1}", "{\"a\":1 \"b\":2}",
+	"[true,false,null]", "[tru]", "[nul]", "[True]", "\"str\"", "1",
+	"true", "", " ", "[", "{", "]", "[]]", "{}{}", "[] x",
+	"[\"\\u00e9\\u20ac\\ud83d\\ude00\"]",
 	"[\"\\ud83d\"]", "[\"\\ude00\"]", "[\"\\ud83dx\"]",
 	"[\"\\ud83d\\u0041\"]", "[\"\\u0000\"]", "{\"\\u0000\":1}",
 	"[\"a\\u0001b\"]", "[\"\\uZZZZ\"]", "[\"\\u12\"]", "[\"\\x\"]",
@@ -127,7 +128,8 @@ main(void)
 	for (size_t i = 0; cases[i] != NULL; i++) {
 		for (size_t f = 0; f <= JSON_REJECT_DUPLICATES;
 		    f += JSON_REJECT_DUPLICATES) {
-			const char *why = differs(cases[i], strlen(cases[i]), f);
+			const char *why = differs(cases[i], strlen(cases[i]),
+			    f);
 
 			ok(why == NULL, "case %zu %s%s: %s", i,
 			    shown(cases[i], strlen(cases[i])),
@@ -146,7 +148,8 @@ main(void)
 			memcpy(buf, seeds[s], n);
 			for (int e = 0; e < edits; e++) {
 				size_t at = n ? next(&rng) % n : 0;
-				char c = bytes[next(&rng) % (sizeof(bytes) - 1)];
+				char c =
+				    bytes[next(&rng) % (sizeof(bytes) - 1)];
 
 				switch (next(&rng) % 4) {
 				case 0: buf[at] = c; break;
@@ -170,7 +173,8 @@ main(void)
 				}
 			}
 			runs++;
-			why = differs(buf, n, it % 2 ? JSON_REJECT_DUPLICATES : 0);
+			why = differs(buf, n,
+			    it % 2 ? JSON_REJECT_DUPLICATES : 0);
 			if (why == NULL) {
 				json_t *v = json_loadb(buf, n, 0, NULL);
 
@@ -229,7 +233,8 @@ main(void)
 		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 			size_t n = util_fmt_u64(a, vals[i]);
 
-			snprintf(b, sizeof(b), "%llu", (unsigned long long)vals[i]);
+			snprintf(b, sizeof(b), "%llu",
+			    (unsigned long long)vals[i]);
 			same &= strcmp(a, b) == 0 && n == strlen(b);
 		}
 		ok(same, "util_fmt_u64 writes what %%llu writes, 0 to 2^64-1");

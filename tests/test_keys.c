@@ -32,8 +32,8 @@ test_hmac_vectors(void)
 				n++;
 				if (h == NULL || keys_hmac_compute(h,
 				    (const char *)msg, m, a) != GW_OK ||
-				    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
-				    key, klens[k], msg, m, b, sizeof(b),
+				    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256",
+				    NULL, key, klens[k], msg, m, b, sizeof(b),
 				    &bl) == NULL || bl != 32 ||
 				    memcmp(a, b, 32) != 0)
 					bad++;
@@ -89,7 +89,8 @@ main(void)
 	for (int i = 1; i < 3; i++) {
 		char k2[KEY_LEN + 1];
 
-		ok(keys_generate(h, k2, e[i].id, e[i].hmac) == GW_OK, "more keys");
+		ok(keys_generate(h, k2, e[i].id, e[i].hmac) == GW_OK,
+		    "more keys");
 	}
 	kc = keycache_new(e, 3);
 	is_int(keycache_size(kc), 3, "cache size");
@@ -103,7 +104,8 @@ main(void)
 		unsigned char fh[32];
 
 		/* A well-formed key with a known id but another secret. */
-		ok(keys_generate(h, forged, fid, fh) == GW_OK, "forge material");
+		ok(keys_generate(h, forged, fid, fh) == GW_OK,
+		    "forge material");
 		memcpy(forged + 4, id, KEY_ID_LEN);
 		ok(keycache_check(kc, h, forged, KEY_LEN) == NULL,
 		    "known id with a wrong secret is refused");

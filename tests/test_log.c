@@ -214,8 +214,9 @@ test_text_pairs(void)
 	ok(strncmp(got, "20", 2) == 0 && got[10] == 'T' && got[23] == 'Z',
 	    "starts with the UTC time: %s", shown(got));
 	is_str(text_msg(got, "info"), "req=r-1 team=t1 POST "
-	    "/v1/chat/completions model=\"m\\\" status=200 team=root\\n2026-01-01T00:00:00.000Z info "
-	    "x=1\" status=500", "a quoted value holds its pairs");
+	    "/v1/chat/completions model=\"m\\\" status=200 team=root\\n"
+	    "2026-01-01T00:00:00.000Z info x=1\" status=500",
+	    "a quoted value holds its pairs");
 }
 
 /* Every line of s parses as a JSON object; returns the last one. */
@@ -346,7 +347,8 @@ test_cut(void)
 		if (format == LOG_FMT_TEXT) {
 			msg = text_msg(got, "info");
 			len = strlen(msg);
-			ok(len > 8 && strcmp(msg + len - 8, "\\x1b...\"") == 0 &&
+			ok(len > 8 &&
+			    strcmp(msg + len - 8, "\\x1b...\"") == 0 &&
 			    strstr(msg, "b=after") == NULL, "cut (text): a "
 			    "whole escape, then ...\" (%s)",
 			    shown(msg + len - 12));

@@ -112,38 +112,39 @@ test_walk(void)
 		  "\"enum\":[\"E\"],\"examples\":[\"X\"]}}}}}]}",
 		  "f|D|E|X|key:Mail", 0 },
 		{ "response_format, stop, prediction",
-		  "{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
-		  "{\"name\":\"n\",\"schema\":{\"description\":\"S\"}}},"
-		  "\"stop\":[\"P\",\"Q\"],\"prediction\":{\"type\":\"content\","
-		  "\"content\":\"R\"}}", "n|S|P|Q|R", 0 },
+		  "{\"response_format\":{\"type\":\"json_schema\","
+		  "\"json_schema\":{\"name\":\"n\",\"schema\":{\"description\":"
+		  "\"S\"}}},\"stop\":[\"P\",\"Q\"],\"prediction\":{\"type\":"
+		  "\"content\",\"content\":\"R\"}}", "n|S|P|Q|R", 0 },
 		{ "unknown fields and part types, nested content",
-		  "{\"x_new\":\"U\",\"messages\":[{\"role\":\"user\",\"content\":"
-		  "[{\"type\":\"note_v9\",\"body\":\"B\",\"deep\":{\"a\":[{\"b\":"
-		  "\"Z\"}]}}]}]}", "U|note_v9|B|Z", 0 },
+		  "{\"x_new\":\"U\",\"messages\":[{\"role\":\"user\","
+		  "\"content\":[{\"type\":\"note_v9\",\"body\":\"B\","
+		  "\"deep\":{\"a\":[{\"b\":\"Z\"}]}}]}]}", "U|note_v9|B|Z", 0 },
 		{ "tool calls: ids, names, arguments as JSON text",
-		  "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":"
-		  "\"I\",\"function\":{\"name\":\"F\",\"arguments\":"
+		  "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{"
+		  "\"id\":\"I\",\"function\":{\"name\":\"F\",\"arguments\":"
 		  "\"{\\\"To\\\":\\\"A\\\"}\"}}]},{\"role\":\"tool\","
 		  "\"tool_call_id\":\"I\",\"content\":\"T\"}]}",
 		  "I|F|A|I|T|key:To", 0 },
 		{ "metadata keys, numbers and booleans",
-		  "{\"metadata\":{\"jane@x.example\":\"v\",\"n\":12,\"b\":true}}",
-		  "v|key:jane@x.example", 0 },
+		  "{\"metadata\":{\"jane@x.example\":\"v\",\"n\":12,"
+		  "\"b\":true}}", "v|key:jane@x.example", 0 },
 		{ "structural values of another shape",
 		  "{\"messages\":[{\"role\":\"R@x\",\"content\":[{\"type\":"
 		  "\"text\",\"text\":\"t\"}]}],\"tool_choice\":\"any\"}",
 		  "R@x|t", 0 },
 		{ "batch requests and conversation inputs",
 		  "{\"endpoint\":\"/v1/chat/completions\",\"requests\":[{"
-		  "\"custom_id\":\"c\",\"body\":{\"messages\":[{\"role\":\"user\","
-		  "\"content\":\"M\"}]}}],\"inputs\":[{\"type\":\"function.result\""
-		  ",\"result\":\"O\"}]}", "c|M|O", 0 },
+		  "\"custom_id\":\"c\",\"body\":{\"messages\":[{\"role\":"
+		  "\"user\",\"content\":\"M\"}]}}],\"inputs\":[{\"type\":"
+		  "\"function.result\",\"result\":\"O\"}]}", "c|M|O", 0 },
 		{ "media parts: counted, URL and name read, base64 not",
 		  "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
 		  "\"image_url\",\"image_url\":{\"url\":\"https://x/a.png\","
-		  "\"detail\":\"high\"}},{\"type\":\"input_audio\",\"input_audio\":"
-		  "\"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdH"
-		  "V2d3h5ejAxMjM0NTY3ODk=\"},{\"type\":\"document_url\","
+		  "\"detail\":\"high\"}},{\"type\":\"input_audio\","
+		  "\"input_audio\":"
+		  "\"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9w"
+		  "cXJzdHV2d3h5ejAxMjM0NTY3ODk=\"},{\"type\":\"document_url\","
 		  "\"document_url\":\"data:application/pdf;base64,JVBE\","
 		  "\"document_name\":\"cv\"}]}]}", "https://x/a.png|cv", 3 },
 		{ "a data: URI anywhere",

@@ -123,13 +123,13 @@ test_regions(struct config *cfg)
 	ok(selects(cfg, "eu", "gpt-x", "POST /v1/fim/completions", 0, NULL,
 	    &res) == ROUTE_NO_REGION, "eu policy: us serves it, still refused");
 	ok(selects(cfg, "default", "mistral-small",
-	    "POST /v1/fim/completions", 0, NULL, &res) == ROUTE_FOUND && res.n == 3 &&
-	    strstr(res.decision, "onprem:endpoint") != NULL,
+	    "POST /v1/fim/completions", 0, NULL, &res) == ROUTE_FOUND &&
+	    res.n == 3 && strstr(res.decision, "onprem:endpoint") != NULL,
 	    "an openai-kind upstream lacks FIM: skipped");
 	cfg->upstreams[1].models.v[0][0] = 'x';	/* us1 serves "x" now */
 	ok(selects(cfg, "default", "llama-3", "POST /v1/fim/completions", 0,
-	    NULL, &res) == ROUTE_NO_ENDPOINT, "only an openai upstream serves it: "
-	    "endpoint_not_supported");
+	    NULL, &res) == ROUTE_NO_ENDPOINT,
+	    "only an openai upstream serves it: endpoint_not_supported");
 	cfg->upstreams[2].models.v[0][0] = 'x';
 	ok(selects(cfg, "default", "llama-3", NULL, 0, NULL, &res) ==
 	    ROUTE_NO_MODEL, "no upstream serves the model: model_not_found");
@@ -206,8 +206,10 @@ test_breaker_routing(struct config *cfg)
 	h[3].open_until_us = 3000000;		/* 2 s from now */
 	ok(selects(cfg, "eu", "mistral-small", NULL, 0, h, &res) ==
 	    ROUTE_ALL_DOWN && res.retry_after_us == 2000000,
-	    "all allowed upstreams open: down, retry when the first half-opens");
-	ok(selects(cfg, "eu", NULL, "GET /v1/files", 0, h, &res) == ROUTE_ALL_DOWN,
+	    "all allowed upstreams open: down, retry when the first "
+	    "half-opens");
+	ok(selects(cfg, "eu", NULL, "GET /v1/files", 0, h, &res) ==
+	    ROUTE_ALL_DOWN,
 	    "stateful: the holder's breaker is open: down, no other upstream");
 	h[0].open_until_us = 500000;		/* half-open now */
 	ok(selects(cfg, "eu", "mistral-small", NULL, 0, h, &res) ==
@@ -246,7 +248,8 @@ test_balance(void)
 	ok(first[0] > 2800 && first[0] < 3200 && first[1] == 4000 - first[0],
 	    "weights 3:1 share the first place 3:1 (%d:%d)", first[0],
 	    first[1]);
-	ok(bad_order == 0, "weight 0 is a standby, a higher priority comes last");
+	ok(bad_order == 0,
+	    "weight 0 is a standby, a higher priority comes last");
 	config_unref(cfg);
 }
 
@@ -366,7 +369,8 @@ test_access(void)
 	    POLICY_BLOCK && run_access(cfg, "zdr", &k,
 	    "POST /v1/agents/completions", NULL, NULL, &b) == POLICY_BLOCK &&
 	    run_access(cfg, "zdr", &k, "GET /v1/libraries", NULL, NULL, &b) ==
-	    POLICY_BLOCK, "zdr: batch, conversations, agents, libraries refused");
+	    POLICY_BLOCK,
+	    "zdr: batch, conversations, agents, libraries refused");
 	ok(run_access(cfg, "zdr", &k, "POST /v1/chat/completions",
 	    "mistral-small", NULL, &b) == POLICY_PASS && run_access(cfg,
 	    "zdr", &k, "POST /v1/ocr", "mistral-ocr-latest", NULL, &b) ==

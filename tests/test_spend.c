@@ -61,7 +61,8 @@ static void
 test_prices(void)
 {
 	struct price_table *t = NULL;
-	struct upstream_conf list = { .name = "cloud", .pricing = PRICING_LIST };
+	struct upstream_conf list = { .name = "cloud",
+	    .pricing = PRICING_LIST };
 	struct upstream_conf eu = { .name = "eu", .pricing = PRICING_REGIONAL };
 	struct upstream_conf own = { .name = "local", .pricing = PRICING_OWN };
 	struct upstream_conf free_up = { .name = "x", .pricing = PRICING_FREE };
@@ -162,7 +163,8 @@ test_prices(void)
 	    sizeof(err)) != 0 && strncmp(err, "4:", 2) == 0,
 	    "a model priced twice is refused, with its line");
 	ok(prices_parse("[model a]\ninput_eur = -1\n", &t, err,
-	    sizeof(err)) != 0 && strncmp(err, "2:", 2) == 0, "bad price, line 2");
+	    sizeof(err)) != 0 && strncmp(err, "2:", 2) == 0,
+	    "bad price, line 2");
 	ok(prices_parse("[prices]\ncolour = red\n", &t, err, sizeof(err)) != 0,
 	    "unknown key refused");
 	ok(prices_parse(prices_builtin, &t, err, sizeof(err)) == 0 &&

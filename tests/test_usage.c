@@ -75,9 +75,11 @@ test_sse(void)
 	}
 	{
 		char *d = NULL;
-		long l = sse_event_data("event: x\ndata: a\ndata:b\n\n", 24, &d);
+		long l = sse_event_data("event: x\ndata: a\ndata:b\n\n", 24,
+		    &d);
 
-		ok(l == 3 && memcmp(d, "a\nb", 3) == 0, "multi-line data joined");
+		ok(l == 3 && memcmp(d, "a\nb", 3) == 0,
+		    "multi-line data joined");
 		free(d);
 	}
 }
@@ -97,10 +99,11 @@ static void
 test_fold(void)
 {
 	struct sse_fold f = { NULL, 0 };
-	static const char fin[] = "data: {\"id\":\"a\",\"choices\":[{\"index\":0,"
-	    "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+	static const char fin[] = "data: {\"id\":\"a\",\"choices\":[{"
+	    "\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
 	static const char use[] = "data: {\"id\":\"\",\"choices\":[],\"usage\":"
-	    "{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\n";
+	    "{\"prompt_tokens\":4,\"completion_tokens\":2,"
+	    "\"total_tokens\":6}}\n\n";
 	static const char mid[] = "data: {\"choices\":[{\"delta\":{\"content\":"
 	    "\"x\"},\"finish_reason\":null}]}\n\n";
 	struct usage u;
@@ -145,13 +148,14 @@ op(const char *method_path)
 static void
 test_translate(void)
 {
-	json_t *b = json_pack("{s:s, s:b, s:i, s:s, s:{s:b}, s:i}", "model", "m",
-	    "stream", 1, "seed", 4, "user", "u1", "stream_options",
+	json_t *b = json_pack("{s:s, s:b, s:i, s:s, s:{s:b}, s:i}", "model",
+	    "m", "stream", 1, "seed", 4, "user", "u1", "stream_options",
 	    "include_usage", 1, "max_completion_tokens", 9);
 	int fold = 0;
 
-	ok(translate_request(UPSTREAM_MISTRAL, op("POST /v1/chat/completions"), b,
-	    &fold) == 1, "mistral translation changes the body");
+	ok(translate_request(UPSTREAM_MISTRAL,
+	    op("POST /v1/chat/completions"), b, &fold) == 1,
+	    "mistral translation changes the body");
 	ok(json_object_get(b, "stream_options") == NULL &&
 	    json_object_get(b, "user") == NULL, "OpenAI-only fields stripped");
 	is_int(json_integer_value(json_object_get(b, "random_seed")), 4,

@@ -27,10 +27,11 @@ check_head(const char *buf, size_t len)
 			abort();	/* two framings */
 		for (size_t i = 0; i < r1.n_headers; i++) {
 			for (size_t k = 0; k < r1.headers[i].value_len; k++) {
-				unsigned char c = (unsigned char)r1.headers[i].value[k];
+				unsigned char c =
+				    (unsigned char)r1.headers[i].value[k];
 
 				if ((c < 0x20 && c != '\t') || c == 0x7f)
-					abort();	/* a control byte passed */
+					abort(); /* a control byte passed */
 			}
 			if (r1.headers[i].name_len == 0)
 				abort();
@@ -59,7 +60,8 @@ decode(const char *in, size_t len, size_t step, char *out)
 	while (off < len) {
 		size_t n = len - off < step ? len - off : step, used = 0, dlen;
 		const char *data;
-		int rc = http1_chunked_feed(&st, in + off, n, &used, &data, &dlen);
+		int rc = http1_chunked_feed(&st, in + off, n, &used, &data,
+		    &dlen);
 
 		if (rc == HTTP1_ERROR)
 			return -1;

@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b))) {
 		abort();
 	} else if (a != NULL) {
-		char *d1 = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		char *d1 = json_dumps(a,
+		    JSON_COMPACT | JSON_REAL_PRECISION(15));
 		char *d2 = jsontext_dump(b, 15, NULL);
 
 		if ((d1 == NULL) != (d2 == NULL) || (d1 && strcmp(d1, d2) != 0))

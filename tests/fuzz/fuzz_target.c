@@ -23,8 +23,8 @@ stable(const char *p, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (c == '%' || c == '\\' || c < 0x21 || c >= 0x7f || c == '?' ||
-		    c == '#')
+		if (c == '%' || c == '\\' || c < 0x21 || c >= 0x7f ||
+		    c == '?' || c == '#')
 			return 0;
 		if (c == '/') {
 			if (i > 0 && seg == 0)
