@@ -10,6 +10,7 @@
  * compression bombs (x-fake-bomb).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,13 +136,28 @@ send_piece(struct stream *s, int choice, const char *piece, int last)
 	json_decref(chunk);
 }
 
+/* A decimal int, or def when s is not one (strtol: atoi is banned). */
+static int
+to_int(const char *s, int def)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < INT_MIN ||
+	    v > INT_MAX)
+		return def;
+	return (int)v;
+}
+
 static int
 hdr_int(struct evhttp_request *req, const char *name, int def)
 {
 	const char *v = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), name);
 
-	return v ? atoi(v) : def;
+	return v ? to_int(v, def) : def;
 }
 
 static void
@@ -844,7 +860,7 @@ main(int argc, char **argv)
 	f.name = "demo";
 	while ((opt = getopt(argc, argv, "p:a:P:r:n:os:d:")) != -1) {
 		switch (opt) {
-		case 'p': port = atoi(optarg); break;
+		case 'p': port = to_int(optarg, -1); break;
 		case 'a': addr = optarg; break;
 		case 'P': port_file = optarg; break;
 		case 'r':
@@ -856,11 +872,13 @@ main(int argc, char **argv)
 			break;
 		case 'n': f.name = optarg; break;
 		case 'o': f.openai = 1; break;
-		case 's': f.fixed_status = atoi(optarg); break;
-		case 'd': f.delay_ms = atoi(optarg); break;
+		case 's': f.fixed_status = to_int(optarg, 0); break;
+		case 'd': f.delay_ms = to_int(optarg, 0); break;
 		default: usage();
 		}
 	}
+	if (port < 0 || port > 65535 || f.fixed_status < 0 || f.delay_ms < 0)
+		usage();
 	signal(SIGPIPE, SIG_IGN);
 	f.objs = fake_objects_new();
 	if (f.objs == NULL)
