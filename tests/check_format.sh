@@ -31,7 +31,7 @@ check() {
 }
 # A string literal of 60 bytes without a space (an API path, a URL) may run
 # over: split, it could not be found by searching for it.
-cols() { expand -t8 "$1" | awk -v f="$1" 'length > 80 && !/"[^" ]{60,}"/ { print f ":" NR ": " length " columns" }'; }
+cols() { expand -t8 "$1" | grep -nE '^.{81,}' | grep -vE '"[^" ]{60,}"' | cut -d: -f1 | sed "s|^|$1:|; s|\$|: over 80 columns|"; }
 indent() { grep -nP '^\t*( {8,}| +\t)' "$1" | sed "s|^|$1:|" | cut -c1-100; }
 trailing() { grep -nE '[[:space:]]$' "$1" | sed "s|^|$1:|" | cut -c1-100; }
 cr() { grep -lc "$(printf '\r')" "$1"; }
