@@ -297,10 +297,10 @@ static const struct judge_spec region_spec = { judge_region, {
 	POSTURE_WARN, NULL };
 
 static const struct judge_spec retention_spec = { judge_retention, {
-	"and every provider's retention is known: ",
-	"but some providers' retention is not known: ",
-	"but an upstream's retention contradicts its zero data retention: " },
-	POSTURE_WARN, "and no provider receives the team's data." };
+	"every provider's retention is known: ",
+	"some providers' retention is not known: ",
+	"an upstream's retention contradicts its zero data retention: " },
+	POSTURE_WARN, "no provider receives the team's data." };
 
 static const struct judge_spec training_spec = { judge_training, {
 	"No upstream the team's data reaches may train on it: ",
@@ -317,11 +317,11 @@ check_retention(const struct ctx *x, struct posture_result *r)
 	int s;
 
 	if (ms == 0)
-		say(r, "eugate keeps no content, but its audit records without "
-		    "a time limit (audit_retention_days = 0), ");
+		say(r, "eugate keeps no content, its audit records without a "
+		    "time limit (audit_retention_days = 0); ");
 	else
-		say(r, "eugate keeps no content and its audit records %.6g "
-		    "days, ", (double)ms / 86400000.0);
+		say(r, "eugate keeps no content, its audit records %.6g days; ",
+		    (double)ms / 86400000.0);
 	s = judge_all(x, r, &retention_spec);
 	return ms == 0 && s == POSTURE_OK ? POSTURE_WARN : s;
 }
@@ -415,9 +415,13 @@ check_zdr(const struct ctx *x, struct posture_result *r)
 		return POSTURE_OK;
 	}
 	say(r, "Policy %s does not require zero data retention (zdr = off): "
-	    "%zu of the %zu upstreams it reaches have it (", x->p->name, nz, n);
-	say_names(x, r, pick_reach_zdr);
-	say(r, ").");
+	    "%zu of the %zu upstreams it reaches have it", x->p->name, nz, n);
+	if (nz > 0) {
+		say(r, " (");
+		say_names(x, r, pick_reach_zdr);
+		say(r, ")");
+	}
+	say(r, ".");
 	return POSTURE_WARN;
 }
 
@@ -447,10 +451,13 @@ check_logging(const struct ctx *x, const struct posture_chain *chain,
 	say(r, "Every request leaves an audit record of metadata with the "
 	    "types and counts of personal data found, never content: %lld "
 	    "of the team's requests reached an upstream", (long long)total);
-	if (chain != NULL)
+	if (chain != NULL && chain->signed_through > 0)
 		say(r, "; the chain verifies through record %lld, signed "
 		    "through %lld", (long long)chain->last_seq,
 		    (long long)chain->signed_through);
+	else if (chain != NULL)
+		say(r, "; the chain verifies through record %lld, no checkpoint "
+		    "is signed yet", (long long)chain->last_seq);
 	say(r, ".");
 	return POSTURE_OK;
 }
