@@ -136,14 +136,14 @@ transfer_assess(const char *code, int stated, const char **basis,
 		return TRANSFER_OK;
 	}
 	if (stated == TRANSFER_NONE)
-		*why = "outside the EEA, so transfer = none is no basis";
+		*why = "outside the EEA: transfer = none is no basis";
 	else if (stated == TRANSFER_ADEQUACY)
 		*why = "no adequacy decision covers it";
 	else if (status == COUNTRY_PARTIAL)
 		*why = "its adequacy decision covers certified recipients "
-		    "only: transfer is not stated";
+		    "only, and transfer is not stated";
 	else
-		*why = "no safeguard stated (transfer = scc or bcr)";
+		*why = "no safeguard stated: transfer = scc or bcr";
 	return TRANSFER_BAD;
 }
 

@@ -97,7 +97,7 @@ evaluate(const char *text)
 	config_unref(cfg);
 }
 
-/* The statuses as a string, "ooooooooo": o ok, w warn, f fail. */
+/* The statuses as a string, "oooooooooo": o ok, w warn, f fail. */
 static const char *
 statuses(void)
 {
