@@ -49,8 +49,14 @@ head(FILE *out, json_t *rep, const char *title)
 	json_t *w;
 	size_t i;
 
-	fprintf(out, "%s, audit records from ", title);
-	put(out, str(rep, "from"));
+	fprintf(out, "%s, audit records ", title);
+	if (str(rep, "from") != NULL &&
+	    strcmp(str(rep, "from"), "1970-01-01T00:00:00Z") == 0)
+		fputs("from the first record", out);
+	else {
+		fputs("from ", out);
+		put(out, str(rep, "from"));
+	}
 	fputs(" to ", out);
 	put(out, str(rep, "to"));
 	fputs(" (generated ", out);
@@ -204,10 +210,14 @@ ctl_report_art30(FILE *out, json_t *rep)
 		put(out, str(t, "description"));
 		fputc('\n', out);
 	}
-	fprintf(out, "verification: %s, records %lld..%lld, signed through "
-	    "%lld", json_is_true(json_object_get(v, "ok")) ? "the chain is "
-	    "intact" : "THE CHAIN DOES NOT VERIFY", num(v, "first_seq"),
-	    num(v, "last_seq"), num(v, "signed_through"));
+	fprintf(out, "verification: %s, records %lld..%lld, ",
+	    json_is_true(json_object_get(v, "ok")) ? "the chain is intact" :
+	    "THE CHAIN DOES NOT VERIFY", num(v, "first_seq"),
+	    num(v, "last_seq"));
+	if (num(v, "signed_through") > 0)
+		fprintf(out, "signed through %lld", num(v, "signed_through"));
+	else
+		fputs("no checkpoint signed yet", out);
 	if (json_is_object(cp)) {
 		fputs(" (checkpoint of ", out);
 		put(out, str(cp, "time"));

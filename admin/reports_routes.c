@@ -721,14 +721,20 @@ measures_json(const struct posture_conf *pc, json_t *verify)
 	    "audit record holding the hash of the one before; the chain's "
 	    "head is signed with Ed25519 every %llu records and at least "
 	    "every %.3g s while records arrive. This record's figures were "
-	    "verified: %s through record %lld, signed through %lld.",
+	    "verified: %s through record %lld, ",
 	    (unsigned long long)pc->checkpoint_records,
 	    (double)pc->checkpoint_interval_ms / 1000.0,
 	    json_is_true(json_object_get(verify, "ok")) ?
 	    "the chain is intact" : "the chain FAILED",
 	    (long long)json_integer_value(json_object_get(verify,
-	    "last_seq")), (long long)json_integer_value(json_object_get(
-	    verify, "signed_through")));
+	    "last_seq")));
+	n = strlen(text);
+	if (json_integer_value(json_object_get(verify, "signed_through")) > 0)
+		snprintf(text + n, sizeof(text) - n, "signed through %lld.",
+		    (long long)json_integer_value(json_object_get(verify,
+		    "signed_through")));
+	else
+		snprintf(text + n, sizeof(text) - n, "no checkpoint signed yet.");
 	json_array_append_new(m, json_pack("{s:s, s:s}", "measure",
 	    "Audit trail", "description", text));
 	json_array_append_new(m, json_pack("{s:s, s:s}", "measure",
