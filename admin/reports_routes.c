@@ -624,8 +624,8 @@ retention_json(const struct posture_conf *pc, json_t *recipients)
 		if (u == NULL)
 			continue;
 		if (posture_self_hosted(u))
-			snprintf(what, sizeof(what), "self-hosted: as the "
-			    "company's own servers keep it");
+			snprintf(what, sizeof(what), "self-hosted: the "
+			    "company's own retention applies");
 		else if (u->provider_retention_days >= 0)
 			snprintf(what, sizeof(what), "inputs and outputs kept "
 			    "%lld days", (long long)u->provider_retention_days);

@@ -16,7 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ADMIN_TOKEN, BUILD, Env, Tap, chat_body, wait_for  # noqa
+from harness import (ADMIN_TOKEN, BUILD, SRC, Env, Tap,  # noqa: E402
+                     chat_body, wait_for)
 
 tap = Tap()
 CTL = os.path.join(BUILD, "eugatectl")
@@ -372,7 +373,7 @@ def test_art30():
     tap.ok(ret["days"] == 30 and "removed after 30 days" in ret["text"] and
            prov == {"eu": "inputs and outputs kept 0 days",
                     "us": "inputs and outputs kept 30 days",
-                    "op": "self-hosted: as the company's own servers keep it"},
+                    "op": "self-hosted: the company's own retention applies"},
            "time limits for erasure: eugate's and each provider's", ret)
     names = [m["measure"] for m in rep["measures"]]
     audit_m = [m for m in rep["measures"] if m["measure"] == "Audit trail"]
@@ -435,6 +436,21 @@ def test_art30():
     env.close(tap)
 
 
-for t in (test_posture, test_art30):
+def test_readme_demo():
+    """README's posture table is what the demo configuration gives."""
+    p = subprocess.run([os.path.join(SRC, "scripts", "demo-evidence"),
+                        "--table", BUILD], capture_output=True, text=True,
+                       timeout=120)
+    with open(os.path.join(SRC, "README.md")) as f:
+        readme = f.read()
+    m = re.search(r"<!-- posture:begin -->\n(.*?)<!-- posture:end -->",
+                  readme, re.S)
+    tap.ok(p.returncode == 0 and m is not None and
+           m.group(1) == p.stdout, "README's posture table is the demo "
+           "configuration's (scripts/demo-evidence --table)",
+           "%s\n%s" % (p.stdout + p.stderr, m.group(1) if m else None))
+
+
+for t in (test_posture, test_art30, test_readme_demo):
     tap.run(t)
 tap.done()
