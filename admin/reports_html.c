@@ -107,9 +107,10 @@ thead(FILE *f, const char *cols)
 static void
 head(FILE *f, const char *title)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-	    "'none'; style-src 'unsafe-inline'\">"
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta http-equiv=\""
+	    "Content-Security-Policy\" content=\"default-src 'none'; "
+	    "style-src 'unsafe-inline'\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
 	    "<title>", f);
 	esc(f, title);
@@ -262,8 +263,8 @@ art30_team(FILE *f, json_t *t)
 		td(f, json_object_get(v, "policy"));
 		td(f, json_object_get(v, "requests"));
 		if (!json_is_true(json_object_get(v, "configured"))) {
-			fputs("<td colspan=\"3\" class=\"missing\">the policy is "
-			    "no longer configured</td></tr>\n", f);
+			fputs("<td colspan=\"3\" class=\"missing\">the "
+			    "policy is no longer configured</td></tr>\n", f);
 			continue;
 		}
 		td(f, json_object_get(v, "purpose"));
@@ -420,8 +421,8 @@ art30_verification(FILE *f, json_t *rep)
 		td(f, json_object_get(cp, "time"));
 		td(f, json_object_get(cp, "head"));
 	} else
-		fputs("<td colspan=\"3\" class=\"missing\">no checkpoint signed "
-		    "yet</td>", f);
+		fputs("<td colspan=\"3\" class=\"missing\">no checkpoint "
+		    "signed yet</td>", f);
 	td(f, json_object_get(v, "public_key"));
 	fputs("</tr></tbody></table>\n", f);
 }

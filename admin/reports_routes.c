@@ -265,8 +265,8 @@ team_usage(json_t *usage, const char *team)
 	size_t i;
 
 	json_array_foreach(usage, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "team")), team) ==
-		    0)
+		if (strcmp(json_string_value(json_object_get(t, "team")),
+		    team) == 0)
 			return t;
 	return NULL;
 }
@@ -478,7 +478,8 @@ transfers_json(const struct posture_conf *pc, json_t *recipients,
 		for (size_t k = 0; u != NULL && k < u->location.n; k++) {
 			const char *code = u->location.v[k], *basis, *why;
 			const struct country *cn = transfer_country(code);
-			int v = transfer_assess(code, u->transfer, &basis, &why);
+			int v = transfer_assess(code, u->transfer, &basis,
+			    &why);
 
 			if (cn != NULL && cn->status == COUNTRY_EEA)
 				continue;
@@ -491,8 +492,8 @@ transfers_json(const struct posture_conf *pc, json_t *recipients,
 			    "adequacy") == 0 ? json_string(cn->decision) :
 			    json_null(), "ok", v == TRANSFER_OK));
 			if (v != TRANSFER_OK)
-				warn(rep, "[upstream %s]: %s: %s", u->name, code,
-				    why);
+				warn(rep, "[upstream %s]: %s: %s", u->name,
+				    code, why);
 		}
 	}
 	return out;
@@ -609,13 +610,14 @@ retention_json(const struct posture_conf *pc, json_t *recipients)
 	size_t i;
 
 	if (pc->audit_retention_ms == 0)
-		snprintf(text, sizeof(text), "eugate stores no prompt or answer "
-		    "content; its audit records (metadata) are kept until "
-		    "removed (audit_retention_days = 0)");
+		snprintf(text, sizeof(text), "eugate stores no prompt or "
+		    "answer content; its audit records (metadata) are kept "
+		    "until removed (audit_retention_days = 0)");
 	else
-		snprintf(text, sizeof(text), "eugate stores no prompt or answer "
-		    "content; its audit records (metadata) are removed after "
-		    "%.6g days", (double)pc->audit_retention_ms / 86400000.0);
+		snprintf(text, sizeof(text), "eugate stores no prompt or "
+		    "answer content; its audit records (metadata) are removed "
+		    "after %.6g days",
+		    (double)pc->audit_retention_ms / 86400000.0);
 	json_array_foreach(recipients, i, r) {
 		const struct upstream_conf *u = posture_upstream(pc,
 		    json_string_value(json_object_get(r, "upstream")));
@@ -734,7 +736,8 @@ measures_json(const struct posture_conf *pc, json_t *verify)
 		    (long long)json_integer_value(json_object_get(verify,
 		    "signed_through")));
 	else
-		snprintf(text + n, sizeof(text) - n, "no checkpoint signed yet.");
+		snprintf(text + n, sizeof(text) - n, "no checkpoint signed "
+		    "yet.");
 	json_array_append_new(m, json_pack("{s:s, s:s}", "measure",
 	    "Audit trail", "description", text));
 	json_array_append_new(m, json_pack("{s:s, s:s}", "measure",

@@ -703,17 +703,18 @@ check_contract(struct parse_state *st, struct upstream_conf *u)
 
 	for (size_t i = 0; i < u->location.n; i++)
 		if (!transfer_code_valid(u->location.v[i]))
-			return fail(st, "[upstream %s]: location: '%s' is not an "
-			    "ISO 3166 country code (two capital letters: DE, FR, "
-			    "US; EU for the Union)", u->name, u->location.v[i]);
+			return fail(st, "[upstream %s]: location: '%s' is not "
+			    "an ISO 3166 country code (two capital letters: "
+			    "DE, FR, US; EU for the Union)", u->name,
+			    u->location.v[i]);
 	u->provider_retention_days = -1;
 	if (r == NULL || *r == '\0')
 		return 1;
 	len = strlen(r);
 	if (len < 2 || r[len - 1] != 'd' ||
 	    util_parse_u64(r, len - 1, &days) != 0 || days > 36500)
-		return fail(st, "[upstream %s]: provider_retention: '%s' is not "
-		    "a number of days (0d, 30d)", u->name, r);
+		return fail(st, "[upstream %s]: provider_retention: '%s' is "
+		    "not a number of days (0d, 30d)", u->name, r);
 	u->provider_retention_days = (int64_t)days;
 	return 1;
 }

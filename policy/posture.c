@@ -456,8 +456,8 @@ check_logging(const struct ctx *x, const struct posture_chain *chain,
 		    "through %lld", (long long)chain->last_seq,
 		    (long long)chain->signed_through);
 	else if (chain != NULL)
-		say(r, "; the chain verifies through record %lld, no checkpoint "
-		    "is signed yet", (long long)chain->last_seq);
+		say(r, "; the chain verifies through record %lld, no "
+		    "checkpoint is signed yet", (long long)chain->last_seq);
 	say(r, ".");
 	return POSTURE_OK;
 }
@@ -477,7 +477,8 @@ check_access(const struct ctx *x, struct posture_result *r)
 		return POSTURE_FAIL;
 	}
 	if (keys == 0) {
-		say(r, "The team has no usable key, so it can send no request.");
+		say(r, "The team has no usable key, so it can send no "
+		    "request.");
 		return POSTURE_OK;
 	}
 	if (x->t->keys_expiring < x->t->keys)
@@ -501,9 +502,9 @@ check_spend(const struct ctx *x, struct posture_result *r)
 	const struct posture_team *t = x->t;
 
 	if (stated(t->budget)) {
-		say(r, "The team's budget is %s; each request's worst-case cost "
-		    "is reserved against it before the request is forwarded.",
-		    t->budget);
+		say(r, "The team's budget is %s; each request's worst-case "
+		    "cost is reserved against it before the request is "
+		    "forwarded.", t->budget);
 		return POSTURE_OK;
 	}
 	if (stated(x->c->global_budget)) {
@@ -563,7 +564,8 @@ check_self_deployment(const struct ctx *x, struct posture_result *r)
 		const struct upstream_conf *uc = posture_upstream(c,
 		    u->upstream);
 
-		if (u->sensitive > 0 && (uc == NULL || !posture_self_hosted(uc)))
+		if (u->sensitive > 0 && (uc == NULL ||
+		    !posture_self_hosted(uc)))
 			leaked += u->sensitive;
 	}
 	for (size_t i = 0; i < c->n_ups; i++) {
@@ -640,8 +642,9 @@ posture_evaluate(const struct posture_conf *c, const struct posture_team *t,
 	if (x.p == NULL) {
 		for (int k = 0; k < POSTURE__COUNT; k++) {
 			out[k].status = POSTURE_FAIL;
-			say(&out[k], "The team's policy %s is not configured: its "
-			    "requests are refused (policy_blocked).", t->policy);
+			say(&out[k], "The team's policy %s is not configured: "
+			    "its requests are refused (policy_blocked).",
+			    t->policy);
 		}
 		return;
 	}
