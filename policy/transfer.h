@@ -41,11 +41,12 @@ enum transfer_verdict {
 extern const char transfer_table_source[];
 extern const char transfer_table_date[];
 
-/* The table's row for code (two upper-case letters), or NULL. */
+/* The table's row for code (two upper-case letters), or NULL; the row is
+ * a constant. */
 const struct country *transfer_country(const char *code);
 /* 1 when code is two upper-case ASCII letters. */
 int transfer_code_valid(const char *code);
-/* "none", "adequacy", "scc", "bcr"; NULL for TRANSFER_UNSET. */
+/* "none", "adequacy", "scc", "bcr" (constants); NULL for TRANSFER_UNSET. */
 const char *transfer_name(int transfer);
 
 /*
@@ -54,7 +55,7 @@ const char *transfer_name(int transfer);
  * countries (adequacy), the stated one elsewhere. Writes its name into
  * basis ("none", "adequacy", "scc", "bcr", or "" when there is none)
  * and returns enum transfer_verdict; why says what is wrong, in words,
- * when it is TRANSFER_BAD.
+ * when it is TRANSFER_BAD (both constants).
  */
 int transfer_assess(const char *code, int stated, const char **basis,
     const char **why);

@@ -246,7 +246,7 @@ struct store_op {
 	int64_t from_ms, to_ms;		/* reports: [from, to) */
 	int64_t upto_seq;		/* PROCESSING_REPORT: only records up
 					 * to this seq (those verified); 0:
-					 * all */
+					 * all, -1: none */
 	int group;			/* SPEND_REPORT: enum store_group */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
 	const struct store_obj *objs;	/* AUDIT_APPEND, OBJECTS_FORGET;
