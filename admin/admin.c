@@ -328,7 +328,10 @@ static const struct route routes[] = {
 	{ "POST", "/admin/v1/audit/verify", admin_audit_verify,
 	    ROUTE_BODY_OPT },
 	{ "GET", "/admin/v1/audit/checkpoints", admin_audit_checkpoints, 0 },
-	{ "GET", "/admin/v1/reports/processing", admin_report_processing, 0 },
+	{ "GET", "/admin/v1/reports/posture", admin_report_posture, 0 },
+	{ "GET", "/admin/v1/reports/art30", admin_report_art30, 0 },
+	/* The Art. 30 record's former name. */
+	{ "GET", "/admin/v1/reports/processing", admin_report_art30, 0 },
 	{ "POST", "/admin/v1/subjects/export", admin_subject_export,
 	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
 	{ "POST", "/admin/v1/subjects/erase", admin_subject_erase,

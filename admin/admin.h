@@ -15,6 +15,7 @@
 
 struct store;
 struct keys_hmac;
+struct posture_conf;
 struct admin;
 struct call;		/* one admin call in flight */
 
@@ -38,6 +39,9 @@ struct admin_hooks {
 	char *(*metrics)(void *arg);
 	/* The audit retention in force, in ms (0: records are kept). */
 	uint64_t (*retention_ms)(void *arg);
+	/* Fills out with the configuration in force, for the reports; its
+	 * pointers stay valid until the caller returns to the event loop. */
+	void (*evidence)(void *arg, struct posture_conf *out);
 };
 
 /* How an answer goes back; content_type NULL means JSON. */

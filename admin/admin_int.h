@@ -1,7 +1,7 @@
 /*
  * Admin API internals shared by admin/admin.c (dispatch, answers, records)
  * and the route files: teams_routes.c, spend_routes.c, objects_routes.c,
- * audit_routes.c.
+ * audit_routes.c, reports_routes.c (with reports_html.c).
  * Not for use outside admin/.
  */
 #ifndef ADMIN_ADMIN_INT_H
@@ -110,11 +110,24 @@ void admin_audit_verify(struct call *c, const char *arg, const char *query,
     json_t *body);
 void admin_audit_checkpoints(struct call *c, const char *arg,
     const char *query, json_t *body);
-void admin_report_processing(struct call *c, const char *arg, const char *query,
-    json_t *body);
 void admin_subject_export(struct call *c, const char *arg, const char *query,
     json_t *body);
 void admin_subject_erase(struct call *c, const char *arg, const char *query,
     json_t *body);
+
+/* admin/reports_routes.c: the compliance reports, JSON or HTML. */
+void admin_report_posture(struct call *c, const char *arg, const char *query,
+    json_t *body);
+void admin_report_art30(struct call *c, const char *arg, const char *query,
+    json_t *body);
+
+/*
+ * admin/reports_html.c: the reports as self-contained HTML documents to
+ * print on A4 (inline style, no script, every value escaped). rep is the
+ * JSON answer of the route (borrowed); the result is malloc'ed, NULL when
+ * memory ran out.
+ */
+char *admin_html_posture(json_t *rep, size_t *len);
+char *admin_html_art30(json_t *rep, size_t *len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Admin routes of the audit log: export (streamed, JSON lines or CSV),
- * verification, checkpoints, the Art. 30 processing report (JSON or
- * HTML) and data-subject export and erasure.
+ * verification, checkpoints, and data-subject export and erasure. The
+ * reports built from it are in admin/reports_routes.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 
 #include "admin/admin_int.h"
 #include "common/log.h"
-#include "common/util.h"
 
 static void page_next(struct call *c);
 
@@ -174,182 +173,6 @@ admin_audit_checkpoints(struct call *c, const char *arg, const char *query,
     json_t *body)
 {
 	admin_submit_read(c, STORE_AUDIT_CHECKPOINTS, checkpoints_listed);
-}
-
-/* Writes s HTML-escaped. */
-static void
-html_esc(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
-static void
-html_team(FILE *f, json_t *t)
-{
-	const char *k;
-	json_t *v, *r;
-	size_t i;
-	json_int_t n = json_integer_value(json_object_get(t, "requests")),
-	    z = json_integer_value(json_object_get(t, "zdr_requests"));
-
-	fputs("<h2>Team ", f);
-	html_esc(f, json_string_value(json_object_get(t, "team")));
-	fprintf(f, "</h2>\n<p>%lld requests; zero data retention: %s "
-	    "(%lld of %lld).</p>\n<p>Policies: ", (long long)n, z == 0 ? "no" :
-	    z == n ? "yes, for all" : "for some", (long long)z, (long long)n);
-	json_array_foreach(json_object_get(t, "policies"), i, v) {
-		fputs(i ? ", " : "", f);
-		html_esc(f, json_string_value(v));
-	}
-	fputs("</p>\n<h3>Categories of personal data</h3>\n<table><tr>"
-	    "<th>Type</th><th>Values</th><th>Requests</th></tr>\n", f);
-	json_object_foreach(json_object_get(t, "personal_data"), k, v) {
-		fputs("<tr><td>", f);
-		html_esc(f, k);
-		fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
-		    (long long)json_integer_value(json_object_get(v, "values")),
-		    (long long)json_integer_value(json_object_get(v,
-		    "requests")));
-	}
-	fputs("</table>\n<h3>Recipients</h3>\n<table><tr><th>Upstream</th>"
-	    "<th>Region</th><th>Requests</th><th>Under ZDR</th></tr>\n", f);
-	json_array_foreach(json_object_get(t, "recipients"), i, r) {
-		fputs("<tr><td>", f);
-		html_esc(f, json_string_value(json_object_get(r, "upstream")));
-		fputs("</td><td>", f);
-		html_esc(f, json_string_value(json_object_get(r, "region")));
-		fprintf(f, "</td><td>%lld</td><td>%lld</td></tr>\n",
-		    (long long)json_integer_value(json_object_get(r, "requests")),
-		    (long long)json_integer_value(json_object_get(r,
-		    "zdr_requests")));
-	}
-	fputs("</table>\n", f);
-}
-
-/* The report as a self-contained HTML page (malloc'ed). */
-static char *
-report_html(json_t *rep, size_t *len)
-{
-	char *out = NULL;
-	FILE *f = open_memstream(&out, len);
-	json_t *t;
-	size_t i;
-
-	if (f == NULL)
-		return NULL;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>Record of processing (GDPR Art. 30)</title><style>"
-	    "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-	    "table{border-collapse:collapse}td,th{border:1px solid #999;"
-	    "padding:.2em .6em;text-align:left}</style></head><body>\n"
-	    "<h1>Record of processing activities (GDPR Art. 30)</h1>\n<p>"
-	    "Processing: prompts to AI models through the eugate gateway. "
-	    "Period: ", f);
-	html_esc(f, json_string_value(json_object_get(rep, "from")));
-	fputs(" to ", f);
-	html_esc(f, json_string_value(json_object_get(rep, "to")));
-	fputs(". Retention of the audit records: ", f);
-	html_esc(f, json_string_value(json_object_get(json_object_get(rep,
-	    "retention"), "text")));
-	fputs(". The gateway keeps no prompt or answer content; personal "
-	    "data are counted by type, never stored.</p>\n", f);
-	json_array_foreach(json_object_get(rep, "teams"), i, t)
-		html_team(f, t);
-	if (json_array_size(json_object_get(rep, "teams")) == 0)
-		fputs("<p>No requests in this period.</p>\n", f);
-	fputs("</body></html>\n", f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static void
-iso_time(int64_t ms, char *out, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms == INT64_MAX || gmtime_r(&t, &tm) == NULL)
-		snprintf(out, len, "now");
-	else
-		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
-report_read(struct store_op *op)
-{
-	struct call *c = op->arg;
-	json_t *rep, *teams = op->json;
-	uint64_t keep = c->a->hooks.retention_ms(c->a->hooks.arg);
-	char from[32], to[32], text[96];
-
-	op->json = NULL;
-	if (op->err != GW_OK) {
-		admin_reply_error(c, "storage_unavailable", "storage: %s",
-		    gw_strerror(op->err));
-		return;
-	}
-	iso_time(op->from_ms, from, sizeof(from));
-	iso_time(op->to_ms == INT64_MAX ? (int64_t)util_wall_s() * 1000 :
-	    op->to_ms, to, sizeof(to));
-	if (keep == 0)
-		snprintf(text, sizeof(text), "kept until removed "
-		    "(audit_retention_days = 0)");
-	else
-		snprintf(text, sizeof(text), "%.6g days, then removed",
-		    (double)keep / 86400000.0);
-	rep = json_pack("{s:s, s:s, s:s, s:{s:o, s:s}, s:o}", "object",
-	    "processing_report", "from", from, "to", to, "retention", "days",
-	    keep ? json_real((double)keep / 86400000.0) : json_null(), "text",
-	    text, "teams", teams);
-	if (c->html) {
-		size_t len = 0;
-		char *html = rep ? report_html(rep, &len) : NULL;
-
-		json_decref(rep);
-		if (html == NULL) {
-			admin_reply_error(c, "out_of_memory", "out of memory");
-			return;
-		}
-		admin_reply_text(c, 200, html, len, "text/html; charset=utf-8");
-		return;
-	}
-	admin_reply_json(c, 200, rep);
-}
-
-/* GET /admin/v1/reports/processing?team=&from=&to=&format=json|html */
-void
-admin_report_processing(struct call *c, const char *arg, const char *query,
-    json_t *body)
-{
-	char v[16];
-
-	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		admin_reply_error(c, "invalid_query", "team: too long");
-		return;
-	}
-	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
-		return;
-	if (admin_query_param(query, "format", v, sizeof(v)) == 1) {
-		if (strcmp(v, "html") == 0)
-			c->html = 1;
-		else if (strcmp(v, "json") != 0) {
-			admin_reply_error(c, "invalid_query", "format: json or "
-			    "html");
-			return;
-		}
-	}
-	admin_submit_read(c, STORE_PROCESSING_REPORT, report_read);
 }
 
 /* {"subject": "..."}: its keyed hash into the call's query. */

@@ -8,6 +8,7 @@
 
 #include "admin/ctl_args.h"
 #include "admin/ctl_http.h"
+#include "admin/ctl_report.h"
 #include "admin/ctl_table.h"
 
 static void usage(FILE *out);
@@ -384,6 +385,49 @@ report_processing(const struct ctl *c, const struct ctl_args *a)
 	return show_json(c, ctl_call(c, "GET", p.buf, NULL, NULL));
 }
 
+/*
+ * report posture / report art30: text (the default), json (also --json)
+ * or html, the printable document.
+ */
+static int
+report(const struct ctl *c, const struct ctl_args *a, const char *path,
+    void (*text)(FILE *, json_t *))
+{
+	const char *f = ctl_opt(a, "--format");
+	struct ctl_path p;
+	json_t *res;
+
+	if (f != NULL && strcmp(f, "text") != 0 && strcmp(f, "json") != 0 &&
+	    strcmp(f, "html") != 0)
+		ctl_die(2, "--format: json, html or text");
+	ctl_path_init(&p, path);
+	ctl_path_query(&p, "team", ctl_opt(a, "--team"));
+	ctl_path_query(&p, "from", ctl_opt(a, "--from"));
+	ctl_path_query(&p, "to", ctl_opt(a, "--to"));
+	if (f != NULL && strcmp(f, "html") == 0) {
+		ctl_path_query(&p, "format", "html");
+		return show_text(c, p.buf);
+	}
+	res = ctl_call(c, "GET", p.buf, NULL, NULL);
+	if (c->json || (f != NULL && strcmp(f, "json") == 0))
+		return show_json(c, res);
+	text(stdout, res);
+	json_decref(res);
+	return 0;
+}
+
+static int
+report_posture(const struct ctl *c, const struct ctl_args *a)
+{
+	return report(c, a, "/admin/v1/reports/posture", ctl_report_posture);
+}
+
+static int
+report_art30(const struct ctl *c, const struct ctl_args *a)
+{
+	return report(c, a, "/admin/v1/reports/art30", ctl_report_art30);
+}
+
 static int
 subject_export(const struct ctl *c, const struct ctl_args *a)
 {
@@ -458,8 +502,14 @@ static const struct ctl_cmd cmds[] = {
 	  audit_export },
 	{ "audit checkpoints", "", "signed checkpoints (JSON; keep copies "
 	  "elsewhere)", audit_checkpoints },
+	{ "report posture", "[--team TEAM] [--from DATE] [--to DATE] "
+	  "[--format text|json|html]", "the GDPR review checklist per team",
+	  report_posture },
+	{ "report art30", "[--team TEAM] [--from DATE] [--to DATE] "
+	  "[--format text|json|html]", "the record of processing (GDPR "
+	  "Art. 30)", report_art30 },
 	{ "report processing", "[--team TEAM] [--from DATE] [--to DATE] "
-	  "[--format json|html]", "the Art. 30 processing record",
+	  "[--format json|html]", "report art30's former name (JSON)",
 	  report_processing },
 	{ "subject export", "ID",
 	  "the records tagged X-Eugate-Subject: ID", subject_export },

@@ -18,6 +18,7 @@
 #include "policy/endpoint.h"
 #include "policy/pii_vault.h"
 #include "policy/prices.h"
+#include "policy/transfer.h"
 
 #define MAX_FILE (1024 * 1024)
 
@@ -689,6 +690,35 @@ check_forward_headers(struct parse_state *st, struct strlist *l)
 	return 1;
 }
 
+/*
+ * What an upstream's contract says (all optional): where it processes,
+ * as ISO 3166 codes, and how long the provider keeps data ("30d").
+ */
+static int
+check_contract(struct parse_state *st, struct upstream_conf *u)
+{
+	const char *r = u->provider_retention;
+	uint64_t days;
+	size_t len;
+
+	for (size_t i = 0; i < u->location.n; i++)
+		if (!transfer_code_valid(u->location.v[i]))
+			return fail(st, "[upstream %s]: location: '%s' is not "
+			    "an ISO 3166 country code (two capital letters: "
+			    "DE, FR, US; EU for the Union)", u->name,
+			    u->location.v[i]);
+	u->provider_retention_days = -1;
+	if (r == NULL || *r == '\0')
+		return 1;
+	len = strlen(r);
+	if (len < 2 || r[len - 1] != 'd' ||
+	    util_parse_u64(r, len - 1, &days) != 0 || days > 36500)
+		return fail(st, "[upstream %s]: provider_retention: '%s' is "
+		    "not a number of days (0d, 30d)", u->name, r);
+	u->provider_retention_days = (int64_t)days;
+	return 1;
+}
+
 /* Checks the whole configuration once parsing is done. */
 static int
 validate(struct parse_state *st)
@@ -735,6 +765,8 @@ validate(struct parse_state *st)
 		if (u->health_path != NULL && u->health_path[0] != '/')
 			return fail(st, "[upstream %s]: health_path must start "
 			    "with /", u->name);
+		if (check_contract(st, u) == 0)
+			return 0;
 		u->enabled = 1;
 		if (u->unless_env != NULL && getenv(u->unless_env) != NULL &&
 		    *getenv(u->unless_env) != '\0')

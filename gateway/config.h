@@ -68,6 +68,8 @@ struct config {
 	uint64_t audit_retention_ms;	/* 0: audit records are kept */
 	uint64_t audit_checkpoint_records;	/* records between checkpoints */
 	uint64_t audit_checkpoint_interval_ms;	/* most time between them */
+	char *controller;	/* the controller's name and address */
+	char *dpo;		/* the data protection officer's contact */
 	struct budget global_budget;	/* parsed budget; limit -1: none */
 	struct price_table *prices;
 

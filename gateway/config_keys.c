@@ -57,6 +57,10 @@ static const struct cfg_name client_off[] = { { FORCE_CLIENT, "client" },
 	{ FORCE_OFF, "off" }, { 0, NULL } };
 static const struct cfg_name endpoint_sets[] = { { ENDPOINTS_ALL, "all" },
 	{ ENDPOINTS_INFERENCE, "inference" }, { 0, NULL } };
+/* TRANSFER_UNSET has no name: the key is left out (derived). */
+static const struct cfg_name transfers[] = { { TRANSFER_NONE, "none" },
+	{ TRANSFER_ADEQUACY, "adequacy" }, { TRANSFER_SCC, "scc" },
+	{ TRANSFER_BCR, "bcr" }, { 0, NULL } };
 
 #define G(f) offsetof(struct config, f)
 #define U(f) offsetof(struct upstream_conf, f)
@@ -116,6 +120,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL, CFG_RESTART },
 	{ CFG_SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "controller", CFG_STR, G(controller), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "dpo", CFG_STR, G(dpo), NULL, 0, 0, NULL, CFG_RELOAD },
 
 	{ CFG_SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds, CFG_RELOAD },
@@ -133,6 +139,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_UPSTREAM, "cooldown", CFG_DURATION, U(cooldown_ms), "30s", 100, 3600000, NULL, CFG_RELOAD },
 	{ CFG_SEC_UPSTREAM, "health_path", CFG_STR, U(health_path), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_UPSTREAM, "health_interval", CFG_DURATION, U(health_interval_ms), "10s", 100, 3600000, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "provider", CFG_STR, U(provider), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "location", CFG_LIST, U(location), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "dpa", CFG_STR, U(dpa), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "subprocessors", CFG_STR, U(subprocessors), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "provider_retention", CFG_STR, U(provider_retention), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_UPSTREAM, "transfer", CFG_ENUM, U(transfer), NULL, 0, 0, transfers, CFG_RELOAD },
 
 	{ CFG_SEC_POLICY, "models", CFG_LIST, P(models), "*", 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "models_deny", CFG_LIST, P(models_deny), "labs-*", 0, 0, NULL, CFG_RELOAD },
@@ -157,6 +169,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_POLICY, "endpoints", CFG_LIST, P(endpoints), "inference, models, files, batch, fine_tuning, agents, conversations, libraries, voices, prompts, skills", 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "shared_objects", CFG_ENUM, P(shared_objects), "off", 0, 0, off_on, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "upstream_key_env", CFG_LIST, P(upstream_key_env), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "purpose", CFG_STR, P(purpose), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "legal_basis", CFG_STR, P(legal_basis), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "data_subjects", CFG_LIST, P(data_subjects), NULL, 0, 0, NULL, CFG_RELOAD },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -610,8 +625,12 @@ print_key(FILE *out, const struct cfg_key *k, const void *base)
 		print_list(out, k->name, l->v, l->n);
 		return;
 	case CFG_ENUM:
+		/* A value without a name is the key left out (transfer). */
 		s = config_keys_enum_name(k, *(const int *)field);
-		fprintf(out, "%s = %s\n", k->name, s != NULL ? s : "?");
+		if (s == NULL)
+			fprintf(out, "; %s =\n", k->name);
+		else
+			fprintf(out, "%s = %s\n", k->name, s);
 		return;
 	default:
 		n = *(const uint64_t *)field;

@@ -30,6 +30,7 @@
 #include "policy/keys.h"
 #include "policy/objects.h"
 #include "policy/pii.h"
+#include "policy/posture.h"
 #include "storage/store.h"
 
 #define EUGATE_VERSION "0.1.0"
@@ -410,6 +411,26 @@ hook_retention_ms(void *arg)
 }
 
 static void
+hook_evidence(void *arg, struct posture_conf *out)
+{
+	struct gateway *gw = arg;
+	const struct config *cfg = gw->cfg;
+
+	memset(out, 0, sizeof(*out));
+	out->controller = cfg->controller;
+	out->dpo = cfg->dpo;
+	out->audit_retention_ms = cfg->audit_retention_ms;
+	out->global_budget = cfg->budget;
+	out->client_tls = cfg->tls_cert != NULL;
+	out->checkpoint_records = cfg->audit_checkpoint_records;
+	out->checkpoint_interval_ms = cfg->audit_checkpoint_interval_ms;
+	out->ups = cfg->upstreams;
+	out->n_ups = cfg->n_upstreams;
+	out->pols = cfg->policies;
+	out->n_pols = cfg->n_policies;
+}
+
+static void
 hook_objects_changed(void *arg, void (*then)(void *), void *then_arg)
 {
 	owners_reload(arg, then, then_arg);
@@ -430,6 +451,7 @@ static const struct admin_hooks admin_hooks_tmpl = {
 	.health = hook_health,
 	.metrics = hook_metrics,
 	.retention_ms = hook_retention_ms,
+	.evidence = hook_evidence,
 };
 
 static void

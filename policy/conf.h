@@ -25,6 +25,15 @@ enum training { TRAINING_NONE, TRAINING_OPT_OUT, TRAINING_ALLOWED };
 /* Fields a policy may force into requests; CLIENT leaves them alone. */
 enum force { FORCE_CLIENT, FORCE_ON, FORCE_OFF };
 enum service_tier { TIER_CLIENT, TIER_AUTO, TIER_STANDARD_ONLY };
+/* The legal basis of sending data outside the EEA (GDPR Chapter V): none
+ * (EEA), an adequacy decision, standard contractual clauses or binding
+ * corporate rules. UNSET: derived from the location (policy/transfer.h). */
+enum transfer { TRANSFER_UNSET, TRANSFER_NONE, TRANSFER_ADEQUACY,
+	TRANSFER_SCC, TRANSFER_BCR };
+
+/* The region label of upstreams that the company runs itself: no
+ * processor receives what they get (posture, Art. 30 record). */
+#define REGION_ONPREM "onprem"
 
 struct strlist {
 	char **v;
@@ -63,6 +72,18 @@ struct upstream_conf {
 	char *health_path;	/* active check: GET url + path; NULL: none */
 	uint64_t health_interval_ms;
 	size_t health_slot;	/* index into the gateway's health table */
+	/* What its contract says, for the posture and the Art. 30 record;
+	 * NULL or empty: not stated. */
+	char *provider;		/* the provider's legal name */
+	struct strlist location; /* ISO 3166 alpha-2 codes where it
+				  * processes ("EU": in the Union) */
+	char *dpa;		/* the data processing agreement: URL or
+				 * reference */
+	char *subprocessors;	/* URL of the provider's list */
+	char *provider_retention; /* how long the provider keeps inputs and
+				   * outputs: "30d" */
+	int64_t provider_retention_days; /* resolved; -1: not stated */
+	int transfer;		/* enum transfer, as stated */
 	int line;		/* where the section starts, for messages */
 };
 
@@ -97,6 +118,11 @@ struct policy_conf {
 	char **up_keys;		/* resolved, by upstream index: the key its
 				 * teams use there, or NULL (the upstream's
 				 * own); wiped on free */
+	/* Its processing, for the Art. 30 record; NULL or empty: not
+	 * stated. */
+	char *purpose;
+	char *legal_basis;	/* "Art. 6(1)(b) GDPR" */
+	struct strlist data_subjects;	/* categories: customers, ... */
 	int line;
 };
 

@@ -63,9 +63,16 @@ check(const struct route_query *q, const struct upstream_conf *u)
 	    (u->endpoints == ENDPOINTS_INFERENCE &&
 	    !(q->ep->flags & EP_STATELESS)))
 		return ROUTE_SKIP_ENDPOINT;
+	return route_policy_check(p, u, q->sensitive);
+}
+
+int
+route_policy_check(const struct policy_conf *p, const struct upstream_conf *u,
+    int sensitive)
+{
 	if (!in_list(&p->regions, u->region))
 		return ROUTE_SKIP_REGION;
-	if (q->sensitive && !in_list(&p->sensitive_regions, u->region))
+	if (sensitive && !in_list(&p->sensitive_regions, u->region))
 		return ROUTE_SKIP_SENSITIVE;
 	if (p->zdr && !u->zdr)
 		return ROUTE_SKIP_ZDR;

@@ -63,6 +63,15 @@ struct route_result {
 int route_sensitive(const struct policy_conf *p,
     const unsigned counts[PII__COUNT], unsigned unscannable);
 
+/*
+ * What policy p says of upstream u, whatever the request: the first of
+ * its checks u fails (ROUTE_SKIP_REGION, _SENSITIVE for sensitive data,
+ * _ZDR, _TRAINING), or ROUTE_SKIP_NONE. route_select applies it to every
+ * request; the posture report asks it where a team's data may go.
+ */
+int route_policy_check(const struct policy_conf *p,
+    const struct upstream_conf *u, int sensitive);
+
 /* Fills res; returns res->error. */
 int route_select(const struct route_query *q, struct route_result *res);
 

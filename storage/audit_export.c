@@ -198,9 +198,9 @@ team_obj(json_t *teams, const char *name)
 		if (strcmp(json_string_value(json_object_get(t, "team")),
 		    name) == 0)
 			return t;
-	t = json_pack("{s:s, s:I, s:I, s:[], s:{}, s:[]}", "team", name,
+	t = json_pack("{s:s, s:I, s:I, s:[], s:{}, s:{}, s:[]}", "team", name,
 	    "requests", (json_int_t)0, "zdr_requests", (json_int_t)0,
-	    "policies", "personal_data", "recipients");
+	    "policies", "policy_requests", "personal_data", "recipients");
 	json_array_append_new(teams, t);
 	return t;
 }
@@ -244,28 +244,37 @@ add_pii(json_t *pd, const char *pii, int64_t requests)
 	}
 }
 
+/* Adds a count to a member of o (saturated). */
+static void
+add_count(json_t *o, const char *key, int64_t n)
+{
+	json_object_set_new(o, key, json_integer(count_add(json_integer_value(
+	    json_object_get(o, key)), 1, n)));
+}
+
 /*
- * What an Art. 30 record needs, per team, from the request records in
- * [from, to): requests, policies, personal data categories with counts,
- * recipients (upstream and region) and how many went under ZDR.
+ * What an Art. 30 record and the posture need, per team, from the
+ * request records in [from, to) (and up to upto_seq): requests, the
+ * policies applied with their requests, personal data categories with
+ * counts, recipients (upstream and region) with how many went under ZDR
+ * and how many were routed as sensitive data.
  */
 enum gw_err
 audit_processing_report(struct sqlite_store *st, struct store_op *op)
 {
+#define SEL " FROM audit WHERE kind = 'request' AND ts >= ?1 AND ts < ?2 " \
+	"AND (?3 = '' OR team = ?3) AND (?4 = 0 OR seq <= ?4) "
 	static const char *const sql[] = {
-		"SELECT coalesce(team, ''), count(*), sum(zdr <> 0), "
-		"group_concat(DISTINCT policy) FROM audit WHERE "
-		"kind = 'request' AND ts >= ?1 AND ts < ?2 AND "
-		"(?3 = '' OR team = ?3) "
-		"GROUP BY 1 ORDER BY 1",
-		"SELECT coalesce(team, ''), pii, count(*) FROM audit WHERE "
-		"kind = 'request' AND pii IS NOT NULL AND ts >= ?1 AND ts < ?2 "
-		"AND (?3 = '' OR team = ?3) GROUP BY 1, 2",
+		"SELECT coalesce(team, ''), coalesce(policy, ''), count(*), "
+		"sum(zdr <> 0)" SEL "GROUP BY 1, 2 ORDER BY 1, 2",
+		"SELECT coalesce(team, ''), pii, count(*)" SEL "AND pii IS NOT "
+		"NULL GROUP BY 1, 2",
 		"SELECT coalesce(team, ''), upstream, coalesce(region, ''), "
-		"count(*), sum(zdr <> 0) FROM audit WHERE kind = 'request' AND "
-		"upstream IS NOT NULL AND ts >= ?1 AND ts < ?2 AND "
-		"(?3 = '' OR team = ?3) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC",
+		"count(*), sum(zdr <> 0), sum(instr(route, ' sensitive=') > 0)"
+		SEL "AND upstream IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 4 "
+		"DESC",
 	};
+#undef SEL
 	json_t *teams = json_array();
 	int rc = SQLITE_DONE;
 
@@ -280,6 +289,7 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 		sqlite3_bind_int64(s, 1, op->from_ms);
 		sqlite3_bind_int64(s, 2, op->to_ms);
 		sqlite3_bind_text(s, 3, op->team, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, op->upto_seq);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			json_t *t = team_obj(teams,
 			    (const char *)sqlite3_column_text(s, 0));
@@ -287,18 +297,18 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 
 			switch (q) {
 			case 0:
-				json_object_set_new(t, "requests", json_integer(
-				    sqlite3_column_int64(s, 1)));
-				json_object_set_new(t, "zdr_requests",
-				    json_integer(sqlite3_column_int64(s, 2)));
-				pol = (const char *)sqlite3_column_text(s, 3);
-				for (const char *p = pol; p && *p;) {
-					size_t l = strcspn(p, ",");
-
-					json_array_append_new(json_object_get(t,
-					    "policies"), json_stringn(p, l));
-					p += l + (p[l] == ',');
-				}
+				add_count(t, "requests",
+				    sqlite3_column_int64(s, 2));
+				add_count(t, "zdr_requests",
+				    sqlite3_column_int64(s, 3));
+				pol = (const char *)sqlite3_column_text(s, 1);
+				if (*pol == '\0')
+					break;
+				json_array_append_new(json_object_get(t,
+				    "policies"), json_string(pol));
+				json_object_set_new(json_object_get(t,
+				    "policy_requests"), pol, json_integer(
+				    sqlite3_column_int64(s, 2)));
 				break;
 			case 1:
 				add_pii(json_object_get(t, "personal_data"),
@@ -308,12 +318,14 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 			default:
 				json_array_append_new(json_object_get(t,
 				    "recipients"), json_pack("{s:s, s:s, s:I, "
-				    "s:I}", "upstream",
-				    sqlite3_column_text(s, 1),
-				    "region", sqlite3_column_text(s, 2),
-				    "requests", (json_int_t)
-				    sqlite3_column_int64(s, 3), "zdr_requests",
-				    (json_int_t)sqlite3_column_int64(s, 4)));
+				    "s:I, s:I}", "upstream",
+				    sqlite3_column_text(s, 1), "region",
+				    sqlite3_column_text(s, 2), "requests",
+				    (json_int_t)sqlite3_column_int64(s, 3),
+				    "zdr_requests",
+				    (json_int_t)sqlite3_column_int64(s, 4),
+				    "sensitive_requests",
+				    (json_int_t)sqlite3_column_int64(s, 5)));
 			}
 		}
 		sqlite3_finalize(s);

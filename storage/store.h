@@ -76,8 +76,11 @@ enum store_op_type {
 				 * INVAL when the input is malformed */
 	STORE_AUDIT_PAGE,	/* R in/out: aq; out: text (one page) */
 	STORE_AUDIT_CHECKPOINTS,	/* R out: json */
-	STORE_PROCESSING_REPORT,	/* R in: team, from_ms/to_ms; out:
-					 * json */
+	STORE_PROCESSING_REPORT,	/* R in: team, from_ms/to_ms,
+					 * upto_seq; out: json (per team:
+					 * requests, policies with their
+					 * requests, personal data,
+					 * recipients) */
 	STORE_OP_KINDS		/* how many kinds there are; not a kind */
 };
 
@@ -241,6 +244,9 @@ struct store_op {
 	int set_mask;			/* the limits given (enum
 					 * store_limit_field) */
 	int64_t from_ms, to_ms;		/* reports: [from, to) */
+	int64_t upto_seq;		/* PROCESSING_REPORT: only records up
+					 * to this seq (those verified); 0:
+					 * all, -1: none */
 	int group;			/* SPEND_REPORT: enum store_group */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
 	const struct store_obj *objs;	/* AUDIT_APPEND, OBJECTS_FORGET;

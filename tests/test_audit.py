@@ -308,8 +308,11 @@ def test_report_and_subjects():
     tap.ok(st == 200 and len(rep["teams"]) == 1 and t["team"] == "clinic" and
            t["requests"] == 7 and
            t["personal_data"]["EMAIL"] == {"values": 3, "requests": 3} and
-           t["recipients"] == [{"upstream": "up", "region": "eu",
-                                "requests": 6, "zdr_requests": 0}] and
+           [{k: r[k] for k in ("upstream", "region", "requests",
+                                "zdr_requests")}
+            for r in t["recipients"]] == [{"upstream": "up", "region": "eu",
+                                           "requests": 6,
+                                           "zdr_requests": 0}] and
            t["policies"] == ["default"] and
            rep["retention"]["days"] is None,
            "processing report: categories with counts, recipients, ZDR, "

@@ -385,6 +385,18 @@ test_enum_names(void)
 		    enums[e].count);
 		listed += k != NULL && k->type == CFG_ENUM;
 	}
+	/* transfer: left out (derived from location) has no name. */
+	{
+		const struct cfg_key *k = config_keys_find(CFG_SEC_UPSTREAM,
+		    "transfer");
+		int good = k != NULL && names_of(k, TRANSFER_UNSET) == 0;
+
+		for (int v = TRANSFER_NONE; good && v <= TRANSFER_BCR; v++)
+			good = names_of(k, v) == 1;
+		ok(good, "[upstream] transfer: none, adequacy, scc, bcr; left "
+		    "out it has no name");
+		listed += k != NULL;
+	}
 	/* store: the client's, or forced off (no "on"). */
 	{
 		const struct cfg_key *k = config_keys_find(CFG_SEC_POLICY,
@@ -406,6 +418,76 @@ test_enum_names(void)
 
 /* config_keys_same and config_keys_copy, which the reload uses to keep
  * the running value of a key that needs a restart. */
+/*
+ * The facts for the posture and the Art. 30 record: all optional, left
+ * out they are unset (never an error); malformed ones are errors.
+ */
+static void
+test_contract(void)
+{
+	char err[600], *text;
+	struct config *cfg, *again;
+	const struct upstream_conf *u;
+	const struct policy_conf *p;
+
+	cfg = load(UP "[policy p]\n", err, sizeof(err));
+	u = cfg ? &cfg->upstreams[0] : NULL;
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(cfg != NULL && cfg->controller == NULL && cfg->dpo == NULL &&
+	    u->provider == NULL && u->location.n == 0 && u->dpa == NULL &&
+	    u->subprocessors == NULL && u->provider_retention_days == -1 &&
+	    u->transfer == TRANSFER_UNSET && p->purpose == NULL &&
+	    p->legal_basis == NULL && p->data_subjects.n == 0,
+	    "left out, every compliance fact is unset (%s)", err);
+	config_unref(cfg);
+
+	cfg = load("[gateway]\ncontroller = Example GmbH, Berlin\n"
+	    "dpo = dpo@example.com\n" UP "provider = Mistral AI SAS\n"
+	    "location = EU, US\ndpa = https://x/dpa\nsubprocessors = "
+	    "https://x/sub\nprovider_retention = 30d\ntransfer = scc\n"
+	    "[policy p]\npurpose = support\nlegal_basis = Art. 6(1)(b) "
+	    "GDPR\ndata_subjects = customers, employees\n", err, sizeof(err));
+	u = cfg ? &cfg->upstreams[0] : NULL;
+	p = cfg ? config_policy(cfg, "p") : NULL;
+	ok(cfg != NULL && strcmp(cfg->controller, "Example GmbH, Berlin") ==
+	    0 && strcmp(cfg->dpo, "dpo@example.com") == 0 &&
+	    strcmp(u->provider, "Mistral AI SAS") == 0 && u->location.n == 2 &&
+	    strcmp(u->location.v[1], "US") == 0 &&
+	    u->provider_retention_days == 30 && u->transfer == TRANSFER_SCC &&
+	    strcmp(p->legal_basis, "Art. 6(1)(b) GDPR") == 0 &&
+	    p->data_subjects.n == 2, "every compliance fact is read (%s)",
+	    err);
+	text = cfg ? printed(cfg) : NULL;
+	again = text ? load(text, err, sizeof(err)) : NULL;
+	ok(again != NULL && again->upstreams[0].transfer == TRANSFER_SCC &&
+	    again->upstreams[0].provider_retention_days == 30 &&
+	    strstr(text, "location = EU, US\n") != NULL &&
+	    strstr(text, "transfer = scc\n") != NULL,
+	    "they print and load back (%s)", err);
+	free(text);
+	config_unref(again);
+	config_unref(cfg);
+	cfg = load(UP "provider_retention = 0d\n", err, sizeof(err));
+	ok(cfg != NULL && cfg->upstreams[0].provider_retention_days == 0,
+	    "provider_retention = 0d is zero days, not unset");
+	text = cfg ? printed(cfg) : NULL;
+	ok(text != NULL && strstr(text, "; transfer =\n") != NULL,
+	    "transfer left out prints as a comment");
+	free(text);
+	config_unref(cfg);
+
+	expect_error(UP "location = Germany\n", 1, "location: 'Germany' is "
+	    "not an ISO 3166 country code", "location: a country name");
+	expect_error(UP "location = de\n", 1, "'de' is not an ISO 3166",
+	    "location: lower case");
+	expect_error(UP "provider_retention = 30\n", 1, "provider_retention: "
+	    "'30' is not a number of days", "provider_retention without d");
+	expect_error(UP "provider_retention = 30 days\n", 1,
+	    "provider_retention", "provider_retention in words");
+	expect_error(UP "transfer = dpf\n", 4, "transfer: unknown value "
+	    "'dpf'", "transfer: not a basis");
+}
+
 static void
 test_same_copy(void)
 {
@@ -616,6 +698,7 @@ main(void)
 	test_print();
 	test_apply_column();
 	test_enum_names();
+	test_contract();
 	test_same_copy();
 
 	cfg = config_load("/nonexistent/eugate.ini", err, sizeof(err));
