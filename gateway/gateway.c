@@ -174,6 +174,8 @@ gateway_refresh_keys(struct gateway *gw)
 	keys_load(gw, 1, NULL, NULL);
 }
 
+/* Keys and admin principals: reloaded when storage has newer ones
+ * (another instance, or eugatectl on another listener). */
 static void
 key_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -181,6 +183,7 @@ key_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!gw->keys_loading)
 		keys_load(gw, 0, NULL, NULL);
+	admin_refresh(gw->admin, 0, NULL, NULL);
 }
 
 /*
@@ -513,6 +516,12 @@ hook_delete_objects(void *arg, json_t *objects,
 	owners_delete_upstream(arg, objects, then, then_arg);
 }
 
+static void
+hook_keys_flush_uses(void *arg)
+{
+	gateway_flush_key_uses(arg);
+}
+
 static const struct admin_hooks admin_hooks_tmpl = {
 	.policy_exists = hook_policy_exists,
 	.keys_changed = hook_keys_changed,
@@ -521,6 +530,7 @@ static const struct admin_hooks admin_hooks_tmpl = {
 	.health = hook_health,
 	.metrics = hook_metrics,
 	.retention_ms = hook_retention_ms,
+	.keys_flush_uses = hook_keys_flush_uses,
 };
 
 static void
@@ -863,6 +873,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	/* The first key snapshot is loaded before serving, and who owns
 	 * which objects upstream. */
 	keys_load(gw, 1, NULL, NULL);
+	admin_refresh(gw->admin, 1, NULL, NULL);
 	store_flush(gw->store);
 	if (gw->keys == NULL)
 		return GW_ERR_STORAGE;

@@ -66,7 +66,8 @@ enum store_op_type {
 				 * objects_left}; err NOTFOUND if unknown.
 				 * Team admins lose the team (admins
 				 * version moves) */
-	STORE_REQUEST_LIST,	/* R in: limit; out: json (newest first) */
+	STORE_REQUEST_LIST,	/* R in: limit, team ("" for all); out: json
+				 * (newest first) */
 	STORE_RESERVE,		/* W in/out: spend (decided and recorded
 				 * against every budget at once) */
 	STORE_LIMITS_SET,	/* W in: team or key_id, limits, set_mask;
