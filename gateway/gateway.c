@@ -181,18 +181,23 @@ key_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
 
+	uint64_t now = util_now_ms();
+
 	if (!gw->keys_loading)
 		keys_load(gw, 0, NULL, NULL);
 	admin_refresh(gw->admin, 0, NULL, NULL);
+	if (now - gw->uses_flushed_ms >= gw->cfg->key_last_used_flush_ms) {
+		gateway_flush_key_uses(gw);
+		gw->uses_flushed_ms = now;
+	}
 }
 
 /*
  * Keys' last use: kept in the key cache as requests come, written in
- * batches (one op with every key used since the last one), never a
- * write per request.
+ * batches (one op with every key used since the last one) every
+ * key_last_used_flush, never a write per request.
  */
 #define USAGE_BATCH 1024
-#define USAGE_EVERY_S 10
 
 struct usage_write {
 	struct store_op op;
@@ -243,12 +248,6 @@ gateway_flush_key_uses(struct gateway *gw)
 		w->op.arg = w;
 		store_submit(gw->store, &w->op);
 	} while (n == USAGE_BATCH);
-}
-
-static void
-usage_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	gateway_flush_key_uses(arg);
 }
 
 /* Admin API glue: one call per admin request. */
@@ -926,13 +925,11 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->sig_int = evsignal_new(gw->base, SIGINT, signal_cb, gw);
 	gw->sig_hup = evsignal_new(gw->base, SIGHUP, signal_cb, gw);
 	gw->key_timer = event_new(gw->base, -1, EV_PERSIST, key_timer_cb, gw);
-	gw->usage_timer = event_new(gw->base, -1, EV_PERSIST, usage_timer_cb,
-	    gw);
 	gw->drain_timer = evtimer_new(gw->base, drain_check_cb, gw);
 	if (gw->sig_term == NULL || gw->sig_int == NULL || gw->sig_hup == NULL ||
-	    gw->key_timer == NULL || gw->usage_timer == NULL ||
-	    gw->drain_timer == NULL)
+	    gw->key_timer == NULL || gw->drain_timer == NULL)
 		return GW_ERR_NOMEM;
+	gw->uses_flushed_ms = util_now_ms();
 	evsignal_add(gw->sig_term, NULL);
 	evsignal_add(gw->sig_int, NULL);
 	evsignal_add(gw->sig_hup, NULL);
@@ -943,11 +940,6 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		};
 
 		event_add(gw->key_timer, &tv);
-	}
-	{
-		struct timeval tv = { USAGE_EVERY_S, 0 };
-
-		event_add(gw->usage_timer, &tv);
 	}
 	return GW_OK;
 }
@@ -994,8 +986,6 @@ gateway_cleanup(struct gateway *gw)
 		event_free(gw->sig_hup);
 	if (gw->key_timer != NULL)
 		event_free(gw->key_timer);
-	if (gw->usage_timer != NULL)
-		event_free(gw->usage_timer);
 	if (gw->drain_timer != NULL)
 		event_free(gw->drain_timer);
 	config_unref(gw->cfg);

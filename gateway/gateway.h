@@ -69,7 +69,7 @@ struct gateway {
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *key_timer;
-	struct event *usage_timer;	/* writes keys' last use */
+	uint64_t uses_flushed_ms;	/* keys' last use last written */
 	struct event *drain_timer;
 	int draining;
 	uint64_t drain_deadline_ms;
