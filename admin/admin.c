@@ -557,8 +557,8 @@ record_begin(struct call *c, const struct admin_request *r, const char *path,
 	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
 	snprintf(rec->path, sizeof(rec->path), "%.255s", path);
 	if (c->who.name[0] != '\0')
-		snprintf(rec->verdicts, sizeof(rec->verdicts), "admin=%s role=%s",
-		    c->who.name, role_names[c->who.role]);
+		snprintf(rec->verdicts, sizeof(rec->verdicts),
+		    "admin=%s role=%s", c->who.name, role_names[c->who.role]);
 	rec->prompt_tokens = rec->completion_tokens = -1;
 	rec->cost[0] = rec->cost[1] = -1;
 	if (!(flags & ROUTE_NO_BODY_HASH)) {
@@ -644,8 +644,8 @@ scope_then_run(struct call *c)
 		break;
 	case SCOPE_TEAM:
 		if (!admin_has_team(&c->who, c->arg)) {
-			admin_reply_error(c, "team_not_allowed", "team '%.64s': "
-			    "not a team you administer", c->arg);
+			admin_reply_error(c, "team_not_allowed",
+			    "team '%.64s': not a team you administer", c->arg);
 			return;
 		}
 		snprintf(c->op.team, sizeof(c->op.team), "%s", c->arg);
@@ -709,8 +709,8 @@ admin_handle(struct admin *a, const struct admin_request *r,
 			/* Refusals are recorded, polled routes' too. */
 			record_begin(c, r, path, rt->flags);
 			admin_reply_error(c, "insufficient_role", "the %s role "
-			    "may not %s %s", role_names[c->who.role], rt->method,
-			    rt->path);
+			    "may not %s %s", role_names[c->who.role],
+			    rt->method, rt->path);
 			return;
 		}
 		if (!(rt->flags & ROUTE_UNRECORDED))

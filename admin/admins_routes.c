@@ -26,7 +26,8 @@ admin_principal_find(struct admin *a, const char *tok, size_t len,
 	unsigned char h[32];
 	int found = -1;
 
-	if (len != ADMIN_TOKEN_LEN || strncmp(tok, ADMIN_TOKEN_PREFIX, 4) != 0 ||
+	if (len != ADMIN_TOKEN_LEN ||
+	    strncmp(tok, ADMIN_TOKEN_PREFIX, 4) != 0 ||
 	    keys_admin_hmac(a->hmac, tok, len, h) != GW_OK)
 		return 0;
 	/* Every stored HMAC is compared, whichever matches. */
@@ -279,8 +280,8 @@ admin_admins_create(struct call *c, const char *arg, const char *query,
 	json_object_foreach(body, k, v)
 		if (strcmp(k, "name") != 0 && strcmp(k, "role") != 0 &&
 		    strcmp(k, "teams") != 0) {
-			admin_reply_field(c, "invalid_field", k, "unknown field "
-			    "'%.64s' (name, role, teams)", k);
+			admin_reply_field(c, "invalid_field", k,
+			    "unknown field '%.64s' (name, role, teams)", k);
 			return;
 		}
 	if (!valid_admin_name(name)) {
@@ -289,8 +290,8 @@ admin_admins_create(struct call *c, const char *arg, const char *query,
 		return;
 	}
 	if (strcmp(name, BOOTSTRAP_NAME) == 0) {
-		admin_reply_field(c, "invalid_name", "name", "name: '%s' is the "
-		    "bootstrap owner (admin_token_env)", BOOTSTRAP_NAME);
+		admin_reply_field(c, "invalid_name", "name", "name: '%s' is "
+		    "the bootstrap owner (admin_token_env)", BOOTSTRAP_NAME);
 		return;
 	}
 	r = role != NULL ? admin_role_parse(role) : -1;

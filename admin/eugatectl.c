@@ -154,8 +154,9 @@ key_opts(json_t *body, const struct ctl_args *a)
 	if (name != NULL)
 		json_object_set_new(body, "name", json_string(name));
 	if (exp != NULL)
-		json_object_set_new(body, "expires", strcmp(exp, "never") == 0 ||
-		    strcmp(exp, "none") == 0 ? json_null() : json_string(exp));
+		json_object_set_new(body, "expires",
+		    strcmp(exp, "never") == 0 || strcmp(exp, "none") == 0 ?
+		    json_null() : json_string(exp));
 	if (ips != NULL) {
 		json_t *list = strcmp(ips, "none") == 0 ? json_null() :
 		    json_array();
@@ -178,8 +179,8 @@ key_set(const struct ctl *c, const struct ctl_args *a)
 	json_t *res;
 
 	if (a->n_opts == 0)
-		ctl_die(2, "key set: nothing to change (usage: eugatectl key set "
-		    "ID [--name NAME] [--expires WHEN] [--allow-ip CIDRS] "
+		ctl_die(2, "key set: nothing to change (usage: eugatectl key "
+		    "set ID [--name NAME] [--expires WHEN] [--allow-ip CIDRS] "
 		    "[LIMITS])");
 	ctl_path_init(&p, "/admin/v1/keys");
 	ctl_path_seg(&p, a->pos[0]);

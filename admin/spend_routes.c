@@ -58,7 +58,8 @@ admin_spend_report(struct call *c, const char *arg, const char *query, json_t *b
 	if (admin_need_team(c) != 0)
 		return;
 	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
-	if (admin_query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
+	if (admin_query_param(query, "key", c->op.key_id,
+	    sizeof(c->op.key_id)) < 0) {
 		admin_reply_error(c, "invalid_query", "key: too long");
 		return;
 	}

@@ -474,8 +474,8 @@ key_fields(struct call *c, json_t *body)
 		const char *name = json_string_value(v);
 
 		if (name == NULL || !valid_label(name)) {
-			admin_reply_field(c, "invalid_name", "name", "name: 1-64 "
-			    "bytes, no control characters");
+			admin_reply_field(c, "invalid_name", "name",
+			    "name: 1-64 bytes, no control characters");
 			return -1;
 		}
 		snprintf(c->op.name, sizeof(c->op.name), "%s", name);
@@ -526,8 +526,8 @@ admin_key_create(struct call *c, const char *arg, const char *query, json_t *bod
 	if (limits_refused(c, c->op.set_mask))
 		return;
 	if (team == NULL || !valid_name(team)) {
-		admin_reply_field(c, "invalid_team", "team", "team: a team name "
-		    "is required");
+		admin_reply_field(c, "invalid_team", "team",
+		    "team: a team name is required");
 		return;
 	}
 	if (key_fields(c, body) != 0)

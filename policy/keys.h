@@ -79,7 +79,7 @@ struct key_entry {
 	char models[256];	/* the key's model globs, comma-separated ... */
 	char models_deny[256];	/* ... and those it refuses; "": none */
 	int64_t expires_at;	/* Unix seconds; 0: never */
-	unsigned char prev_hmac[32];	/* the secret a rotation replaced, */
+	unsigned char prev_hmac[32];	/* a secret a rotation replaced, */
 	int64_t prev_until;	/* which works until then; 0: none */
 	struct cidr allow[CIDR_LIST_MAX];	/* the IP allowlist; */
 	size_t n_allow;		/* 0: any address */

@@ -122,7 +122,7 @@ struct policy_req {
 	int n_rl;
 	struct rl_status rls;
 	uint64_t now_us;		/* monotonic, for rates and breakers */
-	int64_t wall_s;			/* Unix seconds: key expiry, rotation */
+	int64_t wall_s;			/* Unix seconds (key expiry) */
 	int client_family;		/* the client's address: 4 or 6 (0: */
 	unsigned char client_addr[16];	/* unknown), its 4 or 16 bytes */
 	/* The body. */

@@ -55,9 +55,9 @@ bind_teams(sqlite3 *db, int64_t admin_id, struct store_op *op)
 	const char *v = op->teams;
 	enum gw_err err = GW_OK;
 
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO admin_teams(admin_id, "
-	    "team_id) SELECT ?1, id FROM teams WHERE name = ?2 AND deleted_at "
-	    "IS NULL", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO admin_teams("
+	    "admin_id, team_id) SELECT ?1, id FROM teams WHERE name = ?2 AND "
+	    "deleted_at IS NULL", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	while (err == GW_OK && *v != '\0') {
 		const char *c = strchr(v, ',');

@@ -43,8 +43,8 @@ enum store_op_type {
 				 * set_mask, principal (created_by),
 				 * key.expires_at, key.allow_ips; err
 				 * NOTFOUND: no such team */
-	STORE_KEY_LIST,		/* R in: team ("" for all); out: json: id,
-				 * team, name, created_at, created_by,
+	STORE_KEY_LIST,		/* R in: team ("" for all); out: json:
+				 * id, team, name, created_at, created_by,
 				 * expires_at, last_used_at, revoked_at,
 				 * rotating_until (the old secret's end, or
 				 * null), allow_ips (text), the limits */
@@ -91,8 +91,8 @@ enum store_op_type {
 	STORE_PROCESSING_REPORT,	/* R in: team, from_ms/to_ms; out:
 					 * json */
 	/* Keys' lives (storage/teams.c), admin principals (admins.c): */
-	STORE_KEY_GET,		/* R in: key_id; out: team (the key's, also
-				 * when revoked); err NOTFOUND */
+	STORE_KEY_GET,		/* R in: key_id; out: team (the key's,
+				 * also when revoked); err NOTFOUND */
 	STORE_KEY_ROTATE,	/* W in: key_id, hmac (the new secret's),
 				 * key.grace_until (the secret replaced works
 				 * until then; 0: not at all; a secret an

@@ -92,7 +92,8 @@ key_listed(const char *id)
 
 	run(op);
 	json_array_foreach(op->json, i, r)
-		if (strcmp(json_string_value(json_object_get(r, "id")), id) == 0)
+		if (strcmp(json_string_value(json_object_get(r, "id")),
+		    id) == 0)
 			row = json_incref(r);
 	store_op_cleanup(op);
 	free(op);
@@ -132,7 +133,8 @@ test_keys(void)
 	    json_object_get(r, "expires_at")) == now + 3600 &&
 	    json_is_null(json_object_get(r, "last_used_at")) &&
 	    json_is_null(json_object_get(r, "rotating_until")) &&
-	    strcmp(json_string_value(json_object_get(r, "name")), "ci bot") == 0,
+	    strcmp(json_string_value(json_object_get(r, "name")),
+	    "ci bot") == 0,
 	    "the list shows name, creator, expiry; no use yet");
 	json_decref(r);
 
@@ -151,10 +153,11 @@ test_keys(void)
 	memcpy(op->hmac, h2, 32);
 	op->key.grace_until = now + 86400;
 	is_int(run_free(op), GW_OK, "rotated with a grace period");
-	ok(key_row("KKKKKKKKKKK1", &row, &v2) && memcmp(row.hmac, h2, 32) == 0 &&
-	    memcmp(row.prev_hmac, h1, 32) == 0 && row.prev_until == now + 86400
-	    && v2 != v1, "new secret; the old one until the grace ends; the "
-	    "keys version moved");
+	ok(key_row("KKKKKKKKKKK1", &row, &v2) &&
+	    memcmp(row.hmac, h2, 32) == 0 &&
+	    memcmp(row.prev_hmac, h1, 32) == 0 &&
+	    row.prev_until == now + 86400 && v2 != v1, "new secret; the old "
+	    "one until the grace ends; the keys version moved");
 	r = key_listed("KKKKKKKKKKK1");
 	ok(json_integer_value(json_object_get(r, "rotating_until")) ==
 	    now + 86400, "the list says rotating until then");

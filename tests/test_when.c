@@ -53,7 +53,8 @@ test_cidr(void)
 	char out[64];
 	size_t n, bad;
 
-	is_int(in("10.0.0.0/8", "10.200.1.2"), 1, "10.0.0.0/8 holds 10.200.1.2");
+	is_int(in("10.0.0.0/8", "10.200.1.2"), 1,
+	    "10.0.0.0/8 holds 10.200.1.2");
 	is_int(in("10.0.0.0/8", "11.0.0.1"), 0, "... not 11.0.0.1");
 	is_int(in("10.0.0.0/8, 192.168.1.7", "192.168.1.7"), 1,
 	    "an address alone is one host (and spaces are ignored)");
