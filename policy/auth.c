@@ -48,9 +48,12 @@ auth_on_request(struct policy_req *r, struct policy_block *b)
 		return POLICY_BLOCK;
 	}
 	if (k->n_allow > 0 && (r->client_family == 0 || !cidr_match(k->allow,
-	    k->n_allow, r->client_family, r->client_addr)))
-		return refuse(b, "ip_not_allowed", "this API key may not be "
-		    "used from this address (its IP allowlist)");
+	    k->n_allow, r->client_family, r->client_addr))) {
+		b->code = "ip_not_allowed";
+		snprintf(b->message, sizeof(b->message), "API key %s may not "
+		    "be used from this address (its IP allowlist)", k->id);
+		return POLICY_BLOCK;
+	}
 	r->key = &r->caller;
 	for (size_t i = 0; i < r->n_policies; i++)
 		if (strcmp(r->policies[i].name, k->policy) == 0)
