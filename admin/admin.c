@@ -29,12 +29,85 @@ enum route_flags {
 				 * would be a link, so none is kept */
 };
 
+/*
+ * How a route finds the team a team admin acts on; owners, admins and
+ * auditors act on every team.
+ */
+enum route_scope {
+	SCOPE_NONE,	/* none: team admins are not among its roles, or it
+			 * is about the caller */
+	SCOPE_QUERY,	/* reads: team= of the query, else the team admin's
+			 * teams; another team's answers 404 */
+	SCOPE_BODY,	/* writes: the body's "team"; another team's: 403 */
+	SCOPE_KEY,	/* the key id of the path: its team; another's: 403 */
+	SCOPE_TEAM,	/* the team name of the path; another's: 403 */
+	SCOPE__COUNT
+};
+
+static const char *const scope_names[SCOPE__COUNT] = { "-", "query",
+	"body", "key", "team" };
+
+#define R_OWNER (1u << ROLE_OWNER)
+#define R_ADMIN (1u << ROLE_ADMIN)
+#define R_TEAM (1u << ROLE_TEAM_ADMIN)
+#define R_AUDITOR (1u << ROLE_AUDITOR)
+#define R_STAFF (R_OWNER | R_ADMIN)		/* writes beyond a team */
+#define R_READ (R_STAFF | R_AUDITOR)		/* reads of every team */
+#define R_ALL (R_READ | R_TEAM)
+
 struct route {
 	const char *method;
-	const char *path;	/* a trailing '*' matches one path segment */
+	const char *path;	/* a '*' matches one path segment */
 	route_fn fn;
 	int flags;		/* enum route_flags */
+	unsigned roles;		/* R_*: the roles that may call it */
+	int scope;		/* enum route_scope */
 };
+
+static const char *const role_names[ROLE__COUNT] = { "owner", "admin",
+	"team-admin", "auditor" };
+
+const char *
+admin_role_name(int role)
+{
+	return role >= 0 && role < ROLE__COUNT ? role_names[role] : NULL;
+}
+
+int
+admin_role_parse(const char *name)
+{
+	for (int i = 0; i < ROLE__COUNT; i++)
+		if (strcmp(role_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int
+admin_has_team(const struct principal *p, const char *team)
+{
+	if (p->role != ROLE_TEAM_ADMIN)
+		return 1;
+	for (int i = 0; i < p->n_teams; i++)
+		if (strcmp(p->teams[i], team) == 0)
+			return 1;
+	return 0;
+}
+
+int
+admin_is_team_admin(const struct call *c)
+{
+	return c->who.role == ROLE_TEAM_ADMIN;
+}
+
+int
+admin_need_team(struct call *c)
+{
+	if (!admin_is_team_admin(c) || c->qteam[0] != '\0')
+		return 0;
+	admin_reply_field(c, "invalid_query", "team", "team: name one of "
+	    "your teams (you administer %d)", c->who.n_teams);
+	return -1;
+}
 
 static void
 free_call(struct call *c)
@@ -44,6 +117,7 @@ free_call(struct call *c)
 		free(c->body);
 	}
 	OPENSSL_cleanse(c->key, sizeof(c->key));
+	json_decref(c->req);
 	free(c->objs);
 	free(c);
 }
@@ -148,20 +222,39 @@ admin_reply_json(struct call *c, int status, json_t *j)
 	admin_reply_text(c, status, s, s ? strlen(s) : 0, NULL);
 }
 
-void
-admin_reply_error(struct call *c, const char *code, const char *fmt, ...)
+static void
+reply_error(struct call *c, const char *code, const char *field,
+    const char *fmt, va_list ap)
 {
 	const struct api_error *e = api_error(code);
 	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(c->error, sizeof(c->error), "%s", e->code);
+	admin_reply_json(c, e->status, json_pack("{s:s, s:s, s:s, s:o, s:s}",
+	    "object", "error", "message", msg, "type", e->type, "param",
+	    field != NULL ? json_string(field) : json_null(), "code", e->code));
+}
+
+void
+admin_reply_error(struct call *c, const char *code, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	reply_error(c, code, NULL, fmt, ap);
 	va_end(ap);
-	snprintf(c->error, sizeof(c->error), "%s", e->code);
-	admin_reply_json(c, e->status, json_pack("{s:s, s:s, s:s, s:n, s:s}",
-	    "object", "error", "message", msg, "type", e->type, "param", "code",
-	    e->code));
+}
+
+void
+admin_reply_field(struct call *c, const char *code, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error(c, code, field, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -216,7 +309,8 @@ admin_submit_read(struct call *c, int type, void (*done)(struct store_op *))
 	store_submit(c->a->reader, &c->op);
 }
 
-/* Answers a store read's rows as {"object": "list", "data": rows}. */
+/* Answers a store read's rows as {"object": "list", "data": rows};
+ * a team admin's hold its teams' only. */
 void
 admin_listed(struct store_op *op)
 {
@@ -229,6 +323,16 @@ admin_listed(struct store_op *op)
 		admin_reply_error(c, "storage_unavailable", "storage: %s",
 		    gw_strerror(op->err));
 		return;
+	}
+	for (size_t i = 0; c->team_filter && i < json_array_size(data);) {
+		const char *t = json_string_value(json_object_get(
+		    json_array_get(data, i), c->filter_field ? c->filter_field :
+		    "team"));
+
+		if (t == NULL || !admin_has_team(&c->who, t))
+			json_array_remove(data, i);
+		else
+			i++;
 	}
 	admin_reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
 	    data));
@@ -309,66 +413,137 @@ metrics(struct call *c, const char *arg, const char *query, json_t *body)
 	    "text/plain; version=0.0.4");
 }
 
-/* The one table of admin routes. */
+/*
+ * The one table of admin routes, with who may call each: the roles, and
+ * for team admins how the team is found (enum route_scope). The
+ * handlers refine within a route: an admin can not make or change an
+ * owner, a team admin can not set limits (budget, rpm, tpm, models).
+ * tests/test_roles.py calls every route as every role, for the team
+ * admin's own team and another (eugate --list-admin-routes).
+ */
 static const struct route routes[] = {
-	{ "GET", "/admin/v1/health", health, ROUTE_UNRECORDED },
-	{ "GET", "/admin/v1/metrics", metrics, ROUTE_UNRECORDED },
-	{ "POST", "/admin/v1/teams", admin_team_create, ROUTE_BODY },
-	{ "GET", "/admin/v1/teams", admin_team_list, 0 },
-	{ "POST", "/admin/v1/keys", admin_key_create, ROUTE_BODY },
-	{ "GET", "/admin/v1/keys", admin_key_list, 0 },
-	{ "DELETE", "/admin/v1/keys/*", admin_key_revoke, 0 },
-	{ "PATCH", "/admin/v1/teams/*", admin_team_update, ROUTE_BODY },
-	{ "DELETE", "/admin/v1/teams/*", admin_team_delete, 0 },
-	{ "GET", "/admin/v1/objects", admin_objects_list, 0 },
-	{ "PATCH", "/admin/v1/keys/*", admin_key_update, ROUTE_BODY },
-	{ "GET", "/admin/v1/spend", admin_spend_report, 0 },
-	{ "GET", "/admin/v1/requests", admin_request_list, 0 },
-	{ "GET", "/admin/v1/audit", admin_audit_list, 0 },
+	{ "GET", "/admin/v1/health", health, ROUTE_UNRECORDED, R_ALL,
+	    SCOPE_NONE },
+	{ "GET", "/admin/v1/metrics", metrics, ROUTE_UNRECORDED, R_READ,
+	    SCOPE_NONE },
+	{ "GET", "/admin/v1/me", admin_me, 0, R_ALL, SCOPE_NONE },
+	{ "POST", "/admin/v1/teams", admin_team_create, ROUTE_BODY, R_STAFF,
+	    SCOPE_NONE },
+	{ "GET", "/admin/v1/teams", admin_team_list, 0, R_ALL, SCOPE_QUERY },
+	{ "PATCH", "/admin/v1/teams/*", admin_team_update, ROUTE_BODY,
+	    R_STAFF, SCOPE_TEAM },
+	{ "DELETE", "/admin/v1/teams/*", admin_team_delete, 0, R_STAFF,
+	    SCOPE_TEAM },
+	{ "POST", "/admin/v1/keys", admin_key_create, ROUTE_BODY,
+	    R_STAFF | R_TEAM, SCOPE_BODY },
+	{ "GET", "/admin/v1/keys", admin_key_list, 0, R_ALL, SCOPE_QUERY },
+	{ "DELETE", "/admin/v1/keys/*", admin_key_revoke, 0, R_STAFF | R_TEAM,
+	    SCOPE_KEY },
+	{ "PATCH", "/admin/v1/keys/*", admin_key_update, ROUTE_BODY,
+	    R_STAFF | R_TEAM, SCOPE_KEY },
+	{ "POST", "/admin/v1/keys/*/rotate", admin_key_rotate, ROUTE_BODY_OPT,
+	    R_STAFF | R_TEAM, SCOPE_KEY },
+	{ "GET", "/admin/v1/objects", admin_objects_list, 0, R_ALL,
+	    SCOPE_QUERY },
+	{ "GET", "/admin/v1/spend", admin_spend_report, 0, R_ALL,
+	    SCOPE_QUERY },
+	{ "GET", "/admin/v1/requests", admin_request_list, 0, R_ALL,
+	    SCOPE_QUERY },
+	{ "GET", "/admin/v1/audit", admin_audit_list, 0, R_ALL, SCOPE_QUERY },
 	{ "POST", "/admin/v1/audit/verify", admin_audit_verify,
-	    ROUTE_BODY_OPT },
-	{ "GET", "/admin/v1/audit/checkpoints", admin_audit_checkpoints, 0 },
-	{ "GET", "/admin/v1/reports/posture", admin_report_posture, 0 },
-	{ "GET", "/admin/v1/reports/art30", admin_report_art30, 0 },
+	    ROUTE_BODY_OPT, R_READ, SCOPE_NONE },
+	{ "GET", "/admin/v1/audit/checkpoints", admin_audit_checkpoints, 0,
+	    R_READ, SCOPE_NONE },
+	{ "GET", "/admin/v1/reports/posture", admin_report_posture, 0,
+	    R_ALL, SCOPE_QUERY },
+	{ "GET", "/admin/v1/reports/art30", admin_report_art30, 0,
+	    R_ALL, SCOPE_QUERY },
 	/* The Art. 30 record's former name. */
-	{ "GET", "/admin/v1/reports/processing", admin_report_art30, 0 },
+	{ "GET", "/admin/v1/reports/processing", admin_report_art30, 0,
+	    R_ALL, SCOPE_QUERY },
 	{ "POST", "/admin/v1/subjects/export", admin_subject_export,
-	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
+	    ROUTE_BODY | ROUTE_NO_BODY_HASH, R_READ, SCOPE_NONE },
 	{ "POST", "/admin/v1/subjects/erase", admin_subject_erase,
-	    ROUTE_BODY | ROUTE_NO_BODY_HASH },
+	    ROUTE_BODY | ROUTE_NO_BODY_HASH, R_STAFF, SCOPE_NONE },
+	{ "GET", "/admin/v1/admins", admin_admins_list, 0, R_READ,
+	    SCOPE_NONE },
+	{ "POST", "/admin/v1/admins", admin_admins_create, ROUTE_BODY,
+	    R_STAFF, SCOPE_NONE },
+	{ "DELETE", "/admin/v1/admins/*", admin_admins_revoke, 0, R_STAFF,
+	    SCOPE_NONE },
+	{ "POST", "/admin/v1/admins/*/rotate", admin_admins_rotate, 0,
+	    R_STAFF, SCOPE_NONE },
 };
 
-/* Matches path against pattern; a final '*' captures one segment. */
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+void
+admin_routes_print(FILE *out)
+{
+	for (size_t i = 0; i < N_ROUTES; i++) {
+		const struct route *rt = &routes[i];
+		const char *sep = "";
+
+		fprintf(out, "%s %s ", rt->method, rt->path);
+		for (int k = 0; k < ROLE__COUNT; k++)
+			if (rt->roles & (1u << k)) {
+				fprintf(out, "%s%s", sep, role_names[k]);
+				sep = ",";
+			}
+		fprintf(out, " %s\n", scope_names[rt->scope]);
+	}
+}
+
+/*
+ * Matches path against pattern; a '*' captures one segment (into arg,
+ * percent-decoded: a segment that does not decode matches nothing).
+ */
 static int
 route_match(const char *pattern, const char *path, char *arg, size_t arglen)
 {
-	size_t pl = strlen(pattern);
+	const char *star = strchr(pattern, '*');
+	size_t pre, seg;
 
-	if (pattern[pl - 1] != '*')
+	if (star == NULL)
 		return strcmp(pattern, path) == 0;
-	if (strncmp(pattern, path, pl - 1) != 0)
+	pre = (size_t)(star - pattern);
+	if (strncmp(pattern, path, pre) != 0)
 		return 0;
-	path += pl - 1;
-	if (*path == '\0' || strchr(path, '/') != NULL)
+	path += pre;
+	seg = strcspn(path, "/");
+	if (seg == 0 || strcmp(path + seg, star + 1) != 0)
 		return 0;
-	/* A segment is percent-decoded; one that does not decode matches
-	 * nothing. */
-	return util_pct_decode(path, strlen(path), 0, arg, arglen) >= 0;
+	return util_pct_decode(path, seg, 0, arg, arglen) >= 0;
 }
 
+/*
+ * Who calls: the bootstrap owner (the admin_token_env token, compared
+ * by its SHA-256) or a stored principal ("ega_" tokens, by HMAC).
+ * Returns 1 and fills who, or 0.
+ */
 static int
-authorized(struct admin *a, const struct admin_request *r)
+authenticate(struct admin *a, const struct admin_request *r,
+    struct principal *who)
 {
 	unsigned char h[32];
 	unsigned int hl = 0;
+	const char *tok;
+	size_t len;
 
 	if (r->auth == NULL || r->auth_len < 8 ||
 	    strncasecmp(r->auth, "Bearer ", 7) != 0)
 		return 0;
-	if (EVP_Digest(r->auth + 7, r->auth_len - 7, h, &hl, EVP_sha256(),
-	    NULL) != 1)
+	tok = r->auth + 7;
+	len = r->auth_len - 7;
+	if (EVP_Digest(tok, len, h, &hl, EVP_sha256(), NULL) != 1)
 		return 0;
-	return CRYPTO_memcmp(h, a->token_hash, 32) == 0;
+	if (CRYPTO_memcmp(h, a->token_hash, 32) == 0) {
+		memset(who, 0, sizeof(*who));
+		snprintf(who->name, sizeof(who->name), "owner");
+		who->role = ROLE_OWNER;
+		return 1;
+	}
+	return admin_principal_find(a, tok, len, who);
 }
 
 /* What the call's audit record knows before the call runs. */
@@ -386,6 +561,9 @@ record_begin(struct call *c, const struct admin_request *r, const char *path,
 	    r->client ? r->client : "");
 	snprintf(rec->method, sizeof(rec->method), "%s", r->method);
 	snprintf(rec->path, sizeof(rec->path), "%.255s", path);
+	if (c->who.name[0] != '\0')
+		snprintf(rec->verdicts, sizeof(rec->verdicts),
+		    "admin=%s role=%s", c->who.name, role_names[c->who.role]);
 	rec->prompt_tokens = rec->completion_tokens = -1;
 	rec->cost[0] = rec->cost[1] = -1;
 	if (!(flags & ROUTE_NO_BODY_HASH)) {
@@ -395,16 +573,109 @@ record_begin(struct call *c, const struct admin_request *r, const char *path,
 	}
 }
 
+/* Runs the route's handler; the call may be over when it returns. */
+static void
+run_route(struct call *c)
+{
+	json_t *body = c->req;
+
+	c->req = NULL;
+	c->rt->fn(c, c->arg, c->query, body);
+	json_decref(body);
+}
+
+/* The key of the path is known: its team goes into the record, and a
+ * team admin may act on its own teams' keys only. */
+static void
+key_scoped(struct store_op *op)
+{
+	struct call *c = op->arg;
+
+	if (op->err == GW_ERR_NOTFOUND) {
+		admin_reply_error(c, "not_found", "no such key");
+		return;
+	}
+	if (op->err != GW_OK) {
+		admin_reply_error(c, "storage_unavailable", "storage: %s",
+		    gw_strerror(op->err));
+		return;
+	}
+	if (!admin_has_team(&c->who, op->team)) {
+		admin_reply_error(c, "team_not_allowed", "key %s belongs to a "
+		    "team you do not administer", op->key_id);
+		return;
+	}
+	run_route(c);
+}
+
+/*
+ * The route's scope, for a team admin: which team the call acts on, and
+ * whether it may. Runs the route (now, or once the key's team is read).
+ */
+static void
+scope_then_run(struct call *c)
+{
+	const char *t;
+	int rc;
+
+	switch (c->rt->scope) {
+	case SCOPE_QUERY:
+		rc = admin_query_param(c->query, "team", c->qteam,
+		    sizeof(c->qteam));
+		if (rc < 0) {
+			admin_reply_field(c, "invalid_query", "team",
+			    "team: a team name");
+			return;
+		}
+		if (!admin_is_team_admin(c))
+			break;
+		c->team_filter = 1;
+		if (rc == 1 && !admin_has_team(&c->who, c->qteam)) {
+			/* Another team's objects do not exist for it. */
+			admin_reply_error(c, "not_found", "no such team");
+			return;
+		}
+		if (rc == 0 && c->who.n_teams == 1)
+			snprintf(c->qteam, sizeof(c->qteam), "%s",
+			    c->who.teams[0]);
+		break;
+	case SCOPE_BODY:
+		t = json_string_value(json_object_get(c->req, "team"));
+		if (t != NULL && !admin_has_team(&c->who, t)) {
+			admin_reply_field(c, "team_not_allowed", "team",
+			    "team '%.64s': not a team you administer", t);
+			return;
+		}
+		break;
+	case SCOPE_TEAM:
+		if (!admin_has_team(&c->who, c->arg)) {
+			admin_reply_error(c, "team_not_allowed",
+			    "team '%.64s': not a team you administer", c->arg);
+			return;
+		}
+		snprintf(c->op.team, sizeof(c->op.team), "%s", c->arg);
+		break;
+	case SCOPE_KEY:
+		if (strlen(c->arg) != KEY_ID_LEN) {
+			admin_reply_error(c, "not_found", "no such key");
+			return;
+		}
+		snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", c->arg);
+		admin_submit(c, STORE_KEY_GET, key_scoped);
+		return;
+	}
+	run_route(c);
+}
+
 void
 admin_handle(struct admin *a, const struct admin_request *r,
     const struct admin_io *io, void *io_arg, struct call **handle)
 {
 	struct call *c = calloc(1, sizeof(*c));
-	char path[512], arg[128];
+	char path[512];
 	const char *q;
 	size_t plen;
 	int path_found = 0;
-	json_t *body = NULL;
 
 	*handle = c;
 	if (c == NULL) {
@@ -423,50 +694,56 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	}
 	memcpy(path, r->target, plen);
 	path[plen] = '\0';
-	if (!authorized(a, r)) {
+	if (!authenticate(a, r, &c->who)) {
 		/* Recorded too: attempts without the token are evidence. */
 		record_begin(c, r, path, 0);
 		admin_reply_error(c, "invalid_admin_token",
 		    "missing or invalid admin token");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+	for (size_t i = 0; i < N_ROUTES; i++) {
 		const struct route *rt = &routes[i];
-		char query[256] = "";
 
-		if (!route_match(rt->path, path, arg, sizeof(arg)))
+		if (!route_match(rt->path, path, c->arg, sizeof(c->arg)))
 			continue;
 		path_found = 1;
 		if (strcmp(rt->method, r->method) != 0)
 			continue;
+		c->rt = rt;
+		if (!(rt->roles & (1u << c->who.role))) {
+			/* Refusals are recorded, polled routes' too. */
+			record_begin(c, r, path, rt->flags);
+			admin_reply_error(c, "insufficient_role", "the %s role "
+			    "may not %s %s", role_names[c->who.role],
+			    rt->method, rt->path);
+			return;
+		}
 		if (!(rt->flags & ROUTE_UNRECORDED))
 			record_begin(c, r, path, rt->flags);
 		if (q != NULL) {
 			size_t ql = r->target_len - plen - 1;
 
-			if (ql >= sizeof(query)) {
+			if (ql >= sizeof(c->query)) {
 				admin_reply_error(c, "invalid_query",
 				    "query too long");
 				return;
 			}
-			memcpy(query, q + 1, ql);
-			query[ql] = '\0';
+			memcpy(c->query, q + 1, ql);
+			c->query[ql] = '\0';
 		}
 		if ((rt->flags & ROUTE_BODY) ||
 		    ((rt->flags & ROUTE_BODY_OPT) && r->body_len > 0)) {
 			json_error_t err;
 
-			body = json_loadb(r->body ? r->body : "", r->body_len,
+			c->req = json_loadb(r->body ? r->body : "", r->body_len,
 			    JSON_REJECT_DUPLICATES, &err);
-			if (!json_is_object(body)) {
-				json_decref(body);
+			if (!json_is_object(c->req)) {
 				admin_reply_error(c, "invalid_json",
 				    "body must be a JSON object");
 				return;
 			}
 		}
-		rt->fn(c, arg, query, body);
-		json_decref(body);
+		scope_then_run(c);
 		return;
 	}
 	record_begin(c, r, path, 0);
@@ -497,6 +774,11 @@ admin_free(struct admin *a)
 {
 	if (a == NULL)
 		return;
+	if (a->principals != NULL) {
+		OPENSSL_cleanse(a->principals, a->n_principals *
+		    sizeof(*a->principals));
+		free(a->principals);
+	}
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 }

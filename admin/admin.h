@@ -1,15 +1,19 @@
 /*
  * The admin API: JSON over HTTP on its own listener, authenticated with
- * the admin token. Transport-free: the daemon hands each request to
- * admin_handle() and gets the answer through callbacks, whole or
- * streamed (exports), after storage committed the call's audit record.
- * Routes live in one table (method, path, handler).
+ * an admin token: the bootstrap owner's (admin_token_env) or a stored
+ * principal's, each with a role (owner, admin, team-admin, auditor).
+ * Transport-free: the daemon hands each request to admin_handle() and
+ * gets the answer through callbacks, whole or streamed (exports), after
+ * storage committed the call's audit record. Routes live in one table
+ * (method, path, handler, the roles that may call it, and how a team
+ * admin's team is found).
  */
 #ifndef ADMIN_ADMIN_H
 #define ADMIN_ADMIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -42,6 +46,9 @@ struct admin_hooks {
 	/* Fills out with the configuration in force, for the reports; its
 	 * pointers stay valid until the caller returns to the event loop. */
 	void (*evidence)(void *arg, struct posture_conf *out);
+	/* Submits the keys' last uses kept in memory (an op submitted
+	 * after sees them). */
+	void (*keys_flush_uses)(void *arg);
 };
 
 /* How an answer goes back; content_type NULL means JSON. */
@@ -83,6 +90,19 @@ void admin_free(struct admin *a);
  */
 void admin_handle(struct admin *a, const struct admin_request *r,
     const struct admin_io *io, void *io_arg, struct call **handle);
+/*
+ * Reloads the admin principals when storage has a newer snapshot (with
+ * force, whatever its version), then calls then(arg) (may be NULL). The
+ * daemon calls it with every key refresh, so that a revoked admin token
+ * stops working within key_refresh on every instance.
+ */
+void admin_refresh(struct admin *a, int force, void (*then)(void *),
+    void *arg);
+
+/* Prints the route table, one route a line: "METHOD PATH ROLES SCOPE"
+ * (ROLES comma-separated; SCOPE how a team admin's team is found). */
+void admin_routes_print(FILE *out);
+
 /* The client's buffer drained: a paused stream goes on. */
 void admin_resume(struct call *c);
 /* The client left: a stream stops (io->end follows). */

@@ -106,10 +106,9 @@ admin_audit_list(struct call *c, const char *arg, const char *query, json_t *bod
 {
 	struct store_audit_query *q = &c->op.aq;
 
-	if (admin_query_param(query, "team", q->team, sizeof(q->team)) < 0) {
-		admin_reply_error(c, "invalid_query", "team: too long");
+	if (admin_need_team(c) != 0)
 		return;
-	}
+	snprintf(q->team, sizeof(q->team), "%s", c->qteam);
 	if (admin_query_period(c, query, &q->from_ms, &q->to_ms) != 0 ||
 	    parse_format(c, query) != 0)
 		return;

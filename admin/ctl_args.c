@@ -10,9 +10,18 @@ static const char *const limit_opts[] = { "--budget", "--rpm", "--tpm",
 const char *
 ctl_opt(const struct ctl_args *a, const char *name)
 {
-	for (int i = 0; i < a->n_opts; i++)
-		if (strcmp(a->name[i], name) == 0)
+	return ctl_opt_next(a, name, NULL);
+}
+
+const char *
+ctl_opt_next(const struct ctl_args *a, const char *name, int *pos)
+{
+	for (int i = pos != NULL ? *pos : 0; i < a->n_opts; i++)
+		if (strcmp(a->name[i], name) == 0) {
+			if (pos != NULL)
+				*pos = i + 1;
 			return a->value[i];
+		}
 	return NULL;
 }
 
@@ -35,6 +44,8 @@ spec_unit(const char **p, const char **unit)
 			e++;
 		if (*e == ']')
 			e++;
+		if (strncmp(e, "...", 3) == 0)
+			e += 3;		/* may be given more than once */
 	} else {
 		int words = strncmp(s, "--", 2) == 0 ? 2 : 1;
 
@@ -55,10 +66,14 @@ spec_unit(const char **p, const char **unit)
 enum unit_kind { UNIT_POS, UNIT_OPT, UNIT_LIMITS };
 
 static int
-unit_kind(const char *u, size_t len, char *name, size_t cap, int *optional)
+unit_kind(const char *u, size_t len, char *name, size_t cap, int *optional,
+    int *repeat)
 {
 	size_t n;
 
+	*repeat = len > 3 && strncmp(u + len - 3, "...", 3) == 0;
+	if (*repeat)
+		len -= 3;
 	*optional = u[0] == '[';
 	if (*optional) {
 		u++;
@@ -89,11 +104,11 @@ ctl_args_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 	const char *p, *u;
 	char name[32];
 	size_t len;
-	int n_pos = 0, limits = 0, optional, n_limits = 0;
+	int n_pos = 0, limits = 0, optional, repeat, n_limits = 0;
 
 	memset(a, 0, sizeof(*a));
 	for (int i = 0; i < argc; i++) {
-		int known = 0, lim = 0;
+		int known = 0, lim = 0, many = 0;
 
 		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
 			if (a->n_pos == CTL_MAX_POS)
@@ -103,16 +118,18 @@ ctl_args_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		}
 		for (p = cmd->spec; (len = spec_unit(&p, &u)) > 0;) {
 			int k = unit_kind(u, len, name, sizeof(name),
-			    &optional);
+			    &optional, &repeat);
+			int same = k == UNIT_OPT && strcmp(name, argv[i]) == 0;
 
-			known |= k == UNIT_OPT && strcmp(name, argv[i]) == 0;
+			known |= same;
+			many |= same && repeat;
 			limits |= k == UNIT_LIMITS;
 		}
 		for (int j = 0; limits && limit_opts[j] != NULL; j++)
 			lim |= strcmp(limit_opts[j], argv[i]) == 0;
 		if (!known && !lim)
 			bad_args(cmd, "unknown option ", argv[i]);
-		if (ctl_opt(a, argv[i]) != NULL)
+		if (!many && ctl_opt(a, argv[i]) != NULL)
 			bad_args(cmd, "given twice: ", argv[i]);
 		if (i + 1 == argc)
 			bad_args(cmd, "a value is missing after ", argv[i]);
@@ -123,7 +140,8 @@ ctl_args_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		a->value[a->n_opts++] = argv[++i];
 	}
 	for (p = cmd->spec; (len = spec_unit(&p, &u)) > 0;) {
-		int k = unit_kind(u, len, name, sizeof(name), &optional);
+		int k = unit_kind(u, len, name, sizeof(name), &optional,
+		    &repeat);
 
 		if (k == UNIT_POS)
 			n_pos++;

@@ -27,9 +27,10 @@ struct ctl_args {
 /*
  * One command. spec is read unit by unit: "NAME" is a positional
  * argument, "--team TEAM" an option that must be given, "[--team TEAM]"
- * one that may be, "LIMITS" the limit options (--budget, --rpm, --tpm,
- * --models, --models-deny; at least one), "[LIMITS]" the same, all
- * optional. run returns the exit status.
+ * one that may be, "[--team TEAM]..." one that may be given more than
+ * once, "LIMITS" the limit options (--budget, --rpm, --tpm, --models,
+ * --models-deny; at least one), "[LIMITS]" the same, all optional. run
+ * returns the exit status.
  */
 struct ctl_cmd {
 	const char *words;	/* "team create" */
@@ -51,6 +52,10 @@ void ctl_args_parse(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_args *a);
 /* The value of option name ("--team"), or NULL. */
 const char *ctl_opt(const struct ctl_args *a, const char *name);
+/* The values of a repeated option one by one: *pos starts at 0; NULL
+ * after the last. */
+const char *ctl_opt_next(const struct ctl_args *a, const char *name,
+    int *pos);
 /* Prints "  WORDS SPEC" (wrapped at 78 columns) and the help line of each
  * of the n commands. */
 void ctl_usage_commands(FILE *out, const struct ctl_cmd *cmds, size_t n);

@@ -99,6 +99,12 @@ ctl_path_seg(struct ctl_path *p, const char *seg)
 }
 
 void
+ctl_path_lit(struct ctl_path *p, const char *lit)
+{
+	path_put(p, lit, 0);
+}
+
+void
 ctl_path_query(struct ctl_path *p, const char *name, const char *value)
 {
 	if (value == NULL)

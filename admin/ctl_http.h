@@ -32,6 +32,8 @@ void ctl_die(int status, const char *fmt, ...)
 void ctl_path_init(struct ctl_path *p, const char *path);
 /* Appends "/" and seg, percent-encoded: seg stays one path segment. */
 void ctl_path_seg(struct ctl_path *p, const char *seg);
+/* Appends a constant that needs no escaping ("/rotate"). */
+void ctl_path_lit(struct ctl_path *p, const char *lit);
 /*
  * Appends "?name=value" or "&name=value", value percent-encoded, so that
  * it stays one value ('&', '=', '+', '#', spaces and bytes above 127 are

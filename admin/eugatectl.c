@@ -140,10 +140,75 @@ team_set(const struct ctl *c, const struct ctl_args *a)
 	return limits_set(c, a, "team");
 }
 
+/*
+ * Adds --name, --expires and --allow-ip to a key's body: "never" (or
+ * "none") clears the expiry, "none" the allowlist; the gateway checks
+ * the values.
+ */
+static json_t *
+key_opts(json_t *body, const struct ctl_args *a)
+{
+	const char *name = ctl_opt(a, "--name");
+	const char *exp = ctl_opt(a, "--expires");
+	const char *ips = ctl_opt(a, "--allow-ip");
+
+	if (name != NULL)
+		json_object_set_new(body, "name", json_string(name));
+	if (exp != NULL)
+		json_object_set_new(body, "expires",
+		    strcmp(exp, "never") == 0 || strcmp(exp, "none") == 0 ?
+		    json_null() : json_string(exp));
+	if (ips != NULL) {
+		json_t *list = strcmp(ips, "none") == 0 ? json_null() :
+		    json_array();
+
+		while (json_is_array(list) && *ips != '\0') {
+			size_t len = strcspn(ips, ",");
+
+			json_array_append_new(list, json_stringn(ips, len));
+			ips += len + (ips[len] == ',');
+		}
+		json_object_set_new(body, "allow_ips", list);
+	}
+	return body;
+}
+
 static int
 key_set(const struct ctl *c, const struct ctl_args *a)
 {
-	return limits_set(c, a, "key");
+	struct ctl_path p;
+	json_t *res;
+
+	if (a->n_opts == 0)
+		ctl_die(2, "key set: nothing to change (usage: eugatectl key "
+		    "set ID [--name NAME] [--expires WHEN] [--allow-ip CIDRS] "
+		    "[LIMITS])");
+	ctl_path_init(&p, "/admin/v1/keys");
+	ctl_path_seg(&p, a->pos[0]);
+	res = ctl_call(c, "PATCH", p.buf, key_opts(limits(json_object(), a),
+	    a), NULL);
+	if (!print_json(c, res))
+		printf("key %s updated\n", a->pos[0]);
+	json_decref(res);
+	return 0;
+}
+
+static int
+key_rotate(const struct ctl *c, const struct ctl_args *a)
+{
+	const char *grace = ctl_opt(a, "--grace");
+	struct ctl_path p;
+	json_t *res;
+
+	ctl_path_init(&p, "/admin/v1/keys");
+	ctl_path_seg(&p, a->pos[0]);
+	ctl_path_lit(&p, "/rotate");
+	res = ctl_call(c, "POST", p.buf, grace != NULL ? json_pack("{s:s}",
+	    "grace", grace) : NULL, NULL);
+	if (!print_json(c, res))
+		printf("%s\n", str(res, "key"));
+	json_decref(res);
+	return 0;
 }
 
 /* A GET of a list, shown as a table of cols. */
@@ -210,13 +275,11 @@ objects(const struct ctl *c, const struct ctl_args *a)
 static int
 key_create(const struct ctl *c, const struct ctl_args *a)
 {
-	const char *name = ctl_opt(a, "--name");
 	const char *team = ctl_opt(a, "--team");
-	json_t *body = limits(json_pack("{s:s}", "team", team), a);
+	json_t *body = key_opts(limits(json_pack("{s:s}", "team", team), a),
+	    a);
 	json_t *res;
 
-	if (name != NULL)
-		json_object_set_new(body, "name", json_string(name));
 	res = ctl_call(c, "POST", "/admin/v1/keys", body, NULL);
 	if (!print_json(c, res))
 		printf("%s\n", str(res, "key"));
@@ -224,18 +287,123 @@ key_create(const struct ctl *c, const struct ctl_args *a)
 	return 0;
 }
 
+/* A key list's rows: the state "rotating until 2026-11-01T12:00:00Z". */
+static void
+key_states(json_t *rows)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row) {
+		json_t *until = json_object_get(row, "rotating_until");
+		char when[32], text[64];
+
+		if (!json_is_integer(until) || ctl_time_iso(
+		    json_integer_value(until), when, sizeof(when)) != 0)
+			continue;
+		snprintf(text, sizeof(text), "rotating until %s", when);
+		json_object_set_new(row, "state", json_string(text));
+	}
+}
+
 static int
 key_list(const struct ctl *c, const struct ctl_args *a)
 {
 	static const struct ctl_col cols[] = { { "id", 0 }, { "team", 0 },
 		{ "name", 0 }, { "created_at", CTL_CELL_SECONDS },
-		{ "revoked_at", CTL_CELL_SECONDS }, { "budget", 0 },
-		{ "models", 0 } };
+		{ "expires_at", CTL_CELL_SECONDS },
+		{ "last_used_at", CTL_CELL_SECONDS }, { "state", 0 },
+		{ "budget", 0 }, { "models", 0 } };
 	struct ctl_path p;
+	json_t *res;
 
 	ctl_path_init(&p, "/admin/v1/keys");
 	ctl_path_query(&p, "team", ctl_opt(a, "--team"));
-	return LIST(c, p.buf, cols);
+	res = ctl_call(c, "GET", p.buf, NULL, NULL);
+	if (!print_json(c, res)) {
+		key_states(json_object_get(res, "data"));
+		print_table(json_object_get(res, "data"), cols,
+		    sizeof(cols) / sizeof(cols[0]));
+	}
+	json_decref(res);
+	return 0;
+}
+
+static int
+admin_create(const struct ctl *c, const struct ctl_args *a)
+{
+	json_t *teams = json_array(), *res;
+	const char *t;
+	int pos = 0;
+
+	while ((t = ctl_opt_next(a, "--team", &pos)) != NULL)
+		json_array_append_new(teams, json_string(t));
+	res = ctl_call(c, "POST", "/admin/v1/admins", json_pack("{s:s, s:s, "
+	    "s:o}", "name", a->pos[0], "role", ctl_opt(a, "--role"), "teams",
+	    teams), NULL);
+	if (!print_json(c, res))
+		printf("%s\n", str(res, "token"));
+	json_decref(res);
+	return 0;
+}
+
+static int
+admin_list(const struct ctl *c, const struct ctl_args *a)
+{
+	static const struct ctl_col cols[] = { { "name", 0 }, { "role", 0 },
+		{ "teams", 0 }, { "created_at", CTL_CELL_SECONDS },
+		{ "created_by", 0 }, { "revoked_at", CTL_CELL_SECONDS } };
+
+	return LIST(c, "/admin/v1/admins", cols);
+}
+
+static int
+admin_revoke(const struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_path p;
+	json_t *res;
+
+	ctl_path_init(&p, "/admin/v1/admins");
+	ctl_path_seg(&p, a->pos[0]);
+	res = ctl_call(c, "DELETE", p.buf, NULL, NULL);
+	if (!print_json(c, res))
+		printf("admin %s revoked\n", str(res, "name"));
+	json_decref(res);
+	return 0;
+}
+
+static int
+admin_rotate(const struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_path p;
+	json_t *res;
+
+	ctl_path_init(&p, "/admin/v1/admins");
+	ctl_path_seg(&p, a->pos[0]);
+	ctl_path_lit(&p, "/rotate");
+	res = ctl_call(c, "POST", p.buf, NULL, NULL);
+	if (!print_json(c, res))
+		printf("%s\n", str(res, "token"));
+	json_decref(res);
+	return 0;
+}
+
+static int
+whoami(const struct ctl *c, const struct ctl_args *a)
+{
+	json_t *res = ctl_call(c, "GET", "/admin/v1/me", NULL, NULL);
+	const json_t *teams = json_object_get(res, "teams"), *t;
+	size_t i;
+
+	if (!print_json(c, res)) {
+		printf("%s (%s)", str(res, "name"), str(res, "role"));
+		json_array_foreach(teams, i, t)
+			printf("%s%s", i ? ", " : ": teams ",
+			    json_string_value(t));
+		printf("\n");
+	}
+	json_decref(res);
+	return 0;
 }
 
 static int
@@ -485,11 +653,16 @@ static const struct ctl_cmd cmds[] = {
 	  "revoke its keys; list what it leaves upstream", team_delete },
 	{ "objects", "[--team TEAM]", "objects kept upstream, by team",
 	  objects },
-	{ "key create", "--team TEAM [--name NAME] [LIMITS]",
+	{ "key create", "--team TEAM [--name NAME] [--expires WHEN] "
+	  "[--allow-ip CIDRS] [LIMITS]",
 	  "create a key; prints the key only", key_create },
-	{ "key set", "ID LIMITS", "change a key's limits", key_set },
-	{ "key list", "[--team TEAM]", "keys (ids, never the keys)",
-	  key_list },
+	{ "key set", "ID [--name NAME] [--expires WHEN] [--allow-ip CIDRS] "
+	  "[LIMITS]", "change a key's name, expiry, allowlist or limits",
+	  key_set },
+	{ "key list", "[--team TEAM]", "keys and their states (ids, never "
+	  "the keys)", key_list },
+	{ "key rotate", "ID [--grace DURATION]", "a new secret, same id; the "
+	  "old one works for --grace (24h); prints it", key_rotate },
 	{ "key revoke", "ID", "revoke a key", key_revoke },
 	{ "spend", "[--team TEAM] [--key ID] [--from DATE] [--to DATE] "
 	  "[--group-by model|day|team|key]", "spend, tokens and requests",
@@ -515,6 +688,14 @@ static const struct ctl_cmd cmds[] = {
 	  "the records tagged X-Eugate-Subject: ID", subject_export },
 	{ "subject erase", "ID", "delete its objects upstream; unlink its "
 	  "records from ID", subject_erase },
+	{ "admin create", "NAME --role ROLE [--team TEAM]...",
+	  "an admin principal; prints its token only", admin_create },
+	{ "admin list", "", "admin principals, their roles and teams",
+	  admin_list },
+	{ "admin revoke", "NAME", "its token stops working", admin_revoke },
+	{ "admin rotate", "NAME", "a new token (the old one stops); prints "
+	  "the token only", admin_rotate },
+	{ "whoami", "", "the admin token's name, role and teams", whoami },
 	{ "health", "", "status, version, keys, requests in flight", health },
 	{ "metrics", "", "Prometheus metrics", metrics },
 	{ "help", "", "this text", help },
@@ -535,6 +716,12 @@ usage(FILE *out)
 	    "GLOB,GLOB;\n"
 	    "        none removes one.\n"
 	    "DATE:   YYYY-MM-DD (UTC) or Unix seconds.\n"
+	    "WHEN:   a duration (30d, 12h), a date (2027-03-31, 00:00 UTC), "
+	    "an RFC 3339\n"
+	    "        time (2027-03-31T12:00:00Z) or never.\n"
+	    "DURATION: 24h, 30m, 7d, 0 (none).  CIDRS: 10.0.0.0/8,"
+	    "2001:db8::/32 or none.\n"
+	    "ROLE:   owner, admin, team-admin (with --team), auditor.\n"
 	    "Tables show times in UTC (ISO 8601); --json prints the admin "
 	    "API's answer.\n"
 	    "environment: EUGATE_ADMIN_URL (default http://127.0.0.1:8081),\n"

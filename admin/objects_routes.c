@@ -15,10 +15,7 @@ admin_objects_list(struct call *c, const char *arg, const char *query,
 {
 	(void)arg;
 	(void)body;
-	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		admin_reply_error(c, "invalid_query", "team: a team name");
-		return;
-	}
+	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
 	admin_submit_read(c, STORE_OBJECTS_LIST, admin_listed);
 }
 
@@ -32,12 +29,21 @@ owners_reloaded(void *arg)
 	admin_reply_json(c, c->status, c->result);
 }
 
+/* ... and the admin principals (its team admins lost it). */
+static void
+owners_gone(void *arg)
+{
+	struct call *c = arg;
+
+	admin_refresh(c->a, 1, owners_reloaded, c);
+}
+
 static void
 keys_gone(void *arg)
 {
 	struct call *c = arg;
 
-	c->a->hooks.objects_changed(c->a->hooks.arg, owners_reloaded, c);
+	c->a->hooks.objects_changed(c->a->hooks.arg, owners_gone, c);
 }
 
 static void
@@ -66,9 +72,11 @@ team_deleted(struct store_op *op)
 }
 
 /*
- * DELETE /admin/v1/teams/{name}: its keys are revoked at once; the
- * objects it made upstream stay there, reachable by no team, and are
- * listed in the answer for the operator to remove.
+ * DELETE /admin/v1/teams/{name}: its keys are revoked at once and its
+ * team admins lose it (requests in flight finish; new ones are
+ * refused); its ledger and audit records stay (evidence). The objects
+ * it made upstream stay there, reachable by no team, and are listed in
+ * the answer for the operator to remove.
  */
 void
 admin_team_delete(struct call *c, const char *arg, const char *query,

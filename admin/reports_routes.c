@@ -61,11 +61,10 @@ report_query(struct call *c, const char *query)
 {
 	char v[16];
 
-	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) <
-	    0) {
-		admin_reply_error(c, "invalid_query", "team: too long");
+	/* The route's scope read team= (a team admin's: one of its teams). */
+	if (admin_need_team(c) != 0)
 		return -1;
-	}
+	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
 	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
 		return -1;
 	if (admin_query_param(query, "format", v, sizeof(v)) == 1) {

@@ -55,9 +55,12 @@ admin_spend_report(struct call *c, const char *arg, const char *query, json_t *b
 		"key", NULL };	/* in the order of enum store_group */
 	char v[80];
 
-	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0 ||
-	    admin_query_param(query, "key", c->op.key_id, sizeof(c->op.key_id)) < 0) {
-		admin_reply_error(c, "invalid_query", "team or key: too long");
+	if (admin_need_team(c) != 0)
+		return;
+	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
+	if (admin_query_param(query, "key", c->op.key_id,
+	    sizeof(c->op.key_id)) < 0) {
+		admin_reply_error(c, "invalid_query", "key: too long");
 		return;
 	}
 	if (admin_query_period(c, query, &c->op.from_ms, &c->op.to_ms) != 0)
@@ -88,5 +91,6 @@ admin_request_list(struct call *c, const char *arg, const char *query, json_t *b
 		return;
 	}
 	c->op.limit = (int)n;
+	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
 	admin_submit(c, STORE_REQUEST_LIST, admin_listed);
 }

@@ -1,15 +1,18 @@
 /*
- * Admin routes of teams and keys: create, list, revoke, and their limits
- * (budget, rates, model globs) in the API's form.
+ * Admin routes of teams and keys: create, list, revoke, rotate, and
+ * their limits (budget, rates, model globs), expiry and IP allowlists
+ * in the API's form.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "common/cidr.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "common/when.h"
 #include "policy/keys.h"
 #include "policy/money.h"
 #include "storage/store.h"
@@ -49,6 +52,113 @@ unknown_field(json_t *body, const char *const *allowed)
 			return k;
 	}
 	return NULL;
+}
+
+/* A key's name: a label of 1-64 bytes without control characters. */
+static int
+valid_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * "expires": "30d", "2027-03-31" (00:00 UTC), "2027-03-31T12:00:00Z",
+ * Unix seconds, or null / "never" (no expiry, 0). Returns NULL or the
+ * error message.
+ */
+static const char *
+parse_expires(json_t *v, int64_t *at)
+{
+	int64_t now = util_wall_s();
+	const char *s = json_string_value(v);
+
+	*at = 0;
+	if (json_is_null(v) || (s != NULL && strcmp(s, "never") == 0))
+		return NULL;
+	if (json_is_integer(v))
+		*at = json_integer_value(v);
+	else if (s == NULL || when_parse_time(s, now, at) != 0)
+		return "expires: a duration (30d, 12h), a date (2027-03-31, "
+		    "UTC), an RFC 3339 time (2027-03-31T12:00:00Z), Unix "
+		    "seconds or null";
+	if (*at <= now)
+		return "expires: that time is past";
+	if (*at > WHEN_MAX_TIME)
+		return "expires: after 9999";
+	return NULL;
+}
+
+/*
+ * "allow_ips": ["10.0.0.0/8", "2001:db8::/32"] (or one string of them,
+ * comma-separated); null or [] removes the list. Stored in canonical
+ * form, comma-separated. Returns NULL or the error message (in msg).
+ */
+static const char *
+parse_allow_ips(json_t *v, char *out, size_t len, char *msg, size_t msglen)
+{
+	struct cidr nets[CIDR_LIST_MAX];
+	size_t n = 0, pos = 0, i;
+	json_t *item;
+
+	out[0] = '\0';
+	if (json_is_null(v))
+		return NULL;
+	if (json_is_string(v)) {
+		size_t bad;
+
+		if (json_string_length(v) > 0 && cidr_parse_list(
+		    json_string_value(v), nets, CIDR_LIST_MAX, &n, &bad) != 0) {
+			snprintf(msg, msglen, "allow_ips: item %zu is not a "
+			    "network (10.0.0.0/8, 2001:db8::/32; at most %d)",
+			    bad + 1, CIDR_LIST_MAX);
+			return msg;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			const char *t = json_string_value(item);
+
+			if (t == NULL || n == CIDR_LIST_MAX ||
+			    cidr_parse(t, strlen(t), &nets[n]) != 0) {
+				snprintf(msg, msglen, "allow_ips: item %zu is "
+				    "not a network (10.0.0.0/8, 2001:db8::/32; "
+				    "at most %d)", i + 1, CIDR_LIST_MAX);
+				return msg;
+			}
+			n++;
+		}
+	} else {
+		return "allow_ips: a list of networks, or null";
+	}
+	for (i = 0; i < n; i++) {
+		char one[64];
+
+		if (cidr_format(&nets[i], one, sizeof(one)) != 0 ||
+		    pos + strlen(one) + 2 > len)
+			return "allow_ips: too long";
+		pos += (size_t)snprintf(out + pos, len - pos, "%s%s",
+		    pos ? "," : "", one);
+	}
+	return NULL;
+}
+
+/* A team admin sets no limits: budgets and rates are its admins'. */
+static int
+limits_refused(struct call *c, int mask)
+{
+	if (!admin_is_team_admin(c) || (mask & (STORE_SET_BUDGET |
+	    STORE_SET_RPM | STORE_SET_TPM | STORE_SET_MODELS |
+	    STORE_SET_MODELS_DENY)) == 0)
+		return 0;
+	admin_reply_error(c, "insufficient_role", "a team-admin can not set "
+	    "limits (budget, rpm, tpm, models, models_deny)");
+	return 1;
 }
 
 /*
@@ -323,6 +433,7 @@ limits_listed(struct store_op *op)
 void
 admin_team_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
+	c->filter_field = "name";
 	admin_submit(c, STORE_TEAM_LIST, limits_listed);
 }
 
@@ -338,27 +449,73 @@ key_created(struct store_op *op)
 		    gw_strerror(op->err));
 		return;
 	}
-	log_info("admin: key %s created for team %s", log_q(op->key_id),
-	    log_q(op->team));
+	log_info("admin: key %s created for team %s by %s", log_q(op->key_id),
+	    log_q(op->team), log_q(op->principal));
 	c->status = 201;
-	c->result = with_limits(json_pack("{s:s, s:s, s:s, s:s, s:s}", "object",
-	    "key", "id", op->key_id, "key", c->key, "team", op->team, "name",
-	    op->name), &op->limits);
+	c->result = with_limits(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
+	    "s:o}", "object", "key", "id", op->key_id, "key", c->key, "team",
+	    op->team, "name", op->name, "created_by", op->principal,
+	    "expires_at", op->key.expires_at > 0 ? json_integer(
+	    op->key.expires_at) : json_null(), "allow_ips",
+	    globs_json(op->key.allow_ips)), &op->limits);
 	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
+}
+
+/* Reads "name", "expires" and "allow_ips" of a key's body into the op;
+ * replies 400 naming the field and returns -1 when one is malformed. */
+static int
+key_fields(struct call *c, json_t *body)
+{
+	json_t *v;
+	const char *bad;
+	char msg[160];
+
+	if ((v = json_object_get(body, "name")) != NULL) {
+		const char *name = json_string_value(v);
+
+		if (name == NULL || !valid_label(name)) {
+			admin_reply_field(c, "invalid_name", "name",
+			    "name: 1-64 bytes, no control characters");
+			return -1;
+		}
+		snprintf(c->op.name, sizeof(c->op.name), "%s", name);
+		c->op.set_mask |= STORE_SET_NAME;
+	}
+	if ((v = json_object_get(body, "expires")) != NULL) {
+		bad = parse_expires(v, &c->op.key.expires_at);
+		if (bad != NULL) {
+			admin_reply_field(c, "invalid_field", "expires", "%s",
+			    bad);
+			return -1;
+		}
+		c->op.set_mask |= STORE_SET_EXPIRES;
+	}
+	if ((v = json_object_get(body, "allow_ips")) != NULL) {
+		bad = parse_allow_ips(v, c->op.key.allow_ips,
+		    sizeof(c->op.key.allow_ips), msg, sizeof(msg));
+		if (bad != NULL) {
+			admin_reply_field(c, "invalid_field", "allow_ips", "%s",
+			    bad);
+			return -1;
+		}
+		c->op.set_mask |= STORE_SET_ALLOW_IPS;
+	}
+	return 0;
 }
 
 void
 admin_key_create(struct call *c, const char *arg, const char *query, json_t *body)
 {
 	static const char *const allowed[] = { "team", "name", "budget",
-		"rpm", "tpm", "models", "models_deny", NULL };
+		"rpm", "tpm", "models", "models_deny", "expires", "allow_ips",
+		NULL };
 	const char *team = json_string_value(json_object_get(body, "team"));
-	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *bad = unknown_field(body, allowed);
 	char id[KEY_ID_LEN + 1];
 
 	if (bad != NULL) {
-		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_field(c, "invalid_field", bad, "unknown field '%s'",
+		    bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 1);
@@ -366,34 +523,72 @@ admin_key_create(struct call *c, const char *arg, const char *query, json_t *bod
 		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
+	if (limits_refused(c, c->op.set_mask))
+		return;
 	if (team == NULL || !valid_name(team)) {
-		admin_reply_error(c, "invalid_team", "team: a team name is "
-		    "required");
+		admin_reply_field(c, "invalid_team", "team",
+		    "team: a team name is required");
 		return;
 	}
-	if (name != NULL && (strlen(name) > 64 || !valid_name(name))) {
-		admin_reply_error(c, "invalid_name", "name: 1-64 letters, "
-		    "digits, '-', '_' or '.'");
+	if (key_fields(c, body) != 0)
 		return;
-	}
 	if (keys_generate(c->a->hmac, c->key, id, c->op.hmac) != GW_OK) {
 		admin_reply_error(c, "internal_error", "cannot generate a key");
 		return;
 	}
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", id);
 	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
-	snprintf(c->op.name, sizeof(c->op.name), "%s", name ? name : "");
+	snprintf(c->op.principal, sizeof(c->op.principal), "%s", c->who.name);
 	admin_submit(c, STORE_KEY_CREATE, key_created);
 }
 
+/* A key row's state: revoked, expired, rotating (its replaced secret
+ * still works, until rotating_until) or active. */
+static void
+key_states(json_t *rows)
+{
+	int64_t now = util_wall_s();
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row) {
+		json_t *exp = json_object_get(row, "expires_at");
+		const char *state = "active";
+
+		if (!json_is_null(json_object_get(row, "revoked_at")))
+			state = "revoked";
+		else if (json_is_integer(exp) && json_integer_value(exp) <= now)
+			state = "expired";
+		else if (json_is_integer(json_object_get(row,
+		    "rotating_until")))
+			state = "rotating";
+		if (strcmp(state, "rotating") != 0)
+			json_object_del(row, "rotating_until");
+		json_object_set_new(row, "state", json_string(state));
+		json_object_set_new(row, "allow_ips", globs_json(
+		    json_string_value(json_object_get(row, "allow_ips"))));
+	}
+}
+
+static void
+keys_listed(struct store_op *op)
+{
+	if (op->err == GW_OK) {
+		format_limits(op->json);
+		key_states(op->json);
+	}
+	admin_listed(op);
+}
+
+/* GET /admin/v1/keys?team=: with each key's state; the last uses kept
+ * in memory are written first, so that the list has them. */
 void
 admin_key_list(struct call *c, const char *arg, const char *query, json_t *body)
 {
-	if (admin_query_param(query, "team", c->op.team, sizeof(c->op.team)) < 0) {
-		admin_reply_error(c, "invalid_team", "team: too long");
-		return;
-	}
-	admin_submit(c, STORE_KEY_LIST, limits_listed);
+	if (c->a->hooks.keys_flush_uses != NULL)
+		c->a->hooks.keys_flush_uses(c->a->hooks.arg);
+	snprintf(c->op.team, sizeof(c->op.team), "%s", c->qteam);
+	admin_submit(c, STORE_KEY_LIST, keys_listed);
 }
 
 static void
@@ -449,29 +644,40 @@ limits_updated(struct store_op *op)
 	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
 }
 
-/* PATCH a team's or a key's budget and rate limits. */
+/* PATCH a team's or a key's budget and rate limits (a key's name,
+ * expiry and IP allowlist too). */
 static void
 limits_update(struct call *c, const char *team, const char *key_id,
     json_t *body)
 {
-	static const char *const allowed[] = { "budget", "rpm", "tpm",
+	static const char *const team_fields[] = { "budget", "rpm", "tpm",
 		"models", "models_deny", NULL };
-	const char *bad = unknown_field(body, allowed);
+	static const char *const key_fields_[] = { "budget", "rpm", "tpm",
+		"models", "models_deny", "name", "expires", "allow_ips", NULL };
+	const char *bad = unknown_field(body, key_id[0] ? key_fields_ :
+	    team_fields);
 
 	if (bad != NULL) {
-		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_field(c, "invalid_field", bad, "unknown field '%s'",
+		    bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask,
 	    key_id[0] != '\0');
+	if (bad == NULL && limits_refused(c, c->op.set_mask))
+		return;
+	if (bad == NULL && key_id[0] != '\0' && key_fields(c, body) != 0)
+		return;
 	if (bad == NULL && c->op.set_mask == 0)
 		bad = key_id[0] ? "nothing to change (budget, rpm, tpm, models, "
-		    "models_deny)" : "nothing to change (budget, rpm, tpm)";
+		    "models_deny, name, expires, allow_ips)" : "nothing to "
+		    "change (budget, rpm, tpm)";
 	if (bad != NULL) {
 		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
 	}
-	snprintf(c->op.team, sizeof(c->op.team), "%s", team);
+	if (team[0] != '\0')
+		snprintf(c->op.team, sizeof(c->op.team), "%s", team);
 	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", key_id);
 	admin_submit(c, STORE_LIMITS_SET, limits_updated);
 }
@@ -494,4 +700,69 @@ admin_key_update(struct call *c, const char *arg, const char *query, json_t *bod
 		return;
 	}
 	limits_update(c, "", arg, body);
+}
+
+static void
+key_rotated(struct store_op *op)
+{
+	struct call *c = op->arg;
+
+	if (op->err != GW_OK) {
+		admin_reply_error(c, store_code(op->err), "key '%s': %s",
+		    op->key_id, op->err == GW_ERR_NOTFOUND ?
+		    "no such active key" : gw_strerror(op->err));
+		return;
+	}
+	log_info("admin: key %s rotated by %s; the old secret works %s",
+	    log_q(op->key_id), log_q(c->who.name), op->key.grace_until ?
+	    "until the grace ends" : "no more");
+	c->status = 200;
+	c->result = json_pack("{s:s, s:s, s:s, s:s, s:o}", "object", "key",
+	    "id", op->key_id, "key", c->key, "team", op->team,
+	    "rotating_until", op->key.grace_until > 0 ?
+	    json_integer(op->key.grace_until) : json_null());
+	c->a->hooks.keys_changed(c->a->hooks.arg, keys_reloaded, c);
+}
+
+/* The longest grace a rotation gives the old secret. */
+#define GRACE_MAX (90 * 86400)
+
+/*
+ * POST /admin/v1/keys/{id}/rotate {"grace": "24h"}: a new secret for the
+ * same id (its spend, limits and history go on); the old secret works
+ * until the grace ends (default 24h; 0: not at all). Rotating again
+ * ends the earlier grace.
+ */
+void
+admin_key_rotate(struct call *c, const char *arg, const char *query,
+    json_t *body)
+{
+	static const char *const allowed[] = { "grace", NULL };
+	json_t *g = json_object_get(body, "grace");
+	const char *bad = body != NULL ? unknown_field(body, allowed) : NULL;
+	int64_t grace = 86400;
+
+	if (bad != NULL) {
+		admin_reply_field(c, "invalid_field", bad, "unknown field '%s' "
+		    "(grace)", bad);
+		return;
+	}
+	if (json_is_integer(g))
+		grace = json_integer_value(g);
+	else if (g != NULL && (!json_is_string(g) || when_parse_duration(
+	    json_string_value(g), &grace) != 0))
+		grace = -1;
+	if (grace < 0 || grace > GRACE_MAX) {
+		admin_reply_field(c, "invalid_field", "grace", "grace: a "
+		    "duration up to 90d (24h, 30m, 0 for none) or seconds");
+		return;
+	}
+	if (keys_generate_secret(c->a->hmac, arg, c->key, c->op.hmac) !=
+	    GW_OK) {
+		admin_reply_error(c, "internal_error", "cannot generate a key");
+		return;
+	}
+	snprintf(c->op.key_id, sizeof(c->op.key_id), "%s", arg);
+	c->op.key.grace_until = grace > 0 ? util_wall_s() + grace : 0;
+	admin_submit(c, STORE_KEY_ROTATE, key_rotated);
 }

@@ -13,6 +13,7 @@ static const char *const err_names[GW_ERR__COUNT] = {
 	[GW_ERR_LIMIT] = "limit exceeded",
 	[GW_ERR_CRYPTO] = "cryptography error",
 	[GW_ERR_UPSTREAM] = "upstream error",
+	[GW_ERR_PERM] = "not permitted",
 };
 
 const char *

@@ -16,6 +16,7 @@ enum gw_err {
 	GW_ERR_LIMIT,		/* a configured cap was crossed */
 	GW_ERR_CRYPTO,		/* OpenSSL failed */
 	GW_ERR_UPSTREAM,	/* libcurl failed */
+	GW_ERR_PERM,		/* not permitted */
 	GW_ERR__COUNT
 };
 

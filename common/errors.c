@@ -21,6 +21,10 @@ const struct api_error api_errors[] = {
 	{ "invalid_subject", 400, IR, "X-Eugate-Subject is empty or too long" },
 	{ "invalid_api_key", 401, "authentication_error", "no key, a "
 	    "malformed or unknown one, or more than one credential header" },
+	{ "key_expired", 401, "authentication_error", "the key's expiry time "
+	    "has passed (the message says when)" },
+	{ "ip_not_allowed", 403, IR, "the key's IP allowlist does not hold "
+	    "the client's address" },
 	{ "endpoint_not_allowed", 403, IR, "the team's policy does not allow "
 	    "this group of the API (endpoints =)" },
 	{ "model_not_allowed", 403, IR, "the policy or the key does not allow "
@@ -92,6 +96,12 @@ const struct api_error api_errors[] = {
 	    "those of eugatectl audit checkpoints" },
 	{ "unknown_policy", 400, IR, "no such [policy NAME] section" },
 	{ "already_exists", 409, IR, "it exists already" },
+	{ "insufficient_role", 403, IR, "the admin principal's role does not "
+	    "allow this action" },
+	{ "team_not_allowed", 403, IR, "the object belongs to a team the "
+	    "team admin does not administer" },
+	{ "invalid_role", 400, IR, "role: owner, admin, team-admin or "
+	    "auditor" },
 };
 
 const size_t n_api_errors = sizeof(api_errors) / sizeof(api_errors[0]);

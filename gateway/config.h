@@ -57,6 +57,7 @@ struct config {
 	uint64_t upstream_total_timeout_ms;
 	uint64_t drain_timeout_ms;
 	uint64_t key_refresh_ms;
+	uint64_t key_last_used_flush_ms;	/* keys' last use written */
 	char *prices_path;	/* NULL: the built-in price table */
 	char *budget;		/* the global budget, "1000EUR/month" */
 	char *budget_timezone;	/* calendar periods: "UTC" or a zone name */

@@ -109,6 +109,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "upstream_total_timeout", CFG_DURATION, G(upstream_total_timeout_ms), "15m", 10, 86400000, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "drain_timeout", CFG_DURATION, G(drain_timeout_ms), "30s", 0, 3600000, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "key_refresh", CFG_DURATION, G(key_refresh_ms), "1s", 100, 60000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "key_last_used_flush", CFG_DURATION, G(key_last_used_flush_ms), "10s", 1000, 3600000, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "prices", CFG_STR, G(prices_path), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "budget", CFG_STR, G(budget), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "budget_timezone", CFG_STR, G(budget_timezone), "UTC", 0, 0, NULL, CFG_RESTART },

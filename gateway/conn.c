@@ -62,6 +62,8 @@ struct conn {
 	uint64_t body_left;
 	void *ctx;
 	char peer[64];
+	unsigned char peer_addr[16];	/* its address bytes, */
+	int peer_family;		/* 4 or 6 (0: other) */
 	struct conn *prev, *next;
 };
 
@@ -745,6 +747,13 @@ conn_peer(const struct conn *c)
 	return c->peer;
 }
 
+int
+conn_peer_addr(const struct conn *c, unsigned char addr[16])
+{
+	memcpy(addr, c->peer_addr, 16);
+	return c->peer_family;
+}
+
 void
 conn_set_ctx(struct conn *c, void *ctx)
 {
@@ -945,6 +954,14 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 		return;
 	}
 	format_peer(sa, c->peer, sizeof(c->peer));
+	switch (addr_key(sa, c->peer_addr)) {
+	case 4:
+		c->peer_family = 4;
+		break;
+	case 16:
+		c->peer_family = 6;
+		break;
+	}
 	c->next = s->all;
 	if (s->all != NULL)
 		s->all->prev = c;

@@ -83,6 +83,9 @@ const struct http1_request *conn_request(const struct conn *c);
 /* The request body (owned by the connection). */
 struct evbuffer *conn_body(struct conn *c);
 const char *conn_peer(const struct conn *c);
+/* The peer's address bytes into addr (4 or 16 used); returns the family,
+ * 4 or 6 (0: neither). */
+int conn_peer_addr(const struct conn *c, unsigned char addr[16]);
 /* Attaches the handler's state for on_drain/on_abort/on_body_error. */
 void conn_set_ctx(struct conn *c, void *ctx);
 void *conn_ctx(const struct conn *c);

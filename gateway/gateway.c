@@ -15,6 +15,7 @@
 
 #include "admin/admin.h"
 #include "gateway/audit_jobs.h"
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "gateway/config_keys.h"
@@ -69,6 +70,29 @@ limits_from_row(struct key_limits *l, const struct store_limits *row)
 	l->tpm = row->tpm;
 }
 
+/* Expiry, rotation and the allowlist of a snapshot's row. */
+static void
+key_life_from_row(struct key_entry *e, const struct store_key_row *row)
+{
+	size_t bad;
+
+	e->expires_at = row->expires_at;
+	memcpy(e->prev_hmac, row->prev_hmac, 32);
+	e->prev_until = row->prev_until;
+	if (row->allow_ips[0] != '\0' && cidr_parse_list(row->allow_ips,
+	    e->allow, CIDR_LIST_MAX, &e->n_allow, &bad) != 0) {
+		/* Stored only after the admin API checked it: refuse all
+		 * addresses rather than none. */
+		log_error("key %s: IP allowlist item %zu does not parse; the "
+		    "key is refused everywhere", log_q(e->id), bad);
+		memset(e->allow, 0, sizeof(e->allow));
+		e->allow[0].family = 4;
+		e->allow[0].bits = 32;
+		e->allow[0].addr[0] = 0xff;	/* 255.0.0.0/32: no client */
+		e->n_allow = 1;
+	}
+}
+
 static void
 keys_loaded(struct store_op *op)
 {
@@ -101,6 +125,7 @@ keys_loaded(struct store_op *op)
 				memcpy(e[i].models_deny,
 				    op->rows[i].key_limits.models_deny,
 				    sizeof(e[i].models_deny));
+				key_life_from_row(&e[i], &op->rows[i]);
 			}
 			kc = keycache_new(e, op->n_rows);
 			OPENSSL_cleanse(e, (op->n_rows ? op->n_rows : 1) *
@@ -108,6 +133,7 @@ keys_loaded(struct store_op *op)
 			free(e);
 		}
 		if (kc != NULL) {
+			keycache_carry_uses(kc, gw->keys);
 			keycache_free(gw->keys);
 			gw->keys = kc;
 			gw->keys_version = op->version;
@@ -149,13 +175,80 @@ gateway_refresh_keys(struct gateway *gw)
 	keys_load(gw, 1, NULL, NULL);
 }
 
+/* Keys and admin principals: reloaded when storage has newer ones
+ * (another instance, or eugatectl on another listener). */
 static void
 key_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
 
+	uint64_t now = util_now_ms();
+
 	if (!gw->keys_loading)
 		keys_load(gw, 0, NULL, NULL);
+	admin_refresh(gw->admin, 0, NULL, NULL);
+	if (now - gw->uses_flushed_ms >= gw->cfg->key_last_used_flush_ms) {
+		gateway_flush_key_uses(gw);
+		gw->uses_flushed_ms = now;
+	}
+}
+
+/*
+ * Keys' last use: kept in the key cache as requests come, written in
+ * batches (one op with every key used since the last one) every
+ * key_last_used_flush, never a write per request.
+ */
+#define USAGE_BATCH 1024
+
+struct usage_write {
+	struct store_op op;
+	struct store_key_use uses[USAGE_BATCH];
+};
+
+static void
+usage_written(struct store_op *op)
+{
+	if (op->err != GW_OK)
+		log_warn("keys' last use not stored: %s", gw_strerror(op->err));
+	free(op->arg);
+}
+
+void
+gateway_flush_key_uses(struct gateway *gw)
+{
+	struct key_use u[64];
+	size_t n;
+
+	do {
+		struct usage_write *w;
+
+		n = 0;
+		w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return;
+		while (n < USAGE_BATCH) {
+			size_t got = keycache_take_uses(gw->keys, u,
+			    USAGE_BATCH - n < 64 ? USAGE_BATCH - n : 64);
+
+			for (size_t i = 0; i < got; i++, n++) {
+				memcpy(w->uses[n].id, u[i].id,
+				    sizeof(u[i].id));
+				w->uses[n].at = u[i].at;
+			}
+			if (got == 0)
+				break;
+		}
+		if (n == 0) {
+			free(w);
+			return;
+		}
+		w->op.type = STORE_KEYS_TOUCH;
+		w->op.uses = w->uses;
+		w->op.n_uses = n;
+		w->op.done = usage_written;
+		w->op.arg = w;
+		store_submit(gw->store, &w->op);
+	} while (n == USAGE_BATCH);
 }
 
 /* Admin API glue: one call per admin request. */
@@ -443,6 +536,12 @@ hook_delete_objects(void *arg, json_t *objects,
 	owners_delete_upstream(arg, objects, then, then_arg);
 }
 
+static void
+hook_keys_flush_uses(void *arg)
+{
+	gateway_flush_key_uses(arg);
+}
+
 static const struct admin_hooks admin_hooks_tmpl = {
 	.policy_exists = hook_policy_exists,
 	.keys_changed = hook_keys_changed,
@@ -452,6 +551,7 @@ static const struct admin_hooks admin_hooks_tmpl = {
 	.metrics = hook_metrics,
 	.retention_ms = hook_retention_ms,
 	.evidence = hook_evidence,
+	.keys_flush_uses = hook_keys_flush_uses,
 };
 
 static void
@@ -794,6 +894,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	/* The first key snapshot is loaded before serving, and who owns
 	 * which objects upstream. */
 	keys_load(gw, 1, NULL, NULL);
+	admin_refresh(gw->admin, 1, NULL, NULL);
 	store_flush(gw->store);
 	if (gw->keys == NULL)
 		return GW_ERR_STORAGE;
@@ -850,6 +951,7 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	if (gw->sig_term == NULL || gw->sig_int == NULL || gw->sig_hup == NULL ||
 	    gw->key_timer == NULL || gw->drain_timer == NULL)
 		return GW_ERR_NOMEM;
+	gw->uses_flushed_ms = util_now_ms();
 	evsignal_add(gw->sig_term, NULL);
 	evsignal_add(gw->sig_int, NULL);
 	evsignal_add(gw->sig_hup, NULL);
@@ -878,6 +980,8 @@ gateway_cleanup(struct gateway *gw)
 	server_free(gw->admin_srv);
 	probe_stop(gw);
 	upool_free(gw->upool);
+	if (gw->store != NULL)
+		gateway_flush_key_uses(gw);	/* store_close writes them */
 	audit_jobs_stop(gw);	/* a last checkpoint */
 	store_close(gw->reader);
 	store_close(gw->store);	/* commits what was submitted */

@@ -69,6 +69,7 @@ struct gateway {
 	SSL_CTX *tls;
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *key_timer;
+	uint64_t uses_flushed_ms;	/* keys' last use last written */
 	struct event *drain_timer;
 	int draining;
 	uint64_t drain_deadline_ms;
@@ -89,6 +90,9 @@ void gateway_cleanup(struct gateway *gw);
 
 /* Asks the store for a fresh key snapshot now (after key changes). */
 void gateway_refresh_keys(struct gateway *gw);
+/* Submits the keys' last uses noted since the last call (in batches);
+ * an op submitted later sees them. */
+void gateway_flush_key_uses(struct gateway *gw);
 
 /* Called by the request module when a request ends (drain bookkeeping). */
 void gateway_request_done(struct gateway *gw);

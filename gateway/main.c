@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "common/errors.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -32,7 +33,9 @@ usage(FILE *out)
 	    "  --list-endpoints  every operation of the API eugate forwards "
 	    "(METHOD PATH GROUP ...)\n"
 	    "  --list-errors     every error code it answers with (CODE "
-	    "STATUS TYPE MEANING)\n");
+	    "STATUS TYPE MEANING)\n"
+	    "  --list-admin-routes  every admin API route (METHOD PATH ROLES "
+	    "SCOPE)\n");
 }
 
 /* Every operation eugate knows: METHOD PATH GROUP [flags]. */
@@ -59,6 +62,7 @@ main(int argc, char **argv)
 		{ "print-policies", no_argument, NULL, 'p' },
 		{ "list-endpoints", no_argument, NULL, 'E' },
 		{ "list-errors", no_argument, NULL, 'R' },
+		{ "list-admin-routes", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL;
@@ -98,6 +102,9 @@ main(int argc, char **argv)
 				printf("%s %d %s %s\n", api_errors[i].code,
 				    api_errors[i].status, api_errors[i].type,
 				    api_errors[i].message);
+			return 0;
+		case 'A':
+			admin_routes_print(stdout);
 			return 0;
 		case 'P':
 			print = CONFIG_PRINT_ALL;

@@ -78,9 +78,14 @@ req_head_checks(struct req *r, struct conn *c)
 	r->pr.policies = r->cfg->policies;
 	r->pr.n_policies = r->cfg->n_policies;
 	r->pr.now_us = util_now_us();
+	r->pr.wall_s = util_wall_s();
+	r->pr.client_family = conn_peer_addr(c, r->pr.client_addr);
 	v = policy_run_phase(&r->pr, POLICY_HEAD, &blk);
 	r->pr.credential = NULL;	/* it lives in the head's buffer */
 	r->authed = r->pr.key != NULL;
+	/* The last use, in memory: written in batches (gateway.c). */
+	if (r->authed)
+		keycache_touch(r->gw->keys, r->pr.caller.id, r->pr.wall_s);
 	if (r->pr.rls.limit_req >= 0 || r->pr.rls.limit_tok >= 0) {
 		for (int i = 0; i < 4; i++)
 			snprintf(r->rl_hdr[i], sizeof(r->rl_hdr[i]), "%lld",

@@ -361,7 +361,9 @@ req_finish(struct req *r)
 	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;
 	util_copy(rec->client, sizeof(rec->client), r->client);
-	if (r->authed) {
+	/* The key, when its secret was right (an expired key, one used
+	 * from an address its allowlist refuses, too). */
+	if (r->pr.caller.id[0] != '\0') {
 		util_copy(rec->key_id, sizeof(rec->key_id), r->pr.caller.id);
 		util_copy(rec->team, sizeof(rec->team), r->pr.caller.team);
 		util_copy(rec->policy, sizeof(rec->policy), r->pr.caller.policy);

@@ -134,16 +134,30 @@ keys_hmac_compute(struct keys_hmac *h, const char *secret, size_t len,
 enum gw_err
 keys_generate(struct keys_hmac *h, char *key, char *id, unsigned char hmac[32])
 {
-	unsigned char rnd[9 + 24];
-	char secret[KEY_SECRET_LEN + 1], crc[KEY_CRC_LEN + 1];
+	unsigned char rnd[9];
 	enum gw_err err;
 
-	/* 9 random bytes cover 12 base62 digits; 24 cover 32 (190 bits). */
+	/* 9 random bytes cover 12 base62 digits. */
 	err = util_random(rnd, sizeof(rnd));
 	if (err != GW_OK)
 		return err;
 	util_base62(rnd, 9, id, KEY_ID_LEN);
-	util_base62(rnd + 9, 24, secret, KEY_SECRET_LEN);
+	return keys_generate_secret(h, id, key, hmac);
+}
+
+enum gw_err
+keys_generate_secret(struct keys_hmac *h, const char *id, char *key,
+    unsigned char hmac[32])
+{
+	unsigned char rnd[24];
+	char secret[KEY_SECRET_LEN + 1], crc[KEY_CRC_LEN + 1];
+	enum gw_err err;
+
+	/* 24 random bytes cover 32 base62 digits (190 bits). */
+	err = util_random(rnd, sizeof(rnd));
+	if (err != GW_OK)
+		return err;
+	util_base62(rnd, 24, secret, KEY_SECRET_LEN);
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	memcpy(key, KEY_PREFIX, 4);
 	memcpy(key + 4, id, KEY_ID_LEN);
@@ -154,6 +168,36 @@ keys_generate(struct keys_hmac *h, char *key, char *id, unsigned char hmac[32])
 	err = keys_hmac_compute(h, secret, KEY_SECRET_LEN, hmac);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return err;
+}
+
+enum gw_err
+keys_admin_hmac(struct keys_hmac *h, const char *tok, size_t len,
+    unsigned char hmac[32])
+{
+	char buf[6 + 256];
+	enum gw_err err;
+
+	if (len > 256)
+		return GW_ERR_INVAL;
+	memcpy(buf, "admin:", 6);
+	memcpy(buf + 6, tok, len);
+	err = keys_hmac_compute(h, buf, 6 + len, hmac);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return err;
+}
+
+enum gw_err
+keys_admin_token(struct keys_hmac *h, char *token, unsigned char hmac[32])
+{
+	unsigned char rnd[24];
+	enum gw_err err = util_random(rnd, sizeof(rnd));
+
+	if (err != GW_OK)
+		return err;
+	memcpy(token, ADMIN_TOKEN_PREFIX, 4);
+	util_base62(rnd, sizeof(rnd), token + 4, ADMIN_TOKEN_LEN - 4);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return keys_admin_hmac(h, token, ADMIN_TOKEN_LEN, hmac);
 }
 
 enum gw_err
@@ -239,26 +283,82 @@ keycache_size(const struct keycache *c)
 	return c->n;
 }
 
+/* The slot of key id, or NULL. */
+static struct key_entry *
+slot_of(const struct keycache *c, const char *id)
+{
+	for (size_t j = hash_id(id) & c->mask; c->slots[j].id[0] != '\0';
+	    j = (j + 1) & c->mask)
+		if (strcmp(c->slots[j].id, id) == 0)
+			return &c->slots[j];
+	return NULL;
+}
+
 const struct key_entry *
 keycache_check(const struct keycache *c, struct keys_hmac *h,
-    const char *tok, size_t len)
+    const char *tok, size_t len, int64_t now)
 {
 	char id[KEY_ID_LEN + 1];
 	const char *secret;
 	unsigned char mac[32];
-	size_t j;
+	const struct key_entry *e;
+	int cur, prev;
 
 	if (c == NULL || keys_parse(tok, len, id, &secret) != 0)
 		return NULL;
-	for (j = hash_id(id) & c->mask; c->slots[j].id[0] != '\0';
-	    j = (j + 1) & c->mask) {
-		if (strcmp(c->slots[j].id, id) != 0)
-			continue;
-		if (keys_hmac_compute(h, secret, KEY_SECRET_LEN, mac) != GW_OK)
-			return NULL;
-		if (CRYPTO_memcmp(mac, c->slots[j].hmac, 32) != 0)
-			return NULL;
-		return &c->slots[j];
-	}
+	e = slot_of(c, id);
+	if (e == NULL || keys_hmac_compute(h, secret, KEY_SECRET_LEN, mac) !=
+	    GW_OK)
+		return NULL;
+	/* Both compares run, whichever matches. */
+	cur = CRYPTO_memcmp(mac, e->hmac, 32) == 0;
+	prev = CRYPTO_memcmp(mac, e->prev_hmac, 32) == 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if (cur || (prev && now < e->prev_until))
+		return e;
 	return NULL;
+}
+
+void
+keycache_touch(struct keycache *c, const char *id, int64_t now)
+{
+	struct key_entry *e = c != NULL ? slot_of(c, id) : NULL;
+
+	if (e != NULL && now > e->used_at)
+		e->used_at = now;
+}
+
+size_t
+keycache_take_uses(struct keycache *c, struct key_use *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; c != NULL && j <= c->mask && n < max; j++) {
+		struct key_entry *e = &c->slots[j];
+
+		if (e->id[0] == '\0' || e->used_at <= e->used_saved)
+			continue;
+		memcpy(out[n].id, e->id, sizeof(out[n].id));
+		out[n].at = e->used_at;
+		e->used_saved = e->used_at;
+		n++;
+	}
+	return n;
+}
+
+void
+keycache_carry_uses(struct keycache *to, const struct keycache *from)
+{
+	for (size_t j = 0; from != NULL && j <= from->mask; j++) {
+		const struct key_entry *e = &from->slots[j];
+		struct key_entry *t;
+
+		if (e->id[0] == '\0' || e->used_at <= e->used_saved)
+			continue;
+		t = slot_of(to, e->id);
+		if (t != NULL && e->used_at > t->used_at) {
+			t->used_at = e->used_at;
+			t->used_saved = e->used_saved;
+		}
+	}
 }

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "common/cidr.h"
 #include "common/err.h"
 #include "policy/money.h"
 
@@ -38,6 +39,23 @@ enum gw_err keys_subject_hash(struct keys_hmac *h, const char *id, size_t len,
 /* Makes a new key: key (KEY_LEN + 1), id (KEY_ID_LEN + 1), hmac. */
 enum gw_err keys_generate(struct keys_hmac *h, char *key, char *id,
     unsigned char hmac[32]) GW_WUR;
+/* A new secret for the key id (a rotation): key (KEY_LEN + 1), hmac. */
+enum gw_err keys_generate_secret(struct keys_hmac *h, const char *id,
+    char *key, unsigned char hmac[32]) GW_WUR;
+
+/*
+ * Admin tokens: "ega_" + 32 base62 characters (190 random bits); only
+ * an HMAC under the server secret (apart from the keys' by a prefix) is
+ * stored, like keys.
+ */
+#define ADMIN_TOKEN_PREFIX "ega_"
+#define ADMIN_TOKEN_LEN (4 + 32)
+/* Makes a new token (ADMIN_TOKEN_LEN + 1 bytes) and its HMAC. */
+enum gw_err keys_admin_token(struct keys_hmac *h, char *token,
+    unsigned char hmac[32]) GW_WUR;
+/* The HMAC of a presented admin token. */
+enum gw_err keys_admin_hmac(struct keys_hmac *h, const char *tok, size_t len,
+    unsigned char hmac[32]) GW_WUR;
 
 /*
  * Checks the shape and checksum of a presented key. On success writes the
@@ -60,6 +78,19 @@ struct key_entry {
 	struct key_limits team_limits, key_limits;
 	char models[256];	/* the key's model globs, comma-separated ... */
 	char models_deny[256];	/* ... and those it refuses; "": none */
+	int64_t expires_at;	/* Unix seconds; 0: never */
+	unsigned char prev_hmac[32];	/* a secret a rotation replaced, */
+	int64_t prev_until;	/* which works until then; 0: none */
+	struct cidr allow[CIDR_LIST_MAX];	/* the IP allowlist; */
+	size_t n_allow;		/* 0: any address */
+	int64_t used_at;	/* last use (Unix seconds), in the cache */
+	int64_t used_saved;	/* ... and the last one handed to storage */
+};
+
+/* A key's last use, taken from the cache to be written. */
+struct key_use {
+	char id[KEY_ID_LEN + 1];
+	int64_t at;
 };
 
 struct keycache;
@@ -71,9 +102,22 @@ size_t keycache_size(const struct keycache *c);
 
 /*
  * Authenticates a bearer token: shape, checksum, id lookup, HMAC compare
- * in constant time. Returns the entry (owned by the cache) or NULL.
+ * in constant time against the key's secret and, until prev_until (now
+ * is Unix seconds), the secret a rotation replaced. Returns the entry
+ * (owned by the cache) or NULL. Expiry and the allowlist are the
+ * caller's to check: a caller with the right secret is told why.
  */
 const struct key_entry *keycache_check(const struct keycache *c,
-    struct keys_hmac *h, const char *tok, size_t len);
+    struct keys_hmac *h, const char *tok, size_t len, int64_t now);
+
+/* Notes a use of key id at now (Unix seconds), in memory only. */
+void keycache_touch(struct keycache *c, const char *id, int64_t now);
+/* Copies up to max uses not yet taken into out and marks them taken;
+ * returns how many. */
+size_t keycache_take_uses(struct keycache *c, struct key_use *out,
+    size_t max);
+/* A new snapshot replaces from: the uses from has not handed over yet
+ * move to the same keys of to. */
+void keycache_carry_uses(struct keycache *to, const struct keycache *from);
 
 #endif

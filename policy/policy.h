@@ -115,7 +115,9 @@ struct policy_req {
 	int n_credentials;		/* credential headers seen */
 	const struct policy_conf *policies;	/* the configured ones */
 	size_t n_policies;
-	struct key_entry caller;	/* out of HEAD: the key's entry */
+	struct key_entry caller;	/* out of HEAD: the key's entry (also
+					 * when expired or not allowed from
+					 * the address: its secret was right) */
 	const struct key_entry *key;	/* &caller once authenticated */
 	const struct policy_conf *policy;	/* out of HEAD: its policy */
 	struct ep_param params[4];	/* out of HEAD: objects the path
@@ -126,6 +128,9 @@ struct policy_req {
 	int n_rl;
 	struct rl_status rls;
 	uint64_t now_us;		/* monotonic, for rates and breakers */
+	int64_t wall_s;			/* Unix seconds (key expiry) */
+	int client_family;		/* the client's address: 4 or 6 (0: */
+	unsigned char client_addr[16];	/* unknown), its 4 or 16 bytes */
 	/* The body. */
 	json_t *body;			/* NULL when not JSON; may be changed */
 	const char *model;		/* from the body or a form field */

@@ -142,6 +142,34 @@ static const char *const migrations[] = {
 	/* A deleted team keeps its row (its keys' history), renamed out of
 	 * the way: "NAME~deleted~ID". */
 	"ALTER TABLE teams ADD COLUMN deleted_at INTEGER;",
+	/* 7: keys' lives (who made them, expiry, last use, IP allowlist,
+	 * the secret a rotation replaced and until when it works) and admin
+	 * principals (storage/admins.c): tokens stored as HMACs like keys,
+	 * a role each, team admins bound to teams. A revoked admin keeps
+	 * its row (evidence); its name may be given again. */
+	"ALTER TABLE keys ADD COLUMN created_by TEXT;"
+	"ALTER TABLE keys ADD COLUMN expires_at INTEGER;"
+	"ALTER TABLE keys ADD COLUMN last_used_at INTEGER;"
+	"ALTER TABLE keys ADD COLUMN allow_ips TEXT;"
+	"ALTER TABLE keys ADD COLUMN prev_hmac BLOB;"
+	"ALTER TABLE keys ADD COLUMN prev_until INTEGER;"
+	"CREATE TABLE admins("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK(role IN ('owner','admin','team-admin',"
+	"'auditor')),"
+	" hmac BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" created_by TEXT NOT NULL,"
+	" rotated_at INTEGER,"
+	" revoked_at INTEGER);"
+	"CREATE UNIQUE INDEX admins_active ON admins(name) WHERE revoked_at IS "
+	"NULL;"
+	"CREATE TABLE admin_teams("
+	" admin_id INTEGER NOT NULL REFERENCES admins(id),"
+	" team_id INTEGER NOT NULL REFERENCES teams(id),"
+	" PRIMARY KEY(admin_id, team_id)) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES('admins_version', 1);",
 };
 
 enum gw_err

@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "storage/admins.h"
 #include "storage/audit_export.h"
 #include "storage/audit_verify.h"
 #include "storage/audit_write.h"
@@ -88,6 +89,14 @@ const struct sqlite_op_kind sqlite_op_kinds[STORE_OP_KINDS] = {
 	    audit_checkpoints },
 	[STORE_PROCESSING_REPORT] = { "processing_report", 0,
 	    audit_processing_report },
+	[STORE_KEY_GET] = { "key_get", 0, teams_key_get },
+	[STORE_KEY_ROTATE] = { "key_rotate", 1, teams_key_rotate },
+	[STORE_KEYS_TOUCH] = { "keys_touch", 1, teams_keys_touch },
+	[STORE_ADMIN_CREATE] = { "admin_create", 1, admins_create },
+	[STORE_ADMIN_LIST] = { "admin_list", 0, admins_list },
+	[STORE_ADMIN_REVOKE] = { "admin_revoke", 1, admins_revoke },
+	[STORE_ADMIN_ROTATE] = { "admin_rotate", 1, admins_rotate },
+	[STORE_ADMINS_LOAD] = { "admins_load", 0, admins_load },
 };
 
 /* A kind added to store.h without a row above is caught at open. */

@@ -40,8 +40,14 @@ enum store_op_type {
 				 * err EXISTS when the name is taken */
 	STORE_TEAM_LIST,	/* R out: json (array of teams) */
 	STORE_KEY_CREATE,	/* W in: key_id, team, name, hmac, limits,
-				 * set_mask; err NOTFOUND: no such team */
-	STORE_KEY_LIST,		/* R in: team ("" for all); out: json */
+				 * set_mask, principal (created_by),
+				 * key.expires_at, key.allow_ips; err
+				 * NOTFOUND: no such team */
+	STORE_KEY_LIST,		/* R in: team ("" for all); out: json:
+				 * id, team, name, created_at, created_by,
+				 * expires_at, last_used_at, revoked_at,
+				 * rotating_until (the old secret's end, or
+				 * null), allow_ips (text), the limits */
 	STORE_KEY_REVOKE,	/* W in: key_id; err NOTFOUND if unknown */
 	STORE_KEYS_LOAD,	/* R in: version (the caller's; -1: none);
 				 * out: changed; when changed, rows, n_rows
@@ -57,12 +63,18 @@ enum store_op_type {
 	STORE_OBJECTS_FORGET,	/* W in: objs, n_objs (removed set): rows
 				 * deleted */
 	STORE_TEAM_DELETE,	/* W in: name; out: json {keys_revoked,
-				 * objects_left}; err NOTFOUND if unknown */
-	STORE_REQUEST_LIST,	/* R in: limit; out: json (newest first) */
+				 * objects_left}; err NOTFOUND if unknown.
+				 * Team admins lose the team (admins
+				 * version moves) */
+	STORE_REQUEST_LIST,	/* R in: limit, team ("" for all); out: json
+				 * (newest first) */
 	STORE_RESERVE,		/* W in/out: spend (decided and recorded
 				 * against every budget at once) */
 	STORE_LIMITS_SET,	/* W in: team or key_id, limits, set_mask;
-				 * err NOTFOUND, INVAL when set_mask is 0 */
+				 * for keys also name, key.expires_at,
+				 * key.allow_ips (STORE_SET_NAME, _EXPIRES,
+				 * _ALLOW_IPS); err NOTFOUND, INVAL when
+				 * set_mask is 0 */
 	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group;
 				 * out: json; err INVAL: unknown group */
 	STORE_AUDIT_CHECKPOINT,	/* W in: to_ms (now); signs the head if
@@ -81,6 +93,31 @@ enum store_op_type {
 					 * requests, policies with their
 					 * requests, personal data,
 					 * recipients) */
+	/* Keys' lives (storage/teams.c), admin principals (admins.c): */
+	STORE_KEY_GET,		/* R in: key_id; out: team (the key's,
+				 * also when revoked); err NOTFOUND */
+	STORE_KEY_ROTATE,	/* W in: key_id, hmac (the new secret's),
+				 * key.grace_until (the secret replaced works
+				 * until then; 0: not at all; a secret an
+				 * earlier rotation kept stops); the id stays;
+				 * err NOTFOUND: no such active key */
+	STORE_KEYS_TOUCH,	/* W in: uses, n_uses: keys' last use (kept
+				 * in memory, written in batches); a time
+				 * never moves back; keys version unchanged */
+	STORE_ADMIN_CREATE,	/* W in: name, role, teams, hmac, principal
+				 * (created_by); err EXISTS: an active admin
+				 * has the name; NOTFOUND: a team of teams
+				 * does not exist (out: team names it) */
+	STORE_ADMIN_LIST,	/* R out: json: name, role, teams (array),
+				 * created_at, created_by, revoked_at */
+	STORE_ADMIN_REVOKE,	/* W in: name, not_owner; err NOTFOUND (no
+				 * such active admin), PERM (an owner, and
+				 * not_owner set) */
+	STORE_ADMIN_ROTATE,	/* W in: name, hmac, not_owner: a new token;
+				 * err as STORE_ADMIN_REVOKE */
+	STORE_ADMINS_LOAD,	/* R in: version (-1: none); out: changed;
+				 * when changed, json (active admins: name,
+				 * role, hmac as hex, teams) and version */
 	STORE_OP_KINDS		/* how many kinds there are; not a kind */
 };
 
@@ -96,7 +133,23 @@ struct store_limits {
 };
 
 enum store_limit_field { STORE_SET_BUDGET = 1, STORE_SET_RPM = 2,
-	STORE_SET_TPM = 4, STORE_SET_MODELS = 8, STORE_SET_MODELS_DENY = 16 };
+	STORE_SET_TPM = 4, STORE_SET_MODELS = 8, STORE_SET_MODELS_DENY = 16,
+	/* Keys only, with STORE_LIMITS_SET: */
+	STORE_SET_NAME = 32, STORE_SET_EXPIRES = 64,
+	STORE_SET_ALLOW_IPS = 128 };
+
+/* A key's life: expiry, IP allowlist, rotation. */
+struct store_key_meta {
+	int64_t expires_at;	/* Unix seconds; 0: never */
+	char allow_ips[720];	/* CIDRs, comma-separated; "": anywhere */
+	int64_t grace_until;	/* STORE_KEY_ROTATE: the old secret's end */
+};
+
+/* A key's last use, for STORE_KEYS_TOUCH. */
+struct store_key_use {
+	char id[16];
+	int64_t at;		/* Unix seconds */
+};
 
 #define STORE_MAX_BUDGETS 3
 
@@ -147,13 +200,18 @@ struct store_spend {
 	int settled;		/* out: this op settled it (not already) */
 };
 
-/* A usable (not revoked) key with its team, for the in-memory cache. */
+/* A usable (not revoked) key with its team, for the in-memory cache;
+ * expired keys are in it too (they answer key_expired). */
 struct store_key_row {
 	char id[16];
 	char team[65];
 	char policy[65];
 	unsigned char hmac[32];
 	struct store_limits team_limits, key_limits;
+	int64_t expires_at;	/* 0: never */
+	char allow_ips[720];	/* "": anywhere */
+	unsigned char prev_hmac[32];	/* the secret a rotation replaced */
+	int64_t prev_until;	/* ... works until then; 0: none */
 };
 
 /*
@@ -176,7 +234,9 @@ struct store_request {
 	char region[65];	/* the region of the upstream that answered */
 	char policy[65];	/* the policy applied */
 	char verdicts[224];	/* "auth=pass ... pii=modified ...": each
-				 * module of the policy chain */
+				 * module of the policy chain; for admin
+				 * records "admin=NAME role=ROLE": the
+				 * principal that called */
 	char route[512];	/* the routing decision (policy/route.h) */
 	char pii[256];		/* "EMAIL:2,IBAN:1": types and counts, never
 				 * values; "" when none */
@@ -254,6 +314,17 @@ struct store_op {
 	size_t n_objs;
 	struct store_audit_query aq;	/* AUDIT_PAGE, SUBJECT_ERASE,
 					 * OBJECTS_LIST */
+	char principal[65];		/* KEY_CREATE, ADMIN_CREATE: the
+					 * admin who asks (created_by) */
+	char role[16];			/* ADMIN_CREATE: owner, admin,
+					 * team-admin or auditor */
+	char teams[1056];		/* ADMIN_CREATE: team names,
+					 * comma-separated (a team admin's) */
+	int not_owner;			/* ADMIN_REVOKE, _ROTATE */
+	struct store_key_meta key;	/* KEY_CREATE, LIMITS_SET,
+					 * KEY_ROTATE */
+	const struct store_key_use *uses;	/* KEYS_TOUCH; not owned */
+	size_t n_uses;
 
 	/* Outputs; json and rows belong to the submitter after done. */
 	json_t *json;

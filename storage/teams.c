@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/admins.h"
 #include "storage/sql.h"
 #include "storage/teams.h"
 
@@ -139,7 +140,8 @@ teams_delete(struct sqlite_store *st, struct store_op *op)
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto out;
-	if (bump_keys_version(st->db) != GW_OK)
+	if (bump_keys_version(st->db) != GW_OK ||
+	    admins_unbind_team(st, id) != GW_OK)
 		goto out;
 	op->json = json_pack("{s:i, s:O}", "keys_revoked", revoked,
 	    "objects_left", left);
@@ -159,15 +161,20 @@ teams_key_create(struct sqlite_store *st, struct store_op *op)
 
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO keys(budget, "
 	    "budget_currency, budget_period, rpm, tpm, models, "
-	    "models_deny, id, team_id, name, hmac, created_at) SELECT "
-	    "?, ?, ?, ?, ?, ?, ?, ?, id, ?, ?, strftime('%s','now') "
-	    "FROM teams WHERE name = ?", -1, &s, NULL) != SQLITE_OK)
+	    "models_deny, id, team_id, name, hmac, created_by, expires_at, "
+	    "allow_ips, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, id, ?, ?, "
+	    "?, ?, ?, strftime('%s','now') FROM teams WHERE name = ? AND "
+	    "deleted_at IS NULL", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	bind_limits(s, 1, &op->limits, op->set_mask);
 	sqlite3_bind_text(s, 8, op->key_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, op->name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 10, op->hmac, 32, SQLITE_STATIC);
-	sqlite3_bind_text(s, 11, op->team, -1, SQLITE_STATIC);
+	sql_bind_text(s, 11, op->principal);
+	if (op->key.expires_at > 0)
+		sqlite3_bind_int64(s, 12, op->key.expires_at);
+	sql_bind_text(s, 13, op->key.allow_ips);
+	sqlite3_bind_text(s, 14, op->team, -1, SQLITE_STATIC);
 	err = sql_map_rc(sqlite3_step(s));
 	sqlite3_finalize(s);
 	if (err == GW_OK && sqlite3_changes(st->db) == 0)
@@ -181,7 +188,10 @@ enum gw_err
 teams_key_list(struct sqlite_store *st, struct store_op *op)
 {
 	return sql_query_json(st->db, "SELECT k.id, t.name AS team, k.name, "
-	    "k.created_at, k.revoked_at, k.budget, k.budget_currency, "
+	    "k.created_at, k.created_by, k.expires_at, k.last_used_at, "
+	    "k.revoked_at, CASE WHEN k.prev_until > strftime('%s','now') "
+	    "THEN k.prev_until END AS rotating_until, k.allow_ips, "
+	    "k.budget, k.budget_currency, "
 	    "k.budget_period, k.rpm, k.tpm, k.models, k.models_deny "
 	    "FROM keys k JOIN teams t ON "
 	    "t.id = k.team_id WHERE ?1 = '' OR t.name = ?1 "
@@ -215,15 +225,20 @@ teams_limits_set(struct sqlite_store *st, struct store_op *op)
 	static const char *const cols[] = {
 		"budget = ?1, budget_currency = ?2, budget_period = ?3",
 		"rpm = ?4", "tpm = ?5", "models = ?6", "models_deny = ?7",
+		"name = ?9", "expires_at = ?10", "allow_ips = ?11",
 	};
 	sqlite3_stmt *s;
-	char sql[320];
+	char sql[480];
 	size_t n;
 	int rc, first = 1;
 
+	/* The name, expiry and allowlist are keys' only. */
+	if (op->key_id[0] == '\0' && (op->set_mask & (STORE_SET_NAME |
+	    STORE_SET_EXPIRES | STORE_SET_ALLOW_IPS)))
+		return GW_ERR_INVAL;
 	n = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ",
 	    op->key_id[0] ? "keys" : "teams");
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 8; i++) {
 		if (!(op->set_mask & (1 << i)))
 			continue;
 		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
@@ -232,13 +247,20 @@ teams_limits_set(struct sqlite_store *st, struct store_op *op)
 	}
 	if (first)
 		return GW_ERR_INVAL;
-	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = ?8",
-	    op->key_id[0] ? "id" : "name");
+	snprintf(sql + n, sizeof(sql) - n, " WHERE %s", op->key_id[0] ?
+	    "id = ?8 AND revoked_at IS NULL" : "name = ?8 AND deleted_at IS "
+	    "NULL");
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	bind_limits(s, 1, &op->limits, op->set_mask);
 	sqlite3_bind_text(s, 8, op->key_id[0] ? op->key_id : op->team, -1,
 	    SQLITE_STATIC);
+	if (op->set_mask & STORE_SET_NAME)
+		sqlite3_bind_text(s, 9, op->name, -1, SQLITE_STATIC);
+	if ((op->set_mask & STORE_SET_EXPIRES) && op->key.expires_at > 0)
+		sqlite3_bind_int64(s, 10, op->key.expires_at);
+	if (op->set_mask & STORE_SET_ALLOW_IPS)
+		sql_bind_text(s, 11, op->key.allow_ips);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -270,7 +292,8 @@ teams_keys_load(struct sqlite_store *st, struct store_op *op)
 	if (sqlite3_prepare_v2(db, "SELECT k.id, t.name, t.policy, k.hmac, "
 	    "t.budget, t.budget_currency, t.budget_period, t.rpm, t.tpm, "
 	    "k.budget, k.budget_currency, k.budget_period, k.rpm, k.tpm, "
-	    "k.models, k.models_deny FROM keys k JOIN teams t ON "
+	    "k.models, k.models_deny, k.expires_at, k.allow_ips, "
+	    "k.prev_hmac, k.prev_until FROM keys k JOIN teams t ON "
 	    "t.id = k.team_id "
 	    "WHERE k.revoked_at IS NULL", -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
@@ -305,6 +328,13 @@ teams_keys_load(struct sqlite_store *st, struct store_op *op)
 			snprintf(r->key_limits.models_deny,
 			    sizeof(r->key_limits.models_deny), "%s",
 			    sqlite3_column_text(s, 15));
+		r->expires_at = sqlite3_column_int64(s, 16);
+		sql_column_text(s, 17, r->allow_ips, sizeof(r->allow_ips));
+		if (sqlite3_column_bytes(s, 18) == 32 &&
+		    sqlite3_column_int64(s, 19) > 0) {
+			memcpy(r->prev_hmac, sqlite3_column_blob(s, 18), 32);
+			r->prev_until = sqlite3_column_int64(s, 19);
+		}
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -312,4 +342,73 @@ teams_keys_load(struct sqlite_store *st, struct store_op *op)
 	op->version = version;
 	op->changed = 1;
 	return GW_OK;
+}
+
+enum gw_err
+teams_key_get(struct sqlite_store *st, struct store_op *op)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT t.name FROM keys k JOIN teams t "
+	    "ON t.id = k.team_id WHERE k.id = ?", -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	sql_bind_text(s, 1, op->key_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		sql_column_text(s, 0, op->team, sizeof(op->team));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? GW_OK : rc == SQLITE_DONE ? GW_ERR_NOTFOUND :
+	    GW_ERR_STORAGE;
+}
+
+/*
+ * A new secret for the same key id: the current secret becomes the
+ * previous one, which works until grace_until; a previous secret an
+ * earlier rotation kept is dropped, so that rotating again ends its
+ * grace.
+ */
+enum gw_err
+teams_key_rotate(struct sqlite_store *st, struct store_op *op)
+{
+	sqlite3_stmt *s;
+	enum gw_err err;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE keys SET prev_hmac = CASE WHEN "
+	    "?2 > 0 THEN hmac END, prev_until = CASE WHEN ?2 > 0 THEN ?2 END, "
+	    "hmac = ?3 WHERE id = ?1 AND revoked_at IS NULL", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return GW_ERR_STORAGE;
+	sql_bind_text(s, 1, op->key_id);
+	sqlite3_bind_int64(s, 2, op->key.grace_until);
+	sqlite3_bind_blob(s, 3, op->hmac, 32, SQLITE_STATIC);
+	err = sql_map_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+	if (err == GW_OK && sqlite3_changes(st->db) == 0)
+		err = GW_ERR_NOTFOUND;
+	if (err == GW_OK)
+		err = bump_keys_version(st->db);
+	return err;
+}
+
+enum gw_err
+teams_keys_touch(struct sqlite_store *st, struct store_op *op)
+{
+	sqlite3_stmt *s;
+	enum gw_err err = GW_OK;
+
+	if (op->n_uses == 0)
+		return GW_OK;
+	if (sqlite3_prepare_v2(st->db, "UPDATE keys SET last_used_at = ?2 "
+	    "WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+	    -1, &s, NULL) != SQLITE_OK)
+		return GW_ERR_STORAGE;
+	for (size_t i = 0; i < op->n_uses && err == GW_OK; i++) {
+		sql_bind_text(s, 1, op->uses[i].id);
+		sqlite3_bind_int64(s, 2, op->uses[i].at);
+		err = sql_map_rc(sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return err;
 }

@@ -10,7 +10,8 @@
 #include "storage/sqlite.h"
 
 /* The handlers of STORE_TEAM_CREATE, _LIST, _DELETE, STORE_KEY_CREATE,
- * _LIST, _REVOKE, STORE_KEYS_LOAD and STORE_LIMITS_SET. */
+ * _LIST, _REVOKE, _GET, _ROTATE, STORE_KEYS_LOAD, _TOUCH and
+ * STORE_LIMITS_SET. */
 enum gw_err teams_create(struct sqlite_store *st, struct store_op *op)
     GW_WUR;
 enum gw_err teams_list(struct sqlite_store *st, struct store_op *op) GW_WUR;
@@ -27,6 +28,12 @@ enum gw_err teams_key_revoke(struct sqlite_store *st, struct store_op *op)
 enum gw_err teams_keys_load(struct sqlite_store *st, struct store_op *op)
     GW_WUR;
 enum gw_err teams_limits_set(struct sqlite_store *st, struct store_op *op)
+    GW_WUR;
+enum gw_err teams_key_get(struct sqlite_store *st, struct store_op *op)
+    GW_WUR;
+enum gw_err teams_key_rotate(struct sqlite_store *st, struct store_op *op)
+    GW_WUR;
+enum gw_err teams_keys_touch(struct sqlite_store *st, struct store_op *op)
     GW_WUR;
 
 #endif

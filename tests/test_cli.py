@@ -235,7 +235,8 @@ def check_tables(env):
     head = rows[0] if rows else []
     by_id = {r[0]: dict(zip(head, r)) for r in rows[1:]}
     tap.ok(rc == 0 and head == ["id", "team", "name", "created_at",
-                                "revoked_at", "budget", "models"] and
+                                "expires_at", "last_used_at", "state",
+                                "budget", "models"] and
            aligned and len(rows) == 3,
            "key list: each column starts where its header does, after a "
            "64-byte team name too", out)
@@ -245,12 +246,12 @@ def check_tables(env):
            mine.get("name") == "bot-res", "key list: whole cells", mine)
     ops = by_id.get(keys["ops"], {})
     tap.ok(re.fullmatch(ISO, mine.get("created_at", "")) and
-           re.fullmatch(ISO, ops.get("revoked_at", "")) and
-           mine.get("revoked_at") == "-" and
-           abs(iso_seconds(mine["created_at"]) - t0) < 120 and
-           abs(iso_seconds(ops["revoked_at"]) - t0) < 120,
-           "key list: created_at and revoked_at as ISO-8601 UTC, "
-           "- when not revoked", (mine, ops))
+           ops.get("state") == "revoked" and
+           mine.get("state") == "active" and
+           mine.get("expires_at") == "-" and
+           abs(iso_seconds(mine["created_at"]) - t0) < 120,
+           "key list: created_at as ISO-8601 UTC, the state, "
+           "- when it never expires", (mine, ops))
     rc, out, err = run([CTL, "--json", "key", "list"], e)
     js = {k["id"]: k for k in json.loads(out)["data"]} if rc == 0 else {}
     tap.ok(isinstance(js.get(keys[long_team], {}).get("created_at"), int) and

@@ -45,6 +45,60 @@ test_hmac_vectors(void)
 	    n, bad);
 }
 
+/* A rotated key: the new secret works; the old one until prev_until;
+ * last uses are taken once and carried to a new snapshot. */
+static void
+test_rotation(struct keys_hmac *h)
+{
+	char old[KEY_LEN + 1], cur[KEY_LEN + 1], id[KEY_ID_LEN + 1];
+	unsigned char oh[32];
+	struct key_entry e;
+	struct keycache *kc, *kc2;
+	struct key_use u[4];
+	char tok[ADMIN_TOKEN_LEN + 1];
+	unsigned char th[32], th2[32];
+
+	memset(&e, 0, sizeof(e));
+	ok(keys_generate(h, old, id, oh) == GW_OK &&
+	    keys_generate_secret(h, id, cur, e.hmac) == GW_OK,
+	    "a new secret for the same id");
+	ok(memcmp(old, cur, 4 + KEY_ID_LEN) == 0 && strcmp(old, cur) != 0,
+	    "the id stays, the secret changes");
+	memcpy(e.id, id, sizeof(e.id));
+	memcpy(e.prev_hmac, oh, 32);
+	e.prev_until = 1000;
+	kc = keycache_new(&e, 1);
+	ok(keycache_check(kc, h, cur, KEY_LEN, 999) != NULL &&
+	    keycache_check(kc, h, old, KEY_LEN, 999) != NULL,
+	    "during the grace both secrets work");
+	ok(keycache_check(kc, h, cur, KEY_LEN, 1000) != NULL &&
+	    keycache_check(kc, h, old, KEY_LEN, 1000) == NULL,
+	    "after it only the new one");
+
+	is_int(keycache_take_uses(kc, u, 4), 0, "no use yet");
+	keycache_touch(kc, id, 50);
+	keycache_touch(kc, id, 40);
+	keycache_touch(kc, "NOSUCHKEY000", 60);
+	ok(keycache_take_uses(kc, u, 4) == 1 && u[0].at == 50 &&
+	    strcmp(u[0].id, id) == 0, "a use is taken (the latest)");
+	is_int(keycache_take_uses(kc, u, 4), 0, "... once");
+	keycache_touch(kc, id, 70);
+	kc2 = keycache_new(&e, 1);
+	keycache_carry_uses(kc2, kc);
+	keycache_free(kc);
+	ok(keycache_take_uses(kc2, u, 4) == 1 && u[0].at == 70,
+	    "a use not taken moves to the next snapshot");
+	keycache_free(kc2);
+
+	ok(keys_admin_token(h, tok, th) == GW_OK && strlen(tok) ==
+	    ADMIN_TOKEN_LEN && strncmp(tok, "ega_", 4) == 0,
+	    "an admin token: ega_ and 32 characters");
+	ok(keys_admin_hmac(h, tok, strlen(tok), th2) == GW_OK &&
+	    memcmp(th, th2, 32) == 0, "its HMAC is the one stored");
+	ok(keys_hmac_compute(h, tok, strlen(tok), th2) == GW_OK &&
+	    memcmp(th, th2, 32) != 0, "apart from a key secret's HMAC");
+}
+
 int
 main(void)
 {
@@ -94,10 +148,10 @@ main(void)
 	}
 	kc = keycache_new(e, 3);
 	is_int(keycache_size(kc), 3, "cache size");
-	found = keycache_check(kc, h, key, strlen(key));
+	found = keycache_check(kc, h, key, strlen(key), 0);
 	ok(found != NULL && strcmp(found->team, "finance") == 0,
 	    "the key authenticates and maps to its team");
-	ok(keycache_check(kc, h2, key, strlen(key)) == NULL,
+	ok(keycache_check(kc, h2, key, strlen(key), 0) == NULL,
 	    "another server secret does not verify it");
 	{
 		char forged[KEY_LEN + 1], fid[KEY_ID_LEN + 1];
@@ -107,14 +161,15 @@ main(void)
 		ok(keys_generate(h, forged, fid, fh) == GW_OK,
 		    "forge material");
 		memcpy(forged + 4, id, KEY_ID_LEN);
-		ok(keycache_check(kc, h, forged, KEY_LEN) == NULL,
+		ok(keycache_check(kc, h, forged, KEY_LEN, 0) == NULL,
 		    "known id with a wrong secret is refused");
 	}
 	keycache_free(kc);
 	kc = keycache_new(e + 1, 2);
-	ok(keycache_check(kc, h, key, strlen(key)) == NULL,
+	ok(keycache_check(kc, h, key, strlen(key), 0) == NULL,
 	    "a key missing from the cache (revoked) is refused");
 	keycache_free(kc);
+	test_rotation(h);
 	keys_hmac_free(h);
 	keys_hmac_free(h2);
 	keys_hmac_free(NULL);

@@ -277,11 +277,13 @@ test_kinds(struct store *st, const char *path)
 		STORE_KEY_REVOKE, STORE_AUDIT_APPEND, STORE_OBJECTS_FORGET,
 		STORE_TEAM_DELETE, STORE_RESERVE, STORE_LIMITS_SET,
 		STORE_SPEND_REPORT, STORE_AUDIT_CHECKPOINT, STORE_AUDIT_PURGE,
-		STORE_SUBJECT_ERASE };
+		STORE_SUBJECT_ERASE, STORE_KEY_ROTATE, STORE_KEYS_TOUCH,
+		STORE_ADMIN_CREATE, STORE_ADMIN_REVOKE, STORE_ADMIN_ROTATE };
 	static const int reads[] = { STORE_TEAM_LIST, STORE_KEY_LIST,
 		STORE_KEYS_LOAD, STORE_OBJECTS_LOAD, STORE_OBJECTS_LIST,
 		STORE_REQUEST_LIST, STORE_AUDIT_VERIFY, STORE_AUDIT_PAGE,
-		STORE_AUDIT_CHECKPOINTS, STORE_PROCESSING_REPORT };
+		STORE_AUDIT_CHECKPOINTS, STORE_PROCESSING_REPORT, STORE_KEY_GET,
+		STORE_ADMIN_LIST, STORE_ADMINS_LOAD };
 	struct store_conf rc = { .readonly = 1 };
 	struct store_spend sp;
 	struct store *rd;
@@ -322,6 +324,7 @@ test_kinds(struct store *st, const char *path)
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		op = op_new(reads[i]);
 		op->aq.to_ms = op->to_ms = INT64_MAX;
+		snprintf(op->key_id, sizeof(op->key_id), "AAAAAAAAAAAA");
 		if (run(rd, op)->err != GW_OK) {
 			printf("# kind %d failed on the reader: %s\n",
 			    reads[i], gw_strerror(op->err));
