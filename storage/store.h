@@ -58,13 +58,15 @@ enum store_op_type {
 				 * deleted */
 	STORE_TEAM_DELETE,	/* W in: name; out: json {keys_revoked,
 				 * objects_left}; err NOTFOUND if unknown */
-	STORE_REQUEST_LIST,	/* R in: limit; out: json (newest first) */
+	STORE_REQUEST_LIST,	/* R in: limit, team ("" for all); out: json
+				 * (newest first) */
 	STORE_RESERVE,		/* W in/out: spend (decided and recorded
 				 * against every budget at once) */
 	STORE_LIMITS_SET,	/* W in: team or key_id, limits, set_mask;
 				 * err NOTFOUND, INVAL when set_mask is 0 */
-	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group;
-				 * out: json; err INVAL: unknown group */
+	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group,
+				 * group2; out: json; err INVAL: unknown
+				 * group */
 	STORE_AUDIT_CHECKPOINT,	/* W in: to_ms (now); signs the head if
 				 * records followed the last checkpoint */
 	STORE_AUDIT_PURGE,	/* W in: to_ms (cutoff), from_ms (now); out:
@@ -242,6 +244,7 @@ struct store_op {
 					 * store_limit_field) */
 	int64_t from_ms, to_ms;		/* reports: [from, to) */
 	int group;			/* SPEND_REPORT: enum store_group */
+	int group2;			/* ... and within it (NONE: not) */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
 	const struct store_obj *objs;	/* AUDIT_APPEND, OBJECTS_FORGET;
 					 * not owned */
