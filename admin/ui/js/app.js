@@ -5,6 +5,12 @@ import {clear, el, failure} from './dom.js';
 
 const PAGES = {
   overview: {title: 'Overview', load: () => import('./overview.js')},
+  teams: {title: 'Teams', load: () => import('./teams.js')},
+  keys: {title: 'Keys', load: () => import('./keys.js')},
+  spend: {title: 'Spend', load: () => import('./spend.js')},
+  requests: {title: 'Requests', load: () => import('./requests.js')},
+  audit: {title: 'Audit', load: () => import('./audit.js')},
+  reports: {title: 'Reports', load: () => import('./reports.js')},
 };
 const ALL = Object.keys(PAGES);
 
@@ -13,8 +19,8 @@ const ALL = Object.keys(PAGES);
 const ROLES = {
   owner: {pages: ALL, teams: true, keys: true, verify: true},
   admin: {pages: ALL, teams: true, keys: true, verify: true},
-  'team-admin': {pages: ['overview'], teams: false, keys: true,
-                 verify: false},
+  'team-admin': {pages: ['overview', 'teams', 'keys', 'spend', 'requests'],
+                 teams: false, keys: true, verify: false},
   auditor: {pages: ALL, teams: false, keys: false, verify: true},
 };
 
