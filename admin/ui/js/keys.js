@@ -121,7 +121,6 @@ export async function render(ctx) {
     teams.map(t => el('option', {value: t}, t)));
   const showRevoked = el('input', {type: 'checkbox', id: 'show-revoked'});
   const refresh = async message => {
-    note.replaceChildren(...(message ? [message] : []));
     const res = await api('GET', '/admin/v1/keys' +
                           query({team: filter.value}));
     const rows = (res.data || []).filter(k => ctx.sees(k.team));
@@ -145,6 +144,8 @@ export async function render(ctx) {
       cols.push({label: '', cls: 'actions',
                  value: k => actions(ctx, k, refresh)});
     }
+    // The message and the list it speaks of change together.
+    note.replaceChildren(...(message ? [message] : []));
     list.replaceChildren(table(cols, shown, {empty: 'No keys.', cls:
                                              'keys'}));
   };

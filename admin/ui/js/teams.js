@@ -87,7 +87,6 @@ export async function render(ctx) {
   const list = el('div');
   root.append(note);
   const refresh = async message => {
-    note.replaceChildren(...(message ? [message] : []));
     const [teams, spend] = await Promise.all([
       api('GET', '/admin/v1/teams'), periodSpend()]);
     const rows = (teams.data || []).filter(t => ctx.sees(t.name));
@@ -107,6 +106,8 @@ export async function render(ctx) {
         type: 'button', class: 'secondary', 'data-team': t.name,
         onclick: () => editLimits(t, refresh)}, 'Limits')});
     }
+    // The message and the list it speaks of change together.
+    note.replaceChildren(...(message ? [message] : []));
     list.replaceChildren(table(cols, rows, {empty: 'No teams yet.',
                                             cls: 'teams'}));
   };
