@@ -277,8 +277,8 @@ admin_on_request(struct conn *c, void *arg)
 	const struct http1_header *auth = http1_find(hr, "authorization");
 	struct evbuffer *b = conn_body(c);
 	struct admin_call *call = calloc(1, sizeof(*call));
+	struct admin_request ar;
 	struct console_request cr;
-	struct admin_request *ar = &cr.ar;
 	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
 		"PATCH", "DELETE", "OPTIONS" };
 
@@ -288,15 +288,18 @@ admin_on_request(struct conn *c, void *arg)
 	}
 	call->conn = c;
 	conn_set_ctx(c, call);
+	memset(&ar, 0, sizeof(ar));
+	ar.method = methods[hr->method];
+	ar.client = conn_peer(c);
+	ar.target = hr->target;
+	ar.target_len = hr->target_len;
+	ar.auth = auth ? auth->value : NULL;
+	ar.auth_len = auth ? auth->value_len : 0;
+	ar.body_len = evbuffer_get_length(b);
+	ar.body = ar.body_len ? (const char *)evbuffer_pullup(b, -1) : "";
+	/* The console answers its own paths and reads a few more headers. */
 	memset(&cr, 0, sizeof(cr));
-	ar->method = methods[hr->method];
-	ar->client = conn_peer(c);
-	ar->target = hr->target;
-	ar->target_len = hr->target_len;
-	ar->auth = auth ? auth->value : NULL;
-	ar->auth_len = auth ? auth->value_len : 0;
-	ar->body_len = evbuffer_get_length(b);
-	ar->body = ar->body_len ? (const char *)evbuffer_pullup(b, -1) : "";
+	cr.ar = ar;
 	cr.cookie = header_of(hr, "cookie", &cr.cookie_len);
 	cr.csrf = header_of(hr, "x-csrf-token", &cr.csrf_len);
 	cr.origin = header_of(hr, "origin", &cr.origin_len);
