@@ -226,20 +226,19 @@ call_allowed(const struct session *se, const struct console_request *r)
 	return session_csrf_ok(se, r->csrf, r->csrf_len) && origin_ok(r);
 }
 
-/* The session's state: its CSRF token and when it ends. */
+/* The session's state: its CSRF token, the idle timeout (s) and when it
+ * ends at the latest (Unix seconds). */
 static json_t *
-session_json(const struct session *se)
+session_json(const struct console *co, const struct session *se)
 {
 	uint64_t now = util_now_ms();
 	uint64_t left = session_end(se) > now ? session_end(se) - now : 0;
-	uint64_t idle = session_idle_end(se) > now ? session_idle_end(se) -
-	    now : 0;
 
 	return json_pack("{s:s, s:b, s:s, s:I, s:I, s:b}", "object",
 	    "session", "active", 1, "csrf", session_csrf(se), "idle_timeout",
-	    (json_int_t)(idle / 1000),
-	    "expires_at", (json_int_t)(util_wall_s() + (int64_t)(left / 1000)),
-	    "chart", ui_has_chart);
+	    (json_int_t)(co->conf.idle_ms / 1000), "expires_at",
+	    (json_int_t)(util_wall_s() + (int64_t)(left / 1000)), "chart",
+	    ui_has_chart);
 }
 
 static void
@@ -300,7 +299,7 @@ login_checked(void *arg, int status, char *body, size_t len,
 	cookie_header(cookie, sizeof(cookie), id, l->secure);
 	log_info("console: a session started (%zu open)",
 	    sessions_count(l->co->sessions, util_now_ms()));
-	reply_json(l->cio, l->arg, 200, session_json(se), cookie);
+	reply_json(l->cio, l->arg, 200, session_json(l->co, se), cookie);
 	OPENSSL_cleanse(id, sizeof(id));
 	OPENSSL_cleanse(cookie, sizeof(cookie));
 out:
@@ -411,7 +410,7 @@ session_route(struct console *co, const struct console_request *r,
 			    "object", "session", "active", 0, "chart",
 			    ui_has_chart), NULL);
 		else
-			reply_json(cio, arg, 200, session_json(se), NULL);
+			reply_json(cio, arg, 200, session_json(co, se), NULL);
 		return;
 	}
 	if (strcmp(m, "DELETE") != 0) {
