@@ -71,6 +71,10 @@ struct config {
 	uint64_t audit_checkpoint_interval_ms;	/* most time between them */
 	char *controller;	/* the controller's name and address */
 	char *dpo;		/* the data protection officer's contact */
+	int console;			/* the web console at /ui/ (0: off) */
+	uint64_t console_idle_timeout_ms;	/* a session unused this long ends */
+	uint64_t console_session_lifetime_ms;	/* ... and this long after login */
+	int console_cookie_secure;	/* Secure cookie even without TLS */
 	struct budget global_budget;	/* parsed budget; limit -1: none */
 	struct price_table *prices;
 

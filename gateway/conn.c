@@ -644,7 +644,10 @@ write_head(struct conn *c, int status, const struct hdr *h, size_t n,
 		evbuffer_add(out, h[i].value, strlen(h[i].value));
 		evbuffer_add(out, "\r\n", 2);
 	}
-	if (content_length >= 0) {
+	/* A 204 or 304 has no body and no Content-Length (RFC 9110 8.6). */
+	if (status == 204 || status == 304) {
+		/* nothing */
+	} else if (content_length >= 0) {
 		len = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
 		    (long long)content_length);
 		evbuffer_add(out, line, (size_t)len);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "admin/admin.h"
+#include "admin/console.h"
 #include "gateway/audit_jobs.h"
 #include "common/cidr.h"
 #include "common/log.h"
@@ -257,16 +258,31 @@ struct admin_call {
 	struct call *handle;	/* the admin module's side */
 };
 
+/* Content-Type and the security headers of admin API answers. */
+static size_t
+admin_headers(const char *ctype, struct hdr *h, size_t n)
+{
+	struct console_hdr ch[8];
+	size_t k = console_api_headers(ctype, ch, 8);
+
+	h[0] = (struct hdr){ "Content-Type", ctype ? ctype :
+	    "application/json" };
+	for (size_t i = 0; i < k && i + 1 < n; i++)
+		h[i + 1] = (struct hdr){ ch[i].name, ch[i].value };
+	return k + 1 < n ? k + 1 : n;
+}
+
 static void
 admin_reply(void *arg, int status, char *body, size_t len,
     const char *ctype)
 {
 	struct admin_call *call = arg;
-	struct hdr h = { "Content-Type", ctype ? ctype : "application/json" };
+	struct hdr h[9];
+	size_t n = admin_headers(ctype, h, 9);
 
 	if (call->conn != NULL) {
 		conn_set_ctx(call->conn, NULL);
-		conn_respond(call->conn, status, &h, 1, body ? body : "", len);
+		conn_respond(call->conn, status, h, n, body ? body : "", len);
 	}
 	if (body != NULL)
 		OPENSSL_cleanse(body, len);	/* may hold a new key */
@@ -278,10 +294,11 @@ static void
 admin_begin(void *arg, int status, const char *ctype)
 {
 	struct admin_call *call = arg;
-	struct hdr h = { "Content-Type", ctype };
+	struct hdr h[9];
+	size_t n = admin_headers(ctype, h, 9);
 
 	if (call->conn != NULL)
-		conn_stream_begin(call->conn, status, &h, 1);
+		conn_stream_begin(call->conn, status, h, n);
 }
 
 static int
@@ -314,6 +331,38 @@ static const struct admin_io admin_io = {
 	.end = admin_end,
 };
 
+/* The console's own answers (its files and sessions). */
+static void
+console_reply(void *arg, int status, const struct console_hdr *ch, size_t n,
+    const char *body, size_t len)
+{
+	struct admin_call *call = arg;
+	struct hdr h[16];
+	size_t k = 0;
+
+	for (; k < n && k < 16; k++)
+		h[k] = (struct hdr){ ch[k].name, ch[k].value };
+	if (call->conn != NULL) {
+		conn_set_ctx(call->conn, NULL);
+		conn_respond(call->conn, status, h, k, body, len);
+	}
+	free(call);
+}
+
+static const struct console_io console_io = {
+	.reply = console_reply,
+};
+
+/* A header's value and length, or NULL. */
+static const char *
+header_of(const struct http1_request *hr, const char *name, size_t *len)
+{
+	const struct http1_header *h = http1_find(hr, name);
+
+	*len = h ? h->value_len : 0;
+	return h ? h->value : NULL;
+}
+
 static void
 admin_on_request(struct conn *c, void *arg)
 {
@@ -323,6 +372,7 @@ admin_on_request(struct conn *c, void *arg)
 	struct evbuffer *b = conn_body(c);
 	struct admin_call *call = calloc(1, sizeof(*call));
 	struct admin_request ar;
+	struct console_request cr;
 	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
 		"PATCH", "DELETE", "OPTIONS" };
 
@@ -341,7 +391,18 @@ admin_on_request(struct conn *c, void *arg)
 	ar.auth_len = auth ? auth->value_len : 0;
 	ar.body_len = evbuffer_get_length(b);
 	ar.body = ar.body_len ? (const char *)evbuffer_pullup(b, -1) : "";
-	admin_handle(gw->admin, &ar, &admin_io, call, &call->handle);
+	/* The console answers its own paths and reads a few more headers. */
+	memset(&cr, 0, sizeof(cr));
+	cr.ar = ar;
+	cr.cookie = header_of(hr, "cookie", &cr.cookie_len);
+	cr.csrf = header_of(hr, "x-csrf-token", &cr.csrf_len);
+	cr.origin = header_of(hr, "origin", &cr.origin_len);
+	cr.host = header_of(hr, "host", &cr.host_len);
+	cr.if_none_match = header_of(hr, "if-none-match",
+	    &cr.if_none_match_len);
+	cr.tls = 0;	/* the admin listener speaks plain HTTP */
+	console_handle(gw->console, &cr, &admin_io, &console_io, call,
+	    &call->handle);
 }
 
 static void
@@ -349,7 +410,7 @@ admin_on_drain(struct conn *c, void *ctx)
 {
 	struct admin_call *call = ctx;
 
-	if (call != NULL && !conn_out_full(c))
+	if (call != NULL && call->handle != NULL && !conn_out_full(c))
 		admin_resume(call->handle);
 }
 
@@ -361,7 +422,8 @@ admin_on_abort(struct conn *c, void *ctx)
 	if (call == NULL)
 		return;
 	call->conn = NULL;	/* the answer comes later and is dropped */
-	admin_abort(call->handle);
+	if (call->handle != NULL)
+		admin_abort(call->handle);
 }
 
 static const struct server_ops admin_server_ops = {
@@ -592,6 +654,20 @@ gateway_request_done(struct gateway *gw)
 	gw->n_reqs--;
 }
 
+/* The console's settings from the current configuration. */
+static void
+console_conf_from(struct gateway *gw)
+{
+	struct console_conf cc = {
+		.enabled = gw->cfg->console,
+		.idle_ms = gw->cfg->console_idle_timeout_ms,
+		.life_ms = gw->cfg->console_session_lifetime_ms,
+		.secure_cookie = gw->cfg->console_cookie_secure,
+	};
+
+	console_set_conf(gw->console, &cc);
+}
+
 static void
 reload(struct gateway *gw)
 {
@@ -633,6 +709,7 @@ reload(struct gateway *gw)
 	limits_from(cfg, &lim);
 	server_set_limits(gw->client, &lim);
 	server_set_limits(gw->admin_srv, &lim);
+	console_conf_from(gw);
 	log_info("configuration reloaded (%zu upstreams, %zu policies)",
 	    cfg->n_upstreams, cfg->n_policies);
 }
@@ -891,6 +968,14 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	    &hooks);
 	if (gw->admin == NULL)
 		return GW_ERR_NOMEM;
+	{
+		struct console_conf cc = { 0 };
+
+		gw->console = console_new(gw->admin, &cc);
+		if (gw->console == NULL)
+			return GW_ERR_NOMEM;
+		console_conf_from(gw);
+	}
 	/* The first key snapshot is loaded before serving, and who owns
 	 * which objects upstream. */
 	keys_load(gw, 1, NULL, NULL);
@@ -985,6 +1070,7 @@ gateway_cleanup(struct gateway *gw)
 	audit_jobs_stop(gw);	/* a last checkpoint */
 	store_close(gw->reader);
 	store_close(gw->store);	/* commits what was submitted */
+	console_free(gw->console);
 	admin_free(gw->admin);
 	keycache_free(gw->keys);
 	work_free(gw->work);

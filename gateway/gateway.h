@@ -24,6 +24,7 @@ struct store;
 struct keycache;
 struct keys_hmac;
 struct admin;
+struct console;
 struct probes;
 struct audit_jobs;
 struct work;
@@ -48,6 +49,7 @@ struct gateway {
 	struct server *client;
 	struct server *admin_srv;
 	struct admin *admin;
+	struct console *console;	/* the web console, /ui/ */
 	struct upool *upool;
 	struct store *store;
 	struct store *reader;		/* read-only: exports, verification */

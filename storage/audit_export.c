@@ -343,8 +343,8 @@ audit_request_list(struct sqlite_store *st, struct store_op *op)
 {
 	return sql_query_json(st->db, "SELECT request_id, ts, key_id, team, "
 	    "method, path, model, upstream, status, prompt_tokens, "
-	    "completion_tokens, latency_us, error, streamed, pii, region, "
-	    "route FROM audit WHERE kind = 'request' AND (?1 = '' OR team = "
-	    "?1) ORDER BY seq DESC LIMIT ?2", op->team, op->limit > 0 ?
-	    op->limit : 100, &op->json);
+	    "completion_tokens, cost_eur, cost_usd, latency_us, error, "
+	    "streamed, pii, region, route FROM audit WHERE kind = 'request' "
+	    "AND (?1 = '' OR team = ?1) ORDER BY seq DESC LIMIT ?2", op->team,
+	    op->limit > 0 ? op->limit : 100, &op->json);
 }

@@ -380,9 +380,11 @@ ledger_report(struct sqlite_store *st, struct store_op *op)
 	char sql[1024];
 	enum gw_err err;
 
-	if (op->group < 0 || op->group > STORE_GROUP_KEY)
+	if (op->group < 0 || op->group > STORE_GROUP_KEY || op->group2 < 0 ||
+	    op->group2 > STORE_GROUP_KEY)
 		return GW_ERR_INVAL;
-	snprintf(sql, sizeof(sql), "SELECT %s AS grp, count(*) AS requests, "
+	snprintf(sql, sizeof(sql), "SELECT %s AS grp, %s AS grp2, "
+	    "count(*) AS requests, "
 	    "coalesce(sat_sum(prompt_tokens), 0) AS prompt_tokens, "
 	    "coalesce(sat_sum(completion_tokens), 0) AS completion_tokens, "
 	    "sat_sum(CASE WHEN state <> 'reserved' THEN cost_eur END) "
@@ -397,7 +399,8 @@ ledger_report(struct sqlite_store *st, struct store_op *op)
 	    "sum(state = 'charged') AS charged "
 	    "FROM ledger WHERE (?1 = '' OR team = ?1) AND "
 	    "(?2 = '' OR key_id = ?2) AND ts >= ?3 AND ts < ?4 "
-	    "GROUP BY grp ORDER BY grp", groups[op->group]);
+	    "GROUP BY grp, grp2 ORDER BY grp, grp2", groups[op->group],
+	    groups[op->group2]);
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return GW_ERR_STORAGE;
 	sqlite3_bind_text(s, 1, op->team, -1, SQLITE_STATIC);

@@ -75,8 +75,9 @@ enum store_op_type {
 				 * key.allow_ips (STORE_SET_NAME, _EXPIRES,
 				 * _ALLOW_IPS); err NOTFOUND, INVAL when
 				 * set_mask is 0 */
-	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group;
-				 * out: json; err INVAL: unknown group */
+	STORE_SPEND_REPORT,	/* W in: team, key_id, from_ms/to_ms, group,
+				 * group2; out: json; err INVAL: unknown
+				 * group */
 	STORE_AUDIT_CHECKPOINT,	/* W in: to_ms (now); signs the head if
 				 * records followed the last checkpoint */
 	STORE_AUDIT_PURGE,	/* W in: to_ms (cutoff), from_ms (now); out:
@@ -308,6 +309,7 @@ struct store_op {
 					 * to this seq (those verified); 0:
 					 * all, -1: none */
 	int group;			/* SPEND_REPORT: enum store_group */
+	int group2;			/* ... and within it (NONE: not) */
 	struct store_spend *spend;	/* RESERVE, AUDIT_APPEND; not owned */
 	const struct store_obj *objs;	/* AUDIT_APPEND, OBJECTS_FORGET;
 					 * not owned */

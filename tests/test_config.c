@@ -314,6 +314,8 @@ static const struct {
 	{ CFG_SEC_GATEWAY, "log_format", LOG_FMT_JSON + 1 },
 	{ CFG_SEC_GATEWAY, "storage_sync", STORAGE_SYNC_FULL + 1 },
 	{ CFG_SEC_GATEWAY, "over_budget", 2 },
+	{ CFG_SEC_GATEWAY, "console", 2 },
+	{ CFG_SEC_GATEWAY, "console_cookie_secure", 2 },
 	{ CFG_SEC_UPSTREAM, "kind", UPSTREAM_OPENAI + 1 },
 	{ CFG_SEC_UPSTREAM, "zdr", 2 },
 	{ CFG_SEC_UPSTREAM, "endpoints", ENDPOINTS_INFERENCE + 1 },

@@ -397,6 +397,32 @@ def test_prices_and_limits():
     tap.ok(st == 200 and len(res["data"]) == 1 and
            res["data"][0]["requests"] >= 5,
            "admin: spend grouped by day", json.dumps(res)[:300])
+    # Two levels: each team's spend per day (the console's chart).
+    st, res = gw.admin("GET", "/admin/v1/spend?group_by=day,team"
+                       "&from=2020-01-01")
+    rows = sorted((r.get("day") is not None, r.get("team"), r["requests"])
+                  for r in res["data"])
+    tap.ok(st == 200 and [r[:2] for r in rows] == [(True, "lim"),
+                                                    (True, "lim2")] and
+           sum(r[2] for r in rows) == sum(r["requests"] for r in
+                                          gw.admin("GET", "/admin/v1/spend?"
+                                                   "group_by=day&from="
+                                                   "2020-01-01")[1]["data"]),
+           "admin: spend grouped by day and team", json.dumps(res)[:300])
+    st, res = gw.admin("GET", "/admin/v1/spend?group_by=day,model")
+    tap.ok(st == 200 and all("day" in r and "model" in r
+                             for r in res["data"]),
+           "admin: spend grouped by day and model", json.dumps(res)[:300])
+    for bad in ("day,", "day,day,team", "day,color", ",team"):
+        st, _ = gw.admin("GET", "/admin/v1/spend?group_by=" + bad)
+        tap.eq(st, 400, "admin: group_by=%s is refused" % bad)
+    # The request log: cost as decimal strings, filtered by team.
+    st, res = gw.admin("GET", "/admin/v1/requests?team=lim2")
+    tap.ok(st == 200 and res["data"] and
+           all(r["team"] == "lim2" for r in res["data"]) and
+           all("cost_eur" in r for r in res["data"]),
+           "admin: requests of one team, with their cost",
+           json.dumps(res)[:300])
     gw.stop()
 
 
