@@ -2,7 +2,9 @@
  * The storage interface that the gateway and the admin API call: teams,
  * keys and their limits, the spend ledger, the audit log and the owners
  * of objects upstream. A backend implements it (storage/backend.h):
- * SQLite (storage/sqlite.c) today; nothing here is SQLite's.
+ * SQLite (storage/sqlite.c), the embedded default, or PostgreSQL
+ * (storage/pg.c), which several instances share; nothing here is
+ * either's.
  *
  * The event loop never touches the database. It fills a struct store_op
  * and submits it; the backend runs the queued ops, writes of one batch
@@ -264,7 +266,7 @@ struct store_op {
 enum store_group { STORE_GROUP_NONE, STORE_GROUP_MODEL, STORE_GROUP_DAY,
 	STORE_GROUP_TEAM, STORE_GROUP_KEY };
 
-/* How a store opens; the SQLite backend reads every field. */
+/* How a store opens. */
 struct store_conf {
 	int full_sync;		/* every commit reaches the disk (SQLite:
 				 * synchronous=FULL) */
@@ -275,11 +277,19 @@ struct store_conf {
 					 * STORE_AUDIT_CHECKPOINT makes them */
 	int wal_pages;		/* SQLite: WAL pages between WAL checkpoints;
 				 * 0: the default (1000, 4 MB) */
+	/* PostgreSQL: this instance's name (its audit chain, its
+	 * reservations; NULL: "default"), unique among the instances
+	 * running on one database. */
+	const char *instance;
+	/* PostgreSQL: a fingerprint of the key-hashing secret (32 bytes,
+	 * or NULL): instances that differ are said in the log. */
+	const unsigned char *secret_check;
 };
 
 /*
- * Opens (creating and migrating, unless readonly) the database at path,
- * synchronously: call before the event loop runs. Crash recovery runs
+ * Opens (creating and migrating, unless readonly) the database at path
+ * (a PostgreSQL connection URI, postgres:// or postgresql://, picks
+ * that backend), synchronously: call before the event loop runs. Crash recovery runs
  * here: reservations left open are settled as charged and recorded as
  * interrupted. The loop's event_base must have been made thread-aware
  * (evthread); with base NULL, done callbacks run only in store_flush.

@@ -219,7 +219,8 @@ verify_record(struct verify *v, const struct store_request *r, int64_t seq,
 		v->first = v->expect = seq;
 		while (v->ci < v->n && v->cps[v->ci].seq < seq - 1)
 			v->ci++;
-		if (seq > 1 && (v->ci == v->n || v->cps[v->ci].seq != seq - 1)) {
+		if (seq > 1 &&
+		    (v->ci == v->n || v->cps[v->ci].seq != seq - 1)) {
 			problem(v, seq - 1, "record %lld is missing: the chain "
 			    "starts at %lld and no checkpoint covers what is "
 			    "before it", (long long)(seq - 1), (long long)seq);
