@@ -27,6 +27,9 @@ struct config {
 	char *data_dir;
 	char *admin_token_env;
 	char *secret_env;
+	char *database_url_env;	/* PostgreSQL's URI is in it; NULL: SQLite */
+	char *instance_name;	/* among instances on one database; NULL:
+				 * the host name */
 	char *port_file;
 	char *admin_port_file;
 	char *tls_cert;

@@ -29,8 +29,13 @@ auth_on_request(struct policy_req *r, struct policy_block *b)
 		    "Authorization header");
 	k = r->env->keys != NULL ? keycache_check(r->env->keys, r->env->hmac,
 	    r->credential, r->credential_len) : NULL;
-	if (k == NULL)
+	if (k == NULL) {
+		/* The caller logs it: a wrong secret, or keys hashed with
+		 * another server secret (instances that differ). */
+		r->key_mismatch = keycache_has_id(r->env->keys, r->credential,
+		    r->credential_len);
 		return refuse(b, "invalid_api_key", "invalid API key");
+	}
 	r->caller = *k;
 	r->key = &r->caller;
 	for (size_t i = 0; i < r->n_policies; i++)

@@ -239,6 +239,21 @@ keycache_size(const struct keycache *c)
 	return c->n;
 }
 
+int
+keycache_has_id(const struct keycache *c, const char *tok, size_t len)
+{
+	char id[KEY_ID_LEN + 1];
+	const char *secret;
+
+	if (c == NULL || keys_parse(tok, len, id, &secret) != 0)
+		return 0;
+	for (size_t j = hash_id(id) & c->mask; c->slots[j].id[0] != '\0';
+	    j = (j + 1) & c->mask)
+		if (strcmp(c->slots[j].id, id) == 0)
+			return 1;
+	return 0;
+}
+
 const struct key_entry *
 keycache_check(const struct keycache *c, struct keys_hmac *h,
     const char *tok, size_t len)

@@ -75,5 +75,11 @@ size_t keycache_size(const struct keycache *c);
  */
 const struct key_entry *keycache_check(const struct keycache *c,
     struct keys_hmac *h, const char *tok, size_t len);
+/*
+ * Whether a well-formed token's key id is in the cache, whatever its
+ * secret: after keycache_check refused it, the key's secret was wrong,
+ * or it was hashed with another server secret (another instance's).
+ */
+int keycache_has_id(const struct keycache *c, const char *tok, size_t len);
 
 #endif
