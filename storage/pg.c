@@ -17,6 +17,7 @@
 #include "storage/pg_audit_read.h"
 #include "storage/pg_ledger.h"
 #include "storage/pg_objects.h"
+#include "storage/pg_rates.h"
 #include "storage/pg_schema.h"
 #include "storage/pg_sql.h"
 #include "storage/pg_teams.h"
@@ -29,6 +30,9 @@ const struct pg_part pg_parts[] = {
 	    pg_audit_load_head, NULL, NULL },
 	{ "ledger", pg_ledger_open, pg_ledger_close, pg_ledger_recover,
 	    pg_ledger_reload, pg_ledger_begin, pg_ledger_end },
+	/* After the ledger: its rows are locked after the budgets'. */
+	{ "rate limits", pg_rates_open, pg_rates_close, NULL,
+	    pg_rates_reload, pg_rates_begin, pg_rates_end },
 };
 const size_t pg_n_parts = sizeof(pg_parts) / sizeof(pg_parts[0]);
 
@@ -41,8 +45,29 @@ op_audit_append(struct pg_store *st, struct store_op *op)
 	if (err == GW_OK && op->spend != NULL && op->spend->settle)
 		err = pg_ledger_settle(st, op->spend, op->rec.upstream,
 		    op->rec.ts_ms);
+	if (err == GW_OK && op->spend != NULL && op->spend->settle &&
+	    op->spend->settled)
+		err = pg_rates_charge(st, op->spend);
 	if (err == GW_OK && op->n_objs > 0)
 		err = pg_objects_write(st, &op->rec, op->objs, op->n_objs);
+	return err;
+}
+
+/* Rate limits first (they take nothing until the budgets agree), then
+ * the budgets, then the request leaves the requests buckets. */
+static enum gw_err
+op_reserve(struct pg_store *st, struct store_op *op)
+{
+	struct store_spend *sp = op->spend;
+	enum gw_err err = pg_rates_check(st, sp);
+
+	if (err != GW_OK || sp->rate_refused != 0) {
+		sp->refused = -1;
+		return err;
+	}
+	err = pg_ledger_reserve(st, op);
+	if (err == GW_OK && sp->refused < 0)
+		pg_rates_take(st, sp);
 	return err;
 }
 
@@ -66,7 +91,7 @@ const struct pg_op_kind pg_op_kinds[STORE_OP_KINDS] = {
 	[STORE_OBJECTS_FORGET] = { "objects_forget", 1, op_objects_forget },
 	[STORE_TEAM_DELETE] = { "team_delete", 1, pg_teams_delete },
 	[STORE_REQUEST_LIST] = { "request_list", 0, pg_audit_request_list },
-	[STORE_RESERVE] = { "reserve", 1, pg_ledger_reserve },
+	[STORE_RESERVE] = { "reserve", 1, op_reserve },
 	[STORE_LIMITS_SET] = { "limits_set", 1, pg_teams_limits_set },
 	[STORE_SPEND_REPORT] = { "spend_report", 1, pg_ledger_report },
 	[STORE_AUDIT_CHECKPOINT] = { "audit_checkpoint", 1,

@@ -21,6 +21,7 @@
 struct pg_writer;	/* storage/pg_writer.c */
 struct pg_ledger;	/* storage/pg_ledger.c */
 struct pg_chain;	/* storage/pg_audit.c */
+struct pg_rates;	/* storage/pg_rates.c */
 struct pg_prepared;	/* storage/pg_sql.c */
 
 struct pg_store {
@@ -34,6 +35,7 @@ struct pg_store {
 	struct pg_writer *writer;
 	struct pg_ledger *ledger;	/* NULL on a reader */
 	struct pg_chain *chain;		/* NULL on a reader */
+	struct pg_rates *rates;		/* NULL on a reader */
 	struct pg_prepared *prep;	/* statements prepared on conn */
 	EVP_PKEY *sign_key;	/* NULL: no checkpoints are signed */
 	unsigned char pub[32];

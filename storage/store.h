@@ -109,6 +109,14 @@ struct store_budget {
 	int64_t used;		/* out: spent and reserved after the op */
 };
 
+/* A subject's rate limits ("k:KEYID", "t:TEAM"); 0: none. */
+struct store_rate {
+	char subject[80];
+	int64_t rpm, tpm;
+};
+
+#define STORE_MAX_RATES 2
+
 /*
  * A request's ledger entry: reserved before forwarding (STORE_RESERVE),
  * settled with the request's record (STORE_AUDIT_APPEND). Owned by the
@@ -138,6 +146,19 @@ struct store_spend {
 	void *decide_arg;
 	int64_t reserved[2];	/* out of STORE_RESERVE */
 	int refused;		/* out: budget index, or -1 */
+	/*
+	 * Rate limits that several instances share (PostgreSQL; a single
+	 * instance's limiter is in memory, policy/ratelimit.c, and SQLite
+	 * ignores these): STORE_RESERVE takes the request from each
+	 * subject's bucket with the reservation, or refuses it
+	 * (rate_refused: 1 requests, 2 tokens; rate_retry_s); the
+	 * settlement charges tokens to the tpm buckets.
+	 */
+	struct store_rate rates[STORE_MAX_RATES];
+	int n_rates;
+	int rate_refused;	/* out of STORE_RESERVE; then no entry */
+	int64_t rate_retry_s;
+	int64_t tokens;		/* read by the settlement: tokens used */
 	/* Settlement, read by STORE_AUDIT_APPEND when settle is set. */
 	int settle;
 	int charged;		/* no usage known: the reservation is charged */

@@ -140,6 +140,73 @@ test_shared_budget(struct store *a, struct store *b)
 	    "'shared'") == 2, "reserved by both instances");
 }
 
+/* A team's 5 requests per minute, 10 reservations on two instances: 5
+ * fit, the others are refused by the rate and leave no entry; tokens
+ * charged with a settlement empty the tokens bucket. */
+static void
+test_shared_rates(struct store *a, struct store *b)
+{
+	enum { N = 10 };
+	static struct store_spend sp[N];
+	static struct store_op ops[N];
+	int fit = 0, limited = 0;
+
+	for (int i = 0; i < N; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "rated-%d", i);
+		spend_init(&sp[i], id, "rated");
+		sp[i].n_budgets = 0;
+		snprintf(sp[i].rates[0].subject, sizeof(sp[i].rates[0].subject),
+		    "t:rated");
+		sp[i].rates[0].rpm = 5;
+		sp[i].rates[0].tpm = 1000;
+		sp[i].n_rates = 1;
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].type = STORE_RESERVE;
+		ops[i].spend = &sp[i];
+		store_submit(i % 2 ? b : a, &ops[i]);
+	}
+	store_flush(a);
+	store_flush(b);
+	for (int i = 0; i < N; i++) {
+		fit += ops[i].err == GW_OK && sp[i].rate_refused == 0;
+		limited += ops[i].err == GW_OK && sp[i].rate_refused == 1 &&
+		    sp[i].rate_retry_s >= 1;
+	}
+	ok(fit == 5 && limited == 5, "5 requests per minute over two "
+	    "instances: %d fit, %d refused with a retry time", fit, limited);
+	ok(sql("SELECT count(*) FROM ledger WHERE team = 'rated'") == 5,
+	    "refused requests leave no ledger entry");
+	for (int i = 0; i < N; i++) {
+		struct store_op op;
+
+		if (sp[i].rate_refused != 0)
+			continue;
+		memset(&op, 0, sizeof(op));
+		op.type = STORE_AUDIT_APPEND;
+		snprintf(op.rec.kind, sizeof(op.rec.kind), "request");
+		sp[i].settle = 1;
+		sp[i].cost[0] = sp[i].cost[1] = -1;
+		sp[i].tokens = 1200;
+		op.spend = &sp[i];
+		run(a, &op);
+		break;
+	}
+	spend_init(&sp[0], "rated-after", "rated");
+	sp[0].n_budgets = 0;
+	snprintf(sp[0].rates[0].subject, sizeof(sp[0].rates[0].subject),
+	    "t:rated");
+	sp[0].rates[0].tpm = 1000;	/* no requests limit now */
+	sp[0].n_rates = 1;
+	memset(&ops[0], 0, sizeof(ops[0]));
+	ops[0].type = STORE_RESERVE;
+	ops[0].spend = &sp[0];
+	ok(run(b, &ops[0]) == GW_OK && sp[0].rate_refused == 2, "tokens "
+	    "charged on one instance refuse on the other (tokens per "
+	    "minute)");
+}
+
 static void
 test_keys(struct store *a, struct store *b)
 {
@@ -356,6 +423,7 @@ test_pg_instances(const char *url)
 	ok(a != NULL && b != NULL, "two instances open on one database");
 	if (a != NULL && b != NULL) {
 		test_shared_budget(a, b);
+		test_shared_rates(a, b);
 		test_keys(a, b);
 		test_chains(url, a, b);
 		test_dead_instance(url);
