@@ -177,8 +177,9 @@ pg_rates_begin(struct pg_store *st, const struct store_op *batch)
 		const struct store_spend *sp = op->spend;
 		int reserve = op->type == STORE_RESERVE;
 
-		if (sp == NULL || !(reserve || (op->type == STORE_AUDIT_APPEND &&
-		    sp->settle && sp->tokens > 0)))
+		if (sp == NULL || !(reserve ||
+		    (op->type == STORE_AUDIT_APPEND && sp->settle &&
+		    sp->tokens > 0)))
 			continue;
 		for (int i = 0; i < sp->n_rates && i < STORE_MAX_RATES; i++) {
 			const struct store_rate *q = &sp->rates[i];
