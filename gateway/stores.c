@@ -10,6 +10,7 @@
 #include "gateway/gateway.h"
 #include "gateway/stores.h"
 #include "policy/keys.h"
+#include "storage/migrate.h"
 #include "storage/store.h"
 
 /* What fingerprints the key-hashing secret in a shared database: the
@@ -39,6 +40,54 @@ database_url(const struct config *cfg)
 	return url;
 }
 
+/* instance_name, else the host name (64 bytes at most), into buf. */
+static const char *
+instance_of(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->instance_name != NULL)
+		return cfg->instance_name;
+	if (gethostname(buf, len) != 0)
+		snprintf(buf, len, "default");
+	buf[len - 1] = '\0';
+	if (len > 65)
+		buf[64] = '\0';
+	return buf;
+}
+
+int
+stores_migrate(const struct config *cfg, const char *url)
+{
+	char path[4096], key[4096], host[256];
+	struct migrate_counts n;
+	const char *instance = instance_of(cfg, host, sizeof(host));
+	enum gw_err err;
+
+	if (strcmp(url, "env") == 0) {
+		if (cfg->database_url_env == NULL) {
+			log_error("--migrate-to env: [gateway] "
+			    "database_url_env is not set");
+			return 1;
+		}
+		url = database_url(cfg);
+		if (url == NULL)
+			return 1;
+	}
+	snprintf(path, sizeof(path), "%s/eugate.db", cfg->data_dir);
+	snprintf(key, sizeof(key), "%s/audit_ed25519.pem", cfg->data_dir);
+	err = migrate_sqlite_to_pg(path, url, instance, key, &n);
+	if (err != GW_OK) {
+		log_error("migration failed: %s", gw_strerror(err));
+		return 1;
+	}
+	printf("migrated %s into PostgreSQL as instance %s: %lld teams, %lld "
+	    "keys, %lld ledger entries, %lld audit records and %lld "
+	    "checkpoints (the chain verifies), %lld objects\n", path, instance,
+	    (long long)n.teams, (long long)n.keys, (long long)n.ledger,
+	    (long long)n.audit, (long long)n.checkpoints,
+	    (long long)n.objects);
+	return 0;
+}
+
 enum gw_err
 stores_open(struct gateway *gw, const struct config *cfg)
 {
@@ -58,15 +107,7 @@ stores_open(struct gateway *gw, const struct config *cfg)
 		where = database_url(cfg);
 		if (where == NULL)
 			return GW_ERR_CONFIG;
-		if (cfg->instance_name != NULL) {
-			sc.instance = cfg->instance_name;
-		} else {
-			if (gethostname(host, sizeof(host)) != 0)
-				snprintf(host, sizeof(host), "default");
-			host[sizeof(host) - 1] = '\0';
-			host[64] = '\0';	/* names are 64 bytes at most */
-			sc.instance = host;
-		}
+		sc.instance = instance_of(cfg, host, sizeof(host));
 		if (keys_hmac_compute(gw->hmac, SECRET_CHECK,
 		    strlen(SECRET_CHECK), check) == GW_OK)
 			sc.secret_check = check;

@@ -16,4 +16,13 @@ struct gateway;
 enum gw_err stores_open(struct gateway *gw, const struct config *cfg)
     GW_WUR;
 
+/*
+ * eugate --migrate-to URL: copies data_dir's SQLite database into the
+ * PostgreSQL database at url ("env": the one database_url_env names,
+ * which keeps the password out of the process list), as this instance
+ * (instance_name), and verifies the copy. Prints what it copied; returns
+ * the exit status.
+ */
+int stores_migrate(const struct config *cfg, const char *url);
+
 #endif

@@ -353,28 +353,22 @@ store_free(struct pg_store *st)
 	free(st);
 }
 
+/* The store's name, URL and description; GW_ERR_CONFIG when the URL is
+ * not one libpq reads. */
 static enum gw_err
-backend_open(const char *url, const struct store_conf *conf,
-    struct event_base *base, struct store **out)
+store_new(const char *url, const char *instance, int readonly,
+    struct pg_store **out)
 {
-	struct pg_store *st;
-	enum gw_err err = kinds_check();
+	struct pg_store *st = calloc(1, sizeof(*st));
+	enum gw_err err = GW_OK;
 	char pw[256];
 
-	if (err != GW_OK)
-		return err;
-	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return GW_ERR_NOMEM;
 	st->base.be = &store_backend_pg;
-	st->readonly = conf->readonly;
+	st->readonly = readonly;
 	snprintf(st->instance, sizeof(st->instance), "%s",
-	    conf->instance != NULL && *conf->instance ? conf->instance :
-	    "default");
-	if (conf->secret_check != NULL) {
-		memcpy(st->secret_check, conf->secret_check, 32);
-		st->has_secret_check = 1;
-	}
+	    instance != NULL && *instance ? instance : "default");
 	st->url = strdup(url);
 	if (st->url == NULL) {
 		free(st);
@@ -386,6 +380,44 @@ backend_open(const char *url, const struct store_conf *conf,
 		err = GW_ERR_CONFIG;
 	}
 	OPENSSL_cleanse(pw, sizeof(pw));
+	*out = st;
+	return err;
+}
+
+enum gw_err
+pg_bare_open(const char *url, const char *instance, struct pg_store **out)
+{
+	enum gw_err err = store_new(url, instance, 0, out);
+
+	if (err == GW_OK)
+		err = pg_connect(*out, 3);
+	if (err == GW_OK)
+		err = pg_schema_migrate(*out);
+	return err;
+}
+
+void
+pg_bare_close(struct pg_store *st)
+{
+	if (st != NULL)
+		store_free(st);
+}
+
+static enum gw_err
+backend_open(const char *url, const struct store_conf *conf,
+    struct event_base *base, struct store **out)
+{
+	struct pg_store *st = NULL;
+	enum gw_err err = kinds_check();
+
+	if (err == GW_OK)
+		err = store_new(url, conf->instance, conf->readonly, &st);
+	if (st == NULL)
+		return err;
+	if (conf->secret_check != NULL) {
+		memcpy(st->secret_check, conf->secret_check, 32);
+		st->has_secret_check = 1;
+	}
 	if (err == GW_OK)
 		err = pg_connect(st, 3);
 	if (err == GW_OK && !st->readonly)

@@ -88,6 +88,12 @@ extern const struct pg_op_kind pg_op_kinds[STORE_OP_KINDS];
  * instance's lock, in seconds). */
 enum gw_err pg_connect(struct pg_store *st, int wait) GW_WUR;
 
+/* A store without parts or writer thread: connected (as instance, with
+ * its lock), its schema made; for storage/migrate.c. */
+enum gw_err pg_bare_open(const char *url, const char *instance,
+    struct pg_store **out) GW_WUR;
+void pg_bare_close(struct pg_store *st);
+
 /* The writer's periodic work between batches: the instance's heartbeat
  * and the recovery of instances that died (their locks are free). */
 enum gw_err pg_maintain(struct pg_store *st, int64_t now_ms);

@@ -8,6 +8,7 @@ password; instances with different secrets are told apart."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -347,6 +348,78 @@ def test_secrets_differ():
     gw4.stop()
 
 
+def test_migrate():
+    """eugate --migrate-to: an SQLite gateway's data into PostgreSQL."""
+    d = os.path.join(env.dir, "lite")
+    lite = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                       gateway="prices = %s\n" % prices, name="lite",
+                       data_dir=d)
+    st, _ = lite.admin("POST", "/admin/v1/teams", {
+        "name": "moved", "budget": "5.00EUR/month"})
+    st, res = lite.admin("POST", "/admin/v1/keys", {"team": "moved"})
+    key = res["key"]
+    for i in range(4):
+        lite.api("POST", "/v1/chat/completions", body_for(i, i % 2 == 0),
+                 key=key)
+    spent = sum(r["cost_eur"] for r in lite.rows(table="ledger",
+                                                 order="ts"))
+    records = len(lite.rows())
+    lite.stop()
+    pg.sql("CREATE DATABASE moved")
+    url = pg.url.rsplit("/", 1)[0] + "/moved"
+    conf = os.path.join(env.dir, "moved.ini")
+    with open(conf, "w") as f:
+        f.write(lite.config_text() + "\n")
+    text = open(conf).read().replace(
+        "[gateway]\n", "[gateway]\ndatabase_url_env = EUGATE_DATABASE_URL\n"
+        "instance_name = moved\n", 1)
+    with open(conf, "w") as f:
+        f.write(text)
+    run_env = dict(os.environ, EUGATE_DATABASE_URL=url)
+    p = subprocess.run([os.path.join(BUILD, "eugate"), "-c", conf,
+                        "--migrate-to", "env"], capture_output=True,
+                       text=True, env=run_env, timeout=60)
+    tap.ok(p.returncode == 0 and "%d audit records" % records in p.stdout
+           and "the chain verifies" in p.stdout, "migrate: the SQLite "
+           "database is copied into PostgreSQL and verified",
+           p.stdout + p.stderr[-600:])
+    p2 = subprocess.run([os.path.join(BUILD, "eugate"), "-c", conf,
+                         "--migrate-to", "env"], capture_output=True,
+                        text=True, env=run_env, timeout=60)
+    tap.ok(p2.returncode != 0 and "holds eugate data already" in p2.stderr,
+           "migrate: a database that holds data is not overwritten",
+           p2.stderr[-300:])
+    db = sqlite3.connect(os.path.join(d, "eugate.db"))
+    was = db.execute("SELECT status FROM audit WHERE seq = 2").fetchone()[0]
+    db.execute("UPDATE audit SET status = 299 WHERE seq = 2")
+    db.commit()
+    pg.sql("CREATE DATABASE moved2")
+    p3 = subprocess.run([os.path.join(BUILD, "eugate"), "-c", conf,
+                         "--migrate-to", url + "2"], capture_output=True,
+                        text=True, env=run_env, timeout=60)
+    db.execute("UPDATE audit SET status = ? WHERE seq = 2", (was,))
+    db.commit()
+    db.close()
+    tap.ok(p3.returncode != 0 and "does not verify" in p3.stderr,
+           "migrate: a chain that does not verify is not moved",
+           p3.stderr[-300:])
+    moved = env.gateway([{"name": "up", "url": up.url, "models": "*"}],
+                        gateway="prices = %s\ndatabase_url_env = "
+                        "EUGATE_DATABASE_URL\ninstance_name = moved\n" %
+                        prices, name="movedgw", data_dir=d,
+                        env={"EUGATE_DATABASE_URL": url})
+    tap.eq(chat(moved, key), 200, "migrate: the keys work on PostgreSQL")
+    st, rep = moved.admin("GET", "/admin/v1/spend?team=moved")
+    whole, _, frac = rep["data"][0]["cost_eur"].partition(".")
+    tap.ok(int(whole) * 10**6 + int((frac + "000000")[:6]) > spent,
+           "migrate: the spend carried over (and grows)", json.dumps(rep))
+    st, res = moved.admin("POST", "/admin/v1/audit/verify")
+    tap.ok(st == 200 and res.get("ok") is True and
+           res.get("records", 0) > records, "migrate: the moved chain "
+           "verifies and goes on", json.dumps(res)[:400])
+    moved.stop()
+
+
 def test_startup_errors():
     port = closed_port()
     bad = "postgresql://eugate:pw-s3cret-here@127.0.0.1:%d/db" % port
@@ -372,6 +445,7 @@ tap.run(test_kill_and_restart)
 tap.run(test_export_merged)
 tap.run(test_storage_lost)
 tap.run(test_secrets_differ)
+tap.run(test_migrate)
 tap.run(test_startup_errors)
 env.close(tap)
 tap.done()
