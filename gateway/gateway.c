@@ -156,6 +156,8 @@ key_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!gw->keys_loading)
 		keys_load(gw, 0, NULL, NULL);
+	if (gw->cfg->database_url_env != NULL)
+		owners_poll(gw);
 }
 
 /* Admin API glue: one call per admin request. */

@@ -10,6 +10,9 @@ pg_objects_write(struct pg_store *st, const struct store_request *rec,
 {
 	struct pg_args a;
 
+	if (n > 0 && pg_run(st, "UPDATE meta SET value = value + 1 WHERE "
+	    "name = 'objects_version'", NULL, NULL) != GW_OK)
+		return GW_ERR_STORAGE;
 	for (size_t i = 0; i < n; i++) {
 		enum gw_err err;
 
@@ -46,9 +49,21 @@ pg_objects_write(struct pg_store *st, const struct store_request *rec,
 enum gw_err
 pg_objects_load(struct pg_store *st, struct store_op *op)
 {
-	PGresult *res = pg_query(st, "SELECT kind, id, team FROM objects",
-	    NULL);
-	json_t *all = json_array();
+	PGresult *res;
+	json_t *all;
+	int64_t version;
+
+	if (pg_i64(st, "SELECT value FROM meta WHERE name = "
+	    "'objects_version'", NULL, &version) != GW_OK)
+		return GW_ERR_STORAGE;
+	if (op->version > 0 && op->version == version) {
+		op->changed = 0;
+		return GW_OK;
+	}
+	op->version = version;
+	op->changed = 1;
+	res = pg_query(st, "SELECT kind, id, team FROM objects", NULL);
+	all = json_array();
 
 	if (res == NULL || all == NULL) {
 		PQclear(res);

@@ -17,6 +17,7 @@
 static const char *const migrations[] = {
 	"CREATE TABLE meta(name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
 	"INSERT INTO meta VALUES('keys_version', 1);"
+	"INSERT INTO meta VALUES('objects_version', 1);"
 	"CREATE TABLE teams("
 	" id BIGSERIAL PRIMARY KEY,"
 	" name TEXT NOT NULL UNIQUE,"

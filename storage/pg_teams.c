@@ -105,7 +105,9 @@ pg_teams_delete(struct pg_store *st, struct store_op *op)
 		goto out;
 	pga_str(&a, op->name);
 	if (pg_run(st, "UPDATE objects SET team = $2::text || '~deleted~' || "
-	    "$1::bigint WHERE team = $2::text", &a, NULL) != GW_OK)
+	    "$1::bigint WHERE team = $2::text", &a, NULL) != GW_OK ||
+	    pg_run(st, "UPDATE meta SET value = value + 1 WHERE name = "
+	    "'objects_version'", NULL, NULL) != GW_OK)
 		goto out;
 	pga_init(&a);
 	pga_i64(&a, id);

@@ -53,7 +53,10 @@ enum store_op_type {
 				 * budgets' used) or NULL; objs, n_objs (what
 				 * the request made or deleted upstream,
 				 * owned by rec.team). One transaction. */
-	STORE_OBJECTS_LOAD,	/* R out: json [[kind, id, team], ...] */
+	STORE_OBJECTS_LOAD,	/* R in: version (> 0: the caller's); out:
+				 * json [[kind, id, team], ...], version;
+				 * PostgreSQL: changed = 0 and no json when
+				 * the caller's version is current */
 	STORE_OBJECTS_LIST,	/* R in: team ("" for all), aq.subject when
 				 * aq.has_subject; out: json (objects) */
 	STORE_OBJECTS_FORGET,	/* W in: objs, n_objs (removed set): rows

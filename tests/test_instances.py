@@ -152,6 +152,23 @@ def test_keys():
         "%.2f" % x if x is not None else "-" for x in t))
 
 
+def test_objects():
+    ka, kb = gw1.new_key("obj-a"), gw1.new_key("obj-b")
+    until(lambda: chat(gw2, kb) == 200 and chat(gw3, ka) == 200, 5)
+    st, _, d = gw1.api("POST", "/v1/agents", {
+        "name": "a-agent", "model": "mistral-small-latest"}, key=ka)
+    agent = json.loads(d).get("id") if st == 200 else None
+    tap.ok(agent is not None, "objects: team a makes an agent through gw1",
+           (st, d[:200]))
+    t = until(lambda: gw2.api("GET", "/v1/agents/%s" % agent,
+                              key=ka)[0] == 200, 5)
+    tap.ok(t is not None and t <= 1.5, "objects: the agent is team a's on "
+           "gw2 within 1.5 s (%s s)" % ("%.2f" % t if t is not None
+                                         else "-"))
+    tap.eq(gw3.api("GET", "/v1/agents/%s" % agent, key=kb)[0], 404,
+           "objects: ... and not team b's on gw3")
+
+
 def test_budget():
     worst = max(reservation(body_for(i, i % 2 == 0)) for i in range(100))
     budget = 40 * worst
@@ -439,6 +456,7 @@ def test_startup_errors():
 
 
 tap.run(test_keys)
+tap.run(test_objects)
 tap.run(test_budget)
 tap.run(test_rates)
 tap.run(test_kill_and_restart)
