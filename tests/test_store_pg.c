@@ -284,6 +284,45 @@ verify(struct store *rd)
 	return j;
 }
 
+/* The checkpoints kept elsewhere name their instances: they verify
+ * again each chain; one for a chain that is not there fails. */
+static void
+test_external(struct store *rd)
+{
+	struct store_op *op = op_new(STORE_AUDIT_CHECKPOINTS);
+	json_t *cps, *j, *c;
+	size_t n;
+
+	run(rd, op);
+	cps = op->json;
+	n = json_array_size(json_object_get(cps, "checkpoints"));
+	free(op);
+	op = op_new(STORE_AUDIT_VERIFY);
+	op->json = json_deep_copy(cps);
+	run(rd, op);
+	j = op->json;
+	ok(n >= 2 && json_is_true(json_object_get(j, "ok")) &&
+	    json_integer_value(json_object_get(j, "external_checkpoints")) ==
+	    (json_int_t)n, "the exported checkpoints (each naming its "
+	    "instance) verify every chain again (%zu)", n);
+	json_decref(j);
+	c = json_deep_copy(json_array_get(json_object_get(cps, "checkpoints"),
+	    0));
+	json_object_set_new(c, "instance", json_string("gone"));
+	json_array_append_new(json_object_get(cps, "checkpoints"), c);
+	memset(op, 0, sizeof(*op));
+	op->type = STORE_AUDIT_VERIFY;
+	op->json = cps;
+	run(rd, op);
+	j = op->json;
+	ok(json_is_false(json_object_get(j, "ok")) && strcmp(json_string_value(
+	    json_object_get(json_object_get(j, "first_bad"), "instance")),
+	    "gone") == 0, "a checkpoint of a chain that is not there fails "
+	    "it");
+	json_decref(j);
+	free(op);
+}
+
 static void
 test_chains(const char *url, struct store *a, struct store *b)
 {
@@ -335,6 +374,7 @@ test_chains(const char *url, struct store *a, struct store *b)
 	j = verify(rd);
 	ok(json_is_true(json_object_get(j, "ok")), "restored: verifies");
 	json_decref(j);
+	test_external(rd);
 	store_close(rd);
 }
 
