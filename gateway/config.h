@@ -30,6 +30,8 @@ struct config {
 	char *database_url_env;	/* PostgreSQL's URI is in it; NULL: SQLite */
 	char *instance_name;	/* among instances on one database; NULL:
 				 * the host name */
+	uint64_t instance_timeout_ms;	/* then a dead one's reservations
+					 * are settled by a live one */
 	char *port_file;
 	char *admin_port_file;
 	char *tls_cert;

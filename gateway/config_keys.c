@@ -82,6 +82,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "secret_env", CFG_STR, G(secret_env), "EUGATE_SECRET", 0, 0, NULL, CFG_RESTART },
 	{ CFG_SEC_GATEWAY, "database_url_env", CFG_STR, G(database_url_env), NULL, 0, 0, NULL, CFG_RESTART },
 	{ CFG_SEC_GATEWAY, "instance_name", CFG_STR, G(instance_name), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "instance_timeout", CFG_DURATION, G(instance_timeout_ms), "10s", 1000, 3600000, NULL, CFG_RESTART },
 	{ CFG_SEC_GATEWAY, "log_level", CFG_ENUM, G(log_level), "info", 0, 0, levels, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "log_format", CFG_ENUM, G(log_format), "text", 0, 0, log_formats, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "storage_sync", CFG_ENUM, G(storage_sync), "normal", 0, 0, syncs, CFG_RESTART },

@@ -97,6 +97,7 @@ stores_open(struct gateway *gw, const struct config *cfg)
 		.full_sync = cfg->storage_sync == STORAGE_SYNC_FULL,
 		.audit_key = key,
 		.checkpoint_every = (int64_t)cfg->audit_checkpoint_records,
+		.instance_timeout_ms = (int64_t)cfg->instance_timeout_ms,
 	};
 	const char *where = path;
 	enum gw_err err;

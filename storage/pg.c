@@ -288,10 +288,11 @@ recover(struct pg_store *st, const char *instance)
 
 /*
  * Between batches: the heartbeat, and the instances that died with
- * reservations open (their lock is free: a crashed process's session
- * ended). Their reservations are charged and their requests recorded
- * as interrupted, in this instance's chain, while this instance holds
- * their lock (a restart of one waits for it).
+ * reservations open: their lock is free (a crashed process's session
+ * ended) and they were last seen instance_timeout ago (a live one whose
+ * connection dropped reconnects sooner). Their reservations are charged
+ * and their requests recorded as interrupted, in this instance's chain,
+ * while this instance holds their lock (a restart of one waits for it).
  */
 enum gw_err
 pg_maintain(struct pg_store *st, int64_t now_ms)
@@ -308,8 +309,11 @@ pg_maintain(struct pg_store *st, int64_t now_ms)
 		return GW_ERR_STORAGE;
 	pga_init(&a);
 	pga_str(&a, st->instance);
-	res = pg_query(st, "SELECT instance FROM ledger WHERE state = "
-	    "'reserved' AND instance <> $1 GROUP BY instance", &a);
+	pga_i64(&a, now_ms - st->instance_timeout_ms);
+	res = pg_query(st, "SELECT l.instance FROM ledger l LEFT JOIN "
+	    "instances i ON i.name = l.instance WHERE l.state = 'reserved' "
+	    "AND l.instance <> $1 AND (i.seen_at IS NULL OR i.seen_at < $2) "
+	    "GROUP BY l.instance", &a);
 	if (res == NULL)
 		return GW_ERR_STORAGE;
 	for (int i = 0; i < PQntuples(res) && err == GW_OK; i++) {
@@ -418,6 +422,8 @@ backend_open(const char *url, const struct store_conf *conf,
 		memcpy(st->secret_check, conf->secret_check, 32);
 		st->has_secret_check = 1;
 	}
+	st->instance_timeout_ms = conf->instance_timeout_ms > 0 ?
+	    conf->instance_timeout_ms : 10000;
 	if (err == GW_OK)
 		err = pg_connect(st, 3);
 	if (err == GW_OK && !st->readonly)

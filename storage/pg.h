@@ -42,6 +42,7 @@ struct pg_store {
 	int has_key;
 	unsigned char secret_check[32];	/* store_conf.secret_check */
 	int has_secret_check;
+	int64_t instance_timeout_ms;	/* store_conf's */
 };
 
 /*

@@ -308,6 +308,7 @@ writer_main(void *arg)
 	for (;;) {
 		struct store_op *batch, *tail;
 		unsigned n;
+		int due;
 
 		while (w->queue == NULL && !w->stop) {
 			if (util_now_us() >= w->maintain_at_us) {
@@ -328,8 +329,14 @@ writer_main(void *arg)
 		tail = w->queue_tail;
 		w->queue = w->queue_tail = NULL;
 		w->busy = 1;
+		/* Never idle (a steady load): the heartbeat still beats. */
+		due = util_now_us() >= w->maintain_at_us;
+		if (due)
+			w->maintain_at_us = util_now_us() + MAINTAIN_MS * 1000;
 		pthread_mutex_unlock(&w->lock);
 
+		if (due)
+			maintain(w);
 		n = run_batch(w, batch);
 
 		pthread_mutex_lock(&w->lock);

@@ -308,6 +308,10 @@ struct store_conf {
 	/* PostgreSQL: a fingerprint of the key-hashing secret (32 bytes,
 	 * or NULL): instances that differ are said in the log. */
 	const unsigned char *secret_check;
+	/* PostgreSQL: an instance whose session is gone and that was last
+	 * seen this long ago is dead; a live one then settles its open
+	 * reservations as charged (0: 10 s). */
+	int64_t instance_timeout_ms;
 };
 
 /*

@@ -43,7 +43,7 @@ open_instance(const char *url, const char *name, int readonly)
 {
 	struct store_conf conf = { .instance = name, .readonly = readonly,
 		.audit_key = key_path,
-		.checkpoint_every = 5 };
+		.checkpoint_every = 5, .instance_timeout_ms = 500 };
 	struct store *st = NULL;
 
 	if (store_open(url, &conf, NULL, &st) != GW_OK)
