@@ -222,8 +222,12 @@ pg_connect(struct pg_store *st, int wait)
 	if (pg_exec(st, "SET bytea_output = 'hex'; SET timezone = 'UTC'; "
 	    "SET client_min_messages = warning") != GW_OK)
 		return GW_ERR_STORAGE;
-	if (!st->readonly)
-		return lock_instance(st, wait);
+	if (!st->readonly && lock_instance(st, wait) != GW_OK) {
+		/* Never a writer without its name's lock. */
+		PQfinish(st->conn);
+		st->conn = NULL;
+		return GW_ERR_STORAGE;
+	}
 	return GW_OK;
 }
 

@@ -134,13 +134,12 @@ in_error(struct pg_store *st)
 }
 
 /*
- * The ops of batch (up to stop, exclusive) in one transaction. Returns
- * GW_OK once committed; *commit_sent says whether COMMIT went out (then
- * a failure may still have committed: it is never run again).
+ * The ops of batch in one transaction. Returns GW_OK once committed;
+ * *commit_sent says whether COMMIT went out (then a failure may still
+ * have committed: it is never run again).
  */
 static enum gw_err
-try_batch(struct pg_store *st, struct store_op *batch, struct store_op *stop,
-    int *commit_sent)
+try_batch(struct pg_store *st, struct store_op *batch, int *commit_sent)
 {
 	struct store_op *op;
 	enum gw_err err;
@@ -150,7 +149,7 @@ try_batch(struct pg_store *st, struct store_op *batch, struct store_op *stop,
 	for (size_t i = 0; i < pg_n_parts && err == GW_OK; i++)
 		if (pg_parts[i].begin != NULL)
 			err = pg_parts[i].begin(st, batch);
-	for (op = batch; op != stop && err == GW_OK; op = op->next) {
+	for (op = batch; op != NULL && err == GW_OK; op = op->next) {
 		run_op(st, op);
 		if (in_error(st) || pg_conn_bad(st))
 			err = GW_ERR_STORAGE;
@@ -183,20 +182,25 @@ run_alone(struct pg_writer *w, struct store_op *batch)
 	struct pg_store *st = w->st;
 	int sent;
 
-	for (struct store_op *op = batch; op != NULL; op = op->next) {
-		if (!conn_ensure(w)) {
-			op->err = GW_ERR_STORAGE;
-			continue;
+	for (struct store_op *op = batch, *next; op != NULL; op = next) {
+		enum gw_err err = GW_ERR_STORAGE;
+
+		/* A batch of one: the parts see this op alone. */
+		next = op->next;
+		op->next = NULL;
+		if (conn_ensure(w)) {
+			outputs_reset(op);
+			err = try_batch(st, op, &sent);
+			if (err != GW_OK) {
+				rollback(st);
+				outputs_reset(op);
+				if (pg_conn_bad(st))
+					conn_lost(w);
+			}
 		}
-		outputs_reset(op);
-		if (try_batch(st, op, op->next, &sent) == GW_OK)
-			continue;
-		rollback(st);
-		if (op->err == GW_OK)
+		if (err != GW_OK && op->err == GW_OK)
 			op->err = GW_ERR_STORAGE;
-		outputs_reset(op);
-		if (pg_conn_bad(st))
-			conn_lost(w);
+		op->next = next;
 	}
 }
 
@@ -243,7 +247,7 @@ run_batch(struct pg_writer *w, struct store_op *batch)
 		run_reads(w, batch);
 		return n;
 	}
-	if (try_batch(st, batch, NULL, &sent) == GW_OK)
+	if (try_batch(st, batch, &sent) == GW_OK)
 		return n;
 	rollback(st);
 	if (pg_conn_bad(st)) {
@@ -254,7 +258,7 @@ run_batch(struct pg_writer *w, struct store_op *batch)
 			for (struct store_op *op = batch; op != NULL;
 			    op = op->next)
 				outputs_reset(op);
-			if (try_batch(st, batch, NULL, &sent) == GW_OK)
+			if (try_batch(st, batch, &sent) == GW_OK)
 				return n;
 			rollback(st);
 		}

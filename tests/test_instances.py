@@ -245,7 +245,7 @@ def test_rates():
     until(lambda: all(chat(g, key) == 200 for g in ALL), 5)
     st, _ = gw2.admin("PATCH", "/admin/v1/teams/rated", {"rpm": rpm})
     tap.eq(st, 200, "rates: a limit set on one instance")
-    time.sleep(1.5)     # every instance's key snapshot has it
+    time.sleep(2.0)     # every instance's key snapshot has it
     t0 = time.time()
     threads, results = fire(ALL, key, 3 * rpm)
     for t in threads:

@@ -413,6 +413,37 @@ test_dead_instance(const char *url)
 	    "'deadteam'") == 10, "the budget keeps the charge");
 }
 
+/* An op that breaks its batch's transaction (PostgreSQL aborts it
+ * whole) fails alone: the others of the batch commit. */
+static void
+test_broken_batch(struct store *a)
+{
+	struct store_spend s1, s2;
+	struct store_op ops[3];
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].type = STORE_TEAM_CREATE;
+	snprintf(ops[0].name, sizeof(ops[0].name), "alone-ok");
+	snprintf(ops[0].policy, sizeof(ops[0].policy), "default");
+	spend_init(&s1, "dup-id", "alone");
+	spend_init(&s2, "dup-id", "alone");	/* the same ledger id */
+	ops[1].type = ops[2].type = STORE_RESERVE;
+	ops[1].spend = &s1;
+	ops[2].spend = &s2;
+	for (int i = 0; i < 3; i++)
+		store_submit(a, &ops[i]);
+	store_flush(a);
+	ok(ops[0].err == GW_OK && ops[1].err == GW_OK &&
+	    ops[2].err == GW_ERR_STORAGE, "an op that breaks the batch's "
+	    "transaction fails alone (%d %d %d)", ops[0].err, ops[1].err,
+	    ops[2].err);
+	ok(sql("SELECT count(*) FROM teams WHERE name = 'alone-ok'") == 1 &&
+	    sql("SELECT count(*) FROM ledger WHERE id = 'dup-id'") == 1 &&
+	    sql("SELECT used FROM budget_used WHERE scope = 't' AND id = "
+	    "'alone'") == 10, "... and the others committed, the budget "
+	    "counting the one that did");
+}
+
 static void
 test_refusals(const char *url, struct store *a)
 {
@@ -467,6 +498,7 @@ test_pg_instances(const char *url)
 		test_keys(a, b);
 		test_chains(url, a, b);
 		test_dead_instance(url);
+		test_broken_batch(a);
 		test_refusals(url, a);
 	}
 	store_close(a);
