@@ -317,8 +317,8 @@ struct store_conf {
 /*
  * Opens (creating and migrating, unless readonly) the database at path
  * (a PostgreSQL connection URI, postgres:// or postgresql://, picks
- * that backend), synchronously: call before the event loop runs. Crash recovery runs
- * here: reservations left open are settled as charged and recorded as
+ * that backend), synchronously: call before the event loop runs. Crash
+ * recovery runs here: reservations left open are settled as charged and recorded as
  * interrupted. The loop's event_base must have been made thread-aware
  * (evthread); with base NULL, done callbacks run only in store_flush.
  */
