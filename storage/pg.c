@@ -219,8 +219,12 @@ pg_connect(struct pg_store *st, int wait)
 		st->conn = NULL;
 		return GW_ERR_STORAGE;
 	}
+	/* A server that hangs (or a row lock that another instance keeps)
+	 * fails the statement, and with it the batch: requests get
+	 * storage_unavailable instead of waiting for ever. */
 	if (pg_exec(st, "SET bytea_output = 'hex'; SET timezone = 'UTC'; "
-	    "SET client_min_messages = warning") != GW_OK)
+	    "SET client_min_messages = warning; SET lock_timeout = '10s'; "
+	    "SET statement_timeout = '60s'") != GW_OK)
 		return GW_ERR_STORAGE;
 	if (!st->readonly && lock_instance(st, wait) != GW_OK) {
 		/* Never a writer without its name's lock. */

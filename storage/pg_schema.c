@@ -196,12 +196,16 @@ pg_schema_migrate(struct pg_store *st)
 
 	pga_init(&a);
 	pga_i64(&a, PG_LOCK_MIGRATE);
-	if (pg_run(st, "SELECT pg_advisory_lock($1::bigint)", &a, NULL) !=
-	    GW_OK)
+	/* Another instance's migration, and a migration's own steps, take
+	 * what they take: no timeouts meanwhile. */
+	if (pg_exec(st, "SET lock_timeout = 0; SET statement_timeout = 0") !=
+	    GW_OK || pg_run(st, "SELECT pg_advisory_lock($1::bigint)", &a,
+	    NULL) != GW_OK)
 		return GW_ERR_STORAGE;
 	err = migrate_locked(st);
 	if (pg_run(st, "SELECT pg_advisory_unlock($1::bigint)", &a, NULL) !=
-	    GW_OK)
+	    GW_OK || pg_exec(st, "SET lock_timeout = '10s'; SET "
+	    "statement_timeout = '60s'") != GW_OK)
 		err = GW_ERR_STORAGE;
 	return err;
 }
