@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <pthread.h>
 
 #include "storage/store.h"
 #include "tests/tap.h"
@@ -36,6 +37,13 @@ sql(const char *q)
 		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return v;
+}
+
+/* A count of at least one, written in decimal. */
+static int
+count_ok(const char *s)
+{
+	return strtol(s, NULL, 10) >= 1;
 }
 
 static struct store *
@@ -477,6 +485,58 @@ test_refusals(const char *url, struct store *a)
 	    "URL is a configuration error");
 }
 
+struct racer {
+	char url[300];
+	char name[16];
+	struct store *st;
+};
+
+static void *
+race_open(void *arg)
+{
+	struct racer *r = arg;
+
+	r->st = open_instance(r->url, r->name, 0);
+	return NULL;
+}
+
+/* Three instances starting together on an empty database: one makes
+ * the schema (under the migrations' advisory lock), the others wait
+ * and find it made. */
+static void
+test_migration_race(const char *url)
+{
+	struct racer r[3];
+	pthread_t t[3];
+	const char *slash = strrchr(url, '/');
+	int opened = 0;
+	PGconn *race;
+	PGresult *res;
+
+	sql("DROP DATABASE IF EXISTS race");
+	sql("CREATE DATABASE race");
+	for (int i = 0; i < 3; i++) {
+		snprintf(r[i].url, sizeof(r[i].url), "%.*s/race",
+		    (int)(slash - url), url);
+		snprintf(r[i].name, sizeof(r[i].name), "racer%d", i);
+		pthread_create(&t[i], NULL, race_open, &r[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		opened += r[i].st != NULL;
+		store_close(r[i].st);
+	}
+	race = PQconnectdb(r[0].url);
+	res = PQexec(race, "SELECT count(*), count(DISTINCT version) FROM "
+	    "eugate_schema");
+	ok(opened == 3 && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0,
+	    0), PQgetvalue(res, 0, 1)) == 0 && count_ok(PQgetvalue(res, 0, 0)),
+	    "three instances starting together on an empty database: all "
+	    "open, each migration applied once (%d opened)", opened);
+	PQclear(res);
+	PQfinish(race);
+}
+
 void
 test_pg_instances(const char *url)
 {
@@ -489,6 +549,7 @@ test_pg_instances(const char *url)
 		ok(0, "the test's own connection: %s", PQerrorMessage(db));
 		return;
 	}
+	test_migration_race(url);
 	a = open_instance(url, "a", 0);
 	b = open_instance(url, "b", 0);
 	ok(a != NULL && b != NULL, "two instances open on one database");
