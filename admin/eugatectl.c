@@ -461,13 +461,32 @@ spend(const struct ctl *c, const struct ctl_args *a)
 	return list(c, p.buf, cols, n);
 }
 
+/* One chain's line: "ok: N records (A..B), signed through S (...)" or
+ * "FAILED at record N: reason". */
+static void
+verify_line(const json_t *res, const char *prefix)
+{
+	const json_t *bad = json_object_get(res, "first_bad");
+
+	if (bad == NULL)
+		printf("%sok: %lld records (%lld..%lld), signed through %lld "
+		    "(%lld checkpoints, %lld external)\n", prefix,
+		    num(res, "records"), num(res, "first_seq"),
+		    num(res, "last_seq"), num(res, "signed_through"),
+		    num(res, "checkpoints"), num(res, "external_checkpoints"));
+	else
+		printf("%sFAILED at record %lld: %s\n", prefix, num(bad, "seq"),
+		    str(bad, "reason"));
+}
+
 static int
 audit_verify(const struct ctl *c, const struct ctl_args *a)
 {
 	const char *file = ctl_opt(a, "--checkpoints");
-	json_t *body = NULL, *res;
-	const json_t *bad;
+	json_t *body = NULL, *res, *one;
+	const json_t *bad, *chains;
 	json_error_t jerr;
+	size_t i;
 
 	if (file != NULL) {
 		body = json_load_file(file, 0, &jerr);
@@ -477,17 +496,23 @@ audit_verify(const struct ctl *c, const struct ctl_args *a)
 	}
 	res = ctl_call(c, "POST", "/admin/v1/audit/verify", body, NULL);
 	bad = json_object_get(res, "first_bad");
-	if (c->json)
+	chains = json_object_get(res, "instances");
+	if (c->json) {
 		print_json(c, res);
-	else if (bad == NULL)
-		printf("ok: %lld records (%lld..%lld), signed through %lld "
-		    "(%lld checkpoints, %lld external)\n", num(res, "records"),
-		    num(res, "first_seq"), num(res, "last_seq"),
-		    num(res, "signed_through"), num(res, "checkpoints"),
-		    num(res, "external_checkpoints"));
-	else
-		printf("FAILED at record %lld: %s\n", num(bad, "seq"),
-		    str(bad, "reason"));
+	} else if (json_array_size(chains) > 1) {
+		/* Several instances on one database: a chain each. */
+		printf("%s: %lld records in %zu chains\n", bad == NULL ? "ok" :
+		    "FAILED", num(res, "records"), json_array_size(chains));
+		json_array_foreach(chains, i, one) {
+			char prefix[80];
+
+			snprintf(prefix, sizeof(prefix), "  instance %s: ",
+			    str(one, "instance"));
+			verify_line(one, prefix);
+		}
+	} else {
+		verify_line(res, "");
+	}
 	json_decref(res);
 	return bad != NULL ? 1 : 0;
 }

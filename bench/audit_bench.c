@@ -86,7 +86,8 @@ main(void)
 	snprintf(db, sizeof(db), "%s/a.db", dir);
 	snprintf(key, sizeof(key), "%s/k.pem", dir);
 	for (int rep = 0; rep < REPS; rep++) {
-		struct store_conf conf = { 0, 0, key, 1000, 0 };
+		struct store_conf conf = { .audit_key = key,
+			.checkpoint_every = 1000 };
 		struct store *st;
 		struct stat sb;
 		struct store_request r;

@@ -125,6 +125,13 @@ entry:
 	sp->decide = decide;
 	sp->decide_arg = c;
 	sp->refused = -1;
+	for (int i = 0; i < q->n_rl && i < STORE_MAX_RATES; i++) {
+		snprintf(sp->rates[i].subject, sizeof(sp->rates[i].subject),
+		    "%s", q->rl[i].id);
+		sp->rates[i].rpm = q->rl[i].rpm;
+		sp->rates[i].tpm = q->rl[i].tpm;
+		sp->n_rates++;
+	}
 	c->op.type = STORE_RESERVE;
 	c->op.spend = sp;
 	return 1;

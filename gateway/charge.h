@@ -15,6 +15,7 @@
 #include "gateway/config.h"
 #include "policy/keys.h"
 #include "policy/policy.h"
+#include "policy/ratelimit.h"
 #include "policy/spend.h"
 #include "storage/store.h"
 
@@ -47,6 +48,10 @@ struct charge_req {
 	const char *request_id;
 	int64_t now_ms;
 	int local_time;		/* periods in TZ (budget_timezone), not UTC */
+	/* The key's and team's rate limits: a store that several instances
+	 * share takes the request from them with the reservation. */
+	const struct rl_subject *rl;
+	int n_rl;
 };
 
 /*

@@ -27,6 +27,11 @@ struct config {
 	char *data_dir;
 	char *admin_token_env;
 	char *secret_env;
+	char *database_url_env;	/* PostgreSQL's URI is in it; NULL: SQLite */
+	char *instance_name;	/* among instances on one database; NULL:
+				 * the host name */
+	uint64_t instance_timeout_ms;	/* then a dead one's reservations
+					 * are settled by a live one */
 	char *port_file;
 	char *admin_port_file;
 	char *tls_cert;

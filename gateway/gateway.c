@@ -24,6 +24,7 @@
 #include "gateway/gateway.h"
 #include "gateway/owners.h"
 #include "gateway/probe.h"
+#include "gateway/stores.h"
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
 #include "gateway/upstream.h"
@@ -182,7 +183,6 @@ static void
 key_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
-
 	uint64_t now = util_now_ms();
 
 	if (!gw->keys_loading)
@@ -192,6 +192,8 @@ key_timer_cb(evutil_socket_t fd, short what, void *arg)
 		gateway_flush_key_uses(gw);
 		gw->uses_flushed_ms = now;
 	}
+	if (gw->cfg->database_url_env != NULL)
+		owners_poll(gw);
 }
 
 /*
@@ -884,7 +886,6 @@ work_envs(struct gateway *gw, const struct config *cfg,
 enum gw_err
 gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 {
-	char path[4096];
 	unsigned char secret[32], rnd[8], token_hash[32];
 	struct server_limits lim;
 	struct admin_hooks hooks = admin_hooks_tmpl;
@@ -942,25 +943,9 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		return err;
 	}
 
-	{
-		char key[4096];
-		struct store_conf sc = {
-			.full_sync = cfg->storage_sync == STORAGE_SYNC_FULL,
-			.audit_key = key,
-			.checkpoint_every = (int64_t)cfg->audit_checkpoint_records,
-		};
-
-		snprintf(key, sizeof(key), "%s/audit_ed25519.pem",
-		    cfg->data_dir);
-		snprintf(path, sizeof(path), "%s/eugate.db", cfg->data_dir);
-		err = store_open(path, &sc, gw->base, &gw->store);
-		if (err != GW_OK)
-			return err;
-		sc.readonly = 1;
-		err = store_open(path, &sc, gw->base, &gw->reader);
-		if (err != GW_OK)
-			return err;
-	}
+	err = stores_open(gw, cfg);
+	if (err != GW_OK)
+		return err;
 	if (audit_jobs_start(gw) != GW_OK)
 		return GW_ERR_NOMEM;
 	hooks.arg = gw;

@@ -57,6 +57,10 @@ struct gateway {
 	struct keycache *keys;		/* replaced whole on refresh */
 	int64_t keys_version;
 	int keys_loading;
+	/* Several instances on one database: the owners of objects that
+	 * the others made come with the key refresh (gateway/owners.c). */
+	int64_t objects_version;
+	int objects_polling;
 	struct keys_hmac *hmac;
 	struct ratelimit *rl;		/* requests and tokens per minute */
 	int local_periods;		/* budget_timezone is not UTC */

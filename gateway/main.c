@@ -13,6 +13,7 @@
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
 #include "gateway/gateway.h"
+#include "gateway/stores.h"
 #include "policy/endpoint.h"
 
 static void
@@ -35,7 +36,11 @@ usage(FILE *out)
 	    "  --list-errors     every error code it answers with (CODE "
 	    "STATUS TYPE MEANING)\n"
 	    "  --list-admin-routes  every admin API route (METHOD PATH ROLES "
-	    "SCOPE)\n");
+	    "SCOPE)\n"
+	    "  --migrate-to URL  copy data_dir's SQLite database into "
+	    "PostgreSQL and verify\n"
+	    "                    it (URL \"env\": the one database_url_env "
+	    "names)\n");
 }
 
 /* Every operation eugate knows: METHOD PATH GROUP [flags]. */
@@ -63,9 +68,10 @@ main(int argc, char **argv)
 		{ "list-endpoints", no_argument, NULL, 'E' },
 		{ "list-errors", no_argument, NULL, 'R' },
 		{ "list-admin-routes", no_argument, NULL, 'A' },
+		{ "migrate-to", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = NULL;
+	const char *path = NULL, *migrate = NULL;
 	int check = 0, debug = 0, print = 0, opt, rc;
 	struct config *cfg;
 	struct gateway gw;
@@ -109,6 +115,9 @@ main(int argc, char **argv)
 		case 'P':
 			print = CONFIG_PRINT_ALL;
 			break;
+		case 'M':
+			migrate = optarg;
+			break;
 		case 'p':
 			print = CONFIG_PRINT_POLICIES;
 			break;
@@ -134,6 +143,13 @@ main(int argc, char **argv)
 		config_keys_print(cfg, stdout, print);
 		config_unref(cfg);
 		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (migrate != NULL) {
+		log_set_level(debug ? LOG_DEBUG :
+		    (enum log_level)cfg->log_level);
+		rc = stores_migrate(cfg, migrate);
+		config_unref(cfg);
+		return rc;
 	}
 	if (check) {
 		printf("configuration OK\n");

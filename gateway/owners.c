@@ -52,6 +52,7 @@ owners_load(struct gateway *gw)
 	if (op.err != GW_OK)
 		return op.err;
 	fill(gw->objects, op.json);
+	gw->objects_version = op.version;
 	store_op_cleanup(&op);
 	log_info("objects: %zu owned upstream objects loaded",
 	    objects_count(gw->objects));
@@ -71,12 +72,15 @@ reloaded(struct store_op *op)
 	struct reload *rl = op->arg;
 	struct objects *fresh = op->err == GW_OK ? objects_new() : NULL;
 
-	if (fresh == NULL) {
+	if (op->err == GW_OK && op->version > 0 && !op->changed) {
+		objects_free(fresh);	/* a poll: nothing new */
+	} else if (fresh == NULL) {
 		log_error("objects: reload failed: %s", op->err != GW_OK ?
 		    gw_strerror(op->err) : "out of memory");
 	} else {
 		fill(fresh, op->json);
 		objects_swap(rl->gw->objects, fresh);
+		rl->gw->objects_version = op->version;
 	}
 	store_op_cleanup(op);
 	if (rl->then != NULL)
@@ -99,6 +103,35 @@ owners_reload(struct gateway *gw, void (*then)(void *), void *arg)
 	rl->then = then;
 	rl->arg = arg;
 	rl->op.type = STORE_OBJECTS_LOAD;
+	rl->op.done = reloaded;
+	rl->op.arg = rl;
+	store_submit(gw->store, &rl->op);
+}
+
+static void
+polled(void *arg)
+{
+	struct gateway *gw = arg;
+
+	gw->objects_polling = 0;
+}
+
+void
+owners_poll(struct gateway *gw)
+{
+	struct reload *rl;
+
+	if (gw->objects_polling)
+		return;
+	rl = calloc(1, sizeof(*rl));
+	if (rl == NULL)
+		return;	/* the next refresh tries again */
+	gw->objects_polling = 1;
+	rl->gw = gw;
+	rl->then = polled;
+	rl->arg = gw;
+	rl->op.type = STORE_OBJECTS_LOAD;
+	rl->op.version = gw->objects_version;
 	rl->op.done = reloaded;
 	rl->op.arg = rl;
 	store_submit(gw->store, &rl->op);

@@ -17,6 +17,9 @@ struct gateway;
 enum gw_err owners_load(struct gateway *gw) GW_WUR;
 /* Reads storage again and swaps the cache whole; then then(arg). */
 void owners_reload(struct gateway *gw, void (*then)(void *), void *arg);
+/* Several instances on one database (each key_refresh): reads storage
+ * again when another instance changed the owners since the last look. */
+void owners_poll(struct gateway *gw);
 
 /*
  * Deletes the objects (a JSON array of {"kind", "id", "parent",

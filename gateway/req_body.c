@@ -188,6 +188,17 @@ reserved(struct store_op *op)
 		    "storage unavailable");
 		return;
 	}
+	if (r->charge.sp.rate_refused != 0) {
+		/* The limits the instances share (on one instance, the
+		 * rates module refused before). */
+		r->retry_after_s = r->charge.sp.rate_retry_s;
+		r->gw->stats.rate_limited++;
+		r->pr.n_rl = 0;	/* a refused request charges no tokens */
+		req_fail(r, "rate_limited", "%s per minute limit of this key "
+		    "or team reached", r->charge.sp.rate_refused == 2 ?
+		    "tokens" : "requests");
+		return;
+	}
 	if (r->charge.sp.refused >= 0) {
 		const struct store_budget *b =
 		    &r->charge.sp.budgets[r->charge.sp.refused];
@@ -237,6 +248,8 @@ req_reserve(struct req *r)
 	q.request_id = r->id;
 	q.now_ms = util_wall_s() * 1000;
 	q.local_time = r->gw->local_periods;
+	q.rl = r->pr.rl;
+	q.n_rl = r->pr.n_rl;
 	rc = charge_begin(&r->charge, &q, msg, sizeof(msg));
 	if (rc < 0) {
 		req_fail(r, r->charge.code, "%s", msg);

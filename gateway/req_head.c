@@ -98,6 +98,11 @@ req_head_checks(struct req *r, struct conn *c)
 		return 0;
 	if (strcmp(blk.code, "rate_limited") == 0)
 		r->gw->stats.rate_limited++;
+	if (r->pr.key_mismatch)
+		log_warn("req=%s a key whose id is known came with another "
+		    "secret: a wrong key, or instances that hash keys with "
+		    "different secrets (data_dir/secret.key, secret_env)",
+		    log_q(r->id));
 	r->retry_after_s = blk.retry_after_s;
 	req_fail(r, blk.code, "%s", blk.message);
 	return -1;

@@ -354,9 +354,11 @@ req_finish(struct req *r)
 	    r->status, r->answered, r->timed_out);
 	if (r->charge.sp.settle)
 		r->op.spend = &r->charge.sp;
-	if (r->pr.n_rl > 0)
-		ratelimit_charge(gw->rl, r->pr.rl, r->pr.n_rl, tokens_used(r),
-		    util_now_us());
+	if (r->pr.n_rl > 0) {
+		r->charge.sp.tokens = tokens_used(r);
+		ratelimit_charge(gw->rl, r->pr.rl, r->pr.n_rl,
+		    r->charge.sp.tokens, util_now_us());
+	}
 	snprintf(rec->kind, sizeof(rec->kind), "request");
 	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;

@@ -24,8 +24,13 @@ auth_on_request(struct policy_req *r, struct policy_block *b)
 		    "missing or malformed Authorization header");
 	k = r->env->keys != NULL ? keycache_check(r->env->keys, r->env->hmac,
 	    r->credential, r->credential_len, r->wall_s) : NULL;
-	if (k == NULL)
+	if (k == NULL) {
+		/* The caller logs it: a wrong secret, or keys hashed with
+		 * another server secret (instances that differ). */
+		r->key_mismatch = keycache_has_id(r->env->keys, r->credential,
+		    r->credential_len);
 		return policy_refuse(b, "invalid_api_key", "invalid API key");
+	}
 	/* The secret is right: the record names the key, and the caller
 	 * learns why it may not be used. */
 	r->caller = *k;

@@ -294,6 +294,17 @@ slot_of(const struct keycache *c, const char *id)
 	return NULL;
 }
 
+int
+keycache_has_id(const struct keycache *c, const char *tok, size_t len)
+{
+	char id[KEY_ID_LEN + 1];
+	const char *secret;
+
+	if (c == NULL || keys_parse(tok, len, id, &secret) != 0)
+		return 0;
+	return slot_of(c, id) != NULL;
+}
+
 const struct key_entry *
 keycache_check(const struct keycache *c, struct keys_hmac *h,
     const char *tok, size_t len, int64_t now)

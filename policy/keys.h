@@ -119,5 +119,11 @@ size_t keycache_take_uses(struct keycache *c, struct key_use *out,
 /* A new snapshot replaces from: the uses from has not handed over yet
  * move to the same keys of to. */
 void keycache_carry_uses(struct keycache *to, const struct keycache *from);
+/*
+ * Whether a well-formed token's key id is in the cache, whatever its
+ * secret: after keycache_check refused it, the key's secret was wrong,
+ * or it was hashed with another server secret (another instance's).
+ */
+int keycache_has_id(const struct keycache *c, const char *tok, size_t len);
 
 #endif

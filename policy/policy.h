@@ -113,6 +113,8 @@ struct policy_req {
 	const char *credential;		/* the key the client sent, or NULL */
 	size_t credential_len;
 	int n_credentials;		/* credential headers seen */
+	int key_mismatch;		/* out of HEAD: the key's id is known,
+					 * its secret does not match */
 	const struct policy_conf *policies;	/* the configured ones */
 	size_t n_policies;
 	struct key_entry caller;	/* out of HEAD: the key's entry (also

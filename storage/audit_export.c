@@ -8,54 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/csv.h"
 #include "common/util.h"
 #include "storage/audit_export.h"
+#include "storage/report.h"
 #include "storage/schema.h"
 #include "storage/sql.h"
-
-/* A page of an export: at most this many records or bytes. */
-#define PAGE_RECORDS 1000
-#define PAGE_BYTES (256 * 1024)
-
-/* A growing text; oom is set (and sticks) when memory ran out. */
-struct text {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void
-text_cat(struct text *t, const char *s, size_t n)
-{
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t c = t->cap ? t->cap : 4096;
-		char *b;
-
-		while (c < t->len + n + 1)
-			c *= 2;
-		b = realloc(t->p, c);
-		if (b == NULL) {
-			t->oom = 1;
-			return;
-		}
-		t->p = b;
-		t->cap = c;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static const char *const export_cols[] = { "seq", "ts", "kind", "request_id",
-	"key_id", "team", "client", "method", "path", "model", "upstream",
-	"region", "policy", "verdicts", "route", "pii", "zdr", "streamed",
-	"status", "error", "prompt_tokens", "completion_tokens",
-	"cost_eur_micros", "cost_usd_micros", "latency_us", "request_hash",
-	"response_hash", "prev", "hash" };
-#define EXPORT_COLS (sizeof(export_cols) / sizeof(export_cols[0]))
 
 /* Column i of an audit row as text ("" when NULL, blobs in hex). */
 static const char *
@@ -73,43 +30,23 @@ col_text(sqlite3_stmt *s, int i, char *tmp)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-/* One cell, through the one CSV cell writer (common/csv.h). */
-static void
-csv_field(struct text *t, const char *v)
-{
-	char buf[2048], *big;
-	size_t n = csv_cell(buf, sizeof(buf), v);
-
-	if (n < sizeof(buf)) {
-		text_cat(t, buf, n);
-		return;
-	}
-	big = malloc(n + 1);
-	if (big == NULL) {
-		t->oom = 1;
-		return;
-	}
-	csv_cell(big, n + 1, v);
-	text_cat(t, big, n);
-	free(big);
-}
-
 static json_t *
 row_json(sqlite3_stmt *s)
 {
 	json_t *o = json_object();
 	char tmp[65];
 
-	for (size_t i = 0; i < EXPORT_COLS; i++) {
+	for (size_t i = 0; i < report_n_export_cols; i++) {
+		const char *name = report_export_cols[i];
 		int t = sqlite3_column_type(s, (int)i);
 
 		if (t == SQLITE_INTEGER)
-			json_object_set_new(o, export_cols[i], json_integer(
+			json_object_set_new(o, name, json_integer(
 			    sqlite3_column_int64(s, (int)i)));
 		else if (t == SQLITE_NULL)
-			json_object_set_new(o, export_cols[i], json_null());
+			json_object_set_new(o, name, json_null());
 		else
-			json_object_set_new(o, export_cols[i], json_string(
+			json_object_set_new(o, name, json_string(
 			    col_text(s, (int)i, tmp)));
 	}
 	return o;
@@ -124,7 +61,7 @@ audit_page(struct sqlite_store *st, struct store_op *op)
 {
 	struct store_audit_query *q = &op->aq;
 	sqlite3_stmt *s;
-	struct text t = { NULL, 0, 0, 0 };
+	struct report_text t = { NULL, 0, 0, 0 };
 	char tmp[65];
 	int rc = SQLITE_DONE, n = 0;
 
@@ -139,24 +76,25 @@ audit_page(struct sqlite_store *st, struct store_op *op)
 	sqlite3_bind_text(s, 4, q->team, -1, SQLITE_STATIC);
 	if (q->has_subject)
 		sqlite3_bind_blob(s, 5, q->subject, 32, SQLITE_STATIC);
-	sqlite3_bind_int(s, 6, PAGE_RECORDS);
+	sqlite3_bind_int(s, 6, REPORT_PAGE_RECORDS);
 	if (q->format == STORE_FMT_CSV && q->after == 0) {
-		for (size_t i = 0; i < EXPORT_COLS; i++) {
-			text_cat(&t, ",", i ? 1 : 0);
-			csv_field(&t, export_cols[i]);
+		for (size_t i = 0; i < report_n_export_cols; i++) {
+			report_text_cat(&t, ",", i ? 1 : 0);
+			report_csv_field(&t, report_export_cols[i]);
 		}
-		text_cat(&t, "\r\n", 2);
+		report_text_cat(&t, "\r\n", 2);
 	}
 	q->done = 1;
-	while (t.len < PAGE_BYTES && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (t.len < REPORT_PAGE_BYTES &&
+	    (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		n++;
 		q->after = sqlite3_column_int64(s, 0);
 		if (q->format == STORE_FMT_CSV) {
-			for (size_t i = 0; i < EXPORT_COLS; i++) {
-				text_cat(&t, ",", i ? 1 : 0);
-				csv_field(&t, col_text(s, (int)i, tmp));
+			for (size_t i = 0; i < report_n_export_cols; i++) {
+				report_text_cat(&t, ",", i ? 1 : 0);
+				report_csv_field(&t, col_text(s, (int)i, tmp));
 			}
-			text_cat(&t, "\r\n", 2);
+			report_text_cat(&t, "\r\n", 2);
 		} else {
 			json_t *o = row_json(s);
 			char *line = o ? json_dumps(o, JSON_COMPACT |
@@ -167,13 +105,14 @@ audit_page(struct sqlite_store *st, struct store_op *op)
 				rc = SQLITE_NOMEM;
 				break;
 			}
-			text_cat(&t, line, strlen(line));
-			text_cat(&t, "\n", 1);
+			report_text_cat(&t, line, strlen(line));
+			report_text_cat(&t, "\n", 1);
 			free(line);
 		}
 	}
 	/* Stopped by the page's size or count: more may follow. */
-	if (rc == SQLITE_ROW || (rc == SQLITE_DONE && n == PAGE_RECORDS)) {
+	if (rc == SQLITE_ROW ||
+	    (rc == SQLITE_DONE && n == REPORT_PAGE_RECORDS)) {
 		q->done = 0;
 		rc = SQLITE_DONE;
 	}
@@ -185,71 +124,6 @@ audit_page(struct sqlite_store *st, struct store_op *op)
 	op->text = t.p;
 	op->text_len = t.len;
 	return GW_OK;
-}
-
-/* The team's object in the report's array, created on first use. */
-static json_t *
-team_obj(json_t *teams, const char *name)
-{
-	size_t i;
-	json_t *t;
-
-	json_array_foreach(teams, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "team")),
-		    name) == 0)
-			return t;
-	t = json_pack("{s:s, s:I, s:I, s:[], s:{}, s:{}, s:[]}", "team", name,
-	    "requests", (json_int_t)0, "zdr_requests", (json_int_t)0,
-	    "policies", "policy_requests", "personal_data", "recipients");
-	json_array_append_new(teams, t);
-	return t;
-}
-
-/* a + b x c for counts (>= 0), saturated: stored text may say anything. */
-static json_int_t
-count_add(json_int_t a, unsigned long long b, int64_t c)
-{
-	__int128 v = (__int128)a + (__int128)(b > INT64_MAX ? INT64_MAX : b) *
-	    (c > 0 ? c : 0);
-
-	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
-}
-
-/* Adds "EMAIL:2,IBAN:1" to {"EMAIL": {"values": n, "requests": m}}. */
-static void
-add_pii(json_t *pd, const char *pii, int64_t requests)
-{
-	char type[64];
-	unsigned long long count;
-	int used;
-
-	while (*pii != '\0' && sscanf(pii, "%63[^:]:%llu%n", type, &count,
-	    &used) == 2) {
-		json_t *e = json_object_get(pd, type);
-
-		if (e == NULL) {
-			e = json_pack("{s:I, s:I}", "values", (json_int_t)0,
-			    "requests", (json_int_t)0);
-			json_object_set_new(pd, type, e);
-		}
-		json_object_set_new(e, "values", json_integer(count_add(
-		    json_integer_value(json_object_get(e, "values")), count,
-		    requests)));
-		json_object_set_new(e, "requests", json_integer(count_add(
-		    json_integer_value(json_object_get(e, "requests")), 1,
-		    requests)));
-		pii += used;
-		if (*pii == ',')
-			pii++;
-	}
-}
-
-/* Adds a count to a member of o (saturated). */
-static void
-add_count(json_t *o, const char *key, int64_t n)
-{
-	json_object_set_new(o, key, json_integer(count_add(json_integer_value(
-	    json_object_get(o, key)), 1, n)));
 }
 
 /*
@@ -291,15 +165,15 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 		sqlite3_bind_text(s, 3, op->team, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 4, op->upto_seq);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			json_t *t = team_obj(teams,
+			json_t *t = report_team(teams,
 			    (const char *)sqlite3_column_text(s, 0));
 			const char *pol;
 
 			switch (q) {
 			case 0:
-				add_count(t, "requests",
+				report_add_count(t, "requests",
 				    sqlite3_column_int64(s, 2));
-				add_count(t, "zdr_requests",
+				report_add_count(t, "zdr_requests",
 				    sqlite3_column_int64(s, 3));
 				pol = (const char *)sqlite3_column_text(s, 1);
 				if (*pol == '\0')
@@ -311,7 +185,8 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 				    sqlite3_column_int64(s, 2)));
 				break;
 			case 1:
-				add_pii(json_object_get(t, "personal_data"),
+				report_add_pii(json_object_get(t,
+				    "personal_data"),
 				    (const char *)sqlite3_column_text(s, 1),
 				    sqlite3_column_int64(s, 2));
 				break;

@@ -45,5 +45,7 @@ struct store {
 
 /* storage/sqlite.c: SQLite in WAL mode, the default. */
 extern const struct store_backend store_backend_sqlite;
+/* storage/pg.c: PostgreSQL, shared by several instances. */
+extern const struct store_backend store_backend_pg;
 
 #endif

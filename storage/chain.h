@@ -26,6 +26,15 @@
 /* The canonical form of any record fits (every field is capped). */
 #define CHAIN_CANON_MAX 4096
 
+/* The audit table's columns in the order the backends bind and read
+ * them (SQLite: storage/audit_*.c; PostgreSQL: storage/pg_audit*.c, which
+ * has an instance column too). */
+#define AUDIT_COLUMNS "seq, ts, kind, request_id, key_id, team, client, " \
+	"method, path, model, upstream, region, policy, verdicts, route, " \
+	"pii, zdr, streamed, status, error, prompt_tokens, " \
+	"completion_tokens, cost_eur, cost_usd, latency_us, request_hash, " \
+	"response_hash, prev, hash, subject"
+
 /* The canonical form of rec at position seq after prev; returns length. */
 size_t chain_canon(const struct store_request *rec, int64_t seq,
     const unsigned char prev[CHAIN_HASH_LEN], char *buf, size_t cap);

@@ -1,13 +1,13 @@
 /* The storage interface: each call goes to the store's backend. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage/backend.h"
 #include "storage/store.h"
 
 /*
- * The one backend today. A second one (PostgreSQL, chosen by the
- * configuration) is picked here: store_open is the only place that
- * names a backend.
+ * A PostgreSQL connection URI picks that backend, anything else is a
+ * SQLite file: store_open is the only place that names a backend.
  */
 enum gw_err
 store_open(const char *path, const struct store_conf *conf,
@@ -15,6 +15,9 @@ store_open(const char *path, const struct store_conf *conf,
 {
 	const struct store_backend *be = &store_backend_sqlite;
 
+	if (strncmp(path, "postgres://", 11) == 0 ||
+	    strncmp(path, "postgresql://", 13) == 0)
+		be = &store_backend_pg;
 	return be->open(path, conf, base, out);
 }
 

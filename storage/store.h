@@ -2,7 +2,9 @@
  * The storage interface that the gateway and the admin API call: teams,
  * keys and their limits, the spend ledger, the audit log and the owners
  * of objects upstream. A backend implements it (storage/backend.h):
- * SQLite (storage/sqlite.c) today; nothing here is SQLite's.
+ * SQLite (storage/sqlite.c), the embedded default, or PostgreSQL
+ * (storage/pg.c), which several instances share; nothing here is
+ * either's.
  *
  * The event loop never touches the database. It fills a struct store_op
  * and submits it; the backend runs the queued ops, writes of one batch
@@ -57,7 +59,10 @@ enum store_op_type {
 				 * budgets' used) or NULL; objs, n_objs (what
 				 * the request made or deleted upstream,
 				 * owned by rec.team). One transaction. */
-	STORE_OBJECTS_LOAD,	/* R out: json [[kind, id, team], ...] */
+	STORE_OBJECTS_LOAD,	/* R in: version (> 0: the caller's); out:
+				 * json [[kind, id, team], ...], version;
+				 * PostgreSQL: changed = 0 and no json when
+				 * the caller's version is current */
 	STORE_OBJECTS_LIST,	/* R in: team ("" for all), aq.subject when
 				 * aq.has_subject; out: json (objects) */
 	STORE_OBJECTS_FORGET,	/* W in: objs, n_objs (removed set): rows
@@ -164,6 +169,14 @@ struct store_budget {
 	int64_t used;		/* out: spent and reserved after the op */
 };
 
+/* A subject's rate limits ("k:KEYID", "t:TEAM"); 0: none. */
+struct store_rate {
+	char subject[80];
+	int64_t rpm, tpm;
+};
+
+#define STORE_MAX_RATES 2
+
 /*
  * A request's ledger entry: reserved before forwarding (STORE_RESERVE),
  * settled with the request's record (STORE_AUDIT_APPEND). Owned by the
@@ -193,6 +206,19 @@ struct store_spend {
 	void *decide_arg;
 	int64_t reserved[2];	/* out of STORE_RESERVE */
 	int refused;		/* out: budget index, or -1 */
+	/*
+	 * Rate limits that several instances share (PostgreSQL; a single
+	 * instance's limiter is in memory, policy/ratelimit.c, and SQLite
+	 * ignores these): STORE_RESERVE takes the request from each
+	 * subject's bucket with the reservation, or refuses it
+	 * (rate_refused: 1 requests, 2 tokens; rate_retry_s); the
+	 * settlement charges tokens to the tpm buckets.
+	 */
+	struct store_rate rates[STORE_MAX_RATES];
+	int n_rates;
+	int rate_refused;	/* out of STORE_RESERVE; then no entry */
+	int64_t rate_retry_s;
+	int64_t tokens;		/* read by the settlement: tokens used */
 	/* Settlement, read by STORE_AUDIT_APPEND when settle is set. */
 	int settle;
 	int charged;		/* no usage known: the reservation is charged */
@@ -343,7 +369,7 @@ struct store_op {
 enum store_group { STORE_GROUP_NONE, STORE_GROUP_MODEL, STORE_GROUP_DAY,
 	STORE_GROUP_TEAM, STORE_GROUP_KEY };
 
-/* How a store opens; the SQLite backend reads every field. */
+/* How a store opens. */
 struct store_conf {
 	int full_sync;		/* every commit reaches the disk (SQLite:
 				 * synchronous=FULL) */
@@ -354,12 +380,24 @@ struct store_conf {
 					 * STORE_AUDIT_CHECKPOINT makes them */
 	int wal_pages;		/* SQLite: WAL pages between WAL checkpoints;
 				 * 0: the default (1000, 4 MB) */
+	/* PostgreSQL: this instance's name (its audit chain, its
+	 * reservations; NULL: "default"), unique among the instances
+	 * running on one database. */
+	const char *instance;
+	/* PostgreSQL: a fingerprint of the key-hashing secret (32 bytes,
+	 * or NULL): instances that differ are said in the log. */
+	const unsigned char *secret_check;
+	/* PostgreSQL: an instance whose session is gone and that was last
+	 * seen this long ago is dead; a live one then settles its open
+	 * reservations as charged (0: 10 s). */
+	int64_t instance_timeout_ms;
 };
 
 /*
- * Opens (creating and migrating, unless readonly) the database at path,
- * synchronously: call before the event loop runs. Crash recovery runs
- * here: reservations left open are settled as charged and recorded as
+ * Opens (creating and migrating, unless readonly) the database at path
+ * (a PostgreSQL connection URI, postgres:// or postgresql://, picks
+ * that backend), synchronously: call before the event loop runs. Crash
+ * recovery runs here: reservations left open are settled as charged and recorded as
  * interrupted. The loop's event_base must have been made thread-aware
  * (evthread); with base NULL, done callbacks run only in store_flush.
  */

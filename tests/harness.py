@@ -447,3 +447,49 @@ class Env:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print("# kept %s" % self.dir)
+
+
+class PgCluster:
+    """A private PostgreSQL for one test file (tests/pg-cluster): url is
+    None when its server binaries are not installed (the test skips).
+    Stopped by Env.close when added to env.procs first."""
+
+    def __init__(self):
+        self.script = os.path.join(SRC, "tests", "pg-cluster")
+        p = subprocess.run([self.script, "start"], capture_output=True,
+                           text=True)
+        self.url = self.dir = None
+        if p.returncode == 77:
+            return
+        if p.returncode != 0:
+            raise RuntimeError("pg-cluster start: %s" % p.stderr)
+        self.dir, self.url = p.stdout.split()
+        self.psql = os.path.join(subprocess.run(
+            [self.script, "bindir"], capture_output=True,
+            text=True).stdout.strip(), "psql")
+
+    def sql(self, query):
+        """The rows of query, each a list of strings."""
+        p = subprocess.run([self.psql, "-X", "-A", "-t", "-q", "-v",
+                            "ON_ERROR_STOP=1", "-F", "\t", "-d", self.url,
+                            "-c", query], capture_output=True, text=True,
+                           timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError("psql: %s" % p.stderr)
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def one(self, query):
+        """The first value of query's first row, or None."""
+        rows = self.sql(query)
+        return rows[0][0] if rows and rows[0] else None
+
+    def pause(self):
+        subprocess.run([self.script, "pause", self.dir], check=True)
+
+    def resume(self):
+        subprocess.run([self.script, "resume", self.dir], check=True)
+
+    def stop(self):
+        if self.dir is not None:
+            subprocess.run([self.script, "stop", self.dir])
+            self.dir = None

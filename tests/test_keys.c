@@ -153,6 +153,11 @@ main(void)
 	    "the key authenticates and maps to its team");
 	ok(keycache_check(kc, h2, key, strlen(key), 0) == NULL,
 	    "another server secret does not verify it");
+	ok(keycache_has_id(kc, key, strlen(key)) == 1,
+	    "... though its id is known (the gateway says so in its log)");
+	ok(keycache_has_id(kc, "egk_x", 5) == 0 &&
+	    keycache_has_id(NULL, key, strlen(key)) == 0,
+	    "a malformed token, or no cache: no id known");
 	{
 		char forged[KEY_LEN + 1], fid[KEY_ID_LEN + 1];
 		unsigned char fh[32];
@@ -168,6 +173,8 @@ main(void)
 	kc = keycache_new(e + 1, 2);
 	ok(keycache_check(kc, h, key, strlen(key), 0) == NULL,
 	    "a key missing from the cache (revoked) is refused");
+	ok(keycache_has_id(kc, key, strlen(key)) == 0,
+	    "... and its id is not known");
 	keycache_free(kc);
 	test_rotation(h);
 	keys_hmac_free(h);

@@ -1,4 +1,9 @@
-/* Unit tests of storage on a real SQLite file: ops, group commit, keys. */
+/*
+ * Unit tests of storage on a real SQLite file, or (EUGATE_TEST_PG_URL set,
+ * tests/test_store_pg.sh) on a real PostgreSQL: ops, group commit, keys,
+ * the ledger, recovery; for PostgreSQL also several instances on one
+ * database (tests/test_store_pg.c).
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 
 #include "storage/store.h"
 #include "tests/tap.h"
+#include "tests/test_store_pg.h"
 
 static int n_done;
 
@@ -347,6 +353,7 @@ test_kinds(struct store *st, const char *path)
 int
 main(void)
 {
+	const char *pg = getenv("EUGATE_TEST_PG_URL");
 	char path[256];
 	struct store *st = NULL;
 	struct store_op *op, *ops[200];
@@ -354,9 +361,15 @@ main(void)
 	struct store_conf conf = { 0 };
 
 	conf.wal_pages = 1000;
-	snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db",
-	    (int)getpid());
-	unlink(path);
+	if (pg != NULL && *pg != '\0') {
+		snprintf(path, sizeof(path), "%s", pg);
+		printf("# PostgreSQL\n");
+	} else {
+		pg = NULL;
+		snprintf(path, sizeof(path), "/tmp/eugate-test-store-%d.db",
+		    (int)getpid());
+		unlink(path);
+	}
 	ok(store_open(path, &conf, NULL, &st) == GW_OK,
 	    "open creates the database");
 
@@ -461,6 +474,8 @@ main(void)
 	free(op);
 	test_ledger(st);
 	test_kinds(st, path);
+	if (pg != NULL)
+		goto reopen;
 
 	/* WAL checkpoints happen off the commit path, on their own thread:
 	 * commits alone (SQLite's auto-checkpoint is off) would leave every
@@ -491,6 +506,7 @@ main(void)
 		    (long long)sb.st_size);
 	}
 	test_wal_bounded(st, path);
+reopen:
 	store_close(st);
 
 	/* Reopening runs no migration twice and keeps the data; what a
@@ -524,6 +540,11 @@ main(void)
 	store_op_cleanup(op);
 	free(op);
 	store_close(st);
+	if (pg != NULL) {
+		test_group_commit(path);
+		test_pg_instances(path);
+		return tap_done();
+	}
 	unlink(path);
 	{
 		char wal[300];

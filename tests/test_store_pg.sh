@@ -1,0 +1,19 @@
+#!/bin/sh
+# The storage unit tests (tests/test_store) on a real PostgreSQL: a
+# private cluster (tests/pg-cluster), skipped when the server binaries
+# are not installed.
+b=${EUGATE_BUILDDIR:-.}
+s=${EUGATE_SRCDIR:-.}
+out=$("$s/tests/pg-cluster" start)
+rc=$?
+if [ $rc -eq 77 ]; then
+	echo "1..0 # SKIP PostgreSQL's server binaries are not installed"
+	exit 0
+fi
+if [ $rc -ne 0 ]; then
+	echo "Bail out! cannot start a PostgreSQL cluster"
+	exit 1
+fi
+set -- $out
+trap '"$s/tests/pg-cluster" stop "$1"' EXIT
+EUGATE_TEST_PG_URL=$2 "$b/tests/test_store"
