@@ -68,6 +68,8 @@ struct config {
 	uint64_t audit_retention_ms;	/* 0: audit records are kept */
 	uint64_t audit_checkpoint_records;	/* records between checkpoints */
 	uint64_t audit_checkpoint_interval_ms;	/* most time between them */
+	uint64_t metrics_max_labels;	/* teams, models, upstreams, regions:
+					 * the most label values of each */
 	struct budget global_budget;	/* parsed budget; limit -1: none */
 	struct price_table *prices;
 

@@ -116,6 +116,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "audit_retention_days", CFG_DAYS, G(audit_retention_ms), "0", 0, 36500 * 86400000ull, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "audit_checkpoint_records", CFG_UINT, G(audit_checkpoint_records), "1000", 1, 10000000, NULL, CFG_RESTART },
 	{ CFG_SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "metrics_max_labels", CFG_UINT, G(metrics_max_labels), "100", 1, 10000, NULL, CFG_RESTART },
 
 	{ CFG_SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds, CFG_RELOAD },

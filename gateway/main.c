@@ -12,6 +12,7 @@
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "policy/endpoint.h"
 
 static void
@@ -32,7 +33,9 @@ usage(FILE *out)
 	    "  --list-endpoints  every operation of the API eugate forwards "
 	    "(METHOD PATH GROUP ...)\n"
 	    "  --list-errors     every error code it answers with (CODE "
-	    "STATUS TYPE MEANING)\n");
+	    "STATUS TYPE MEANING)\n"
+	    "  --list-metrics    every Prometheus metric family (NAME TYPE "
+	    "LABELS HELP)\n");
 }
 
 /* Every operation eugate knows: METHOD PATH GROUP [flags]. */
@@ -51,6 +54,21 @@ list_endpoints(FILE *out)
 	}
 }
 
+/* Every metric family: NAME TYPE LABELS (comma-separated, "-": none) HELP. */
+static void
+list_metrics(FILE *out)
+{
+	for (int i = 0; i < MF__COUNT; i++) {
+		const char *name, *type, *help, *labels[3];
+		size_t n = metrics_describe(i, &name, &type, &help, labels);
+
+		fprintf(out, "%s %s ", name, type);
+		for (size_t k = 0; k < n; k++)
+			fprintf(out, "%s%s", k ? "," : "", labels[k]);
+		fprintf(out, "%s %s\n", n ? "" : "-", help);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -59,6 +77,7 @@ main(int argc, char **argv)
 		{ "print-policies", no_argument, NULL, 'p' },
 		{ "list-endpoints", no_argument, NULL, 'E' },
 		{ "list-errors", no_argument, NULL, 'R' },
+		{ "list-metrics", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL;
@@ -98,6 +117,9 @@ main(int argc, char **argv)
 				printf("%s %d %s %s\n", api_errors[i].code,
 				    api_errors[i].status, api_errors[i].type,
 				    api_errors[i].message);
+			return 0;
+		case 'M':
+			list_metrics(stdout);
 			return 0;
 		case 'P':
 			print = CONFIG_PRINT_ALL;

@@ -65,6 +65,7 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	struct req *r = arg;
 	const char *ctype = "";
 
+	req_obs_first_byte(r, status);
 	req_report_health(r, health_status_ok(status));
 	if ((status == 502 || status == 503) &&
 	    can_fail_over(r, status == 502 ? "502" : "503")) {
@@ -180,7 +181,7 @@ retryable(int result)
 static int
 fail_over(struct req *r)
 {
-	r->gw->stats.upstream_failovers++;
+	req_obs_failover(r);
 	r->cur++;
 	r->retry = 0;
 	return req_start_attempt(r);
@@ -192,6 +193,7 @@ up_on_done(void *arg, int result, const char *errmsg)
 	struct req *r = arg;
 
 	r->xfer = NULL;
+	req_obs_attempt_end(r, result);
 	if (r->state == REQ_ST_FORWARDING || r->retry) {
 		int timed_out = result == CURLE_OPERATION_TIMEDOUT;
 
@@ -401,6 +403,7 @@ req_start_attempt(struct req *r)
 	}
 	url[ul] = '\0';
 	free(wq);
+	req_obs_attempt(r);
 
 #define ADD_LINE(...)                                                     \
 	do {                                                              \

@@ -43,6 +43,17 @@ enum req_state {
 
 enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 
+/* What the request's metrics and spans need (gateway/req_obs.c). */
+struct req_obs {
+	const struct upstream_conf *att_up;	/* the attempt's upstream;
+					 * NULL: no attempt open */
+	uint64_t att_t0_us;	/* its start */
+	uint64_t att_end_us;	/* its end; 0: not seen */
+	int att_status;		/* its answer's status; 0: no head yet */
+	int att_result;		/* its end: a CURLcode; -1: not seen */
+	uint64_t done_us;	/* the client got the last byte */
+};
+
 #define MAX_OUT_HEADERS 32
 #define MAX_UP_HEADERS 32
 
@@ -121,6 +132,7 @@ struct req {
 	int has_answer_hash;
 	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
 	int has_subject;
+	struct req_obs obs;		/* metrics and spans */
 	/* A list of objects walked upstream page by page and sliced for the
 	 * team (req_answer.c), so that pages and totals are the team's. */
 	struct {
@@ -180,6 +192,21 @@ void
 req_timer_cb(evutil_socket_t fd, short what, void *arg);
 int
 req_start_attempt(struct req *r);
+
+/*
+ * gateway/req_obs.c: metrics and spans, at the request's known points:
+ * its head, each upstream attempt's start, response head and end, and
+ * its end (after the record's commit).
+ */
+void req_obs_begin(struct req *r, const struct http1_request *hr);
+/* A new upstream attempt (r->up); the last one, if open, ends. */
+void req_obs_attempt(struct req *r);
+void req_obs_first_byte(struct req *r, int status);
+void req_obs_attempt_end(struct req *r, int result);
+/* The request leaves r->up for another upstream. */
+void req_obs_failover(struct req *r);
+/* The request ended; record_failed: its record was not committed. */
+void req_obs_end(struct req *r, int record_failed);
 
 /* gateway/req_answer.c: the answer (relay, restore, lists, settle). */
 /* Sets up the walk of a list operation from the client's paging (400
