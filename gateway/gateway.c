@@ -25,6 +25,7 @@
 #include "gateway/probe.h"
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
+#include "gateway/trace.h"
 #include "gateway/upstream.h"
 #include "gateway/work.h"
 #include "policy/endpoint.h"
@@ -375,6 +376,16 @@ hook_metrics(void *arg)
 		    (double)h->failures);
 		metrics_set(m, MF_BREAKER_OPENED, up, 0, (double)h->opened);
 	}
+	if (gw->tracer != NULL) {
+		struct tracer_stats ts;
+
+		tracer_get_stats(gw->tracer, &ts);
+		metrics_set(m, MF_SPANS_EXPORTED, 0, 0, (double)ts.exported);
+		metrics_set(m, MF_SPANS_DROPPED, MR_QUEUE_FULL, 0,
+		    (double)ts.dropped_queue);
+		metrics_set(m, MF_SPANS_DROPPED, MR_EXPORT_FAILED, 0,
+		    (double)ts.dropped_export);
+	}
 	metrics_set_process(m, gw->started_at);
 	return metrics_render(m, &len);
 }
@@ -439,6 +450,7 @@ start_drain(struct gateway *gw)
 	    gw->n_reqs, (unsigned long long)gw->cfg->drain_timeout_ms);
 	server_drain(gw->client);
 	server_drain(gw->admin_srv);
+	tracer_flush(gw->tracer);
 	evtimer_add(gw->drain_timer, &now);
 }
 
@@ -633,6 +645,35 @@ write_port_file(const char *path, int port)
 		    strerror(errno));
 }
 
+/* Tracing, when otlp_endpoint is set; headers from otlp_headers_env. */
+static enum gw_err
+tracer_start_from(struct gateway *gw, const struct config *cfg)
+{
+	struct tracer_conf tc = {
+		.endpoint = cfg->otlp_endpoint,
+		.service = cfg->otlp_service_name,
+		.queue = (size_t)cfg->otlp_queue_spans,
+		.timeout_ms = cfg->otlp_timeout_ms,
+		.interval_ms = cfg->otlp_interval_ms,
+	};
+	char err[160];
+
+	if (cfg->otlp_endpoint == NULL)
+		return GW_OK;
+	if (cfg->otlp_headers_env != NULL)
+		tc.headers = getenv(cfg->otlp_headers_env);
+	gw->tracer = tracer_new(gw->base, &tc, err, sizeof(err));
+	if (gw->tracer == NULL) {
+		log_error("tracing: %s", log_q(err));
+		return GW_ERR_CONFIG;
+	}
+	log_info("tracing: spans to %s/v1/traces, new traces sampled at "
+	    "%llu.%06llu", log_q(cfg->otlp_endpoint),
+	    (unsigned long long)(cfg->otlp_sample_ppm / 1000000),
+	    (unsigned long long)(cfg->otlp_sample_ppm % 1000000));
+	return GW_OK;
+}
+
 /* The worker threads' own policy environments (a PII engine and an
  * HMAC context serve one thread each). */
 static enum gw_err
@@ -766,6 +807,9 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->metrics = metrics_new((size_t)cfg->metrics_max_labels);
 	if (gw->upool == NULL || gw->metrics == NULL)
 		return GW_ERR_NOMEM;
+	err = tracer_start_from(gw, cfg);
+	if (err != GW_OK)
+		return err;
 	if (gw->n_work > 0) {
 		gw->work = work_new(gw->base, gw->n_work, gw->work_env);
 		if (gw->work == NULL)
@@ -838,7 +882,8 @@ gateway_cleanup(struct gateway *gw)
 	audit_jobs_stop(gw);	/* a last checkpoint */
 	store_close(gw->reader);
 	store_close(gw->store);	/* commits what was submitted */
-	/* After the store: the last records' callbacks count. */
+	/* After the store: the last records' callbacks count and trace. */
+	tracer_free(gw->tracer);
 	metrics_free(gw->metrics);
 	admin_free(gw->admin);
 	keycache_free(gw->keys);

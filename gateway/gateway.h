@@ -28,6 +28,7 @@ struct probes;
 struct audit_jobs;
 struct work;
 struct metrics;
+struct tracer;
 
 struct gateway_stats {
 	uint64_t requests;
@@ -79,6 +80,7 @@ struct gateway {
 	int port, admin_port;
 	struct gateway_stats stats;
 	struct metrics *metrics;	/* Prometheus families */
+	struct tracer *tracer;		/* spans; NULL: tracing is off */
 };
 
 /* Builds everything from cfg (reference taken). */

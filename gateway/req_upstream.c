@@ -307,6 +307,15 @@ forward_client_header(const struct config *cfg,
 	return !connection_lists(hr, name, h->name_len);
 }
 
+/* traceparent and tracestate: the gateway sends its own when tracing. */
+static int
+trace_header(const struct http1_header *h)
+{
+	return (h->name_len == 11 && strncasecmp(h->name, "traceparent",
+	    11) == 0) || (h->name_len == 10 && strncasecmp(h->name,
+	    "tracestate", 10) == 0);
+}
+
 /* The key for the upstream being tried: the policy's own for it
  * (upstream_key_env), else the upstream's. */
 static const char *
@@ -325,8 +334,8 @@ req_start_attempt(struct req *r)
 {
 	const struct http1_request *hr = conn_request(r->conn);
 	const char *lines[MAX_UP_HEADERS + 8];
-	char store[16384], *url, *wq = NULL;
-	const char *q;
+	char store[16384], tpbuf[TRACEPARENT_SIZE], *url, *wq = NULL;
+	const char *q, *tp;
 	size_t n_lines = 0, used = 0, ul, ql;
 	int full = 0;
 	struct uxfer_req ur;
@@ -403,7 +412,7 @@ req_start_attempt(struct req *r)
 	}
 	url[ul] = '\0';
 	free(wq);
-	req_obs_attempt(r);
+	tp = req_obs_attempt(r, tpbuf);
 
 #define ADD_LINE(...)                                                     \
 	do {                                                              \
@@ -423,6 +432,11 @@ req_start_attempt(struct req *r)
 	if (upstream_key(r) != NULL)
 		ADD_LINE("Authorization: Bearer %s", upstream_key(r));
 	ADD_LINE("X-Request-Id: %s", r->id);
+	if (tp != NULL) {
+		ADD_LINE("traceparent: %s", tp);
+		if (r->obs.tc.state != NULL)
+			ADD_LINE("tracestate: %s", r->obs.tc.state);
+	}
 	ADD_LINE("Expect:");
 	ct = http1_find(hr, "content-type");
 	if (r->body != NULL)
@@ -439,7 +453,8 @@ req_start_attempt(struct req *r)
 	for (size_t i = 0; i < hr->n_headers; i++) {
 		const struct http1_header *h = &hr->headers[i];
 
-		if (forward_client_header(r->cfg, hr, i))
+		if (forward_client_header(r->cfg, hr, i) &&
+		    !(tp != NULL && trace_header(h)))
 			ADD_LINE("%.*s: %.*s", (int)h->name_len, h->name,
 			    (int)h->value_len, h->value);
 	}

@@ -216,11 +216,16 @@ static void
 log_request(struct req *r)
 {
 	const struct store_request *rec = &r->op.rec;
+	char trace[40] = "";
 
-	log_info("req=%s key=%s team=%s %s %s route=%s model=%s upstream=%s "
+	if (r->obs.tc.on) {
+		memcpy(trace, " trace=", 7);
+		trace_format_id(r->obs.tc.trace_id, trace + 7);
+	}
+	log_info("req=%s%s key=%s team=%s %s %s route=%s model=%s upstream=%s "
 	    "status=%d prompt_tokens=%lld completion_tokens=%lld us=%lld"
 	    "%s%s%s%s",
-	    log_q(r->id), rec->key_id[0] ? log_q(rec->key_id) : "-",
+	    log_q(r->id), trace, rec->key_id[0] ? log_q(rec->key_id) : "-",
 	    rec->team[0] ? log_q(rec->team) : "-", log_q(rec->method),
 	    log_q(rec->path), r->ep != NULL ? r->ep->path : "-",
 	    rec->model[0] ? log_q(rec->model) : "-",

@@ -20,6 +20,7 @@
 #include "gateway/charge.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
+#include "gateway/trace.h"
 #include "gateway/upstream.h"
 #include "gateway/work.h"
 #include "policy/endpoint.h"
@@ -45,8 +46,11 @@ enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
 
 /* What the request's metrics and spans need (gateway/req_obs.c). */
 struct req_obs {
+	struct trace_ctx tc;	/* tc.on: tracing is configured */
+	uint64_t t0_ns;		/* wall clock at the head, when sampled */
 	const struct upstream_conf *att_up;	/* the attempt's upstream;
 					 * NULL: no attempt open */
+	uint8_t att_span[8];	/* the attempt's span id */
 	uint64_t att_t0_us;	/* its start */
 	uint64_t att_end_us;	/* its end; 0: not seen */
 	int att_status;		/* its answer's status; 0: no head yet */
@@ -199,8 +203,9 @@ req_start_attempt(struct req *r);
  * its end (after the record's commit).
  */
 void req_obs_begin(struct req *r, const struct http1_request *hr);
-/* A new upstream attempt (r->up); the last one, if open, ends. */
-void req_obs_attempt(struct req *r);
+/* A new upstream attempt (r->up); the last one, if open, ends. Returns
+ * the traceparent for the upstream (in tp), or NULL without tracing. */
+const char *req_obs_attempt(struct req *r, char tp[TRACEPARENT_SIZE]);
 void req_obs_first_byte(struct req *r, int status);
 void req_obs_attempt_end(struct req *r, int result);
 /* The request leaves r->up for another upstream. */
