@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "gateway/config_keys.h"
 #include "gateway/conn.h"
+#include "gateway/fdlimit.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/owners.h"
@@ -501,6 +502,7 @@ reload(struct gateway *gw)
 	limits_from(cfg, &lim);
 	server_set_limits(gw->client, &lim);
 	server_set_limits(gw->admin_srv, &lim);
+	fdlimit_check(cfg, fdlimit_current());
 	log_info("configuration reloaded (%zu upstreams, %zu policies)",
 	    cfg->n_upstreams, cfg->n_policies);
 }

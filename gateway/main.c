@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
+#include "gateway/fdlimit.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "policy/endpoint.h"
@@ -151,12 +152,16 @@ main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (check) {
+		/* A limit that would not fit is reported here too. */
+		fdlimit_check(cfg, fdlimit_raise());
 		printf("configuration OK\n");
 		config_unref(cfg);
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : (enum log_level)cfg->log_level);
 	log_set_format((enum log_format)cfg->log_format);
+	/* Before any descriptor is opened. */
+	fdlimit_check(cfg, fdlimit_raise());
 	/* Budget periods follow this zone; set once, before any thread. */
 	if (setenv("TZ", cfg->budget_timezone, 1) != 0) {
 		log_error("cannot set the time zone");
