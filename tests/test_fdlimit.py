@@ -1,6 +1,7 @@
 """The open-file limit: eugate raises its soft RLIMIT_NOFILE to the hard
 limit at start and warns, naming both numbers, when what max_connections
-needs does not fit (at start, with -t and at a reload)."""
+needs does not fit (at start, with -t and at a reload); the systemd unit's
+LimitNOFILE= fits the shipped configuration."""
 import os
 import re
 import resource
@@ -9,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Env, Tap, wait_for  # noqa: E402
+from harness import BUILD, SRC, Env, Tap, wait_for  # noqa: E402
 
 tap = Tap()
 EUGATE = os.path.join(BUILD, "eugate")
@@ -68,6 +69,24 @@ def test_check():
         rc, out, err = check(conf, 512, 4096)
         tap.ok(rc == 0 and WARN.search(err) is None,
                "a soft limit below the hard one is raised: no warning", err)
+    # The unit's LimitNOFILE= fits the shipped configuration, and only
+    # just: a bigger max_connections would not.
+    unit = open(os.path.join(SRC, "debian", "eugate.service")).read()
+    n = int(re.search(r"^LimitNOFILE=(\d+)$", unit, re.M).group(1))
+    shipped = os.path.join(SRC, "conf", "eugate.ini")
+    # What it needs, read from the warning under the limit available here
+    # (no warning: it needs no more than that limit).
+    low = min(n, hard)
+
+    def need(extra=""):
+        rc, out, err = check(shipped, low, low, extra, env.dir)
+        m = WARN.search(err)
+        return (int(m.group(2)) if m else low), rc
+    want, rc = need()
+    tap.ok(rc == 0 and want <= n, "LimitNOFILE=%d fits the shipped "
+           "max_connections (it needs %d)" % (n, want))
+    more, rc = need("max_connections = 11000\n")
+    tap.ok(more > n, "and 11000 connections would not fit (%d)" % more)
     env.close(tap)
 
 
