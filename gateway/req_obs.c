@@ -52,13 +52,13 @@ operation_name(const struct endpoint *ep)
 		{ "/v1/agents/completions", "invoke_agent" },
 		{ "/v1/conversations", "invoke_agent" },
 	};
+	const char *op = "other";
 
-	if (ep == NULL)
-		return "other";
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (size_t i = 0; ep != NULL && i < sizeof(ops) / sizeof(ops[0]);
+	    i++)
 		if (strcmp(ep->path, ops[i].path) == 0)
 			return ops[i].op;
-	return endpoint_group_name(ep->group);
+	return ep != NULL ? endpoint_group_name(ep->group) : op;
 }
 
 static uint64_t
