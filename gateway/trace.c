@@ -330,15 +330,15 @@ span_set_error(struct span *s, const char *msg)
 	text_put(s, msg, strlen(msg), &s->msg_off, &s->msg_len);
 }
 
-static void export_start(struct tracer *t);
-
 void
 tracer_span_end(struct tracer *t, struct span *s)
 {
 	(void)s;
 	t->n++;
-	if (t->n >= BATCH && t->xfer == NULL)
-		export_start(t);
+	/* A full batch leaves at the loop's next turn, not from inside the
+	 * request's callback. */
+	if (t->n == BATCH && t->xfer == NULL)
+		event_active(t->timer, EV_TIMEOUT, 0);
 }
 
 /* -- OTLP/HTTP JSON ---------------------------------------------------- */
