@@ -120,6 +120,10 @@ url_host(const char *url, char *host, size_t cap, int *port)
 
 	*port = strncmp(url, "https:", 6) == 0 ? 443 : 80;
 	p = p != NULL ? p + 3 : url;
+	/* Never user information (a name, a password) before the host. */
+	for (e = p; *e != '\0' && *e != '/'; e++)
+		if (*e == '@')
+			p = e + 1;
 	e = p;
 	if (*e == '[') {
 		while (*e != '\0' && *e != ']')
@@ -176,10 +180,11 @@ attempt_span(struct req *r, uint64_t end_us)
 		    r->obs.att_result == CURLE_OPERATION_TIMEDOUT ||
 		    (r->obs.att_result < 0 && r->timed_out) ? "timeout" :
 		    r->obs.att_result < 0 ? "aborted" : "upstream_error";
+		char code[16];
 
-		span_attr_str(s, "error.type", r->obs.att_status >= 500 ?
-		    (r->obs.att_status == 502 ? "502" : r->obs.att_status ==
-		    503 ? "503" : r->obs.att_status == 504 ? "504" : "500") :
+		/* The semantic conventions: the status code, else a type. */
+		snprintf(code, sizeof(code), "%d", r->obs.att_status);
+		span_attr_str(s, "error.type", r->obs.att_status >= 500 ? code :
 		    why);
 		span_set_error(s, why);
 	}

@@ -124,6 +124,19 @@ def test_metrics():
                "promtool check metrics: no error, no warning",
                p.stdout + p.stderr)
 
+        # eugatectl metrics prints the same text.
+        ctl = subprocess.run([os.path.join(BUILD, "eugatectl"), "metrics"],
+                             capture_output=True, text=True, timeout=30,
+                             env=dict(os.environ, EUGATE_ADMIN_TOKEN=gw.
+                                      admin_token, EUGATE_ADMIN_URL="http://"
+                                      "127.0.0.1:%d" % gw.admin_port))
+        p = subprocess.run([promtool, "check", "metrics"], input=ctl.stdout,
+                           capture_output=True, text=True, timeout=60)
+        tap.ok(ctl.returncode == 0 and "eugate_tokens_total{" in ctl.stdout
+               and p.returncode == 0 and p.stdout + p.stderr == "",
+               "promtool check metrics on eugatectl metrics",
+               ctl.stderr + p.stdout + p.stderr)
+
     families = set(types)
     tap.ok(families == set(helps) and len(families) >= 30,
            "every family has # HELP and # TYPE", families ^ set(helps))

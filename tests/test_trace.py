@@ -139,7 +139,8 @@ def test_spans():
     down = env.upstream(name="down", status=503)
     gw = env.gateway(
         [{"name": "up", "url": up.url, "models": "mistral-*"},
-         {"name": "down", "url": down.url, "models": "broken-*",
+         {"name": "down", "url": down.url.replace(
+             "http://", "http://svc:url-pw-123@"), "models": "broken-*",
           "region": "us"}],
         gateway="otlp_endpoint = %s/\notlp_headers_env = OTLP_HEADERS\n"
         "otlp_interval = 50ms\nlog_format = json\n" % rx.url,
@@ -260,7 +261,9 @@ def test_spans():
     s503, k503 = by_request(spans, "trace-503")
     tap.ok(s503 is not None and s503["status"].get("code") == 2 and
            len(k503) == 1 and k503[0]["status"].get("code") == 2 and
-           k503[0]["_attrs"].get("http.response.status_code") == 503,
+           k503[0]["_attrs"].get("http.response.status_code") == 503 and
+           k503[0]["_attrs"].get("error.type") == "503" and
+           k503[0]["_attrs"].get("server.address") == "127.0.0.1",
            "an upstream failure: both spans errors", (s503, k503))
     tap.ok(spans and all(s["_resource"].get("service.name") == "eugate"
                          for s in spans), "resource: service.name")
@@ -273,8 +276,10 @@ def test_spans():
     everything = b"".join(b for _, _, b in rx.posts)
     tap.ok(EMAIL.encode() not in everything and b"write to" not in
            everything and key.encode() not in everything and
-           key[16:48].encode() not in everything,
-           "no prompt text, e-mail address or key in any span")
+           key[16:48].encode() not in everything and
+           b"url-pw-123" not in everything and b"svc" not in everything,
+           "no prompt text, e-mail address, key or URL credential in any "
+           "span")
 
     # The JSON log: the request line's ids are the span's.
     log = gw.logtext()
