@@ -51,6 +51,13 @@ def can_set(soft, hard):
 
 def test_check():
     env = Env("fdlimit-")
+    try:
+        check_limits(env)
+    finally:
+        env.close(tap)
+
+
+def check_limits(env):
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     conf = os.path.join(env.dir, "e.ini")
     with open(conf, "w") as f:
@@ -87,11 +94,17 @@ def test_check():
            "max_connections (it needs %d)" % (n, want))
     more, rc = need("max_connections = 11000\n")
     tap.ok(more > n, "and 11000 connections would not fit (%d)" % more)
-    env.close(tap)
 
 
 def test_daemon():
     env = Env("fdlimitd-")
+    try:
+        check_daemon(env)
+    finally:
+        env.close(tap)
+
+
+def check_daemon(env):
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if not can_set(512, 4096):
         print("# the hard limit here is %d: daemon checks skipped" % hard)
@@ -111,7 +124,6 @@ def test_daemon():
     m = WARN.search(gw.logtext())
     tap.ok(m is not None and m.groups() == ("4096", "6048", "3000"),
            "a reload to more connections than fit warns", gw.logtext()[-800:])
-    env.close(tap)
 
 
 tap.run(test_check)

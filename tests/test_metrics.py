@@ -64,6 +64,13 @@ def scrape(gw):
 
 def test_metrics():
     env = Env("metrics-")
+    try:
+        check_metrics(env)
+    finally:
+        env.close(tap)
+
+
+def check_metrics(env):
     bad = env.upstream(name="bad", status=503)
     good = env.upstream(name="good")
     gw = env.gateway([
@@ -221,7 +228,6 @@ def test_metrics():
                          capture_output=True, text=True).stdout
     listed = {l.split()[0]: l.split()[1] for l in out.splitlines() if l}
     tap.eq(listed, types, "eugate --list-metrics: the same families")
-    env.close(tap)
 
 
 def test_contrib():

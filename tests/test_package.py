@@ -62,6 +62,13 @@ def git_status():
 
 def test_package():
     env = Env("package-")
+    try:
+        check_package(env)
+    finally:
+        env.close(tap)
+
+
+def check_package(env):
     before = git_status()
     src = os.path.join(env.dir, "eugate")
     copy_tree(src)
@@ -78,7 +85,6 @@ def test_package():
     if not tap.ok(p.returncode == 0 and len(debs) == 1,
                   "dpkg-buildpackage -b -us -uc builds eugate_*.deb",
                   open(os.path.join(env.dir, "build.log")).read()[-3000:]):
-        env.close(tap)
         return
     deb = os.path.join(env.dir, debs[0])
     tap.eq(git_status(), before, "the checkout is left as it was")
@@ -161,7 +167,6 @@ def test_package():
     else:
         tap.ok(score < 2.0, "systemd-analyze security: exposure %.1f "
                "(below 2.0)" % score)
-    env.close(tap)
 
 
 def sanitized():

@@ -134,6 +134,13 @@ def parent_of(rec):
 
 def test_spans():
     env = Env("trace-")
+    try:
+        check_spans(env)
+    finally:
+        env.close(tap)
+
+
+def check_spans(env):
     rx = Receiver()
     up = env.upstream(name="up")
     down = env.upstream(name="down", status=503)
@@ -331,7 +338,6 @@ def test_spans():
            len(spans) == n0 + 2,
            "a sampled parent is followed; unsampled traces export nothing")
     rx.stop()
-    env.close(tap)
 
 
 def metric(gw, name):
@@ -365,6 +371,13 @@ def latencies(gw, key, n):
 
 def test_slow_collectors():
     env = Env("tracehang-")
+    try:
+        check_slow_collectors(env)
+    finally:
+        env.close(tap)
+
+
+def check_slow_collectors(env):
     up = env.upstream(name="up")
     hang = Hanger()
     ups = [{"name": "up", "url": up.url, "models": "*"}]
@@ -403,7 +416,6 @@ def test_slow_collectors():
     tap.eq(len([l for l in gw.logtext().splitlines()
                 if "trace export" in l]), 1,
            "export failures are logged once a minute, not per batch")
-    env.close(tap)
 
 
 tap.run(test_spans)
