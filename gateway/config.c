@@ -738,6 +738,11 @@ validate(struct parse_state *st)
 		return fail(st, "admin_listen must differ from listen");
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		return fail(st, "tls_cert and tls_key go together");
+	if (cfg->otlp_endpoint != NULL &&
+	    strncmp(cfg->otlp_endpoint, "http://", 7) != 0 &&
+	    strncmp(cfg->otlp_endpoint, "https://", 8) != 0)
+		return fail(st, "otlp_endpoint must start with http:// or "
+		    "https://, got '%s'", cfg->otlp_endpoint);
 	if (check_forward_headers(st, &cfg->forward_headers) == 0)
 		return 0;
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {

@@ -80,6 +80,16 @@ struct config {
 	uint64_t console_idle_timeout_ms;	/* a session unused this long ends */
 	uint64_t console_session_lifetime_ms;	/* ... and this long after login */
 	int console_cookie_secure;	/* Secure cookie even without TLS */
+	uint64_t metrics_max_labels;	/* teams, models, upstreams, regions:
+					 * the most label values of each */
+	char *otlp_endpoint;		/* the OTLP collector; NULL: no
+					 * tracing */
+	char *otlp_headers_env;		/* variable with its extra headers */
+	char *otlp_service_name;
+	uint64_t otlp_sample_ppm;	/* new traces sampled, per million */
+	uint64_t otlp_queue_spans;	/* spans waiting at most */
+	uint64_t otlp_timeout_ms;	/* one export */
+	uint64_t otlp_interval_ms;	/* a batch leaves this often */
 	struct budget global_budget;	/* parsed budget; limit -1: none */
 	struct price_table *prices;
 

@@ -130,6 +130,14 @@ static const struct cfg_key cfg_keys[] = {
 	{ CFG_SEC_GATEWAY, "audit_checkpoint_interval", CFG_DURATION, G(audit_checkpoint_interval_ms), "60s", 100, 86400000, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "controller", CFG_STR, G(controller), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_GATEWAY, "dpo", CFG_STR, G(dpo), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "metrics_max_labels", CFG_UINT, G(metrics_max_labels), "100", 1, 10000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_endpoint", CFG_STR, G(otlp_endpoint), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_headers_env", CFG_STR, G(otlp_headers_env), NULL, 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_service_name", CFG_STR, G(otlp_service_name), "eugate", 0, 0, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_sample_ratio", CFG_RATIO, G(otlp_sample_ppm), "1.0", 0, 1000000, NULL, CFG_RELOAD },
+	{ CFG_SEC_GATEWAY, "otlp_queue_spans", CFG_UINT, G(otlp_queue_spans), "2048", 16, 1000000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_timeout", CFG_DURATION, G(otlp_timeout_ms), "10s", 100, 600000, NULL, CFG_RESTART },
+	{ CFG_SEC_GATEWAY, "otlp_interval", CFG_DURATION, G(otlp_interval_ms), "1s", 10, 600000, NULL, CFG_RESTART },
 
 	{ CFG_SEC_UPSTREAM, "url", CFG_STR, U(url), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_UPSTREAM, "kind", CFG_ENUM, U(kind), "mistral", 0, 0, kinds, CFG_RELOAD },
@@ -313,6 +321,34 @@ parse_duration(const char *v, uint64_t *out)
 	return 0;
 }
 
+/* A ratio from 0 to 1 ("0", "0.25", "1.0", up to 6 decimals) into parts
+ * per million. */
+static int
+parse_ratio(const char *v, uint64_t *out)
+{
+	uint64_t frac = 0, scale = 1;
+	const char *p = v;
+	int whole;
+
+	if (*p != '0' && *p != '1')
+		return -1;
+	whole = *p++ - '0';
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1000000)
+				return -1;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+		if (scale == 1)
+			return -1;
+	}
+	if (*p != '\0' || (whole == 1 && frac != 0))
+		return -1;
+	*out = (uint64_t)whole * 1000000 + frac * (1000000 / scale);
+	return 0;
+}
+
 /* Days, maybe fractional ("30", "0.5", up to 6 decimals), into ms. */
 static int
 parse_days(const char *v, uint64_t *out)
@@ -382,7 +418,9 @@ config_keys_set(const struct cfg_key *k, void *base, const char *value,
 	case CFG_DURATION:
 	case CFG_UINT:
 	case CFG_DAYS:
+	case CFG_RATIO:
 		if ((k->type == CFG_SIZE && parse_size(value, &n) != 0) ||
+		    (k->type == CFG_RATIO && parse_ratio(value, &n) != 0) ||
 		    (k->type == CFG_DURATION && parse_duration(value, &n) != 0) ||
 		    (k->type == CFG_DAYS && parse_days(value, &n) != 0) ||
 		    (k->type == CFG_UINT &&
@@ -392,7 +430,8 @@ config_keys_set(const struct cfg_key *k, void *base, const char *value,
 			    k->type == CFG_DURATION ?
 			    "duration (e.g. 500ms, 30s, 2m)" :
 			    k->type == CFG_DAYS ? "number of days (e.g. 30, "
-			    "0.5)" : "number", value);
+			    "0.5)" : k->type == CFG_RATIO ? "ratio from 0 to 1 "
+			    "(e.g. 0.25)" : "number", value);
 			return -1;
 		}
 		if (n < k->min || n > k->max) {
@@ -554,6 +593,23 @@ print_days(FILE *out, uint64_t ms)
 	fprintf(out, ".%s", buf);
 }
 
+/* Parts per million as "0.25", "1", "0". */
+static void
+print_ratio(FILE *out, uint64_t ppm)
+{
+	char buf[16];
+	int len;
+
+	fprintf(out, "%llu", (unsigned long long)(ppm / 1000000));
+	if (ppm % 1000000 == 0)
+		return;
+	len = snprintf(buf, sizeof(buf), "%06llu",
+	    (unsigned long long)(ppm % 1000000));
+	while (len > 1 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	fprintf(out, ".%s", buf);
+}
+
 /*
  * "key = a, b, c". Long lists go on indented continuation lines, which
  * never start with an item that would not read back as a continuation.
@@ -651,6 +707,8 @@ print_key(FILE *out, const struct cfg_key *k, const void *base)
 		print_units(out, n, dur_mul, dur_unit);
 	else if (k->type == CFG_DAYS)
 		print_days(out, n);
+	else if (k->type == CFG_RATIO)
+		print_ratio(out, n);
 	else
 		fprintf(out, "%llu", (unsigned long long)n);
 	fputc('\n', out);

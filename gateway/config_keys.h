@@ -18,7 +18,7 @@ struct config;
 
 enum cfg_section { CFG_SEC_GATEWAY, CFG_SEC_UPSTREAM, CFG_SEC_POLICY };
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_UINT, CFG_ENUM, CFG_LIST,
-	CFG_DAYS };
+	CFG_DAYS, CFG_RATIO };
 
 /*
  * When a changed value takes effect: at the next SIGHUP (the reload swaps
@@ -41,7 +41,8 @@ struct cfg_key {
 	int type;		/* enum cfg_type */
 	size_t offset;		/* in config, upstream_conf, policy_conf */
 	const char *def;	/* default, parsed like a value; NULL = none */
-	uint64_t min, max;	/* for sizes, durations, integers */
+	uint64_t min, max;	/* for sizes, durations, integers (a ratio:
+				 * parts per million) */
 	const struct cfg_name *names; /* for enums; ends with a NULL name */
 	int apply;		/* enum cfg_apply */
 };

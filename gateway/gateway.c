@@ -21,12 +21,15 @@
 #include "common/util.h"
 #include "gateway/config_keys.h"
 #include "gateway/conn.h"
+#include "gateway/fdlimit.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/owners.h"
 #include "gateway/probe.h"
 #include "gateway/stores.h"
 #include "policy/ratelimit.h"
 #include "gateway/request.h"
+#include "gateway/trace.h"
 #include "gateway/upstream.h"
 #include "gateway/work.h"
 #include "policy/endpoint.h"
@@ -477,86 +480,73 @@ hook_health(void *arg)
 	    "upstreams", ups);
 }
 
+/* The metrics kept elsewhere (counters of the request path and the store,
+ * health, the tracer), set into the registry at scrape time. */
 static char *
 hook_metrics(void *arg)
 {
 	struct gateway *gw = arg;
+	struct metrics *m = gw->metrics;
 	const struct gateway_stats *s = &gw->stats;
+	static const struct {
+		int family;
+		size_t offset;
+	} plain[] = {
+		{ MF_REQUESTS, offsetof(struct gateway_stats, requests) },
+		{ MF_RATE_LIMITED, offsetof(struct gateway_stats,
+		    rate_limited) },
+		{ MF_BUDGET_REFUSED, offsetof(struct gateway_stats,
+		    budget_refused) },
+		{ MF_SPEND_EXCESS, offsetof(struct gateway_stats,
+		    spend_excess) },
+		{ MF_USAGE_INVALID, offsetof(struct gateway_stats,
+		    usage_invalid) },
+		{ MF_STREAM_CUTS, offsetof(struct gateway_stats, stream_cuts) },
+		{ MF_CLIENT_ABORTS, offsetof(struct gateway_stats,
+		    client_aborts) },
+	};
 	struct store_stats ss;
-	size_t cap = 2816 + gw->cfg->n_upstreams * 512, n;
-	char *out = malloc(cap);
 	uint64_t now = util_now_us();
+	size_t len;
 
-	if (out == NULL)
-		return NULL;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		metrics_set(m, plain[i].family, 0, 0,
+		    (double)*(const uint64_t *)((const char *)s +
+		    plain[i].offset));
+	for (int c = 1; c < 5; c++)	/* 2xx..5xx */
+		metrics_set(m, MF_RESPONSES, c, 0, (double)s->responses[c]);
+	metrics_set(m, MF_CONNECTIONS, 0, 0, server_conns(gw->client));
+	metrics_set(m, MF_IN_FLIGHT, 0, 0, gw->n_reqs);
+	metrics_set(m, MF_UPSTREAM_TRANSFERS, 0, 0, upool_active(gw->upool));
 	store_get_stats(gw->store, &ss);
-	n = (size_t)snprintf(out, cap,
-	    "# TYPE eugate_requests_total counter\n"
-	    "eugate_requests_total %llu\n"
-	    "# TYPE eugate_responses_total counter\n"
-	    "eugate_responses_total{class=\"2xx\"} %llu\n"
-	    "eugate_responses_total{class=\"3xx\"} %llu\n"
-	    "eugate_responses_total{class=\"4xx\"} %llu\n"
-	    "eugate_responses_total{class=\"5xx\"} %llu\n"
-	    "# TYPE eugate_upstream_failovers_total counter\n"
-	    "eugate_upstream_failovers_total %llu\n"
-	    "# TYPE eugate_stream_cuts_total counter\n"
-	    "eugate_stream_cuts_total %llu\n"
-	    "# TYPE eugate_client_aborts_total counter\n"
-	    "eugate_client_aborts_total %llu\n"
-	    "# TYPE eugate_rate_limited_total counter\n"
-	    "eugate_rate_limited_total %llu\n"
-	    "# TYPE eugate_budget_refused_total counter\n"
-	    "eugate_budget_refused_total %llu\n"
-	    "# TYPE eugate_spend_excess_total counter\n"
-	    "eugate_spend_excess_total %llu\n"
-	    "# TYPE eugate_usage_invalid_total counter\n"
-	    "eugate_usage_invalid_total %llu\n"
-	    "# TYPE eugate_connections gauge\n"
-	    "eugate_connections %u\n"
-	    "# TYPE eugate_in_flight gauge\n"
-	    "eugate_in_flight %u\n"
-	    "# TYPE eugate_upstream_transfers gauge\n"
-	    "eugate_upstream_transfers %u\n"
-	    "# TYPE eugate_storage_transactions_total counter\n"
-	    "eugate_storage_transactions_total %llu\n"
-	    "# TYPE eugate_storage_operations_total counter\n"
-	    "eugate_storage_operations_total %llu\n"
-	    "# TYPE eugate_storage_wal_checkpoints_total counter\n"
-	    "eugate_storage_wal_checkpoints_total %llu\n",
-	    (unsigned long long)s->requests,
-	    (unsigned long long)s->responses[1],
-	    (unsigned long long)s->responses[2],
-	    (unsigned long long)s->responses[3],
-	    (unsigned long long)s->responses[4],
-	    (unsigned long long)s->upstream_failovers,
-	    (unsigned long long)s->stream_cuts,
-	    (unsigned long long)s->client_aborts,
-	    (unsigned long long)s->rate_limited,
-	    (unsigned long long)s->budget_refused,
-	    (unsigned long long)s->spend_excess,
-	    (unsigned long long)s->usage_invalid,
-	    server_conns(gw->client), gw->n_reqs, upool_active(gw->upool),
-	    (unsigned long long)ss.transactions, (unsigned long long)ss.ops,
-	    (unsigned long long)ss.wal_checkpoints);
-	n += (size_t)snprintf(out + n, cap - n,
-	    "# TYPE eugate_upstream_up gauge\n"
-	    "# TYPE eugate_upstream_failures_total counter\n"
-	    "# TYPE eugate_upstream_breaker_opened_total counter\n");
-	for (size_t i = 0; i < gw->cfg->n_upstreams && n < cap; i++) {
+	metrics_set(m, MF_STORAGE_TRANSACTIONS, 0, 0, (double)ss.transactions);
+	metrics_set(m, MF_STORAGE_OPERATIONS, 0, 0, (double)ss.ops);
+	metrics_set(m, MF_STORAGE_CHECKPOINTS, 0, 0,
+	    (double)ss.wal_checkpoints);
+	for (size_t i = 0; i < gw->cfg->n_upstreams; i++) {
 		const struct upstream_conf *u = &gw->cfg->upstreams[i];
 		const struct up_health *h = &gw->health.v[u->health_slot];
+		int up = metrics_label(m, ML_UPSTREAM, u->name);
 
-		n += (size_t)snprintf(out + n, cap - n,
-		    "eugate_upstream_up{upstream=\"%s\",region=\"%s\"} %d\n"
-		    "eugate_upstream_failures_total{upstream=\"%s\"} %llu\n"
-		    "eugate_upstream_breaker_opened_total{upstream=\"%s\"} "
-		    "%llu\n", u->name, u->region, u->enabled &&
-		    health_state(h, now) != HEALTH_OPEN, u->name,
-		    (unsigned long long)h->failures, u->name,
-		    (unsigned long long)h->opened);
+		metrics_set(m, MF_UPSTREAM_UP, up, metrics_label(m, ML_REGION,
+		    u->region), u->enabled && health_state(h, now) !=
+		    HEALTH_OPEN);
+		metrics_set(m, MF_UPSTREAM_FAILURES, up, 0,
+		    (double)h->failures);
+		metrics_set(m, MF_BREAKER_OPENED, up, 0, (double)h->opened);
 	}
-	return out;
+	if (gw->tracer != NULL) {
+		struct tracer_stats ts;
+
+		tracer_get_stats(gw->tracer, &ts);
+		metrics_set(m, MF_SPANS_EXPORTED, 0, 0, (double)ts.exported);
+		metrics_set(m, MF_SPANS_DROPPED, MR_QUEUE_FULL, 0,
+		    (double)ts.dropped_queue);
+		metrics_set(m, MF_SPANS_DROPPED, MR_EXPORT_FAILED, 0,
+		    (double)ts.dropped_export);
+	}
+	metrics_set_process(m, gw->started_at);
+	return metrics_render(m, &len);
 }
 
 static uint64_t
@@ -647,6 +637,7 @@ start_drain(struct gateway *gw)
 	    gw->n_reqs, (unsigned long long)gw->cfg->drain_timeout_ms);
 	server_drain(gw->client);
 	server_drain(gw->admin_srv);
+	tracer_flush(gw->tracer);
 	evtimer_add(gw->drain_timer, &now);
 }
 
@@ -712,6 +703,7 @@ reload(struct gateway *gw)
 	server_set_limits(gw->client, &lim);
 	server_set_limits(gw->admin_srv, &lim);
 	console_conf_from(gw);
+	fdlimit_check(cfg, fdlimit_current());
 	log_info("configuration reloaded (%zu upstreams, %zu policies)",
 	    cfg->n_upstreams, cfg->n_policies);
 }
@@ -856,6 +848,35 @@ write_port_file(const char *path, int port)
 		    strerror(errno));
 }
 
+/* Tracing, when otlp_endpoint is set; headers from otlp_headers_env. */
+static enum gw_err
+tracer_start_from(struct gateway *gw, const struct config *cfg)
+{
+	struct tracer_conf tc = {
+		.endpoint = cfg->otlp_endpoint,
+		.service = cfg->otlp_service_name,
+		.queue = (size_t)cfg->otlp_queue_spans,
+		.timeout_ms = cfg->otlp_timeout_ms,
+		.interval_ms = cfg->otlp_interval_ms,
+	};
+	char err[160];
+
+	if (cfg->otlp_endpoint == NULL)
+		return GW_OK;
+	if (cfg->otlp_headers_env != NULL)
+		tc.headers = getenv(cfg->otlp_headers_env);
+	gw->tracer = tracer_new(gw->base, &tc, err, sizeof(err));
+	if (gw->tracer == NULL) {
+		log_error("tracing: %s", log_q(err));
+		return GW_ERR_CONFIG;
+	}
+	log_info("tracing: spans to %s/v1/traces, new traces sampled at "
+	    "%llu.%06llu", log_q(cfg->otlp_endpoint),
+	    (unsigned long long)(cfg->otlp_sample_ppm / 1000000),
+	    (unsigned long long)(cfg->otlp_sample_ppm % 1000000));
+	return GW_OK;
+}
+
 /* The worker threads' own policy environments (a PII engine and an
  * HMAC context serve one thread each). */
 static enum gw_err
@@ -978,8 +999,12 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 			return GW_ERR_CONFIG;
 	}
 	gw->upool = upool_new(gw->base);
-	if (gw->upool == NULL)
+	gw->metrics = metrics_new((size_t)cfg->metrics_max_labels);
+	if (gw->upool == NULL || gw->metrics == NULL)
 		return GW_ERR_NOMEM;
+	err = tracer_start_from(gw, cfg);
+	if (err != GW_OK)
+		return err;
 	if (gw->n_work > 0) {
 		gw->work = work_new(gw->base, gw->n_work, gw->work_env);
 		if (gw->work == NULL)
@@ -1056,6 +1081,9 @@ gateway_cleanup(struct gateway *gw)
 	store_close(gw->reader);
 	store_close(gw->store);	/* commits what was submitted */
 	console_free(gw->console);
+	/* After the store: the last records' callbacks count and trace. */
+	tracer_free(gw->tracer);
+	metrics_free(gw->metrics);
 	admin_free(gw->admin);
 	keycache_free(gw->keys);
 	work_free(gw->work);

@@ -28,11 +28,12 @@ struct console;
 struct probes;
 struct audit_jobs;
 struct work;
+struct metrics;
+struct tracer;
 
 struct gateway_stats {
 	uint64_t requests;
 	uint64_t responses[6];	/* by status class: 1xx..5xx, other */
-	uint64_t upstream_failovers;
 	uint64_t stream_cuts;
 	uint64_t client_aborts;
 	uint64_t rate_limited;		/* 429 rate_limited */
@@ -85,6 +86,8 @@ struct gateway {
 	char req_prefix[17];
 	int port, admin_port;
 	struct gateway_stats stats;
+	struct metrics *metrics;	/* Prometheus families */
+	struct tracer *tracer;		/* spans; NULL: tracing is off */
 };
 
 /* Builds everything from cfg (reference taken). */

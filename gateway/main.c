@@ -12,8 +12,10 @@
 #include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
+#include "gateway/fdlimit.h"
 #include "gateway/gateway.h"
 #include "gateway/stores.h"
+#include "gateway/metrics.h"
 #include "policy/endpoint.h"
 
 static void
@@ -37,6 +39,8 @@ usage(FILE *out)
 	    "STATUS TYPE MEANING)\n"
 	    "  --list-admin-routes  every admin API route (METHOD PATH ROLES "
 	    "SCOPE)\n"
+	    "  --list-metrics    every Prometheus metric family (NAME TYPE "
+	    "LABELS HELP)\n"
 	    "  --migrate-to URL  copy data_dir's SQLite database into "
 	    "PostgreSQL and verify\n"
 	    "                    it (URL \"env\": the one database_url_env "
@@ -59,6 +63,21 @@ list_endpoints(FILE *out)
 	}
 }
 
+/* Every metric family: NAME TYPE LABELS (comma-separated, "-": none) HELP. */
+static void
+list_metrics(FILE *out)
+{
+	for (int i = 0; i < MF__COUNT; i++) {
+		const char *name, *type, *help, *labels[3];
+		size_t n = metrics_describe(i, &name, &type, &help, labels);
+
+		fprintf(out, "%s %s ", name, type);
+		for (size_t k = 0; k < n; k++)
+			fprintf(out, "%s%s", k ? "," : "", labels[k]);
+		fprintf(out, "%s %s\n", n ? "" : "-", help);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -69,6 +88,7 @@ main(int argc, char **argv)
 		{ "list-errors", no_argument, NULL, 'R' },
 		{ "list-admin-routes", no_argument, NULL, 'A' },
 		{ "migrate-to", required_argument, NULL, 'M' },
+		{ "list-metrics", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *migrate = NULL;
@@ -112,6 +132,9 @@ main(int argc, char **argv)
 		case 'A':
 			admin_routes_print(stdout);
 			return 0;
+		case 'L':
+			list_metrics(stdout);
+			return 0;
 		case 'P':
 			print = CONFIG_PRINT_ALL;
 			break;
@@ -152,12 +175,16 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (check) {
+		/* A limit that would not fit is reported here too. */
+		fdlimit_check(cfg, fdlimit_raise());
 		printf("configuration OK\n");
 		config_unref(cfg);
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : (enum log_level)cfg->log_level);
 	log_set_format((enum log_format)cfg->log_format);
+	/* Before any descriptor is opened. */
+	fdlimit_check(cfg, fdlimit_raise());
 	/* Budget periods follow this zone; set once, before any thread. */
 	if (setenv("TZ", cfg->budget_timezone, 1) != 0) {
 		log_error("cannot set the time zone");

@@ -65,6 +65,7 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	struct req *r = arg;
 	const char *ctype = "";
 
+	req_obs_first_byte(r, status);
 	req_report_health(r, health_status_ok(status));
 	if ((status == 502 || status == 503) &&
 	    can_fail_over(r, status == 502 ? "502" : "503")) {
@@ -180,7 +181,7 @@ retryable(int result)
 static int
 fail_over(struct req *r)
 {
-	r->gw->stats.upstream_failovers++;
+	req_obs_failover(r);
 	r->cur++;
 	r->retry = 0;
 	return req_start_attempt(r);
@@ -192,6 +193,7 @@ up_on_done(void *arg, int result, const char *errmsg)
 	struct req *r = arg;
 
 	r->xfer = NULL;
+	req_obs_attempt_end(r, result);
 	if (r->state == REQ_ST_FORWARDING || r->retry) {
 		int timed_out = result == CURLE_OPERATION_TIMEDOUT;
 
@@ -305,6 +307,15 @@ forward_client_header(const struct config *cfg,
 	return !connection_lists(hr, name, h->name_len);
 }
 
+/* traceparent and tracestate: the gateway sends its own when tracing. */
+static int
+trace_header(const struct http1_header *h)
+{
+	return (h->name_len == 11 && strncasecmp(h->name, "traceparent",
+	    11) == 0) || (h->name_len == 10 && strncasecmp(h->name,
+	    "tracestate", 10) == 0);
+}
+
 /* The key for the upstream being tried: the policy's own for it
  * (upstream_key_env), else the upstream's. */
 static const char *
@@ -323,8 +334,8 @@ req_start_attempt(struct req *r)
 {
 	const struct http1_request *hr = conn_request(r->conn);
 	const char *lines[MAX_UP_HEADERS + 8];
-	char store[16384], *url, *wq = NULL;
-	const char *q;
+	char store[16384], tpbuf[TRACEPARENT_SIZE], *url, *wq = NULL;
+	const char *q, *tp;
 	size_t n_lines = 0, used = 0, ul, ql;
 	int full = 0;
 	struct uxfer_req ur;
@@ -401,6 +412,7 @@ req_start_attempt(struct req *r)
 	}
 	url[ul] = '\0';
 	free(wq);
+	tp = req_obs_attempt(r, tpbuf);
 
 #define ADD_LINE(...)                                                     \
 	do {                                                              \
@@ -420,6 +432,11 @@ req_start_attempt(struct req *r)
 	if (upstream_key(r) != NULL)
 		ADD_LINE("Authorization: Bearer %s", upstream_key(r));
 	ADD_LINE("X-Request-Id: %s", r->id);
+	if (tp != NULL) {
+		ADD_LINE("traceparent: %s", tp);
+		if (r->obs.tc.state != NULL)
+			ADD_LINE("tracestate: %s", r->obs.tc.state);
+	}
 	ADD_LINE("Expect:");
 	ct = http1_find(hr, "content-type");
 	if (r->body != NULL)
@@ -436,7 +453,8 @@ req_start_attempt(struct req *r)
 	for (size_t i = 0; i < hr->n_headers; i++) {
 		const struct http1_header *h = &hr->headers[i];
 
-		if (forward_client_header(r->cfg, hr, i))
+		if (forward_client_header(r->cfg, hr, i) &&
+		    !(tp != NULL && trace_header(h)))
 			ADD_LINE("%.*s: %.*s", (int)h->name_len, h->name,
 			    (int)h->value_len, h->value);
 	}

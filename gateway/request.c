@@ -185,6 +185,7 @@ deliver(struct req *r)
 		return;
 	r->delivered = 1;
 	r->conn = NULL;
+	r->obs.done_us = util_now_us();
 	if (r->mode == MODE_JSON) {
 		struct evbuffer *b = r->resp;
 		size_t len = evbuffer_get_length(b);
@@ -215,11 +216,19 @@ static void
 log_request(struct req *r)
 {
 	const struct store_request *rec = &r->op.rec;
-	log_info("req=%s key=%s team=%s %s %s model=%s upstream=%s status=%d "
-	    "prompt_tokens=%lld completion_tokens=%lld us=%lld%s%s%s%s",
-	    log_q(r->id), rec->key_id[0] ? log_q(rec->key_id) : "-",
+	char trace[40] = "";
+
+	if (r->obs.tc.on) {
+		memcpy(trace, " trace=", 7);
+		trace_format_id(r->obs.tc.trace_id, trace + 7);
+	}
+	log_info("req=%s%s key=%s team=%s %s %s route=%s model=%s upstream=%s "
+	    "status=%d prompt_tokens=%lld completion_tokens=%lld us=%lld"
+	    "%s%s%s%s",
+	    log_q(r->id), trace, rec->key_id[0] ? log_q(rec->key_id) : "-",
 	    rec->team[0] ? log_q(rec->team) : "-", log_q(rec->method),
-	    log_q(rec->path), rec->model[0] ? log_q(rec->model) : "-",
+	    log_q(rec->path), r->ep != NULL ? r->ep->path : "-",
+	    rec->model[0] ? log_q(rec->model) : "-",
 	    rec->upstream[0] ? log_q(rec->upstream) : "-", rec->status,
 	    (long long)rec->prompt_tokens, (long long)rec->completion_tokens,
 	    (long long)rec->latency_us, rec->pii[0] ? " pii=" : "", rec->pii,
@@ -257,6 +266,7 @@ committed(struct store_op *op)
 		}
 	}
 	deliver(r);
+	req_obs_end(r, op->err != GW_OK);
 	req_free(r);
 }
 
@@ -447,6 +457,7 @@ on_head(struct conn *c, void *arg)
 	r->resp = evbuffer_new();
 	r->timer = evtimer_new(gw->base, req_timer_cb, r);
 	usage_init(&r->usage);
+	req_obs_begin(r, hr);
 	conn_set_ctx(c, r);
 	snprintf(r->ledger_id, sizeof(r->ledger_id), "%s%016llx",
 	    gw->req_prefix, (unsigned long long)++gw->req_seq);

@@ -20,6 +20,7 @@
 #include "gateway/charge.h"
 #include "gateway/conn.h"
 #include "gateway/gateway.h"
+#include "gateway/trace.h"
 #include "gateway/upstream.h"
 #include "gateway/work.h"
 #include "policy/endpoint.h"
@@ -42,6 +43,20 @@ enum req_state {
 };
 
 enum resp_mode { MODE_JSON, MODE_SSE, MODE_RAW };
+
+/* What the request's metrics and spans need (gateway/req_obs.c). */
+struct req_obs {
+	struct trace_ctx tc;	/* tc.on: tracing is configured */
+	uint64_t t0_ns;		/* wall clock at the head, when sampled */
+	const struct upstream_conf *att_up;	/* the attempt's upstream;
+					 * NULL: no attempt open */
+	uint8_t att_span[8];	/* the attempt's span id */
+	uint64_t att_t0_us;	/* its start */
+	uint64_t att_end_us;	/* its end; 0: not seen */
+	int att_status;		/* its answer's status; 0: no head yet */
+	int att_result;		/* its end: a CURLcode; -1: not seen */
+	uint64_t done_us;	/* the client got the last byte */
+};
 
 #define MAX_OUT_HEADERS 32
 #define MAX_UP_HEADERS 32
@@ -133,6 +148,7 @@ struct req {
 	int has_answer_hash;
 	unsigned char subject[32];	/* keyed hash of X-Eugate-Subject */
 	int has_subject;
+	struct req_obs obs;		/* metrics and spans */
 
 	/* A list of objects walked upstream page by page and sliced for the
 	 * team (req_answer.c), so that pages and totals are the team's. */
@@ -192,6 +208,22 @@ void
 req_timer_cb(evutil_socket_t fd, short what, void *arg);
 int
 req_start_attempt(struct req *r);
+
+/*
+ * gateway/req_obs.c: metrics and spans, at the request's known points:
+ * its head, each upstream attempt's start, response head and end, and
+ * its end (after the record's commit).
+ */
+void req_obs_begin(struct req *r, const struct http1_request *hr);
+/* A new upstream attempt (r->up); the last one, if open, ends. Returns
+ * the traceparent for the upstream (in tp), or NULL without tracing. */
+const char *req_obs_attempt(struct req *r, char tp[TRACEPARENT_SIZE]);
+void req_obs_first_byte(struct req *r, int status);
+void req_obs_attempt_end(struct req *r, int result);
+/* The request leaves r->up for another upstream. */
+void req_obs_failover(struct req *r);
+/* The request ended; record_failed: its record was not committed. */
+void req_obs_end(struct req *r, int record_failed);
 
 /* gateway/req_answer.c: the answer (relay, restore, lists, settle). */
 /* Sets up the walk of a list operation from the client's paging (400

@@ -66,6 +66,8 @@ struct usage {
 	int invalid;			/* the last usage found was out of
 					 * bounds: its counts are not kept */
 	int priority;			/* usage.service_tier "priority" */
+	char model[64];			/* the answer's "model" next to its
+					 * usage, or "" */
 };
 
 /* What policy modules share, built by the daemon. The HEAD and ROUTE

@@ -15,6 +15,7 @@ usage_init(struct usage *u)
 	u->audio_seconds = -1;
 	u->invalid = 0;
 	u->priority = 0;
+	u->model[0] = '\0';
 }
 
 /* A count: -1 when absent (or null), -2 when not a sane one. */
@@ -39,8 +40,8 @@ usage_invalid(struct usage *u)
 	return 1;
 }
 
-int
-usage_from_json(const json_t *root, struct usage *u)
+static int
+usage_read(const json_t *root, struct usage *u)
 {
 	json_t *us = json_object_get(root, "usage");
 	json_t *info = json_object_get(root, "usage_info");
@@ -77,6 +78,17 @@ usage_from_json(const json_t *root, struct usage *u)
 	if (u->completion_tokens < 0 && u->prompt_tokens >= 0)
 		u->completion_tokens = 0;	/* embeddings */
 	return 1;
+}
+
+int
+usage_from_json(const json_t *root, struct usage *u)
+{
+	int found = usage_read(root, u);
+	const char *model = json_string_value(json_object_get(root, "model"));
+
+	if (found && model != NULL && strlen(model) < sizeof(u->model))
+		memcpy(u->model, model, strlen(model) + 1);
+	return found;
 }
 
 long

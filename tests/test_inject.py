@@ -213,7 +213,8 @@ def check_request_lines(lines, ids, tag, path_word):
         want = {"denied": "labs-" + FORGED, "pairs": PAIRS}.get(
             rid.rsplit("-", 1)[1], FORGED)
         tap.ok(len(mine) == 1 and REQ_KEYS <= set(mine[0][1]) and
-               set(mine[0][1]) - REQ_KEYS <= {"error", "pii"} and
+               set(mine[0][1]) - REQ_KEYS <= {"error", "pii", "route",
+                                                   "trace"} and
                mine[0][1]["model"] == want and mine[0][1]["team"] == "t1",
                "%s: %s: one line, its pairs, the model whole" % (tag, rid),
                mine)
