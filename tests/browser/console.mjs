@@ -486,7 +486,9 @@ async function rotation(browser) {
   const id = oldKey.slice(4, 16);
   await page.click('button[data-action="rotate"][data-key="' + id + '"]');
   await page.waitForSelector('#dialog[open] #grace', WAIT);
-  await dialogButton(page, 'true');
+  // Not dialogButton: the same dialog opens again with the new secret, as
+  // soon as the API answers, which may come before a wait sees it closed.
+  await page.click('#dialog[open] button[data-value="true"]');
   await page.waitForSelector('#dialog[open] #secret', WAIT);
   const newKey = await text(page, '#secret');
   await dialogButton(page, 'true');
