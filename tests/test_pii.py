@@ -243,6 +243,15 @@ def test_multipart():
            got["body"])
 
 
+def test_long_text():
+    """A prompt longer than the fake upstream's echo, cut inside a
+    character there, is answered (the evaluation tool sends such texts)."""
+    text = "\u00e9" * 200
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(text),
+                         key=key)
+    tap.eq(st, 200, "a long non-ASCII prompt is answered", body[:200])
+
+
 def test_logs():
     log = gw.logtext()
     tap.ok(not any(s in log for s in SECRETS) and "jane.doe" not in log,
@@ -253,7 +262,7 @@ def test_logs():
 for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
           test_stream_splits, test_no_restore_in_urls,
           test_block_and_redact, test_fields_and_unscannable, test_multipart,
-          test_logs):
+          test_long_text, test_logs):
     tap.run(t)
 env.close(tap)
 tap.done()
