@@ -10,6 +10,7 @@
 
 #include "policy/pii.h"
 #include "policy/pii_check.h"
+#include "policy/pii_ids.h"
 #include "policy/pii_names.h"
 #include "policy/pii_norm.h"
 
@@ -18,7 +19,8 @@ static const char *const type_names[PII__COUNT] = {
 	"DE_TAX_ID", "DE_SVNR", "FR_NIR", "ES_DNI", "ES_NIE", "IT_FISCAL_CODE",
 	"NL_BSN", "BE_NATIONAL_NUMBER", "PL_PESEL", "SE_PERSONNUMMER",
 	"FI_HETU", "DK_CPR", "AT_SVNR", "PT_NIF", "IE_PPSN", "UK_NINO",
-	"SECRET", "PERSON",
+	"PERSONAL_ID", "TAX_NUMBER", "HEALTH_ID", "ID_DOCUMENT", "SECRET",
+	"PERSON",
 };
 
 const char *
@@ -30,7 +32,7 @@ pii_type_name(int type)
 int
 pii_national_id(int type)
 {
-	return type >= PII_DE_TAX_ID && type <= PII_UK_NINO;
+	return type >= PII_DE_TAX_ID && type <= PII_ID_DOCUMENT;
 }
 
 int
@@ -99,8 +101,7 @@ struct trig_index;
 
 /* The context word lists (each a NULL-terminated array of lower-case
  * words), in the order of word_lists[]. */
-enum { W_NEGATIVE, W_PHONE, W_CARD, W_DE_TAX, W_BSN, W_BE_NN, W_PESEL,
-	W_SE, W_DK, W_FI, W_AT, W_PT, W_VAT, W__COUNT };
+enum { W_NEGATIVE, W_PHONE, W__COUNT };
 
 #define WORDSET_MAX 64
 
@@ -114,6 +115,7 @@ struct wordset {
 
 struct pii_engine {
 	struct wordset ws[W__COUNT];
+	struct pii_ids *ids;		/* identifiers with a fixed shape */
 	struct trig_index *trigp;
 	pcre2_code *code[32];
 	pcre2_match_data *md;
@@ -295,49 +297,8 @@ static const char *const w_phone[] = {
 	"chiama", "telefoon", "bel ", "komórk", "komork", "numer", "nummer",
 	"number", "ring", "reach me", "erreichbar", "appel", "llam", NULL
 };
-static const char *const w_card[] = {
-	"card", "karte", "carte", "tarjeta", "carta", "kaart", "karta",
-	"kort", "visa", "mastercard", "amex", "credit", "kredit", "crédit",
-	"crédito", "credito", "cvv", "cvc", "pan", "payment", "zahlung",
-	"paiement", "pago", "pagamento", "betaling", "płatno", "betalning",
-	NULL
-};
-static const char *const w_de_tax[] = {
-	"steuer", "idnr", "identifikationsnummer", "tax id", "tin", "bzst",
-	"finanzamt", "tax identification", NULL
-};
-static const char *const w_bsn[] = {
-	"bsn", "burgerservicenummer", "sofinummer", "sofi", "citizen service",
-	NULL
-};
-static const char *const w_be_nn[] = {
-	"rijksregister", "national number", "numéro national", "registre",
-	"insz", "niss", "nn", NULL
-};
-static const char *const w_pesel[] = { "pesel", NULL };
-static const char *const w_se[] = {
-	"personnummer", "samordningsnummer", "pnr", "personal identity",
-	"personal number", NULL
-};
-static const char *const w_dk[] = { "cpr", NULL };
-static const char *const w_fi[] = { "hetu", "henkilötunnus",
-	"personbeteckning", "personal identity code", NULL };
-static const char *const w_at[] = {
-	"sozialversicherung", "svnr", "sv-nr", "versicherungsnummer",
-	"vsnr", "e-card", "social security", NULL
-};
-static const char *const w_pt[] = {
-	"nif", "contribuinte", "fiscal", "nipc", "tax", NULL
-};
-static const char *const w_vat[] = {
-	"vat", "ust", "uid", "tva", "iva", "btw", "mwst", "nip", "moms",
-	"alv", "dic", "dič", "pdv", "áfa", "afa", "pvn", "kmkr", "cui", "cif",
-	"tax", NULL
-};
-
 static const char *const *const word_lists[W__COUNT] = { negative_words,
-	w_phone, w_card, w_de_tax, w_bsn, w_be_nn, w_pesel, w_se, w_dk, w_fi,
-	w_at, w_pt, w_vat };
+	w_phone };
 
 /* ---- accept functions ---- */
 
@@ -419,51 +380,6 @@ accept_phone_national(struct cand *c)
 }
 
 static int
-accept_iban(struct cand *c)
-{
-	char d[48];
-	const char *s = c->text + c->start;
-	size_t n = compact(s, c->end - c->start, d, sizeof(d));
-
-	/* The pattern may run into following words: try each length,
-	 * longest first, ending on a character of the match. */
-	for (size_t len = n; len >= 15; len--) {
-		if (pii_check_iban(d, len)) {
-			size_t k = 0, i = c->start;
-
-			for (; i < c->end && k < len; i++)
-				if (c->text[i] != ' ')
-					k++;
-			c->end = i;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int
-accept_card(struct cand *c)
-{
-	char d[40];
-	const char *s = c->text + c->start;
-	size_t n = compact(s, c->end - c->start, d, sizeof(d));
-
-	if (!pii_check_card(d, n))
-		return 0;
-	/* Part of a longer grouped number (an IBAN, a bank account)? */
-	if (c->end + 1 < c->len && c->text[c->end] == ' ' &&
-	    c->text[c->end + 1] >= '0' && c->text[c->end + 1] <= '9')
-		return 0;
-	if (c->start >= 5 && c->text[c->start - 1] == ' ' &&
-	    c->text[c->start - 2] >= '0' && c->text[c->start - 2] <= '9' &&
-	    c->text[c->start - 5] >= 'A' && c->text[c->start - 5] <= 'Z')
-		return 0;
-	if (has_sep(s, c->end - c->start))
-		return no_negative(c);
-	return context(c, W_CARD);
-}
-
-static int
 accept_ipv4(struct cand *c)
 {
 	const char *s = c->text + c->start;
@@ -499,76 +415,6 @@ accept_ipv6(struct cand *c)
 	/* At least three groups: "a:b::" style strings are rarely IPs. */
 	return strchr(buf, ':') != strrchr(buf, ':');
 }
-
-static int
-accept_vat(struct cand *c)
-{
-	char d[24];
-	size_t n = compact(c->text + c->start, c->end - c->start, d, sizeof(d));
-	int r = pii_check_eu_vat(d, n);
-
-	return r == 2 || (r == 1 && context(c, W_VAT));
-}
-
-#define DIGITS_ACCEPT(name, check, words, sep_ok)                          \
-	static int                                                          \
-	name(struct cand *c)                                                \
-	{                                                                   \
-		char d[32];                                                 \
-		const char *s = c->text + c->start;                         \
-		size_t n = compact(s, c->end - c->start, d, sizeof(d));     \
-                                                                            \
-		if (!check(d, n))                                           \
-			return 0;                                           \
-		if ((sep_ok) && has_sep(s, c->end - c->start))              \
-			return no_negative(c);                              \
-		return context(c, words);                                   \
-	}
-
-DIGITS_ACCEPT(accept_de_tax_id, pii_check_de_tax_id, W_DE_TAX, 0)
-DIGITS_ACCEPT(accept_nl_bsn, pii_check_nl_bsn, W_BSN, 0)
-DIGITS_ACCEPT(accept_be_nn, pii_check_be_nn, W_BE_NN, 1)
-DIGITS_ACCEPT(accept_pesel, pii_check_pl_pesel, W_PESEL, 0)
-DIGITS_ACCEPT(accept_se_pnr_digits, pii_check_se_pnr, W_SE, 1)
-
-static int
-accept_se_pnr(struct cand *c)
-{
-	return accept_se_pnr_digits(c) && !in_window(c, W_FI);
-}
-DIGITS_ACCEPT(accept_dk_cpr, pii_check_dk_cpr, W_DK, 0)
-DIGITS_ACCEPT(accept_at_svnr, pii_check_at_svnr, W_AT, 1)
-DIGITS_ACCEPT(accept_pt_nif, pii_check_pt_nif, W_PT, 0)
-
-#define SHAPE_ACCEPT(name, check)                                           \
-	static int                                                          \
-	name(struct cand *c)                                                \
-	{                                                                   \
-		char d[32];                                                 \
-		size_t n = compact(c->text + c->start, c->end - c->start,   \
-		    d, sizeof(d));                                          \
-                                                                            \
-		return check(d, n);                                         \
-	}
-
-SHAPE_ACCEPT(accept_de_svnr, pii_check_de_svnr)
-SHAPE_ACCEPT(accept_fr_nir, pii_check_fr_nir)
-SHAPE_ACCEPT(accept_es_dni, pii_check_es_dni)
-SHAPE_ACCEPT(accept_es_nie, pii_check_es_nie)
-SHAPE_ACCEPT(accept_it_cf, pii_check_it_fiscal_code)
-/* The century sign of a HETU is part of it: no compaction. A HETU with
- * '-' has the shape of a Swedish personnummer: the words decide. */
-static int
-accept_fi_hetu(struct cand *c)
-{
-	if (c->end - c->start != 11 ||
-	    !pii_check_fi_hetu(c->text + c->start, 11))
-		return 0;
-	return !(c->text[c->start + 6] == '-' && in_window(c, W_SE) &&
-	    !in_window(c, W_FI));
-}
-SHAPE_ACCEPT(accept_ie_ppsn, pii_check_ie_ppsn)
-SHAPE_ACCEPT(accept_uk_nino, pii_check_uk_nino)
 
 static int
 accept_any(struct cand *c)
@@ -701,18 +547,6 @@ static const struct pattern patterns[] = {
 	{ PII_SECRET, F_COLON,
 	  "://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@",
 	  accept_url_credentials, 0 },
-	{ PII_IBAN, F_UPPER | F_DIGIT | F_WINDOW,
-	  "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}"
-	  "(?![A-Za-z0-9])",
-	  accept_iban, 0 },
-	{ PII_EU_VAT, F_UPPER | F_DIGIT | F_WINDOW,
-	  "(?<![A-Za-z0-9])(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|"
-	  "LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)[ ]?[0-9A-Z][0-9A-Z+*]{7,11}"
-	  "(?![A-Za-z0-9])",
-	  accept_vat, 0 },
-	{ PII_CREDIT_CARD, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])",
-	  accept_card, 0 },
 	{ PII_PHONE, F_DIGIT | F_WINDOW,
 	  "(?<![0-9A-Za-z+>])(?<![0-9>][ .-])(?:\\+|00)[1-9]"
 	  "(?:[ .\\-/()]{0,2}[0-9]){6,16}"
@@ -733,58 +567,6 @@ static const struct pattern patterns[] = {
 	  "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?:[0-9A-Fa-f]{1,4}|:)"
 	  "(?:%[0-9A-Za-z]{1,15})?(?![0-9A-Fa-f:])",
 	  accept_ipv6, 0 },
-	{ PII_DE_TAX_ID, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[1-9][0-9](?: ?[0-9]{3}){3}(?![0-9])",
-	  accept_de_tax_id, 0 },
-	{ PII_DE_SVNR, F_DIGIT | F_UPPER | F_WINDOW,
-	  "(?<![A-Za-z0-9])[0-9]{2} ?[0-9]{6} ?[A-Z] ?[0-9]{3}(?![A-Za-z0-9])",
-	  accept_de_svnr, 0 },
-	{ PII_FR_NIR, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z])[12478] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[AB]) ?"
-	  "[0-9]{3} ?[0-9]{3} ?[0-9]{2}(?![0-9A-Za-z])",
-	  accept_fr_nir, 0 },
-	{ PII_ES_DNI, F_DIGIT | F_UPPER | F_WINDOW,
-	  "(?<![A-Za-z0-9])[0-9]{8}-?[A-Z](?![A-Za-z0-9])",
-	  accept_es_dni, 0 },
-	{ PII_ES_NIE, F_DIGIT | F_UPPER | F_WINDOW,
-	  "(?<![A-Za-z0-9])[XYZ]-?[0-9]{7}-?[A-Z](?![A-Za-z0-9])",
-	  accept_es_nie, 0 },
-	{ PII_IT_FISCAL_CODE, F_UPPER | F_DIGIT | F_WINDOW,
-	  "(?<![A-Za-z0-9])[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST]"
-	  "[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z](?![A-Za-z0-9])",
-	  accept_it_cf, 0 },
-	{ PII_NL_BSN, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9]{4}\\.?[0-9]{2}\\.?[0-9]{3}(?![0-9])",
-	  accept_nl_bsn, 0 },
-	{ PII_BE_NATIONAL_NUMBER, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{2}[- ]?[0-9]{3}\\.?[0-9]{2}"
-	  "(?![0-9])",
-	  accept_be_nn, 0 },
-	{ PII_PL_PESEL, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9]{11}(?![0-9])",
-	  accept_pesel, 0 },
-	{ PII_SE_PERSONNUMMER, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])(?:19|20)?[0-9]{6}[-+]?[0-9]{4}(?![0-9])",
-	  accept_se_pnr, 0 },
-	{ PII_FI_HETU, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![0-9A-Za-z])",
-	  accept_fi_hetu, 0 },
-	{ PII_DK_CPR, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9]{6}-?[0-9]{4}(?![0-9])",
-	  accept_dk_cpr, 0 },
-	{ PII_AT_SVNR, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[0-9]{4} ?[0-9]{6}(?![0-9])",
-	  accept_at_svnr, 0 },
-	{ PII_PT_NIF, F_DIGIT | F_WINDOW,
-	  "(?<![0-9])[1-9][0-9]{8}(?![0-9])",
-	  accept_pt_nif, 0 },
-	{ PII_IE_PPSN, F_DIGIT | F_UPPER | F_WINDOW,
-	  "(?<![A-Za-z0-9])[0-9]{7}[A-W][ABHWTX]?(?![A-Za-z0-9])",
-	  accept_ie_ppsn, 0 },
-	{ PII_UK_NINO, F_DIGIT | F_UPPER | F_WINDOW,
-	  "(?<![A-Za-z0-9])[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]"
-	  "(?![A-Za-z0-9])",
-	  accept_uk_nino, 0 },
 };
 
 #define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
@@ -821,9 +603,11 @@ pii_engine_new(char *err, size_t errlen)
 	e->trigp = malloc(sizeof(*e->trigp));
 	if (e->trigp != NULL)
 		trig_index_build(e->trigp);
+	e->ids = pii_ids_new();
 	e->md = pcre2_match_data_create(8, NULL);
 	e->mctx = pcre2_match_context_create(NULL);
-	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL) {
+	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL ||
+	    e->ids == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
 		return NULL;
@@ -849,12 +633,19 @@ pii_engine_free(struct pii_engine *e)
 	pcre2_match_data_free(e->md);
 	pcre2_match_context_free(e->mctx);
 	pii_norm_free(e->norm);
+	pii_ids_free(e->ids);
 	free(e->trigp);
 	free(e);
 }
 
 static int
 push(struct pii_matches *m, size_t start, size_t end, int type)
+{
+	return pii_matches_push(m, start, end, type);
+}
+
+int
+pii_matches_push(struct pii_matches *m, size_t start, size_t end, int type)
 {
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
@@ -1314,6 +1105,8 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 			    win[k].end, &all);
 	}
 	free(win);
+	if (rc == 0 && (f & F_DIGIT))
+		rc = pii_ids_scan(e->ids, text, len, enabled, &all);
 	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
 		rc = scan_emails(text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON])

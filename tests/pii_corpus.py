@@ -219,7 +219,11 @@ def gen_fi():
 
 def gen_dk():
     y, m, d = rand_date()
-    return "%02d%02d%02d-%s" % (d, m, y % 100, digits(4))
+    s = digits(4)
+    # The seventh digit gives the century: 0-3 the 1900s, 4 or 9 the
+    # 2000s up to 2036 (the same number of draws as a free digit).
+    s = (str(int(s[0]) % 4) if y < 2000 else "49"[int(s[0]) % 2]) + s[1:]
+    return "%02d%02d%02d-%s" % (d, m, y % 100, s)
 
 
 def gen_at():
