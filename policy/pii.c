@@ -13,6 +13,7 @@
 #include "policy/pii_ids.h"
 #include "policy/pii_names.h"
 #include "policy/pii_norm.h"
+#include "policy/pii_phone.h"
 
 static const char *const type_names[PII__COUNT] = {
 	"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "EU_VAT",
@@ -73,14 +74,11 @@ static const unsigned char char_class[256] = {
 	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
 };
 
-struct wordset;
-
 /* A candidate span; the accept function may shrink end. */
 struct cand {
 	const char *text;
 	size_t len, start, end;
 	int type;
-	const struct wordset *ws;	/* the engine's word lists */
 };
 
 typedef int (*accept_fn)(struct cand *c);
@@ -99,23 +97,9 @@ struct pattern {
 
 struct trig_index;
 
-/* The context word lists (each a NULL-terminated array of lower-case
- * words), in the order of word_lists[]. */
-enum { W_NEGATIVE, W_PHONE, W__COUNT };
-
-#define WORDSET_MAX 64
-
-/* A word list indexed by first byte: a window is read once, and only
- * the words that start with a byte are compared there. */
-struct wordset {
-	const char *const *words;
-	unsigned char len[WORDSET_MAX], order[WORDSET_MAX];
-	unsigned char start[256], count[256];
-};
-
 struct pii_engine {
-	struct wordset ws[W__COUNT];
 	struct pii_ids *ids;		/* identifiers with a fixed shape */
+	struct pii_phone *phone;	/* phone numbers */
 	struct trig_index *trigp;
 	pcre2_code *code[32];
 	pcre2_match_data *md;
@@ -125,34 +109,6 @@ struct pii_engine {
 };
 
 /* ---- helpers for validators ---- */
-
-/* Copies the letters and digits of [s, s+n) upper-cased into out. */
-static size_t
-compact(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && k + 1 < cap; i++) {
-		char c = s[i];
-
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
-			out[k++] = c;
-	}
-	out[k] = '\0';
-	return k;
-}
-
-static int
-has_sep(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
-			return 1;
-	return 0;
-}
 
 static int
 lower(int c)
@@ -178,205 +134,6 @@ find_word(const char *p, size_t n, const char *word)
 			return 1;
 	}
 	return 0;
-}
-
-/* Words that make a bare number something else than personal data. */
-static const char *const negative_words[] = {
-	"order", "invoice", "ticket", "tracking", "sku", "serial", "isbn",
-	"ean", "article", "artikel", "product", "produkt", "bestell",
-	"rechnung", "auftrag", "lieferschein", "commande", "facture",
-	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur",
-	"zamówieni", "zamowieni", "faktur", "version", "build", "commit",
-	"timestamp", "epoch", "reference", "referenz", "booking", "buchung",
-	"parcel", "paket", "sendung", "colis", "case #", "ref.", NULL
-};
-
-#define CTX_BEFORE 64
-#define CTX_AFTER 32
-
-/*
- * Copies text[from, to) into buf, ASCII lower-cased, with pseudonym tokens
- * ("<PHONE_X2Y3Z4>") blanked out: a token's type name is no context word,
- * or a second pass over pseudonymized text would find what the first did
- * not.
- */
-static size_t
-context_copy(const char *text, size_t from, size_t to, char *buf)
-{
-	size_t n = to - from;
-
-	memcpy(buf, text + from, n);
-	for (size_t i = 0; i < n; i++) {
-		size_t k = i + 1;
-
-		if (buf[i] != '<')
-			continue;
-		while (k < n && ((buf[k] >= 'A' && buf[k] <= 'Z') ||
-		    (buf[k] >= '0' && buf[k] <= '9') || buf[k] == '_'))
-			k++;
-		if (k < n && buf[k] == '>' && k - i > 8)
-			memset(buf + i, ' ', k - i + 1);
-	}
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (char)lower((unsigned char)buf[i]);
-	return n;
-}
-
-static void
-wordset_build(struct wordset *w, const char *const *words)
-{
-	size_t n = 0;
-
-	memset(w, 0, sizeof(*w));
-	w->words = words;
-	for (int b = 0; b < 256; b++) {
-		w->start[b] = (unsigned char)n;
-		for (size_t i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
-			if ((unsigned char)words[i][0] != b)
-				continue;
-			w->order[n] = (unsigned char)i;
-			w->len[i] = (unsigned char)strlen(words[i]);
-			n++;
-		}
-		w->count[b] = (unsigned char)(n - w->start[b]);
-	}
-}
-
-/* 1 when buf[0, n) holds one of the words. */
-static int
-has_word(const struct wordset *w, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)buf[i];
-
-		for (int k = w->start[b]; k < w->start[b] + w->count[b]; k++) {
-			size_t wl = w->len[w->order[k]];
-
-			if (wl <= n - i && memcmp(buf + i + 1,
-			    w->words[w->order[k]] + 1, wl - 1) == 0)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-static int
-in_window(const struct cand *c, int list)
-{
-	size_t from = c->start > CTX_BEFORE ? c->start - CTX_BEFORE : 0;
-	size_t to = c->end + CTX_AFTER < c->len ? c->end + CTX_AFTER : c->len;
-	char before[CTX_BEFORE], after[CTX_AFTER];
-	size_t nb = context_copy(c->text, from, c->start, before);
-	size_t na = context_copy(c->text, c->end, to, after);
-
-	/* Lower-cased once, then read once per list: this runs for most
-	 * candidates. */
-	return has_word(&c->ws[list], before, nb) ||
-	    has_word(&c->ws[list], after, na);
-}
-
-/* Positive context present and no negative context. */
-static int
-context(const struct cand *c, int list)
-{
-	return in_window(c, list) && !in_window(c, W_NEGATIVE);
-}
-
-static int
-no_negative(const struct cand *c)
-{
-	return !in_window(c, W_NEGATIVE);
-}
-
-/* ---- context words per entity, in EN DE FR ES IT NL PL SV ---- */
-
-static const char *const w_phone[] = {
-	"tel", "phone", "mobile", "cell", "call", "fax", "whatsapp",
-	"handy", "rufnummer", "mobil", "telefon", "téléphone", "portable",
-	"joindre", "teléfono", "telefono", "móvil", "movil", "cellulare",
-	"chiama", "telefoon", "bel ", "komórk", "komork", "numer", "nummer",
-	"number", "ring", "reach me", "erreichbar", "appel", "llam", NULL
-};
-static const char *const *const word_lists[W__COUNT] = { negative_words,
-	w_phone };
-
-/* ---- accept functions ---- */
-
-/* ITU country codes (1 to 3 digits) in use. */
-static int
-valid_country_code(const char *d, size_t n, size_t *cc_len)
-{
-	static const char *const codes[] = {
-		"1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39",
-		"40", "41", "43", "44", "45", "46", "47", "48", "49", "51",
-		"52", "53", "54", "55", "56", "57", "58", "60", "61", "62",
-		"63", "64", "65", "66", "81", "82", "84", "86", "90", "91",
-		"92", "93", "94", "95", "98", "211", "212", "213", "216",
-		"218", "220", "221", "222", "223", "224", "225", "226", "227",
-		"228", "229", "230", "231", "232", "233", "234", "235", "236",
-		"237", "238", "239", "240", "241", "242", "243", "244", "245",
-		"248", "249", "250", "251", "252", "253", "254", "255", "256",
-		"257", "258", "260", "261", "262", "263", "264", "265", "266",
-		"267", "268", "269", "290", "291", "297", "298", "299", "350",
-		"351", "352", "353", "354", "355", "356", "357", "358", "359",
-		"370", "371", "372", "373", "374", "375", "376", "377", "378",
-		"380", "381", "382", "383", "385", "386", "387", "389", "420",
-		"421", "423", "500", "501", "502", "503", "504", "505", "506",
-		"507", "508", "509", "590", "591", "592", "593", "594", "595",
-		"596", "597", "598", "599", "670", "672", "673", "674", "675",
-		"676", "677", "678", "679", "680", "681", "682", "683", "685",
-		"686", "687", "688", "689", "690", "691", "692", "850", "852",
-		"853", "855", "856", "880", "886", "960", "961", "962", "963",
-		"964", "965", "966", "967", "968", "970", "971", "972", "973",
-		"974", "975", "976", "977", "992", "993", "994", "995", "996",
-		"998", NULL
-	};
-
-	for (int i = 0; codes[i] != NULL; i++) {
-		size_t l = strlen(codes[i]);
-
-		if (l <= n && memcmp(d, codes[i], l) == 0) {
-			*cc_len = l;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int
-accept_phone_intl(struct cand *c)
-{
-	char d[40];
-	const char *s = c->text + c->start;
-	size_t n = compact(s, c->end - c->start, d, sizeof(d)), cc;
-
-	if (n < 8 || n > 17)
-		return 0;
-	if (s[0] == '0') {		/* 00 prefix */
-		/* "00" and a bare digit run: as likely an id as a phone. */
-		if (!has_sep(s, c->end - c->start) && !context(c, W_PHONE))
-			return 0;
-		memmove(d, d + 2, n - 1);
-		n -= 2;
-	}
-	if (!valid_country_code(d, n, &cc))
-		return 0;
-	return n - cc >= 6 && n <= 15 && no_negative(c);
-}
-
-static int
-accept_phone_national(struct cand *c)
-{
-	char d[40];
-	const char *s = c->text + c->start;
-	size_t n = compact(s, c->end - c->start, d, sizeof(d));
-
-	if (n < 9 || n > 13)
-		return 0;
-	/* Grouped national numbers are phones; bare runs need a word. */
-	if (has_sep(s, c->end - c->start) && s[0] == '0' && n >= 9)
-		return no_negative(c) || context(c, W_PHONE);
-	return context(c, W_PHONE);
 }
 
 static int
@@ -547,18 +304,6 @@ static const struct pattern patterns[] = {
 	{ PII_SECRET, F_COLON,
 	  "://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@",
 	  accept_url_credentials, 0 },
-	{ PII_PHONE, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z+>])(?<![0-9>][ .-])(?:\\+|00)[1-9]"
-	  "(?:[ .\\-/()]{0,2}[0-9]){6,16}"
-	  "(?![0-9])",
-	  accept_phone_intl, 0 },
-	{ PII_PHONE, F_DIGIT | F_WINDOW,
-	  "(?<![0-9A-Za-z+./-])(?<![0-9>][ .-])\\(?0[1-9][0-9]{0,4}\\)?"
-	  "(?:[ .\\-/]{1,2}"
-	  "[0-9]{2,8}){1,4}(?![0-9])|(?<![0-9A-Za-z+./-])0[1-9][0-9]{8,11}"
-	  "(?![0-9])|(?<![0-9A-Za-z+./-])[1-9][0-9]{2}(?:[ .\\-][0-9]{3}){2}"
-	  "(?![0-9])",
-	  accept_phone_national, 0 },
 	{ PII_IP_ADDRESS, F_DIGIT | F_WINDOW,
 	  "(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}"
 	  "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
@@ -598,16 +343,15 @@ pii_engine_new(char *err, size_t errlen)
 		pcre2_jit_compile(e->code[i], PCRE2_JIT_COMPLETE);
 		e->n++;
 	}
-	for (int w = 0; w < W__COUNT; w++)
-		wordset_build(&e->ws[w], word_lists[w]);
 	e->trigp = malloc(sizeof(*e->trigp));
 	if (e->trigp != NULL)
 		trig_index_build(e->trigp);
 	e->ids = pii_ids_new();
+	e->phone = pii_phone_new();
 	e->md = pcre2_match_data_create(8, NULL);
 	e->mctx = pcre2_match_context_create(NULL);
 	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL ||
-	    e->ids == NULL) {
+	    e->ids == NULL || e->phone == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
 		return NULL;
@@ -634,6 +378,7 @@ pii_engine_free(struct pii_engine *e)
 	pcre2_match_context_free(e->mctx);
 	pii_norm_free(e->norm);
 	pii_ids_free(e->ids);
+	pii_phone_free(e->phone);
 	free(e->trigp);
 	free(e);
 }
@@ -1029,7 +774,6 @@ run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
 		ov = pcre2_get_ovector_pointer(e->md);
 		c.text = text;
 		c.len = len;
-		c.ws = e->ws;
 		c.start = ov[2 * pt->group];
 		c.end = ov[2 * pt->group + 1];
 		c.type = pt->type;
@@ -1077,7 +821,8 @@ resolve(struct pii_matches *all, struct pii_matches *out)
 /* The detectors over a detection form. */
 static int
 scan_form(struct pii_engine *e, const char *text, size_t len,
-    const unsigned char enabled[PII__COUNT], struct pii_matches *out)
+    const unsigned char enabled[PII__COUNT],
+    const struct pii_regions *regions, struct pii_matches *out)
 {
 	struct pii_matches all = { NULL, 0, 0 };
 	unsigned f = features(text, len);
@@ -1107,6 +852,8 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 	free(win);
 	if (rc == 0 && (f & F_DIGIT))
 		rc = pii_ids_scan(e->ids, text, len, enabled, &all);
+	if (rc == 0 && enabled[PII_PHONE] && (f & F_DIGIT))
+		rc = pii_phone_scan(e->phone, text, len, regions, &all);
 	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
 		rc = scan_emails(text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON])
@@ -1128,15 +875,23 @@ int
 pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
+	return pii_scan_regions(e, text, len, enabled, NULL, out);
+}
+
+int
+pii_scan_regions(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT],
+    const struct pii_regions *regions, struct pii_matches *out)
+{
 	struct pii_norm_text nt;
 	struct pii_matches dm = { NULL, 0, 0 }, all = { NULL, 0, 0 };
 	int rc = pii_norm_map(e->norm, text, len, &nt);
 
 	if (rc == 0)
-		return scan_form(e, text, len, enabled, out);
+		return scan_form(e, text, len, enabled, regions, out);
 	if (rc < 0)
 		return -1;
-	rc = scan_form(e, nt.p, nt.len, enabled, &dm);
+	rc = scan_form(e, nt.p, nt.len, enabled, regions, &dm);
 	for (size_t i = 0; i < dm.n && rc == 0; i++)
 		if (dm.v[i].end > dm.v[i].start)
 			rc = push(&all, nt.from[dm.v[i].start],

@@ -45,6 +45,15 @@ struct pii_matches {
 
 struct pii_engine;
 
+/* Region hints for national phone numbers ("DE", "FR"): a policy's
+ * pii_phone_regions. */
+#define PII_REGIONS_MAX 16
+
+struct pii_regions {
+	char code[PII_REGIONS_MAX][3];
+	size_t n;
+};
+
 /* Compiles every pattern; NULL with a message in err on failure. */
 struct pii_engine *pii_engine_new(char *err, size_t errlen);
 void pii_engine_free(struct pii_engine *e);
@@ -59,6 +68,10 @@ void pii_engine_free(struct pii_engine *e);
  */
 int pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out);
+/* The same, with region hints for phone numbers (NULL: none). */
+int pii_scan_regions(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT],
+    const struct pii_regions *regions, struct pii_matches *out);
 
 /*
  * The detection form of text (see policy/pii_norm.h): *form is a malloc'ed
