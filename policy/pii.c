@@ -14,6 +14,7 @@
 #include "policy/pii_names.h"
 #include "policy/pii_norm.h"
 #include "policy/pii_phone.h"
+#include "policy/pii_secrets.h"
 
 static const char *const type_names[PII__COUNT] = {
 	"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "EU_VAT",
@@ -100,6 +101,7 @@ struct trig_index;
 struct pii_engine {
 	struct pii_ids *ids;		/* identifiers with a fixed shape */
 	struct pii_phone *phone;	/* phone numbers */
+	struct pii_secrets *secrets;	/* keys, tokens, passwords */
 	struct trig_index *trigp;
 	pcre2_code *code[32];
 	pcre2_match_data *md;
@@ -171,29 +173,6 @@ accept_ipv6(struct cand *c)
 		return 0;
 	/* At least three groups: "a:b::" style strings are rarely IPs. */
 	return strchr(buf, ':') != strrchr(buf, ':');
-}
-
-static int
-accept_any(struct cand *c)
-{
-	return 1;
-}
-
-/* "scheme://user:password@": the match starts at "://". */
-static int
-accept_url_credentials(struct cand *c)
-{
-	size_t s = c->start;
-
-	while (s > 0 && (((c->text[s - 1] | 32) >= 'a' &&
-	    (c->text[s - 1] | 32) <= 'z') || (c->text[s - 1] >= '0' &&
-	    c->text[s - 1] <= '9') || c->text[s - 1] == '+' ||
-	    c->text[s - 1] == '.' || c->text[s - 1] == '-'))
-		s--;
-	if (s == c->start || c->start - s > 16)
-		return 0;
-	c->start = s;
-	return 1;
 }
 
 /* Words that look like names but start sentences or are common nouns. */
@@ -288,22 +267,6 @@ trig_index_build(struct trig_index *x)
 
 
 static const struct pattern patterns[] = {
-	{ PII_SECRET, 0,
-	  "(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_"
-	  "[A-Za-z0-9_]{22,}|xox[baprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]"
-	  "{35}|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|egk_[0-9A-Za-z]{50}|"
-	  "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,})",
-	  accept_any, 0 },
-	{ PII_SECRET, 0,
-	  "-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[A-Za-z0-9+/=\\s]{16,}?"
-	  "-----END (?:[A-Z]+ )*PRIVATE KEY-----",
-	  accept_any, 0 },
-	{ PII_SECRET, 0,
-	  "Bearer ([A-Za-z0-9._~+/-]{20,}=*)",
-	  accept_any, 1 },
-	{ PII_SECRET, F_COLON,
-	  "://[^\\s/:@]{1,64}:[^\\s/@]{1,128}@",
-	  accept_url_credentials, 0 },
 	{ PII_IP_ADDRESS, F_DIGIT | F_WINDOW,
 	  "(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}"
 	  "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
@@ -348,10 +311,11 @@ pii_engine_new(char *err, size_t errlen)
 		trig_index_build(e->trigp);
 	e->ids = pii_ids_new();
 	e->phone = pii_phone_new();
+	e->secrets = pii_secrets_new();
 	e->md = pcre2_match_data_create(8, NULL);
 	e->mctx = pcre2_match_context_create(NULL);
 	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL ||
-	    e->ids == NULL || e->phone == NULL) {
+	    e->ids == NULL || e->phone == NULL || e->secrets == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
 		return NULL;
@@ -379,6 +343,7 @@ pii_engine_free(struct pii_engine *e)
 	pii_norm_free(e->norm);
 	pii_ids_free(e->ids);
 	pii_phone_free(e->phone);
+	pii_secrets_free(e->secrets);
 	free(e->trigp);
 	free(e);
 }
@@ -854,6 +819,8 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 		rc = pii_ids_scan(e->ids, text, len, enabled, &all);
 	if (rc == 0 && enabled[PII_PHONE] && (f & F_DIGIT))
 		rc = pii_phone_scan(e->phone, text, len, regions, &all);
+	if (rc == 0 && enabled[PII_SECRET])
+		rc = pii_secrets_scan(e->secrets, text, len, &all);
 	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
 		rc = scan_emails(text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON])
