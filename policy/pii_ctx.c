@@ -82,8 +82,22 @@ void
 pii_ctx_init(struct pii_ctx *x, const char *text, size_t len, size_t start,
     size_t end)
 {
-	size_t from = start > PII_CTX_BEFORE ? start - PII_CTX_BEFORE : 0;
-	size_t to = end + PII_CTX_AFTER < len ? end + PII_CTX_AFTER : len;
+	pii_ctx_init_near(x, text, len, start, end, PII_CTX_BEFORE,
+	    PII_CTX_AFTER);
+}
+
+void
+pii_ctx_init_near(struct pii_ctx *x, const char *text, size_t len,
+    size_t start, size_t end, size_t before, size_t after)
+{
+	size_t from, to;
+
+	if (before > PII_CTX_BEFORE)
+		before = PII_CTX_BEFORE;
+	if (after > PII_CTX_AFTER)
+		after = PII_CTX_AFTER;
+	from = start > before ? start - before : 0;
+	to = end + after < len ? end + after : len;
 
 	if (end > len)
 		end = len;
@@ -94,71 +108,127 @@ pii_ctx_init(struct pii_ctx *x, const char *text, size_t len, size_t start,
 	x->after[x->na] = '\0';
 }
 
-void
-pii_words_build(struct pii_words *w, const char *const *words)
+static unsigned
+bucket(const char *p)
+{
+	return ((unsigned char)p[0] * 961u + (unsigned char)p[1] * 31u +
+	    (unsigned char)p[2]) % PII_WORDS_BUCKETS;
+}
+
+/* Words of eight bytes and more are found inside words too. */
+#define LONG_WORD 8
+
+static void
+index_build(struct pii_words_index *x, const struct pii_words *w,
+    size_t min_len)
 {
 	size_t n = 0;
 
+	/* Counting sort of the words by bucket. */
+	for (size_t i = 0; i < w->n; i++)
+		if (w->len[i] >= min_len)
+			x->count[bucket(w->words[i])]++;
+	for (unsigned b = 0; b < PII_WORDS_BUCKETS; b++) {
+		x->start[b] = (unsigned short)n;
+		n += x->count[b];
+		x->count[b] = 0;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		unsigned b;
+
+		if (w->len[i] < min_len)
+			continue;
+		b = bucket(w->words[i]);
+		x->order[x->start[b] + x->count[b]++] = (unsigned short)i;
+	}
+}
+
+void
+pii_words_build(struct pii_words *w, const char *const *words)
+{
 	memset(w, 0, sizeof(*w));
 	w->words = words;
 	while (words[w->n] != NULL && w->n < PII_WORDS_MAX) {
 		size_t l = strlen(words[w->n]);
 
 		w->len[w->n] = (unsigned char)(l < 255 ? l : 255);
+		if (l == 2 && w->n_two < sizeof(w->two) / sizeof(w->two[0]))
+			w->two[w->n_two++] = (unsigned short)w->n;
 		w->n++;
 	}
-	for (int b = 0; b < 256; b++) {
-		w->start[b] = (unsigned short)n;
-		for (size_t i = 0; i < w->n; i++) {
-			if ((unsigned char)words[i][0] != b)
-				continue;
-			w->order[n++] = (unsigned short)i;
-		}
-		w->count[b] = (unsigned short)(n - w->start[b]);
-	}
+	index_build(&w->starts, w, 3);
+	index_build(&w->inside, w, LONG_WORD);
+}
+
+/* A word of length wl at buf[i] ends there as a whole word when short. */
+static int
+fits(const char *buf, size_t n, size_t i, const char *word, size_t wl)
+{
+	return !(wl <= 4 && i + wl < n && word_byte((unsigned char)buf[i + wl]) &&
+	    word_byte((unsigned char)word[wl - 1]));
 }
 
 /*
- * The words of w at buf[i], from the index k on: returns the index of the
- * next one, or -1. Words of up to four bytes must be whole words, words
- * of up to seven start one.
+ * Appends the indexes of the words of w at buf[i] to found (at most max
+ * in all, *k of them already); returns the length of the longest. Words
+ * of up to four bytes must be whole words, words of up to seven start
+ * one, longer ones may be inside a word (German compounds).
  */
-static int
-word_at(const struct pii_words *w, const char *buf, size_t n, size_t i,
-    int *k)
+static size_t
+words_at(const struct pii_words *w, const char *buf, size_t n, size_t i,
+    int *found, size_t max, size_t *k)
 {
-	unsigned char b = (unsigned char)buf[i];
+	const struct pii_words_index *x;
+	size_t longest = 0;
+	int start = i == 0 || !word_byte((unsigned char)buf[i - 1]) ||
+	    !word_byte((unsigned char)buf[i]);
 
-	if (*k < w->start[b])
-		*k = w->start[b];
-	for (; *k < w->start[b] + w->count[b]; (*k)++) {
-		int idx = w->order[*k];
-		size_t wl = w->len[idx];
-		const char *word = w->words[idx];
+	if (i + 1 >= n)
+		return 0;
+	for (size_t j = 0; start && j < w->n_two && *k < max; j++) {
+		const char *word = w->words[w->two[j]];
 
-		if (wl > n - i || memcmp(buf + i + 1, word + 1, wl - 1) != 0)
-			continue;
-		if (wl <= 7 && i > 0 && word_byte((unsigned char)buf[i - 1]) &&
-		    word_byte((unsigned char)word[0]))
-			continue;
-		if (wl <= 4 && i + wl < n &&
-		    word_byte((unsigned char)buf[i + wl]) &&
-		    word_byte((unsigned char)word[wl - 1]))
-			continue;
-		(*k)++;
-		return idx;
+		if (word[0] == buf[i] && word[1] == buf[i + 1] &&
+		    fits(buf, n, i, word, 2)) {
+			found[(*k)++] = w->two[j];
+			longest = 2;
+		}
 	}
-	return -1;
+	if (i + 2 >= n)
+		return longest;
+	x = start ? &w->starts : &w->inside;
+	{
+		unsigned b = bucket(buf + i);
+
+		for (int o = x->start[b]; o < x->start[b] + x->count[b] &&
+		    *k < max; o++) {
+			int idx = x->order[o];
+			size_t wl = w->len[idx];
+			const char *word = w->words[idx];
+
+			if (wl > n - i || word[0] != buf[i] ||
+			    word[1] != buf[i + 1] || word[2] != buf[i + 2] ||
+			    memcmp(buf + i + 3, word + 3, wl - 3) != 0 ||
+			    !fits(buf, n, i, word, wl))
+				continue;
+			found[(*k)++] = idx;
+			if (wl > longest)
+				longest = wl;
+		}
+	}
+	return longest;
 }
 
 int
 pii_words_in(const struct pii_words *w, const char *buf, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		int k = 0;
+	int found;
 
-		if (w->count[(unsigned char)buf[i]] != 0 &&
-		    word_at(w, buf, n, i, &k) >= 0)
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		words_at(w, buf, n, i, &found, 1, &k);
+		if (k > 0)
 			return 1;
 	}
 	return 0;
@@ -181,17 +251,9 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 
 	for (int j = 0; j < 2; j++) {
 		for (size_t i = 0; i < lens[j] && k < max; i++) {
-			int idx, at = 0;
-			size_t longest = 0;
+			size_t longest = words_at(w, bufs[j], lens[j], i,
+			    found, max, &k);
 
-			if (w->count[(unsigned char)bufs[j][i]] == 0)
-				continue;
-			while (k < max && (idx = word_at(w, bufs[j], lens[j], i,
-			    &at)) >= 0) {
-				found[k++] = idx;
-				if (w->len[idx] > longest)
-					longest = w->len[idx];
-			}
 			/* A word inside a longer one ("passnummer" in
 			 * "reisepassnummer") is not read again. */
 			if (longest > 1)

@@ -25,23 +25,36 @@ struct pii_ctx {
 /* Reads the window of text[start, end) (len bytes in all). */
 void pii_ctx_init(struct pii_ctx *x, const char *text, size_t len,
     size_t start, size_t end);
+/* The same, with a narrower window (at most the defaults). */
+void pii_ctx_init_near(struct pii_ctx *x, const char *text, size_t len,
+    size_t start, size_t end, size_t before, size_t after);
 
 #define PII_WORDS_MAX 1024
 
+#define PII_WORDS_BUCKETS 2048
+
+/* A word index: the words by their first three bytes. */
+struct pii_words_index {
+	unsigned short order[PII_WORDS_MAX];
+	unsigned short start[PII_WORDS_BUCKETS], count[PII_WORDS_BUCKETS];
+};
+
 /*
- * A word list: lower-case UTF-8 words, indexed by first byte. Each word
- * may carry a tag (a country mask, a kind) that a caller reads back.
+ * A word list: lower-case UTF-8 words (two bytes at least), indexed by
+ * their first three bytes, so that a position of a window costs one
+ * lookup: all of them at word starts, the long ones (found anywhere)
+ * inside words.
  */
 struct pii_words {
 	const char *const *words;
 	unsigned char len[PII_WORDS_MAX];
-	unsigned short order[PII_WORDS_MAX];
-	unsigned short start[256], count[256];
-	size_t n;
+	struct pii_words_index starts, inside;	/* words of 3 bytes on */
+	unsigned short two[32];		/* words of 2 bytes */
+	size_t n, n_two;
 };
 
-/* Builds w from a NULL-terminated list (at most PII_WORDS_MAX words of at
- * most 255 bytes; the list must outlive w). */
+/* Builds w from a NULL-terminated list (at most PII_WORDS_MAX words of 2
+ * to 255 bytes; the list must outlive w). */
 void pii_words_build(struct pii_words *w, const char *const *words);
 
 /* Index in the list of a word of w in the window (before the value,

@@ -119,20 +119,22 @@ static const char *const cc_codes[CC__COUNT] = {
 static int
 row_vat_bare(const struct id_cand *c, struct id_env *env)
 {
-	uint32_t cc;
+	uint32_t valid = 0;
 
-	id_env_read(env, c);
-	if (!(env->groups & LG(VAT)))
-		return ID_NO;
-	cc = env->named ? env->named : env->langs;
+	/* The countries whose check it passes (cheap), then the label's. */
 	for (int i = 0; i < CC__COUNT; i++) {
 		const char *code = i == CC_GR ? "EL" : cc_codes[i];
 
-		if ((cc & ((uint32_t)1 << i)) &&
-		    pii_vat_check_country(code, c->c, c->n))
-			return ID_LABEL;
+		if (pii_vat_check_country(code, c->c, c->n))
+			valid |= (uint32_t)1 << i;
 	}
-	return ID_NO;
+	if (valid == 0)
+		return ID_NO;
+	id_env_read(env, c);
+	if (!(env->groups & LG(VAT)))
+		return ID_NO;
+	return valid & (env->named ? env->named : env->langs) ? ID_LABEL :
+	    ID_NO;
 }
 
 /* ---- the national identifiers of pii.h's first types ---- */
@@ -484,46 +486,60 @@ static const struct {
 	{ CC_MT, "9999999A" },
 };
 
+/* The countries whose passport format the candidate has. */
+static uint32_t
+passport_countries(const struct id_cand *c)
+{
+	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+
+	for (size_t i = 0; i < sizeof(passports) / sizeof(passports[0]); i++)
+		if (shape(c->c, c->n, passports[i].shape))
+			cc |= (uint32_t)1 << passports[i].cc;
+	return cc;
+}
+
+static uint32_t
+id_card_countries(const struct id_cand *c)
+{
+	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+
+	if (pii_check_pl_id_card(c->c, c->n))
+		cc |= CC(PL);
+	for (size_t i = 0; i < sizeof(id_cards) / sizeof(id_cards[0]); i++)
+		if (shape(c->c, c->n, id_cards[i].shape))
+			cc |= (uint32_t)1 << id_cards[i].cc;
+	return cc;
+}
+
+/* A document number: its label near, and the format of a country the
+ * text points to. */
 static int
-row_passport(const struct id_cand *c, struct id_env *env)
+document(const struct id_cand *c, struct id_env *env, uint64_t label,
+    uint32_t (*formats)(const struct id_cand *))
 {
 	uint32_t cc;
 
 	if (has_seps(c) && !seps_only(c, " "))
 		return ID_NO;
-	id_env_read(env, c);
-	if (!(env->groups & LG(PASSPORT)))
+	cc = formats(c);
+	if (cc == 0)
 		return ID_NO;
-	cc = id_env_countries(env, c);
-	if ((cc & CC(DE)) && pii_check_de_document(c->c, c->n))
-		return ID_LABEL;
-	for (size_t i = 0; i < sizeof(passports) / sizeof(passports[0]); i++)
-		if ((cc & ((uint32_t)1 << passports[i].cc)) &&
-		    shape(c->c, c->n, passports[i].shape))
-			return ID_LABEL;
-	return ID_NO;
+	id_env_read(env, c);
+	if (!(env->groups & label))
+		return ID_NO;
+	return cc & id_env_countries(env, c) ? ID_LABEL : ID_NO;
+}
+
+static int
+row_passport(const struct id_cand *c, struct id_env *env)
+{
+	return document(c, env, LG(PASSPORT), passport_countries);
 }
 
 static int
 row_id_card(const struct id_cand *c, struct id_env *env)
 {
-	uint32_t cc;
-
-	if (has_seps(c) && !seps_only(c, " "))
-		return ID_NO;
-	id_env_read(env, c);
-	if (!(env->groups & LG(IDCARD)))
-		return ID_NO;
-	cc = id_env_countries(env, c);
-	if ((cc & CC(DE)) && pii_check_de_document(c->c, c->n))
-		return ID_LABEL;
-	if ((cc & CC(PL)) && pii_check_pl_id_card(c->c, c->n))
-		return ID_LABEL;
-	for (size_t i = 0; i < sizeof(id_cards) / sizeof(id_cards[0]); i++)
-		if ((cc & ((uint32_t)1 << id_cards[i].cc)) &&
-		    shape(c->c, c->n, id_cards[i].shape))
-			return ID_LABEL;
-	return ID_NO;
+	return document(c, env, LG(IDCARD), id_card_countries);
 }
 
 static int
@@ -541,11 +557,12 @@ row_it_driving(const struct id_cand *c, struct id_env *env)
 	return strong_if(c->c[0] == 'U' && c->c[1] == '1' && !c->lower);
 }
 
-/* Other driving licences: letters and digits next to their label. */
+/* Other driving licences: letters and digits (not digits alone) next to
+ * their label. */
 static int
 row_driving(const struct id_cand *c, struct id_env *env)
 {
-	if (has_seps(c) && !seps_only(c, " -/"))
+	if ((has_seps(c) && !seps_only(c, " -/")) || c->digits == c->n)
 		return ID_NO;
 	id_env_read(env, c);
 	return env->groups & LG(DRIVING) ? ID_LABEL : ID_NO;

@@ -12,7 +12,8 @@
 #define MIN_DIGITS 5
 
 struct pii_ids {
-	struct pii_words labels, negative;
+	/* The labels of pii_id_labels, then the negative words. */
+	struct pii_words labels;
 	const char *words[PII_WORDS_MAX + 1];
 	unsigned short by_len[ID_COMPACT_MAX + 1][ROWS_PER_LEN];
 	unsigned char n_by_len[ID_COMPACT_MAX + 1];
@@ -36,9 +37,11 @@ pii_ids_new(void)
 		return NULL;
 	for (size_t i = 0; i < pii_id_n_labels && n < PII_WORDS_MAX; i++)
 		x->words[n++] = pii_id_labels[i].word;
+	for (size_t i = 0; pii_negative_words[i] != NULL &&
+	    n < PII_WORDS_MAX; i++)
+		x->words[n++] = pii_negative_words[i];
 	x->words[n] = NULL;
 	pii_words_build(&x->labels, x->words);
-	pii_words_build(&x->negative, pii_negative_words);
 	for (size_t r = 0; r < pii_id_n_rows; r++) {
 		for (int l = pii_id_rows[r].min; l <= pii_id_rows[r].max &&
 		    l <= ID_COMPACT_MAX; l++) {
@@ -67,11 +70,16 @@ id_env_read(struct id_env *env, const struct id_cand *c)
 	if (env->read)
 		return;
 	env->read = 1;
-	pii_ctx_init(&env->ctx, c->text, c->len, c->start, c->end);
+	env->neg = 0;
+	pii_ctx_init(&env->ctx, c->text, c->len, env->ws, env->we);
 	n = pii_words_all(env->words, &env->ctx, found, 32);
 	for (size_t i = 0; i < n; i++) {
 		const struct id_label *l = &pii_id_labels[found[i]];
 
+		if ((size_t)found[i] >= pii_id_n_labels) {
+			env->neg = 1;	/* a negative word */
+			continue;
+		}
 		env->groups |= l->groups;
 		if (l->groups == 0)
 			env->named |= l->countries;
@@ -84,10 +92,6 @@ int
 id_env_negative(struct id_env *env, const struct id_cand *c)
 {
 	id_env_read(env, c);
-	if (env->neg < 0)
-		env->neg = pii_words_in(env->negative, env->ctx.before,
-		    env->ctx.nb) || pii_words_in(env->negative,
-		    env->ctx.after, env->ctx.na);
 	return env->neg;
 }
 
@@ -345,25 +349,20 @@ row_score(const struct id_row *r, int v, const struct id_cand *c,
 /* The best row for the candidate: returns its type, or -1. */
 static int
 try_rows(const struct pii_ids *x, const struct id_cand *c,
-    const unsigned char enabled[PII__COUNT])
+    struct id_env *envp, const unsigned char enabled[PII__COUNT])
 {
-	struct id_env env;
 	int best = -1, best_score = 0;
 
-	memset(&env, 0, sizeof(env));
-	env.words = &x->labels;
-	env.negative = &x->negative;
-	env.neg = -1;
 	for (int i = 0; i < x->n_by_len[c->n]; i++) {
 		const struct id_row *r = &pii_id_rows[x->by_len[c->n][i]];
 		int v, score;
 
 		if (!enabled[r->type])
 			continue;
-		v = r->check(c, &env);
+		v = r->check(c, envp);
 		if (v == ID_NO)
 			continue;
-		score = row_score(r, v, c, &env);
+		score = row_score(r, v, c, envp);
 		if (score > best_score) {
 			best_score = score;
 			best = r->type;
@@ -380,7 +379,16 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
     struct pii_matches *out)
 {
 	struct id_cand c;
+	struct id_env env;
 
+	memset(&env, 0, sizeof(env));
+	env.words = &x->labels;
+	/* The window: before the first token with digits (a label may be a
+	 * token of the chain: "EGN 7523169263"), after the chain. */
+	env.ws = v[0].s;
+	for (int i = 0; i < n && v[i].digits == 0; i++)
+		env.ws = v[i + 1 < n ? i + 1 : i].s;
+	env.we = v[n - 1].e;
 	c.text = t;
 	c.len = len;
 	for (int a = 0; a < n; a++) {
@@ -417,13 +425,27 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 			    x->n_by_len[c.n] == 0 ||
 			    part_of_number(v, n, a, b))
 				continue;
-			type = try_rows(x, &c, enabled);
+			type = try_rows(x, &c, &env, enabled);
 			if (type >= 0 && pii_matches_push(out, c.start, c.end,
 			    type) != 0)
 				return -1;
 		}
 	}
 	return 0;
+}
+
+/* Four groups of one to three digits joined by dots: an IP address or a
+ * version, no identifier. */
+static int
+ip_shaped(const struct tok *v, int n)
+{
+	if (n != 4)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (v[i].letters != 0 || v[i].digits > 3 ||
+		    (i > 0 && (v[i].sep != '.' || v[i].spaced)))
+			return 0;
+	return 1;
 }
 
 int
@@ -452,7 +474,8 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if (chain_scan(x, text, len, v, n, enabled, out) != 0)
+		if (!ip_shaped(v, n) &&
+		    chain_scan(x, text, len, v, n, enabled, out) != 0)
 			return -1;
 		i = v[n - 1].e;
 		floor = i;

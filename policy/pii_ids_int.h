@@ -68,13 +68,15 @@ struct id_label {
 extern const struct id_label pii_id_labels[];
 extern const size_t pii_id_n_labels;
 
-/* The evidence around a candidate, read when a row needs it. */
+/* The evidence around a chain of candidates, read when a row needs it
+ * (once for all the candidates of the chain). */
 struct id_env {
-	const struct pii_words *words;	/* pii_id_labels' words */
-	const struct pii_words *negative;
+	const struct pii_words *words;	/* pii_id_labels' words, then the
+					 * negative words */
+	size_t ws, we;		/* the chain: the window is around it */
 	struct pii_ctx ctx;
 	int read;		/* ctx, groups and countries are set */
-	int neg;		/* -1 unknown, else a negative word is near */
+	int neg;		/* a negative word is near */
 	uint64_t groups;	/* label groups of the context words */
 	uint32_t named;		/* countries named by country words */
 	uint32_t langs;		/* countries of the labels' languages */

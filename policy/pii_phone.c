@@ -46,11 +46,25 @@ struct cache_entry {
 	signed char verdict;
 };
 
+/* What a context word says. */
+enum { K_PHONE = 1, K_NEGATIVE = 2, K_NEGATION = 4, K_LABEL = 8 };
+
 struct pii_phone {
-	struct pii_words phone, negative, negation, labels;
-	const char *label_words[PII_WORDS_MAX + 1];
+	struct pii_words words;		/* all the context words, ... */
+	const char *list[PII_WORDS_MAX + 1];
+	unsigned char kind[PII_WORDS_MAX];	/* ... and their K_* */
 	struct cache_entry cache[CACHE_SLOTS];
 };
+
+static void
+add_words(struct pii_phone *p, size_t *n, const char *const *words,
+    int kind)
+{
+	for (size_t i = 0; words[i] != NULL && *n < PII_WORDS_MAX; i++) {
+		p->kind[*n] = (unsigned char)kind;
+		p->list[(*n)++] = words[i];
+	}
+}
 
 struct pii_phone *
 pii_phone_new(void)
@@ -60,15 +74,18 @@ pii_phone_new(void)
 
 	if (p == NULL)
 		return NULL;
-	pii_words_build(&p->phone, phone_words);
-	pii_words_build(&p->negative, pii_negative_words);
-	pii_words_build(&p->negation, negations);
+	add_words(p, &n, phone_words, K_PHONE);
+	add_words(p, &n, pii_negative_words, K_NEGATIVE);
+	add_words(p, &n, negations, K_NEGATION);
 	/* The labels of identifiers: a number next to one is not a phone. */
-	for (size_t i = 0; i < pii_id_n_labels && n < PII_WORDS_MAX; i++)
-		if (pii_id_labels[i].groups & ~LG(CARD))
-			p->label_words[n++] = pii_id_labels[i].word;
-	p->label_words[n] = NULL;
-	pii_words_build(&p->labels, p->label_words);
+	for (size_t i = 0; i < pii_id_n_labels && n < PII_WORDS_MAX; i++) {
+		if (!(pii_id_labels[i].groups & ~LG(CARD)))
+			continue;
+		p->kind[n] = K_LABEL;
+		p->list[n++] = pii_id_labels[i].word;
+	}
+	p->list[n] = NULL;
+	pii_words_build(&p->words, p->list);
 	return p;
 }
 
@@ -276,24 +293,30 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
     const struct pii_regions *regions, int *fail)
 {
 	struct pii_ctx x;
-	int phone_word, v;
+	int found[32], kinds = 0, phone_word, v;
+	size_t nf;
 
 	if (c->nd < 7 || c->nd > 15 || not_phone_shape(c))
 		return 0;
-	pii_ctx_init(&x, t, len, c->start, c->end);
-	if (pii_words_find(&p->negation, &x) >= 0 ||
-	    pii_words_find(&p->labels, &x) >= 0)
-		return 0;
-	phone_word = pii_words_find(&p->phone, &x) >= 0;
+	/* Valid in its country's plan: no word needed, none read. */
 	if (c->intl) {
 		v = valid(p, c->digits, c->nd + 1, "ZZ");
 		if (v < 0)
 			*fail = 1;
 		if (v == 1)
 			return 1;
-		return phone_word && c->nd >= 8;
 	}
-	if (pii_words_find(&p->negative, &x) >= 0)
+	/* A phone's words are close ("Tel.", "reach me on", "office"). */
+	pii_ctx_init_near(&x, t, len, c->start, c->end, 40, 24);
+	nf = pii_words_all(&p->words, &x, found, 32);
+	for (size_t i = 0; i < nf; i++)
+		kinds |= p->kind[found[i]];
+	if (kinds & (K_NEGATION | K_LABEL))
+		return 0;
+	phone_word = (kinds & K_PHONE) != 0;
+	if (c->intl)
+		return phone_word && c->nd >= 8;
+	if (kinds & K_NEGATIVE)
 		return 0;
 	if (phone_word)
 		return 1;

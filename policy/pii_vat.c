@@ -444,6 +444,8 @@ vat_ch(const char *v, size_t n)
 	return c != 10 && (c == 11 ? 0 : c) == v[8] - '0';
 }
 
+/* Each country's check, and the lengths of its national part (a bit
+ * per length, to skip the check cheaply). */
 static const struct {
 	char cc[3];
 	int (*check)(const char *v, size_t n);
@@ -481,7 +483,7 @@ int
 pii_vat_check_country(const char *cc, const char *s, size_t n)
 {
 	for (size_t i = 0; i < N_VAT; i++)
-		if (memcmp(cc, vat_table[i].cc, 2) == 0)
+		if (cc[0] == vat_table[i].cc[0] && cc[1] == vat_table[i].cc[1])
 			return vat_table[i].check(s, n) ==
 			    (vat_table[i].check == vat_fr ? 2 : 1);
 	return 0;
