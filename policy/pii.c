@@ -1,16 +1,13 @@
-/* PII detection: patterns, validators, context words, names. */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <arpa/inet.h>
+/* PII detection: the detectors over a text's detection form, and names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <pcre2.h>
-
 #include "policy/pii.h"
 #include "policy/pii_check.h"
 #include "policy/pii_ids.h"
+#include "policy/pii_ip.h"
 #include "policy/pii_names.h"
 #include "policy/pii_norm.h"
 #include "policy/pii_phone.h"
@@ -47,15 +44,13 @@ pii_type_parse(const char *name, size_t len)
 	return -1;
 }
 
-/* What a text must contain for a pattern to be worth running. */
+/* What a text must contain for a detector to be worth running. */
 enum {
 	F_DIGIT = 1, F_AT = 2, F_UPPER = 4, F_COLON = 8, F_LOWER = 16
 };
 
-/* Byte classes: the F_* features of a text, and C_CLUSTER for the bytes
- * that can appear inside a number (digits, capitals, separators). */
-#define C_CLUSTER 32
-
+/* Byte classes: the F_* features of a text (32: a byte that can appear
+ * inside a number). */
 static const unsigned char char_class[256] = {
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
 	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
@@ -75,39 +70,15 @@ static const unsigned char char_class[256] = {
 	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
 };
 
-/* A candidate span; the accept function may shrink end. */
-struct cand {
-	const char *text;
-	size_t len, start, end;
-	int type;
-};
-
-typedef int (*accept_fn)(struct cand *c);
-
-struct pattern {
-	int type;
-	unsigned need;
-	const char *re;
-	accept_fn accept;
-	int group;		/* capture group that is the value (0: all) */
-};
-
-/* need flag: the pattern starts with a digit and runs only where digits
- * cluster (see digit_windows), not over the whole text. */
-#define F_WINDOW 0x100
-
 struct trig_index;
 
 struct pii_engine {
 	struct pii_ids *ids;		/* identifiers with a fixed shape */
 	struct pii_phone *phone;	/* phone numbers */
 	struct pii_secrets *secrets;	/* keys, tokens, passwords */
+	struct pii_ip *ip;		/* IP addresses */
 	struct trig_index *trigp;
-	pcre2_code *code[32];
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
 	struct pii_norm *norm;		/* the detection form */
-	size_t n;
 };
 
 /* ---- helpers for validators ---- */
@@ -136,43 +107,6 @@ find_word(const char *p, size_t n, const char *word)
 			return 1;
 	}
 	return 0;
-}
-
-static int
-accept_ipv4(struct cand *c)
-{
-	const char *s = c->text + c->start;
-	size_t n = c->end - c->start;
-
-	if ((n == 9 && memcmp(s, "127.0.0.1", 9) == 0) ||
-	    (n == 7 && memcmp(s, "0.0.0.0", 7) == 0))
-		return 0;
-	/* Version strings: v1.2.3.4, "version 10.0.0.1". */
-	if (c->start > 0 && lower(c->text[c->start - 1]) == 'v')
-		return 0;
-	if (c->start >= 8 && find_word(c->text + c->start - 8, 8, "version"))
-		return 0;
-	return 1;
-}
-
-static int
-accept_ipv6(struct cand *c)
-{
-	char buf[64];
-	struct in6_addr a;
-	size_t n = c->end - c->start;
-	const char *pct = memchr(c->text + c->start, '%', n);
-
-	if (pct != NULL)
-		n = (size_t)(pct - (c->text + c->start));
-	if (n >= sizeof(buf) || n < 6)
-		return 0;
-	memcpy(buf, c->text + c->start, n);
-	buf[n] = '\0';
-	if (strcmp(buf, "::1") == 0 || inet_pton(AF_INET6, buf, &a) != 1)
-		return 0;
-	/* At least three groups: "a:b::" style strings are rarely IPs. */
-	return strchr(buf, ':') != strrchr(buf, ':');
 }
 
 /* Words that look like names but start sentences or are common nouns. */
@@ -263,22 +197,6 @@ trig_index_build(struct trig_index *x)
 	}
 }
 
-/* ---- the pattern table ---- */
-
-
-static const struct pattern patterns[] = {
-	{ PII_IP_ADDRESS, F_DIGIT | F_WINDOW,
-	  "(?<![0-9.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}"
-	  "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?![0-9]|\\.[0-9])",
-	  accept_ipv4, 0 },
-	{ PII_IP_ADDRESS, F_COLON,
-	  "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?:[0-9A-Fa-f]{1,4}|:)"
-	  "(?:%[0-9A-Za-z]{1,15})?(?![0-9A-Fa-f:])",
-	  accept_ipv6, 0 },
-};
-
-#define N_PATTERNS (sizeof(patterns) / sizeof(patterns[0]))
-
 struct pii_engine *
 pii_engine_new(char *err, size_t errlen)
 {
@@ -286,36 +204,15 @@ pii_engine_new(char *err, size_t errlen)
 
 	if (e == NULL)
 		return NULL;
-	for (size_t i = 0; i < N_PATTERNS; i++) {
-		int ec;
-		PCRE2_SIZE off;
-
-		e->code[i] = pcre2_compile((PCRE2_SPTR)patterns[i].re,
-		    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_NO_UTF_CHECK, &ec,
-		    &off, NULL);
-		if (e->code[i] == NULL) {
-			PCRE2_UCHAR msg[256];
-
-			pcre2_get_error_message(ec, msg, sizeof(msg));
-			snprintf(err, errlen, "PII pattern %s at %zu: %s",
-			    pii_type_name(patterns[i].type), (size_t)off,
-			    (char *)msg);
-			pii_engine_free(e);
-			return NULL;
-		}
-		pcre2_jit_compile(e->code[i], PCRE2_JIT_COMPLETE);
-		e->n++;
-	}
 	e->trigp = malloc(sizeof(*e->trigp));
 	if (e->trigp != NULL)
 		trig_index_build(e->trigp);
 	e->ids = pii_ids_new();
 	e->phone = pii_phone_new();
 	e->secrets = pii_secrets_new();
-	e->md = pcre2_match_data_create(8, NULL);
-	e->mctx = pcre2_match_context_create(NULL);
-	if (e->md == NULL || e->mctx == NULL || e->trigp == NULL ||
-	    e->ids == NULL || e->phone == NULL || e->secrets == NULL) {
+	e->ip = pii_ip_new();
+	if (e->trigp == NULL || e->ids == NULL || e->phone == NULL ||
+	    e->secrets == NULL || e->ip == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
 		return NULL;
@@ -325,9 +222,6 @@ pii_engine_new(char *err, size_t errlen)
 		pii_engine_free(e);
 		return NULL;
 	}
-	/* Patterns are linear; these limits only stop a pathological case. */
-	pcre2_set_match_limit(e->mctx, 100000);
-	pcre2_set_depth_limit(e->mctx, 1000);
 	return e;
 }
 
@@ -336,14 +230,11 @@ pii_engine_free(struct pii_engine *e)
 {
 	if (e == NULL)
 		return;
-	for (size_t i = 0; i < e->n; i++)
-		pcre2_code_free(e->code[i]);
-	pcre2_match_data_free(e->md);
-	pcre2_match_context_free(e->mctx);
 	pii_norm_free(e->norm);
 	pii_ids_free(e->ids);
 	pii_phone_free(e->phone);
 	pii_secrets_free(e->secrets);
+	pii_ip_free(e->ip);
 	free(e->trigp);
 	free(e);
 }
@@ -622,60 +513,6 @@ scan_person_triggers(const struct trig_index *x, const char *t, size_t len,
 	return 0;
 }
 
-/* Regions where digits cluster: the numeric patterns run only there. */
-struct window {
-	size_t start, end;
-};
-
-static int
-cluster_char(unsigned char c)
-{
-	return char_class[c] & C_CLUSTER;
-}
-
-static size_t
-digit_windows(const char *t, size_t len, struct window **out)
-{
-	struct window *w = NULL;
-	size_t n = 0, cap = 0, i = 0;
-
-	while (i < len) {
-		size_t s, digits = 0;
-
-		while (i < len && !(char_class[(unsigned char)t[i]] & F_DIGIT))
-			i++;
-		if (i >= len)
-			break;
-		s = i;
-		while (s > 0 && cluster_char((unsigned char)t[s - 1]) &&
-		    i - s < 8)
-			s--;
-		while (i < len && cluster_char((unsigned char)t[i])) {
-			digits += t[i] >= '0' && t[i] <= '9';
-			i++;
-		}
-		if (digits < 4)
-			continue;
-		if (n == cap) {
-			struct window *nw;
-
-			cap = cap ? cap * 2 : 16;
-			nw = realloc(w, cap * sizeof(*w));
-			if (nw == NULL) {
-				free(w);
-				*out = NULL;
-				return (size_t)-1;
-			}
-			w = nw;
-		}
-		w[n].start = s;
-		w[n].end = i < len ? i + 1 : len;	/* one past, for lookahead */
-		n++;
-	}
-	*out = w;
-	return n;
-}
-
 /*
  * When matches overlap, the type of the stronger evidence names the
  * span: a checksum-validated identifier over a phone number (whose
@@ -717,42 +554,6 @@ cmp_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Runs pattern p over text[from, to) (the whole text stays visible to
- * lookbehind and to the context words). */
-static int
-run_pattern(struct pii_engine *e, size_t p, const char *text, size_t len,
-    size_t from, size_t to, struct pii_matches *all)
-{
-	const struct pattern *pt = &patterns[p];
-	PCRE2_SIZE off = from;
-
-	while (off <= to) {
-		PCRE2_SIZE *ov;
-		struct cand c;
-		int m = pcre2_match(e->code[p], (PCRE2_SPTR)text, to, off,
-		    PCRE2_NO_UTF_CHECK, e->md, e->mctx);
-
-		if (m == PCRE2_ERROR_NOMATCH)
-			return 0;
-		if (m < 0)
-			return -1;	/* limit or bad UTF-8: fail closed */
-		ov = pcre2_get_ovector_pointer(e->md);
-		c.text = text;
-		c.len = len;
-		c.start = ov[2 * pt->group];
-		c.end = ov[2 * pt->group + 1];
-		c.type = pt->type;
-		if (c.end > c.start && pt->accept(&c) &&
-		    push(all, c.start, c.end, pt->type) != 0)
-			return -1;
-		off = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-		/* Step over a whole UTF-8 character. */
-		while (off < to && ((unsigned char)text[off] & 0xC0) == 0x80)
-			off++;
-	}
-	return 0;
-}
-
 /*
  * Overlapping matches become one: the span covering them all, with the
  * type of the strongest. Dropping the weaker one instead would leave its
@@ -791,30 +592,10 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 {
 	struct pii_matches all = { NULL, 0, 0 };
 	unsigned f = features(text, len);
-	size_t n_win = 0;
-	struct window *win = NULL;
 	int rc = 0;
 
-	if (f & F_DIGIT) {
-		n_win = digit_windows(text, len, &win);
-		if (n_win == (size_t)-1)
-			rc = -1;
-	}
-	for (size_t p = 0; p < N_PATTERNS && rc == 0; p++) {
-		const struct pattern *pt = &patterns[p];
-		unsigned need = pt->need & ~(unsigned)F_WINDOW;
-
-		if (!enabled[pt->type] || (need & f) != need)
-			continue;
-		if (!(pt->need & F_WINDOW)) {
-			rc = run_pattern(e, p, text, len, 0, len, &all);
-			continue;
-		}
-		for (size_t k = 0; k < n_win && rc == 0; k++)
-			rc = run_pattern(e, p, text, len, win[k].start,
-			    win[k].end, &all);
-	}
-	free(win);
+	if (enabled[PII_IP_ADDRESS] && (f & (F_DIGIT | F_COLON)))
+		rc = pii_ip_scan(e->ip, text, len, &all);
 	if (rc == 0 && (f & F_DIGIT))
 		rc = pii_ids_scan(e->ids, text, len, enabled, &all);
 	if (rc == 0 && enabled[PII_PHONE] && (f & F_DIGIT))

@@ -178,6 +178,42 @@ bban_fits(const char *fmt, const char *s, size_t n)
 	return k == n;
 }
 
+/* Spanish "dígitos de control": over "00" + bank + branch, then over the
+ * account number. */
+static int
+es_ccc_digit(const char *d)
+{
+	static const int w[] = { 1, 2, 4, 8, 5, 10, 9, 7, 3, 6 };
+	int sum = 0, c;
+
+	for (int i = 0; i < 10; i++)
+		sum += w[i] * (d[i] - '0');
+	c = 11 - sum % 11;
+	return c == 11 ? 0 : c == 10 ? 1 : c;
+}
+
+/* The national check digits inside the BBAN, where a country has them
+ * and every bank uses them. */
+static int
+bban_checks(const char *cc, const char *b)
+{
+	if (memcmp(cc, "BE", 2) == 0) {
+		int c = (int)((unsigned long long)num(b, 5) * 100000 %
+		    97 + (unsigned long long)num(b + 5, 5)) % 97;
+
+		return (c == 0 ? 97 : c) == num(b + 10, 2);
+	}
+	if (memcmp(cc, "ES", 2) == 0) {
+		char d[10];
+
+		d[0] = d[1] = '0';
+		memcpy(d + 2, b, 8);
+		return es_ccc_digit(d) == b[8] - '0' &&
+		    es_ccc_digit(b + 10) == b[9] - '0';
+	}
+	return 1;
+}
+
 int
 pii_check_iban(const char *s, size_t n)
 {
@@ -190,7 +226,8 @@ pii_check_iban(const char *s, size_t n)
 		if (memcmp(s, iban_formats[i].cc, 2) != 0)
 			continue;
 		if (s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9' ||
-		    !bban_fits(iban_formats[i].bban, s + 4, n - 4))
+		    !bban_fits(iban_formats[i].bban, s + 4, n - 4) ||
+		    !bban_checks(s, s + 4))
 			return 0;
 		/* Move the country and check digits to the end. */
 		memcpy(r, s + 4, n - 4);
@@ -212,7 +249,7 @@ pii_check_card(const char *d, size_t n)
 	p4 = num(d, 4);
 	p6 = num(d, 6);
 	if (d[0] == '4')
-		return n == 13 || n == 16;			/* Visa */
+		return n == 13 || n == 16 || n == 19;		/* Visa */
 	if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
 		return n == 16;					/* Mastercard */
 	if (p2 == 34 || p2 == 37)
@@ -225,8 +262,9 @@ pii_check_card(const char *d, size_t n)
 		return n >= 14;					/* Diners */
 	if (p2 == 62 || (p6 >= 810000 && p6 <= 817199))
 		return n >= 16;					/* UnionPay */
-	if (p2 == 50 || (p2 >= 56 && p2 <= 58) || p2 == 67 || p4 == 6304)
-		return 1;					/* Maestro */
+	if (p2 == 50 || (p2 >= 56 && p2 <= 58) || p2 == 67 || p4 == 6304 ||
+	    p4 == 604)
+		return 1;			/* Maestro (0604: the old range) */
 	if ((p4 == 2131 || p4 == 1800) && n == 15)
 		return 1;					/* JCB 15 */
 	return 0;

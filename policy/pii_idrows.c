@@ -70,6 +70,49 @@ shape(const char *s, size_t n, const char *pat)
 	return 0;
 }
 
+/* Separators only before the characters at the positions listed (a
+ * grouping people write: "12 345 678 901"), each one of ok. */
+static int
+grouped(const struct id_cand *c, const char *ok, const unsigned char *at,
+    size_t n_at)
+{
+	for (size_t k = 1; k < c->n; k++) {
+		int listed = 0;
+
+		if (c->sep[k] == 0)
+			continue;
+		for (size_t i = 0; i < n_at; i++)
+			listed |= at[i] == k;
+		if (!listed || strchr(ok, c->sep[k]) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* The capitals written just before the candidate (over a separator), a
+ * word of them: into out (at most 3), their number. */
+static size_t
+letters_before(const struct id_cand *c, char *out)
+{
+	size_t p = c->start, q, k = 0;
+
+	while (p > 0 && c->start - p < 3 && strchr(" -.:", c->text[p - 1]) &&
+	    c->text[p - 1] != '\0')
+		p--;
+	if (p == c->start)
+		return 0;
+	q = p;
+	while (q > 0 && p - q < 4 && c->text[q - 1] >= 'A' &&
+	    c->text[q - 1] <= 'Z')
+		q--;
+	if (p - q > 3 || (q > 0 && ((c->text[q - 1] | 32) >= 'a' &&
+	    (c->text[q - 1] | 32) <= 'z')))
+		return 0;
+	for (; q < p; q++)
+		out[k++] = c->text[q];
+	return k;
+}
+
 static int
 strong_if(int cond)
 {
@@ -93,19 +136,27 @@ row_card(const struct id_cand *c, struct id_env *env)
 		return ID_NO;
 	if (pii_check_card(c->c, c->n))
 		return ID_STRONG;
-	return pii_luhn(c->c, c->n) && c->c[0] != '0' ? ID_LABEL : ID_NO;
+	/* Next to "card": a bank's or a card scheme's number (MII 3 to 6)
+	 * of a card's length whose issuer range is not known here. */
+	return c->n >= 13 && c->c[0] >= '3' && c->c[0] <= '6' &&
+	    pii_luhn(c->c, c->n) ? ID_LABEL : ID_NO;
 }
 
 static int
 row_vat(const struct id_cand *c, struct id_env *env)
 {
-	int r;
+	char before[4];
+	size_t nb;
 
 	if (!c->first_upper || c->c[0] < 'A' || c->c[1] < 'A' ||
-	    c->c[0] > 'Z' || c->c[1] > 'Z')
+	    c->c[0] > 'Z' || c->c[1] > 'Z' || pii_vat_check(c->c, c->n) != 2)
 		return ID_NO;
-	r = pii_vat_check(c->c, c->n);
-	return r == 2 ? ID_STRONG : r == 1 ? ID_LABEL : ID_NO;
+	/* Its country written twice ("NL NL 818...", "AT ATU ...") is a
+	 * malformed number. */
+	nb = letters_before(c, before);
+	if (nb >= 2 && before[0] == c->c[0] && before[1] == c->c[1])
+		return ID_NO;
+	return ID_STRONG;
 }
 
 static const char *const cc_codes[CC__COUNT] = {
@@ -119,7 +170,23 @@ static const char *const cc_codes[CC__COUNT] = {
 static int
 row_vat_bare(const struct id_cand *c, struct id_env *env)
 {
-	uint32_t valid = 0;
+	uint32_t valid = 0, prefix = 0;
+	char before[4];
+
+	/* After a country's prefix it is that country's ("DK: 21599336"),
+	 * or, when the prefix is not followed by a colon, the candidate
+	 * with the prefix is the number (a bad one here). */
+	if (letters_before(c, before) >= 2) {
+		for (int i = 0; i < CC__COUNT; i++)
+			if (memcmp(before, i == CC_GR ? "EL" : cc_codes[i],
+			    2) == 0)
+				prefix = (uint32_t)1 << i;
+		if (memcmp(before, "XI", 2) == 0)
+			prefix = CC(GB);
+		if (prefix != 0 && memchr(c->text + c->start - 3, ':', 3) ==
+		    NULL)
+			return ID_NO;
+	}
 
 	/* The countries whose check it passes (cheap), then the label's. */
 	for (int i = 0; i < CC__COUNT; i++) {
@@ -128,21 +195,27 @@ row_vat_bare(const struct id_cand *c, struct id_env *env)
 		if (pii_vat_check_country(code, c->c, c->n))
 			valid |= (uint32_t)1 << i;
 	}
-	if (valid == 0)
+	if (valid == 0 || (prefix != 0 && !(valid & prefix)))
 		return ID_NO;
 	id_env_read(env, c);
 	if (!(env->groups & LG(VAT)))
 		return ID_NO;
-	return valid & (env->named ? env->named : env->langs) ? ID_LABEL :
-	    ID_NO;
+	/* Checks that a number passes by chance once in a hundred count
+	 * whatever the language of the label. */
+	return prefix != 0 || (valid & ((env->named ? env->named :
+	    env->langs) | CC(FR) | CC(BE) | CC(NL) | CC(SE) | CC(LU))) ?
+	    ID_LABEL : ID_NO;
 }
 
 /* ---- the national identifiers of pii.h's first types ---- */
 
+/* Written whole or "12 345 678 901". */
 static int
 row_de_tax_id(const struct id_cand *c, struct id_env *env)
 {
-	return seps_only(c, " ") && pii_check_de_tax_id(c->c, c->n) ?
+	static const unsigned char at[] = { 2, 5, 8 };
+
+	return grouped(c, " ", at, 3) && pii_check_de_tax_id(c->c, c->n) ?
 	    ID_LABEL : ID_NO;
 }
 
@@ -158,11 +231,16 @@ row_fr_nir(const struct id_cand *c, struct id_env *env)
 	return pii_check_fr_nir(c->c, c->n) ? ID_STRONG : ID_NO;
 }
 
+/* "12345678Z", "12345678-Z", "12.345.678-Z". */
 static int
 row_es_dni(const struct id_cand *c, struct id_env *env)
 {
+	static const unsigned char at[] = { 2, 5, 8 };
 	char d[10];
 
+	if (!grouped(c, " -.", at, c->n == 9 ? 3 : 0) ||
+	    (c->sep[2] != 0 && c->sep[2] != '.'))
+		return ID_NO;
 	if (c->n == 9)
 		return pii_check_es_dni(c->c, 9) ? ID_STRONG : ID_NO;
 	/* The leading zero left out: only next to a label. */
@@ -210,7 +288,9 @@ row_nl_bsn(const struct id_cand *c, struct id_env *env)
 static int
 row_be_nn(const struct id_cand *c, struct id_env *env)
 {
-	if (!pii_check_be_nn(c->c, c->n))
+	static const unsigned char at[] = { 2, 4, 6, 9 };
+
+	if (!grouped(c, " -.", at, 4) || !pii_check_be_nn(c->c, c->n))
 		return ID_NO;
 	return strong_if(c->sep[2] != 0 && c->sep[4] != 0 && c->sep[6] != 0);
 }
@@ -362,11 +442,14 @@ uniform_seps(const struct id_cand *c)
 	return 1;
 }
 
+/* "3023217600053", "30 23 217 600 053". */
 static int
 row_fr_spi(const struct id_cand *c, struct id_env *env)
 {
-	return seps_only(c, " ") && pii_check_fr_spi(c->c, c->n) ? ID_LABEL :
-	    ID_NO;
+	static const unsigned char at[] = { 2, 4, 7, 10 };
+
+	return grouped(c, " ", at, 4) && pii_check_fr_spi(c->c, c->n) ?
+	    ID_LABEL : ID_NO;
 }
 
 static int
@@ -587,10 +670,10 @@ const struct id_row pii_id_rows[] = {
 	{ PII_DE_SVNR, CC_DE, 12, 12, row_de_svnr, G_SOC | G_PERS, LG(SVNR),
 	  0 },
 	{ PII_FR_NIR, CC_FR, 15, 15, row_fr_nir, G_SOC | G_PERS, LG(NIR), 0 },
-	{ PII_ES_DNI, CC_ES, 8, 9, row_es_dni, G_PERS | G_TAX | LG(IDCARD),
-	  LG(DNI) | LG(NIF), 0 },
-	{ PII_ES_NIE, CC_ES, 9, 9, row_es_nie, G_PERS | G_TAX | LG(IDCARD),
-	  LG(NIE) | LG(NIF), 0 },
+	{ PII_ES_DNI, CC_ES, 8, 9, row_es_dni,
+	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(DNI) | LG(NIF), 0 },
+	{ PII_ES_NIE, CC_ES, 9, 9, row_es_nie,
+	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(NIE) | LG(NIF), 0 },
 	{ PII_IT_FISCAL_CODE, CC_IT, 16, 16, row_it_cf, G_TAX | G_PERS,
 	  LG(CF), 0 },
 	{ PII_IT_FISCAL_CODE, CC_IT, 11, 11, row_it_cf_numeric, LG(CF),

@@ -296,18 +296,30 @@ may_end(const struct tok *v, int n, int b)
 
 /*
  * A value is not a part of a longer one: next to a token with digits
- * joined by a dash, dot or slash, or by a space when that token is short
- * (grouping, as in "4003 2960 8908 5629" or "DE49 6419 ..."), it is cut
- * out of something else.
+ * joined by a dash, dot or slash it is cut out of something else; joined
+ * by a space to a short one, when it is itself grouped by spaces ("4003
+ * 2960 8908 5629", "DE49 6419 ..."). A whole number next to the next one
+ * ("4012888888881881 4012 8888 ...") stands alone.
  */
+static int
+glued_to(const struct tok *v, int at, int other, int spaced_inside)
+{
+	if (v[other].digits == 0)
+		return 0;
+	if (!v[at].spaced || v[at].sep != ' ')
+		return 1;
+	return spaced_inside && v[other].e - v[other].s <= 4;
+}
+
 static int
 part_of_number(const struct tok *v, int n, int a, int b)
 {
-	if (a > 0 && v[a - 1].digits != 0 && (!v[a].spaced ||
-	    v[a].sep != ' ' || v[a - 1].e - v[a - 1].s <= 4))
-		return 1;
-	return b + 1 < n && v[b + 1].digits != 0 && (!v[b + 1].spaced ||
-	    v[b + 1].sep != ' ' || v[b + 1].e - v[b + 1].s <= 4);
+	int spaced_inside = 0;
+
+	for (int i = a + 1; i <= b; i++)
+		spaced_inside |= v[i].spaced;
+	return (a > 0 && glued_to(v, a, a - 1, spaced_inside)) ||
+	    (b + 1 < n && glued_to(v, b + 1, b + 1, spaced_inside));
 }
 
 /*

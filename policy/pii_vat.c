@@ -134,7 +134,7 @@ vat_cz(const char *v, size_t n)
 	}
 	if (n == 9 && v[0] == '6') {
 		c = wsum(v + 1, w, 7) % 11;
-		return (8 - (10 - c) % 11) % 10 == v[8] - '0';
+		return ((8 - (10 - c) % 11) % 10 + 10) % 10 == v[8] - '0';
 	}
 	return pii_check_cz_rc(v, n);
 }
@@ -166,7 +166,15 @@ static int
 vat_el(const char *v, size_t n)
 {
 	static const int w[] = { 256, 128, 64, 32, 16, 8, 4, 2 };
+	char d[9];
 
+	/* Older numbers have eight digits: a leading zero. */
+	if (n == 8 && digits_only(v, 8)) {
+		d[0] = '0';
+		memcpy(d + 1, v, 8);
+		v = d;
+		n = 9;
+	}
 	return n == 9 && digits_only(v, 9) && wsum(v, w, 8) % 11 % 10 ==
 	    v[8] - '0';
 }
@@ -203,22 +211,33 @@ vat_fi(const char *v, size_t n)
 	return n == 8 && digits_only(v, 8) && wsum(v, w, 8) % 11 == 0;
 }
 
-/* 2 when the numeric key confirms it, 1 for a letter key (format only). */
+/*
+ * The key: two digits (the SIREN's mod 97), or, for newer numbers, two
+ * characters of "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ" checked mod 11.
+ */
 static int
 vat_fr(const char *v, size_t n)
 {
+	static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+	long long siren = 0;
+	const char *a, *b;
+	int check;
+
 	if (n != 11 || !digits_only(v + 2, 9))
 		return 0;
-	if (digits_only(v, 2)) {
-		long long siren = 0;
-
-		for (int i = 2; i < 11; i++)
-			siren = siren * 10 + (v[i] - '0');
-		return num(v, 2) == (int)((12 + 3 * (siren % 97)) % 97) ? 2 : 0;
-	}
-	if (strchr("IO", v[0]) || strchr("IO", v[1]))
+	for (int i = 2; i < 11; i++)
+		siren = siren * 10 + (v[i] - '0');
+	if (digits_only(v, 2))
+		return num(v, 2) == (int)((12 + 3 * (siren % 97)) % 97);
+	a = v[0] != '\0' ? strchr(alphabet, v[0]) : NULL;
+	b = v[1] != '\0' ? strchr(alphabet, v[1]) : NULL;
+	if (a == NULL || b == NULL)
 		return 0;
-	return luhn_sum(v + 2, 9) == 0 ? 1 : 0;
+	if (v[0] >= '0' && v[0] <= '9')
+		check = (int)(a - alphabet) * 24 + (int)(b - alphabet) - 10;
+	else
+		check = (int)(a - alphabet) * 34 + (int)(b - alphabet) - 100;
+	return check >= 0 && (siren + 1 + check / 11) % 11 == check % 11;
 }
 
 static int
@@ -314,10 +333,17 @@ vat_mt(const char *v, size_t n)
 static int
 vat_nl(const char *v, size_t n)
 {
-	char r[14];
+	char r[14], d[12];
 
+	/* Leading zeros left out: "NL4495445B01". */
+	if (n >= 10 && n < 12 && v[n - 3] == 'B' && digits_only(v, n - 3)) {
+		memset(d, '0', 12 - n);
+		memcpy(d + 12 - n, v, n);
+		v = d;
+		n = 12;
+	}
 	if (n != 12 || !digits_only(v, 9) || v[9] != 'B' ||
-	    !digits_only(v + 10, 2))
+	    !digits_only(v + 10, 2) || (v[10] == '0' && v[11] == '0'))
 		return 0;
 	if (pii_check_nl_bsn(v, 9))
 		return 1;
@@ -473,8 +499,7 @@ pii_vat_check(const char *s, size_t n)
 		if (memcmp(s, vat_table[i].cc, 2) != 0)
 			continue;
 		r = vat_table[i].check(s + 2, n - 2);
-		/* Only France has a format-only answer (1). */
-		return r == 0 ? 0 : vat_table[i].check == vat_fr ? r : 2;
+		return r ? 2 : 0;
 	}
 	return 0;
 }
@@ -484,7 +509,6 @@ pii_vat_check_country(const char *cc, const char *s, size_t n)
 {
 	for (size_t i = 0; i < N_VAT; i++)
 		if (cc[0] == vat_table[i].cc[0] && cc[1] == vat_table[i].cc[1])
-			return vat_table[i].check(s, n) ==
-			    (vat_table[i].check == vat_fr ? 2 : 1);
+			return vat_table[i].check(s, n) != 0;
 	return 0;
 }

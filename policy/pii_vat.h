@@ -11,8 +11,7 @@
 
 /*
  * A VAT number with its country prefix ("DE811363057", "CHE123456789MWST").
- * Returns 2 when its check digits confirm it, 1 when only the format is
- * known (a French number with a letter key), 0 else.
+ * Returns 2 when its check digits confirm it, 0 else.
  */
 int pii_vat_check(const char *s, size_t n);
 
