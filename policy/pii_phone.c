@@ -7,8 +7,9 @@
 #include "policy/pii_phone.h"
 #include "policy/pii_phonelib.h"
 
-#define MAX_DIGITS 17
-#define MAX_GROUPS 10
+#define MAX_DIGITS 17		/* a phone's, with 00 and a country code */
+#define RUN_DIGITS 40		/* read in a run before giving up */
+#define MAX_GROUPS 12
 #define CACHE_SLOTS 256
 #define CACHE_KEY 24
 
@@ -30,7 +31,8 @@ static const char *const phone_words[] = {
 	"bel me", "bereikbaar", "bereiken", "zadzwo\xc5\x84", "zadzwon",
 	"dzwo\xc5\x84", "dzwon", "ring mig", "n\xc3\xa5 mig",
 	"n\xc3\xa5r mig", "n\xc3\xa5s", "n\xc3\xa5 meg", "soita", "soittaa",
-	"ligar", "ligue", "office", "desk", "extension", "ext", "ext.", NULL
+	"ligar", "ligue", "office", "desk", "extension", "ext", "ext.",
+	"answering", "voicemail", NULL
 };
 
 /* "... is not a phone number". */
@@ -139,12 +141,14 @@ alnum(unsigned char c)
 struct cand {
 	size_t start, end;	/* the bytes, extension included */
 	size_t glen[MAX_GROUPS];	/* digits per group */
+	size_t gend[MAX_GROUPS];	/* where each group ends */
 	char gsep[MAX_GROUPS];	/* the separator before each group */
 	int groups;
-	char digits[MAX_DIGITS + 2];	/* '+' and the digits */
+	char digits[RUN_DIGITS + 2];	/* '+' and the digits */
 	size_t nd;		/* digits (without '+') */
 	int intl;		/* written +CC or 00CC */
 	int paren;		/* a group in parentheses */
+	int cut;		/* the first groups of a longer run */
 };
 
 /* Digits after "x", "ext", "ext." (an extension): where they end, or p. */
@@ -206,7 +210,7 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 				c->gsep[c->groups] = run ? t[i - 1] : 0;
 				c->groups++;
 			}
-			if (c->nd == MAX_DIGITS) {
+			if (c->nd == RUN_DIGITS) {
 				/* Too long for a phone: skip the whole run. */
 				while (i < len && (digit(t[i]) ||
 				    strchr(" -./()", t[i]) != NULL))
@@ -216,6 +220,7 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 			}
 			c->digits[1 + c->nd++] = t[i];
 			c->glen[c->groups - 1]++;
+			c->gend[c->groups - 1] = i + 1;
 			last = ++i;
 			run = 0;
 			continue;
@@ -296,7 +301,7 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 	int found[32], kinds = 0, phone_word, v;
 	size_t nf;
 
-	if (c->nd < 7 || c->nd > 15 || not_phone_shape(c))
+	if (c->nd < 6 || c->nd > 15 || not_phone_shape(c))
 		return 0;
 	/* Valid in its country's plan: no word needed, none read. */
 	if (c->intl) {
@@ -315,11 +320,14 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 		return 0;
 	phone_word = (kinds & K_PHONE) != 0;
 	if (c->intl)
-		return phone_word && c->nd >= 8;
+		return phone_word && c->nd >= 7;
 	if (kinds & K_NEGATIVE)
 		return 0;
 	if (phone_word)
 		return 1;
+	/* Without a word, six digits or part of a run are too little. */
+	if (c->nd < 7 || c->cut)
+		return 0;
 	for (size_t i = 0; regions != NULL && i < regions->n; i++) {
 		v = valid(p, c->digits + 1, c->nd, regions->code[i]);
 		if (v < 0)
@@ -328,6 +336,62 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 			return 1;
 	}
 	return nanp_shape(c) || trunk_grouped(c);
+}
+
+/* The first g groups of c (a number followed by another one, or by its
+ * extension). */
+static void
+cand_cut(const struct cand *c, int g, struct cand *k)
+{
+	size_t nd = 0;
+
+	*k = *c;
+	for (int i = 0; i < g; i++)
+		nd += c->glen[i];
+	if (c->intl == 2)
+		nd = nd > 2 ? nd - 2 : 0;	/* "00" is not among them */
+	if (nd > RUN_DIGITS)
+		nd = RUN_DIGITS;
+	k->groups = g;
+	k->end = c->gend[g - 1];
+	k->nd = nd;
+	k->digits[1 + nd] = '\0';
+	k->cut = 1;
+}
+
+/* A cut before group g: the rest is one group (an extension) or
+ * something else than more of the same grouping (a date after it). */
+static int
+cut_ok(const struct cand *c, int g)
+{
+	if (c->gsep[g] != ' ' && c->gsep[g] != '-')
+		return 0;
+	return g == c->groups - 1 || (c->gsep[g + 1] != ' ' &&
+	    c->gsep[g + 1] != c->gsep[g]);
+}
+
+/* The candidate, or its longest first groups that a phone is (cut after
+ * a space or a dash: "+86 20 61302222-8866", "(914)349-8600 04/21"). */
+static int
+accept_run(struct pii_phone *p, const char *t, size_t len, struct cand *c,
+    const struct pii_regions *regions, int *fail)
+{
+	struct cand k;
+
+	if (c->nd <= MAX_DIGITS && accept(p, t, len, c, regions, fail))
+		return 1;
+	for (int g = c->groups - 1; g >= 1 && !*fail; g--) {
+		if (!cut_ok(c, g))
+			continue;
+		cand_cut(c, g, &k);
+		if (k.nd < 6)
+			break;
+		if (accept(p, t, len, &k, regions, fail)) {
+			*c = k;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -346,7 +410,7 @@ pii_phone_scan(struct pii_phone *p, const char *text, size_t len,
 		if (i >= len)
 			break;
 		if (cand_read(text, len, i, &c, &next) &&
-		    accept(p, text, len, &c, regions, &fail) &&
+		    accept_run(p, text, len, &c, regions, &fail) &&
 		    pii_matches_push(out, c.start, c.end, PII_PHONE) != 0)
 			return -1;
 		if (fail)

@@ -72,6 +72,15 @@ test_scanner(void)
 		{ "Bel me op 0612345678", "[0612345678]" },
 		{ "467 3395 office", "[467 3395]" },
 		{ "837.824.1482 ext 63888", "[837.824.1482 ext 63888]" },
+		/* Six digits next to a word; none without. */
+		{ "Call me back at 123456 please.", "[123456]" },
+		{ "They're not answering at 449 4898", "[449 4898]" },
+		{ "ref 123456", "" },
+		/* A number followed by its extension or by a date. */
+		{ "My phone number is +86 20 61302222-8866.",
+		  "[+86 20 61302222]" },
+		{ "Phone (914)349-8600 04/21/2020 12:37",
+		  "[(914)349-8600]" },
 		/* A phone's grouping. */
 		{ "(978)645-9740", "[(978)645-9740]" },
 		{ "1-234-567-8901", "[1-234-567-8901]" },
