@@ -241,11 +241,20 @@ row_es_dni(const struct id_cand *c, struct id_env *env)
 	if (!grouped(c, " -.", at, c->n == 9 ? 3 : 0) ||
 	    (c->sep[2] != 0 && c->sep[2] != '.'))
 		return ID_NO;
+	if (c->n == 9 && pii_check_es_dni(c->c, 9))
+		return ID_STRONG;
+	/* K, L, M: the NIF of Spaniards under 14, abroad, foreigners
+	 * without a NIE; the letter over the seven digits. */
+	if (c->n == 9 && strchr("KLM", c->c[0]) != NULL && c->c[0] != '\0') {
+		d[0] = '0';
+		memcpy(d + 1, c->c + 1, 8);
+		return pii_check_es_dni(d, 9) ? ID_LABEL : ID_NO;
+	}
 	if (c->n == 9)
-		return pii_check_es_dni(c->c, 9) ? ID_STRONG : ID_NO;
-	/* The leading zero left out: only next to a label. */
-	d[0] = '0';
-	memcpy(d + 1, c->c, 8);
+		return ID_NO;
+	/* Leading zeros left out: only next to a label. */
+	memset(d, '0', 9 - c->n);
+	memcpy(d + 9 - c->n, c->c, c->n);
 	return pii_check_es_dni(d, 9) ? ID_LABEL : ID_NO;
 }
 
@@ -670,10 +679,11 @@ const struct id_row pii_id_rows[] = {
 	{ PII_DE_SVNR, CC_DE, 12, 12, row_de_svnr, G_SOC | G_PERS, LG(SVNR),
 	  0 },
 	{ PII_FR_NIR, CC_FR, 15, 15, row_fr_nir, G_SOC | G_PERS, LG(NIR), 0 },
-	{ PII_ES_DNI, CC_ES, 8, 9, row_es_dni,
+	{ PII_ES_DNI, CC_ES, 6, 9, row_es_dni,
 	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(DNI) | LG(NIF), 0 },
 	{ PII_ES_NIE, CC_ES, 9, 9, row_es_nie,
-	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(NIE) | LG(NIF), 0 },
+	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT) | LG(DNI),
+	  LG(NIE) | LG(NIF), 0 },
 	{ PII_IT_FISCAL_CODE, CC_IT, 16, 16, row_it_cf, G_TAX | G_PERS,
 	  LG(CF), 0 },
 	{ PII_IT_FISCAL_CODE, CC_IT, 11, 11, row_it_cf_numeric, LG(CF),

@@ -229,8 +229,11 @@ chain_build(const char *t, size_t len, size_t floor, size_t s, size_t e,
 		if (!tok_ok(t, len, ps, q))
 			break;
 		tok_read(t, ps, q, &k);
+		/* A prefix: capitals ("FR", "ATU"), two letters ("hh 01 02
+		 * 03 d"), one letter before a dash ("x-2482300w"). */
 		if (k.digits == 0 && (k.letters > 3 ||
-		    !(t[ps] >= 'A' && t[ps] <= 'Z')))
+		    !(t[ps] >= 'A' && t[ps] <= 'Z')) && k.letters != 2 &&
+		    !(k.letters == 1 && sep == '-' && !spaced))
 			break;
 		k.spaced = spaced;
 		k.sep = sep;
