@@ -289,8 +289,14 @@ nanp_shape(const struct cand *c)
 static int
 trunk_grouped(const struct cand *c)
 {
-	return !c->intl && c->digits[1] == '0' && c->nd >= 9 &&
-	    c->groups >= 2;
+	if (c->intl || c->digits[1] != '0' || c->nd < 9 || c->groups < 2)
+		return 0;
+	/* One kind of separator (a case number "0642.13.000862-5" mixes
+	 * them), or spaces after an area code in parentheses. */
+	for (int g = 2; g < c->groups; g++)
+		if (c->gsep[g] != c->gsep[1] && !(c->paren && c->gsep[g] == ' '))
+			return 0;
+	return 1;
 }
 
 static int

@@ -96,6 +96,7 @@ test_scanner(void)
 		{ "phone s666666666", "" },
 		{ "Formula 45+31-339243873 is not a phone number", "" },
 		{ "order 030 1234567", "" },
+		{ "autos n\xc2\xb0 0642.13.000862-5", "" },
 		{ "Mein Handy, PESEL 44051401359", "" },
 		{ "call 1234 5678 9012 3456 7890", "" },
 	};
