@@ -6,6 +6,7 @@
 
 #include "policy/pii.h"
 #include "policy/pii_check.h"
+#include "policy/pii_email.h"
 #include "policy/pii_ids.h"
 #include "policy/pii_ip.h"
 #include "policy/pii_names.h"
@@ -333,73 +334,6 @@ is_alnum(unsigned char c)
 	return char_class[c] & (F_DIGIT | F_UPPER | F_LOWER) && c < 0x80;
 }
 
-/* A byte of a local part or a domain label: ASCII letters and digits,
- * and any byte of a non-ASCII character (internationalized addresses,
- * and letters that are no Latin look-alike must not split an address). */
-static int
-addr_byte(unsigned char c)
-{
-	return is_alnum(c) || c >= 0x80;
-}
-
-/*
- * E-mail addresses, found from their '@' (far faster than a pattern that
- * could start at any letter): a dot-atom local part, then labels and an
- * alphabetic top-level domain ("lodash@4.17.21" is no address).
- */
-static int
-scan_emails(const char *t, size_t len, struct pii_matches *all)
-{
-	const char *at = memchr(t, '@', len);
-
-	while (at != NULL) {
-		size_t a = (size_t)(at - t), l = a, r = a + 1, dot = 0;
-		size_t label = 0, tld;
-		int ok = 1;
-
-		while (l > 0 && (addr_byte((unsigned char)t[l - 1]) ||
-		    (t[l - 1] != '\0' && strchr("._%+'-", t[l - 1]) != NULL)) &&
-		    a - l < 64)
-			l--;
-		/* Never start inside a character, nor on punctuation. */
-		while (l < a && (((unsigned char)t[l] & 0xC0) == 0x80 ||
-		    strchr("._%+'-", t[l]) != NULL))
-			l++;
-		for (; r < len; r++) {
-			unsigned char c = (unsigned char)t[r];
-
-			if (addr_byte(c) || c == '-') {
-				label++;
-				continue;
-			}
-			if (c == '.' && label > 0 && r + 1 < len &&
-			    addr_byte((unsigned char)t[r + 1])) {
-				dot = r;
-				label = 0;
-				continue;
-			}
-			break;
-		}
-		/* The top-level domain: ASCII letters; what follows them
-		 * without a break ("example.com日本") is not part of it. */
-		for (tld = dot + 1; dot > 0 && tld < r &&
-		    ((t[tld] | 32) >= 'a' && (t[tld] | 32) <= 'z'); tld++)
-			;
-		if (dot > 0 && tld < r && (unsigned char)t[tld] >= 0x80)
-			r = tld;
-		if (l == a || t[a - 1] == '.' || dot == 0 || r - dot - 1 < 2 ||
-		    r - dot - 1 > 24 || r - l > 254)
-			ok = 0;
-		for (size_t k = dot + 1; ok && k < r; k++)
-			if (!((t[k] | 32) >= 'a' && (t[k] | 32) <= 'z'))
-				ok = 0;
-		if (ok && push(all, l, r, PII_EMAIL) != 0)
-			return -1;
-		at = a + 1 < len ? memchr(t + a + 1, '@', len - a - 1) : NULL;
-	}
-	return 0;
-}
-
 /* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
 static size_t
 name_word(const char *t, size_t len, size_t p)
@@ -603,7 +537,7 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 	if (rc == 0 && enabled[PII_SECRET])
 		rc = pii_secrets_scan(e->secrets, text, len, &all);
 	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
-		rc = scan_emails(text, len, &all);
+		rc = pii_email_scan(text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON])
 		rc = scan_person_triggers(e->trigp, text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))

@@ -122,6 +122,15 @@ test_scanner(void)
 	} cases[] = {
 		{ "mail jane.doe@example.com now", "EMAIL[jane.doe@example.com]" },
 		{ "see lodash@4.17.21", "" },
+		{ "write \"john doe\"@example.com now",
+		  "EMAIL[\"john doe\"@example.com]" },
+		{ "a@xn--d1acufc.xn--p1ai", "EMAIL[a@xn--d1acufc.xn--p1ai]" },
+		{ "j\xc3\xbcrgen@m\xc3\xbcller.de",
+		  "EMAIL[j\xc3\xbcrgen@m\xc3\xbcller.de]" },
+		{ "mail \xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		  "\xe4\xb8\xad\xe5\x9b\xbd ok",
+		  "EMAIL[\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		  "\xe4\xb8\xad\xe5\x9b\xbd]" },
 		{ "ruf an: +49 30 1234567", "PHONE[+49 30 1234567]" },
 		{ "Tel. 030 1234567", "PHONE[030 1234567]" },
 		{ "order 0301234567 shipped", "" },
