@@ -150,6 +150,18 @@ static const struct {
 	{ "SV", "4a20n" }, { "TL", "3n14n2n" }, { "TN", "2n3n13n2n" },
 	{ "TR", "5n1n16c" }, { "UA", "6n19c" }, { "VA", "3n15n" },
 	{ "VG", "4a16n" }, { "XK", "4n10n2n" },
+	/* Joined the registry lately. */
+	{ "BI", "5n5n11n2n" }, { "DJ", "5n5n11n2n" }, { "FK", "2a12n" },
+	{ "HN", "4a20n" }, { "MN", "4n12n" }, { "NI", "4a20n" },
+	{ "OM", "3n16c" }, { "RU", "9n5n15c" }, { "SO", "4n3n12n" },
+	{ "YE", "4a4n18c" },
+	/* IBANs of the countries that use them outside the registry. */
+	{ "AO", "21n" }, { "BF", "2c22n" }, { "BJ", "2c22n" },
+	{ "CF", "23n" }, { "CG", "23n" }, { "CI", "2c22n" }, { "CM", "23n" },
+	{ "CV", "21n" }, { "DZ", "22n" }, { "GA", "23n" }, { "GQ", "23n" },
+	{ "GW", "2c19n" }, { "IR", "22n" }, { "KM", "23n" }, { "MA", "24n" },
+	{ "MG", "23n" }, { "ML", "2c22n" }, { "MZ", "21n" }, { "NE", "2a22n" },
+	{ "SN", "2a22n" }, { "TD", "23n" }, { "TG", "2a22n" },
 };
 
 /* Length of the BBAN format, or 0 when s[0, n) does not fit it. */
