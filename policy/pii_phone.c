@@ -307,7 +307,7 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 	int found[32], kinds = 0, phone_word, v;
 	size_t nf;
 
-	if (c->nd < 6 || c->nd > 15 || not_phone_shape(c))
+	if (c->nd < 6 || c->nd > MAX_DIGITS || not_phone_shape(c))
 		return 0;
 	/* Valid in its country's plan: no word needed, none read. */
 	if (c->intl) {
@@ -325,6 +325,9 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 	if (kinds & (K_NEGATION | K_LABEL))
 		return 0;
 	phone_word = (kinds & K_PHONE) != 0;
+	/* More than E.164's fifteen digits only after "+" and a word. */
+	if (c->nd > 15 && !(c->intl == 1 && phone_word))
+		return 0;
 	if (c->intl)
 		return phone_word && c->nd >= 7;
 	if (kinds & K_NEGATIVE)

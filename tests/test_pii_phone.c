@@ -78,7 +78,8 @@ test_scanner(void)
 		{ "ref 123456", "" },
 		/* A number followed by its extension or by a date. */
 		{ "My phone number is +86 20 61302222-8866.",
-		  "[+86 20 61302222]" },
+		  "[+86 20 61302222-8866]" },
+		{ "ref +86 20 61302222-8866", "[+86 20 61302222]" },
 		{ "Phone (914)349-8600 04/21/2020 12:37",
 		  "[(914)349-8600]" },
 		/* A phone's grouping. */
