@@ -160,6 +160,8 @@ sep_before(const char *t, size_t floor, size_t p, int *spaced, char *sep)
 	while (q > floor && p - q < 3 && sepchar((unsigned char)t[q - 1])) {
 		if (t[q - 1] == ' ')
 			*spaced = 1;
+		else if (other > 0 && t[q - 1] == *sep)
+			;	/* "93--173": the same one twice */
 		else if (other++)
 			break;
 		else
@@ -182,6 +184,8 @@ sep_after(const char *t, size_t len, size_t p, int *spaced, char *sep)
 	while (q < len && q - p < 3 && sepchar((unsigned char)t[q])) {
 		if (t[q] == ' ')
 			*spaced = 1;
+		else if (other > 0 && t[q] == *sep)
+			;	/* "93--173": the same one twice */
 		else if (other++)
 			return p;
 		else

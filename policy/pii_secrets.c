@@ -162,6 +162,7 @@ static const unsigned char bclass[256] = {
 	['y'] = 3, ['z'] = 3,
 	['_'] = B_TOK, ['-'] = B_TOK | B_OP, ['.'] = B_TOK, ['+'] = B_TOK,
 	['/'] = B_TOK, [':'] = B_OP, ['='] = B_OP, ['~'] = B_OP,
+	[','] = B_OP,
 	[0x80] = B_TOK, [0x81] = B_TOK, [0x82] = B_TOK, [0x83] = B_TOK,
 	[0x84] = B_TOK, [0x85] = B_TOK, [0x86] = B_TOK, [0x87] = B_TOK,
 	[0x88] = B_TOK, [0x89] = B_TOK, [0x8A] = B_TOK, [0x8B] = B_TOK,
@@ -382,7 +383,17 @@ static const char *const secret_names[] = {
 	"sidekiq", "sonar_login", "passphrase", NULL
 };
 
-/* A name that holds a secret word ("api_key", "clientSecret"). */
+/* Providers whose keys have no shape of their own: a long random value
+ * under their name is one ("sourcegraph: 6d2FabeB6ADd..."). */
+static const char *const provider_names[] = {
+	"sourcegraph", "sumologic", "datadog", "newrelic", "pagerduty",
+	"algolia", "mailgun", "twilio", "sendgrid", "heroku", "snyk", "sonar",
+	"okta", "auth0", "contentful", "dropbox", "mistral", "cohere",
+	"openai", "anthropic", "huggingface", "replicate", "groq", NULL
+};
+
+/* A name that holds a secret word ("api_key", "clientSecret"): 1; a
+ * provider's name: 2 (its value must look random); else 0. */
 static int
 secret_name(const char *name, size_t n)
 {
@@ -397,6 +408,9 @@ secret_name(const char *name, size_t n)
 	for (int i = 0; secret_names[i] != NULL; i++)
 		if (strstr(low, secret_names[i]) != NULL)
 			return 1;
+	for (int i = 0; provider_names[i] != NULL; i++)
+		if (strstr(low, provider_names[i]) != NULL)
+			return 2;
 	/* ... or ends with "key" ("HEROKU_KEY") or "pass" ("DB_PASS"). */
 	return (n >= 3 && memcmp(low + n - 3, "key", 3) == 0) ||
 	    (n >= 4 && memcmp(low + n - 4, "pass", 4) == 0);
@@ -421,8 +435,12 @@ secret_value(const char *v, size_t n, int named)
 {
 	unsigned k = kinds(v, n);
 
-	if (!named || n < 6 || n > 1024)
+	if (!named || n < 6 || n > 1024 || (n >= 3 && memmem(v, n, "://",
+	    3) != NULL))
 		return 0;
+	if (named == 2)
+		return n >= 20 && (k & 4) && popcount4(k) >= 2 &&
+		    entropy(v, n) >= 3.0;
 	if (strchr("$%{<[(#*", v[0]) != NULL)
 		return 0;
 	/* Letters and underscores alone: words, placeholders. */
@@ -506,6 +524,44 @@ assignment(const char *t, size_t len, size_t op, struct pii_matches *out,
 	while (ve > vs && (t[ve - 1] == '.' || t[ve - 1] == ':'))
 		ve--;
 	if (ve == vs || !secret_value(t + vs, ve - vs, named))
+		return 0;
+	*next = ve;
+	return push(out, vs, ve);
+}
+
+/*
+ * A quoted name and a quoted value as a call's arguments, at the ','
+ * between them: getenv("API_TOKEN", "dafa7817-...").
+ */
+static int
+quoted_pair(const char *t, size_t len, size_t op, struct pii_matches *out,
+    size_t *next)
+{
+	size_t ne = op, ns, vs = op + 1, ve;
+	char q;
+	int named;
+
+	*next = op + 1;
+	while (ne > 0 && op - ne < 2 && t[ne - 1] == ' ')
+		ne--;
+	if (ne < 2 || (t[ne - 1] != '"' && t[ne - 1] != '\''))
+		return 0;
+	q = t[--ne];
+	ns = ne;
+	while (ns > 0 && ne - ns < 64 && t[ns - 1] != q && t[ns - 1] != '\n')
+		ns--;
+	if (ns == 0 || t[ns - 1] != q)
+		return 0;
+	named = secret_name(t + ns, ne - ns);
+	while (vs < len && vs - op < 3 && t[vs] == ' ')
+		vs++;
+	if (!named || vs >= len || (t[vs] != '"' && t[vs] != '\''))
+		return 0;
+	q = t[vs++];
+	for (ve = vs; ve < len && ve - vs < 1024 && t[ve] != q &&
+	    t[ve] != '\n'; ve++)
+		;
+	if (ve >= len || t[ve] != q || !secret_value(t + vs, ve - vs, named))
 		return 0;
 	*next = ve;
 	return push(out, vs, ve);
@@ -648,6 +704,12 @@ pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
 		size_t e = 0, s = i, next;
 		long a = -1;
 
+		if (c == ',') {
+			if (quoted_pair(t, len, i, out, &next) != 0)
+				return -1;
+			i = next;
+			continue;
+		}
 		if (c == ':' || c == '=') {
 			int rc;
 

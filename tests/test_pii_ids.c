@@ -173,6 +173,7 @@ test_scanner(void)
 		{ "UTR 1955839661", "TAX_NUMBER[1955839661]" },
 		{ "Steuernummer 181/815/08155", "TAX_NUMBER[181/815/08155]" },
 		{ "Abgabenkontonummer 59-119/9013", "TAX_NUMBER[59-119/9013]" },
+		{ "Steuernummer 93--173/6581", "TAX_NUMBER[93--173/6581]" },
 		{ "num\xc3\xa9ro fiscal 30 23 217 600 053",
 		  "TAX_NUMBER[30 23 217 600 053]" },
 		/* Documents: the label, and a format of the named country. */
