@@ -20,17 +20,20 @@ NAMES = os.path.join(CORPUS, "dev-names.jsonl")
 # dev.jsonl: caught per type, the structured types together, NATIONAL_ID
 # per country (ten or more records), look-alikes kept, clean texts.
 DEV_TYPES = {
-    "EMAIL": 0.95, "PHONE": 0.62, "IBAN": 0.85, "CREDIT_CARD": 0.82,
-    "IP": 0.81, "EU_VAT": 0.50, "NATIONAL_ID": 0.27, "SECRET": 0.27,
+    "EMAIL": 0.99, "PHONE": 0.99, "IBAN": 0.99, "CREDIT_CARD": 0.99,
+    "IP": 0.97, "EU_VAT": 0.90, "NATIONAL_ID": 0.92, "SECRET": 0.98,
 }
 DEV_PERSON = 0.18
-DEV_STRUCTURED = 0.58
+DEV_STRUCTURED = 0.97
 DEV_COUNTRIES = {
-    "AT": 0.02, "BE": 0.35, "DE": 0.11, "ES": 0.56, "FI": 0.84, "IE": 0.72,
-    "IT": 0.43, "PL": 0.46, "SE": 0.62, "UK": 0.04,
+    "AT": 0.99, "BE": 0.94, "DE": 0.90, "ES": 0.89, "FI": 0.96, "IE": 0.99,
+    "IT": 0.75, "PL": 0.96, "SE": 0.84, "UK": 0.82,
 }
-DEV_LOOKALIKES = 0.82
-DEV_CLEAN = 0.95
+DEV_LOOKALIKES = 0.95
+# Texts without personal data: "no pseudonym of an annotated type" (three
+# of Presidio's expected-none texts hold a card or an IP address, which
+# are pseudonymized; bench/pii_eval prints both readings).
+DEV_CLEAN = 0.98
 # dev-names.jsonl: PERSON per language, clean texts.
 NAMES_PERSON = {
     "da": 0.15, "de": 0.11, "fi": 0.06, "fr": 0.19, "it": 0.15, "nl": 0.13,
