@@ -453,6 +453,16 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 	return 0;
 }
 
+static unsigned
+chain_digits(const struct tok *v, int n)
+{
+	unsigned d = 0;
+
+	for (int i = 0; i < n; i++)
+		d += v[i].digits;
+	return d;
+}
+
 /* Four groups of one to three digits joined by dots: an IP address or a
  * version, no identifier. */
 static int
@@ -493,7 +503,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if (!ip_shaped(v, n) &&
+		if (chain_digits(v, n) >= MIN_DIGITS && !ip_shaped(v, n) &&
 		    chain_scan(x, text, len, v, n, enabled, out) != 0)
 			return -1;
 		i = v[n - 1].e;

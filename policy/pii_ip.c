@@ -187,8 +187,10 @@ pii_ip_scan(const struct pii_ip *x, const char *t, size_t len,
 				continue;
 			}
 		} else if (digit(t[i]) && (i == 0 || (!alnum(t[i - 1]) &&
-		    t[i - 1] != '.')) && !version_before(t, i)) {
+		    t[i - 1] != '.'))) {
 			e = ipv4_at(t, len, i, &plain);
+			if (e != 0 && version_before(t, i))
+				e = 0;
 		}
 		if (e == 0) {
 			i++;

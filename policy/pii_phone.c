@@ -264,6 +264,11 @@ not_phone_shape(const struct cand *c)
 	    c->gsep[3] == '.' && c->glen[0] <= 3 && c->glen[1] <= 3 &&
 	    c->glen[2] <= 3 && c->glen[3] <= 3)
 		return 1;
+	/* A year and a number: "2024-118", "2023/0042". */
+	if (c->groups == 2 && c->glen[0] == 4 && (c->gsep[1] == '-' ||
+	    c->gsep[1] == '/') && !c->intl && (memcmp(c->digits + 1, "19",
+	    2) == 0 || memcmp(c->digits + 1, "20", 2) == 0))
+		return 1;
 	/* 12.345678, 2009/2010; not "030/1234567". */
 	return c->groups == 2 && (c->gsep[1] == '.' || (c->gsep[1] == '/' &&
 	    c->digits[1] != '0'));

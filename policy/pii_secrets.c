@@ -754,6 +754,15 @@ pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
 				i++;
 			continue;
 		}
+		/* Every shape is longer than ten bytes (a Telegram token's
+		 * first part excepted). */
+		for (e = i; e < len && tokbyte((unsigned char)t[e]); e++)
+			;
+		if (e - i < 11 && !(e < len && t[e] == ':')) {
+			i = e;
+			continue;
+		}
+		e = 0;
 		if (c == 'e' && i + 3 < len && t[i + 1] == 'y' &&
 		    t[i + 2] == 'J')
 			e = jwt_at(t, len, i);
