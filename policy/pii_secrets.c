@@ -384,7 +384,8 @@ static const char *const secret_names[] = {
 };
 
 /* Providers whose keys have no shape of their own: a long random value
- * under their name is one ("sourcegraph: 6d2FabeB6ADd..."). */
+ * under their name alone is one ("sourcegraph: 6d2FabeB6ADd...", not
+ * "open-mistral-7b:587a6b29:..."). */
 static const char *const provider_names[] = {
 	"sourcegraph", "sumologic", "datadog", "newrelic", "pagerduty",
 	"algolia", "mailgun", "twilio", "sendgrid", "heroku", "snyk", "sonar",
@@ -409,7 +410,7 @@ secret_name(const char *name, size_t n)
 		if (strstr(low, secret_names[i]) != NULL)
 			return 1;
 	for (int i = 0; provider_names[i] != NULL; i++)
-		if (strstr(low, provider_names[i]) != NULL)
+		if (strcmp(low, provider_names[i]) == 0)
 			return 2;
 	/* ... or ends with "key" ("HEROKU_KEY") or "pass" ("DB_PASS"). */
 	return (n >= 3 && memcmp(low + n - 3, "key", 3) == 0) ||

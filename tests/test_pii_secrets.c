@@ -115,6 +115,7 @@ test_assignments(void)
 		/* Placeholders, words, references, other names. */
 		{ "openai: https://api.openai.com/v1", "" },
 		{ "mistral: the model of the year 2024", "" },
+		{ "ft:open-mistral-7b:587a6b29:20240514:7e773925", "" },
 		{ "f(\"token\", \"a\")", "" },
 		{ "API_KEY=your_api_key_here", "" },
 		{ "password: required", "" },
