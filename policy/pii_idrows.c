@@ -613,6 +613,9 @@ document(const struct id_cand *c, struct id_env *env, uint64_t label,
 
 	if (has_seps(c) && !seps_only(c, " "))
 		return ID_NO;
+	/* The label first when the chain's words are read already. */
+	if (env->read && !(env->groups & label))
+		return ID_NO;
 	cc = formats(c);
 	if (cc == 0)
 		return ID_NO;

@@ -88,6 +88,9 @@ pii_phone_new(void)
 	}
 	p->list[n] = NULL;
 	pii_words_build(&p->words, p->list);
+	/* libphonenumber reads its metadata on first use (tens of ms):
+	 * here, when the engine is built, not in the first request. */
+	pii_phonelib_region_known("DE");
 	return p;
 }
 
