@@ -16,6 +16,7 @@
 #include "gateway/config.h"
 #include "gateway/config_keys.h"
 #include "policy/endpoint.h"
+#include "policy/pii_phone.h"
 #include "policy/pii_vault.h"
 #include "policy/prices.h"
 #include "policy/transfer.h"
@@ -441,6 +442,7 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 		{ &p->pii_block, PII_ACT_BLOCK, "pii_block" },
 	};
 	size_t from[PII__COUNT];	/* the list a type is in, + 1 */
+	const char *bad;
 
 	st->line = p->line;
 	memset(from, 0, sizeof(from));
@@ -462,6 +464,11 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 			p->pii_actions[t] = (unsigned char)lists[k].action;
 		}
 	}
+	if (pii_phone_regions_parse(p->pii_phone_regions.v,
+	    p->pii_phone_regions.n, &p->phone_regions, &bad) != 0)
+		return fail(st, "[policy %s]: pii_phone_regions: '%s' is not a "
+		    "region code (DE, FR, GB, ...; at most %d)", p->name, bad,
+		    PII_REGIONS_MAX);
 	return 1;
 }
 

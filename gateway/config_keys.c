@@ -180,6 +180,8 @@ static const struct cfg_key cfg_keys[] = {
 	  0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "pii_block", CFG_LIST, P(pii_block), NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "pii_allow", CFG_LIST, P(pii_allow), NULL, 0, 0, NULL, CFG_RELOAD },
+	{ CFG_SEC_POLICY, "pii_phone_regions", CFG_LIST, P(pii_phone_regions),
+	  NULL, 0, 0, NULL, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "pii_unscannable", CFG_ENUM, P(pii_unscannable), "block",
 	  0, 0, allow_block, CFG_RELOAD },
 	{ CFG_SEC_POLICY, "endpoints", CFG_LIST, P(endpoints), "inference, models, files, batch, fine_tuning, agents, conversations, libraries, voices, prompts, skills", 0, 0, NULL, CFG_RELOAD },

@@ -109,6 +109,9 @@ struct policy_conf {
 	    pii_block;		/* ... but these, by type name */
 	unsigned char pii_actions[PII__COUNT]; /* resolved from the above */
 	struct strlist pii_allow; /* literal values never touched */
+	struct strlist pii_phone_regions; /* national phone numbers of these
+					   * regions count without a word */
+	struct pii_regions phone_regions; /* resolved */
 	int pii_unscannable;	/* 0: allow images, files...; 1: block */
 	struct strlist endpoints; /* API groups its teams may use, or all */
 	unsigned groups;	/* resolved: bit (1 << enum ep_group) */

@@ -17,8 +17,12 @@ enum pii_type {
 	PII_EU_VAT, PII_DE_TAX_ID, PII_DE_SVNR, PII_FR_NIR, PII_ES_DNI,
 	PII_ES_NIE, PII_IT_FISCAL_CODE, PII_NL_BSN, PII_BE_NATIONAL_NUMBER,
 	PII_PL_PESEL, PII_SE_PERSONNUMMER, PII_FI_HETU, PII_DK_CPR,
-	PII_AT_SVNR, PII_PT_NIF, PII_IE_PPSN, PII_UK_NINO, PII_SECRET,
-	PII_PERSON,
+	PII_AT_SVNR, PII_PT_NIF, PII_IE_PPSN, PII_UK_NINO,
+	PII_PERSONAL_ID,	/* personal numbers of other states */
+	PII_TAX_NUMBER,		/* tax numbers of persons */
+	PII_HEALTH_ID,		/* social security, health insurance */
+	PII_ID_DOCUMENT,	/* passport, identity card, driving licence */
+	PII_SECRET, PII_PERSON,
 	PII__COUNT
 };
 
@@ -41,6 +45,15 @@ struct pii_matches {
 
 struct pii_engine;
 
+/* Region hints for national phone numbers ("DE", "FR"): a policy's
+ * pii_phone_regions. */
+#define PII_REGIONS_MAX 16
+
+struct pii_regions {
+	char code[PII_REGIONS_MAX][3];
+	size_t n;
+};
+
 /* Compiles every pattern; NULL with a message in err on failure. */
 struct pii_engine *pii_engine_new(char *err, size_t errlen);
 void pii_engine_free(struct pii_engine *e);
@@ -55,6 +68,10 @@ void pii_engine_free(struct pii_engine *e);
  */
 int pii_scan(struct pii_engine *e, const char *text, size_t len,
     const unsigned char enabled[PII__COUNT], struct pii_matches *out);
+/* The same, with region hints for phone numbers (NULL: none). */
+int pii_scan_regions(struct pii_engine *e, const char *text, size_t len,
+    const unsigned char enabled[PII__COUNT],
+    const struct pii_regions *regions, struct pii_matches *out);
 
 /*
  * The detection form of text (see policy/pii_norm.h): *form is a malloc'ed
@@ -64,6 +81,9 @@ int pii_scan(struct pii_engine *e, const char *text, size_t len,
 int pii_detection_form(struct pii_engine *e, const char *text, size_t len,
     char **form, size_t *form_len);
 
+/* Appends a match; 0, or -1 when out of memory. */
+int pii_matches_push(struct pii_matches *m, size_t start, size_t end,
+    int type);
 void pii_matches_clear(struct pii_matches *m);
 void pii_matches_free(struct pii_matches *m);
 

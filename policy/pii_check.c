@@ -115,27 +115,116 @@ valid_date2(int yy, int month, int day)
 	    pii_valid_date(1900 + yy, month, day);
 }
 
+/*
+ * The IBAN registry's BBAN formats: runs of digits (n), capital letters
+ * (a) or either (c), each with its length; the IBAN's length follows.
+ */
 static const struct {
 	char cc[3];
-	unsigned char len;
-} iban_lengths[] = {
-	{ "AD", 24 }, { "AE", 23 }, { "AL", 28 }, { "AT", 20 }, { "AZ", 28 },
-	{ "BA", 20 }, { "BE", 16 }, { "BG", 22 }, { "BH", 22 }, { "BR", 29 },
-	{ "BY", 28 }, { "CH", 21 }, { "CR", 22 }, { "CY", 28 }, { "CZ", 24 },
-	{ "DE", 22 }, { "DK", 18 }, { "DO", 28 }, { "EE", 20 }, { "EG", 29 },
-	{ "ES", 24 }, { "FI", 18 }, { "FO", 18 }, { "FR", 27 }, { "GB", 22 },
-	{ "GE", 22 }, { "GI", 23 }, { "GL", 18 }, { "GR", 27 }, { "GT", 28 },
-	{ "HR", 21 }, { "HU", 28 }, { "IE", 22 }, { "IL", 23 }, { "IQ", 23 },
-	{ "IS", 26 }, { "IT", 27 }, { "JO", 30 }, { "KW", 30 }, { "KZ", 20 },
-	{ "LB", 28 }, { "LC", 32 }, { "LI", 21 }, { "LT", 20 }, { "LU", 20 },
-	{ "LV", 21 }, { "MC", 27 }, { "MD", 24 }, { "ME", 22 }, { "MK", 19 },
-	{ "MR", 27 }, { "MT", 31 }, { "MU", 30 }, { "NL", 18 }, { "NO", 15 },
-	{ "PK", 24 }, { "PL", 28 }, { "PS", 29 }, { "PT", 25 }, { "QA", 29 },
-	{ "RO", 24 }, { "RS", 22 }, { "SA", 24 }, { "SC", 31 }, { "SE", 24 },
-	{ "SI", 19 }, { "SK", 24 }, { "SM", 27 }, { "ST", 25 }, { "SV", 28 },
-	{ "TL", 23 }, { "TN", 24 }, { "TR", 26 }, { "UA", 29 }, { "VA", 22 },
-	{ "VG", 24 }, { "XK", 20 },
+	const char *bban;
+} iban_formats[] = {
+	{ "AD", "4n4n12c" }, { "AE", "3n16n" }, { "AL", "8n16c" },
+	{ "AT", "5n11n" }, { "AZ", "4a20c" }, { "BA", "3n3n8n2n" },
+	{ "BE", "3n7n2n" }, { "BG", "4a4n2n8c" }, { "BH", "4a14c" },
+	{ "BR", "8n5n10n1a1c" }, { "BY", "4c4n16c" }, { "CH", "5n12c" },
+	{ "CR", "4n14n" }, { "CY", "3n5n16c" }, { "CZ", "4n6n10n" },
+	{ "DE", "8n10n" }, { "DK", "4n9n1n" }, { "DO", "4c20n" },
+	{ "EE", "2n2n11n1n" }, { "EG", "4n4n17n" }, { "ES", "4n4n1n1n10n" },
+	{ "FI", "3n11n" }, { "FO", "4n9n1n" }, { "FR", "5n5n11c2n" },
+	{ "GB", "4a6n8n" }, { "GE", "2a16n" }, { "GI", "4a15c" },
+	{ "GL", "4n9n1n" }, { "GR", "3n4n16c" }, { "GT", "4c20c" },
+	{ "HR", "7n10n" }, { "HU", "3n4n1n15n1n" }, { "IE", "4a6n8n" },
+	{ "IL", "3n3n13n" }, { "IQ", "4a3n12n" }, { "IS", "4n2n6n10n" },
+	{ "IT", "1a5n5n12c" }, { "JO", "4a4n18c" }, { "KW", "4a22c" },
+	{ "KZ", "3n13c" }, { "LB", "4n20c" }, { "LC", "4a24c" },
+	{ "LI", "5n12c" }, { "LT", "5n11n" }, { "LU", "3n13c" },
+	{ "LV", "4a13c" }, { "LY", "3n3n15n" }, { "MC", "5n5n11c2n" },
+	{ "MD", "2c18c" }, { "ME", "3n13n2n" }, { "MK", "3n10c2n" },
+	{ "MR", "5n5n11n2n" }, { "MT", "4a5n18c" },
+	{ "MU", "4a2n2n12n3n3a" }, { "NL", "4a10n" }, { "NO", "4n6n1n" },
+	{ "PK", "4a16c" }, { "PL", "8n16n" }, { "PS", "4a21c" },
+	{ "PT", "4n4n11n2n" }, { "QA", "4a21c" }, { "RO", "4a16c" },
+	{ "RS", "3n13n2n" }, { "SA", "2n18c" }, { "SC", "4a2n2n16n3a" },
+	{ "SD", "2n12n" }, { "SE", "3n16n1n" }, { "SI", "5n8n2n" },
+	{ "SK", "4n6n10n" }, { "SM", "1a5n5n12c" }, { "ST", "4n4n11n2n" },
+	{ "SV", "4a20n" }, { "TL", "3n14n2n" }, { "TN", "2n3n13n2n" },
+	{ "TR", "5n1n16c" }, { "UA", "6n19c" }, { "VA", "3n15n" },
+	{ "VG", "4a16n" }, { "XK", "4n10n2n" },
+	/* Joined the registry lately. */
+	{ "BI", "5n5n11n2n" }, { "DJ", "5n5n11n2n" }, { "FK", "2a12n" },
+	{ "HN", "4a20n" }, { "MN", "4n12n" }, { "NI", "4a20n" },
+	{ "OM", "3n16c" }, { "RU", "9n5n15c" }, { "SO", "4n3n12n" },
+	{ "YE", "4a4n18c" },
+	/* IBANs of the countries that use them outside the registry. */
+	{ "AO", "21n" }, { "BF", "2c22n" }, { "BJ", "2c22n" },
+	{ "CF", "23n" }, { "CG", "23n" }, { "CI", "2c22n" }, { "CM", "23n" },
+	{ "CV", "21n" }, { "DZ", "22n" }, { "GA", "23n" }, { "GQ", "23n" },
+	{ "GW", "2c19n" }, { "IR", "22n" }, { "KM", "23n" }, { "MA", "24n" },
+	{ "MG", "23n" }, { "ML", "2c22n" }, { "MZ", "21n" }, { "NE", "2a22n" },
+	{ "SN", "2a22n" }, { "TD", "23n" }, { "TG", "2a22n" },
 };
+
+/* Length of the BBAN format, or 0 when s[0, n) does not fit it. */
+static int
+bban_fits(const char *fmt, const char *s, size_t n)
+{
+	size_t k = 0;
+
+	while (*fmt != '\0') {
+		int run = 0;
+		char kind;
+
+		while (*fmt >= '0' && *fmt <= '9')
+			run = run * 10 + (*fmt++ - '0');
+		kind = *fmt++;
+		for (int i = 0; i < run; i++, k++) {
+			char c = k < n ? s[k] : '\0';
+			int digit = c >= '0' && c <= '9';
+			int upper = c >= 'A' && c <= 'Z';
+
+			if ((kind == 'n' && !digit) || (kind == 'a' && !upper) ||
+			    (kind == 'c' && !digit && !upper))
+				return 0;
+		}
+	}
+	return k == n;
+}
+
+/* Spanish "dígitos de control": over "00" + bank + branch, then over the
+ * account number. */
+static int
+es_ccc_digit(const char *d)
+{
+	static const int w[] = { 1, 2, 4, 8, 5, 10, 9, 7, 3, 6 };
+	int sum = 0, c;
+
+	for (int i = 0; i < 10; i++)
+		sum += w[i] * (d[i] - '0');
+	c = 11 - sum % 11;
+	return c == 11 ? 0 : c == 10 ? 1 : c;
+}
+
+/* The national check digits inside the BBAN, where a country has them
+ * and every bank uses them. */
+static int
+bban_checks(const char *cc, const char *b)
+{
+	if (memcmp(cc, "BE", 2) == 0) {
+		int c = (int)((unsigned long long)num(b, 5) * 100000 %
+		    97 + (unsigned long long)num(b + 5, 5)) % 97;
+
+		return (c == 0 ? 97 : c) == num(b + 10, 2);
+	}
+	if (memcmp(cc, "ES", 2) == 0) {
+		char d[10];
+
+		d[0] = d[1] = '0';
+		memcpy(d + 2, b, 8);
+		return es_ccc_digit(d) == b[8] - '0' &&
+		    es_ccc_digit(b + 10) == b[9] - '0';
+	}
+	return 1;
+}
 
 int
 pii_check_iban(const char *s, size_t n)
@@ -144,13 +233,13 @@ pii_check_iban(const char *s, size_t n)
 
 	if (n < 15 || n > 34)
 		return 0;
-	for (size_t i = 0; i < sizeof(iban_lengths) / sizeof(iban_lengths[0]);
+	for (size_t i = 0; i < sizeof(iban_formats) / sizeof(iban_formats[0]);
 	    i++) {
-		if (memcmp(s, iban_lengths[i].cc, 2) != 0)
+		if (memcmp(s, iban_formats[i].cc, 2) != 0)
 			continue;
-		if (n != iban_lengths[i].len)
-			return 0;
-		if (s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9')
+		if (s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9' ||
+		    !bban_fits(iban_formats[i].bban, s + 4, n - 4) ||
+		    !bban_checks(s, s + 4))
 			return 0;
 		/* Move the country and check digits to the end. */
 		memcpy(r, s + 4, n - 4);
@@ -185,8 +274,11 @@ pii_check_card(const char *d, size_t n)
 		return n >= 14;					/* Diners */
 	if (p2 == 62 || (p6 >= 810000 && p6 <= 817199))
 		return n >= 16;					/* UnionPay */
-	if (p2 == 50 || (p2 >= 56 && p2 <= 69))
-		return 1;					/* Maestro */
+	if (p2 == 50 || (p2 >= 56 && p2 <= 58) || p2 == 67 || p4 == 6304 ||
+	    p4 == 604)
+		return 1;			/* Maestro (0604: the old range) */
+	if ((p4 == 2131 || p4 == 1800) && n == 15)
+		return 1;					/* JCB 15 */
 	return 0;
 }
 
@@ -199,13 +291,15 @@ pii_check_de_tax_id(const char *d, size_t n)
 		return 0;
 	for (int i = 0; i < 10; i++)
 		count[d[i] - '0']++;
+	/* At most one digit repeated, at most three times (numbers issued
+	 * before 2016 may have none repeated). */
 	for (int i = 0; i < 10; i++) {
 		if (count[i] == 2 || count[i] == 3)
 			repeated++;
 		else if (count[i] > 3)
 			bad = 1;
 	}
-	return !bad && repeated == 1 && pii_iso7064_mod11_10(d, n);
+	return !bad && repeated <= 1 && pii_iso7064_mod11_10(d, n);
 }
 
 int
@@ -415,10 +509,21 @@ pii_check_fi_hetu(const char *s, size_t n)
 int
 pii_check_dk_cpr(const char *d, size_t n)
 {
-	/* Since 2007 the mod-11 rule no longer holds: date only. */
+	int yy, year;
+
+	/* Since 2007 the mod-11 rule no longer holds: the date, with the
+	 * century the seventh digit gives. */
 	if (n != 10 || !all_digits(d, n))
 		return 0;
-	return valid_date2(num(d + 4, 2), num(d + 2, 2), num(d, 2));
+	yy = num(d + 4, 2);
+	if (d[6] <= '3')
+		year = 1900 + yy;
+	else if (d[6] == '4' || d[6] == '9')
+		year = yy <= 36 ? 2000 + yy : 1900 + yy;
+	else
+		year = yy <= 57 ? 2000 + yy : 1800 + yy;
+	/* No one is born in the future (a bound that needs no clock). */
+	return year < 2040 && pii_valid_date(year, num(d + 2, 2), num(d, 2));
 }
 
 int
@@ -464,7 +569,8 @@ pii_check_ie_ppsn(const char *s, size_t n)
 	if (n == 9) {
 		if (!strchr("ABHWTX", s[8]) || s[8] == '\0')
 			return 0;
-		if (s[8] != 'W')
+		/* The second letter counts in the numbers of 2013 on. */
+		if (s[8] == 'A' || s[8] == 'B' || s[8] == 'H')
 			sum += 9 * (s[8] - 'A' + 1);
 	}
 	return s[7] == alphabet[sum % 23];
@@ -485,128 +591,4 @@ pii_check_uk_nino(const char *s, size_t n)
 		if (memcmp(s, bad[i], 2) == 0)
 			return 0;
 	return 1;
-}
-
-static int
-weighted_mod11(const char *d, const int *w, size_t n)
-{
-	int sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += w[i] * (d[i] - '0');
-	return sum % 11;
-}
-
-int
-pii_check_eu_vat(const char *s, size_t n)
-{
-	const char *v = s + 2;
-	size_t vl = n - 2;
-
-	if (n < 4)
-		return 0;
-	if (memcmp(s, "AT", 2) == 0) {
-		if (vl != 9 || v[0] != 'U' || !all_digits(v + 1, 8))
-			return 0;
-		return (6 - luhn_sum(v + 1, 7) + 100) % 10 == v[8] - '0' ? 2 : 0;
-	}
-	if (memcmp(s, "BE", 2) == 0) {
-		char d[10];
-
-		if (vl == 9 && all_digits(v, 9)) {
-			d[0] = '0';
-			memcpy(d + 1, v, 9);
-		} else if (vl == 10 && all_digits(v, 10)) {
-			memcpy(d, v, 10);
-		} else {
-			return 0;
-		}
-		if (d[0] != '0' && d[0] != '1')
-			return 0;
-		return (num(d, 8) + num(d + 8, 2)) % 97 == 0 ? 2 : 0;
-	}
-	if (memcmp(s, "DE", 2) == 0)
-		return vl == 9 && v[0] != '0' && pii_iso7064_mod11_10(v, 9) ?
-		    2 : 0;
-	if (memcmp(s, "DK", 2) == 0) {
-		static const int w[] = { 2, 7, 6, 5, 4, 3, 2, 1 };
-
-		return vl == 8 && all_digits(v, 8) && v[0] != '0' &&
-		    weighted_mod11(v, w, 8) == 0 ? 2 : 0;
-	}
-	if (memcmp(s, "FI", 2) == 0) {
-		static const int w[] = { 7, 9, 10, 5, 8, 4, 2, 1 };
-
-		return vl == 8 && all_digits(v, 8) &&
-		    weighted_mod11(v, w, 8) == 0 ? 2 : 0;
-	}
-	if (memcmp(s, "FR", 2) == 0) {
-		if (vl != 11 || !all_digits(v + 2, 9))
-			return 0;
-		if (all_digits(v, 2))
-			return num(v, 2) == (12 + 3 * (num(v + 2, 9) % 97)) % 97 ?
-			    2 : 0;
-		return pii_luhn(v + 2, 9) ? 1 : 0;
-	}
-	if (memcmp(s, "IT", 2) == 0)
-		return vl == 11 && pii_luhn(v, 11) && num(v, 7) != 0 ? 2 : 0;
-	if (memcmp(s, "LU", 2) == 0)
-		return vl == 8 && all_digits(v, 8) &&
-		    num(v, 6) % 89 == num(v + 6, 2) ? 2 : 0;
-	if (memcmp(s, "NL", 2) == 0) {
-		char r[14];
-
-		if (vl != 12 || !all_digits(v, 9) || v[9] != 'B' ||
-		    !all_digits(v + 10, 2))
-			return 0;
-		if (pii_check_nl_bsn(v, 9))
-			return 2;
-		/* The newer sole-trader form: MOD 97-10 over "NL" + number. */
-		memcpy(r, "NL", 2);
-		memcpy(r + 2, v, 12);
-		return pii_mod97_is_one(r, 14) ? 2 : 0;
-	}
-	if (memcmp(s, "PL", 2) == 0) {
-		static const int w[] = { 6, 5, 7, 2, 3, 4, 5, 6, 7 };
-
-		return vl == 10 && all_digits(v, 10) &&
-		    weighted_mod11(v, w, 9) == v[9] - '0' ? 2 : 0;
-	}
-	if (memcmp(s, "PT", 2) == 0)
-		return pii_check_pt_nif(v, vl) ? 2 : 0;
-	if (memcmp(s, "SE", 2) == 0)
-		return vl == 12 && all_digits(v, 12) && v[10] == '0' &&
-		    v[11] == '1' && pii_luhn(v, 10) ? 2 : 0;
-	if (memcmp(s, "ES", 2) == 0) {
-		int sum = 0, c;
-
-		if (vl != 9)
-			return 0;
-		if (pii_check_es_dni(v, 9) || pii_check_es_nie(v, 9))
-			return 2;
-		if (v[0] < 'A' || v[0] > 'Z' || !all_digits(v + 1, 7))
-			return 0;
-		for (int i = 0; i < 7; i++) {
-			int dgt = v[1 + i] - '0';
-
-			if (i % 2 == 0) {
-				dgt *= 2;
-				dgt = dgt / 10 + dgt % 10;
-			}
-			sum += dgt;
-		}
-		c = (10 - sum % 10) % 10;
-		return v[8] == '0' + c || v[8] == "JABCDEFGHI"[c] ? 2 : 0;
-	}
-	/* Other member states: the format alone, so context decides. */
-	{
-		static const char *const others[] = { "BG", "CY", "CZ", "EE",
-			"EL", "HR", "HU", "IE", "LT", "LV", "MT", "RO", "SI",
-			"SK", "XI", NULL };
-
-		for (int i = 0; others[i] != NULL; i++)
-			if (memcmp(s, others[i], 2) == 0)
-				return vl >= 8 && vl <= 12 ? 1 : 0;
-	}
-	return 0;
 }

@@ -33,10 +33,4 @@ int pii_check_at_svnr(const char *d, size_t n);
 int pii_check_pt_nif(const char *d, size_t n);
 int pii_check_ie_ppsn(const char *s, size_t n);
 int pii_check_uk_nino(const char *s, size_t n);
-/*
- * EU VAT number with its country prefix. Returns 2 when a checksum
- * confirmed it, 1 when only the format is known (needs context), 0 else.
- */
-int pii_check_eu_vat(const char *s, size_t n);
-
 #endif

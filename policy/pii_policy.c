@@ -335,6 +335,7 @@ pii_on_request(struct policy_req *r, struct policy_block *b)
 	memcpy(st->rules.action, pc->pii_actions, sizeof(st->rules.action));
 	st->rules.allow = pc->pii_allow.v;
 	st->rules.n_allow = pc->pii_allow.n;
+	st->rules.phone_regions = &pc->phone_regions;
 	if (r->raw_body) {
 		if (form_split(r, &f, &w) != 0)
 			goto fail;

@@ -353,7 +353,8 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 	*changed = 0;
 	for (int t = 0; t < PII__COUNT; t++)
 		enabled[t] = rules->action[t] != PII_ACT_OFF;
-	if (pii_scan(e, text, len, enabled, &m) != 0) {
+	if (pii_scan_regions(e, text, len, enabled, rules->phone_regions,
+	    &m) != 0) {
 		pii_matches_free(&m);
 		return -1;
 	}
@@ -461,7 +462,8 @@ recheck(struct pii_engine *e, const struct pii_vault *v,
 			ws--;
 		while (we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
 			we++;
-		if (pii_scan(e, text + ws, we - ws, enabled, &m) != 0) {
+		if (pii_scan_regions(e, text + ws, we - ws, enabled,
+		    rules->phone_regions, &m) != 0) {
 			pii_matches_free(&m);
 			return 1;
 		}

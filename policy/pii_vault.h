@@ -66,6 +66,7 @@ struct pii_rules {
 	unsigned char action[PII__COUNT];
 	char *const *allow;
 	size_t n_allow;
+	const struct pii_regions *phone_regions;	/* or NULL */
 };
 
 /*

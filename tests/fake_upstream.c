@@ -373,6 +373,24 @@ send_objects_reply(struct fake *f, struct evhttp_request *req,
 }
 
 /* The text of the last user message, for the echo. */
+/* Drops a character that a cut to a buffer's size left incomplete: the
+ * answer must stay UTF-8, or json_pack() fails. */
+static void
+utf8_cut(char *s)
+{
+	size_t n = strlen(s), k = n;
+
+	while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k > 0 && (unsigned char)s[k - 1] >= 0xC0) {
+		unsigned char c = (unsigned char)s[k - 1];
+		size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+		if (n - (k - 1) < want)
+			s[k - 1] = '\0';
+	}
+}
+
 static void
 last_user_text(json_t *body, char *out, size_t len)
 {
@@ -388,6 +406,7 @@ last_user_text(json_t *body, char *out, size_t len)
 		if (json_is_string(c))
 			snprintf(out, len, "%s", json_string_value(c));
 	}
+	utf8_cut(out);
 }
 
 static json_t *
@@ -639,6 +658,7 @@ chat(struct fake *f, struct evhttp_request *req, json_t *body, int fim)
 			s->total = max_tokens;
 		snprintf(s->model, sizeof(s->model), "%s", model);
 		snprintf(s->echo, sizeof(s->echo), "echo: %.240s", echo);
+		utf8_cut(s->echo);
 		s->timer = evtimer_new(f->base, stream_step, s);
 		if (hdr_int(req, "x-fake-split", 0) > 0) {
 			char whole[1024];

@@ -41,14 +41,33 @@ def iban(cc, bban):
     return "%s%02d%s" % (cc, check, bban)
 
 
+def es_ccc(d):
+    """A Spanish control digit over ten digits."""
+    c = 11 - sum(w * int(x) for w, x in
+                 zip((1, 2, 4, 8, 5, 10, 9, 7, 3, 6), d)) % 11
+    return {11: 0, 10: 1}.get(c, c)
+
+
+def es_bban(d):
+    """Bank, branch, the two control digits, account (same draws)."""
+    return "%s%d%d%s" % (d[:8], es_ccc("00" + d[:8]), es_ccc(d[10:]),
+                         d[10:])
+
+
+def be_bban(d):
+    """Bank, account, and their mod 97 (97 for 0)."""
+    return "%s%02d" % (d[:10], int(d[:10]) % 97 or 97)
+
+
 IBAN_BBAN = {
     "DE": lambda: digits(18), "FR": lambda: digits(10) +
     "".join(R.choice(string.ascii_uppercase + string.digits)
             for _ in range(11)) + digits(2),
     "NL": lambda: "".join(R.choice(string.ascii_uppercase)
                           for _ in range(4)) + digits(10),
-    "ES": lambda: digits(20), "IT": lambda: R.choice("ABCDEFGHIJ") +
-    digits(10) + digits(12), "BE": lambda: digits(12),
+    "ES": lambda: es_bban(digits(20)),
+    "IT": lambda: R.choice("ABCDEFGHIJ") +
+    digits(10) + digits(12), "BE": lambda: be_bban(digits(12)),
     "AT": lambda: digits(16), "PL": lambda: digits(24),
     "SE": lambda: digits(20), "DK": lambda: digits(14),
     "FI": lambda: digits(14), "PT": lambda: digits(21),
@@ -219,7 +238,11 @@ def gen_fi():
 
 def gen_dk():
     y, m, d = rand_date()
-    return "%02d%02d%02d-%s" % (d, m, y % 100, digits(4))
+    s = digits(4)
+    # The seventh digit gives the century: 0-3 the 1900s, 4 or 9 the
+    # 2000s up to 2036 (the same number of draws as a free digit).
+    s = (str(int(s[0]) % 4) if y < 2000 else "49"[int(s[0]) % 2]) + s[1:]
+    return "%02d%02d%02d-%s" % (d, m, y % 100, s)
 
 
 def gen_at():

@@ -3,10 +3,11 @@ value), what the client got back (the originals, whole and streamed),
 blocking, redaction, unscannable parts, and the logs."""
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Env, SSEReader, Tap, chat_body  # noqa: E402
+from harness import BUILD, Env, SSEReader, Tap, chat_body  # noqa: E402
 
 tap = Tap()
 env = Env("pii-")
@@ -15,12 +16,14 @@ gw = env.gateway(
     [{"name": "up", "url": up.url, "models": "*"}],
     policies="[policy default]\npii = pseudonymize\n"
              "pii_allow = support@acme.example\n"
+             "[policy fr]\npii = pseudonymize\npii_phone_regions = FR, de\n"
              "[policy strict]\npii = redact\npii_block = IBAN, CREDIT_CARD\n"
              "[policy loose]\npii = pseudonymize\npii_unscannable = allow\n"
              "[policy off]\npii = off\n")
 key = gw.new_key("pseudo")
 strict = gw.new_key("strict", policy="strict")
 loose = gw.new_key("loose", policy="loose")
+fr = gw.new_key("fr", policy="fr")
 
 SECRETS = ["jane.doe@example.com", "+49 30 1234567",
            "DE89 3704 0044 0532 0130 00", "Jürgen Müller"]
@@ -243,6 +246,43 @@ def test_multipart():
            got["body"])
 
 
+def test_long_text():
+    """A prompt longer than the fake upstream's echo, cut inside a
+    character there, is answered (the evaluation tool sends such texts)."""
+    text = "\u00e9" * 200
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(text),
+                         key=key)
+    tap.eq(st, 200, "a long non-ASCII prompt is answered", body[:200])
+
+
+def test_phone_regions():
+    """A bare national number counts where the policy names its region;
+    an international one everywhere; a bad region code is refused."""
+    def sent(text, k):
+        gw.api("POST", "/v1/chat/completions", chat_body(text), key=k)
+        return json.loads(up.last()["body"])["messages"][0]["content"]
+
+    got = sent("ref 0612345678", key)
+    tap.eq(got, "ref 0612345678", "phones: a bare national number is kept "
+           "without a region hint")
+    got = sent("ref +33 6 12 34 56 78", key)
+    tap.ok(got.startswith("ref <PHONE_"), "phones: a valid international "
+           "number is pseudonymized without a word", got)
+    got = sent("ref 0612345678", fr)
+    tap.ok(got.startswith("ref <PHONE_"),
+           "phones: pii_phone_regions = FR pseudonymizes it", got)
+    conf = os.path.join(env.dir, "bad-regions.ini")
+    with open(conf, "w") as f:
+        f.write("[upstream u]\nurl = http://127.0.0.1:9\nregion = eu\n"
+                "[policy x]\npii_phone_regions = DE, UK\n")
+    p = subprocess.run([os.path.join(BUILD, "eugate"), "-t", "-c", conf],
+                       capture_output=True, text=True, timeout=30)
+    tap.ok(p.returncode != 0 and "UK" in p.stderr and
+           "pii_phone_regions" in p.stderr,
+           "phones: an unknown region code is a configuration error",
+           p.stderr)
+
+
 def test_logs():
     log = gw.logtext()
     tap.ok(not any(s in log for s in SECRETS) and "jane.doe" not in log,
@@ -253,7 +293,7 @@ def test_logs():
 for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
           test_stream_splits, test_no_restore_in_urls,
           test_block_and_redact, test_fields_and_unscannable, test_multipart,
-          test_logs):
+          test_long_text, test_phone_regions, test_logs):
     tap.run(t)
 env.close(tap)
 tap.done()

@@ -6,6 +6,8 @@
 #include "policy/keys.h"
 #include "policy/pii.h"
 #include "policy/pii_check.h"
+#include "policy/pii_idcheck.h"
+#include "policy/pii_vat.h"
 #include "policy/pii_vault.h"
 #include "tests/tap.h"
 
@@ -47,7 +49,7 @@ static const struct vec vectors[] = {
 static int
 vat2(const char *s, size_t n)
 {
-	return pii_check_eu_vat(s, n) == 2;
+	return pii_vat_check(s, n) == 2;
 }
 
 static const struct vec vat_vectors[] = {
@@ -120,6 +122,15 @@ test_scanner(void)
 	} cases[] = {
 		{ "mail jane.doe@example.com now", "EMAIL[jane.doe@example.com]" },
 		{ "see lodash@4.17.21", "" },
+		{ "write \"john doe\"@example.com now",
+		  "EMAIL[\"john doe\"@example.com]" },
+		{ "a@xn--d1acufc.xn--p1ai", "EMAIL[a@xn--d1acufc.xn--p1ai]" },
+		{ "j\xc3\xbcrgen@m\xc3\xbcller.de",
+		  "EMAIL[j\xc3\xbcrgen@m\xc3\xbcller.de]" },
+		{ "mail \xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		  "\xe4\xb8\xad\xe5\x9b\xbd ok",
+		  "EMAIL[\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90."
+		  "\xe4\xb8\xad\xe5\x9b\xbd]" },
 		{ "ruf an: +49 30 1234567", "PHONE[+49 30 1234567]" },
 		{ "Tel. 030 1234567", "PHONE[030 1234567]" },
 		{ "order 0301234567 shipped", "" },
@@ -133,6 +144,17 @@ test_scanner(void)
 		{ "host 10.1.2.3 on v1.2.3.4", "IP_ADDRESS[10.1.2.3]" },
 		{ "at 12:30:45 on 2001:db8::1",
 		  "IP_ADDRESS[2001:db8::1]" },
+		{ "version 10.0.0.1 and 300.1.2.3", "" },
+		{ "listen 0.0.0.0 or 127.0.0.1, ::1", "" },
+		{ "IP address 127.0.0.1", "IP_ADDRESS[127.0.0.1]" },
+		{ "My IPv6 address is ::8", "IP_ADDRESS[::8]" },
+		{ "08.008.08.08 is the ip address",
+		  "IP_ADDRESS[08.008.08.08]" },
+		{ "mapped ::ffff:192.0.2.1 here",
+		  "IP_ADDRESS[::ffff:192.0.2.1]" },
+		{ "IP 0:0:0:0:0:0:ffff:127.0.0.1", "" },
+		{ "IP fe80::1%eth0 up", "IP_ADDRESS[fe80::1%eth0]" },
+		{ "IP BC:e4d5:c:e7b9::%40i0nccymtl9cwfKo.5v", "" },
 		{ "USt-IdNr. DE136695976", "EU_VAT[DE136695976]" },
 		{ "Steuer-ID 86 095 742 719", "DE_TAX_ID[86 095 742 719]" },
 		{ "invoice 86095742719", "" },
