@@ -372,6 +372,9 @@ main(void)
 	}
 	ok(store_open(path, &conf, NULL, &st) == GW_OK,
 	    "open creates the database");
+	if (st == NULL)
+		tap_bail("the store did not open (%s): nothing else can run",
+		    pg != NULL ? "PostgreSQL" : path);
 
 	op = op_new(STORE_TEAM_CREATE);
 	snprintf(op->name, sizeof(op->name), "finance");
@@ -512,7 +515,10 @@ reopen:
 	/* Reopening runs no migration twice and keeps the data; what a
 	 * crash left reserved is charged. */
 	conf.full_sync = 1;
+	st = NULL;
 	ok(store_open(path, &conf, NULL, &st) == GW_OK, "reopen");
+	if (st == NULL)
+		tap_bail("the store did not open again");
 	op = op_new(STORE_TEAM_LIST);
 	run(st, op);
 	ok(json_array_size(op->json) == 1, "data kept across reopen");
