@@ -513,6 +513,9 @@ test_migration_race(const char *url)
 	PGconn *race;
 	PGresult *res;
 
+	/* The audit key is made first: the racers race for the schema, not
+	 * for writing one key file (each would make its own). */
+	store_close(open_instance(url, "keymaker", 1));
 	sql("DROP DATABASE IF EXISTS race");
 	sql("CREATE DATABASE race");
 	for (int i = 0; i < 3; i++) {
