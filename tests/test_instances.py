@@ -375,6 +375,12 @@ def test_migrate():
         "name": "moved", "budget": "5.00EUR/month"})
     st, res = lite.admin("POST", "/admin/v1/keys", {"team": "moved"})
     key = res["key"]
+    st, res = lite.admin("POST", "/admin/v1/keys", {
+        "team": "moved", "expires": "30d", "allow_ips": "127.0.0.0/8"})
+    lived = res.get("id")
+    st, res = lite.admin("POST", "/admin/v1/admins", {
+        "name": "carol", "role": "team-admin", "teams": ["moved"]})
+    carol = res.get("token", "") if st == 201 else ""
     for i in range(4):
         lite.api("POST", "/v1/chat/completions", body_for(i, i % 2 == 0),
                  key=key)
@@ -397,9 +403,9 @@ def test_migrate():
                         "--migrate-to", "env"], capture_output=True,
                        text=True, env=run_env, timeout=60)
     tap.ok(p.returncode == 0 and "%d audit records" % records in p.stdout
-           and "the chain verifies" in p.stdout, "migrate: the SQLite "
-           "database is copied into PostgreSQL and verified",
-           p.stdout + p.stderr[-600:])
+           and "the chain verifies" in p.stdout and "1 admins" in p.stdout,
+           "migrate: the SQLite database is copied into PostgreSQL and "
+           "verified", p.stdout + p.stderr[-600:])
     p2 = subprocess.run([os.path.join(BUILD, "eugate"), "-c", conf,
                          "--migrate-to", "env"], capture_output=True,
                         text=True, env=run_env, timeout=60)
@@ -426,6 +432,15 @@ def test_migrate():
                         prices, name="movedgw", data_dir=d,
                         env={"EUGATE_DATABASE_URL": url})
     tap.eq(chat(moved, key), 200, "migrate: the keys work on PostgreSQL")
+    st, keys = moved.admin("GET", "/admin/v1/keys?team=moved")
+    row = [k for k in keys.get("data", []) if k["id"] == lived]
+    tap.ok(row and row[0].get("expires_at") and row[0].get("allow_ips") ==
+           ["127.0.0.0/8"], "migrate: a key's expiry and allowlist "
+           "carried over", row)
+    st, me = moved.admin("GET", "/admin/v1/me", token=carol)
+    tap.ok(st == 200 and me.get("role") == "team-admin" and
+           me.get("teams") == ["moved"], "migrate: an admin's token and "
+           "teams carried over", me)
     st, rep = moved.admin("GET", "/admin/v1/spend?team=moved")
     whole, _, frac = rep["data"][0]["cost_eur"].partition(".")
     tap.ok(int(whole) * 10**6 + int((frac + "000000")[:6]) > spent,
