@@ -269,6 +269,61 @@ test_ledger(struct store *st)
 	    "reservations apart");
 	store_op_cleanup(op);
 	free(op);
+
+	/* Two grouping columns: per day, and per team within it. */
+	op = op_new(STORE_SPEND_REPORT);
+	op->to_ms = INT64_MAX;
+	op->group = STORE_GROUP_DAY;
+	op->group2 = STORE_GROUP_TEAM;
+	run(st, op);
+	ok(op->err == GW_OK && json_array_size(op->json) == 2 &&
+	    strcmp(json_string_value(json_object_get(json_array_get(op->json,
+	    0), "grp")), "2026-11-18") == 0 && strcmp(json_string_value(
+	    json_object_get(json_array_get(op->json, 1), "grp")),
+	    "2027-01-15") == 0 && strcmp(json_string_value(json_object_get(
+	    json_array_get(op->json, 1), "grp2")), "finance") == 0 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 0),
+	    "requests")) == 2, "report: per day, then per team");
+	store_op_cleanup(op);
+	free(op);
+	op = op_new(STORE_SPEND_REPORT);
+	op->to_ms = INT64_MAX;
+	op->group2 = STORE_GROUP_KEY + 1;
+	is_int(run(st, op)->err, GW_ERR_INVAL, "report: an unknown second "
+	    "group is refused");
+	store_op_cleanup(op);
+	free(op);
+}
+
+/* The request log of one team, with the cost of each request. */
+static void
+test_request_list(struct store *st)
+{
+	struct store_op *op = op_new(STORE_AUDIT_APPEND);
+	json_t *r;
+
+	snprintf(op->rec.kind, sizeof(op->rec.kind), "request");
+	snprintf(op->rec.request_id, sizeof(op->rec.request_id), "listed");
+	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
+	snprintf(op->rec.team, sizeof(op->rec.team), "listed");
+	op->rec.status = 200;
+	op->rec.prompt_tokens = op->rec.completion_tokens = -1;
+	op->rec.cost[0] = 1234;
+	op->rec.cost[1] = -1;
+	run(st, op);
+	free(op);
+	op = op_new(STORE_REQUEST_LIST);
+	op->limit = 10;
+	snprintf(op->team, sizeof(op->team), "listed");
+	run(st, op);
+	r = json_array_get(op->json, 0);
+	ok(op->err == GW_OK && json_array_size(op->json) == 1 &&
+	    strcmp(json_string_value(json_object_get(r, "request_id")),
+	    "listed") == 0 && json_integer_value(json_object_get(r,
+	    "cost_eur")) == 1234 && json_is_null(json_object_get(r,
+	    "cost_usd")), "the request log of one team, with costs");
+	store_op_cleanup(op);
+	free(op);
 }
 
 /*
@@ -475,6 +530,7 @@ main(void)
 	    "completion_tokens")), "unknown token counts are NULL");
 	store_op_cleanup(op);
 	free(op);
+	test_request_list(st);
 	test_ledger(st);
 	test_kinds(st, path);
 	if (pg != NULL)
