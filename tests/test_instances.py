@@ -152,6 +152,50 @@ def test_keys():
         "%.2f" % x if x is not None else "-" for x in t))
 
 
+def test_admin_revoked():
+    st, res = gw1.admin("POST", "/admin/v1/admins", {"name": "ada",
+                                                      "role": "auditor"})
+    tok = res.get("token", "") if st == 201 else ""
+    t = until(lambda: all(g.admin("GET", "/admin/v1/me", token=tok)[0] ==
+                          200 for g in (gw2, gw3)), 5)
+    tap.ok(tok and t is not None, "an admin made on one instance works on "
+           "the others", (st, res))
+    st, _ = gw2.admin("DELETE", "/admin/v1/admins/ada")
+    t0 = time.time()
+    tap.eq(st, 200, "the admin revoked on another instance")
+    t = []
+    for g in (gw1, gw3):
+        ok = until(lambda g=g: g.admin("GET", "/admin/v1/me",
+                                       token=tok)[0] == 401, 5)
+        t.append(time.time() - t0 if ok is not None else None)
+    tap.ok(all(x is not None and x <= 1.5 for x in t), "an admin token "
+           "revoked on one instance is refused on the others within 1.5 s",
+           repr(t))
+    print("# admin revocation reached gw1 in %s s, gw3 in %s s" % tuple(
+        "%.2f" % x if x is not None else "-" for x in t))
+
+
+def test_key_rotated():
+    old = gw1.new_key("rotated")
+    until(lambda: all(chat(g, old) == 200 for g in (gw2, gw3)), 5)
+    st, res = gw3.admin("POST", "/admin/v1/keys/%s/rotate" % old[4:16],
+                        {"grace": 0})
+    new = res.get("key", "") if st == 200 else ""
+    t0 = time.time()
+    tap.ok(new.startswith("egk_") and new[4:16] == old[4:16], "a key "
+           "rotated on one instance keeps its id", (st, res))
+    t = []
+    for g in (gw1, gw2):
+        ok = until(lambda g=g: chat(g, new) == 200 and chat(g, old) == 401,
+                   5)
+        t.append(time.time() - t0 if ok is not None else None)
+    tap.ok(all(x is not None and x <= 1.5 for x in t), "a key rotated on "
+           "one instance works with its new secret on the others within "
+           "1.5 s, and the old one (no grace) stops", repr(t))
+    print("# key rotation reached gw1 in %s s, gw2 in %s s" % tuple(
+        "%.2f" % x if x is not None else "-" for x in t))
+
+
 def test_objects():
     ka, kb = gw1.new_key("obj-a"), gw1.new_key("obj-b")
     until(lambda: chat(gw2, kb) == 200 and chat(gw3, ka) == 200, 5)
@@ -237,6 +281,19 @@ def test_budget():
     whole, _, frac = got.partition(".")
     tap.eq(int(whole or 0) * 10**6 + int((frac + "000000")[:6]), spent,
            "budget: any instance reports the shared spend")
+
+
+def test_report_all_instances():
+    """The Art. 30 record's figures: every instance's verified records."""
+    where = "kind = 'request' AND team = 'shared'"
+    n = int(pg.one("SELECT count(*) FROM audit WHERE " + where))
+    chains = int(pg.one("SELECT count(DISTINCT instance) FROM audit "
+                        "WHERE " + where))
+    st, rep = gw2.admin("GET", "/admin/v1/reports/art30?team=shared")
+    teams = {t["team"]: t for t in rep.get("teams", [])} if st == 200 else {}
+    got = teams.get("shared", {}).get("requests")
+    tap.ok(chains == 3 and got == n, "the Art. 30 record counts the "
+           "requests of all three instances' chains", (st, got, n, chains))
 
 
 def test_rates():
@@ -471,8 +528,11 @@ def test_startup_errors():
 
 
 tap.run(test_keys)
+tap.run(test_admin_revoked)
+tap.run(test_key_rotated)
 tap.run(test_objects)
 tap.run(test_budget)
+tap.run(test_report_all_instances)
 tap.run(test_rates)
 tap.run(test_kill_and_restart)
 tap.run(test_export_merged)
