@@ -621,5 +621,10 @@ reopen:
 	unlink(path);
 	ok(store_open("/nonexistent-dir/x.db", &conf, NULL, &st) != GW_OK,
 	    "an unwritable path fails cleanly");
+	/* Without a server too: the PostgreSQL backend checks its kinds
+	 * table before it connects (INVAL when a kind has no handler). */
+	is_int(store_open("postgresql://eugate@127.0.0.1:1/x", &conf, NULL,
+	    &st), GW_ERR_STORAGE, "every kind has a PostgreSQL handler (an "
+	    "unreachable server is the only failure)");
 	return tap_done();
 }
