@@ -106,17 +106,33 @@ took(struct store_op *op, const char *key)
 	return 0;
 }
 
-/* The verified records only: up to the last good one (-1: none). */
+/*
+ * The verified records only: up to the last good one (-1: none). With
+ * one chain per instance (PostgreSQL: "instances"), each chain up to
+ * its own last record: the bounds go with the op (op.json, consumed by
+ * the store).
+ */
 static void
 bound_to_verified(struct call *c)
 {
 	json_t *v = json_object_get(c->result, "verify");
+	json_t *chains = json_object_get(v, "instances"), *one, *b;
 	json_int_t last = json_integer_value(json_object_get(v, "last_seq"));
+	size_t i;
 
-	if (!json_is_true(json_object_get(v, "ok")))
+	if (!json_is_true(json_object_get(v, "ok"))) {
 		c->op.upto_seq = 0;
-	else
-		c->op.upto_seq = last > 0 ? last : -1;
+		return;
+	}
+	c->op.upto_seq = last > 0 ? last : -1;
+	if (!json_is_array(chains))
+		return;
+	b = json_object();
+	json_array_foreach(chains, i, one)
+		json_object_set_new(b, json_string_value(json_object_get(one,
+		    "instance")), json_integer(json_integer_value(
+		    json_object_get(one, "last_seq"))));
+	c->op.json = b;
 }
 
 /* Answers rep (taken) as JSON or as its HTML document. */

@@ -81,10 +81,10 @@ stores_migrate(const struct config *cfg, const char *url)
 	}
 	printf("migrated %s into PostgreSQL as instance %s: %lld teams, %lld "
 	    "keys, %lld ledger entries, %lld audit records and %lld "
-	    "checkpoints (the chain verifies), %lld objects\n", path, instance,
-	    (long long)n.teams, (long long)n.keys, (long long)n.ledger,
-	    (long long)n.audit, (long long)n.checkpoints,
-	    (long long)n.objects);
+	    "checkpoints (the chain verifies), %lld objects, %lld admins\n",
+	    path, instance, (long long)n.teams, (long long)n.keys,
+	    (long long)n.ledger, (long long)n.audit, (long long)n.checkpoints,
+	    (long long)n.objects, (long long)n.admins);
 	return 0;
 }
 

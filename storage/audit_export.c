@@ -149,8 +149,13 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 		"DESC",
 	};
 #undef SEL
-	json_t *teams = json_array();
+	json_t *teams;
 	int rc = SQLITE_DONE;
+
+	/* Bounds per chain (store.h) are PostgreSQL's: one chain here. */
+	json_decref(op->json);
+	op->json = NULL;
+	teams = json_array();
 
 	for (size_t q = 0; q < 3 && rc == SQLITE_DONE; q++) {
 		sqlite3_stmt *s;
@@ -167,7 +172,6 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			json_t *t = report_team(teams,
 			    (const char *)sqlite3_column_text(s, 0));
-			const char *pol;
 
 			switch (q) {
 			case 0:
@@ -175,14 +179,9 @@ audit_processing_report(struct sqlite_store *st, struct store_op *op)
 				    sqlite3_column_int64(s, 2));
 				report_add_count(t, "zdr_requests",
 				    sqlite3_column_int64(s, 3));
-				pol = (const char *)sqlite3_column_text(s, 1);
-				if (*pol == '\0')
-					break;
-				json_array_append_new(json_object_get(t,
-				    "policies"), json_string(pol));
-				json_object_set_new(json_object_get(t,
-				    "policy_requests"), pol, json_integer(
-				    sqlite3_column_int64(s, 2)));
+				report_add_policy(t, (const char *)
+				    sqlite3_column_text(s, 1),
+				    sqlite3_column_int64(s, 2));
 				break;
 			case 1:
 				report_add_pii(json_object_get(t,

@@ -26,8 +26,9 @@ static const struct table tables[] = {
 	{ "teams", "id, name, policy, created_at, budget, budget_currency, "
 	    "budget_period, rpm, tpm, deleted_at", "id", 0 },
 	{ "keys", "id, team_id, name, hmac, created_at, revoked_at, budget, "
-	    "budget_currency, budget_period, rpm, tpm, models, models_deny",
-	    "created_at, id", 0 },
+	    "budget_currency, budget_period, rpm, tpm, models, models_deny, "
+	    "created_by, expires_at, last_used_at, allow_ips, prev_hmac, "
+	    "prev_until", "created_at, id", 0 },
 	{ "ledger", "id, request_id, ts, team, key_id, model, upstream, "
 	    "state, reserved_eur, reserved_usd, cost_eur, cost_usd, "
 	    "prompt_tokens, completion_tokens, settled_at, method, path, "
@@ -36,6 +37,9 @@ static const struct table tables[] = {
 	{ "audit_checkpoints", "seq, head, ts, sig", "seq", 1 },
 	{ "objects", "kind, id, parent, team, upstream, request_id, created, "
 	    "subject", "kind, id", 0 },
+	{ "admins", "id, name, role, hmac, created_at, created_by, "
+	    "rotated_at, revoked_at", "id", 0 },
+	{ "admin_teams", "admin_id, team_id", "admin_id, team_id", 0 },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -165,13 +169,35 @@ pg_count(struct pg_store *pg, const struct table *t)
 	return n;
 }
 
+/* A change counter of meta (keys_version, admins_version) carried
+ * over, moved on by one so that no cache takes the copy for what it
+ * had. */
+static enum gw_err
+copy_version(sqlite3 *db, struct pg_store *pg, const char *name)
+{
+	int64_t version = -1;
+	sqlite3_stmt *s;
+	struct pg_args a;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?",
+	    -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	pga_init(&a);
+	pga_i64(&a, version > 0 ? version + 1 : 2);
+	pga_str(&a, name);
+	return pg_run(pg, "UPDATE meta SET value = $1 WHERE name = $2", &a,
+	    NULL);
+}
+
 /* The copy, in one transaction on an empty database. */
 static enum gw_err
 copy_all(sqlite3 *db, struct pg_store *pg, int64_t counts[N_TABLES])
 {
-	int64_t used, version = -1;
-	sqlite3_stmt *s;
-	struct pg_args a;
+	int64_t used;
 	enum gw_err err;
 
 	if (pg_i64(pg, "SELECT (SELECT count(*) FROM teams) + (SELECT count(*) "
@@ -183,11 +209,6 @@ copy_all(sqlite3 *db, struct pg_store *pg, int64_t counts[N_TABLES])
 		    "data already: nothing was copied", pg->where);
 		return GW_ERR_EXISTS;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = "
-	    "'keys_version'", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
 	err = pg_exec(pg, "BEGIN");
 	for (size_t i = 0; i < N_TABLES && err == GW_OK; i++) {
 		err = copy_table(db, pg, &tables[i], &counts[i]);
@@ -195,15 +216,18 @@ copy_all(sqlite3 *db, struct pg_store *pg, int64_t counts[N_TABLES])
 			log_info("migrate: %s: %lld rows", tables[i].name,
 			    (long long)counts[i]);
 	}
-	pga_init(&a);
-	pga_i64(&a, version > 0 ? version + 1 : 2);
 	if (err == GW_OK)
-		err = pg_run(pg, "UPDATE meta SET value = $1 WHERE name = "
-		    "'keys_version'", &a, NULL);
+		err = copy_version(db, pg, "keys_version");
+	if (err == GW_OK)
+		err = copy_version(db, pg, "admins_version");
 	if (err == GW_OK)
 		err = pg_exec(pg, "SELECT setval(pg_get_serial_sequence("
 		    "'teams', 'id'), greatest(coalesce(max(id), 0), 1), "
 		    "max(id) IS NOT NULL) FROM teams");
+	if (err == GW_OK)
+		err = pg_exec(pg, "SELECT setval(pg_get_serial_sequence("
+		    "'admins', 'id'), greatest(coalesce(max(id), 0), 1), "
+		    "max(id) IS NOT NULL) FROM admins");
 	if (err == GW_OK)
 		err = pg_exec(pg, "COMMIT");
 	if (err != GW_OK)
@@ -296,6 +320,7 @@ migrate_sqlite_to_pg(const char *path, const char *url, const char *instance,
 		out->audit = counts[3];
 		out->checkpoints = counts[4];
 		out->objects = counts[5];
+		out->admins = counts[6];
 	}
 	return err;
 }

@@ -16,7 +16,7 @@
 
 /* What a migration copied. */
 struct migrate_counts {
-	int64_t teams, keys, ledger, audit, checkpoints, objects;
+	int64_t teams, keys, ledger, audit, checkpoints, objects, admins;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "storage/chain.h"
+#include "storage/pg_admins.h"
 #include "storage/pg_audit.h"
 #include "storage/pg_audit_read.h"
 #include "storage/pg_ledger.h"
@@ -105,6 +106,14 @@ const struct pg_op_kind pg_op_kinds[STORE_OP_KINDS] = {
 	    pg_audit_checkpoints },
 	[STORE_PROCESSING_REPORT] = { "processing_report", 0,
 	    pg_audit_processing_report },
+	[STORE_KEY_GET] = { "key_get", 0, pg_teams_key_get },
+	[STORE_KEY_ROTATE] = { "key_rotate", 1, pg_teams_key_rotate },
+	[STORE_KEYS_TOUCH] = { "keys_touch", 1, pg_teams_keys_touch },
+	[STORE_ADMIN_CREATE] = { "admin_create", 1, pg_admins_create },
+	[STORE_ADMIN_LIST] = { "admin_list", 0, pg_admins_list },
+	[STORE_ADMIN_REVOKE] = { "admin_revoke", 1, pg_admins_revoke },
+	[STORE_ADMIN_ROTATE] = { "admin_rotate", 1, pg_admins_rotate },
+	[STORE_ADMINS_LOAD] = { "admins_load", 0, pg_admins_load },
 };
 
 static enum gw_err

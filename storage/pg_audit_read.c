@@ -463,50 +463,85 @@ pg_audit_page(struct pg_store *st, struct store_op *op)
 	return GW_OK;
 }
 
-/* As storage/audit_export.c: per team, from the request records in
- * [from, to). */
+/* The chains' bounds of a processing report (store.h), as JSON text
+ * for the query: {"instance": last seq verified}, integers only; NULL
+ * when none were given. */
+static char *
+report_bounds(json_t *in)
+{
+	json_t *b;
+	const char *k;
+	json_t *v;
+	char *text;
+
+	if (!json_is_object(in))
+		return NULL;
+	b = json_object();
+	json_object_foreach(in, k, v)
+		if (json_is_integer(v))
+			json_object_set(b, k, v);
+	text = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+	json_decref(b);
+	return text;
+}
+
+/*
+ * As storage/audit_export.c, over every instance's records: per team,
+ * from the request records in [from, to), each chain up to the last
+ * record verified (the bounds of op->json; without them, every chain up
+ * to upto_seq).
+ */
 enum gw_err
 pg_audit_processing_report(struct pg_store *st, struct store_op *op)
 {
+#define SEL " FROM audit WHERE kind = 'request' AND ts >= $1 AND ts < $2 " \
+	"AND ($3::text = '' OR team = $3::text) AND CASE WHEN $4::jsonb IS " \
+	"NULL THEN $5::bigint = 0 OR seq <= $5::bigint ELSE seq <= " \
+	"($4::jsonb ->> instance)::bigint END "
 	static const char *const sql[] = {
-		"SELECT coalesce(team, '') COLLATE \"C\", count(*), count(*) "
-		"FILTER (WHERE zdr <> 0), string_agg(DISTINCT policy, ',') "
-		"FROM audit WHERE kind = 'request' AND ts >= $1 AND ts < $2 "
-		"AND ($3::text = '' OR team = $3::text) GROUP BY 1 ORDER BY 1",
-		"SELECT coalesce(team, '') COLLATE \"C\", pii, count(*) FROM "
-		"audit WHERE kind = 'request' AND pii IS NOT NULL AND ts >= $1 "
-		"AND ts < $2 AND ($3::text = '' OR team = $3::text) "
+		"SELECT coalesce(team, '') COLLATE \"C\", coalesce(policy, '') "
+		"COLLATE \"C\", count(*), count(*) FILTER (WHERE zdr <> 0)" SEL
 		"GROUP BY 1, 2 ORDER BY 1, 2",
+		"SELECT coalesce(team, '') COLLATE \"C\", pii, count(*)" SEL
+		"AND pii IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
 		"SELECT coalesce(team, '') COLLATE \"C\", upstream, "
 		"coalesce(region, ''), count(*), count(*) FILTER (WHERE zdr <> "
-		"0) FROM audit WHERE kind = 'request' AND upstream IS NOT NULL "
-		"AND ts >= $1 AND ts < $2 AND ($3::text = '' OR team = "
-		"$3::text) GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2",
+		"0), count(*) FILTER (WHERE strpos(route, ' sensitive=') > 0)"
+		SEL "AND upstream IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 4 "
+		"DESC, 2",
 	};
+#undef SEL
+	json_t *in = op->json;
+	char *bounds = report_bounds(in);
 	json_t *teams = json_array();
+	enum gw_err err = GW_OK;
 	struct pg_args a;
 
+	op->json = NULL;
 	pga_init(&a);
 	pga_i64(&a, op->from_ms);
 	pga_i64(&a, op->to_ms);
 	pga_str(&a, op->team);
-	for (size_t q = 0; q < 3 && teams != NULL; q++) {
+	pga_text(&a, bounds);
+	pga_i64(&a, op->upto_seq);
+	for (size_t q = 0; q < 3 && teams != NULL && err == GW_OK; q++) {
 		PGresult *res = pg_query(st, sql[q], &a);
 
 		if (res == NULL) {
-			json_decref(teams);
-			return GW_ERR_STORAGE;
+			err = GW_ERR_STORAGE;
+			break;
 		}
 		for (int r = 0; r < PQntuples(res); r++) {
 			json_t *t = report_team(teams, PQgetvalue(res, r, 0));
 
 			switch (q) {
 			case 0:
-				json_object_set_new(t, "requests", json_integer(
-				    pg_num(res, r, 1)));
-				json_object_set_new(t, "zdr_requests",
-				    json_integer(pg_num(res, r, 2)));
-				report_add_policies(t, PQgetvalue(res, r, 3));
+				report_add_count(t, "requests",
+				    pg_num(res, r, 2));
+				report_add_count(t, "zdr_requests",
+				    pg_num(res, r, 3));
+				report_add_policy(t, PQgetvalue(res, r, 1),
+				    pg_num(res, r, 2));
 				break;
 			case 1:
 				report_add_pii(json_object_get(t,
@@ -516,29 +551,43 @@ pg_audit_processing_report(struct pg_store *st, struct store_op *op)
 			default:
 				json_array_append_new(json_object_get(t,
 				    "recipients"), json_pack("{s:s, s:s, s:I, "
-				    "s:I}", "upstream", PQgetvalue(res, r, 1),
-				    "region", PQgetvalue(res, r, 2), "requests",
-				    (json_int_t)pg_num(res, r, 3),
+				    "s:I, s:I}", "upstream", PQgetvalue(res, r,
+				    1), "region", PQgetvalue(res, r, 2),
+				    "requests", (json_int_t)pg_num(res, r, 3),
 				    "zdr_requests", (json_int_t)pg_num(res, r,
-				    4)));
+				    4), "sensitive_requests",
+				    (json_int_t)pg_num(res, r, 5)));
 			}
 		}
 		PQclear(res);
 	}
+	free(bounds);
+	if (err == GW_OK && teams == NULL)
+		err = GW_ERR_NOMEM;
+	if (err != GW_OK) {
+		json_decref(teams);
+		op->json = in;	/* for a run again; else the submitter's */
+		return err;
+	}
+	json_decref(in);
 	op->json = teams;
-	return teams != NULL ? GW_OK : GW_ERR_NOMEM;
+	return GW_OK;
 }
 
+/* As storage/audit_export.c, over every instance's records (newest
+ * first by their ids), with the instance of each. */
 enum gw_err
 pg_audit_request_list(struct pg_store *st, struct store_op *op)
 {
 	struct pg_args a;
 
 	pga_init(&a);
+	pga_str(&a, op->team);
 	pga_i64(&a, op->limit > 0 ? op->limit : 100);
 	return pg_rows_json(st, "SELECT request_id, ts, key_id, team, method, "
 	    "path, model, upstream, status, prompt_tokens, completion_tokens, "
-	    "latency_us, error, streamed, pii, region, route, instance FROM "
-	    "audit WHERE kind = 'request' ORDER BY id DESC LIMIT $1", &a,
-	    &op->json);
+	    "cost_eur, cost_usd, latency_us, error, streamed, pii, region, "
+	    "route, instance FROM audit WHERE kind = 'request' AND "
+	    "($1::text = '' OR team = $1::text) ORDER BY id DESC LIMIT $2",
+	    &a, &op->json);
 }

@@ -379,10 +379,11 @@ pg_ledger_report(struct pg_store *st, struct store_op *op)
 	char sql[1400];
 	PGresult *res;
 
-	if (op->group < 0 || op->group > STORE_GROUP_KEY)
+	if (op->group < 0 || op->group > STORE_GROUP_KEY || op->group2 < 0 ||
+	    op->group2 > STORE_GROUP_KEY)
 		return GW_ERR_INVAL;
 	snprintf(sql, sizeof(sql), "SELECT %s COLLATE \"C\" AS grp, "
-	    "count(*) AS requests, "
+	    "%s COLLATE \"C\" AS grp2, count(*) AS requests, "
 	    "coalesce(eugate_sat(sum(prompt_tokens)), 0) AS prompt_tokens, "
 	    "coalesce(eugate_sat(sum(completion_tokens)), 0) AS "
 	    "completion_tokens, "
@@ -398,7 +399,8 @@ pg_ledger_report(struct pg_store *st, struct store_op *op)
 	    "count(*) FILTER (WHERE state = 'charged') AS charged "
 	    "FROM ledger WHERE ($1::text = '' OR team = $1::text) AND "
 	    "($2::text = '' OR key_id = $2::text) AND ts >= $3::bigint AND "
-	    "ts < $4::bigint GROUP BY 1 ORDER BY 1", groups[op->group]);
+	    "ts < $4::bigint GROUP BY 1, 2 ORDER BY 1, 2", groups[op->group],
+	    groups[op->group2]);
 	pga_init(&a);
 	pga_str(&a, op->team);
 	pga_str(&a, op->key_id);

@@ -7,12 +7,13 @@
 
 /*
  * Each migration moves eugate_schema.version from its index to index + 1.
- * The tables are SQLite's (storage/schema.c, version 6) with what several
- * instances add: the instance that wrote each audit record (one chain per
- * instance) and that holds each reservation, the instances themselves,
- * what each budget has used (a row that reservations lock), and the
- * shared rate-limit buckets. Money in micro-units, times in Unix ms
- * (created_at, revoked_at: seconds, as SQLite's).
+ * The tables are SQLite's (storage/schema.c: its version 6, then its 7
+ * as our 2) with what several instances add: the instance that wrote
+ * each audit record (one chain per instance) and that holds each
+ * reservation, the instances themselves, what each budget has used (a
+ * row that reservations lock), and the shared rate-limit buckets. Money
+ * in micro-units, times in Unix ms (created_at, revoked_at and keys'
+ * and admins' times: seconds, as SQLite's).
  */
 static const char *const migrations[] = {
 	"CREATE TABLE meta(name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
@@ -120,6 +121,33 @@ static const char *const migrations[] = {
 	" seen_at BIGINT NOT NULL,"
 	" secret_check BYTEA,"
 	" version TEXT);",
+	/* 2: SQLite's 7: keys' lives (who made them, expiry, last use, IP
+	 * allowlist, the secret a rotation replaced and until when it
+	 * works) and admin principals (storage/pg_admins.c), whose changes
+	 * move admins_version, which every instance polls. */
+	"ALTER TABLE keys ADD COLUMN created_by TEXT,"
+	" ADD COLUMN expires_at BIGINT,"
+	" ADD COLUMN last_used_at BIGINT,"
+	" ADD COLUMN allow_ips TEXT,"
+	" ADD COLUMN prev_hmac BYTEA,"
+	" ADD COLUMN prev_until BIGINT;"
+	"CREATE TABLE admins("
+	" id BIGSERIAL PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" role TEXT NOT NULL CHECK(role IN ('owner','admin','team-admin',"
+	"'auditor')),"
+	" hmac BYTEA NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" created_by TEXT NOT NULL,"
+	" rotated_at BIGINT,"
+	" revoked_at BIGINT);"
+	"CREATE UNIQUE INDEX admins_active ON admins(name) WHERE revoked_at IS "
+	"NULL;"
+	"CREATE TABLE admin_teams("
+	" admin_id BIGINT NOT NULL REFERENCES admins(id),"
+	" team_id BIGINT NOT NULL REFERENCES teams(id),"
+	" PRIMARY KEY(admin_id, team_id));"
+	"INSERT INTO meta VALUES('admins_version', 1);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

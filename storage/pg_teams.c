@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/pg_admins.h"
 #include "storage/pg_sql.h"
 #include "storage/pg_teams.h"
 
@@ -113,7 +114,8 @@ pg_teams_delete(struct pg_store *st, struct store_op *op)
 	pga_i64(&a, id);
 	if (pg_run(st, "UPDATE teams SET name = name || '~deleted~' || id, "
 	    "deleted_at = " NOW_S " WHERE id = $1", &a, NULL) != GW_OK ||
-	    bump_keys_version(st) != GW_OK)
+	    bump_keys_version(st) != GW_OK ||
+	    pg_admins_unbind_team(st, id) != GW_OK)
 		goto out;
 	op->json = json_pack("{s:i, s:O}", "keys_revoked", (int)revoked,
 	    "objects_left", left);
@@ -131,8 +133,8 @@ pg_teams_key_create(struct pg_store *st, struct store_op *op)
 
 	pga_init(&a);
 	pga_str(&a, op->team);
-	if (pg_i64(st, "SELECT id FROM teams WHERE name = $1", &a, &team) !=
-	    GW_OK)
+	if (pg_i64(st, "SELECT id FROM teams WHERE name = $1 AND deleted_at "
+	    "IS NULL", &a, &team) != GW_OK)
 		return GW_ERR_STORAGE;
 	if (team < 0)
 		return GW_ERR_NOTFOUND;
@@ -142,10 +144,14 @@ pg_teams_key_create(struct pg_store *st, struct store_op *op)
 	pga_i64(&a, team);
 	pga_str(&a, op->name);
 	pga_bytes(&a, op->hmac, 32);
+	pga_text(&a, op->principal);
+	pga_num(&a, op->key.expires_at > 0 ? op->key.expires_at : -1);
+	pga_text(&a, op->key.allow_ips);
 	if (pg_run(st, "INSERT INTO keys(budget, budget_currency, "
 	    "budget_period, rpm, tpm, models, models_deny, id, team_id, name, "
-	    "hmac, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-	    "$11, " NOW_S ") ON CONFLICT (id) DO NOTHING", &a, &n) != GW_OK)
+	    "hmac, created_by, expires_at, allow_ips, created_at) VALUES($1, "
+	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, " NOW_S
+	    ") ON CONFLICT (id) DO NOTHING", &a, &n) != GW_OK)
 		return GW_ERR_STORAGE;
 	if (n != 1)
 		return GW_ERR_EXISTS;
@@ -160,7 +166,10 @@ pg_teams_key_list(struct pg_store *st, struct store_op *op)
 	pga_init(&a);
 	pga_str(&a, op->team);
 	return pg_rows_json(st, "SELECT k.id, t.name AS team, k.name, "
-	    "k.created_at, k.revoked_at, k.budget, k.budget_currency, "
+	    "k.created_at, k.created_by, k.expires_at, k.last_used_at, "
+	    "k.revoked_at, CASE WHEN k.prev_until > " NOW_S " THEN "
+	    "k.prev_until END AS rotating_until, k.allow_ips, "
+	    "k.budget, k.budget_currency, "
 	    "k.budget_period, k.rpm, k.tpm, k.models, k.models_deny "
 	    "FROM keys k JOIN teams t ON t.id = k.team_id "
 	    "WHERE $1::text = '' OR t.name = $1::text "
@@ -183,23 +192,33 @@ pg_teams_key_revoke(struct pg_store *st, struct store_op *op)
 	return bump_keys_version(st);
 }
 
+/* As storage/teams.c: the fields in set_mask; name, expiry and
+ * allowlist are keys' only. */
 enum gw_err
 pg_teams_limits_set(struct pg_store *st, struct store_op *op)
 {
 	static const char *const cols[] = { "rpm", "tpm", "models",
-		"models_deny" };
+		"models_deny", "name", "expires_at", "allow_ips" };
 	struct pg_args all, a;
-	char sql[400];
+	char sql[480];
 	size_t n;
 	int first = 1, p = 1, keys = op->key_id[0] != '\0';
 	int64_t rows;
 
+	if (!keys && (op->set_mask & (STORE_SET_NAME | STORE_SET_EXPIRES |
+	    STORE_SET_ALLOW_IPS)))
+		return GW_ERR_INVAL;
+	/* Every value in bit order: budget (3), rpm, tpm, models,
+	 * models_deny, name, expires_at, allow_ips. */
 	pga_init(&all);
 	args_limits(&all, &op->limits, op->set_mask, 1);
+	pga_str(&all, op->name);
+	pga_num(&all, op->key.expires_at > 0 ? op->key.expires_at : -1);
+	pga_text(&all, op->key.allow_ips);
 	pga_init(&a);
 	n = (size_t)snprintf(sql, sizeof(sql), "UPDATE %s SET ",
 	    keys ? "keys" : "teams");
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 8; i++) {
 		int from = i == 0 ? 0 : i + 2, cnt = i == 0 ? 3 : 1;
 
 		if (!(op->set_mask & (1 << i)))
@@ -223,8 +242,8 @@ pg_teams_limits_set(struct pg_store *st, struct store_op *op)
 	}
 	if (first)
 		return GW_ERR_INVAL;
-	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = $%d", keys ? "id" :
-	    "name", p);
+	snprintf(sql + n, sizeof(sql) - n, " WHERE %s = $%d AND %s IS NULL",
+	    keys ? "id" : "name", p, keys ? "revoked_at" : "deleted_at");
 	pga_str(&a, keys ? op->key_id : op->team);
 	if (pg_run_once(st, sql, &a, &rows) != GW_OK)
 		return GW_ERR_STORAGE;
@@ -250,7 +269,8 @@ pg_teams_keys_load(struct pg_store *st, struct store_op *op)
 	res = pg_query(st, "SELECT k.id, t.name, t.policy, k.hmac, "
 	    "t.budget, t.budget_currency, t.budget_period, t.rpm, t.tpm, "
 	    "k.budget, k.budget_currency, k.budget_period, k.rpm, k.tpm, "
-	    "k.models, k.models_deny FROM keys k JOIN teams t ON "
+	    "k.models, k.models_deny, k.expires_at, k.allow_ips, "
+	    "k.prev_hmac, k.prev_until FROM keys k JOIN teams t ON "
 	    "t.id = k.team_id WHERE k.revoked_at IS NULL", NULL);
 	if (res == NULL)
 		return GW_ERR_STORAGE;
@@ -285,10 +305,99 @@ pg_teams_keys_load(struct pg_store *st, struct store_op *op)
 		    sizeof(r->key_limits.models));
 		pg_text(res, i, 15, r->key_limits.models_deny,
 		    sizeof(r->key_limits.models_deny));
+		r->expires_at = PQgetisnull(res, i, 16) ? 0 :
+		    pg_num(res, i, 16);
+		pg_text(res, i, 17, r->allow_ips, sizeof(r->allow_ips));
+		if (pg_num(res, i, 19) > 0 &&
+		    pg_bytes(res, i, 18, r->prev_hmac, 32) == 32)
+			r->prev_until = pg_num(res, i, 19);
+		else
+			memset(r->prev_hmac, 0, 32);
 	}
 	op->n_rows = (size_t)n;
 	PQclear(res);
 	op->version = version;
 	op->changed = 1;
 	return GW_OK;
+}
+
+enum gw_err
+pg_teams_key_get(struct pg_store *st, struct store_op *op)
+{
+	struct pg_args a;
+	PGresult *res;
+	int n;
+
+	pga_init(&a);
+	pga_str(&a, op->key_id);
+	res = pg_query(st, "SELECT t.name FROM keys k JOIN teams t ON "
+	    "t.id = k.team_id WHERE k.id = $1", &a);
+	if (res == NULL)
+		return GW_ERR_STORAGE;
+	n = PQntuples(res);
+	if (n > 0)
+		pg_text(res, 0, 0, op->team, sizeof(op->team));
+	PQclear(res);
+	return n > 0 ? GW_OK : GW_ERR_NOTFOUND;
+}
+
+/* As storage/teams.c: the current secret becomes the previous one until
+ * grace_until (none when 0); one an earlier rotation kept is dropped. */
+enum gw_err
+pg_teams_key_rotate(struct pg_store *st, struct store_op *op)
+{
+	struct pg_args a;
+	int64_t n;
+
+	pga_init(&a);
+	pga_str(&a, op->key_id);
+	pga_i64(&a, op->key.grace_until);
+	pga_bytes(&a, op->hmac, 32);
+	if (pg_run(st, "UPDATE keys SET prev_hmac = CASE WHEN $2::bigint > 0 "
+	    "THEN hmac END, prev_until = CASE WHEN $2::bigint > 0 THEN "
+	    "$2::bigint END, hmac = $3 WHERE id = $1 AND revoked_at IS NULL",
+	    &a, &n) != GW_OK)
+		return GW_ERR_STORAGE;
+	if (n == 0)
+		return GW_ERR_NOTFOUND;
+	return bump_keys_version(st);
+}
+
+static int
+use_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct store_key_use *const *)a)->id,
+	    (*(const struct store_key_use *const *)b)->id);
+}
+
+/*
+ * Keys' last use; the keys version stays. Rows are updated in the
+ * order of their ids, so that two instances writing the same keys'
+ * uses take the row locks in one order (no deadlock between them).
+ */
+enum gw_err
+pg_teams_keys_touch(struct pg_store *st, struct store_op *op)
+{
+	const struct store_key_use **v;
+	struct pg_args a;
+	enum gw_err err = GW_OK;
+
+	if (op->n_uses == 0)
+		return GW_OK;
+	v = calloc(op->n_uses, sizeof(*v));
+	if (v == NULL)
+		return GW_ERR_NOMEM;
+	for (size_t i = 0; i < op->n_uses; i++)
+		v[i] = &op->uses[i];
+	qsort(v, op->n_uses, sizeof(*v), use_cmp);
+	for (size_t i = 0; i < op->n_uses && err == GW_OK; i++) {
+		pga_init(&a);
+		pga_str(&a, v[i]->id);
+		pga_i64(&a, v[i]->at);
+		err = pg_run(st, "UPDATE keys SET last_used_at = $2 WHERE id = "
+		    "$1 AND (last_used_at IS NULL OR last_used_at < $2)", &a,
+		    NULL);
+	}
+	free(v);
+	return err;
 }

@@ -123,13 +123,12 @@ report_add_count(json_t *o, const char *key, int64_t n)
 }
 
 void
-report_add_policies(json_t *team, const char *csv)
+report_add_policy(json_t *team, const char *policy, int64_t requests)
 {
-	for (const char *p = csv; p && *p;) {
-		size_t l = strcspn(p, ",");
-
-		json_array_append_new(json_object_get(team, "policies"),
-		    json_stringn(p, l));
-		p += l + (p[l] == ',');
-	}
+	if (*policy == '\0')
+		return;
+	json_array_append_new(json_object_get(team, "policies"),
+	    json_string(policy));
+	report_add_count(json_object_get(team, "policy_requests"), policy,
+	    requests);
 }

@@ -39,8 +39,9 @@ json_t *report_team(json_t *teams, const char *name);
 /* Adds "EMAIL:2,IBAN:1" of requests records to {"EMAIL": {"values": n,
  * "requests": m}}. */
 void report_add_pii(json_t *pd, const char *pii, int64_t requests);
-/* Adds "a,b" to the team's policies. */
-void report_add_policies(json_t *team, const char *csv);
+/* Adds a policy applied to requests of the team (its policies and
+ * policy_requests); "" (no policy) adds nothing. */
+void report_add_policy(json_t *team, const char *policy, int64_t requests);
 /* Adds n to the count member key of o (saturated). */
 void report_add_count(json_t *o, const char *key, int64_t n);
 

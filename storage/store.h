@@ -95,7 +95,11 @@ enum store_op_type {
 	STORE_AUDIT_PAGE,	/* R in/out: aq; out: text (one page) */
 	STORE_AUDIT_CHECKPOINTS,	/* R out: json */
 	STORE_PROCESSING_REPORT,	/* R in: team, from_ms/to_ms,
-					 * upto_seq; out: json (per team:
+					 * upto_seq; json (consumed if it
+					 * succeeds) or NULL: {instance: last
+					 * seq} bounds each chain apart
+					 * (PostgreSQL: one chain per
+					 * instance); out: json (per team:
 					 * requests, policies with their
 					 * requests, personal data,
 					 * recipients) */
@@ -397,9 +401,10 @@ struct store_conf {
  * Opens (creating and migrating, unless readonly) the database at path
  * (a PostgreSQL connection URI, postgres:// or postgresql://, picks
  * that backend), synchronously: call before the event loop runs. Crash
- * recovery runs here: reservations left open are settled as charged and recorded as
- * interrupted. The loop's event_base must have been made thread-aware
- * (evthread); with base NULL, done callbacks run only in store_flush.
+ * recovery runs here: reservations left open are settled as charged and
+ * recorded as interrupted. The loop's event_base must have been made
+ * thread-aware (evthread); with base NULL, done callbacks run only in
+ * store_flush.
  */
 enum gw_err store_open(const char *path, const struct store_conf *conf,
     struct event_base *base, struct store **out) GW_WUR;

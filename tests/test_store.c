@@ -269,6 +269,61 @@ test_ledger(struct store *st)
 	    "reservations apart");
 	store_op_cleanup(op);
 	free(op);
+
+	/* Two grouping columns: per day, and per team within it. */
+	op = op_new(STORE_SPEND_REPORT);
+	op->to_ms = INT64_MAX;
+	op->group = STORE_GROUP_DAY;
+	op->group2 = STORE_GROUP_TEAM;
+	run(st, op);
+	ok(op->err == GW_OK && json_array_size(op->json) == 2 &&
+	    strcmp(json_string_value(json_object_get(json_array_get(op->json,
+	    0), "grp")), "2026-11-18") == 0 && strcmp(json_string_value(
+	    json_object_get(json_array_get(op->json, 1), "grp")),
+	    "2027-01-15") == 0 && strcmp(json_string_value(json_object_get(
+	    json_array_get(op->json, 1), "grp2")), "finance") == 0 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 0),
+	    "requests")) == 2, "report: per day, then per team");
+	store_op_cleanup(op);
+	free(op);
+	op = op_new(STORE_SPEND_REPORT);
+	op->to_ms = INT64_MAX;
+	op->group2 = STORE_GROUP_KEY + 1;
+	is_int(run(st, op)->err, GW_ERR_INVAL, "report: an unknown second "
+	    "group is refused");
+	store_op_cleanup(op);
+	free(op);
+}
+
+/* The request log of one team, with the cost of each request. */
+static void
+test_request_list(struct store *st)
+{
+	struct store_op *op = op_new(STORE_AUDIT_APPEND);
+	json_t *r;
+
+	snprintf(op->rec.kind, sizeof(op->rec.kind), "request");
+	snprintf(op->rec.request_id, sizeof(op->rec.request_id), "listed");
+	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
+	snprintf(op->rec.team, sizeof(op->rec.team), "listed");
+	op->rec.status = 200;
+	op->rec.prompt_tokens = op->rec.completion_tokens = -1;
+	op->rec.cost[0] = 1234;
+	op->rec.cost[1] = -1;
+	run(st, op);
+	free(op);
+	op = op_new(STORE_REQUEST_LIST);
+	op->limit = 10;
+	snprintf(op->team, sizeof(op->team), "listed");
+	run(st, op);
+	r = json_array_get(op->json, 0);
+	ok(op->err == GW_OK && json_array_size(op->json) == 1 &&
+	    strcmp(json_string_value(json_object_get(r, "request_id")),
+	    "listed") == 0 && json_integer_value(json_object_get(r,
+	    "cost_eur")) == 1234 && json_is_null(json_object_get(r,
+	    "cost_usd")), "the request log of one team, with costs");
+	store_op_cleanup(op);
+	free(op);
 }
 
 /*
@@ -372,6 +427,9 @@ main(void)
 	}
 	ok(store_open(path, &conf, NULL, &st) == GW_OK,
 	    "open creates the database");
+	if (st == NULL)
+		tap_bail("the store did not open (%s): nothing else can run",
+		    pg != NULL ? "PostgreSQL" : path);
 
 	op = op_new(STORE_TEAM_CREATE);
 	snprintf(op->name, sizeof(op->name), "finance");
@@ -472,6 +530,7 @@ main(void)
 	    "completion_tokens")), "unknown token counts are NULL");
 	store_op_cleanup(op);
 	free(op);
+	test_request_list(st);
 	test_ledger(st);
 	test_kinds(st, path);
 	if (pg != NULL)
@@ -512,7 +571,10 @@ reopen:
 	/* Reopening runs no migration twice and keeps the data; what a
 	 * crash left reserved is charged. */
 	conf.full_sync = 1;
+	st = NULL;
 	ok(store_open(path, &conf, NULL, &st) == GW_OK, "reopen");
+	if (st == NULL)
+		tap_bail("the store did not open again");
 	op = op_new(STORE_TEAM_LIST);
 	run(st, op);
 	ok(json_array_size(op->json) == 1, "data kept across reopen");
@@ -559,5 +621,10 @@ reopen:
 	unlink(path);
 	ok(store_open("/nonexistent-dir/x.db", &conf, NULL, &st) != GW_OK,
 	    "an unwritable path fails cleanly");
+	/* Without a server too: the PostgreSQL backend checks its kinds
+	 * table before it connects (INVAL when a kind has no handler). */
+	is_int(store_open("postgresql://eugate@127.0.0.1:1/x", &conf, NULL,
+	    &st), GW_ERR_STORAGE, "every kind has a PostgreSQL handler (an "
+	    "unreachable server is the only failure)");
 	return tap_done();
 }

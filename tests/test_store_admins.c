@@ -1,5 +1,9 @@
-/* Unit tests of storage's keys' lives and admin principals, on a real
- * SQLite file: expiry, allowlists, rotation, last use, admins. */
+/*
+ * Unit tests of storage's keys' lives and admin principals, on a real
+ * SQLite file, or (EUGATE_TEST_PG_URL set, tests/test_store_admins_pg.sh)
+ * on an empty PostgreSQL database: expiry, allowlists, rotation, last
+ * use, admins; both backends give the same answers.
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,19 +362,27 @@ test_admins(void)
 int
 main(void)
 {
+	const char *pg = getenv("EUGATE_TEST_PG_URL");
 	char path[256];
 	struct store_conf conf = { 0 };
 
-	snprintf(path, sizeof(path), "/tmp/eugate-test-admins-%d.db",
-	    (int)getpid());
-	unlink(path);
-	if (store_open(path, &conf, NULL, &st) != GW_OK) {
-		ok(0, "open");
-		return tap_done();
+	if (pg != NULL && *pg != '\0') {
+		snprintf(path, sizeof(path), "%s", pg);
+		printf("# PostgreSQL\n");
+	} else {
+		pg = NULL;
+		snprintf(path, sizeof(path), "/tmp/eugate-test-admins-%d.db",
+		    (int)getpid());
+		unlink(path);
 	}
+	if (store_open(path, &conf, NULL, &st) != GW_OK)
+		tap_bail("the store did not open (%s)", pg != NULL ?
+		    "PostgreSQL" : path);
 	test_keys();
 	test_admins();
 	store_close(st);
+	if (pg != NULL)
+		return tap_done();
 	unlink(path);
 	{
 		char wal[300];

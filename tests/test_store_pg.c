@@ -386,6 +386,113 @@ test_chains(const char *url, struct store *a, struct store *b)
 	store_close(rd);
 }
 
+/* A request record of team "rep" (the processing report's). */
+static void
+append_rep(struct store *st, const char *policy, const char *pii,
+    const char *route)
+{
+	struct store_op *op = op_new(STORE_AUDIT_APPEND);
+
+	snprintf(op->rec.kind, sizeof(op->rec.kind), "request");
+	snprintf(op->rec.request_id, sizeof(op->rec.request_id), "rep");
+	snprintf(op->rec.method, sizeof(op->rec.method), "POST");
+	snprintf(op->rec.team, sizeof(op->rec.team), "rep");
+	snprintf(op->rec.policy, sizeof(op->rec.policy), "%s", policy);
+	snprintf(op->rec.pii, sizeof(op->rec.pii), "%s", pii);
+	snprintf(op->rec.route, sizeof(op->rec.route), "%s", route);
+	snprintf(op->rec.upstream, sizeof(op->rec.upstream), "up");
+	snprintf(op->rec.region, sizeof(op->rec.region), "eu");
+	op->rec.ts_ms = 1795000000000LL;
+	op->rec.status = 200;
+	op->rec.prompt_tokens = op->rec.completion_tokens = -1;
+	op->rec.cost[0] = op->rec.cost[1] = -1;
+	run(st, op);
+	free(op);
+}
+
+/* The processing report of team "rep" (bounds: consumed), its team. */
+static json_t *
+report(struct store *rd, json_t *bounds, int64_t upto_seq)
+{
+	struct store_op *op = op_new(STORE_PROCESSING_REPORT);
+	json_t *t;
+
+	snprintf(op->team, sizeof(op->team), "rep");
+	op->to_ms = INT64_MAX;
+	op->json = bounds;
+	op->upto_seq = upto_seq;
+	run(rd, op);
+	t = json_incref(json_array_get(op->json, 0));
+	store_op_cleanup(op);
+	free(op);
+	return t;
+}
+
+static json_int_t
+member(json_t *o, const char *path)
+{
+	char k[64];
+	const char *dot = strchr(path, '.');
+
+	if (dot == NULL)
+		return json_integer_value(json_object_get(o, path));
+	snprintf(k, sizeof(k), "%.*s", (int)(dot - path), path);
+	return member(json_object_get(o, k), dot + 1);
+}
+
+/*
+ * The processing report counts every instance's records, each chain up
+ * to its own last record verified (the bounds of the report's input):
+ * records appended after the verification are not in it, nor a chain
+ * the bounds leave out.
+ */
+static void
+test_report(const char *url, struct store *a, struct store *b)
+{
+	struct store *rd = open_instance(url, "reader", 1);
+	json_t *v, *bounds, *one, *t;
+	size_t i;
+
+	ok(rd != NULL, "report: a reader opens");
+	if (rd == NULL)
+		return;
+	append_rep(a, "p1", "", "region=eu");
+	append_rep(a, "p1", "", "region=eu sensitive=IBAN");
+	append_rep(a, "p1", "IBAN:1", "region=eu sensitive=IBAN");
+	append_rep(b, "p2", "EMAIL:2", "region=eu");
+	append_rep(b, "p2", "", "region=eu");
+	v = verify(rd);
+	bounds = json_object();
+	json_array_foreach(json_object_get(v, "instances"), i, one)
+		json_object_set(bounds, json_string_value(json_object_get(one,
+		    "instance")), json_object_get(one, "last_seq"));
+	json_decref(v);
+	append_rep(a, "p1", "EMAIL:1", "region=eu");	/* not verified */
+	append_rep(b, "p3", "", "region=eu sensitive=EMAIL");
+	t = report(rd, json_deep_copy(bounds), 0);
+	one = json_array_get(json_object_get(t, "recipients"), 0);
+	ok(member(t, "requests") == 5 && member(t, "policy_requests.p1") == 3 &&
+	    member(t, "policy_requests.p2") == 2 &&
+	    json_array_size(json_object_get(t, "policies")) == 2 &&
+	    member(t, "personal_data.EMAIL.values") == 2 &&
+	    member(t, "personal_data.IBAN.requests") == 1 &&
+	    member(one, "requests") == 5 &&
+	    member(one, "sensitive_requests") == 2,
+	    "report: both instances' verified records, each chain up to its "
+	    "last one (requests, per policy, personal data, sensitive)");
+	json_decref(t);
+	t = report(rd, NULL, 0);
+	ok(member(t, "requests") == 7 && member(t, "policy_requests.p3") == 1,
+	    "report: without bounds, every record");
+	json_decref(t);
+	json_object_del(bounds, "b");
+	t = report(rd, bounds, 0);
+	ok(member(t, "requests") == 3 && member(t, "policy_requests.p2") == 0,
+	    "report: a chain the bounds leave out counts nothing");
+	json_decref(t);
+	store_close(rd);
+}
+
 /* An instance that stops with a reservation open: a live one charges it
  * and records the request as interrupted, in its own chain. */
 static void
@@ -513,6 +620,9 @@ test_migration_race(const char *url)
 	PGconn *race;
 	PGresult *res;
 
+	/* The audit key is made first: the racers race for the schema, not
+	 * for writing one key file (each would make its own). */
+	store_close(open_instance(url, "keymaker", 1));
 	sql("DROP DATABASE IF EXISTS race");
 	sql("CREATE DATABASE race");
 	for (int i = 0; i < 3; i++) {
@@ -558,6 +668,7 @@ test_pg_instances(const char *url)
 		test_shared_rates(a, b);
 		test_keys(a, b);
 		test_chains(url, a, b);
+		test_report(url, a, b);
 		test_dead_instance(url);
 		test_broken_batch(a);
 		test_refusals(url, a);

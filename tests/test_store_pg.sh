@@ -1,9 +1,11 @@
 #!/bin/sh
-# The storage unit tests (tests/test_store) on a real PostgreSQL: a
-# private cluster (tests/pg-cluster), skipped when the server binaries
-# are not installed.
+# The storage unit tests (tests/test_store, or the one EUGATE_PG_TEST
+# names: tests/test_store_admins_pg.sh) on a real PostgreSQL: a private
+# cluster (tests/pg-cluster) whose database is theirs alone, skipped when
+# the server binaries are not installed.
 b=${EUGATE_BUILDDIR:-.}
 s=${EUGATE_SRCDIR:-.}
+prog=${EUGATE_PG_TEST:-test_store}
 out=$("$s/tests/pg-cluster" start)
 rc=$?
 if [ $rc -eq 77 ]; then
@@ -16,4 +18,4 @@ if [ $rc -ne 0 ]; then
 fi
 set -- $out
 trap '"$s/tests/pg-cluster" stop "$1"' EXIT
-EUGATE_TEST_PG_URL=$2 "$b/tests/test_store"
+EUGATE_TEST_PG_URL=$2 "$b/tests/$prog"
