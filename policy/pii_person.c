@@ -5,6 +5,7 @@
  * read afterwards.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 
 struct pii_person {
 	struct trig_index *trigp;
+	struct pii_names *names;
 };
 
 static int
@@ -25,8 +27,8 @@ lower(int c)
 static int
 is_alnum(unsigned char c)
 {
-	return c < 0x80 && ((c >= '0' && c <= '9') || (lower(c) >= 'a' &&
-	    lower(c) <= 'z'));
+	return (unsigned char)(c - '0') < 10 ||
+	    (unsigned char)((c | 32) - 'a') < 26;
 }
 
 /* Case-insensitive (ASCII) search of word in [p, p+n). */
@@ -156,56 +158,6 @@ trig_index_build(struct trig_index *x)
 	}
 }
 
-/* Gazetteer names: a known first name and one or two capitalized words. */
-static int
-scan_names(const char *t, size_t len, struct pii_matches *all)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t ws, we;
-
-		while (i < len && !(t[i] >= 'A' && t[i] <= 'Z') &&
-		    (unsigned char)t[i] < 0xC3)
-			i++;
-		if (i >= len)
-			break;
-		ws = i;
-		if (ws > 0 && ((t[ws - 1] >= 'a' && t[ws - 1] <= 'z') ||
-		    (t[ws - 1] >= 'A' && t[ws - 1] <= 'Z'))) {
-			i++;
-			continue;
-		}
-		we = ws;
-		while (we < len && (((t[we] | 32) >= 'a' && (t[we] | 32) <= 'z') ||
-		    (unsigned char)t[we] >= 0x80 || t[we] == '-'))
-			we++;
-		if (we > ws + 1 && pii_is_first_name(t + ws, we - ws)) {
-			size_t ss = we, se;
-
-			while (ss < len && t[ss] == ' ')
-				ss++;
-			se = ss;
-			if (ss < len && ss > we && ss - we <= 2 &&
-			    t[ss] >= 'A' && t[ss] <= 'Z') {
-				se = ss + 1;
-				while (se < len && ((t[se] >= 'a' &&
-				    t[se] <= 'z') || (unsigned char)t[se] >= 0x80 ||
-				    t[se] == '-' || t[se] == '\''))
-					se++;
-				if (se > ss + 1 && !is_stopword(t + ss, se - ss)) {
-					if (push(all, ws, se) != 0)
-						return -1;
-					i = se;
-					continue;
-				}
-			}
-		}
-		i = we > ws ? we : ws + 1;
-	}
-	return 0;
-}
-
 /* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
 static size_t
 name_word(const char *t, size_t len, size_t p)
@@ -258,65 +210,612 @@ name_span(const char *t, size_t len, size_t p)
 
 /*
  * PERSON triggers: salutations (case as written), self-introductions and
- * letter closings (any case); the name follows. Checked only at word
- * starts whose first letter can begin a trigger.
+ * letter closings (any case); the name follows. At a word start i whose
+ * first letter can begin a trigger: appends the name and returns 0, or -1
+ * when out of memory.
  */
 static int
-scan_person_triggers(const struct trig_index *x, const char *t, size_t len,
+trigger_at(const struct trig_index *x, const char *t, size_t len, size_t i,
     struct pii_matches *all)
 {
-	for (size_t i = 0; i + 2 < len; i++) {
-		size_t p = 0, n;
-		int kind = 0, l = letter_index((unsigned char)t[i]);
+	size_t p = 0, n;
+	int kind = 0, l = letter_index((unsigned char)t[i]);
 
-		if (l == 26 || x->count[l] == 0 ||
-		    (i > 0 && is_alnum((unsigned char)t[i - 1])))
+	if (l == 26 || x->count[l] == 0 || i + 2 >= len)
+		return 0;
+	for (int k = x->start[l]; k < x->start[l] + x->count[l] && !kind;
+	    k++) {
+		const struct trig *g = &x->v[k];
+
+		if (i + g->len >= len || lower((unsigned char)t[i + 1]) !=
+		    lower((unsigned char)g->s[1]))
 			continue;
-		for (int k = x->start[l]; k < x->start[l] + x->count[l] &&
-		    !kind; k++) {
-			const struct trig *g = &x->v[k];
-
-			if (i + g->len >= len || lower((unsigned char)t[i + 1]) !=
-			    lower((unsigned char)g->s[1]))
+		if (g->kind == TRIG_SALUTATION) {
+			if (memcmp(t + i, g->s, g->len) != 0 ||
+			    is_alnum((unsigned char)t[i + g->len]))
 				continue;
-			if (g->kind == TRIG_SALUTATION) {
-				if (memcmp(t + i, g->s, g->len) != 0 ||
-				    is_alnum((unsigned char)t[i + g->len]))
-					continue;
-				p = i + g->len;
-				if (p < len && t[p] == '.')
-					p++;
-				if (p < len && t[p] == ' ')
+			p = i + g->len;
+			if (p < len && t[p] == '.')
+				p++;
+			if (p < len && t[p] == ' ')
+				kind = g->kind;
+		} else if (find_word(t + i, g->len, g->s)) {
+			p = i + g->len;
+			if (g->kind == TRIG_PHRASE) {
+				if (t[p] == ' ')
 					kind = g->kind;
-			} else if (find_word(t + i, g->len, g->s)) {
-				p = i + g->len;
-				if (g->kind == TRIG_PHRASE) {
-					if (t[p] == ' ')
-						kind = g->kind;
-					continue;
-				}
-				if (p < len && t[p] == ',')
-					p++;
-				while (p < len && t[p] == ' ')
-					p++;
-				if (p < len && t[p] == '\r')
-					p++;
-				if (p < len && t[p] == '\n')
-					kind = g->kind;
+				continue;
 			}
-		}
-		if (!kind)
-			continue;
-		while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
-			p++;
-		n = p < len ? name_span(t, len, p) : 0;
-		if (n > 0) {
-			if (push(all, p, p + n) != 0)
-				return -1;
-			i = p + n;
+			if (p < len && t[p] == ',')
+				p++;
+			while (p < len && t[p] == ' ')
+				p++;
+			if (p < len && t[p] == '\r')
+				p++;
+			if (p < len && t[p] == '\n')
+				kind = g->kind;
 		}
 	}
+	if (!kind)
+		return 0;
+	while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
+		p++;
+	n = p < len ? name_span(t, len, p) : 0;
+	return n > 0 ? push(all, p, p + n) : 0;
+}
+
+/* ---- capitalized sequences ---- */
+
+/* Letter classes of a code point. */
+enum { L_NONE, L_LOWER, L_UPPER, L_OTHER };
+
+/*
+ * The class of the character at t[p] and its length in *n: ASCII, Latin-1
+ * and Latin Extended-A letters with their case; other scripts are letters
+ * without case; the general punctuation block (quotes, dashes), Latin-1
+ * symbols and emoji are no letters.
+ */
+static inline int
+letter_at(const char *t, size_t len, size_t p, size_t *n)
+{
+	unsigned char c = (unsigned char)t[p], b;
+	unsigned cp;
+
+	*n = 1;
+	if (c < 0x80) {
+		if ((unsigned char)(c - 'a') < 26)
+			return L_LOWER;
+		return (unsigned char)(c - 'A') < 26 ? L_UPPER : L_NONE;
+	}
+	*n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (*n == 1 || p + *n > len) {
+		*n = 1;
+		return L_NONE;
+	}
+	if (c == 0xC2 || c == 0xE2 || c >= 0xF0)
+		return L_NONE;
+	if (c > 0xC5)
+		return L_OTHER;
+	b = (unsigned char)t[p + 1];
+	if (c == 0xC3)
+		return b == 0x97 || b == 0xB7 ? L_NONE : b < 0x9F ? L_UPPER :
+		    L_LOWER;
+	cp = ((unsigned)(c & 0x1F) << 6) | (b & 0x3F);
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+		return cp & 1 ? L_UPPER : L_LOWER;
+	if (cp == 0x178)
+		return L_UPPER;
+	if (cp == 0x138 || cp == 0x149 || cp == 0x17F)
+		return L_LOWER;
+	return cp & 1 ? L_LOWER : L_UPPER;
+}
+
+enum {
+	T_CAP = 1,	/* capital, then lower case: Anna, McDonald */
+	T_UPPER = 2,	/* capitals only, two or more: ANNA */
+	T_INITIAL = 4,	/* one capital: the J of "J. Kowalski" */
+	T_SENT = 8,	/* starts a sentence, a line or follows a colon */
+	T_DOT = 16,	/* a '.' follows right after */
+	T_ACRO = 32	/* capitals then a hyphen: EU-Kommission */
+};
+
+struct tok {
+	size_t s, e;
+	unsigned f;
+	unsigned wf, lf;	/* word_flags(), lower_flags(), once read */
+};
+
+#define FLAGS_UNSET 0x80000000u
+
+#define NAMEF (PII_NAME_GIVEN | PII_NAME_SURNAME)
+#define WEAKF (PII_NAME_AMBIGUOUS | PII_NAME_AMBIGUOUS_DE | PII_NAME_NOT)
+#define SEG_MAX 128
+#define WORD_MAX 64
+
+/* A sentence (or a part of a long one) as tokens. */
+struct seg {
+	const char *t;
+	size_t len;
+	struct tok v[SEG_MAX];
+	size_t n;
+	int german;	/* -1: not yet known */
+	int prev_german;	/* the verdict of the sentence before */
+};
+
+/* w (n bytes) into buf, capitals after the first letter lowered
+ * (ASCII, Latin-1, Latin Extended-A), or all of it with all = 1. */
+static size_t
+fold(const char *w, size_t n, char *buf, int all)
+{
+	size_t i = 0, k;
+
+	if (n >= WORD_MAX)
+		return 0;
+	memcpy(buf, w, n);
+	while (i < n) {
+		int cl = letter_at(buf, n, i, &k);
+
+		if (cl == L_UPPER && (all || i > 0)) {
+			if (k == 1)
+				buf[i] = (char)(buf[i] + 32);
+			else if ((unsigned char)buf[i] == 0xC3)
+				buf[i + 1] = (char)(buf[i + 1] + 32);
+			else
+				buf[i + 1] = (char)(buf[i + 1] + 1);
+		}
+		i += k;
+	}
+	return n;
+}
+
+/* The flags of a token's word as written (capitals folded after the first
+ * letter), without a possessive "'s". */
+static unsigned
+word_flags(const struct pii_names *nm, struct seg *g, size_t i)
+{
+	const char *w = g->t + g->v[i].s;
+	size_t n = g->v[i].e - g->v[i].s;
+	char buf[WORD_MAX];
+	unsigned f, f2;
+
+	if (g->v[i].wf != FLAGS_UNSET)
+		return g->v[i].wf;
+	if (n > 2 && w[n - 2] == '\'' && w[n - 1] == 's')
+		n -= 2;
+	else if (n > 4 && memcmp(w + n - 4, "\xe2\x80\x99s", 4) == 0)
+		n -= 4;
+	if (g->v[i].f & T_UPPER) {
+		n = fold(w, n, buf, 0);
+		w = buf;
+	}
+	f = pii_names_get(nm, w, n);
+	/* A genitive: Attilas, Jansruds, Carolas. */
+	if (!(f & (NAMEF | PII_NAME_NOT)) && n > 4 && w[n - 1] == 's') {
+		f2 = pii_names_get(nm, w, n - 1);
+		if (f2 & NAMEF && !(f2 & WEAKF))
+			f = f2;
+	}
+	g->v[i].wf = f;
+	return f;
+}
+
+/* The flags of a token's word in lower case: the context words, and with
+ * all = 1 the English words too. */
+static unsigned
+lower_flags_all(const struct pii_names *nm, struct seg *g, size_t i, int all)
+{
+	char buf[WORD_MAX];
+	size_t n;
+
+	if (g->v[i].lf == FLAGS_UNSET) {
+		n = fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf, 1);
+		g->v[i].lf = n > 0 ? pii_names_context(nm, buf, n) : 0;
+		if (all && n > 0 && pii_names_get(nm, buf, n) &
+		    PII_NAME_EN_WORD)
+			g->v[i].lf |= PII_NAME_EN_WORD;
+		if (all)
+			g->v[i].lf |= FLAGS_UNSET >> 1;	/* all read */
+	} else if (all && !(g->v[i].lf & (FLAGS_UNSET >> 1))) {
+		n = fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf, 1);
+		if (n > 0 && pii_names_get(nm, buf, n) & PII_NAME_EN_WORD)
+			g->v[i].lf |= PII_NAME_EN_WORD;
+		g->v[i].lf |= FLAGS_UNSET >> 1;
+	}
+	return g->v[i].lf & ~(FLAGS_UNSET >> 1);
+}
+
+static unsigned
+lower_flags(const struct pii_names *nm, struct seg *g, size_t i)
+{
+	return lower_flags_all(nm, g, i, 0);
+}
+
+/* 1 when the sentence reads as German: there, every noun is
+ * capitalized and a capital says little. */
+static int
+seg_german(const struct pii_names *nm, struct seg *g)
+{
+	int de = 0, other = 0;
+
+	if (g->german >= 0)
+		return g->german;
+	for (size_t i = 0; i < g->n; i++) {
+		unsigned f;
+
+		if (g->v[i].f & (T_UPPER | T_INITIAL | T_ACRO) ||
+		    (g->v[i].f & T_CAP && !(g->v[i].f & T_SENT)) ||
+		    g->v[i].e - g->v[i].s > 12)
+			continue;
+		f = lower_flags(nm, g, i);
+		de += (f & PII_NAME_DE) != 0;
+		other += (f & PII_NAME_FUNC) != 0;
+	}
+	/* A short sentence says too little: the one before decides. */
+	if (de + other >= 2 || (de + other > 0 && g->n < 8))
+		g->prev_german = de > other;
+	g->german = g->prev_german;
+	return g->german;
+}
+
+
+static int
+gap_is(const struct seg *g, size_t i, const char *sep)
+{
+	size_t n = strlen(sep);
+
+	return i > 0 && g->v[i].s - g->v[i - 1].e == n &&
+	    memcmp(g->t + g->v[i - 1].e, sep, n) == 0;
+}
+
+/* The run of name-like tokens from a: capitalized words, initials and
+ * particles between them ("van der"), one space apart. Returns its end. */
+static size_t
+run_end(const struct pii_names *nm, struct seg *g, size_t a)
+{
+	size_t k = a + 1, end = a + 1, words = 1;
+
+	while (k < g->n && words < 6) {
+		const struct tok *x = &g->v[k];
+
+		if (!gap_is(g, k, " ") && !(g->v[k - 1].f & T_INITIAL &&
+		    gap_is(g, k, ". ")))
+			break;
+		if (x->f & (T_CAP | T_INITIAL) && !(x->f & T_ACRO)) {
+			end = ++k;
+			words++;
+			continue;
+		}
+		if (x->f & T_UPPER && !(x->f & T_ACRO) &&
+		    (word_flags(nm, g, k) & (NAMEF | WEAKF)) == NAMEF) {
+			end = ++k;
+			words++;
+			continue;
+		}
+		if (!(x->f & (T_CAP | T_UPPER | T_INITIAL)) && k + 1 < g->n &&
+		    g->v[k + 1].f & T_CAP && gap_is(g, k + 1, " ") &&
+		    lower_flags(nm, g, k) & PII_NAME_PARTICLE) {
+			k++;
+			continue;
+		}
+		break;
+	}
+	return end;
+}
+
+static int
+person_push(struct pii_matches *out, const struct seg *g, size_t a,
+    size_t b)
+{
+	return push(out, g->v[a].s, g->v[b - 1].e);
+}
+
+/* 1 when a word with a digit follows the space at e. */
+static int
+before_number(const char *t, size_t len, size_t e)
+{
+	if (e + 1 >= len || t[e] != ' ')
+		return 0;
+	for (size_t i = e + 1; i < len && i < e + 24 && t[i] != ' '; i++)
+		if (t[i] >= '0' && t[i] <= '9')
+			return 1;
 	return 0;
+}
+
+/* Decides on the run [a, b) of a sentence. */
+static int
+run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
+    struct pii_matches *out)
+{
+	int trig = 0, ss, strong = 0, weak_given = 0, weak = 0, unknown = 0,
+	    notname = 0, words = 0, initial = 0, given = 0;
+	unsigned f, lf;
+
+	/* A sentence's first word before a name is no part of it. */
+	if (b - a > 1 && g->v[a].f & T_SENT && !(g->v[a].f & T_INITIAL)) {
+		f = word_flags(nm, g, a);
+		lf = lower_flags_all(nm, g, a, 1);
+		if (lf & (PII_NAME_DE | PII_NAME_FUNC | PII_NAME_MONTH) ||
+		    (!(f & PII_NAME_GIVEN) && (f & WEAKF ||
+		    lf & PII_NAME_EN_WORD)))
+			a++;
+	}
+	/* A title before the name, inside the run or before it. */
+	for (size_t i = a; i + 1 < b; i++)
+		if (g->v[i].f & T_CAP && lower_flags(nm, g, i) &
+		    PII_NAME_TITLE) {
+			trig = 1;
+			a = i + 1;
+		}
+	if (!trig && a > 0 && !(g->v[a].f & T_SENT)) {
+		lf = lower_flags(nm, g, a - 1);
+		if (lf & (PII_NAME_TITLE | PII_NAME_SAY) &&
+		    !(g->v[a - 1].f & T_UPPER))
+			trig = 1;
+	}
+	if (a > 0 && g->v[a].f & T_SENT && g->v[a].s >= 2 &&
+	    g->t[g->v[a].s - 2] == ':' &&
+	    lower_flags(nm, g, a - 1) & PII_NAME_LABEL)
+		trig = 1;
+	ss = (g->v[a].f & T_SENT) != 0;
+	for (size_t i = a; i < b; i++) {
+		if (g->v[i].f & T_INITIAL) {
+			initial = 1;
+			continue;
+		}
+		if (!(g->v[i].f & (T_CAP | T_UPPER)))
+			continue;	/* a particle */
+		words++;
+		f = word_flags(nm, g, i);
+		lf = lower_flags_all(nm, g, i, 1);
+		if (lf & PII_NAME_ORG)
+			return 0;
+		if (lf & (PII_NAME_MONTH | PII_NAME_DE | PII_NAME_FUNC) ||
+		    (f & PII_NAME_NOT && !(f & NAMEF)))
+			notname++;
+		else if (f & NAMEF && !(f & WEAKF & ~(unsigned)
+		    PII_NAME_AMBIGUOUS) && (!(f & PII_NAME_AMBIGUOUS) ||
+		    seg_german(nm, g))) {
+			strong++;
+			given += (f & PII_NAME_GIVEN) != 0;
+		}
+		else if (f & NAMEF) {
+			/* Also a word or a place: Rose, Paris. */
+			weak++;
+			weak_given += (f & (PII_NAME_GIVEN | PII_NAME_NOT)) ==
+			    PII_NAME_GIVEN;
+			given += (f & PII_NAME_GIVEN) != 0;
+		} else if (lf & (PII_NAME_EN_WORD | PII_NAME_TITLE))
+			notname++;
+		else
+			unknown++;
+	}
+	if (words == 0 || notname == words || (b < g->n &&
+	    gap_is(g, b, " ") && lower_flags(nm, g, b) & PII_NAME_ORG))
+		return 0;
+	if (words > 1 && g->v[b - 1].e - g->v[a].s < WORD_MAX &&
+	    pii_names_get(nm, g->t + g->v[a].s, g->v[b - 1].e - g->v[a].s) &
+	    PII_NAME_NOT)
+		return 0;	/* a place: New York */
+	if (trig || (b < g->n && (!ss || strong + weak > 0) &&
+	    lower_flags(nm, g, b) & PII_NAME_SAY))
+		return person_push(out, g, a, b);
+	/* One word before a number is a label (Rechnung 12345, Host
+	 * 10.0.0.1). */
+	if (words == 1 && !given && !(strong && g->v[a].f & T_UPPER) &&
+	    before_number(g->t, g->len, g->v[b - 1].e))
+		return 0;
+	/* Names together: a given name and another name or word (Paris
+	 * Hilton, George Bell). */
+	if (notname == 0 && (strong > 0 || (words > 1 && (weak_given > 0 ||
+	    (given > 0 && unknown == 0)))))
+		return person_push(out, g, a, b);
+	/* Unknown capitalized words in the middle of a sentence: names,
+	 * outside German; three of them are more often a title, one before
+	 * a number a label (Rechnung 12345). */
+	if ((initial || !ss) && notname == 0 && words <= 2 &&
+	    (unknown > 0 || weak_given > 0) && !seg_german(nm, g))
+		return person_push(out, g, a, b);
+	return 0;
+}
+
+/* Lastname, Firstname: a capitalized word, a comma and a given name. */
+static int
+comma_name(const struct pii_names *nm, struct seg *g, size_t a)
+{
+	unsigned f;
+
+	if (a + 1 >= g->n || !(g->v[a].f & T_CAP) ||
+	    !(g->v[a + 1].f & T_CAP) || !gap_is(g, a + 1, ", ") ||
+	    (a + 2 < g->n && g->v[a + 2].f & T_CAP && gap_is(g, a + 2, " ")))
+		return 0;
+	f = word_flags(nm, g, a + 1);
+	if ((f & (PII_NAME_GIVEN | WEAKF)) != PII_NAME_GIVEN)
+		return 0;
+	f = word_flags(nm, g, a);
+	return !(f & PII_NAME_NOT) && !(lower_flags_all(nm, g, a, 1) &
+	    (PII_NAME_EN_WORD | PII_NAME_MONTH | PII_NAME_ORG | PII_NAME_DE |
+	    PII_NAME_FUNC));
+}
+
+static int
+seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
+{
+	size_t i = 0;
+
+	g->german = -1;
+	while (i < g->n) {
+		size_t b, before = out->n;
+
+		if (!(g->v[i].f & (T_CAP | T_UPPER | T_INITIAL)) ||
+		    g->v[i].f & T_ACRO || (g->v[i].f & T_UPPER &&
+		    (word_flags(nm, g, i) & (NAMEF | WEAKF)) != NAMEF)) {
+			i++;
+			continue;
+		}
+		b = run_end(nm, g, i);
+		if (run_decide(nm, g, i, b, out) != 0)
+			return -1;
+		if (out->n == before && b == i + 1 && comma_name(nm, g, i)) {
+			if (push(out, g->v[i].s, g->v[i + 1].e) != 0)
+				return -1;
+			b = i + 2;
+		}
+		i = b;
+	}
+	return 0;
+}
+
+/* A '.' after these is no sentence end: initials and titles (Dr.). */
+static int
+abbrev(const struct pii_names *nm, const char *t, const struct tok *x)
+{
+	char buf[WORD_MAX];
+	size_t n;
+
+	if (x->f & T_INITIAL)
+		return 1;
+	if (x->e - x->s > 6)
+		return 0;
+	n = fold(t + x->s, x->e - x->s, buf, 1);
+	return n > 0 && (pii_names_get(nm, buf, n) & PII_NAME_TITLE) != 0;
+}
+
+/*
+ * Capitalized sequences, sentence by sentence: a word's case, place in
+ * the sentence and lists (names, common words, places) and the words
+ * around it (titles, verbs of saying) decide.
+ */
+static int
+scan_runs(const struct pii_names *nm, const struct trig_index *trig,
+    const char *t, size_t len, struct pii_matches *out)
+{
+	struct seg *g = malloc(sizeof(*g));
+	size_t p = 0;
+	int sent = 1, rc = 0;
+
+	if (g == NULL)
+		return -1;
+	g->t = t;
+	g->len = len;
+	g->n = 0;
+	g->prev_german = 0;
+	while (p < len && rc == 0) {
+		size_t n, s, upper = 0, lower = 0, letters = 0, camel = 0;
+		size_t part = 0;	/* lower-case letters in this part */
+		int cl = letter_at(t, len, p, &n);
+		struct tok x;
+
+		if (cl == L_NONE) {
+			unsigned char c = (unsigned char)t[p];
+
+			if (c == '\n' || c == ':' || c == '!' || c == '?' ||
+			    c == ';' || (c == '.' && g->n > 0 &&
+			    g->v[g->n - 1].e == p &&
+			    !abbrev(nm, t, &g->v[g->n - 1])))
+				sent = 1;
+			p += n;
+			continue;
+		}
+		s = p;
+		x.f = 0;
+		if (cl != L_OTHER && (s == 0 || !is_alnum((unsigned char)t[s - 1])) &&
+		    trigger_at(trig, t, len, s, out) != 0) {
+			rc = -1;
+			break;
+		}
+		for (;;) {
+			if (cl == L_UPPER && part > 0 && camel++ == 0 &&
+			    p >= s + 2 && (strncmp(t + s, "Mc", 2) == 0 ||
+			    (p >= s + 3 && strncmp(t + s, "Mac", 3) == 0)))
+				camel = 0;	/* McDonald, MacArthur */
+			if (cl == L_UPPER)
+				upper++;
+			else if (cl == L_LOWER) {
+				lower++;
+				part++;
+			}
+			letters++;
+			p += n;
+			/* The common case: more ASCII lower-case letters. */
+			while (p < len && (unsigned char)(t[p] - 'a') < 26) {
+				p++;
+				lower++;
+				part++;
+				letters++;
+			}
+			if (p >= len)
+				break;
+			cl = letter_at(t, len, p, &n);
+			if (cl != L_NONE)
+				continue;
+			/* Inner apostrophes and hyphens: O'Neil, Jean-Luc. */
+			if ((t[p] == '\'' || t[p] == '-') && p + 1 < len &&
+			    letter_at(t, len, p + 1, &n) != L_NONE) {
+				if (t[p] == '-' && lower == 0 && upper > 1)
+					x.f |= T_ACRO;
+				part = 0;
+				p++;
+				cl = letter_at(t, len, p, &n);
+				continue;
+			}
+			if (p + 3 < len && memcmp(t + p, "\xe2\x80\x99", 3) == 0 &&
+			    letter_at(t, len, p + 3, &n) != L_NONE) {
+				part = 0;
+				p += 3;
+				cl = letter_at(t, len, p, &n);
+				continue;
+			}
+			break;
+		}
+		x.s = s;
+		x.e = p;
+		/* Glued to digits or an identifier (D681PevKs, 8B-Instruct,
+		 * user_Name): no word. */
+		if ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
+		    t[s - 1] == '_' || t[s - 1] == '/' || t[s - 1] == '@' ||
+		    t[s - 1] == '#' || t[s - 1] == '\\')) || (p < len &&
+		    ((t[p] >= '0' && t[p] <= '9') || t[p] == '_' ||
+		    t[p] == '@' || t[p] == '/')))
+			x.f |= T_ACRO;
+		else if (letter_at(t, len, s, &n) == L_UPPER) {
+			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
+				x.f |= T_INITIAL;
+			else if (letters == 1)
+				x.f |= T_ACRO;
+			else if (camel > 0)
+				x.f |= T_ACRO;	/* iPhone, PevKs */
+			else if (lower > 0)
+				x.f |= T_CAP;
+			else
+				x.f |= T_UPPER;
+		}
+		/* d'Akira, l'Ulivo: the capital after an elision. */
+		if (!(x.f & (T_CAP | T_UPPER)) && x.e - x.s > 3 &&
+		    (t[s + 1] == '\'') && letter_at(t, len, s + 2, &n) ==
+		    L_UPPER) {
+			x.s += 2;
+			x.f |= T_CAP;
+		}
+		if (p < len && t[p] == '.')
+			x.f |= T_DOT;
+		if (sent && g->n > 0) {
+			rc = seg_scan(nm, g, out);
+			g->n = 0;
+		}
+		if (g->n == SEG_MAX) {
+			rc = seg_scan(nm, g, out);
+			g->n = 0;
+		}
+		if (sent)
+			x.f |= T_SENT;
+		sent = 0;
+		x.wf = x.lf = FLAGS_UNSET;
+		g->v[g->n++] = x;
+	}
+	if (rc == 0 && g->n > 0)
+		rc = seg_scan(nm, g, out);
+	free(g);
+	return rc;
 }
 
 struct pii_person *
@@ -332,6 +831,11 @@ pii_person_new(void)
 		return NULL;
 	}
 	trig_index_build(p->trigp);
+	p->names = pii_names_new();
+	if (p->names == NULL) {
+		pii_person_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -341,6 +845,7 @@ pii_person_free(struct pii_person *p)
 	if (p == NULL)
 		return;
 	free(p->trigp);
+	pii_names_free(p->names);
 	free(p);
 }
 
@@ -348,12 +853,5 @@ int
 pii_person_scan(const struct pii_person *p, const char *text, size_t len,
     struct pii_matches *out)
 {
-	int upper = 0;
-
-	if (scan_person_triggers(p->trigp, text, len, out) != 0)
-		return -1;
-	for (size_t i = 0; i < len && !upper; i++)
-		upper = (text[i] >= 'A' && text[i] <= 'Z') ||
-		    (unsigned char)text[i] >= 0x80;
-	return upper ? scan_names(text, len, out) : 0;
+	return scan_runs(p->names, p->trigp, text, len, out);
 }
