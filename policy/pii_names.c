@@ -105,7 +105,46 @@ static const char *const titles[] = {
 	"kejsare", "kejser", "keisari", "imperador", "imperatriz",
 	"impératrice", "imperatrice", "emperatriz", "tsar", "zar", "car",
 	"sultan", "sultán", "dalai", "ayatollah", "sheikh", "scheich",
-	"cheikh", "jeque", "szejk", NULL
+	"cheikh", "jeque", "szejk", "voorzitter", "ploegleider", "winnaar",
+	"winner", "sieger", "vainqueur", "vincitore", "ganador",
+	"vencedor", "zwycięzca", "vinnare", "vinder", "voittaja",
+	"manager", "teamchef", "leider", "leader", "führer", "chef",
+	"kapellmeister", "dirigent", "conductor", "componist", "composer",
+	"komponist", "compositeur", "compositore", "compositor",
+	"kompozytor", "säveltäjä", "regisseur", "réalisateur", "regista",
+	"director", "reżyser", "regissör", "instruktør", "ohjaaja",
+	"schrijver", "schriftsteller", "writer", "author", "écrivain",
+	"scrittore", "escritor", "pisarz", "författare", "forfatter",
+	"kirjailija", "zanger", "zangeres", "sänger", "sängerin", "singer",
+	"chanteur", "chanteuse", "cantante", "piosenkarz", "sångare",
+	"sanger", "laulaja", "cantor", "cantora", "actor", "actress",
+	"schauspieler", "schauspielerin", "acteur", "actrice", "attore",
+	"attrice", "actriz", "ator", "atriz", "aktor", "aktorka",
+	"skådespelare", "skuespiller", "näyttelijä", "acteur", "speler",
+	"spieler", "spielerin", "player", "joueur", "joueuse",
+	"giocatore", "jugador", "jogador", "zawodnik", "spelare",
+	"spiller", "pelaaja", "schrijfster", "journalist", "journalistin",
+	"journaliste", "giornalista", "periodista", "jornalista",
+	"dziennikarz", "toimittaja", "fotograf", "photographer",
+	"photographe", "fotografo", "fotógrafo", "valokuvaaja", "minister",
+	"staatssecretaris", "staatssekretär", "secretary", "secrétaire",
+	"segretario", "secretario", "secretário", "sekretarz", "sekreterare",
+	"sekretær", "sihteeri", "ambassador", "botschafter", "ambassadeur",
+	"ambasciatore", "embajador", "embaixador", "ambasador", "ambassadör",
+	"suurlähettiläs", "professori", "dosentti", "filosoof", "philosoph",
+	"philosopher", "philosophe", "filosofo", "filósofo", "filozof",
+	"filosof", "filosofi", "historicus", "historiker", "historian",
+	"historien", "storico", "historiador", "historyk", "tutkija",
+	"onderzoeker", "forscher", "researcher", "chercheur", "ricercatore",
+	"investigador", "pesquisador", "badacz", "forskare", "forsker",
+	"econoom", "ökonom", "economist", "économiste", "economista",
+	"ekonomista", "ekonom", "ekonomi", "bondscoach", "bundestrainer",
+	"ct", "bestuurder", "gedelegeerd", "topman", "bondsvoorzitter",
+	"partijvoorzitter", "fractieleider", "parteichef", "parteivorsitzende",
+	"landeshauptmann", "ministerpräsident", "ministerpresident",
+	"premier", "premiere", "statsråd", "justitieminister",
+	"puolustusministeri", "ulkoministeri", "valtiovarainministeri",
+	NULL
 };
 
 /* Verbs of saying and "according to": the name follows or precedes. */
@@ -299,6 +338,32 @@ static const char *const orgs[] = {
 	"nazionale", "nationale", NULL
 };
 
+/* Prepositions before places. */
+static const char *const locative[] = {
+	"in", "at", "from", "into", "near", "nach", "aus", "nahe", "à",
+	"dans", "vers", "au", "aux", "près", "a", "desde", "hacia", "em",
+	"para", "naar", "uit", "bij", "w", "we", "z", "ze", "do", "pod",
+	"i", "från", "till", "fra", "til", "ved", "nära", "nær", NULL
+};
+
+/* Articles: what follows is a noun more often than a person. */
+static const char *const articles[] = {
+	"the", "a", "an", "der", "die", "das", "den", "dem", "des", "ein",
+	"eine", "einen", "einem", "einer", "het", "een", "le", "la", "les",
+	"l", "el", "los", "las", "il", "lo", "gli", "un", "une", "una",
+	"uno", "os", "as", "um", "uma", "this", "that", "these", "our",
+	"your", "their", "its", NULL
+};
+
+/* Conjunctions between two names. */
+static const char *const conjunctions[] = {
+	"and", "und", "et", "y", "e", "en", "och", "og", "ja", "i", "oraz",
+	"sowie", "or", "oder", "ou", "o", "of", "eller", "tai", "lub",
+	"albo", "vs", "versus", "contre", "gegen", "contra", "tegen",
+	"mot", "vastaan", "przeciw", "with", "mit", "avec", "con", "com",
+	"met", "med", "z", NULL
+};
+
 struct ctx_word {
 	const char *s;
 	size_t len;
@@ -316,6 +381,7 @@ struct pii_names {
 	uint32_t mask;
 	struct ctx_word *ctx;	/* the context words */
 	uint32_t cmask;
+	size_t n_ctx;
 };
 
 static uint32_t
@@ -380,6 +446,9 @@ ctx_add(struct pii_names *t, const char *const *words, unsigned flags)
 		size_t n = strlen(words[k]);
 		uint32_t i = hash(words[k], n) & t->cmask;
 
+		/* The lists are far smaller: a full table is a bug. */
+		if (++t->n_ctx > t->cmask / 2)
+			abort();
 		while (t->ctx[i].s != NULL && (t->ctx[i].len != n ||
 		    memcmp(t->ctx[i].s, words[k], n) != 0))
 			i = (i + 1) & t->cmask;
@@ -412,7 +481,7 @@ pii_names_new(void)
 	while (size < lines + lines / 2)
 		size *= 2;
 	t->mask = (uint32_t)size - 1;
-	t->cmask = 4096 - 1;
+	t->cmask = 8192 - 1;
 	t->slot = calloc(size, sizeof(*t->slot));
 	t->ctx = calloc(t->cmask + 1, sizeof(*t->ctx));
 	if (t->slot == NULL || t->ctx == NULL) {
@@ -445,6 +514,9 @@ pii_names_new(void)
 	ctx_add(t, labels, PII_NAME_LABEL);
 	ctx_add(t, months, PII_NAME_MONTH);
 	ctx_add(t, orgs, PII_NAME_ORG);
+	ctx_add(t, locative, PII_NAME_LOC);
+	ctx_add(t, articles, PII_NAME_ARTICLE);
+	ctx_add(t, conjunctions, PII_NAME_CONJ);
 	return t;
 }
 

@@ -25,7 +25,10 @@ enum {
 	PII_NAME_FUNC = 0x1000,		/* a function word of the others */
 	PII_NAME_LABEL = 0x2000,	/* name, user, patient (then ':') */
 	PII_NAME_MONTH = 0x4000,	/* months and days */
-	PII_NAME_ORG = 0x8000		/* GmbH, Inc, Bank, University */
+	PII_NAME_ORG = 0x8000,		/* GmbH, Inc, Bank, University */
+	PII_NAME_LOC = 0x10000,		/* in, nach, à, w: a place follows */
+	PII_NAME_ARTICLE = 0x20000,	/* the, der, le: a noun follows */
+	PII_NAME_CONJ = 0x40000		/* and, und, et: names side by side */
 };
 
 struct pii_names;

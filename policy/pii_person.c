@@ -122,9 +122,10 @@ struct trig {
 	int kind;
 };
 
+/* By the first two letters (27 x 27: a-z and the rest). */
 struct trig_index {
 	struct trig v[96];
-	unsigned char start[27], count[27];
+	unsigned char start[27 * 27], count[27 * 27];
 };
 
 static int
@@ -134,6 +135,13 @@ letter_index(unsigned char c)
 	return c >= 'a' && c <= 'z' ? c - 'a' : 26;
 }
 
+static int
+pair_index(const char *s)
+{
+	return letter_index((unsigned char)s[0]) * 27 +
+	    letter_index((unsigned char)s[1]);
+}
+
 static void
 trig_index_build(struct trig_index *x)
 {
@@ -141,11 +149,11 @@ trig_index_build(struct trig_index *x)
 	size_t n = 0;
 
 	memset(x, 0, sizeof(*x));
-	for (int l = 0; l < 27; l++) {
+	for (int l = 0; l < 27 * 27; l++) {
 		x->start[l] = (unsigned char)n;
 		for (int k = 0; k < 3; k++) {
 			for (int i = 0; lists[k][i] != NULL; i++) {
-				if (letter_index((unsigned char)lists[k][i][0]) != l ||
+				if (pair_index(lists[k][i]) != l ||
 				    n == sizeof(x->v) / sizeof(x->v[0]))
 					continue;
 				x->v[n].s = lists[k][i];
@@ -219,16 +227,16 @@ trigger_at(const struct trig_index *x, const char *t, size_t len, size_t i,
     struct pii_matches *all)
 {
 	size_t p = 0, n;
-	int kind = 0, l = letter_index((unsigned char)t[i]);
+	int kind = 0, l;
 
-	if (l == 26 || x->count[l] == 0 || i + 2 >= len)
+	if (i + 2 >= len)
 		return 0;
+	l = pair_index(t + i);
 	for (int k = x->start[l]; k < x->start[l] + x->count[l] && !kind;
 	    k++) {
 		const struct trig *g = &x->v[k];
 
-		if (i + g->len >= len || lower((unsigned char)t[i + 1]) !=
-		    lower((unsigned char)g->s[1]))
+		if (i + g->len >= len)
 			continue;
 		if (g->kind == TRIG_SALUTATION) {
 			if (memcmp(t + i, g->s, g->len) != 0 ||
@@ -353,7 +361,15 @@ fold(const char *w, size_t n, char *buf, int all)
 		return 0;
 	memcpy(buf, w, n);
 	while (i < n) {
-		int cl = letter_at(buf, n, i, &k);
+		int cl;
+
+		if ((unsigned char)buf[i] < 0x80) {	/* the common case */
+			if ((unsigned char)(buf[i] - 'A') < 26 && (all || i > 0))
+				buf[i] = (char)(buf[i] + 32);
+			i++;
+			continue;
+		}
+		cl = letter_at(buf, n, i, &k);
 
 		if (cl == L_UPPER && (all || i > 0)) {
 			if (k == 1)
@@ -509,6 +525,51 @@ person_push(struct pii_matches *out, const struct seg *g, size_t a,
 	return push(out, g->v[a].s, g->v[b - 1].e);
 }
 
+/*
+ * A hyphenated word that no list knows: 1 when a part of it is a name
+ * (Wolf-Tilman, al-Zaidi), 0 when none is or a part after a hyphen is in
+ * lower case (Diretor-Geral, Boa-fé). Other words: 1.
+ */
+static int
+compound_named(const struct pii_names *nm, const char *w, size_t n)
+{
+	const char *h = memchr(w, '-', n), *p = w;
+	int named = 0;
+
+	if (h == NULL)
+		return 1;
+	while (p < w + n) {
+		size_t k, pl;
+
+		h = memchr(p, '-', (size_t)(w + n - p));
+		pl = h != NULL ? (size_t)(h - p) : (size_t)(w + n - p);
+		if (p > w && letter_at(p, pl, 0, &k) != L_UPPER)
+			return 0;
+		named |= (pii_names_get(nm, p, pl) & NAMEF) != 0;
+		p += pl + 1;
+	}
+	return named;
+}
+
+/* A title or office, also at the end of a compound: Fifa-voorzitter. */
+static int
+is_title(const struct pii_names *nm, struct seg *g, size_t i)
+{
+	const char *w = g->t + g->v[i].s, *h;
+	size_t n = g->v[i].e - g->v[i].s;
+	char buf[WORD_MAX];
+
+	if (lower_flags(nm, g, i) & PII_NAME_TITLE)
+		return 1;
+	h = memchr(w, '-', n);
+	if (h == NULL)
+		return 0;
+	while (memchr(h + 1, '-', (size_t)(w + n - h - 1)) != NULL)
+		h = memchr(h + 1, '-', (size_t)(w + n - h - 1));
+	n = fold(h + 1, (size_t)(w + n - h - 1), buf, 1);
+	return n > 0 && pii_names_context(nm, buf, n) & PII_NAME_TITLE;
+}
+
 /* 1 when a word with a digit follows the space at e. */
 static int
 before_number(const char *t, size_t len, size_t e)
@@ -521,15 +582,43 @@ before_number(const char *t, size_t len, size_t e)
 	return 0;
 }
 
-/* Decides on the run [a, b) of a sentence. */
+/* 1 when only blanks stand between the line's start and p. */
+static int
+line_start(const char *t, size_t p)
+{
+	while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t'))
+		p--;
+	return p == 0 || t[p - 1] == '\n';
+}
+
+/* 1 when only blanks stand between p and the line's end. */
+static int
+line_end(const char *t, size_t len, size_t p)
+{
+	while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\r'))
+		p++;
+	return p == len || t[p] == '\n';
+}
+
+/*
+ * Decides on the run [a, b) of a sentence: appends it to out when it is a
+ * name. When it is none but could be one (no word of it is known as
+ * something else), sets *cand to 1: a name next to it may tell.
+ */
 static int
 run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
-    struct pii_matches *out)
+    struct pii_matches *out, int *cand)
 {
 	int trig = 0, ss, strong = 0, weak_given = 0, weak = 0, unknown = 0,
-	    notname = 0, words = 0, initial = 0, given = 0;
+	    notname = 0, words = 0, initial = 0, given = 0, weak_mid = 0,
+	    place = 0;
 	unsigned f, lf;
 
+	/* A sentence that starts with a function word and nothing more:
+	 * the common case, decided without the name table. */
+	if (b - a == 1 && g->v[a].f & T_SENT && lower_flags(nm, g, a) &
+	    (PII_NAME_DE | PII_NAME_FUNC | PII_NAME_MONTH | PII_NAME_ARTICLE))
+		return 0;
 	/* A sentence's first word before a name is no part of it. */
 	if (b - a > 1 && g->v[a].f & T_SENT && !(g->v[a].f & T_INITIAL)) {
 		f = word_flags(nm, g, a);
@@ -541,16 +630,24 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	}
 	/* A title before the name, inside the run or before it. */
 	for (size_t i = a; i + 1 < b; i++)
-		if (g->v[i].f & T_CAP && lower_flags(nm, g, i) &
-		    PII_NAME_TITLE) {
+		if (g->v[i].f & T_CAP && is_title(nm, g, i)) {
 			trig = 1;
 			a = i + 1;
 		}
-	if (!trig && a > 0 && !(g->v[a].f & T_SENT)) {
-		lf = lower_flags(nm, g, a - 1);
-		if (lf & (PII_NAME_TITLE | PII_NAME_SAY) &&
-		    !(g->v[a - 1].f & T_UPPER))
-			trig = 1;
+	if (!trig && a > 0 && !(g->v[a].f & T_SENT) &&
+	    !(g->v[a - 1].f & T_UPPER) && (is_title(nm, g, a - 1) ||
+	    lower_flags(nm, g, a - 1) & PII_NAME_SAY))
+		trig = 1;
+	/* An organization after a particle: Winkly van Uppingham School. */
+	for (size_t i = a, part = 0; i < b; i++) {
+		if (!(g->v[i].f & (T_CAP | T_UPPER | T_INITIAL)))
+			part = i;
+		else if (lower_flags(nm, g, i) & PII_NAME_ORG) {
+			if (part <= a)
+				return 0;
+			b = part;
+			break;
+		}
 	}
 	if (a > 0 && g->v[a].f & T_SENT && g->v[a].s >= 2 &&
 	    g->t[g->v[a].s - 2] == ':' &&
@@ -562,8 +659,10 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 			initial = 1;
 			continue;
 		}
-		if (!(g->v[i].f & (T_CAP | T_UPPER)))
-			continue;	/* a particle */
+		if (!(g->v[i].f & (T_CAP | T_UPPER)) || (i + 1 < b &&
+		    g->v[i].f & T_CAP && g->v[i].e - g->v[i].s <= 4 &&
+		    lower_flags(nm, g, i) & PII_NAME_PARTICLE))
+			continue;	/* a particle: van, Van, De */
 		words++;
 		f = word_flags(nm, g, i);
 		lf = lower_flags_all(nm, g, i, 1);
@@ -584,7 +683,14 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 			weak_given += (f & (PII_NAME_GIVEN | PII_NAME_NOT)) ==
 			    PII_NAME_GIVEN;
 			given += (f & PII_NAME_GIVEN) != 0;
-		} else if (lf & (PII_NAME_EN_WORD | PII_NAME_TITLE))
+			/* In the middle of a sentence: a given name, or a
+			 * surname that is no English word (Cinto). */
+			weak_mid += f & PII_NAME_GIVEN ||
+			    !(lf & PII_NAME_EN_WORD);
+			place += (f & PII_NAME_NOT) != 0;
+		} else if (lf & (PII_NAME_EN_WORD | PII_NAME_TITLE) ||
+		    !compound_named(nm, g->t + g->v[i].s,
+		    g->v[i].e - g->v[i].s))
 			notname++;
 		else
 			unknown++;
@@ -596,8 +702,16 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	    pii_names_get(nm, g->t + g->v[a].s, g->v[b - 1].e - g->v[a].s) &
 	    PII_NAME_NOT)
 		return 0;	/* a place: New York */
+	*cand = notname == 0 && words <= 2;
 	if (trig || (b < g->n && (!ss || strong + weak > 0) &&
 	    lower_flags(nm, g, b) & PII_NAME_SAY))
+		return person_push(out, g, a, b);
+	/* A line of its own: a signature, a letterhead (Jamie Pratt). Or
+	 * a speaker in a transcript (Melanie: ...). */
+	if (notname == 0 && line_start(g->t, g->v[a].s) &&
+	    ((words > 1 && words <= 4 && line_end(g->t, g->len,
+	    g->v[b - 1].e)) || (given > 0 && g->v[b - 1].e < g->len &&
+	    g->t[g->v[b - 1].e] == ':')))
 		return person_push(out, g, a, b);
 	/* One word before a number is a label (Rechnung 12345, Host
 	 * 10.0.0.1). */
@@ -613,7 +727,10 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	 * outside German; three of them are more often a title, one before
 	 * a number a label (Rechnung 12345). */
 	if ((initial || !ss) && notname == 0 && words <= 2 &&
-	    (unknown > 0 || weak_given > 0) && !seg_german(nm, g))
+	    (unknown > 0 || weak_mid > 0) && !seg_german(nm, g) &&
+	    !(a > 0 && lower_flags(nm, g, a - 1) & PII_NAME_ARTICLE) &&
+	    !(place > 0 && a > 0 && lower_flags(nm, g, a - 1) &
+	    PII_NAME_LOC))
 		return person_push(out, g, a, b);
 	return 0;
 }
@@ -642,9 +759,14 @@ seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
 {
 	size_t i = 0;
 
+	/* The last run: [ra, rb), a name or a candidate. */
+	size_t ra = 0, rb = 0;
+	int r_name = 0, r_cand = 0;
+
 	g->german = -1;
 	while (i < g->n) {
 		size_t b, before = out->n;
+		int cand = 0, name, joined;
 
 		if (!(g->v[i].f & (T_CAP | T_UPPER | T_INITIAL)) ||
 		    g->v[i].f & T_ACRO || (g->v[i].f & T_UPPER &&
@@ -653,13 +775,29 @@ seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
 			continue;
 		}
 		b = run_end(nm, g, i);
-		if (run_decide(nm, g, i, b, out) != 0)
+		if (run_decide(nm, g, i, b, out, &cand) != 0)
 			return -1;
 		if (out->n == before && b == i + 1 && comma_name(nm, g, i)) {
 			if (push(out, g->v[i].s, g->v[i + 1].e) != 0)
 				return -1;
 			b = i + 2;
 		}
+		/* Names side by side: Lamovec and Morales, Clinton og Gore. */
+		name = out->n > before;
+		joined = rb > 0 && rb + 1 == i && gap_is(g, i, " ") &&
+		    gap_is(g, rb, " ") && lower_flags(nm, g, rb) &
+		    PII_NAME_CONJ;
+		if (joined && !name && cand && r_name) {
+			if (person_push(out, g, i, b) != 0)
+				return -1;
+			name = 1;
+		} else if (joined && name && r_cand && !r_name &&
+		    person_push(out, g, ra, rb) != 0)
+			return -1;
+		ra = i;
+		rb = b;
+		r_name = name;
+		r_cand = cand;
 		i = b;
 	}
 	return 0;
@@ -849,9 +987,86 @@ pii_person_free(struct pii_person *p)
 	free(p);
 }
 
+/* 1 when the byte before p and the one at e end no word. */
+static int
+bounded(const char *t, size_t len, size_t p, size_t e)
+{
+	size_t n;
+
+	if (p > 0 && (is_alnum((unsigned char)t[p - 1]) ||
+	    (unsigned char)t[p - 1] >= 0x80))
+		return 0;
+	return e >= len || (letter_at(t, len, e, &n) == L_NONE &&
+	    !((unsigned char)t[e] >= '0' && (unsigned char)t[e] <= '9'));
+}
+
+#define PROPAGATE_MAX 32
+
+/*
+ * A name found once is a name everywhere in the text: its other
+ * occurrences (sentence starts, lists, a German noun's place) are marked
+ * too. Words that are also common words are not carried.
+ */
+static int
+propagate(const struct pii_names *nm, const char *t, size_t len,
+    struct pii_matches *out, size_t first)
+{
+	struct { size_t s, n; } w[PROPAGATE_MAX];
+	size_t nw = 0, found = out->n;
+	char buf[WORD_MAX];
+
+	for (size_t k = first; k < found && nw < PROPAGATE_MAX; k++) {
+		size_t p = out->v[k].start, e = out->v[k].end;
+
+		while (p < e && nw < PROPAGATE_MAX) {
+			size_t q = p, n, fl;
+			int dup = 0;
+
+			while (q < e && t[q] != ' ')
+				q++;
+			n = q - p;
+			fl = n < WORD_MAX ? fold(t + p, n, buf, 1) : 0;
+			if (n >= 3 && n < WORD_MAX && letter_at(t, len, p,
+			    &fl) == L_UPPER && !(pii_names_get(nm, t + p, n) &
+			    WEAKF) && !(pii_names_get(nm, buf, n) &
+			    (PII_NAME_EN_WORD | PII_NAME_FUNC | PII_NAME_DE |
+			    PII_NAME_MONTH | PII_NAME_ORG | PII_NAME_TITLE |
+			    PII_NAME_PARTICLE))) {
+				for (size_t j = 0; j < nw && !dup; j++)
+					dup = w[j].n == n && memcmp(t + w[j].s,
+					    t + p, n) == 0;
+				if (!dup) {
+					w[nw].s = p;
+					w[nw].n = n;
+					nw++;
+				}
+			}
+			p = q + 1;
+		}
+	}
+	for (size_t j = 0; j < nw; j++) {
+		const char *h = t, *end = t + len;
+
+		while ((h = memmem(h, (size_t)(end - h), t + w[j].s,
+		    w[j].n)) != NULL) {
+			size_t p = (size_t)(h - t), e = p + w[j].n;
+
+			if (bounded(t, len, p, e) && push(out, p, e) != 0)
+				return -1;
+			h += w[j].n;
+		}
+	}
+	return 0;
+}
+
 int
 pii_person_scan(const struct pii_person *p, const char *text, size_t len,
     struct pii_matches *out)
 {
-	return scan_runs(p->names, p->trigp, text, len, out);
+	size_t first = out->n;
+
+	if (scan_runs(p->names, p->trigp, text, len, out) != 0)
+		return -1;
+	return out->n > first ? propagate(p->names, text, len, out, first) :
+	    0;
 }
