@@ -216,6 +216,9 @@ name_span(const char *t, size_t len, size_t p)
 }
 
 
+static size_t lower_name(const struct pii_names *nm, const char *t,
+    size_t len, size_t p);
+
 /*
  * PERSON triggers: salutations (case as written), self-introductions and
  * letter closings (any case); the name follows. At a word start i whose
@@ -223,8 +226,8 @@ name_span(const char *t, size_t len, size_t p)
  * when out of memory.
  */
 static int
-trigger_at(const struct trig_index *x, const char *t, size_t len, size_t i,
-    struct pii_matches *all)
+trigger_at(const struct pii_names *nm, const struct trig_index *x,
+    const char *t, size_t len, size_t i, struct pii_matches *all)
 {
 	size_t p = 0, n;
 	int kind = 0, l;
@@ -269,6 +272,8 @@ trigger_at(const struct trig_index *x, const char *t, size_t len, size_t i,
 	while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
 		p++;
 	n = p < len ? name_span(t, len, p) : 0;
+	if (n == 0 && kind == TRIG_PHRASE)
+		n = lower_name(nm, t, len, p);
 	return n > 0 ? push(all, p, p + n) : 0;
 }
 
@@ -382,6 +387,34 @@ fold(const char *w, size_t n, char *buf, int all)
 		i += k;
 	}
 	return n;
+}
+
+/*
+ * A name written in lower case after "my name is": one or two words that
+ * are no common words (borna jerković). Returns its length or 0.
+ */
+static size_t
+lower_name(const struct pii_names *nm, const char *t, size_t len, size_t p)
+{
+	size_t q = p, end = p, k;
+	char buf[WORD_MAX];
+
+	for (int words = 0; words < 2 && q < len; words++) {
+		size_t s = q, n;
+
+		while (q < len && letter_at(t, len, q, &k) == L_LOWER)
+			q += k;
+		n = q - s < WORD_MAX ? fold(t + s, q - s, buf, 1) : 0;
+		if (n < 2 || pii_names_get(nm, buf, n) & (PII_NAME_EN_WORD |
+		    PII_NAME_FUNC | PII_NAME_DE | PII_NAME_MONTH |
+		    PII_NAME_TITLE | PII_NAME_ARTICLE))
+			break;
+		end = q;
+		if (q >= len || t[q] != ' ')
+			break;
+		q++;
+	}
+	return end - p;
 }
 
 /* The flags of a token's word as written (capitals folded after the first
@@ -582,6 +615,25 @@ before_number(const char *t, size_t len, size_t e)
 	return 0;
 }
 
+/* 1 when a label word, a colon and blanks stand before p (Name: ...). */
+static int
+label_before(const struct pii_names *nm, const char *t, size_t p)
+{
+	char buf[WORD_MAX];
+	size_t e, n;
+
+	while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t'))
+		p--;
+	if (p == 0 || t[p - 1] != ':')
+		return 0;
+	e = --p;
+	while (p > 0 && e - p < 16 && (is_alnum((unsigned char)t[p - 1]) ||
+	    (unsigned char)t[p - 1] >= 0x80 || t[p - 1] == '.'))
+		p--;
+	n = e > p ? fold(t + p, e - p, buf, 1) : 0;
+	return n > 0 && pii_names_context(nm, buf, n) & PII_NAME_LABEL;
+}
+
 /* 1 when only blanks stand between the line's start and p. */
 static int
 line_start(const char *t, size_t p)
@@ -617,10 +669,15 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	/* A sentence that starts with a function word and nothing more:
 	 * the common case, decided without the name table. */
 	if (b - a == 1 && g->v[a].f & T_SENT && lower_flags(nm, g, a) &
-	    (PII_NAME_DE | PII_NAME_FUNC | PII_NAME_MONTH | PII_NAME_ARTICLE))
+	    (PII_NAME_DE | PII_NAME_FUNC | PII_NAME_MONTH |
+	    PII_NAME_ARTICLE) && !label_before(nm, g->t, g->v[a].s))
 		return 0;
+	/* After a label: Name: Allen Akhtakhanov. */
+	if (g->v[a].f & T_SENT && label_before(nm, g->t, g->v[a].s))
+		trig = 1;
 	/* A sentence's first word before a name is no part of it. */
-	if (b - a > 1 && g->v[a].f & T_SENT && !(g->v[a].f & T_INITIAL)) {
+	if (!trig && b - a > 1 && g->v[a].f & T_SENT &&
+	    !(g->v[a].f & T_INITIAL)) {
 		f = word_flags(nm, g, a);
 		lf = lower_flags_all(nm, g, a, 1);
 		if (lf & (PII_NAME_DE | PII_NAME_FUNC | PII_NAME_MONTH) ||
@@ -649,10 +706,6 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 			break;
 		}
 	}
-	if (a > 0 && g->v[a].f & T_SENT && g->v[a].s >= 2 &&
-	    g->t[g->v[a].s - 2] == ':' &&
-	    lower_flags(nm, g, a - 1) & PII_NAME_LABEL)
-		trig = 1;
 	ss = (g->v[a].f & T_SENT) != 0;
 	for (size_t i = a; i < b; i++) {
 		if (g->v[i].f & T_INITIAL) {
@@ -668,9 +721,17 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 		lf = lower_flags_all(nm, g, i, 1);
 		if (lf & PII_NAME_ORG)
 			return 0;
-		if (lf & (PII_NAME_MONTH | PII_NAME_DE | PII_NAME_FUNC) ||
+		/* A function word, unless a name in the middle of a
+		 * sentence (Allen, Will). */
+		if (lf & (PII_NAME_MONTH | PII_NAME_ARTICLE) || (lf & (PII_NAME_DE |
+		    PII_NAME_FUNC) && (!(f & NAMEF) || (g->v[i].f & T_SENT &&
+		    !trig))) ||
 		    (f & PII_NAME_NOT && !(f & NAMEF)))
 			notname++;
+		else if (lf & (PII_NAME_DE | PII_NAME_FUNC)) {
+			weak++;
+			weak_mid++;
+		}
 		else if (f & NAMEF && !(f & WEAKF & ~(unsigned)
 		    PII_NAME_AMBIGUOUS) && (!(f & PII_NAME_AMBIGUOUS) ||
 		    seg_german(nm, g))) {
@@ -696,7 +757,8 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 			unknown++;
 	}
 	if (words == 0 || notname == words || (b < g->n &&
-	    gap_is(g, b, " ") && lower_flags(nm, g, b) & PII_NAME_ORG))
+	    gap_is(g, b, " ") && g->v[b].f & (T_CAP | T_UPPER | T_ACRO) &&
+	    lower_flags(nm, g, b) & PII_NAME_ORG))
 		return 0;
 	if (words > 1 && g->v[b - 1].e - g->v[a].s < WORD_MAX &&
 	    pii_names_get(nm, g->t + g->v[a].s, g->v[b - 1].e - g->v[a].s) &
@@ -711,7 +773,8 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	if (notname == 0 && line_start(g->t, g->v[a].s) &&
 	    ((words > 1 && words <= 4 && line_end(g->t, g->len,
 	    g->v[b - 1].e)) || (given > 0 && g->v[b - 1].e < g->len &&
-	    g->t[g->v[b - 1].e] == ':')))
+	    g->t[g->v[b - 1].e] == ':' && !(lower_flags_all(nm, g, a, 1) &
+	    (PII_NAME_LABEL | PII_NAME_EN_WORD)))))
 		return person_push(out, g, a, b);
 	/* One word before a number is a label (Rechnung 12345, Host
 	 * 10.0.0.1). */
@@ -754,6 +817,76 @@ comma_name(const struct pii_names *nm, struct seg *g, size_t a)
 	    PII_NAME_FUNC));
 }
 
+/* 1 when a sentence is written in lower case only. */
+static int
+seg_lower(const struct seg *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].f & (T_CAP | T_UPPER | T_INITIAL))
+			return 0;
+	return g->n > 1;
+}
+
+/* The flags of a lower-case token with its first letter capitalized. */
+static unsigned
+cap_flags(const struct pii_names *nm, const struct seg *g, size_t i)
+{
+	char buf[WORD_MAX];
+	size_t n = g->v[i].e - g->v[i].s;
+	unsigned char c;
+
+	if (n < 3 || n >= WORD_MAX)
+		return 0;
+	memcpy(buf, g->t + g->v[i].s, n);
+	c = (unsigned char)buf[0];
+	if (c >= 'a' && c <= 'z')
+		buf[0] = (char)(c - 32);
+	else if (c == 0xC3 && (unsigned char)buf[1] >= 0xA0)
+		buf[1] = (char)(buf[1] - 32);
+	else
+		return 0;
+	return pii_names_get(nm, buf, n);
+}
+
+/*
+ * A sentence in lower case (chat): a given name that is no common word,
+ * with the name after it (leah holmberg), or a word after a title (mr.
+ * elliott).
+ */
+static int
+lower_scan(const struct pii_names *nm, struct seg *g,
+    struct pii_matches *out)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		unsigned f, lf, f2;
+		size_t b = i + 1;
+
+		if (g->v[i].f & T_ACRO)
+			continue;	/* in an address, a hash, an id */
+		lf = lower_flags_all(nm, g, i, 1);
+		if (lf & (PII_NAME_EN_WORD | PII_NAME_FUNC | PII_NAME_DE |
+		    PII_NAME_MONTH | PII_NAME_TITLE | PII_NAME_ARTICLE |
+		    PII_NAME_PARTICLE | PII_NAME_SAY | PII_NAME_CONJ |
+		    PII_NAME_LOC | PII_NAME_LABEL | PII_NAME_ORG))
+			continue;
+		f = cap_flags(nm, g, i);
+		if (!((f & PII_NAME_GIVEN && !(f & WEAKF)) || (i > 0 &&
+		    lower_flags(nm, g, i - 1) & PII_NAME_TITLE)))
+			continue;
+		if (b < g->n && gap_is(g, b, " ") && !(g->v[b].f & T_ACRO)) {
+			f2 = cap_flags(nm, g, b);
+			if (f2 & NAMEF && !(lower_flags(nm, g, b) &
+			    (PII_NAME_FUNC | PII_NAME_DE | PII_NAME_ARTICLE |
+			    PII_NAME_CONJ | PII_NAME_LOC)))
+				b++;
+		}
+		if (person_push(out, g, i, b) != 0)
+			return -1;
+		i = b - 1;
+	}
+	return 0;
+}
+
 static int
 seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
 {
@@ -764,6 +897,8 @@ seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
 	int r_name = 0, r_cand = 0;
 
 	g->german = -1;
+	if (seg_lower(g))
+		return lower_scan(nm, g, out);
 	while (i < g->n) {
 		size_t b, before = out->n;
 		int cand = 0, name, joined;
@@ -784,9 +919,9 @@ seg_scan(const struct pii_names *nm, struct seg *g, struct pii_matches *out)
 		}
 		/* Names side by side: Lamovec and Morales, Clinton og Gore. */
 		name = out->n > before;
-		joined = rb > 0 && rb + 1 == i && gap_is(g, i, " ") &&
+		joined = rb > 0 && ((rb + 1 == i && gap_is(g, i, " ") &&
 		    gap_is(g, rb, " ") && lower_flags(nm, g, rb) &
-		    PII_NAME_CONJ;
+		    PII_NAME_CONJ) || (rb == i && gap_is(g, i, ", ")));
 		if (joined && !name && cand && r_name) {
 			if (person_push(out, g, i, b) != 0)
 				return -1;
@@ -846,10 +981,13 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		if (cl == L_NONE) {
 			unsigned char c = (unsigned char)t[p];
 
+			/* A '.' ends a sentence before a blank, unless it
+			 * ends an abbreviation (Dr., J.). */
 			if (c == '\n' || c == ':' || c == '!' || c == '?' ||
-			    c == ';' || (c == '.' && g->n > 0 &&
-			    g->v[g->n - 1].e == p &&
-			    !abbrev(nm, t, &g->v[g->n - 1])))
+			    c == ';' || (c == '.' && (p + 1 >= len ||
+			    t[p + 1] == ' ' || t[p + 1] == '\n') &&
+			    !(g->n > 0 && g->v[g->n - 1].e == p &&
+			    abbrev(nm, t, &g->v[g->n - 1]))))
 				sent = 1;
 			p += n;
 			continue;
@@ -857,7 +995,7 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		s = p;
 		x.f = 0;
 		if (cl != L_OTHER && (s == 0 || !is_alnum((unsigned char)t[s - 1])) &&
-		    trigger_at(trig, t, len, s, out) != 0) {
+		    trigger_at(nm, trig, t, len, s, out) != 0) {
 			rc = -1;
 			break;
 		}
@@ -911,10 +1049,12 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		 * user_Name): no word. */
 		if ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
 		    t[s - 1] == '_' || t[s - 1] == '/' || t[s - 1] == '@' ||
-		    t[s - 1] == '#' || t[s - 1] == '\\')) || (p < len &&
-		    ((t[p] >= '0' && t[p] <= '9') || t[p] == '_' ||
-		    t[p] == '@' || t[p] == '/')))
-			x.f |= T_ACRO;
+		    t[s - 1] == '#' || t[s - 1] == '\\' || (t[s - 1] == '.' &&
+		    s > 1 && is_alnum((unsigned char)t[s - 2])))) ||
+		    (p < len && ((t[p] >= '0' && t[p] <= '9') || t[p] == '_' ||
+		    t[p] == '@' || t[p] == '/' || (t[p] == '.' && p + 1 < len &&
+		    is_alnum((unsigned char)t[p + 1])))))
+			x.f |= T_ACRO;	/* and in addresses: a.b@c.example */
 		else if (letter_at(t, len, s, &n) == L_UPPER) {
 			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
 				x.f |= T_INITIAL;
