@@ -166,7 +166,24 @@ static const char *const say[] = {
 	"fortel", "uttaler", "sa", "sanoo", "sanoi", "kertoo", "kertoi",
 	"totesi", "toteaa", "mukaan", "kysyi", "kysyy", "kirjoittaa",
 	"diz", "afirmou", "explicou", "segundo", "declarou", "contou",
-	"escreveu", NULL
+	"escreveu", "kritisierte", "kritisiert", "nannte", "bestätigte",
+	"bestätigt", "forderte", "fordert", "warnte", "warnt", "ergänzte",
+	"ergänzt", "sprach", "spricht", "antwortete", "entgegnete",
+	"berichtet", "schreibt", "kündigte", "lobte", "betonte",
+	"criticized", "confirmed", "warned", "announced", "stated",
+	"noted", "insisted", "admitted", "answered", "responded", "claimed",
+	"critique", "confirme", "confirmé", "annonce", "annoncé",
+	"précise", "précisé", "estime", "souligne", "souligné", "critica",
+	"conferma", "annuncia", "sottolinea", "spiega", "afferma",
+	"confirmó", "anunció", "señaló", "aseguró", "criticó", "indicó",
+	"bevestigde", "bevestigt", "verklaart", "benadrukte",
+	"waarschuwde", "kondigde", "bekräftar", "bekräftade", "menar",
+	"menade", "konstaterar", "bekræfter", "bekræftede", "mener",
+	"mente", "bekrefter", "bekreftet", "mener", "meinte", "arvioi",
+	"vahvistaa", "vahvisti", "korosti", "muistuttaa", "potwierdził",
+	"potwierdziła", "podkreślił", "podkreśliła", "zapowiedział",
+	"ocenił", "ocenia", "confirmou", "anunciou", "criticou",
+	"ressaltou", "destacou", NULL
 };
 
 /* Particles inside names. */

@@ -529,6 +529,15 @@ run_end(const struct pii_names *nm, struct seg *g, size_t a)
 		if (!gap_is(g, k, " ") && !(g->v[k - 1].f & T_INITIAL &&
 		    gap_is(g, k, ". ")))
 			break;
+		/* A function word, an article, a month or a title starts
+		 * another run (Schleichwerbung | Die Moderatorin Andrea
+		 * Kiewel), a particle between names does not (Van den). */
+		if (x->f & T_CAP && lower_flags(nm, g, k) & (PII_NAME_DE |
+		    PII_NAME_FUNC | PII_NAME_ARTICLE | PII_NAME_MONTH |
+		    PII_NAME_TITLE) && !(lower_flags(nm, g, k) &
+		    PII_NAME_PARTICLE && k + 1 < g->n &&
+		    g->v[k + 1].f & T_CAP))
+			break;
 		if (x->f & (T_CAP | T_INITIAL) && !(x->f & T_ACRO)) {
 			end = ++k;
 			words++;
@@ -634,6 +643,21 @@ label_before(const struct pii_names *nm, const char *t, size_t p)
 	return n > 0 && pii_names_context(nm, buf, n) & PII_NAME_LABEL;
 }
 
+/* 1 when a colon, blanks and a quotation mark follow p: a speaker. */
+static int
+quote_after(const char *t, size_t len, size_t p)
+{
+	if (p >= len || t[p] != ':')
+		return 0;
+	for (p++; p < len && t[p] == ' '; p++)
+		;
+	return p < len && (t[p] == '"' || t[p] == '\'' || (p + 1 < len &&
+	    ((unsigned char)t[p] == 0xC2 && (unsigned char)t[p + 1] == 0xAB)) ||
+	    (p + 2 < len && (unsigned char)t[p] == 0xE2 &&
+	    (unsigned char)t[p + 1] == 0x80 &&
+	    (unsigned char)t[p + 2] >= 0x98 && (unsigned char)t[p + 2] <= 0x9E));
+}
+
 /* 1 when only blanks stand between the line's start and p. */
 static int
 line_start(const char *t, size_t p)
@@ -675,7 +699,8 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	/* After a label: Name: Allen Akhtakhanov. */
 	if (g->v[a].f & T_SENT && label_before(nm, g->t, g->v[a].s))
 		trig = 1;
-	/* A sentence's first word before a name is no part of it. */
+	/* A sentence's first word before a name is no part of it, nor is
+	 * an article or a function word elsewhere. */
 	if (!trig && b - a > 1 && g->v[a].f & T_SENT &&
 	    !(g->v[a].f & T_INITIAL)) {
 		f = word_flags(nm, g, a);
@@ -684,7 +709,10 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 		    (!(f & PII_NAME_GIVEN) && (f & WEAKF ||
 		    lf & PII_NAME_EN_WORD)))
 			a++;
-	}
+	} else if (!trig && b - a > 1 && lower_flags(nm, g, a) &
+	    (PII_NAME_ARTICLE | PII_NAME_DE | PII_NAME_FUNC) &&
+	    !(lower_flags(nm, g, a) & PII_NAME_PARTICLE))
+		a++;
 	/* A title before the name, inside the run or before it. */
 	for (size_t i = a; i + 1 < b; i++)
 		if (g->v[i].f & T_CAP && is_title(nm, g, i)) {
@@ -764,6 +792,11 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	    pii_names_get(nm, g->t + g->v[a].s, g->v[b - 1].e - g->v[a].s) &
 	    PII_NAME_NOT)
 		return 0;	/* a place: New York */
+	/* An abbreviation: a '.' and a lower-case word (Det Kgl. en). */
+	if (g->v[b - 1].f & T_DOT && g->v[b - 1].e + 2 < g->len &&
+	    g->t[g->v[b - 1].e + 1] == ' ' &&
+	    (unsigned char)(g->t[g->v[b - 1].e + 2] - 'a') < 26)
+		return 0;
 	*cand = notname == 0 && words <= 2;
 	if (trig || (b < g->n && (!ss || strong + weak > 0) &&
 	    lower_flags(nm, g, b) & PII_NAME_SAY))
@@ -772,7 +805,8 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 	 * a speaker in a transcript (Melanie: ...). */
 	if (notname == 0 && line_start(g->t, g->v[a].s) &&
 	    ((words > 1 && words <= 4 && line_end(g->t, g->len,
-	    g->v[b - 1].e)) || (given > 0 && g->v[b - 1].e < g->len &&
+	    g->v[b - 1].e)) || ((given > 0 || quote_after(g->t, g->len,
+	    g->v[b - 1].e)) && g->v[b - 1].e < g->len &&
 	    g->t[g->v[b - 1].e] == ':' && !(lower_flags_all(nm, g, a, 1) &
 	    (PII_NAME_LABEL | PII_NAME_EN_WORD)))))
 		return person_push(out, g, a, b);
