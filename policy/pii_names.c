@@ -383,7 +383,7 @@ static const char *const conjunctions[] = {
 
 struct ctx_word {
 	const char *s;
-	size_t len;
+	uint32_t hash, len;
 	unsigned flags;
 };
 
@@ -470,7 +470,8 @@ ctx_add(struct pii_names *t, const char *const *words, unsigned flags)
 		    memcmp(t->ctx[i].s, words[k], n) != 0))
 			i = (i + 1) & t->cmask;
 		t->ctx[i].s = words[k];
-		t->ctx[i].len = n;
+		t->ctx[i].hash = hash(words[k], n);
+		t->ctx[i].len = (uint32_t)n;
 		t->ctx[i].flags |= flags;
 	}
 }
@@ -551,12 +552,15 @@ unsigned
 pii_names_context(const struct pii_names *t, const char *w, size_t n)
 {
 	uint32_t i;
+	uint32_t h;
 
 	if (n == 0 || n >= 40 || (unsigned char)w[0] < 'a')
 		return 0;
-	i = hash(w, n) & t->cmask;
+	h = hash(w, n);
+	i = h & t->cmask;
 	while (t->ctx[i].s != NULL) {
-		if (t->ctx[i].len == n && memcmp(t->ctx[i].s, w, n) == 0)
+		if (t->ctx[i].hash == h && t->ctx[i].len == n &&
+		    memcmp(t->ctx[i].s, w, n) == 0)
 			return t->ctx[i].flags;
 		i = (i + 1) & t->cmask;
 	}

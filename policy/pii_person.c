@@ -491,13 +491,16 @@ seg_german(const struct pii_names *nm, struct seg *g)
 	for (size_t i = 0; i < g->n; i++) {
 		unsigned f;
 
+		/* Function words are short; a clear lead is enough. */
 		if (g->v[i].f & (T_UPPER | T_INITIAL | T_ACRO) ||
 		    (g->v[i].f & T_CAP && !(g->v[i].f & T_SENT)) ||
-		    g->v[i].e - g->v[i].s > 12)
+		    g->v[i].e - g->v[i].s > 8)
 			continue;
 		f = lower_flags(nm, g, i);
 		de += (f & PII_NAME_DE) != 0;
 		other += (f & PII_NAME_FUNC) != 0;
+		if (de >= other + 3 || other >= de + 3)
+			break;
 	}
 	/* A short sentence says too little: the one before decides. */
 	if (de + other >= 2 || (de + other > 0 && g->n < 8))
