@@ -144,7 +144,14 @@ static const char *const titles[] = {
 	"landeshauptmann", "ministerpräsident", "ministerpresident",
 	"premier", "premiere", "statsråd", "justitieminister",
 	"puolustusministeri", "ulkoministeri", "valtiovarainministeri",
-	NULL
+	"toimitusjohtaja", "hallituksen", "kansanedustaja", "dear", "hi",
+	"hello", "hey", "liebe", "lieber", "hallo", "servus", "moin",
+	"bonjour", "salut", "cher", "chère", "hola", "querido", "querida",
+	"estimado", "estimada", "ciao", "caro", "cara", "gentile",
+	"gentilissimo", "gentilissima", "egregio", "beste", "geachte",
+	"hoi", "cześć", "drogi", "droga", "szanowny", "szanowna", "hej",
+	"hejsan", "kära", "käre", "kære", "kjære", "hei", "moi", "hyvä",
+	"olá", "oi", "prezado", "prezada", "caríssimo", NULL
 };
 
 /* Verbs of saying and "according to": the name follows or precedes. */

@@ -552,11 +552,20 @@ run_end(const struct pii_names *nm, struct seg *g, size_t a)
 			words++;
 			continue;
 		}
-		if (!(x->f & (T_CAP | T_UPPER | T_INITIAL)) && k + 1 < g->n &&
-		    g->v[k + 1].f & T_CAP && gap_is(g, k + 1, " ") &&
+		/* Particles, one or two: van der, de la, von. */
+		if (!(x->f & (T_CAP | T_UPPER | T_INITIAL)) &&
 		    lower_flags(nm, g, k) & PII_NAME_PARTICLE) {
-			k++;
-			continue;
+			size_t q = k + 1;
+
+			if (q + 1 < g->n && !(g->v[q].f & (T_CAP | T_UPPER)) &&
+			    gap_is(g, q, " ") &&
+			    lower_flags(nm, g, q) & PII_NAME_PARTICLE)
+				q++;
+			if (q < g->n && g->v[q].f & T_CAP &&
+			    gap_is(g, q, " ")) {
+				k = q;
+				continue;
+			}
 		}
 		break;
 	}
