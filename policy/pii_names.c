@@ -493,7 +493,8 @@ pii_names_new(void)
 		{ "@given", PII_NAME_GIVEN }, { "@surnames", PII_NAME_SURNAME },
 		{ "@ambiguous", PII_NAME_AMBIGUOUS },
 		{ "@ambiguous-de", PII_NAME_AMBIGUOUS_DE },
-		{ "@not-names", PII_NAME_NOT }, { "@en-words", PII_NAME_EN_WORD },
+		{ "@not-names", PII_NAME_NOT },
+		{ "@en-words", PII_NAME_EN_WORD },
 	};
 	struct pii_names *t = calloc(1, sizeof(*t));
 	size_t lines = 0, size = 1, off = 0;
@@ -521,13 +522,14 @@ pii_names_new(void)
 			flag = 0;
 			for (size_t k = 0; k < sizeof(sections) /
 			    sizeof(sections[0]); k++)
-				if (strlen(sections[k].name) == n && memcmp(
-				    sections[k].name, pii_names_data + off, n) == 0)
+				if (strlen(sections[k].name) == n &&
+				    memcmp(sections[k].name,
+				    pii_names_data + off, n) == 0)
 					flag = sections[k].flag;
 		} else if (n > 0 && n < 64) {
 			i = find_slot(t, pii_names_data + off, n);
-			t->slot[i] |= (uint64_t)hash2(pii_names_data + off, n) <<
-			    32 | flag;
+			t->slot[i] |= (uint64_t)hash2(pii_names_data + off,
+			    n) << 32 | flag;
 		}
 		off += n + 1;
 	}
@@ -583,4 +585,37 @@ pii_names_get(const struct pii_names *t, const char *w, size_t n)
 		return 0;
 	i = find_slot(t, w, n);
 	return (unsigned)(t->slot[i] & 0xff) | pii_names_context(t, w, n);
+}
+
+size_t
+pii_names_fold(const char *w, size_t n, char *buf, int all)
+{
+	size_t i = 0, k;
+
+	if (n >= PII_NAMES_WORD_MAX)
+		return 0;
+	memcpy(buf, w, n);
+	while (i < n) {
+		int cl;
+
+		if ((unsigned char)buf[i] < 0x80) {	/* the common case */
+			if ((unsigned char)(buf[i] - 'A') < 26 &&
+			    (all || i > 0))
+				buf[i] = (char)(buf[i] + 32);
+			i++;
+			continue;
+		}
+		cl = pii_names_letter(buf, n, i, &k);
+
+		if (cl == PII_L_UPPER && (all || i > 0)) {
+			if (k == 1)
+				buf[i] = (char)(buf[i] + 32);
+			else if ((unsigned char)buf[i] == 0xC3)
+				buf[i + 1] = (char)(buf[i + 1] + 32);
+			else
+				buf[i + 1] = (char)(buf[i + 1] + 1);
+		}
+		i += k;
+	}
+	return n;
 }

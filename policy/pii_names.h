@@ -33,6 +33,60 @@ enum {
 
 struct pii_names;
 
+/* Letter classes of a code point. */
+enum { PII_L_NONE, PII_L_LOWER, PII_L_UPPER, PII_L_OTHER };
+
+/*
+ * The class of the character at t[p] and its length in *n: ASCII, Latin-1
+ * and Latin Extended-A letters with their case; other scripts are letters
+ * without case; the general punctuation block (quotes, dashes), Latin-1
+ * symbols and emoji are no letters.
+ */
+static inline int
+pii_names_letter(const char *t, size_t len, size_t p, size_t *n)
+{
+	unsigned char c = (unsigned char)t[p], b;
+	unsigned cp;
+
+	*n = 1;
+	if (c < 0x80) {
+		if ((unsigned char)(c - 'a') < 26)
+			return PII_L_LOWER;
+		return (unsigned char)(c - 'A') < 26 ? PII_L_UPPER : PII_L_NONE;
+	}
+	*n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (*n == 1 || p + *n > len) {
+		*n = 1;
+		return PII_L_NONE;
+	}
+	if (c == 0xC2 || c == 0xE2 || c >= 0xF0)
+		return PII_L_NONE;
+	if (c > 0xC5)
+		return PII_L_OTHER;
+	b = (unsigned char)t[p + 1];
+	if (c == 0xC3)
+		return b == 0x97 || b == 0xB7 ? PII_L_NONE : b < 0x9F ?
+		    PII_L_UPPER : PII_L_LOWER;
+	cp = ((unsigned)(c & 0x1F) << 6) | (b & 0x3F);
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+		return cp & 1 ? PII_L_UPPER : PII_L_LOWER;
+	if (cp == 0x178)
+		return PII_L_UPPER;
+	if (cp == 0x138 || cp == 0x149 || cp == 0x17F)
+		return PII_L_LOWER;
+	return cp & 1 ? PII_L_LOWER : PII_L_UPPER;
+}
+
+/* The longest word the lists hold, in bytes. */
+#define PII_NAMES_WORD_MAX 64
+
+/*
+ * w (n bytes, under PII_NAMES_WORD_MAX) into buf (as large): the capitals
+ * after the first letter lowered (ASCII, Latin-1, Latin Extended-A), or
+ * all of them with all = 1. Returns n, or 0 when w is too long.
+ */
+size_t pii_names_fold(const char *w, size_t n, char *buf, int all);
+
 /* NULL when out of memory. */
 struct pii_names *pii_names_new(void);
 void pii_names_free(struct pii_names *n);

@@ -1,8 +1,9 @@
 /*
- * PERSON detection without NER: salutations, self-introductions and
- * letter closings before a name, and gazetteer first names followed by a
- * capitalized surname. Pure code; the trigger index is built once and only
- * read afterwards.
+ * PERSON detection without NER: the text read sentence by sentence as
+ * tokens; runs of capitalized words judged by the name lists and the words
+ * around them (policy/pii_names.h), triggers before a name
+ * (policy/pii_triggers.h), and a name found once marked everywhere. Pure
+ * code; the lists are built once and only read afterwards.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,43 +13,18 @@
 #include "policy/pii.h"
 #include "policy/pii_names.h"
 #include "policy/pii_person.h"
+#include "policy/pii_triggers.h"
 
 struct pii_person {
-	struct trig_index *trigp;
+	struct pii_triggers *trig;
 	struct pii_names *names;
 };
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
 
 static int
 is_alnum(unsigned char c)
 {
 	return (unsigned char)(c - '0') < 10 ||
 	    (unsigned char)((c | 32) - 'a') < 26;
-}
-
-/* Case-insensitive (ASCII) search of word in [p, p+n). */
-static int
-find_word(const char *p, size_t n, const char *word)
-{
-	size_t wl = strlen(word);
-
-	if (wl > n)
-		return 0;
-	for (size_t i = 0; i + wl <= n; i++) {
-		size_t k = 0;
-
-		while (k < wl && lower((unsigned char)p[i + k]) ==
-		    (unsigned char)word[k])
-			k++;
-		if (k == wl)
-			return 1;
-	}
-	return 0;
 }
 
 static int
@@ -70,258 +46,7 @@ push(struct pii_matches *m, size_t start, size_t end)
 	return 0;
 }
 
-/* Words that look like names but start sentences or are common nouns. */
-static int
-is_stopword(const char *w, size_t n)
-{
-	static const char *const stop[] = {
-		"The", "This", "That", "And", "But", "For", "From", "With",
-		"Dear", "Hello", "Hi", "Thanks", "Please", "Der", "Die", "Das",
-		"Und", "Mit", "Von", "Le", "La", "Les", "Et", "El", "Los",
-		"Il", "Lo", "De", "Het", "Een", "Och", "Monday", "Tuesday",
-		"Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-		"January", "February", "March", "April", "May", "June", "July",
-		"August", "September", "October", "November", "December",
-		"Street", "Straße", "Strasse", "Rue", "Avenue", "Bank", "GmbH",
-		"AG", "Inc", "Ltd", "Team", NULL
-	};
-
-	for (int i = 0; stop[i] != NULL; i++)
-		if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *const salutations[] = { "Mr", "Mrs", "Ms", "Miss",
-	"Dr", "Prof", "Herr", "Frau", "Hr", "Fr", "Monsieur", "Madame",
-	"Mademoiselle", "Mme", "Mlle", "Se\xc3\xb1or", "Se\xc3\xb1ora",
-	"Sr", "Sra", "Srta", "Signor", "Signora", "Sig", "Sig.ra",
-	"Dott", "Dhr", "Mevr", "Mevrouw", "Meneer", "Pan", "Pani", NULL };
-static const char *const phrases[] = { "my name is", "i am called",
-	"ich hei\xc3\x9f" "e", "ich heisse", "mein name ist",
-	"je m'appelle", "je m\xe2\x80\x99" "appelle", "mon nom est",
-	"me llamo", "mi nombre es", "mi chiamo", "il mio nome \xc3\xa8",
-	"mijn naam is", "ik heet", "nazywam si\xc4\x99",
-	"mam na imi\xc4\x99", "jag heter", "mitt namn \xc3\xa4r",
-	"jeg hedder", "chamo-me", NULL };
-static const char *const closings[] = { "best regards",
-	"kind regards", "regards", "mit freundlichen gr\xc3\xbc\xc3\x9f"
-	"en", "viele gr\xc3\xbc\xc3\x9f" "e", "beste gr\xc3\xbc\xc3\x9f" "e",
-	"cordialement", "bien \xc3\xa0 vous", "saludos", "atentamente",
-	"cordiali saluti", "distinti saluti", "met vriendelijke groet",
-	"groeten", "pozdrawiam", "z powa\xc5\xbc" "aniem",
-	"med v\xc3\xa4nliga h\xc3\xa4lsningar",
-	"v\xc3\xa4nliga h\xc3\xa4lsningar", "h\xc3\xa4lsningar", NULL };
-
-enum { TRIG_SALUTATION = 1, TRIG_PHRASE, TRIG_CLOSING };
-
-/* The triggers by their first letter (lower case), built once. */
-struct trig {
-	const char *s;
-	size_t len;
-	int kind;
-};
-
-/* By the first two letters (27 x 27: a-z and the rest). */
-struct trig_index {
-	struct trig v[96];
-	unsigned char start[27 * 27], count[27 * 27];
-};
-
-static int
-letter_index(unsigned char c)
-{
-	c = (unsigned char)lower(c);
-	return c >= 'a' && c <= 'z' ? c - 'a' : 26;
-}
-
-static int
-pair_index(const char *s)
-{
-	return letter_index((unsigned char)s[0]) * 27 +
-	    letter_index((unsigned char)s[1]);
-}
-
-static void
-trig_index_build(struct trig_index *x)
-{
-	const char *const *lists[3] = { salutations, phrases, closings };
-	size_t n = 0;
-
-	memset(x, 0, sizeof(*x));
-	for (int l = 0; l < 27 * 27; l++) {
-		x->start[l] = (unsigned char)n;
-		for (int k = 0; k < 3; k++) {
-			for (int i = 0; lists[k][i] != NULL; i++) {
-				if (pair_index(lists[k][i]) != l ||
-				    n == sizeof(x->v) / sizeof(x->v[0]))
-					continue;
-				x->v[n].s = lists[k][i];
-				x->v[n].len = strlen(lists[k][i]);
-				x->v[n].kind = k + 1;
-				n++;
-			}
-		}
-		x->count[l] = (unsigned char)(n - x->start[l]);
-	}
-}
-
-/* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
-static size_t
-name_word(const char *t, size_t len, size_t p)
-{
-	size_t q = p;
-	unsigned char c = (unsigned char)t[p];
-
-	if (c >= 'A' && c <= 'Z')
-		q++;
-	else if (c == 0xC3 && p + 1 < len && (unsigned char)t[p + 1] >= 0x80 &&
-	    (unsigned char)t[p + 1] <= 0x9E)
-		q += 2;
-	else
-		return 0;
-	while (q < len && ((t[q] >= 'a' && t[q] <= 'z') ||
-	    (unsigned char)t[q] >= 0x80 || t[q] == '\'' || t[q] == '-'))
-		q++;
-	return q - p >= 2 ? q - p : 0;
-}
-
-/* One to three name words, with particles such as "van der". */
-static size_t
-name_span(const char *t, size_t len, size_t p)
-{
-	static const char *const particles[] = { "von ", "van ", "de ",
-		"der ", "den ", "di ", "da ", "del ", "della ", "du ", "zu ",
-		"ten ", "ter ", "le ", "la ", NULL };
-	size_t end = p, q = p, w;
-	int words = 0;
-
-	while (words < 3 && q < len && (w = name_word(t, len, q)) > 0) {
-		end = q + w;
-		words++;
-		q = end;
-		if (q >= len || t[q] != ' ')
-			break;
-		q++;
-		for (int i = 0; particles[i] != NULL; i++) {
-			size_t pl = strlen(particles[i]);
-
-			if (q + pl <= len && memcmp(t + q, particles[i], pl) == 0)
-				q += pl;
-		}
-	}
-	if (words == 1 && is_stopword(t + p, end - p))
-		return 0;
-	return end - p;
-}
-
-
-static size_t lower_name(const struct pii_names *nm, const char *t,
-    size_t len, size_t p);
-
-/*
- * PERSON triggers: salutations (case as written), self-introductions and
- * letter closings (any case); the name follows. At a word start i whose
- * first letter can begin a trigger: appends the name and returns 0, or -1
- * when out of memory.
- */
-static int
-trigger_at(const struct pii_names *nm, const struct trig_index *x,
-    const char *t, size_t len, size_t i, struct pii_matches *all)
-{
-	size_t p = 0, n;
-	int kind = 0, l;
-
-	if (i + 2 >= len)
-		return 0;
-	l = pair_index(t + i);
-	for (int k = x->start[l]; k < x->start[l] + x->count[l] && !kind;
-	    k++) {
-		const struct trig *g = &x->v[k];
-
-		if (i + g->len >= len)
-			continue;
-		if (g->kind == TRIG_SALUTATION) {
-			if (memcmp(t + i, g->s, g->len) != 0 ||
-			    is_alnum((unsigned char)t[i + g->len]))
-				continue;
-			p = i + g->len;
-			if (p < len && t[p] == '.')
-				p++;
-			if (p < len && t[p] == ' ')
-				kind = g->kind;
-		} else if (find_word(t + i, g->len, g->s)) {
-			p = i + g->len;
-			if (g->kind == TRIG_PHRASE) {
-				if (t[p] == ' ')
-					kind = g->kind;
-				continue;
-			}
-			if (p < len && t[p] == ',')
-				p++;
-			while (p < len && t[p] == ' ')
-				p++;
-			if (p < len && t[p] == '\r')
-				p++;
-			if (p < len && t[p] == '\n')
-				kind = g->kind;
-		}
-	}
-	if (!kind)
-		return 0;
-	while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
-		p++;
-	n = p < len ? name_span(t, len, p) : 0;
-	if (n == 0 && kind == TRIG_PHRASE)
-		n = lower_name(nm, t, len, p);
-	return n > 0 ? push(all, p, p + n) : 0;
-}
-
 /* ---- capitalized sequences ---- */
-
-/* Letter classes of a code point. */
-enum { L_NONE, L_LOWER, L_UPPER, L_OTHER };
-
-/*
- * The class of the character at t[p] and its length in *n: ASCII, Latin-1
- * and Latin Extended-A letters with their case; other scripts are letters
- * without case; the general punctuation block (quotes, dashes), Latin-1
- * symbols and emoji are no letters.
- */
-static inline int
-letter_at(const char *t, size_t len, size_t p, size_t *n)
-{
-	unsigned char c = (unsigned char)t[p], b;
-	unsigned cp;
-
-	*n = 1;
-	if (c < 0x80) {
-		if ((unsigned char)(c - 'a') < 26)
-			return L_LOWER;
-		return (unsigned char)(c - 'A') < 26 ? L_UPPER : L_NONE;
-	}
-	*n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-	if (*n == 1 || p + *n > len) {
-		*n = 1;
-		return L_NONE;
-	}
-	if (c == 0xC2 || c == 0xE2 || c >= 0xF0)
-		return L_NONE;
-	if (c > 0xC5)
-		return L_OTHER;
-	b = (unsigned char)t[p + 1];
-	if (c == 0xC3)
-		return b == 0x97 || b == 0xB7 ? L_NONE : b < 0x9F ? L_UPPER :
-		    L_LOWER;
-	cp = ((unsigned)(c & 0x1F) << 6) | (b & 0x3F);
-	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
-		return cp & 1 ? L_UPPER : L_LOWER;
-	if (cp == 0x178)
-		return L_UPPER;
-	if (cp == 0x138 || cp == 0x149 || cp == 0x17F)
-		return L_LOWER;
-	return cp & 1 ? L_LOWER : L_UPPER;
-}
 
 enum {
 	T_CAP = 1,	/* capital, then lower case: Anna, McDonald */
@@ -343,7 +68,7 @@ struct tok {
 #define NAMEF (PII_NAME_GIVEN | PII_NAME_SURNAME)
 #define WEAKF (PII_NAME_AMBIGUOUS | PII_NAME_AMBIGUOUS_DE | PII_NAME_NOT)
 #define SEG_MAX 128
-#define WORD_MAX 64
+#define WORD_MAX PII_NAMES_WORD_MAX
 
 /* A sentence (or a part of a long one) as tokens. */
 struct seg {
@@ -354,68 +79,6 @@ struct seg {
 	int german;	/* -1: not yet known */
 	int prev_german;	/* the verdict of the sentence before */
 };
-
-/* w (n bytes) into buf, capitals after the first letter lowered
- * (ASCII, Latin-1, Latin Extended-A), or all of it with all = 1. */
-static size_t
-fold(const char *w, size_t n, char *buf, int all)
-{
-	size_t i = 0, k;
-
-	if (n >= WORD_MAX)
-		return 0;
-	memcpy(buf, w, n);
-	while (i < n) {
-		int cl;
-
-		if ((unsigned char)buf[i] < 0x80) {	/* the common case */
-			if ((unsigned char)(buf[i] - 'A') < 26 && (all || i > 0))
-				buf[i] = (char)(buf[i] + 32);
-			i++;
-			continue;
-		}
-		cl = letter_at(buf, n, i, &k);
-
-		if (cl == L_UPPER && (all || i > 0)) {
-			if (k == 1)
-				buf[i] = (char)(buf[i] + 32);
-			else if ((unsigned char)buf[i] == 0xC3)
-				buf[i + 1] = (char)(buf[i + 1] + 32);
-			else
-				buf[i + 1] = (char)(buf[i + 1] + 1);
-		}
-		i += k;
-	}
-	return n;
-}
-
-/*
- * A name written in lower case after "my name is": one or two words that
- * are no common words (borna jerković). Returns its length or 0.
- */
-static size_t
-lower_name(const struct pii_names *nm, const char *t, size_t len, size_t p)
-{
-	size_t q = p, end = p, k;
-	char buf[WORD_MAX];
-
-	for (int words = 0; words < 2 && q < len; words++) {
-		size_t s = q, n;
-
-		while (q < len && letter_at(t, len, q, &k) == L_LOWER)
-			q += k;
-		n = q - s < WORD_MAX ? fold(t + s, q - s, buf, 1) : 0;
-		if (n < 2 || pii_names_get(nm, buf, n) & (PII_NAME_EN_WORD |
-		    PII_NAME_FUNC | PII_NAME_DE | PII_NAME_MONTH |
-		    PII_NAME_TITLE | PII_NAME_ARTICLE))
-			break;
-		end = q;
-		if (q >= len || t[q] != ' ')
-			break;
-		q++;
-	}
-	return end - p;
-}
 
 /* The flags of a token's word as written (capitals folded after the first
  * letter), without a possessive "'s". */
@@ -434,7 +97,7 @@ word_flags(const struct pii_names *nm, struct seg *g, size_t i)
 	else if (n > 4 && memcmp(w + n - 4, "\xe2\x80\x99s", 4) == 0)
 		n -= 4;
 	if (g->v[i].f & T_UPPER) {
-		n = fold(w, n, buf, 0);
+		n = pii_names_fold(w, n, buf, 0);
 		w = buf;
 	}
 	f = pii_names_get(nm, w, n);
@@ -457,7 +120,8 @@ lower_flags_all(const struct pii_names *nm, struct seg *g, size_t i, int all)
 	size_t n;
 
 	if (g->v[i].lf == FLAGS_UNSET) {
-		n = fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf, 1);
+		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
+		    1);
 		g->v[i].lf = n > 0 ? pii_names_context(nm, buf, n) : 0;
 		if (all && n > 0 && pii_names_get(nm, buf, n) &
 		    PII_NAME_EN_WORD)
@@ -465,7 +129,8 @@ lower_flags_all(const struct pii_names *nm, struct seg *g, size_t i, int all)
 		if (all)
 			g->v[i].lf |= FLAGS_UNSET >> 1;	/* all read */
 	} else if (all && !(g->v[i].lf & (FLAGS_UNSET >> 1))) {
-		n = fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf, 1);
+		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
+		    1);
 		if (n > 0 && pii_names_get(nm, buf, n) & PII_NAME_EN_WORD)
 			g->v[i].lf |= PII_NAME_EN_WORD;
 		g->v[i].lf |= FLAGS_UNSET >> 1;
@@ -597,7 +262,7 @@ compound_named(const struct pii_names *nm, const char *w, size_t n)
 
 		h = memchr(p, '-', (size_t)(w + n - p));
 		pl = h != NULL ? (size_t)(h - p) : (size_t)(w + n - p);
-		if (p > w && letter_at(p, pl, 0, &k) != L_UPPER)
+		if (p > w && pii_names_letter(p, pl, 0, &k) != PII_L_UPPER)
 			return 0;
 		named |= (pii_names_get(nm, p, pl) & NAMEF) != 0;
 		p += pl + 1;
@@ -620,7 +285,7 @@ is_title(const struct pii_names *nm, struct seg *g, size_t i)
 		return 0;
 	while (memchr(h + 1, '-', (size_t)(w + n - h - 1)) != NULL)
 		h = memchr(h + 1, '-', (size_t)(w + n - h - 1));
-	n = fold(h + 1, (size_t)(w + n - h - 1), buf, 1);
+	n = pii_names_fold(h + 1, (size_t)(w + n - h - 1), buf, 1);
 	return n > 0 && pii_names_context(nm, buf, n) & PII_NAME_TITLE;
 }
 
@@ -651,7 +316,7 @@ label_before(const struct pii_names *nm, const char *t, size_t p)
 	while (p > 0 && e - p < 16 && (is_alnum((unsigned char)t[p - 1]) ||
 	    (unsigned char)t[p - 1] >= 0x80 || t[p - 1] == '.'))
 		p--;
-	n = e > p ? fold(t + p, e - p, buf, 1) : 0;
+	n = e > p ? pii_names_fold(t + p, e - p, buf, 1) : 0;
 	return n > 0 && pii_names_context(nm, buf, n) & PII_NAME_LABEL;
 }
 
@@ -667,7 +332,8 @@ quote_after(const char *t, size_t len, size_t p)
 	    ((unsigned char)t[p] == 0xC2 && (unsigned char)t[p + 1] == 0xAB)) ||
 	    (p + 2 < len && (unsigned char)t[p] == 0xE2 &&
 	    (unsigned char)t[p + 1] == 0x80 &&
-	    (unsigned char)t[p + 2] >= 0x98 && (unsigned char)t[p + 2] <= 0x9E));
+	    (unsigned char)t[p + 2] >= 0x98 &&
+	    (unsigned char)t[p + 2] <= 0x9E));
 }
 
 /* 1 when only blanks stand between the line's start and p. */
@@ -763,9 +429,9 @@ run_decide(const struct pii_names *nm, struct seg *g, size_t a, size_t b,
 			return 0;
 		/* A function word, unless a name in the middle of a
 		 * sentence (Allen, Will). */
-		if (lf & (PII_NAME_MONTH | PII_NAME_ARTICLE) || (lf & (PII_NAME_DE |
-		    PII_NAME_FUNC) && (!(f & NAMEF) || (g->v[i].f & T_SENT &&
-		    !trig))) ||
+		if (lf & (PII_NAME_MONTH | PII_NAME_ARTICLE) ||
+		    (lf & (PII_NAME_DE | PII_NAME_FUNC) && (!(f & NAMEF) ||
+		    (g->v[i].f & T_SENT && !trig))) ||
 		    (f & PII_NAME_NOT && !(f & NAMEF)))
 			notname++;
 		else if (lf & (PII_NAME_DE | PII_NAME_FUNC)) {
@@ -995,7 +661,7 @@ abbrev(const struct pii_names *nm, const char *t, const struct tok *x)
 		return 1;
 	if (x->e - x->s > 6)
 		return 0;
-	n = fold(t + x->s, x->e - x->s, buf, 1);
+	n = pii_names_fold(t + x->s, x->e - x->s, buf, 1);
 	return n > 0 && (pii_names_get(nm, buf, n) & PII_NAME_TITLE) != 0;
 }
 
@@ -1005,7 +671,7 @@ abbrev(const struct pii_names *nm, const char *t, const struct tok *x)
  * around it (titles, verbs of saying) decide.
  */
 static int
-scan_runs(const struct pii_names *nm, const struct trig_index *trig,
+scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
     const char *t, size_t len, struct pii_matches *out)
 {
 	struct seg *g = malloc(sizeof(*g));
@@ -1021,10 +687,10 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 	while (p < len && rc == 0) {
 		size_t n, s, upper = 0, lower = 0, letters = 0, camel = 0;
 		size_t part = 0;	/* lower-case letters in this part */
-		int cl = letter_at(t, len, p, &n);
+		int cl = pii_names_letter(t, len, p, &n);
 		struct tok x;
 
-		if (cl == L_NONE) {
+		if (cl == PII_L_NONE) {
 			unsigned char c = (unsigned char)t[p];
 
 			/* A '.' ends a sentence before a blank, unless it
@@ -1040,19 +706,20 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		}
 		s = p;
 		x.f = 0;
-		if (cl != L_OTHER && (s == 0 || !is_alnum((unsigned char)t[s - 1])) &&
-		    trigger_at(nm, trig, t, len, s, out) != 0) {
+		if (cl != PII_L_OTHER && (s == 0 ||
+		    !is_alnum((unsigned char)t[s - 1])) &&
+		    pii_triggers_at(trig, nm, t, len, s, out) != 0) {
 			rc = -1;
 			break;
 		}
 		for (;;) {
-			if (cl == L_UPPER && part > 0 && camel++ == 0 &&
+			if (cl == PII_L_UPPER && part > 0 && camel++ == 0 &&
 			    p >= s + 2 && (strncmp(t + s, "Mc", 2) == 0 ||
 			    (p >= s + 3 && strncmp(t + s, "Mac", 3) == 0)))
 				camel = 0;	/* McDonald, MacArthur */
-			if (cl == L_UPPER)
+			if (cl == PII_L_UPPER)
 				upper++;
-			else if (cl == L_LOWER) {
+			else if (cl == PII_L_LOWER) {
 				lower++;
 				part++;
 			}
@@ -1067,24 +734,25 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 			}
 			if (p >= len)
 				break;
-			cl = letter_at(t, len, p, &n);
-			if (cl != L_NONE)
+			cl = pii_names_letter(t, len, p, &n);
+			if (cl != PII_L_NONE)
 				continue;
 			/* Inner apostrophes and hyphens: O'Neil, Jean-Luc. */
 			if ((t[p] == '\'' || t[p] == '-') && p + 1 < len &&
-			    letter_at(t, len, p + 1, &n) != L_NONE) {
+			    pii_names_letter(t, len, p + 1, &n) != PII_L_NONE) {
 				if (t[p] == '-' && lower == 0 && upper > 1)
 					x.f |= T_ACRO;
 				part = 0;
 				p++;
-				cl = letter_at(t, len, p, &n);
+				cl = pii_names_letter(t, len, p, &n);
 				continue;
 			}
-			if (p + 3 < len && memcmp(t + p, "\xe2\x80\x99", 3) == 0 &&
-			    letter_at(t, len, p + 3, &n) != L_NONE) {
+			if (p + 3 < len &&
+			    memcmp(t + p, "\xe2\x80\x99", 3) == 0 &&
+			    pii_names_letter(t, len, p + 3, &n) != PII_L_NONE) {
 				part = 0;
 				p += 3;
-				cl = letter_at(t, len, p, &n);
+				cl = pii_names_letter(t, len, p, &n);
 				continue;
 			}
 			break;
@@ -1101,7 +769,7 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		    t[p] == '@' || t[p] == '/' || (t[p] == '.' && p + 1 < len &&
 		    is_alnum((unsigned char)t[p + 1])))))
 			x.f |= T_ACRO;	/* and in addresses: a.b@c.example */
-		else if (letter_at(t, len, s, &n) == L_UPPER) {
+		else if (pii_names_letter(t, len, s, &n) == PII_L_UPPER) {
 			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
 				x.f |= T_INITIAL;
 			else if (letters == 1)
@@ -1115,8 +783,8 @@ scan_runs(const struct pii_names *nm, const struct trig_index *trig,
 		}
 		/* d'Akira, l'Ulivo: the capital after an elision. */
 		if (!(x.f & (T_CAP | T_UPPER)) && x.e - x.s > 3 &&
-		    (t[s + 1] == '\'') && letter_at(t, len, s + 2, &n) ==
-		    L_UPPER) {
+		    (t[s + 1] == '\'') && pii_names_letter(t, len, s + 2, &n) ==
+		    PII_L_UPPER) {
 			x.s += 2;
 			x.f |= T_CAP;
 		}
@@ -1149,14 +817,9 @@ pii_person_new(void)
 
 	if (p == NULL)
 		return NULL;
-	p->trigp = malloc(sizeof(*p->trigp));
-	if (p->trigp == NULL) {
-		free(p);
-		return NULL;
-	}
-	trig_index_build(p->trigp);
+	p->trig = pii_triggers_new();
 	p->names = pii_names_new();
-	if (p->names == NULL) {
+	if (p->trig == NULL || p->names == NULL) {
 		pii_person_free(p);
 		return NULL;
 	}
@@ -1168,7 +831,7 @@ pii_person_free(struct pii_person *p)
 {
 	if (p == NULL)
 		return;
-	free(p->trigp);
+	pii_triggers_free(p->trig);
 	pii_names_free(p->names);
 	free(p);
 }
@@ -1182,7 +845,7 @@ bounded(const char *t, size_t len, size_t p, size_t e)
 	if (p > 0 && (is_alnum((unsigned char)t[p - 1]) ||
 	    (unsigned char)t[p - 1] >= 0x80))
 		return 0;
-	return e >= len || (letter_at(t, len, e, &n) == L_NONE &&
+	return e >= len || (pii_names_letter(t, len, e, &n) == PII_L_NONE &&
 	    !((unsigned char)t[e] >= '0' && (unsigned char)t[e] <= '9'));
 }
 
@@ -1211,9 +874,11 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 			while (q < e && t[q] != ' ')
 				q++;
 			n = q - p;
-			fl = n < WORD_MAX ? fold(t + p, n, buf, 1) : 0;
-			if (n >= 3 && n < WORD_MAX && letter_at(t, len, p,
-			    &fl) == L_UPPER && !(pii_names_get(nm, t + p, n) &
+			fl = n < WORD_MAX ? pii_names_fold(t + p, n, buf, 1) :
+			    0;
+			if (n >= 3 && n < WORD_MAX && pii_names_letter(t,
+			    len, p, &fl) == PII_L_UPPER &&
+			    !(pii_names_get(nm, t + p, n) &
 			    WEAKF) && !(pii_names_get(nm, buf, n) &
 			    (PII_NAME_EN_WORD | PII_NAME_FUNC | PII_NAME_DE |
 			    PII_NAME_MONTH | PII_NAME_ORG | PII_NAME_TITLE |
@@ -1251,7 +916,7 @@ pii_person_scan(const struct pii_person *p, const char *text, size_t len,
 {
 	size_t first = out->n;
 
-	if (scan_runs(p->names, p->trigp, text, len, out) != 0)
+	if (scan_runs(p->names, p->trig, text, len, out) != 0)
 		return -1;
 	return out->n > first ? propagate(p->names, text, len, out, first) :
 	    0;

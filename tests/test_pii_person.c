@@ -45,7 +45,8 @@ test_names(void)
 	} cases[] = {
 		/* Given name and surname, in the middle of a sentence. */
 		{ "I met Sophie Martin yesterday.", "[Sophie Martin]" },
-		{ "Gestern traf ich Anna Schmidt in Berlin.", "[Anna Schmidt]" },
+		{ "Gestern traf ich Anna Schmidt in Berlin.",
+		  "[Anna Schmidt]" },
 		{ "Le rapport a été écrit par Jean-Luc Dubois hier.",
 		  "[Jean-Luc Dubois]" },
 		{ "Il contratto è stato firmato da Giulia Bianchi ieri.",
