@@ -395,13 +395,13 @@ struct ctx_word {
 };
 
 /*
- * A slot of the name table: a second hash of the word (32 bits, never 0 in
- * a used slot) and its flags. The words themselves are not kept: a lookup
- * reads one slot where it would read the word too, and two hashes agree
- * by chance once in 2^32 probes.
+ * A slot of the name table: a second hash of the word (24 bits, never 0 in
+ * a used slot) and its flags (8 bits). The words themselves are not kept:
+ * a lookup reads one slot of a table small enough for the cache, and two
+ * hashes agree by chance once in 2^24 probes of a missing word.
  */
 struct pii_names {
-	uint64_t *slot;		/* hash2 << 32 | flags */
+	uint32_t *slot;		/* hash2 << 8 | flags */
 	uint32_t mask;
 	struct ctx_word *ctx;	/* the context words */
 	uint32_t cmask;
@@ -424,14 +424,6 @@ hash(const char *w, size_t n)
 	return hash_seed(w, n, 2166136261u);
 }
 
-/* The second hash: never 0, the mark of an empty slot. */
-static uint32_t
-hash2(const char *w, size_t n)
-{
-	uint32_t h = hash_seed(w, n, 0x9747b28cu) * 0x85ebca6bu;
-
-	return h != 0 ? h : 1;
-}
 
 /* The length of the line at off in the data. */
 static size_t
@@ -444,9 +436,9 @@ line_len(size_t off)
 }
 
 /* The slot of w: where it is, or the empty one where it goes. Both
- * hashes in one pass. */
+ * hashes in one pass; *fp is the second. */
 static uint32_t
-find_slot(const struct pii_names *t, const char *w, size_t n)
+find_slot(const struct pii_names *t, const char *w, size_t n, uint32_t *fp)
 {
 	uint32_t h = 2166136261u, h2 = 0x9747b28cu, i;
 
@@ -455,11 +447,12 @@ find_slot(const struct pii_names *t, const char *w, size_t n)
 		h2 = (h2 ^ (unsigned char)w[k]) * 16777619u;
 	}
 	h ^= h >> 15;
-	h2 = (h2 ^ (h2 >> 15)) * 0x85ebca6bu;
+	h2 = ((h2 ^ (h2 >> 15)) * 0x85ebca6bu) >> 8;
 	h2 = h2 != 0 ? h2 : 1;
 	i = h & t->mask;
-	while (t->slot[i] != 0 && (uint32_t)(t->slot[i] >> 32) != h2)
+	while (t->slot[i] != 0 && t->slot[i] >> 8 != h2)
 		i = (i + 1) & t->mask;
+	*fp = h2;
 	return i;
 }
 
@@ -516,7 +509,7 @@ pii_names_new(void)
 	}
 	while (off < pii_names_data_len) {
 		size_t n = line_len(off);
-		uint32_t i;
+		uint32_t i, fp;
 
 		if (n > 0 && pii_names_data[off] == '@') {
 			flag = 0;
@@ -527,9 +520,8 @@ pii_names_new(void)
 				    pii_names_data + off, n) == 0)
 					flag = sections[k].flag;
 		} else if (n > 0 && n < 64) {
-			i = find_slot(t, pii_names_data + off, n);
-			t->slot[i] |= (uint64_t)hash2(pii_names_data + off,
-			    n) << 32 | flag;
+			i = find_slot(t, pii_names_data + off, n, &fp);
+			t->slot[i] |= fp << 8 | flag;
 		}
 		off += n + 1;
 	}
@@ -579,11 +571,11 @@ pii_names_context(const struct pii_names *t, const char *w, size_t n)
 unsigned
 pii_names_get(const struct pii_names *t, const char *w, size_t n)
 {
-	uint32_t i;
+	uint32_t i, fp;
 
 	if (n == 0 || n >= 64)
 		return 0;
-	i = find_slot(t, w, n);
+	i = find_slot(t, w, n, &fp);
 	return (unsigned)(t->slot[i] & 0xff) | pii_names_context(t, w, n);
 }
 
