@@ -6,6 +6,7 @@
  * starts, capitalized common words.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/pii.h"
@@ -133,6 +134,36 @@ test_lists(void)
 	pii_names_free(nm);
 }
 
+/* Long and pathological texts: scanned in one pass, nothing lost. */
+static void
+test_long(void)
+{
+	static const char *const units[] = { "Anna Kowalska ", "Ab Cd Ef ",
+		"x", "Ñandú ", "A. ", "van ", "Zbigniew, " };
+	size_t size = 1 << 20;
+	char *t = malloc(size + 16);
+	unsigned char en[PII__COUNT];
+
+	memset(en, 0, sizeof(en));
+	en[PII_PERSON] = 1;
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]) && t; u++) {
+		struct pii_matches m = { NULL, 0, 0 };
+		size_t n = 0, l = strlen(units[u]);
+		int rc;
+
+		while (n + l <= size) {
+			memcpy(t + n, units[u], l);
+			n += l;
+		}
+		t[n] = '\0';
+		rc = pii_scan(eng, t, n, en, &m);
+		ok(rc == 0 && (u != 0 || m.n > 0), "1 MB of \"%s\": %zu names",
+		    units[u], m.n);
+		pii_matches_free(&m);
+	}
+	free(t);
+}
+
 int
 main(void)
 {
@@ -144,6 +175,7 @@ main(void)
 		return tap_done();
 	test_names();
 	test_lists();
+	test_long();
 	pii_engine_free(eng);
 	return tap_done();
 }
