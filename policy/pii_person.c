@@ -54,7 +54,8 @@ enum {
 	T_INITIAL = 4,	/* one capital: the J of "J. Kowalski" */
 	T_SENT = 8,	/* starts a sentence, a line or follows a colon */
 	T_DOT = 16,	/* a '.' follows right after */
-	T_ACRO = 32	/* capitals then a hyphen: EU-Kommission */
+	T_ACRO = 32,	/* capitals then a hyphen: EU-Kommission */
+	T_HASCAP = 64	/* a capital somewhere */
 };
 
 struct tok {
@@ -529,12 +530,13 @@ comma_name(const struct pii_names *nm, struct seg *g, size_t a)
 	    PII_NAME_FUNC));
 }
 
-/* 1 when a sentence is written in lower case only. */
+/* 1 when a sentence is written in lower case only (no capital at all:
+ * not in an identifier, nor in a pseudonym <PERSON_X2Y3Z4>). */
 static int
 seg_lower(const struct seg *g)
 {
 	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].f & (T_CAP | T_UPPER | T_INITIAL))
+		if (g->v[i].f & (T_CAP | T_UPPER | T_INITIAL | T_HASCAP))
 			return 0;
 	return g->n > 1;
 }
@@ -759,6 +761,8 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		}
 		x.s = s;
 		x.e = p;
+		if (upper > 0)
+			x.f |= T_HASCAP;
 		/* Glued to digits or an identifier (D681PevKs, 8B-Instruct,
 		 * user_Name): no word. */
 		if ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||

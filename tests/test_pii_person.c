@@ -106,6 +106,8 @@ test_names(void)
 		{ "Nous avons reçu votre demande hier.", "" },
 		{ "El equipo revisó la versión 3.2.1 del modelo.", "" },
 		{ "meta-llama/Llama-3.1-8B-Instruct", "" },
+		/* A pseudonym's capitals: no sentence in lower case. */
+		{ "ser <PERSON_XP4MBG> jane", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
