@@ -78,7 +78,6 @@ struct seg {
 	struct tok v[SEG_MAX];
 	size_t n;
 	int german;	/* -1: not yet known */
-	int prev_german;	/* the verdict of the sentence before */
 };
 
 /* The flags of a token's word as written (capitals folded after the first
@@ -146,7 +145,8 @@ lower_flags(const struct pii_names *nm, struct seg *g, size_t i)
 }
 
 /* 1 when the sentence reads as German: there, every noun is
- * capitalized and a capital says little. */
+ * capitalized and a capital says little. Each sentence on its own words,
+ * so that a verdict never hangs on what was read before. */
 static int
 seg_german(const struct pii_names *nm, struct seg *g)
 {
@@ -154,27 +154,28 @@ seg_german(const struct pii_names *nm, struct seg *g)
 
 	if (g->german >= 0)
 		return g->german;
+	/* Lower-case words only, and a sentence's first word when it is a
+	 * function word: a pseudonym that replaced a name changes none of
+	 * them. */
 	for (size_t i = 0; i < g->n; i++) {
 		unsigned f;
+		int first = g->v[i].f & T_CAP && g->v[i].f & T_SENT;
 
-		/* Function words are short; a clear lead is enough. */
-		if (g->v[i].f & (T_UPPER | T_INITIAL | T_ACRO) ||
-		    (g->v[i].f & T_CAP && !(g->v[i].f & T_SENT)) ||
-		    g->v[i].e - g->v[i].s > 8)
+		if (g->v[i].f & (T_UPPER | T_INITIAL | T_ACRO | T_HASCAP) &&
+		    !first)
 			continue;
-		f = lower_flags(nm, g, i);
+		/* Function words are short; a clear lead is enough. */
+		f = g->v[i].e - g->v[i].s <= 8 ? lower_flags(nm, g, i) : 0;
+		if (first && !(f & (PII_NAME_DE | PII_NAME_FUNC)))
+			continue;
 		de += (f & PII_NAME_DE) != 0;
 		other += (f & PII_NAME_FUNC) != 0;
 		if (de >= other + 3 || other >= de + 3)
 			break;
 	}
-	/* A short sentence says too little: the one before decides. */
-	if (de + other >= 2 || (de + other > 0 && g->n < 8))
-		g->prev_german = de > other;
-	g->german = g->prev_german;
+	g->german = de > other;
 	return g->german;
 }
-
 
 static int
 gap_is(const struct seg *g, size_t i, const char *sep)
@@ -685,7 +686,6 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 	g->t = t;
 	g->len = len;
 	g->n = 0;
-	g->prev_german = 0;
 	while (p < len && rc == 0) {
 		size_t n, s, upper = 0, lower = 0, letters = 0, camel = 0;
 		size_t part = 0;	/* lower-case letters in this part */
