@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "policy/pii.h"
 #include "policy/pii_names.h"
@@ -856,27 +855,12 @@ bounded(const char *t, size_t len, size_t p, size_t e)
 
 #define PROPAGATE_MAX 32
 
-/* t with ASCII capitals lowered, as the pseudonyms fold names: a malloc'ed
- * copy of len bytes, or NULL. */
-static char *
-ascii_lower(const char *t, size_t len)
-{
-	char *c = malloc(len + 1);
-
-	if (c == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		c[i] = (char)((unsigned char)(t[i] - 'A') < 26 ? t[i] + 32 :
-		    t[i]);
-	c[len] = '\0';
-	return c;
-}
-
 /*
- * A name found once is a name everywhere in the text, in any case: its
- * other occurrences (sentence starts, lists, a German noun's place, chat
- * in lower case) are marked too, as one pseudonym stands for them all.
- * Words that are also common words are not carried.
+ * A name found once is a name everywhere in the text: its other
+ * occurrences (sentence starts, lists, a German noun's place) are marked
+ * too, written as found (a pseudonym restores one form for all the cases
+ * of a name: marking "jane" for "Jane" would make a restored text read
+ * differently). Words that are also common words are not carried.
  */
 static int
 propagate(const struct pii_names *nm, const char *t, size_t len,
@@ -884,7 +868,7 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 {
 	struct { size_t s, n; } w[PROPAGATE_MAX];
 	size_t nw = 0, found = out->n;
-	char buf[WORD_MAX], *lc;
+	char buf[WORD_MAX];
 	int rc = 0;
 
 	for (size_t k = first; k < found && nw < PROPAGATE_MAX; k++) {
@@ -907,8 +891,8 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 			    PII_NAME_MONTH | PII_NAME_ORG | PII_NAME_TITLE |
 			    PII_NAME_PARTICLE))) {
 				for (size_t j = 0; j < nw && !dup; j++)
-					dup = w[j].n == n && strncasecmp(
-					    t + w[j].s, t + p, n) == 0;
+					dup = w[j].n == n && memcmp(t + w[j].s,
+					    t + p, n) == 0;
 				if (!dup) {
 					w[nw].s = p;
 					w[nw].n = n;
@@ -918,24 +902,18 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 			p = q + 1;
 		}
 	}
-	if (nw == 0)
-		return 0;
-	lc = ascii_lower(t, len);
-	if (lc == NULL)
-		return -1;
 	for (size_t j = 0; j < nw && rc == 0; j++) {
-		const char *h = lc, *end = lc + len;
+		const char *h = t, *end = t + len;
 
 		while (rc == 0 && (h = memmem(h, (size_t)(end - h),
-		    lc + w[j].s, w[j].n)) != NULL) {
-			size_t p = (size_t)(h - lc), e = p + w[j].n;
+		    t + w[j].s, w[j].n)) != NULL) {
+			size_t p = (size_t)(h - t), e = p + w[j].n;
 
 			if (bounded(t, len, p, e))
 				rc = push(out, p, e);
 			h += w[j].n;
 		}
 	}
-	free(lc);
 	return rc;
 }
 
