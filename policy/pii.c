@@ -9,7 +9,7 @@
 #include "policy/pii_email.h"
 #include "policy/pii_ids.h"
 #include "policy/pii_ip.h"
-#include "policy/pii_names.h"
+#include "policy/pii_person.h"
 #include "policy/pii_norm.h"
 #include "policy/pii_phone.h"
 #include "policy/pii_secrets.h"
@@ -71,132 +71,14 @@ static const unsigned char char_class[256] = {
 	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
 };
 
-struct trig_index;
-
 struct pii_engine {
 	struct pii_ids *ids;		/* identifiers with a fixed shape */
 	struct pii_phone *phone;	/* phone numbers */
 	struct pii_secrets *secrets;	/* keys, tokens, passwords */
 	struct pii_ip *ip;		/* IP addresses */
-	struct trig_index *trigp;
+	struct pii_person *person;	/* PERSON detection */
 	struct pii_norm *norm;		/* the detection form */
 };
-
-/* ---- helpers for validators ---- */
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-/* Case-insensitive (ASCII) search of word in [p, p+n). */
-static int
-find_word(const char *p, size_t n, const char *word)
-{
-	size_t wl = strlen(word);
-
-	if (wl > n)
-		return 0;
-	for (size_t i = 0; i + wl <= n; i++) {
-		size_t k = 0;
-
-		while (k < wl && lower((unsigned char)p[i + k]) ==
-		    (unsigned char)word[k])
-			k++;
-		if (k == wl)
-			return 1;
-	}
-	return 0;
-}
-
-/* Words that look like names but start sentences or are common nouns. */
-static int
-is_stopword(const char *w, size_t n)
-{
-	static const char *const stop[] = {
-		"The", "This", "That", "And", "But", "For", "From", "With",
-		"Dear", "Hello", "Hi", "Thanks", "Please", "Der", "Die", "Das",
-		"Und", "Mit", "Von", "Le", "La", "Les", "Et", "El", "Los",
-		"Il", "Lo", "De", "Het", "Een", "Och", "Monday", "Tuesday",
-		"Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-		"January", "February", "March", "April", "May", "June", "July",
-		"August", "September", "October", "November", "December",
-		"Street", "Straße", "Strasse", "Rue", "Avenue", "Bank", "GmbH",
-		"AG", "Inc", "Ltd", "Team", NULL
-	};
-
-	for (int i = 0; stop[i] != NULL; i++)
-		if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *const salutations[] = { "Mr", "Mrs", "Ms", "Miss",
-	"Dr", "Prof", "Herr", "Frau", "Hr", "Fr", "Monsieur", "Madame",
-	"Mademoiselle", "Mme", "Mlle", "Se\xc3\xb1or", "Se\xc3\xb1ora",
-	"Sr", "Sra", "Srta", "Signor", "Signora", "Sig", "Sig.ra",
-	"Dott", "Dhr", "Mevr", "Mevrouw", "Meneer", "Pan", "Pani", NULL };
-static const char *const phrases[] = { "my name is", "i am called",
-	"ich hei\xc3\x9f" "e", "ich heisse", "mein name ist",
-	"je m'appelle", "je m\xe2\x80\x99" "appelle", "mon nom est",
-	"me llamo", "mi nombre es", "mi chiamo", "il mio nome \xc3\xa8",
-	"mijn naam is", "ik heet", "nazywam si\xc4\x99",
-	"mam na imi\xc4\x99", "jag heter", "mitt namn \xc3\xa4r",
-	"jeg hedder", "chamo-me", NULL };
-static const char *const closings[] = { "best regards",
-	"kind regards", "regards", "mit freundlichen gr\xc3\xbc\xc3\x9f"
-	"en", "viele gr\xc3\xbc\xc3\x9f" "e", "beste gr\xc3\xbc\xc3\x9f" "e",
-	"cordialement", "bien \xc3\xa0 vous", "saludos", "atentamente",
-	"cordiali saluti", "distinti saluti", "met vriendelijke groet",
-	"groeten", "pozdrawiam", "z powa\xc5\xbc" "aniem",
-	"med v\xc3\xa4nliga h\xc3\xa4lsningar",
-	"v\xc3\xa4nliga h\xc3\xa4lsningar", "h\xc3\xa4lsningar", NULL };
-
-enum { TRIG_SALUTATION = 1, TRIG_PHRASE, TRIG_CLOSING };
-
-/* The triggers by their first letter (lower case), built once. */
-struct trig {
-	const char *s;
-	size_t len;
-	int kind;
-};
-
-struct trig_index {
-	struct trig v[96];
-	unsigned char start[27], count[27];
-};
-
-static int
-letter_index(unsigned char c)
-{
-	c = (unsigned char)lower(c);
-	return c >= 'a' && c <= 'z' ? c - 'a' : 26;
-}
-
-static void
-trig_index_build(struct trig_index *x)
-{
-	const char *const *lists[3] = { salutations, phrases, closings };
-	size_t n = 0;
-
-	memset(x, 0, sizeof(*x));
-	for (int l = 0; l < 27; l++) {
-		x->start[l] = (unsigned char)n;
-		for (int k = 0; k < 3; k++) {
-			for (int i = 0; lists[k][i] != NULL; i++) {
-				if (letter_index((unsigned char)lists[k][i][0]) != l ||
-				    n == sizeof(x->v) / sizeof(x->v[0]))
-					continue;
-				x->v[n].s = lists[k][i];
-				x->v[n].len = strlen(lists[k][i]);
-				x->v[n].kind = k + 1;
-				n++;
-			}
-		}
-		x->count[l] = (unsigned char)(n - x->start[l]);
-	}
-}
 
 struct pii_engine *
 pii_engine_new(char *err, size_t errlen)
@@ -205,14 +87,12 @@ pii_engine_new(char *err, size_t errlen)
 
 	if (e == NULL)
 		return NULL;
-	e->trigp = malloc(sizeof(*e->trigp));
-	if (e->trigp != NULL)
-		trig_index_build(e->trigp);
+	e->person = pii_person_new();
 	e->ids = pii_ids_new();
 	e->phone = pii_phone_new();
 	e->secrets = pii_secrets_new();
 	e->ip = pii_ip_new();
-	if (e->trigp == NULL || e->ids == NULL || e->phone == NULL ||
+	if (e->person == NULL || e->ids == NULL || e->phone == NULL ||
 	    e->secrets == NULL || e->ip == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pii_engine_free(e);
@@ -236,7 +116,7 @@ pii_engine_free(struct pii_engine *e)
 	pii_phone_free(e->phone);
 	pii_secrets_free(e->secrets);
 	pii_ip_free(e->ip);
-	free(e->trigp);
+	pii_person_free(e->person);
 	free(e);
 }
 
@@ -276,175 +156,6 @@ features(const char *t, size_t len)
 			break;	/* every feature seen: no need to read on */
 	}
 	return f;
-}
-
-/* Gazetteer names: a known first name and one or two capitalized words. */
-static int
-scan_names(const char *t, size_t len, struct pii_matches *all)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t ws, we;
-
-		while (i < len && !(t[i] >= 'A' && t[i] <= 'Z') &&
-		    (unsigned char)t[i] < 0xC3)
-			i++;
-		if (i >= len)
-			break;
-		ws = i;
-		if (ws > 0 && ((t[ws - 1] >= 'a' && t[ws - 1] <= 'z') ||
-		    (t[ws - 1] >= 'A' && t[ws - 1] <= 'Z'))) {
-			i++;
-			continue;
-		}
-		we = ws;
-		while (we < len && (((t[we] | 32) >= 'a' && (t[we] | 32) <= 'z') ||
-		    (unsigned char)t[we] >= 0x80 || t[we] == '-'))
-			we++;
-		if (we > ws + 1 && pii_is_first_name(t + ws, we - ws)) {
-			size_t ss = we, se;
-
-			while (ss < len && t[ss] == ' ')
-				ss++;
-			se = ss;
-			if (ss < len && ss > we && ss - we <= 2 &&
-			    t[ss] >= 'A' && t[ss] <= 'Z') {
-				se = ss + 1;
-				while (se < len && ((t[se] >= 'a' &&
-				    t[se] <= 'z') || (unsigned char)t[se] >= 0x80 ||
-				    t[se] == '-' || t[se] == '\''))
-					se++;
-				if (se > ss + 1 && !is_stopword(t + ss, se - ss)) {
-					if (push(all, ws, se, PII_PERSON) != 0)
-						return -1;
-					i = se;
-					continue;
-				}
-			}
-		}
-		i = we > ws ? we : ws + 1;
-	}
-	return 0;
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return char_class[c] & (F_DIGIT | F_UPPER | F_LOWER) && c < 0x80;
-}
-
-/* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
-static size_t
-name_word(const char *t, size_t len, size_t p)
-{
-	size_t q = p;
-	unsigned char c = (unsigned char)t[p];
-
-	if (c >= 'A' && c <= 'Z')
-		q++;
-	else if (c == 0xC3 && p + 1 < len && (unsigned char)t[p + 1] >= 0x80 &&
-	    (unsigned char)t[p + 1] <= 0x9E)
-		q += 2;
-	else
-		return 0;
-	while (q < len && ((t[q] >= 'a' && t[q] <= 'z') ||
-	    (unsigned char)t[q] >= 0x80 || t[q] == '\'' || t[q] == '-'))
-		q++;
-	return q - p >= 2 ? q - p : 0;
-}
-
-/* One to three name words, with particles such as "van der". */
-static size_t
-name_span(const char *t, size_t len, size_t p)
-{
-	static const char *const particles[] = { "von ", "van ", "de ",
-		"der ", "den ", "di ", "da ", "del ", "della ", "du ", "zu ",
-		"ten ", "ter ", "le ", "la ", NULL };
-	size_t end = p, q = p, w;
-	int words = 0;
-
-	while (words < 3 && q < len && (w = name_word(t, len, q)) > 0) {
-		end = q + w;
-		words++;
-		q = end;
-		if (q >= len || t[q] != ' ')
-			break;
-		q++;
-		for (int i = 0; particles[i] != NULL; i++) {
-			size_t pl = strlen(particles[i]);
-
-			if (q + pl <= len && memcmp(t + q, particles[i], pl) == 0)
-				q += pl;
-		}
-	}
-	if (words == 1 && is_stopword(t + p, end - p))
-		return 0;
-	return end - p;
-}
-
-
-/*
- * PERSON triggers: salutations (case as written), self-introductions and
- * letter closings (any case); the name follows. Checked only at word
- * starts whose first letter can begin a trigger.
- */
-static int
-scan_person_triggers(const struct trig_index *x, const char *t, size_t len,
-    struct pii_matches *all)
-{
-	for (size_t i = 0; i + 2 < len; i++) {
-		size_t p = 0, n;
-		int kind = 0, l = letter_index((unsigned char)t[i]);
-
-		if (l == 26 || x->count[l] == 0 ||
-		    (i > 0 && is_alnum((unsigned char)t[i - 1])))
-			continue;
-		for (int k = x->start[l]; k < x->start[l] + x->count[l] &&
-		    !kind; k++) {
-			const struct trig *g = &x->v[k];
-
-			if (i + g->len >= len || lower((unsigned char)t[i + 1]) !=
-			    lower((unsigned char)g->s[1]))
-				continue;
-			if (g->kind == TRIG_SALUTATION) {
-				if (memcmp(t + i, g->s, g->len) != 0 ||
-				    is_alnum((unsigned char)t[i + g->len]))
-					continue;
-				p = i + g->len;
-				if (p < len && t[p] == '.')
-					p++;
-				if (p < len && t[p] == ' ')
-					kind = g->kind;
-			} else if (find_word(t + i, g->len, g->s)) {
-				p = i + g->len;
-				if (g->kind == TRIG_PHRASE) {
-					if (t[p] == ' ')
-						kind = g->kind;
-					continue;
-				}
-				if (p < len && t[p] == ',')
-					p++;
-				while (p < len && t[p] == ' ')
-					p++;
-				if (p < len && t[p] == '\r')
-					p++;
-				if (p < len && t[p] == '\n')
-					kind = g->kind;
-			}
-		}
-		if (!kind)
-			continue;
-		while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n'))
-			p++;
-		n = p < len ? name_span(t, len, p) : 0;
-		if (n > 0) {
-			if (push(all, p, p + n, PII_PERSON) != 0)
-				return -1;
-			i = p + n;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -539,9 +250,7 @@ scan_form(struct pii_engine *e, const char *text, size_t len,
 	if (rc == 0 && enabled[PII_EMAIL] && (f & F_AT))
 		rc = pii_email_scan(text, len, &all);
 	if (rc == 0 && enabled[PII_PERSON])
-		rc = scan_person_triggers(e->trigp, text, len, &all);
-	if (rc == 0 && enabled[PII_PERSON] && (f & F_UPPER))
-		rc = scan_names(text, len, &all);
+		rc = pii_person_scan(e->person, text, len, &all);
 	if (rc == 0)
 		rc = resolve(&all, out);
 	free(all.v);

@@ -110,7 +110,11 @@ pii_vault_note_lookalikes(struct pii_vault *v, const char *text, size_t len)
 	return 0;
 }
 
-/* The value as the token derives it: case and separators folded. */
+/*
+ * The value as the token derives it: case and separators folded. A name
+ * keeps its case: "jane" and "Jane" restored as one form would read
+ * differently ("Mo jane" is two names, "Mo Jane" one).
+ */
 static size_t
 normalize(int type, const char *s, size_t n, char *out)
 {
@@ -122,7 +126,7 @@ normalize(int type, const char *s, size_t n, char *out)
 		switch (type) {
 		case PII_EMAIL:
 		case PII_PERSON:
-			if (c >= 'A' && c <= 'Z')
+			if (type == PII_EMAIL && c >= 'A' && c <= 'Z')
 				c = (unsigned char)(c + 32);
 			if (type == PII_PERSON && (c == ' ' || c == '\t')) {
 				if (k > 0 && out[k - 1] == ' ')
