@@ -660,6 +660,29 @@ load_prices(struct parse_state *st)
  * Credentials, framing, hop-by-hop and the gateway's own headers can not
  * be named: the gateway sets or drops those itself.
  */
+/*
+ * url is http:// or https:// with no credentials in it: secrets come from
+ * the environment (api_key_env, otlp_headers_env), never from the INI
+ * file, and a URL is printed in logs and reports.
+ */
+static int
+check_url(struct parse_state *st, const char *what, const char *url)
+{
+	const char *host;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		return fail(st, "%s must start with http:// or https://, "
+		    "got '%s'", what, url);
+	if (memchr(host, '@', strcspn(host, "/?#")) != NULL)
+		return fail(st, "%s must not hold credentials (user:password@"
+		    "): put them in the environment", what);
+	return 1;
+}
+
 static int
 check_forward_headers(struct parse_state *st, struct strlist *l)
 {
@@ -746,24 +769,22 @@ validate(struct parse_state *st)
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		return fail(st, "tls_cert and tls_key go together");
 	if (cfg->otlp_endpoint != NULL &&
-	    strncmp(cfg->otlp_endpoint, "http://", 7) != 0 &&
-	    strncmp(cfg->otlp_endpoint, "https://", 8) != 0)
-		return fail(st, "otlp_endpoint must start with http:// or "
-		    "https://, got '%s'", cfg->otlp_endpoint);
+	    !check_url(st, "otlp_endpoint", cfg->otlp_endpoint))
+		return 0;
 	if (check_forward_headers(st, &cfg->forward_headers) == 0)
 		return 0;
 	for (size_t i = 0; i < cfg->n_upstreams; i++) {
 		struct upstream_conf *u = &cfg->upstreams[i];
+		char what[128];
 		size_t len;
 
 		st->line = u->line;
 		if (u->url == NULL)
 			return fail(st, "[upstream %s]: url is required",
 			    u->name);
-		if (strncmp(u->url, "http://", 7) != 0 &&
-		    strncmp(u->url, "https://", 8) != 0)
-			return fail(st, "[upstream %s]: url must start with "
-			    "http:// or https://, got '%s'", u->name, u->url);
+		snprintf(what, sizeof(what), "[upstream %s]: url", u->name);
+		if (!check_url(st, what, u->url))
+			return 0;
 		len = strlen(u->url);
 		while (len > 0 && u->url[len - 1] == '/')
 			u->url[--len] = '\0';

@@ -677,6 +677,32 @@ main(void)
 	    "upstream without url");
 	expect_error("[upstream a]\nurl = ftp://x\n", 1, "url must start",
 	    "upstream with a bad scheme");
+	/* Credentials in a URL: refused, and never echoed. */
+	{
+		static const char *const bad[] = {
+			"[upstream a]\nurl = https://u:s3cr3t@x\nregion = eu\n",
+			"[upstream a]\nurl = http://s3cr3t@x:80/v1\n"
+			    "region = eu\n",
+			UP "[gateway]\notlp_endpoint = http://u:s3cr3t@c\n",
+		};
+		char err[600];
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct config *cfg = load(bad[i], err, sizeof(err));
+
+			ok(cfg == NULL && strstr(err, "must not hold "
+			    "credentials") != NULL && strstr(err, "s3cr3t") ==
+			    NULL, "credentials in a URL refused, not echoed "
+			    "(%s)", err);
+			config_unref(cfg);
+		}
+		struct config *cfg = load("[upstream a]\nurl = http://x/a@b\n"
+		    "region = eu\n", err, sizeof(err));
+
+		ok(cfg != NULL, "an @ in a URL's path is no credential (%s)",
+		    cfg != NULL ? "" : err);
+		config_unref(cfg);
+	}
 	expect_error("[gateway]\nlisten = 8080\n[upstream a]\nurl = http://x\n",
 	    1, "listen: expected HOST:PORT", "listen without host");
 	expect_error("[gateway]\nlisten = 127.0.0.1:0\n", 1,
