@@ -258,7 +258,8 @@ admin_reply_field(struct call *c, const char *code, const char *field,
 }
 
 void
-admin_reply_stream(struct call *c, const char *ctype, void (*next)(struct call *))
+admin_reply_stream(struct call *c, const char *ctype,
+    void (*next)(struct call *))
 {
 	c->status = 200;
 	c->ctype = ctype;
@@ -334,8 +335,8 @@ admin_listed(struct store_op *op)
 		else
 			i++;
 	}
-	admin_reply_json(c, 200, json_pack("{s:s, s:o}", "object", "list", "data",
-	    data));
+	admin_reply_json(c, 200,
+	    json_pack("{s:s, s:o}", "object", "list", "data", data));
 }
 
 int
@@ -376,7 +377,8 @@ admin_parse_time(const char *s, int64_t *ms)
 }
 
 int
-admin_query_period(struct call *c, const char *query, int64_t *from, int64_t *to)
+admin_query_period(struct call *c, const char *query, int64_t *from,
+    int64_t *to)
 {
 	char v[80];
 	int rc;
@@ -748,7 +750,8 @@ admin_handle(struct admin *a, const struct admin_request *r,
 	}
 	record_begin(c, r, path, 0);
 	if (path_found)
-		admin_reply_error(c, "method_not_allowed", "method not allowed");
+		admin_reply_error(c, "method_not_allowed",
+		    "method not allowed");
 	else
 		admin_reply_error(c, "not_found", "no such route");
 }

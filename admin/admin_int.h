@@ -111,11 +111,13 @@ void admin_reply_text(struct call *c, int status, char *body, size_t len,
     const char *ctype);
 /* Starts a streamed answer once the call's record is written; then
  * calls next(c) for each piece. */
-void admin_reply_stream(struct call *c, const char *ctype, void (*next)(struct call *));
+void admin_reply_stream(struct call *c, const char *ctype,
+    void (*next)(struct call *));
 /* Ends a streamed answer and frees the call. */
 void admin_stream_end(struct call *c, int ok);
 void admin_submit(struct call *c, int type, void (*done)(struct store_op *));
-void admin_submit_read(struct call *c, int type, void (*done)(struct store_op *));
+void admin_submit_read(struct call *c, int type,
+    void (*done)(struct store_op *));
 /* The value of name= in query, percent-decoded into out: 1 found, 0 not
  * there, -1 a bad escape or longer than outlen - 1. */
 int admin_query_param(const char *query, const char *name, char *out,

@@ -22,14 +22,16 @@ subject_objects(struct store_op *op)
 	size_t i;
 
 	if (op->err != GW_OK) {
-		log_error("admin: subject export cut: %s", gw_strerror(op->err));
+		log_error("admin: subject export cut: %s",
+		    gw_strerror(op->err));
 		admin_stream_end(c, 0);
 		return;
 	}
 	json_array_foreach(op->json, i, o) {
 		char *line;
 
-		json_object_set_new(o, "object", json_string("upstream_object"));
+		json_object_set_new(o, "object",
+		    json_string("upstream_object"));
 		line = json_dumps(o, JSON_COMPACT);
 		if (line != NULL && !c->gone) {
 			c->io->write(c->io_arg, line, strlen(line));
@@ -102,7 +104,8 @@ format_type(int format)
 
 /* GET /admin/v1/audit?from=&to=&team=&format=jsonl|csv */
 void
-admin_audit_list(struct call *c, const char *arg, const char *query, json_t *body)
+admin_audit_list(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	struct store_audit_query *q = &c->op.aq;
 
@@ -124,9 +127,9 @@ verified(struct store_op *op)
 	op->json = NULL;
 	if (op->err == GW_ERR_INVAL) {
 		admin_reply_error(c, "invalid_checkpoints", "checkpoints: "
-		    "{\"public_key\": hex, \"checkpoints\": [{\"seq\", \"head\", "
-		    "\"ts\", \"sig\"}]} as GET /admin/v1/audit/checkpoints "
-		    "gives them");
+		    "{\"public_key\": hex, \"checkpoints\": [{\"seq\", "
+		    "\"head\", \"ts\", \"sig\"}]} as GET "
+		    "/admin/v1/audit/checkpoints gives them");
 		return;
 	}
 	if (op->err != GW_OK) {

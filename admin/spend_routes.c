@@ -70,7 +70,8 @@ group_parse(const char *v, size_t len)
  * each team's spend per day).
  */
 void
-admin_spend_report(struct call *c, const char *arg, const char *query, json_t *body)
+admin_spend_report(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	char v[80];
 
@@ -130,13 +131,15 @@ requests_listed(struct store_op *op)
 
 /* GET /admin/v1/requests?limit=&team=: the newest requests first. */
 void
-admin_request_list(struct call *c, const char *arg, const char *query, json_t *body)
+admin_request_list(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	char lim[16];
 	uint64_t n = 100;
 
 	if (admin_query_param(query, "limit", lim, sizeof(lim)) == 1 &&
-	    (util_parse_u64(lim, strlen(lim), &n) != 0 || n == 0 || n > 10000)) {
+	    (util_parse_u64(lim, strlen(lim), &n) != 0 || n == 0 ||
+	    n > 10000)) {
 		admin_reply_error(c, "invalid_limit", "limit: 1 to 10000");
 		return;
 	}

@@ -245,9 +245,10 @@ parse_limits(json_t *body, struct store_limits *l, int *mask, int is_key)
 				return "budget: {\"amount\": \"100.00\", "
 				    "\"currency\": \"EUR\", \"period\": "
 				    "\"monthly\"} (the amount as a string)";
-			if (money_parse(amount, strlen(amount), &l->budget) != 0)
-				return "budget.amount: a decimal string with at "
-				    "most 6 decimals";
+			if (money_parse(amount, strlen(amount),
+			    &l->budget) != 0)
+				return "budget.amount: a decimal string "
+				    "with at most 6 decimals";
 			l->currency = currency_parse(cur, strlen(cur));
 			if (l->currency < 0)
 				return "budget.currency: EUR or USD";
@@ -271,7 +272,8 @@ parse_limits(json_t *body, struct store_limits *l, int *mask, int is_key)
 		    json_integer_value(v) <= 1000000000) {
 			*out = json_integer_value(v);
 		} else {
-			return i == 0 ? "rpm: an integer from 0 (none) to 10^9" :
+			return i == 0 ?
+			    "rpm: an integer from 0 (none) to 10^9" :
 			    "tpm: an integer from 0 (none) to 10^9";
 		}
 	}
@@ -387,7 +389,8 @@ team_created(struct store_op *op)
 }
 
 void
-admin_team_create(struct call *c, const char *arg, const char *query, json_t *body)
+admin_team_create(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	static const char *const allowed[] = { "name", "policy", "budget",
 		"rpm", "tpm", NULL };
@@ -396,7 +399,8 @@ admin_team_create(struct call *c, const char *arg, const char *query, json_t *bo
 	const char *bad = unknown_field(body, allowed);
 
 	if (bad != NULL) {
-		admin_reply_error(c, "invalid_field", "unknown field '%s'", bad);
+		admin_reply_error(c, "invalid_field", "unknown field '%s'",
+		    bad);
 		return;
 	}
 	bad = parse_limits(body, &c->op.limits, &c->op.set_mask, 0);
@@ -412,8 +416,8 @@ admin_team_create(struct call *c, const char *arg, const char *query, json_t *bo
 	if (policy == NULL)
 		policy = "default";
 	if (!c->a->hooks.policy_exists(c->a->hooks.arg, policy)) {
-		admin_reply_error(c, "unknown_policy", "no [policy %.64s] in the "
-		    "configuration", policy);
+		admin_reply_error(c, "unknown_policy",
+		    "no [policy %.64s] in the configuration", policy);
 		return;
 	}
 	snprintf(c->op.name, sizeof(c->op.name), "%s", name);
@@ -431,7 +435,8 @@ limits_listed(struct store_op *op)
 }
 
 void
-admin_team_list(struct call *c, const char *arg, const char *query, json_t *body)
+admin_team_list(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	c->filter_field = "name";
 	admin_submit(c, STORE_TEAM_LIST, limits_listed);
@@ -504,7 +509,8 @@ key_fields(struct call *c, json_t *body)
 }
 
 void
-admin_key_create(struct call *c, const char *arg, const char *query, json_t *body)
+admin_key_create(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	static const char *const allowed[] = { "team", "name", "budget",
 		"rpm", "tpm", "models", "models_deny", "expires", "allow_ips",
@@ -610,7 +616,8 @@ key_revoked(struct store_op *op)
 }
 
 void
-admin_key_revoke(struct call *c, const char *arg, const char *query, json_t *body)
+admin_key_revoke(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
 		admin_reply_error(c, "not_found", "no such key");
@@ -669,9 +676,10 @@ limits_update(struct call *c, const char *team, const char *key_id,
 	if (bad == NULL && key_id[0] != '\0' && key_fields(c, body) != 0)
 		return;
 	if (bad == NULL && c->op.set_mask == 0)
-		bad = key_id[0] ? "nothing to change (budget, rpm, tpm, models, "
-		    "models_deny, name, expires, allow_ips)" : "nothing to "
-		    "change (budget, rpm, tpm)";
+		bad = key_id[0] ?
+		    "nothing to change (budget, rpm, tpm, models, "
+		    "models_deny, name, expires, allow_ips)" :
+		    "nothing to change (budget, rpm, tpm)";
 	if (bad != NULL) {
 		admin_reply_error(c, "invalid_limits", "%s", bad);
 		return;
@@ -683,7 +691,8 @@ limits_update(struct call *c, const char *team, const char *key_id,
 }
 
 void
-admin_team_update(struct call *c, const char *arg, const char *query, json_t *body)
+admin_team_update(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	if (!valid_name(arg)) {
 		admin_reply_error(c, "not_found", "no such team");
@@ -693,7 +702,8 @@ admin_team_update(struct call *c, const char *arg, const char *query, json_t *bo
 }
 
 void
-admin_key_update(struct call *c, const char *arg, const char *query, json_t *body)
+admin_key_update(struct call *c, const char *arg, const char *query,
+    json_t *body)
 {
 	if (strlen(arg) != KEY_ID_LEN) {
 		admin_reply_error(c, "not_found", "no such key");

@@ -229,20 +229,20 @@ hook_health(void *arg)
 		const struct upstream_conf *u = &gw->cfg->upstreams[i];
 		const struct up_health *h = &gw->health.v[u->health_slot];
 
-		json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:b, s:b, "
-		    "s:s, s:i}", "name", u->name, "kind", u->kind ==
+		json_array_append_new(ups, json_pack("{s:s, s:s, s:s, s:b, "
+		    "s:b, s:s, s:i}", "name", u->name, "kind", u->kind ==
 		    UPSTREAM_MISTRAL ? "mistral" : "openai", "region",
 		    u->region, "zdr", u->zdr, "enabled", u->enabled, "breaker",
 		    states[health_state(h, now)], "consecutive_failures",
 		    (int)h->fails));
 	}
-	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:b, s:o}",
-	    "status", gw->draining ? "draining" : "ok", "version",
-	    EUGATE_VERSION, "uptime_s", (json_int_t)(util_wall_s() - gw->started_at),
+	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:I, s:b, s:o}", "status",
+	    gw->draining ? "draining" : "ok", "version", EUGATE_VERSION,
+	    "uptime_s", (json_int_t)(util_wall_s() - gw->started_at),
 	    "connections", (int)server_conns(gw->client), "in_flight",
-	    (int)gw->n_reqs, "keys", (json_int_t)(gw->keys ?
-	    keycache_size(gw->keys) : 0), "draining", gw->draining,
-	    "upstreams", ups);
+	    (int)gw->n_reqs, "keys",
+	    (json_int_t)(gw->keys ? keycache_size(gw->keys) : 0), "draining",
+	    gw->draining, "upstreams", ups);
 }
 
 /* The metrics kept elsewhere (counters of the request path and the store,

@@ -152,7 +152,8 @@ charge_headers(struct charge *c)
 
 		if (left < 0)
 			left = 0;
-		share = b->limit > 0 ? (__int128)left * MONEY_UNIT / b->limit : 0;
+		share = b->limit > 0 ?
+		    (__int128)left * MONEY_UNIT / b->limit : 0;
 		if (tight == NULL || share < best) {
 			tight = b;
 			best = share;
@@ -189,8 +190,8 @@ charge_reserved(struct charge *c, json_t *body, json_t *orig)
 	c->open = 1;
 	if (c->e.plan.clamped && body != NULL) {
 		/* The plan lowered the output of each choice alike. */
-		int64_t per = c->e.plan.est.completion / (c->e.plan.choices > 0 ?
-		    c->e.plan.choices : 1);
+		int64_t per = c->e.plan.est.completion /
+		    (c->e.plan.choices > 0 ? c->e.plan.choices : 1);
 
 		set_limit(body, per);
 		set_limit(orig, per);
@@ -260,7 +261,8 @@ charge_settle(struct charge *c, const struct config *cfg,
 		used.completion = u->completion_tokens > 0 ?
 		    u->completion_tokens : 0;
 	}
-	if (u->invalid && c->e.kind != SPEND_BATCH && c->e.kind != SPEND_CHARS) {
+	if (u->invalid && c->e.kind != SPEND_BATCH &&
+	    c->e.kind != SPEND_CHARS) {
 		/* Out of bounds: no count is kept, the worst case is paid. */
 		c->usage_invalid = 1;
 		known = 0;

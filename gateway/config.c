@@ -453,9 +453,9 @@ resolve_pii(struct parse_state *st, struct policy_conf *p)
 			int t = pii_type_parse(name, strlen(name));
 
 			if (t < 0)
-				return fail(st, "[policy %s]: unknown PII type "
-				    "'%s' (EMAIL, PHONE, IBAN, CREDIT_CARD, ...)",
-				    p->name, name);
+				return fail(st, "[policy %s]: unknown PII "
+				    "type '%s' (EMAIL, PHONE, IBAN, "
+				    "CREDIT_CARD, ...)", p->name, name);
 			if (from[t] != 0 && from[t] != k + 1)
 				return fail(st, "[policy %s]: %s is in both %s "
 				    "and %s", p->name, name,
@@ -574,7 +574,8 @@ resolve_access(struct parse_state *st, struct config *cfg,
 				continue;
 			v = getenv(var);
 			if (v == NULL || *v == '\0' || strpbrk(v, "\r\n"))
-				return fail(st, "[policy %s]: upstream_key_env: "
+				return fail(st, "[policy %s]: "
+				    "upstream_key_env: "
 				    "%s is not set (or holds a line break)",
 				    p->name, var);
 			for (size_t u = 0; u < cfg->n_upstreams; u++) {
@@ -592,8 +593,9 @@ resolve_access(struct parse_state *st, struct config *cfg,
 			}
 			if (colon != NULL && config_upstream_index(cfg, e, n) <
 			    0)
-				return fail(st, "[policy %s]: upstream_key_env: "
-				    "no [upstream %.*s]", p->name, (int)n, e);
+				return fail(st, "[policy %s]: "
+				    "upstream_key_env: no [upstream %.*s]",
+				    p->name, (int)n, e);
 		}
 	}
 	return 1;
@@ -633,7 +635,8 @@ load_prices(struct parse_state *st)
 
 	st->line = 1;
 	if (cfg->prices_path == NULL)
-		rc = prices_parse(prices_builtin, &cfg->prices, err, sizeof(err));
+		rc = prices_parse(prices_builtin, &cfg->prices, err,
+		    sizeof(err));
 	else {
 		e = util_read_file(cfg->prices_path, MAX_FILE, &text, &len);
 		if (e != GW_OK)
@@ -689,9 +692,9 @@ check_forward_headers(struct parse_state *st, struct strlist *l)
 	static const char *const never[] = {
 		"authorization", "proxy-authorization", "x-api-key", "cookie",
 		"host", "content-length", "content-type", "transfer-encoding",
-		"expect", "connection", "keep-alive", "te", "trailer", "upgrade",
-		"proxy-connection", "x-request-id", "accept-encoding",
-		"x-eugate-subject", NULL
+		"expect", "connection", "keep-alive", "te", "trailer",
+		"upgrade", "proxy-connection", "x-request-id",
+		"accept-encoding", "x-eugate-subject", NULL
 	};
 
 	st->line = 1;
@@ -704,15 +707,15 @@ check_forward_headers(struct parse_state *st, struct strlist *l)
 			else if (!((*p >= 'a' && *p <= 'z') ||
 			    (*p >= '0' && *p <= '9') || *p == '-' ||
 			    *p == '_' || *p == '*'))
-				return fail(st, "forward_headers: '%s' is not a "
-				    "header name (letters, digits, - _ and * "
-				    "globs)", v);
+				return fail(st, "forward_headers: '%s' is "
+				    "not a header name (letters, digits, - _ "
+				    "and * globs)", v);
 		}
 		for (int k = 0; never[k] != NULL; k++)
 			if (util_glob_match(v, never[k]))
-				return fail(st, "forward_headers: '%s' would "
-				    "forward %s, which the gateway sets or drops "
-				    "itself", v, never[k]);
+				return fail(st, "forward_headers: '%s' "
+				    "would forward %s, which the gateway sets "
+				    "or drops itself", v, never[k]);
 		if (util_glob_match(v, "x-eugate-x"))
 			return fail(st, "forward_headers: '%s' would forward "
 			    "x-eugate-* headers", v);
@@ -761,7 +764,8 @@ validate(struct parse_state *st)
 	if (config_split_addr(cfg->listen, host, sizeof(host), &port) != 0)
 		return fail(st, "listen: expected HOST:PORT, got '%s'",
 		    cfg->listen);
-	if (config_split_addr(cfg->admin_listen, host, sizeof(host), &port) != 0)
+	if (config_split_addr(cfg->admin_listen, host, sizeof(host),
+	    &port) != 0)
 		return fail(st, "admin_listen: expected HOST:PORT, got '%s'",
 		    cfg->admin_listen);
 	if (strcmp(cfg->listen, cfg->admin_listen) == 0 && port != 0)
@@ -836,8 +840,9 @@ validate(struct parse_state *st)
 		if (budget_parse(cfg->budget, &cfg->global_budget.limit,
 		    &cfg->global_budget.currency,
 		    &cfg->global_budget.period) != 0)
-			return fail(st, "budget: expected AMOUNT CURRENCY/PERIOD "
-			    "(e.g. 1000EUR/month), got '%s'", cfg->budget);
+			return fail(st, "budget: expected AMOUNT "
+			    "CURRENCY/PERIOD (e.g. 1000EUR/month), got '%s'",
+			    cfg->budget);
 	}
 	if (!valid_timezone(cfg->budget_timezone))
 		return fail(st, "budget_timezone: '%s' is not a time zone of "
@@ -854,7 +859,8 @@ validate(struct parse_state *st)
 			    u->name);
 	}
 	if (config_policy(cfg, "default") == NULL) {
-		/* Teams without a policy name use "default": it always exists. */
+		/* Teams without a policy name use "default": it always
+		 * exists. */
 		policy_add(cfg, "default", 1);
 	}
 	for (size_t i = 0; i < cfg->n_policies; i++)
@@ -895,8 +901,9 @@ config_load(const char *path, char *err, size_t errlen)
 			return NULL;
 		}
 		if (len == MAX_FILE || memchr(text, '\0', len) != NULL) {
-			snprintf(err, errlen, "%s:0: %s", path, len == MAX_FILE ?
-			    "file too large" : "NUL byte in the file");
+			snprintf(err, errlen, "%s:0: %s", path,
+			    len == MAX_FILE ? "file too large" :
+			    "NUL byte in the file");
 			free(text);
 			free(st.key_line);
 			config_free(cfg);
@@ -919,7 +926,8 @@ config_load(const char *path, char *err, size_t errlen)
 	if (st.err_line == 0)
 		validate(&st);
 	if (st.err_line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", st.file, st.err_line, st.err);
+		snprintf(err, errlen, "%s:%d: %s", st.file, st.err_line,
+		    st.err);
 		config_free(cfg);
 		return NULL;
 	}

@@ -72,13 +72,15 @@ struct config {
 	uint64_t max_list_pages;	/* upstream pages a list walk reads */
 	uint64_t max_choices;	/* the most choices (n) a request may ask */
 	uint64_t audit_retention_ms;	/* 0: audit records are kept */
-	uint64_t audit_checkpoint_records;	/* records between checkpoints */
-	uint64_t audit_checkpoint_interval_ms;	/* most time between them */
+	/* Records between checkpoints, and the most time between them. */
+	uint64_t audit_checkpoint_records;
+	uint64_t audit_checkpoint_interval_ms;
 	char *controller;	/* the controller's name and address */
 	char *dpo;		/* the data protection officer's contact */
 	int console;			/* the web console at /ui/ (0: off) */
-	uint64_t console_idle_timeout_ms;	/* a session unused this long ends */
-	uint64_t console_session_lifetime_ms;	/* ... and this long after login */
+	/* A session ends when unused this long, and this long after login. */
+	uint64_t console_idle_timeout_ms;
+	uint64_t console_session_lifetime_ms;
 	int console_cookie_secure;	/* Secure cookie even without TLS */
 	uint64_t metrics_max_labels;	/* teams, models, upstreams, regions:
 					 * the most label values of each */

@@ -100,8 +100,8 @@ reload(struct gateway *gw)
 	struct server_limits lim;
 
 	if (cfg == NULL) {
-		log_error("reload failed, keeping the running configuration: %s",
-		    log_q(err));
+		log_error("reload failed, keeping the running "
+		    "configuration: %s", log_q(err));
 		return;
 	}
 	/* What was set up once at start keeps its running value, so that
@@ -391,7 +391,8 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	}
 	err = admin_token_hash(gw, cfg->data_dir, token_hash);
 	if (err != GW_OK) {
-		log_error("cannot set up the admin token: %s", gw_strerror(err));
+		log_error("cannot set up the admin token: %s",
+		    gw_strerror(err));
 		return err;
 	}
 
@@ -472,10 +473,12 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->sig_term = evsignal_new(gw->base, SIGTERM, signal_cb, gw);
 	gw->sig_int = evsignal_new(gw->base, SIGINT, signal_cb, gw);
 	gw->sig_hup = evsignal_new(gw->base, SIGHUP, signal_cb, gw);
-	gw->key_timer = event_new(gw->base, -1, EV_PERSIST, gateway_key_timer_cb, gw);
+	gw->key_timer = event_new(gw->base, -1, EV_PERSIST,
+	    gateway_key_timer_cb, gw);
 	gw->drain_timer = evtimer_new(gw->base, drain_check_cb, gw);
-	if (gw->sig_term == NULL || gw->sig_int == NULL || gw->sig_hup == NULL ||
-	    gw->key_timer == NULL || gw->drain_timer == NULL)
+	if (gw->sig_term == NULL || gw->sig_int == NULL ||
+	    gw->sig_hup == NULL || gw->key_timer == NULL ||
+	    gw->drain_timer == NULL)
 		return GW_ERR_NOMEM;
 	gw->uses_flushed_ms = util_now_ms();
 	evsignal_add(gw->sig_term, NULL);

@@ -86,7 +86,8 @@ keys_loaded(struct store_op *op)
 				    &op->rows[i].team_limits);
 				limits_from_row(&e[i].key_limits,
 				    &op->rows[i].key_limits);
-				memcpy(e[i].models, op->rows[i].key_limits.models,
+				memcpy(e[i].models,
+				    op->rows[i].key_limits.models,
 				    sizeof(e[i].models));
 				memcpy(e[i].models_deny,
 				    op->rows[i].key_limits.models_deny,
@@ -115,7 +116,8 @@ keys_loaded(struct store_op *op)
 }
 
 void
-gateway_keys_load(struct gateway *gw, int force, void (*then)(void *), void *arg)
+gateway_keys_load(struct gateway *gw, int force, void (*then)(void *),
+    void *arg)
 {
 	struct keys_load *kl = calloc(1, sizeof(*kl));
 

@@ -54,12 +54,13 @@ list_endpoints(FILE *out)
 	for (size_t i = 0; i < n_endpoints; i++) {
 		const struct endpoint *ep = &endpoints[i];
 
-		fprintf(out, "%s %s %s%s%s%s%s%s\n", http_method_name(ep->method),
-		    ep->path, endpoint_group_name(ep->group),
+		fprintf(out, "%s %s %s%s%s%s%s%s\n",
+		    http_method_name(ep->method), ep->path,
+		    endpoint_group_name(ep->group),
 		    ep->flags & EP_STATELESS ? " stateless" : "",
 		    ep->flags & EP_STREAM ? " stream" : "",
-		    ep->creates ? " creates:" : "", endpoint_obj_name(ep->creates),
-		    ep->lists ? " lists" : "");
+		    ep->creates ? " creates:" : "",
+		    endpoint_obj_name(ep->creates), ep->lists ? " lists" : "");
 	}
 }
 

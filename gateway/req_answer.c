@@ -18,7 +18,8 @@
 void
 req_arm_timer(struct req *r, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(ms / 1000),
+		(suseconds_t)(ms % 1000) * 1000 };
 
 	evtimer_add(r->timer, &tv);
 }
@@ -210,9 +211,9 @@ req_finish_relay(struct req *r, int result, const char *errmsg)
 		if (r->mode == MODE_JSON) {
 			if (r->error[0] != '\0' &&
 			    strcmp(r->error, "response_too_large") == 0)
-				req_set_error_body(r,
-				    "response_too_large",
-				    "upstream response over max_response_bytes");
+				req_set_error_body(r, "response_too_large",
+				    "upstream response over "
+				    "max_response_bytes");
 			else if (result == CURLE_BAD_CONTENT_ENCODING)
 				req_set_error_body(r,
 				    "upstream_bad_encoding",
@@ -313,8 +314,8 @@ req_walk_begin(struct req *r)
 	int offsets = ep->pager == EP_PAGER_OFFSET;
 	const char *pn = offsets ? "offset" : "page";
 	const char *sn = offsets ? "limit" : "page_size";
-	int64_t def = ep->lists == EP_OBJ_AGENT ? 20 : ep->lists == EP_OBJ_VOICE ?
-	    10 : 100, pos, size;
+	int64_t def = ep->lists == EP_OBJ_AGENT ? 20 :
+	    ep->lists == EP_OBJ_VOICE ? 10 : 100, pos, size;
 
 	if (ep->lists == EP_OBJ_NONE || (ep->pager != EP_PAGER_PAGE &&
 	    ep->pager != EP_PAGER_OFFSET))

@@ -63,7 +63,8 @@ req_take_body(struct req *r, struct conn *c)
 		return -1;
 	}
 	if (r->multipart) {
-		const char *bd = memmem(ct->value, ct->value_len, "boundary=", 9);
+		const char *bd = memmem(ct->value, ct->value_len,
+		    "boundary=", 9);
 		size_t bl;
 
 		if (bd == NULL) {
@@ -100,7 +101,8 @@ req_take_body(struct req *r, struct conn *c)
  * when the request is refused. Touches nothing but the request.
  */
 int
-req_prepare(struct req *r, const struct policy_env *env, struct policy_block *blk)
+req_prepare(struct req *r, const struct policy_env *env,
+    struct policy_block *blk)
 {
 	const char *data;
 	json_error_t jerr;
@@ -169,7 +171,8 @@ req_prepare(struct req *r, const struct policy_env *env, struct policy_block *bl
 		r->fwd_owned = 0;
 	} else if (r->body != NULL) {
 		r->fwd = jsontext_dump(r->body, 15, &r->fwd_len);
-		r->fwd_owned = 1;	/* NULL: req_start_attempt tries again */
+		/* NULL: req_start_attempt tries again */
+		r->fwd_owned = 1;
 	}
 	return 0;
 }

@@ -78,18 +78,22 @@ req_clear_out_headers(struct req *r)
 	r->n_out = 0;
 	req_out_header(r, "X-Request-Id", r->id, 0);
 	if (r->charge.remaining[0] != '\0') {
-		req_out_header(r, "x-eugate-spend-remaining", r->charge.remaining, 0);
+		req_out_header(r, "x-eugate-spend-remaining",
+		    r->charge.remaining, 0);
 		req_out_header(r, "x-eugate-spend", r->charge.spent, 0);
 	}
 	if (r->charge.max_tokens[0] != '\0')
-		req_out_header(r, "x-eugate-max-tokens", r->charge.max_tokens, 0);
-	if (r->pr.rls.limit_req >= 0) {
-		req_out_header(r, "x-ratelimit-limit-req-minute", r->rl_hdr[0], 0);
-		req_out_header(r, "x-ratelimit-remaining-req-minute", r->rl_hdr[1],
+		req_out_header(r, "x-eugate-max-tokens", r->charge.max_tokens,
 		    0);
+	if (r->pr.rls.limit_req >= 0) {
+		req_out_header(r, "x-ratelimit-limit-req-minute", r->rl_hdr[0],
+		    0);
+		req_out_header(r, "x-ratelimit-remaining-req-minute",
+		    r->rl_hdr[1], 0);
 	}
 	if (r->pr.rls.limit_tok >= 0) {
-		req_out_header(r, "x-ratelimit-limit-tokens-minute", r->rl_hdr[2], 0);
+		req_out_header(r, "x-ratelimit-limit-tokens-minute",
+		    r->rl_hdr[2], 0);
 		req_out_header(r, "x-ratelimit-remaining-tokens-minute",
 		    r->rl_hdr[3], 0);
 	}
@@ -209,7 +213,8 @@ pii_summary(const struct req *r, char *out, size_t len)
 	for (int t = 0; t < PII__COUNT && n < len; t++)
 		if (r->pr.pii_counts[t] > 0)
 			n += (size_t)snprintf(out + n, len - n, "%s%s:%u",
-			    n ? "," : "", pii_type_name(t), r->pr.pii_counts[t]);
+			    n ? "," : "", pii_type_name(t),
+			    r->pr.pii_counts[t]);
 }
 
 static void
@@ -259,8 +264,8 @@ committed(struct store_op *op)
 			const struct obj_change *ch = &r->changes.v[i];
 
 			if (objects_set(r->gw->objects, ch->kind, ch->id,
-			    strlen(ch->id), ch->removed ? NULL : r->pr.caller.team) !=
-			    0)
+			    strlen(ch->id), ch->removed ? NULL :
+			    r->pr.caller.team) != 0)
 				log_error("req=%s: out of memory caching an "
 				    "object's owner", log_q(r->id));
 		}
@@ -277,10 +282,12 @@ tokens_used(const struct req *r)
 	if (r->usage.total_tokens >= 0)
 		return r->usage.total_tokens;
 	if (r->usage.prompt_tokens >= 0)
-		return r->usage.prompt_tokens + (r->usage.completion_tokens > 0 ?
+		return r->usage.prompt_tokens +
+		    (r->usage.completion_tokens > 0 ?
 		    r->usage.completion_tokens : 0);
 	if (r->charge.open)	/* unknown: the reservation's worst case */
-		return r->charge.e.plan.est.prompt + r->charge.e.plan.est.completion;
+		return r->charge.e.plan.est.prompt +
+		    r->charge.e.plan.est.completion;
 	return 0;
 }
 
@@ -378,7 +385,8 @@ req_finish(struct req *r)
 	if (r->pr.caller.id[0] != '\0') {
 		util_copy(rec->key_id, sizeof(rec->key_id), r->pr.caller.id);
 		util_copy(rec->team, sizeof(rec->team), r->pr.caller.team);
-		util_copy(rec->policy, sizeof(rec->policy), r->pr.caller.policy);
+		util_copy(rec->policy, sizeof(rec->policy),
+		    r->pr.caller.policy);
 	}
 	if (r->pr.policy != NULL)
 		rec->zdr = r->pr.policy->zdr;
@@ -439,8 +447,9 @@ on_head(struct conn *c, void *arg)
 
 	if (r == NULL) {
 		struct hdr h = { "Content-Type", "application/json" };
-		static const char body[] = "{\"object\":\"error\",\"message\":"
-		    "\"out of memory\",\"type\":\"server_error\",\"param\":null,"
+		static const char body[] = "{\"object\":\"error\","
+		    "\"message\":\"out of memory\",\"type\":\"server_error\","
+		    "\"param\":null,"
 		    "\"code\":\"internal_error\"}";
 
 		conn_respond(c, 503, &h, 1, body, sizeof(body) - 1);

@@ -75,10 +75,11 @@ struct req {
 	/* The head (req_head.c): target, operation, key. */
 	const char *method;
 	const struct endpoint *ep;	/* the operation (policy/endpoint.h) */
-	char *path;			/* the checked path, NUL-terminated, then
-					 * the query (one malloc'ed block) */
+	/* The checked path, NUL-terminated, then the query (one malloc'ed
+	 * block). */
+	char *path;
 	size_t path_len;
-	const char *query;		/* after path in its block; NULL: none */
+	const char *query;	/* after path in its block; NULL: none */
 	size_t query_len;
 	int authed;
 	char rl_hdr[4][24];		/* x-ratelimit-* values */
@@ -92,7 +93,7 @@ struct req {
 	char boundary[72];		/* its boundary (RFC 2046: 1-70) */
 	struct work_item work;		/* body work on a worker thread */
 	int in_work;			/* a worker has the request */
-	int work_rc;			/* req_prepare()'s result, and its refusal */
+	int work_rc;		/* req_prepare()'s result, its refusal */
 	struct policy_block work_blk;
 	json_t *body;			/* parsed JSON body, or NULL */
 	json_t *orig;			/* untranslated copy, for failover */
@@ -191,11 +192,13 @@ req_record_path(struct req *r, const char *target, size_t len);
 int
 req_parse_target(struct req *r, const struct http1_request *hr);
 
-/* gateway/req_body.c: the body (parse, policy chain, serialize), routing, reservation. */
+/* gateway/req_body.c: the body (parse, policy chain, serialize), routing,
+ * reservation. */
 int
 req_take_body(struct req *r, struct conn *c);
 int
-req_prepare(struct req *r, const struct policy_env *env, struct policy_block *blk);
+req_prepare(struct req *r, const struct policy_env *env,
+    struct policy_block *blk);
 void
 req_reserve(struct req *r);
 int

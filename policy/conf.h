@@ -52,7 +52,7 @@ strlist_glob(const struct strlist *l, const char *s)
 
 struct upstream_conf {
 	char *name;
-	char *url;		/* scheme://host[:port][/prefix], no trailing / */
+	char *url;		/* scheme://host[:port][/prefix], no end / */
 	int kind;		/* enum upstream_kind */
 	int pricing;		/* enum upstream_pricing */
 	char *region;		/* a free label: eu, us, onprem, ... */

@@ -130,7 +130,8 @@ const struct endpoint endpoints[] = {
 	    LIBRARIES, NONE, NONE, 0),
 	R(GET, "/v1/libraries/{library}/documents/{document}/signed-url",
 	    LIBRARIES, NONE, NONE, 0),
-	R(GET, "/v1/libraries/{library}/documents/{document}/extracted-text-signed-url",
+	R(GET, "/v1/libraries/{library}/documents/{document}/"
+	    "extracted-text-signed-url",
 	    LIBRARIES, NONE, NONE, 0),
 	R(POST, "/v1/libraries/{library}/documents/{document}/reprocess",
 	    LIBRARIES, NONE, NONE, 0),
