@@ -209,14 +209,33 @@ row_vat_bare(const struct id_cand *c, struct id_env *env)
 
 /* ---- the national identifiers of pii.h's first types ---- */
 
-/* Written whole or "12 345 678 901". */
+/* A digit of the first ten written twice or three times, as in every
+ * number issued (the check alone lets numbers without one pass). */
+static int
+de_tax_id_repeat(const struct id_cand *c)
+{
+	int count[10] = { 0 }, repeated = 0;
+
+	for (int i = 0; i < 10; i++)
+		count[c->c[i] - '0']++;
+	for (int i = 0; i < 10; i++)
+		repeated += count[i] == 2 || count[i] == 3;
+	return repeated == 1;
+}
+
+/* Written whole, "12 345 678 901", or with the check digit apart
+ * ("1123456789 0": then in the issued structure only). */
 static int
 row_de_tax_id(const struct id_cand *c, struct id_env *env)
 {
-	static const unsigned char at[] = { 2, 5, 8 };
+	static const unsigned char at[] = { 2, 5, 8 }, check[] = { 10 };
 
-	return grouped(c, " ", at, 3) && pii_check_de_tax_id(c->c, c->n) ?
-	    ID_LABEL : ID_NO;
+	if (!pii_check_de_tax_id(c->c, c->n))
+		return ID_NO;
+	if (grouped(c, " ", at, 3))
+		return ID_LABEL;
+	return grouped(c, " ", check, 1) && de_tax_id_repeat(c) ? ID_LABEL :
+	    ID_NO;
 }
 
 static int
@@ -264,11 +283,42 @@ row_es_nie(const struct id_cand *c, struct id_env *env)
 	return pii_check_es_nie(c->c, c->n) ? ID_STRONG : ID_NO;
 }
 
+/*
+ * Omocodia (letters LMNPQRSTUV for the digits of a code shared by two
+ * people): the check character belongs to the code as written, but
+ * validator.js and the generators built on it compute it over the digits
+ * restored. Such a code is still the person's: next to its label.
+ */
+static int
+it_cf_restored_check(const struct id_cand *c)
+{
+	static const unsigned char at[] = { 6, 7, 9, 10, 12, 13, 14 };
+	static const char omocodes[] = "LMNPQRSTUV";
+	char d[16];
+	int letters = 0;
+
+	memcpy(d, c->c, 16);
+	for (size_t i = 0; i < sizeof(at); i++) {
+		const char *o = strchr(omocodes, d[at[i]]);
+
+		if (d[at[i]] >= '0' && d[at[i]] <= '9')
+			continue;
+		if (o == NULL || *o == '\0')
+			return 0;
+		d[at[i]] = (char)('0' + (o - omocodes));
+		letters++;
+	}
+	return letters > 0 && pii_check_it_fiscal_code(d, 16);
+}
+
 static int
 row_it_cf(const struct id_cand *c, struct id_env *env)
 {
-	return seps_only(c, " ") && shape(c->c, c->n, "AAAAAAXXAXXAXXXA") &&
-	    pii_check_it_fiscal_code(c->c, c->n) ? ID_STRONG : ID_NO;
+	if (!seps_only(c, " ") || !shape(c->c, c->n, "AAAAAAXXAXXAXXXA"))
+		return ID_NO;
+	if (pii_check_it_fiscal_code(c->c, c->n))
+		return ID_STRONG;
+	return it_cf_restored_check(c) ? ID_LABEL : ID_NO;
 }
 
 /* A company's codice fiscale is its partita IVA (11 digits). */
@@ -326,6 +376,29 @@ row_pl_pesel(const struct id_cand *c, struct id_env *env)
 }
 
 /*
+ * YYYYMMDDNNNC whose check digit was computed over all twelve digits
+ * instead of the last ten (validator.js and the generators built on it
+ * do so): the person's date and serial all the same, so next to a label
+ * of a Swedish personal number.
+ */
+static int
+se_pnr_long_check(const struct id_cand *c)
+{
+	int year, month, day;
+
+	if (c->n != 12 || !all_digits(c) || !pii_luhn(c->c, 12))
+		return 0;
+	year = (c->c[0] - '0') * 1000 + (c->c[1] - '0') * 100 +
+	    (c->c[2] - '0') * 10 + (c->c[3] - '0');
+	month = (c->c[4] - '0') * 10 + (c->c[5] - '0');
+	day = (c->c[6] - '0') * 10 + (c->c[7] - '0');
+	if (day > 60)
+		day -= 60;	/* samordningsnummer */
+	return year >= 1800 && year < 2100 &&
+	    pii_valid_date(year, month, day);
+}
+
+/*
  * YYMMDD-NNNC (YYYYMMDD-NNNC; "+" past 100 years) has a rare shape; a
  * bare twelve-digit number that starts with a century as well. A Finnish
  * label makes it a HETU instead.
@@ -335,9 +408,11 @@ row_se_pnr(const struct id_cand *c, struct id_env *env)
 {
 	size_t cut = c->n == 12 ? 8 : 6;
 
-	if (!pii_check_se_pnr(c->c, c->n) || !seps_only(c, "-+ ") ||
-	    (has_seps(c) && c->sep[cut] == 0))
+	if (!seps_only(c, "-+ ") || (has_seps(c) && c->sep[cut] == 0))
 		return ID_NO;
+	if (!pii_check_se_pnr(c->c, c->n)) {
+		return se_pnr_long_check(c) ? ID_LABEL : ID_NO;
+	}
 	id_env_read(env, c);
 	if ((env->groups & LG(HETU)) && !(env->groups & LG(PNR)))
 		return ID_NO;
@@ -740,9 +815,9 @@ const struct id_row pii_id_rows[] = {
 	{ PII_TAX_NUMBER, CC_GB, 10, 13, row_uk_utr, G_TAX, LG(UTR), 0 },
 	{ PII_TAX_NUMBER, CC_SI, 8, 8, row_si_tax, G_TAX, 0, 0 },
 	{ PII_ID_DOCUMENT, CC_ANY, 6, 10, row_passport, LG(PASSPORT),
-	  LG(PASSPORT), 0 },
+	  LG(PASSPORT), ID_F_FEWDIGITS },
 	{ PII_ID_DOCUMENT, CC_ANY, 7, 12, row_id_card, LG(IDCARD), LG(IDCARD),
-	  0 },
+	  ID_F_FEWDIGITS },
 	{ PII_ID_DOCUMENT, CC_GB, 16, 16, row_uk_driving, LG(DRIVING),
 	  LG(DRIVING), 0 },
 	{ PII_ID_DOCUMENT, CC_IT, 10, 10, row_it_driving, LG(DRIVING),

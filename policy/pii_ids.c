@@ -8,8 +8,12 @@
 /* The longest chain read around one digit: tokens, compact bytes. */
 #define CHAIN_TOKENS 24
 #define ROWS_PER_LEN 48
-/* Fewer digits than this make no identifier. */
+/* Fewer digits than this make no identifier, ... */
 #define MIN_DIGITS 5
+/* ... but a document number of this many letters and digits (German
+ * passports and identity cards: "C26VMVVC3"), next to its label. */
+#define DOC_MIN 9
+#define DOC_MAX 10
 
 struct pii_ids {
 	/* The labels of pii_id_labels, then the negative words. */
@@ -376,7 +380,8 @@ try_rows(const struct pii_ids *x, const struct id_cand *c,
 		const struct id_row *r = &pii_id_rows[x->by_len[c->n][i]];
 		int v, score;
 
-		if (!enabled[r->type])
+		if (!enabled[r->type] || (c->digits < MIN_DIGITS &&
+		    !(r->flags & ID_F_FEWDIGITS)))
 			continue;
 		v = r->check(c, envp);
 		if (v == ID_NO)
@@ -388,6 +393,17 @@ try_rows(const struct pii_ids *x, const struct id_cand *c,
 		}
 	}
 	return best;
+}
+
+/* A word of letters and a few digits as long as a document number: the
+ * candidate is that one token. */
+static int
+doc_word(const struct tok *k, int more)
+{
+	size_t l = k->e - k->s;
+
+	return more == 0 && k->digits > 0 && k->letters > 0 && l >= DOC_MIN &&
+	    l <= DOC_MAX;
 }
 
 /* Tries every part of the chain v[0, n) that starts and ends on a word
@@ -440,7 +456,8 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 			c.c[c.n] = '\0';
 			c.digits += v[b].digits;
 			c.end = v[b].e;
-			if (c.digits < MIN_DIGITS || !may_end(v, n, b) ||
+			if ((c.digits < MIN_DIGITS && !doc_word(&v[a], b - a)) ||
+			    !may_end(v, n, b) ||
 			    x->n_by_len[c.n] == 0 ||
 			    part_of_number(v, n, a, b))
 				continue;
@@ -461,6 +478,15 @@ chain_digits(const struct tok *v, int n)
 	for (int i = 0; i < n; i++)
 		d += v[i].digits;
 	return d;
+}
+
+static int
+chain_doc(const struct tok *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (doc_word(&v[i], 0))
+			return 1;
+	return 0;
 }
 
 /* Four groups of one to three digits joined by dots: an IP address or a
@@ -503,7 +529,8 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if (chain_digits(v, n) >= MIN_DIGITS && !ip_shaped(v, n) &&
+		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(v, n)) &&
+		    !ip_shaped(v, n) &&
 		    chain_scan(x, text, len, v, n, enabled, out) != 0)
 			return -1;
 		i = v[n - 1].e;

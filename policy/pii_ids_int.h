@@ -97,6 +97,7 @@ typedef int (*id_check_fn)(const struct id_cand *c, struct id_env *env);
 
 #define ID_F_NONEG 1	/* negative words do not veto it (VAT) */
 #define ID_F_ANYKIND 2	/* labels of other identifiers do not veto it */
+#define ID_F_FEWDIGITS 4	/* tried on a word of few digits (documents) */
 
 struct id_row {
 	int type;		/* enum pii_type */

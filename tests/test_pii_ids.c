@@ -187,6 +187,29 @@ test_scanner(void)
 		{ "Cart\xc3\xa3o de Cidad\xc3\xa3o 00000000 0 ZZ4",
 		  "PERSONAL_ID[00000000 0 ZZ4]" },
 		{ "Italian passport KAK001122", "" },
+		/* A check digit over all twelve digits (validator.js):
+		 * the date and serial of a person, next to the label. */
+		{ "personnummer 19781124-5129",
+		  "SE_PERSONNUMMER[19781124-5129]" },
+		{ "personnummer 19781124-5120",
+		  "SE_PERSONNUMMER[19781124-5120]" },
+		{ "see 19781124-5129 above", "" },
+		{ "personnummer 19781124-5128", "" },
+		/* Omocodia with the check over the restored digits. */
+		{ "codice fiscale VRDLCU72M45F20RR",
+		  "IT_FISCAL_CODE[VRDLCU72M45F20RR]" },
+		{ "the code VRDLCU72M45F20RR", "" },
+		{ "codice fiscale VRDLCU72M45F20RA", "" },
+		{ "the code VRDLCU72M45F20RM",
+		  "IT_FISCAL_CODE[VRDLCU72M45F20RM]" },
+		/* The check digit apart, in the issued structure only. */
+		{ "Steuer-ID 4712038594 0", "DE_TAX_ID[4712038594 0]" },
+		{ "Steuer-ID 4712038596 6", "" },
+		/* German documents: few digits in their alphabet. */
+		{ "Reisepassnummer CFGH1JK2L", "ID_DOCUMENT[CFGH1JK2L]" },
+		{ "Personalausweis LZ6RT1X4G", "ID_DOCUMENT[LZ6RT1X4G]" },
+		{ "Reisepassnummer CAGH1JK2L", "" },
+		{ "the word CFGH1JK2L", "" },
 		/* Negative words veto a strong value without its label. */
 		{ "order 710319/2745", "" },
 	};
