@@ -119,6 +119,12 @@ alnum(unsigned char c)
 }
 
 static int
+blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
 sepchar(unsigned char c)
 {
 	return c == ' ' || c == '-' || c == '.' || c == '/' || c == '+';
@@ -333,6 +339,64 @@ part_of_number(const struct tok *v, int n, int a, int b)
 	    (b + 1 < n && glued_to(v, b + 1, b + 1, spaced_inside));
 }
 
+/* Long enough to be an identifier alone: ten digits, or eight letters
+ * and digits. */
+#define LONE_DIGITS 10
+#define LONE_MIXED 8
+
+static int
+upper3(const char *p)
+{
+	return p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' &&
+	    p[2] >= 'A' && p[2] <= 'Z';
+}
+
+/*
+ * The text is values alone: tokens with digits, prefixes of two letters or
+ * three capitals, blanks and the separators of values and lists; no word.
+ * Read once, when a candidate first asks.
+ */
+int
+id_cand_bare(const struct id_cand *c)
+{
+	size_t letters = 0;
+	int digit = 0;
+
+	if (*c->bare >= 0)
+		return *c->bare;
+	*c->bare = 0;
+	for (size_t i = 0; i <= c->len; i++) {
+		unsigned char ch = i < c->len ? (unsigned char)c->text[i] : ' ';
+
+		if (ch >= '0' && ch <= '9') {
+			digit = 1;
+		} else if ((ch | 32) >= 'a' && (ch | 32) <= 'z') {
+			letters++;
+		} else if (blank(ch) || (ch != 0 &&
+		    strchr(",;-./+", ch) != NULL)) {
+			/* A word: more than two letters, or three
+			 * small ones ("see", not "ATU"). */
+			if (!digit && (letters > 3 || (letters == 3 &&
+			    !upper3(c->text + i - 3))))
+				return 0;
+			letters = 0;
+			digit = 0;
+		} else {
+			return 0;
+		}
+	}
+	*c->bare = 1;
+	return 1;
+}
+
+static int
+lone_value(const struct id_row *r, const struct id_cand *c)
+{
+	if (!(r->flags & ID_F_LONE) || !id_cand_bare(c))
+		return 0;
+	return c->digits == c->n ? c->n >= LONE_DIGITS : c->n >= LONE_MIXED;
+}
+
 /*
  * What a row's verdict is worth here: 0 (not this identifier), 1 a label
  * of its kind ("tax number"), 2 a strong value, 3 its own label, 4 a
@@ -359,6 +423,11 @@ row_score(const struct id_row *r, int v, const struct id_cand *c,
 	}
 	if (env->groups & r->specific)
 		return 3;
+	/* A text of values alone (the answer to a question that named
+	 * them, a form's field, a list): its check or its format is the
+	 * evidence. */
+	if (env->groups == 0 && lone_value(r, c))
+		return 1;
 	/* A label of a kind counts unless another identifier is named, or
 	 * another country. */
 	if (!(env->groups & r->labels) || (other & ~LG_GENERIC) != 0)
@@ -410,8 +479,8 @@ doc_word(const struct tok *k, int more)
  * boundary. */
 static int
 chain_scan(const struct pii_ids *x, const char *t, size_t len,
-    const struct tok *v, int n, const unsigned char enabled[PII__COUNT],
-    struct pii_matches *out)
+    const struct tok *v, int n, int *bare,
+    const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
 	struct id_cand c;
 	struct id_env env;
@@ -426,6 +495,7 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 	env.we = v[n - 1].e;
 	c.text = t;
 	c.len = len;
+	c.bare = bare;
 	for (int a = 0; a < n; a++) {
 		if (!may_start(v, a))
 			continue;
@@ -456,8 +526,8 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 			c.c[c.n] = '\0';
 			c.digits += v[b].digits;
 			c.end = v[b].e;
-			if ((c.digits < MIN_DIGITS && !doc_word(&v[a], b - a)) ||
-			    !may_end(v, n, b) ||
+			if ((c.digits < MIN_DIGITS &&
+			    !doc_word(&v[a], b - a)) || !may_end(v, n, b) ||
 			    x->n_by_len[c.n] == 0 ||
 			    part_of_number(v, n, a, b))
 				continue;
@@ -509,6 +579,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 {
 	struct tok v[CHAIN_TOKENS];
 	size_t i = 0, floor = 0;
+	int bare = -1;
 
 	while (i < len) {
 		size_t s, e;
@@ -531,7 +602,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 		n = chain_build(text, len, floor, s, e, v);
 		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(v, n)) &&
 		    !ip_shaped(v, n) &&
-		    chain_scan(x, text, len, v, n, enabled, out) != 0)
+		    chain_scan(x, text, len, v, n, &bare, enabled, out) != 0)
 			return -1;
 		i = v[n - 1].e;
 		floor = i;

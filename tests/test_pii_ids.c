@@ -155,7 +155,7 @@ test_scanner(void)
 		{ "Her PESEL is 44051401359.", "PL_PESEL[44051401359]" },
 		{ "Mijn BSN-nummer: 1112.22.333", "NL_BSN[1112.22.333]" },
 		{ "Ma Steuer-ID: 36 574 261 809", "DE_TAX_ID[36 574 261 809]" },
-		{ "44051401359", "" },
+		{ "see 44051401359 again", "" },
 		/* A label of another identifier: not this one. */
 		{ "PESEL 36574261809", "" },
 		/* Shapes rare enough without a label. */
@@ -165,7 +165,7 @@ test_scanner(void)
 		{ "MORGA657054SM9IJ", "ID_DOCUMENT[MORGA657054SM9IJ]" },
 		/* Next to their label only. */
 		{ "EGN 7523169263", "PERSONAL_ID[7523169263]" },
-		{ "7523169263", "" },
+		{ "see 7523169263 again", "" },
 		{ "OIB: 33392005961", "PERSONAL_ID[33392005961]" },
 		{ "CNP 1630615123457", "PERSONAL_ID[1630615123457]" },
 		{ "kennitala 450401-3150", "PERSONAL_ID[450401-3150]" },
@@ -210,6 +210,19 @@ test_scanner(void)
 		{ "Personalausweis LZ6RT1X4G", "ID_DOCUMENT[LZ6RT1X4G]" },
 		{ "Reisepassnummer CAGH1JK2L", "" },
 		{ "the word CFGH1JK2L", "" },
+		/* A text of values alone (an answer to the question that
+		 * named them, a field): the check, or a specific format
+		 * with letters, is the evidence. */
+		{ "44051401359", "PL_PESEL[44051401359]" },
+		{ " 7523169263\n", "PERSONAL_ID[7523169263]" },
+		{ "44051401358", "" },
+		{ "12345678", "" },
+		{ "AB1234567", "ID_DOCUMENT[AB1234567]" },
+		{ "ab1234567, CD 7654321",
+		  "ID_DOCUMENT[ab1234567] ID_DOCUMENT[CD 7654321]" },
+		{ "see AB1234567", "" },
+		{ "AB1234567?", "" },
+		{ "A4E7I9O23", "" },
 		/* Negative words veto a strong value without its label. */
 		{ "order 710319/2745", "" },
 	};
