@@ -156,7 +156,8 @@ row_vat(const struct id_cand *c, struct id_env *env)
 	nb = letters_before(c, before);
 	if (nb >= 2 && before[0] == c->c[0] && before[1] == c->c[1])
 		return ID_NO;
-	return ID_STRONG;
+	/* Three digits ("GBGD001"): next to a VAT label. */
+	return strong_if(c->digits > 3);
 }
 
 static const char *const cc_codes[CC__COUNT] = {
@@ -783,8 +784,8 @@ const struct id_row pii_id_rows[] = {
 	  ID_F_NONEG | ID_F_ANYKIND },
 	{ PII_CREDIT_CARD, CC_ANY, 12, 19, row_card, LG(CARD), LG(CARD),
 	  ID_F_ANYKIND },
-	{ PII_EU_VAT, CC_ANY, 8, 17, row_vat, LG(VAT), LG(VAT),
-	  ID_F_NONEG | ID_F_ANYKIND },
+	{ PII_EU_VAT, CC_ANY, 7, 17, row_vat, LG(VAT), LG(VAT),
+	  ID_F_NONEG | ID_F_ANYKIND | ID_F_FEWDIGITS },
 	{ PII_EU_VAT, CC_ANY, 8, 13, row_vat_bare, LG(VAT), LG(VAT), 0 },
 	{ PII_DE_TAX_ID, CC_DE, 11, 11, row_de_tax_id, G_TAX | G_PERS,
 	  LG(IDNR), ID_F_LONE },

@@ -14,6 +14,7 @@
  * passports and identity cards: "C26VMVVC3"), next to its label. */
 #define DOC_MIN 9
 #define DOC_MAX 10
+#define GOV_VAT 7
 
 struct pii_ids {
 	/* The labels of pii_id_labels, then the negative words. */
@@ -464,15 +465,21 @@ try_rows(const struct pii_ids *x, const struct id_cand *c,
 	return best;
 }
 
-/* A word of letters and a few digits as long as a document number: the
- * candidate is that one token. */
+/* A word of letters and a few digits as long as a document number, or a
+ * British VAT number of a government department or health authority
+ * ("GBGD001", "GBHA599"): the candidate is that one token. */
 static int
-doc_word(const struct tok *k, int more)
+doc_word(const char *t, const struct tok *k, int more)
 {
 	size_t l = k->e - k->s;
 
-	return more == 0 && k->digits > 0 && k->letters > 0 && l >= DOC_MIN &&
-	    l <= DOC_MAX;
+	if (more != 0 || k->digits == 0 || k->letters == 0)
+		return 0;
+	if (l == GOV_VAT && k->digits == 3 &&
+	    (memcmp(t + k->s, "GBGD", 4) == 0 ||
+	    memcmp(t + k->s, "GBHA", 4) == 0))
+		return 1;
+	return l >= DOC_MIN && l <= DOC_MAX;
 }
 
 /* Tries every part of the chain v[0, n) that starts and ends on a word
@@ -527,7 +534,7 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 			c.digits += v[b].digits;
 			c.end = v[b].e;
 			if ((c.digits < MIN_DIGITS &&
-			    !doc_word(&v[a], b - a)) || !may_end(v, n, b) ||
+			    !doc_word(t, &v[a], b - a)) || !may_end(v, n, b) ||
 			    x->n_by_len[c.n] == 0 ||
 			    part_of_number(v, n, a, b))
 				continue;
@@ -551,10 +558,10 @@ chain_digits(const struct tok *v, int n)
 }
 
 static int
-chain_doc(const struct tok *v, int n)
+chain_doc(const char *t, const struct tok *v, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (doc_word(&v[i], 0))
+		if (doc_word(t, &v[i], 0))
 			return 1;
 	return 0;
 }
@@ -600,7 +607,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(v, n)) &&
+		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(text, v, n)) &&
 		    !ip_shaped(v, n) &&
 		    chain_scan(x, text, len, v, n, &bare, enabled, out) != 0)
 			return -1;

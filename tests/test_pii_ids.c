@@ -148,6 +148,11 @@ test_scanner(void)
 		{ "CHE-107.787.577 IVA", "EU_VAT[CHE-107.787.577 IVA]" },
 		{ "MVA: NO 995 525 828 MVA", "EU_VAT[NO 995 525 828 MVA]" },
 		{ "EL 094259216", "EU_VAT[EL 094259216]" },
+		/* A government department's, a health authority's. */
+		{ "VAT GBGD123 and", "EU_VAT[GBGD123]" },
+		{ "VAT no. GBHA567.", "EU_VAT[GBHA567]" },
+		{ "VAT GBHA123", "" },
+		{ "the GBGD123 form", "" },
 		/* Without the prefix, next to a VAT label of its country. */
 		{ "USt-IdNr. 136695976", "EU_VAT[136695976]" },
 		{ "VAT 136695976", "" },
