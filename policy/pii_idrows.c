@@ -654,8 +654,9 @@ static const struct {
 	{ CC_MT, "9999999A" },
 };
 
-/* A shape that says where letters and digits go (not "XXXXXXXXX", which
- * any word of letters and digits of its length has). */
+/* A shape that says where every letter and digit goes ("AA9999999", not
+ * "AAXXXXXX9": random words of letters and digits, such as the ids that
+ * clients give tool calls, have those). */
 static int
 shape_specific(const struct id_cand *c, const char *pat)
 {
@@ -664,7 +665,7 @@ shape_specific(const struct id_cand *c, const char *pat)
 	while (*pat != '\0') {
 		size_t n = strcspn(pat, "|");
 
-		if (n < sizeof(one) && strcspn(pat, "9A|") < n) {
+		if (n < sizeof(one) && strcspn(pat, "X|") >= n) {
 			memcpy(one, pat, n);
 			one[n] = '\0';
 			if (shape(c->c, c->n, one))
@@ -684,11 +685,12 @@ shape_any(const struct id_cand *c, const char *pat, int specific)
 }
 
 /* The countries whose passport format the candidate has (a specific
- * format only, when asked). */
+ * format only, when asked: the German alphabet is not one). */
 static uint32_t
 passport_countries(const struct id_cand *c, int specific)
 {
-	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+	uint32_t cc = !specific && pii_check_de_document(c->c, c->n) ?
+	    CC(DE) : 0;
 
 	for (size_t i = 0; i < sizeof(passports) / sizeof(passports[0]); i++)
 		if (shape_any(c, passports[i].shape, specific))
@@ -699,7 +701,8 @@ passport_countries(const struct id_cand *c, int specific)
 static uint32_t
 id_card_countries(const struct id_cand *c, int specific)
 {
-	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+	uint32_t cc = !specific && pii_check_de_document(c->c, c->n) ?
+	    CC(DE) : 0;
 
 	if (pii_check_pl_id_card(c->c, c->n))
 		cc |= CC(PL);

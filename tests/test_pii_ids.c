@@ -228,6 +228,11 @@ test_scanner(void)
 		{ "see AB1234567", "" },
 		{ "AB1234567?", "" },
 		{ "A4E7I9O23", "" },
+		/* Formats with free positions, the German alphabet: the
+		 * shapes of generated ids (a tool call's "pRw4MzKq7"). */
+		{ "pRw4MzKq7", "" },
+		{ "K7P29X4R5", "" },
+		{ "Reisepass K7P29X4R5", "ID_DOCUMENT[K7P29X4R5]" },
 		/* Negative words veto a strong value without its label. */
 		{ "order 710319/2745", "" },
 	};
