@@ -156,7 +156,8 @@ row_vat(const struct id_cand *c, struct id_env *env)
 	nb = letters_before(c, before);
 	if (nb >= 2 && before[0] == c->c[0] && before[1] == c->c[1])
 		return ID_NO;
-	return ID_STRONG;
+	/* Three digits ("GBGD001"): next to a VAT label. */
+	return strong_if(c->digits > 3);
 }
 
 static const char *const cc_codes[CC__COUNT] = {
@@ -209,14 +210,33 @@ row_vat_bare(const struct id_cand *c, struct id_env *env)
 
 /* ---- the national identifiers of pii.h's first types ---- */
 
-/* Written whole or "12 345 678 901". */
+/* A digit of the first ten written twice or three times, as in every
+ * number issued (the check alone lets numbers without one pass). */
+static int
+de_tax_id_repeat(const struct id_cand *c)
+{
+	int count[10] = { 0 }, repeated = 0;
+
+	for (int i = 0; i < 10; i++)
+		count[c->c[i] - '0']++;
+	for (int i = 0; i < 10; i++)
+		repeated += count[i] == 2 || count[i] == 3;
+	return repeated == 1;
+}
+
+/* Written whole, "12 345 678 901", or with the check digit apart
+ * ("1123456789 0": then in the issued structure only). */
 static int
 row_de_tax_id(const struct id_cand *c, struct id_env *env)
 {
-	static const unsigned char at[] = { 2, 5, 8 };
+	static const unsigned char at[] = { 2, 5, 8 }, check[] = { 10 };
 
-	return grouped(c, " ", at, 3) && pii_check_de_tax_id(c->c, c->n) ?
-	    ID_LABEL : ID_NO;
+	if (!pii_check_de_tax_id(c->c, c->n))
+		return ID_NO;
+	if (grouped(c, " ", at, 3))
+		return ID_LABEL;
+	return grouped(c, " ", check, 1) && de_tax_id_repeat(c) ? ID_LABEL :
+	    ID_NO;
 }
 
 static int
@@ -264,11 +284,42 @@ row_es_nie(const struct id_cand *c, struct id_env *env)
 	return pii_check_es_nie(c->c, c->n) ? ID_STRONG : ID_NO;
 }
 
+/*
+ * Omocodia (letters LMNPQRSTUV for the digits of a code shared by two
+ * people): the check character belongs to the code as written, but
+ * validator.js and the generators built on it compute it over the digits
+ * restored. Such a code is still the person's: next to its label.
+ */
+static int
+it_cf_restored_check(const struct id_cand *c)
+{
+	static const unsigned char at[] = { 6, 7, 9, 10, 12, 13, 14 };
+	static const char omocodes[] = "LMNPQRSTUV";
+	char d[16];
+	int letters = 0;
+
+	memcpy(d, c->c, 16);
+	for (size_t i = 0; i < sizeof(at); i++) {
+		const char *o = strchr(omocodes, d[at[i]]);
+
+		if (d[at[i]] >= '0' && d[at[i]] <= '9')
+			continue;
+		if (o == NULL || *o == '\0')
+			return 0;
+		d[at[i]] = (char)('0' + (o - omocodes));
+		letters++;
+	}
+	return letters > 0 && pii_check_it_fiscal_code(d, 16);
+}
+
 static int
 row_it_cf(const struct id_cand *c, struct id_env *env)
 {
-	return seps_only(c, " ") && shape(c->c, c->n, "AAAAAAXXAXXAXXXA") &&
-	    pii_check_it_fiscal_code(c->c, c->n) ? ID_STRONG : ID_NO;
+	if (!seps_only(c, " ") || !shape(c->c, c->n, "AAAAAAXXAXXAXXXA"))
+		return ID_NO;
+	if (pii_check_it_fiscal_code(c->c, c->n))
+		return ID_STRONG;
+	return it_cf_restored_check(c) ? ID_LABEL : ID_NO;
 }
 
 /* A company's codice fiscale is its partita IVA (11 digits). */
@@ -326,6 +377,29 @@ row_pl_pesel(const struct id_cand *c, struct id_env *env)
 }
 
 /*
+ * YYYYMMDDNNNC whose check digit was computed over all twelve digits
+ * instead of the last ten (validator.js and the generators built on it
+ * do so): the person's date and serial all the same, so next to a label
+ * of a Swedish personal number.
+ */
+static int
+se_pnr_long_check(const struct id_cand *c)
+{
+	int year, month, day;
+
+	if (c->n != 12 || !all_digits(c) || !pii_luhn(c->c, 12))
+		return 0;
+	year = (c->c[0] - '0') * 1000 + (c->c[1] - '0') * 100 +
+	    (c->c[2] - '0') * 10 + (c->c[3] - '0');
+	month = (c->c[4] - '0') * 10 + (c->c[5] - '0');
+	day = (c->c[6] - '0') * 10 + (c->c[7] - '0');
+	if (day > 60)
+		day -= 60;	/* samordningsnummer */
+	return year >= 1800 && year < 2100 &&
+	    pii_valid_date(year, month, day);
+}
+
+/*
  * YYMMDD-NNNC (YYYYMMDD-NNNC; "+" past 100 years) has a rare shape; a
  * bare twelve-digit number that starts with a century as well. A Finnish
  * label makes it a HETU instead.
@@ -335,9 +409,11 @@ row_se_pnr(const struct id_cand *c, struct id_env *env)
 {
 	size_t cut = c->n == 12 ? 8 : 6;
 
-	if (!pii_check_se_pnr(c->c, c->n) || !seps_only(c, "-+ ") ||
-	    (has_seps(c) && c->sep[cut] == 0))
+	if (!seps_only(c, "-+ ") || (has_seps(c) && c->sep[cut] == 0))
 		return ID_NO;
+	if (!pii_check_se_pnr(c->c, c->n)) {
+		return se_pnr_long_check(c) ? ID_LABEL : ID_NO;
+	}
 	id_env_read(env, c);
 	if ((env->groups & LG(HETU)) && !(env->groups & LG(PNR)))
 		return ID_NO;
@@ -578,27 +654,60 @@ static const struct {
 	{ CC_MT, "9999999A" },
 };
 
-/* The countries whose passport format the candidate has. */
-static uint32_t
-passport_countries(const struct id_cand *c)
+/* A shape that says where every letter and digit goes ("AA9999999", not
+ * "AAXXXXXX9": random words of letters and digits, such as the ids that
+ * clients give tool calls, have those). */
+static int
+shape_specific(const struct id_cand *c, const char *pat)
 {
-	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+	char one[16];
+
+	while (*pat != '\0') {
+		size_t n = strcspn(pat, "|");
+
+		if (n < sizeof(one) && strcspn(pat, "X|") >= n) {
+			memcpy(one, pat, n);
+			one[n] = '\0';
+			if (shape(c->c, c->n, one))
+				return 1;
+		}
+		pat += n;
+		if (*pat == '|')
+			pat++;
+	}
+	return 0;
+}
+
+static int
+shape_any(const struct id_cand *c, const char *pat, int specific)
+{
+	return specific ? shape_specific(c, pat) : shape(c->c, c->n, pat);
+}
+
+/* The countries whose passport format the candidate has (a specific
+ * format only, when asked: the German alphabet is not one). */
+static uint32_t
+passport_countries(const struct id_cand *c, int specific)
+{
+	uint32_t cc = !specific && pii_check_de_document(c->c, c->n) ?
+	    CC(DE) : 0;
 
 	for (size_t i = 0; i < sizeof(passports) / sizeof(passports[0]); i++)
-		if (shape(c->c, c->n, passports[i].shape))
+		if (shape_any(c, passports[i].shape, specific))
 			cc |= (uint32_t)1 << passports[i].cc;
 	return cc;
 }
 
 static uint32_t
-id_card_countries(const struct id_cand *c)
+id_card_countries(const struct id_cand *c, int specific)
 {
-	uint32_t cc = pii_check_de_document(c->c, c->n) ? CC(DE) : 0;
+	uint32_t cc = !specific && pii_check_de_document(c->c, c->n) ?
+	    CC(DE) : 0;
 
 	if (pii_check_pl_id_card(c->c, c->n))
 		cc |= CC(PL);
 	for (size_t i = 0; i < sizeof(id_cards) / sizeof(id_cards[0]); i++)
-		if (shape(c->c, c->n, id_cards[i].shape))
+		if (shape_any(c, id_cards[i].shape, specific))
 			cc |= (uint32_t)1 << id_cards[i].cc;
 	return cc;
 }
@@ -607,19 +716,23 @@ id_card_countries(const struct id_cand *c)
  * text points to. */
 static int
 document(const struct id_cand *c, struct id_env *env, uint64_t label,
-    uint32_t (*formats)(const struct id_cand *))
+    uint32_t (*formats)(const struct id_cand *, int))
 {
 	uint32_t cc;
 
 	if (has_seps(c) && !seps_only(c, " "))
 		return ID_NO;
 	/* The label first when the chain's words are read already. */
-	if (env->read && !(env->groups & label))
+	if (env->read && !(env->groups & label) && !id_cand_bare(c))
 		return ID_NO;
-	cc = formats(c);
+	cc = formats(c, 0);
 	if (cc == 0)
 		return ID_NO;
 	id_env_read(env, c);
+	/* A text of values alone: a specific format of any country,
+	 * letters in it. */
+	if (env->groups == 0 && c->digits < c->n && id_cand_bare(c))
+		return formats(c, 1) != 0 ? ID_LABEL : ID_NO;
 	if (!(env->groups & label))
 		return ID_NO;
 	return cc & id_env_countries(env, c) ? ID_LABEL : ID_NO;
@@ -674,75 +787,85 @@ const struct id_row pii_id_rows[] = {
 	  ID_F_NONEG | ID_F_ANYKIND },
 	{ PII_CREDIT_CARD, CC_ANY, 12, 19, row_card, LG(CARD), LG(CARD),
 	  ID_F_ANYKIND },
-	{ PII_EU_VAT, CC_ANY, 8, 17, row_vat, LG(VAT), LG(VAT),
-	  ID_F_NONEG | ID_F_ANYKIND },
+	{ PII_EU_VAT, CC_ANY, 7, 17, row_vat, LG(VAT), LG(VAT),
+	  ID_F_NONEG | ID_F_ANYKIND | ID_F_FEWDIGITS },
 	{ PII_EU_VAT, CC_ANY, 8, 13, row_vat_bare, LG(VAT), LG(VAT), 0 },
 	{ PII_DE_TAX_ID, CC_DE, 11, 11, row_de_tax_id, G_TAX | G_PERS,
-	  LG(IDNR), 0 },
+	  LG(IDNR), ID_F_LONE },
 	{ PII_DE_SVNR, CC_DE, 12, 12, row_de_svnr, G_SOC | G_PERS, LG(SVNR),
 	  0 },
 	{ PII_FR_NIR, CC_FR, 15, 15, row_fr_nir, G_SOC | G_PERS, LG(NIR), 0 },
 	{ PII_ES_DNI, CC_ES, 6, 9, row_es_dni,
-	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(DNI) | LG(NIF), 0 },
+	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT), LG(DNI) | LG(NIF), ID_F_LONE },
 	{ PII_ES_NIE, CC_ES, 9, 9, row_es_nie,
 	  G_PERS | G_TAX | LG(IDCARD) | LG(VAT) | LG(DNI),
 	  LG(NIE) | LG(NIF), 0 },
 	{ PII_IT_FISCAL_CODE, CC_IT, 16, 16, row_it_cf, G_TAX | G_PERS,
-	  LG(CF), 0 },
+	  LG(CF), ID_F_LONE },
 	{ PII_IT_FISCAL_CODE, CC_IT, 11, 11, row_it_cf_numeric, LG(CF),
 	  LG(CF), 0 },
 	{ PII_NL_BSN, CC_NL, 8, 9, row_nl_bsn, G_PERS | G_TAX, LG(BSN), 0 },
 	{ PII_BE_NATIONAL_NUMBER, CC_BE, 11, 11, row_be_nn,
 	  G_PERS | G_TAX | G_SOC, LG(NN), 0 },
 	{ PII_PL_PESEL, CC_PL, 11, 11, row_pl_pesel,
-	  G_PERS | G_TAX | LG(IDCARD), LG(PESEL), 0 },
+	  G_PERS | G_TAX | LG(IDCARD), LG(PESEL), ID_F_LONE },
 	{ PII_SE_PERSONNUMMER, CC_SE, 10, 12, row_se_pnr, G_PERS | G_TAX,
-	  LG(PNR), 0 },
+	  LG(PNR), ID_F_LONE },
 	{ PII_FI_HETU, CC_FI, 10, 11, row_fi_hetu, G_PERS | G_TAX, LG(HETU),
 	  0 },
 	{ PII_DK_CPR, CC_DK, 10, 10, row_dk_cpr, LG(CPR), LG(CPR), 0 },
 	{ PII_AT_SVNR, CC_AT, 10, 10, row_at_svnr, G_SOC | G_PERS, LG(SVNR),
 	  0 },
-	{ PII_PT_NIF, CC_PT, 9, 9, row_pt_nif, G_TAX | G_PERS, LG(NIF), 0 },
+	{ PII_PT_NIF, CC_PT, 9, 9, row_pt_nif, G_TAX | G_PERS, LG(NIF),
+	  ID_F_LONE },
 	{ PII_IE_PPSN, CC_IE, 8, 9, row_ie_ppsn, G_PERS | G_TAX | G_SOC,
 	  LG(PPS), 0 },
 	{ PII_UK_NINO, CC_GB, 9, 9, row_uk_nino, G_PERS | G_TAX | G_SOC,
 	  LG(NINO), 0 },
-	{ PII_PERSONAL_ID, CC_BG, 10, 10, row_bg_egn, G_PERS, LG(EGN), 0 },
+	{ PII_PERSONAL_ID, CC_BG, 10, 10, row_bg_egn, G_PERS, LG(EGN),
+	  ID_F_LONE },
 	{ PII_PERSONAL_ID, CC_CZ, 9, 10, row_cz_rc, G_PERS, LG(RC), 0 },
-	{ PII_PERSONAL_ID, CC_EE, 11, 11, row_ee_ik, G_PERS, LG(IK), 0 },
+	{ PII_PERSONAL_ID, CC_EE, 11, 11, row_ee_ik, G_PERS, LG(IK),
+	  ID_F_LONE },
 	{ PII_PERSONAL_ID, CC_LV, 11, 11, row_lv_pk, G_PERS, LG(PK), 0 },
 	{ PII_PERSONAL_ID, CC_HR, 11, 11, row_hr_oib, G_PERS | G_TAX,
-	  LG(OIB), 0 },
-	{ PII_PERSONAL_ID, CC_RO, 13, 13, row_ro_cnp, G_PERS, LG(CNP), 0 },
-	{ PII_PERSONAL_ID, CC_SI, 13, 13, row_si_emso, G_PERS, LG(EMSO), 0 },
-	{ PII_PERSONAL_ID, CC_IS, 10, 10, row_is_kt, G_PERS, LG(KT), 0 },
-	{ PII_PERSONAL_ID, CC_NO, 11, 11, row_no_fnr, G_PERS, LG(FNR), 0 },
+	  LG(OIB), ID_F_LONE },
+	{ PII_PERSONAL_ID, CC_RO, 13, 13, row_ro_cnp, G_PERS, LG(CNP),
+	  ID_F_LONE },
+	{ PII_PERSONAL_ID, CC_SI, 13, 13, row_si_emso, G_PERS, LG(EMSO),
+	  ID_F_LONE },
+	{ PII_PERSONAL_ID, CC_IS, 10, 10, row_is_kt, G_PERS, LG(KT),
+	  ID_F_LONE },
+	{ PII_PERSONAL_ID, CC_NO, 11, 11, row_no_fnr, G_PERS, LG(FNR),
+	  ID_F_LONE },
 	{ PII_PERSONAL_ID, CC_PT, 12, 12, row_pt_cc, G_PERS | LG(IDCARD),
-	  LG(CC), 0 },
+	  LG(CC), ID_F_LONE },
 	{ PII_PERSONAL_ID, CC_BE, 12, 12, row_be_eid, LG(IDCARD), LG(EID),
-	  0 },
+	  ID_F_LONE },
 	{ PII_PERSONAL_ID, CC_MT, 6, 8, row_mt_id, LG(IDCARD), 0, 0 },
-	{ PII_HEALTH_ID, CC_GR, 11, 11, row_gr_amka, G_SOC, LG(AMKA), 0 },
+	{ PII_HEALTH_ID, CC_GR, 11, 11, row_gr_amka, G_SOC, LG(AMKA),
+	  ID_F_LONE },
 	{ PII_HEALTH_ID, CC_DE, 10, 10, row_de_kvnr, G_SOC | G_PERS,
 	  LG(KVNR), 0 },
-	{ PII_HEALTH_ID, CC_GB, 10, 10, row_uk_nhs, G_SOC, LG(NHS), 0 },
+	{ PII_HEALTH_ID, CC_GB, 10, 10, row_uk_nhs, G_SOC, LG(NHS), ID_F_LONE },
 	{ PII_HEALTH_ID, CC_CH, 13, 13, row_ch_ahv, G_SOC | G_PERS, LG(AHV),
 	  0 },
 	{ PII_HEALTH_ID, CC_HU, 9, 9, row_hu_taj, G_SOC, LG(TAJ), 0 },
 	{ PII_TAX_NUMBER, CC_DE, 10, 13, row_de_stnr, G_TAX, LG(STNR), 0 },
 	{ PII_TAX_NUMBER, CC_AT, 9, 9, row_at_tin, G_TAX, LG(AT_TIN) | LG(STNR),
 	  0 },
-	{ PII_TAX_NUMBER, CC_FR, 13, 13, row_fr_spi, G_TAX, LG(SPI), 0 },
+	{ PII_TAX_NUMBER, CC_FR, 13, 13, row_fr_spi, G_TAX, LG(SPI),
+	  ID_F_LONE },
 	{ PII_TAX_NUMBER, CC_PL, 10, 10, row_pl_nip, G_TAX | LG(VAT),
-	  LG(NIP), 0 },
-	{ PII_TAX_NUMBER, CC_HU, 10, 10, row_hu_tax, G_TAX, 0, 0 },
-	{ PII_TAX_NUMBER, CC_GB, 10, 13, row_uk_utr, G_TAX, LG(UTR), 0 },
+	  LG(NIP), ID_F_LONE },
+	{ PII_TAX_NUMBER, CC_HU, 10, 10, row_hu_tax, G_TAX, 0, ID_F_LONE },
+	{ PII_TAX_NUMBER, CC_GB, 10, 13, row_uk_utr, G_TAX, LG(UTR),
+	  ID_F_LONE },
 	{ PII_TAX_NUMBER, CC_SI, 8, 8, row_si_tax, G_TAX, 0, 0 },
 	{ PII_ID_DOCUMENT, CC_ANY, 6, 10, row_passport, LG(PASSPORT),
-	  LG(PASSPORT), 0 },
+	  LG(PASSPORT), ID_F_FEWDIGITS | ID_F_LONE },
 	{ PII_ID_DOCUMENT, CC_ANY, 7, 12, row_id_card, LG(IDCARD), LG(IDCARD),
-	  0 },
+	  ID_F_FEWDIGITS | ID_F_LONE },
 	{ PII_ID_DOCUMENT, CC_GB, 16, 16, row_uk_driving, LG(DRIVING),
 	  LG(DRIVING), 0 },
 	{ PII_ID_DOCUMENT, CC_IT, 10, 10, row_it_driving, LG(DRIVING),

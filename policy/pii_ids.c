@@ -8,8 +8,13 @@
 /* The longest chain read around one digit: tokens, compact bytes. */
 #define CHAIN_TOKENS 24
 #define ROWS_PER_LEN 48
-/* Fewer digits than this make no identifier. */
+/* Fewer digits than this make no identifier, ... */
 #define MIN_DIGITS 5
+/* ... but a document number of this many letters and digits (German
+ * passports and identity cards: "C26VMVVC3"), next to its label. */
+#define DOC_MIN 9
+#define DOC_MAX 10
+#define GOV_VAT 7
 
 struct pii_ids {
 	/* The labels of pii_id_labels, then the negative words. */
@@ -112,6 +117,12 @@ static int
 alnum(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+static int
+blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 static int
@@ -329,6 +340,64 @@ part_of_number(const struct tok *v, int n, int a, int b)
 	    (b + 1 < n && glued_to(v, b + 1, b + 1, spaced_inside));
 }
 
+/* Long enough to be an identifier alone: ten digits, or eight letters
+ * and digits. */
+#define LONE_DIGITS 10
+#define LONE_MIXED 8
+
+static int
+upper3(const char *p)
+{
+	return p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z' &&
+	    p[2] >= 'A' && p[2] <= 'Z';
+}
+
+/*
+ * The text is values alone: tokens with digits, prefixes of two letters or
+ * three capitals, blanks and the separators of values and lists; no word.
+ * Read once, when a candidate first asks.
+ */
+int
+id_cand_bare(const struct id_cand *c)
+{
+	size_t letters = 0;
+	int digit = 0;
+
+	if (*c->bare >= 0)
+		return *c->bare;
+	*c->bare = 0;
+	for (size_t i = 0; i <= c->len; i++) {
+		unsigned char ch = i < c->len ? (unsigned char)c->text[i] : ' ';
+
+		if (ch >= '0' && ch <= '9') {
+			digit = 1;
+		} else if ((ch | 32) >= 'a' && (ch | 32) <= 'z') {
+			letters++;
+		} else if (blank(ch) || (ch != 0 &&
+		    strchr(",;-./+", ch) != NULL)) {
+			/* A word: more than two letters, or three
+			 * small ones ("see", not "ATU"). */
+			if (!digit && (letters > 3 || (letters == 3 &&
+			    !upper3(c->text + i - 3))))
+				return 0;
+			letters = 0;
+			digit = 0;
+		} else {
+			return 0;
+		}
+	}
+	*c->bare = 1;
+	return 1;
+}
+
+static int
+lone_value(const struct id_row *r, const struct id_cand *c)
+{
+	if (!(r->flags & ID_F_LONE) || !id_cand_bare(c))
+		return 0;
+	return c->digits == c->n ? c->n >= LONE_DIGITS : c->n >= LONE_MIXED;
+}
+
 /*
  * What a row's verdict is worth here: 0 (not this identifier), 1 a label
  * of its kind ("tax number"), 2 a strong value, 3 its own label, 4 a
@@ -355,6 +424,11 @@ row_score(const struct id_row *r, int v, const struct id_cand *c,
 	}
 	if (env->groups & r->specific)
 		return 3;
+	/* A text of values alone (the answer to a question that named
+	 * them, a form's field, a list): its check or its format is the
+	 * evidence. */
+	if (env->groups == 0 && lone_value(r, c))
+		return 1;
 	/* A label of a kind counts unless another identifier is named, or
 	 * another country. */
 	if (!(env->groups & r->labels) || (other & ~LG_GENERIC) != 0)
@@ -376,7 +450,8 @@ try_rows(const struct pii_ids *x, const struct id_cand *c,
 		const struct id_row *r = &pii_id_rows[x->by_len[c->n][i]];
 		int v, score;
 
-		if (!enabled[r->type])
+		if (!enabled[r->type] || (c->digits < MIN_DIGITS &&
+		    !(r->flags & ID_F_FEWDIGITS)))
 			continue;
 		v = r->check(c, envp);
 		if (v == ID_NO)
@@ -390,12 +465,29 @@ try_rows(const struct pii_ids *x, const struct id_cand *c,
 	return best;
 }
 
+/* A word of letters and a few digits as long as a document number, or a
+ * British VAT number of a government department or health authority
+ * ("GBGD001", "GBHA599"): the candidate is that one token. */
+static int
+doc_word(const char *t, const struct tok *k, int more)
+{
+	size_t l = k->e - k->s;
+
+	if (more != 0 || k->digits == 0 || k->letters == 0)
+		return 0;
+	if (l == GOV_VAT && k->digits == 3 &&
+	    (memcmp(t + k->s, "GBGD", 4) == 0 ||
+	    memcmp(t + k->s, "GBHA", 4) == 0))
+		return 1;
+	return l >= DOC_MIN && l <= DOC_MAX;
+}
+
 /* Tries every part of the chain v[0, n) that starts and ends on a word
  * boundary. */
 static int
 chain_scan(const struct pii_ids *x, const char *t, size_t len,
-    const struct tok *v, int n, const unsigned char enabled[PII__COUNT],
-    struct pii_matches *out)
+    const struct tok *v, int n, int *bare,
+    const unsigned char enabled[PII__COUNT], struct pii_matches *out)
 {
 	struct id_cand c;
 	struct id_env env;
@@ -410,6 +502,7 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 	env.we = v[n - 1].e;
 	c.text = t;
 	c.len = len;
+	c.bare = bare;
 	for (int a = 0; a < n; a++) {
 		if (!may_start(v, a))
 			continue;
@@ -440,7 +533,8 @@ chain_scan(const struct pii_ids *x, const char *t, size_t len,
 			c.c[c.n] = '\0';
 			c.digits += v[b].digits;
 			c.end = v[b].e;
-			if (c.digits < MIN_DIGITS || !may_end(v, n, b) ||
+			if ((c.digits < MIN_DIGITS &&
+			    !doc_word(t, &v[a], b - a)) || !may_end(v, n, b) ||
 			    x->n_by_len[c.n] == 0 ||
 			    part_of_number(v, n, a, b))
 				continue;
@@ -463,6 +557,15 @@ chain_digits(const struct tok *v, int n)
 	return d;
 }
 
+static int
+chain_doc(const char *t, const struct tok *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (doc_word(t, &v[i], 0))
+			return 1;
+	return 0;
+}
+
 /* Four groups of one to three digits joined by dots: an IP address or a
  * version, no identifier. */
 static int
@@ -483,6 +586,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 {
 	struct tok v[CHAIN_TOKENS];
 	size_t i = 0, floor = 0;
+	int bare = -1;
 
 	while (i < len) {
 		size_t s, e;
@@ -503,8 +607,9 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if (chain_digits(v, n) >= MIN_DIGITS && !ip_shaped(v, n) &&
-		    chain_scan(x, text, len, v, n, enabled, out) != 0)
+		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(text, v, n)) &&
+		    !ip_shaped(v, n) &&
+		    chain_scan(x, text, len, v, n, &bare, enabled, out) != 0)
 			return -1;
 		i = v[n - 1].e;
 		floor = i;

@@ -26,7 +26,12 @@ struct id_cand {
 	unsigned digits;
 	int lower;		/* a lower-case letter was written */
 	int first_upper;	/* it starts with a capital letter */
+	int *bare;		/* the text is values alone: -1 not read yet,
+				 * else id_cand_bare()'s answer */
 };
+
+/* 1 when the text holds values alone, no word (read once). */
+int id_cand_bare(const struct id_cand *c);
 
 /* The label groups: what a context word says a nearby value is. */
 enum {
@@ -97,6 +102,9 @@ typedef int (*id_check_fn)(const struct id_cand *c, struct id_env *env);
 
 #define ID_F_NONEG 1	/* negative words do not veto it (VAT) */
 #define ID_F_ANYKIND 2	/* labels of other identifiers do not veto it */
+#define ID_F_FEWDIGITS 4	/* tried on a word of few digits */
+#define ID_F_LONE 8	/* its check is enough in a text of values
+			 * alone, without a label */
 
 struct id_row {
 	int type;		/* enum pii_type */

@@ -340,6 +340,10 @@ accept(struct pii_phone *p, const char *t, size_t len, struct cand *c,
 		return phone_word && c->nd >= 7;
 	if (kinds & K_NEGATIVE)
 		return 0;
+	/* 11x starts emergency and service numbers (112, 116 111, 118 xx;
+	 * N11 in North America), no one's line: "112-3333". */
+	if (c->nd <= 8 && c->digits[1] == '1' && c->digits[2] == '1')
+		return 0;
 	if (phone_word)
 		return 1;
 	/* Without a word, six digits or part of a run are too little. */

@@ -15,7 +15,8 @@ enum shape {
 	SH_UUID,	/* 8-4-4-4-12 hex digits */
 	SH_ID,		/* a UUID, or prefix_hex ("ag_0123...") */
 	SH_PATH,	/* an API path: /v1/chat/completions */
-	SH_LANG		/* a language tag: en, pt-BR */
+	SH_LANG,	/* a language tag: en, pt-BR */
+	SH_CALLID	/* nine letters and digits: a tool call's id */
 };
 
 static const char *const roles[] = { "system", "user", "assistant", "tool",
@@ -62,8 +63,11 @@ static const char *const finish_reasons[] = { "stop", "length",
  * set is open (fine-tuned and self-hosted names), and no name shape
  * keeps out an API key ("sk-...") or an address ("x1.2.3.4"), so a model
  * name is read (a real one holds nothing the detectors find). Nor are
- * name, id, tool_call_id, custom_id, prompt_cache_key: clients choose
- * them.
+ * name, custom_id, prompt_cache_key: clients choose them; id and
+ * tool_call_id are read unless they have the shape Mistral's API demands
+ * of a tool call's id (nine letters and digits, refused otherwise): such
+ * an id is random, and a value found in it (nine characters can have a
+ * passport number's format) would make the request fail.
  */
 static const struct structural {
 	const char *key;
@@ -96,6 +100,8 @@ static const struct structural {
 	{ "document_id", SH_UUID, NULL },
 	{ "job_id", SH_UUID, NULL },
 	{ "batch_id", SH_UUID, NULL },
+	{ "id", SH_CALLID, NULL },
+	{ "tool_call_id", SH_CALLID, NULL },
 	{ "agent_id", SH_ID, NULL },
 	{ "conversation_id", SH_ID, NULL },
 };
@@ -171,6 +177,12 @@ shape_ok(enum shape sh, const char *const *values, const char *s, size_t n)
 			    !(s[i] >= '0' && s[i] <= '9'))
 				return 0;
 		return 1;
+	case SH_CALLID:
+		for (i = 0; i < n; i++)
+			if (!lower_alpha((char)(s[i] | 32)) &&
+			    !(s[i] >= '0' && s[i] <= '9'))
+				return 0;
+		return n == 9;
 	case SH_LANG:
 		while (i < n && lower_alpha(s[i]))
 			i++;

@@ -275,9 +275,14 @@ def test_unchanged():
             {"role": "assistant", "content": "", "tool_calls": [{
                 "id": "D681PevKs", "type": "function", "function": {
                     "name": "get_weather",
-                    "arguments": "{\"city\": \"Lyon\"}"}}]},
+                    "arguments": "{\"city\": \"Lyon\"}"}}, {
+                "id": "AB1234567", "type": "function", "function": {
+                    "name": "get_weather",
+                    "arguments": "{\"city\": \"Turin\"}"}}]},
             {"role": "tool", "tool_call_id": "D681PevKs",
-             "name": "get_weather", "content": "12 C, cloudy"}],
+             "name": "get_weather", "content": "12 C, cloudy"},
+            {"role": "tool", "tool_call_id": "AB1234567",
+             "name": "get_weather", "content": "9 C, rain"}],
         "metadata": {"request_source": "ci", "build": "v1.2.3"},
         "prompt_mode": "reasoning",
     }

@@ -148,6 +148,11 @@ test_scanner(void)
 		{ "CHE-107.787.577 IVA", "EU_VAT[CHE-107.787.577 IVA]" },
 		{ "MVA: NO 995 525 828 MVA", "EU_VAT[NO 995 525 828 MVA]" },
 		{ "EL 094259216", "EU_VAT[EL 094259216]" },
+		/* A government department's, a health authority's. */
+		{ "VAT GBGD123 and", "EU_VAT[GBGD123]" },
+		{ "VAT no. GBHA567.", "EU_VAT[GBHA567]" },
+		{ "VAT GBHA123", "" },
+		{ "the GBGD123 form", "" },
 		/* Without the prefix, next to a VAT label of its country. */
 		{ "USt-IdNr. 136695976", "EU_VAT[136695976]" },
 		{ "VAT 136695976", "" },
@@ -155,7 +160,7 @@ test_scanner(void)
 		{ "Her PESEL is 44051401359.", "PL_PESEL[44051401359]" },
 		{ "Mijn BSN-nummer: 1112.22.333", "NL_BSN[1112.22.333]" },
 		{ "Ma Steuer-ID: 36 574 261 809", "DE_TAX_ID[36 574 261 809]" },
-		{ "44051401359", "" },
+		{ "see 44051401359 again", "" },
 		/* A label of another identifier: not this one. */
 		{ "PESEL 36574261809", "" },
 		/* Shapes rare enough without a label. */
@@ -165,7 +170,7 @@ test_scanner(void)
 		{ "MORGA657054SM9IJ", "ID_DOCUMENT[MORGA657054SM9IJ]" },
 		/* Next to their label only. */
 		{ "EGN 7523169263", "PERSONAL_ID[7523169263]" },
-		{ "7523169263", "" },
+		{ "see 7523169263 again", "" },
 		{ "OIB: 33392005961", "PERSONAL_ID[33392005961]" },
 		{ "CNP 1630615123457", "PERSONAL_ID[1630615123457]" },
 		{ "kennitala 450401-3150", "PERSONAL_ID[450401-3150]" },
@@ -187,6 +192,47 @@ test_scanner(void)
 		{ "Cart\xc3\xa3o de Cidad\xc3\xa3o 00000000 0 ZZ4",
 		  "PERSONAL_ID[00000000 0 ZZ4]" },
 		{ "Italian passport KAK001122", "" },
+		/* A check digit over all twelve digits (validator.js):
+		 * the date and serial of a person, next to the label. */
+		{ "personnummer 19781124-5129",
+		  "SE_PERSONNUMMER[19781124-5129]" },
+		{ "personnummer 19781124-5120",
+		  "SE_PERSONNUMMER[19781124-5120]" },
+		{ "see 19781124-5129 above", "" },
+		{ "personnummer 19781124-5128", "" },
+		/* Omocodia with the check over the restored digits. */
+		{ "codice fiscale VRDLCU72M45F20RR",
+		  "IT_FISCAL_CODE[VRDLCU72M45F20RR]" },
+		{ "the code VRDLCU72M45F20RR", "" },
+		{ "codice fiscale VRDLCU72M45F20RA", "" },
+		{ "the code VRDLCU72M45F20RM",
+		  "IT_FISCAL_CODE[VRDLCU72M45F20RM]" },
+		/* The check digit apart, in the issued structure only. */
+		{ "Steuer-ID 4712038594 0", "DE_TAX_ID[4712038594 0]" },
+		{ "Steuer-ID 4712038596 6", "" },
+		/* German documents: few digits in their alphabet. */
+		{ "Reisepassnummer CFGH1JK2L", "ID_DOCUMENT[CFGH1JK2L]" },
+		{ "Personalausweis LZ6RT1X4G", "ID_DOCUMENT[LZ6RT1X4G]" },
+		{ "Reisepassnummer CAGH1JK2L", "" },
+		{ "the word CFGH1JK2L", "" },
+		/* A text of values alone (an answer to the question that
+		 * named them, a field): the check, or a specific format
+		 * with letters, is the evidence. */
+		{ "44051401359", "PL_PESEL[44051401359]" },
+		{ " 7523169263\n", "PERSONAL_ID[7523169263]" },
+		{ "44051401358", "" },
+		{ "12345678", "" },
+		{ "AB1234567", "ID_DOCUMENT[AB1234567]" },
+		{ "ab1234567, CD 7654321",
+		  "ID_DOCUMENT[ab1234567] ID_DOCUMENT[CD 7654321]" },
+		{ "see AB1234567", "" },
+		{ "AB1234567?", "" },
+		{ "A4E7I9O23", "" },
+		/* Formats with free positions, the German alphabet: the
+		 * shapes of generated ids (a tool call's "pRw4MzKq7"). */
+		{ "pRw4MzKq7", "" },
+		{ "K7P29X4R5", "" },
+		{ "Reisepass K7P29X4R5", "ID_DOCUMENT[K7P29X4R5]" },
 		/* Negative words veto a strong value without its label. */
 		{ "order 710319/2745", "" },
 	};

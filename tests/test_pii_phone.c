@@ -76,6 +76,10 @@ test_scanner(void)
 		{ "Call me back at 123456 please.", "[123456]" },
 		{ "They're not answering at 449 4898", "[449 4898]" },
 		{ "ref 123456", "" },
+		/* Service and emergency numbers: nobody's line. */
+		{ "my phone number is 112-4455.", "" },
+		{ "call 116 123 any time", "" },
+		{ "my phone number is 012-4455.", "[012-4455]" },
 		/* A number followed by its extension or by a date. */
 		{ "My phone number is +86 20 61302222-8866.",
 		  "[+86 20 61302222-8866]" },

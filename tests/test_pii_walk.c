@@ -43,10 +43,14 @@ test_table(void)
 		{ "endpoint", "/v1/x jane@example.com", 0 },
 		{ "language", "en", 1 }, { "language", "pt-BR", 1 },
 		{ "language", "DE89370400440532013000", 0 },
+		/* A tool call's id in the shape Mistral demands. */
+		{ "id", "D681PevKs", 1 }, { "tool_call_id", "D681PevKs", 1 },
+		{ "tool_call_id", "AB1234567", 1 },
 		/* Not structural: read whatever they hold. */
 		{ "model", "mistral-large-latest", 0 },
-		{ "name", "get_weather", 0 }, { "id", "D681PevKs", 0 },
-		{ "tool_call_id", "D681PevKs", 0 }, { "custom_id", "1", 0 },
+		{ "name", "get_weather", 0 }, { "id", "D681PevK", 0 },
+		{ "tool_call_id", "call_12345", 0 }, { "custom_id", "1", 0 },
+		{ "id", "D681PevKs0", 0 }, { "tool_call_id", "D681-evKs", 0 },
 		{ "content", "user", 0 }, { NULL, "user", 0 },
 	};
 
