@@ -204,6 +204,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE ledger_new RENAME TO ledger;"
 	"CREATE INDEX ledger_team ON ledger(team, ts);"
 	"CREATE INDEX ledger_key ON ledger(key_id, ts);",
+	/* 9: the intent journal (storage/journal.h): the last sequence of
+	 * each lane applied, written in the transaction that applies it (a
+	 * table of its own: one page, updated in place). */
+	"CREATE TABLE journal(lane INTEGER PRIMARY KEY, seq INTEGER NOT NULL);",
 };
 
 enum gw_err

@@ -327,7 +327,7 @@ test_ledger_migration(void)
 		return;
 	}
 	store_close(st);
-	ok(sql(path, "DROP TABLE ledger;"
+	ok(sql(path, "DROP TABLE ledger; DROP TABLE journal;"
 	    "CREATE TABLE ledger(id TEXT PRIMARY KEY, request_id TEXT NOT NULL,"
 	    " ts INTEGER NOT NULL, team TEXT, key_id TEXT, model TEXT,"
 	    " upstream TEXT, state TEXT NOT NULL CHECK(state IN ('reserved',"
