@@ -508,6 +508,50 @@ test_kill_replay(void)
 	fresh("kill");
 }
 
+static int n_done;
+
+static void
+count_done(struct store_op *op)
+{
+	n_done++;
+}
+
+/* storage_sync = full: the ops wait for the journal's fdatasync (on the
+ * writer), then are done, kept, and in the database after a close. */
+static void
+test_full_sync(void)
+{
+	static struct store_op ops[2];
+	static struct store_spend a;
+	static int64_t w400 = 400;
+	struct store_conf conf = { 0 };
+	struct store *st;
+
+	fresh("fsync");
+	conf.full_sync = 1;
+	if (store_open(db, &conf, NULL, &st) != GW_OK) {
+		ok(0, "a store with storage_sync = full");
+		return;
+	}
+	spend_init(&a, "a", &w400);
+	reserve_op(&ops[0], &a);
+	ops[0].done = count_done;
+	store_submit(st, &ops[0]);
+	store_flush(st);
+	settle_op(&ops[1], &a, 100);
+	ops[1].done = count_done;
+	store_submit(st, &ops[1]);
+	store_flush(st);
+	ok(n_done == 2 && ops[0].err == GW_OK && ops[1].err == GW_OK &&
+	    a.refused == -1 && a.settled && a.budgets[0].used == 100,
+	    "full sync: a reservation and its record kept, each done once");
+	store_close(st);
+	ok(sql_int("SELECT cost_eur FROM ledger WHERE id = 'a' AND "
+	    "state = 'settled'") == 100 && n_files() == 0,
+	    "full sync: in the database after the close, no journal file left");
+	fresh("fsync");
+}
+
 int
 main(void)
 {
@@ -520,6 +564,7 @@ main(void)
 	test_full();
 	test_write_fails();
 	test_kill_replay();
+	test_full_sync();
 	fresh("replay");
 	fresh("applied");
 	fresh("torn");
