@@ -124,15 +124,43 @@ static const uint32_t crc32c_table[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
+static uint32_t
+crc32c_table_run(uint32_t crc, const unsigned char *b, size_t n)
+{
+	while (n-- > 0)
+		crc = crc32c_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* SSE 4.2's crc32 instruction: the same CRC, eight bytes at a time (the
+ * record's CRC was a byte-at-a-time loop on the loop's path). */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw_run(uint32_t crc, const unsigned char *b, size_t n)
+{
+	uint64_t c = crc;
+
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t v;
+
+		memcpy(&v, b, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (uint32_t)c;
+	while (n-- > 0)
+		crc = __builtin_ia32_crc32qi(crc, *b++);
+	return crc;
+}
+#endif
+
 uint32_t
 journal_crc32c(uint32_t crc, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
-	crc = ~crc;
-	while (n-- > 0)
-		crc = crc32c_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("sse4.2"))
+		return ~crc32c_hw_run(~crc, p, n);
+#endif
+	return ~crc32c_table_run(~crc, p, n);
 }
 
 static void

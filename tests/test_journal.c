@@ -557,7 +557,25 @@ main(void)
 {
 	char crc[] = "123456789";
 
+	unsigned char v[48];
+	uint32_t parts;
+
 	ok(journal_crc32c(0, crc, 9) == 0xe3069283, "CRC-32C check value");
+	/* RFC 3720 B.4's vectors: whole eight-byte words. */
+	memset(v, 0, 32);
+	ok(journal_crc32c(0, v, 32) == 0x8a9136aa, "CRC-32C of 32 zeros");
+	memset(v, 0xff, 32);
+	ok(journal_crc32c(0, v, 32) == 0x62a8ab43, "CRC-32C of 32 0xff");
+	for (int i = 0; i < 32; i++)
+		v[i] = (unsigned char)i;
+	ok(journal_crc32c(0, v, 32) == 0x46dd794e, "CRC-32C of 0..31");
+	/* Continued over unaligned pieces: the same as at once. */
+	for (int i = 0; i < 48; i++)
+		v[i] = (unsigned char)(i * 37 + 11);
+	parts = journal_crc32c(journal_crc32c(journal_crc32c(0, v, 3),
+	    v + 3, 21), v + 24, 24);
+	ok(parts == journal_crc32c(0, v, 48), "CRC-32C continued over "
+	    "unaligned pieces is the CRC of the whole");
 	test_replay();
 	test_torn();
 	test_crc();
