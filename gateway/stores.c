@@ -116,6 +116,7 @@ stores_open(struct gateway *gw, const struct config *cfg)
 	err = store_open(where, &sc, gw->base, &gw->store);
 	if (err == GW_OK) {
 		sc.readonly = 1;
+		sc.writer = gw->store;
 		err = store_open(where, &sc, gw->base, &gw->reader);
 	}
 	OPENSSL_cleanse(check, sizeof(check));

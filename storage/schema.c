@@ -170,6 +170,44 @@ static const char *const migrations[] = {
 	" team_id INTEGER NOT NULL REFERENCES teams(id),"
 	" PRIMARY KEY(admin_id, team_id)) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES('admins_version', 1);",
+	/* 8: the ledger's state check without an IN list: SQLite codes
+	 * "state IN (...)" in a CHECK as an ephemeral table, made and
+	 * dropped at every INSERT and UPDATE of a row (~9,000
+	 * instructions each); comparisons cost a few dozen. The table is
+	 * rebuilt (a CHECK can not be altered), same columns, same
+	 * indexes. */
+	"CREATE TABLE ledger_new("
+	" id TEXT PRIMARY KEY,"
+	" request_id TEXT NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" team TEXT,"
+	" key_id TEXT,"
+	" model TEXT,"
+	" upstream TEXT,"
+	" state TEXT NOT NULL CHECK(state = 'reserved' OR state = 'settled'"
+	" OR state = 'charged'),"
+	" reserved_eur INTEGER,"
+	" reserved_usd INTEGER,"
+	" cost_eur INTEGER,"
+	" cost_usd INTEGER,"
+	" prompt_tokens INTEGER,"
+	" completion_tokens INTEGER,"
+	" settled_at INTEGER,"
+	" method TEXT,"
+	" path TEXT,"
+	" client TEXT) WITHOUT ROWID;"
+	"INSERT INTO ledger_new SELECT id, request_id, ts, team, key_id, model,"
+	" upstream, state, reserved_eur, reserved_usd, cost_eur, cost_usd,"
+	" prompt_tokens, completion_tokens, settled_at, method, path, client"
+	" FROM ledger;"
+	"DROP TABLE ledger;"
+	"ALTER TABLE ledger_new RENAME TO ledger;"
+	"CREATE INDEX ledger_team ON ledger(team, ts);"
+	"CREATE INDEX ledger_key ON ledger(key_id, ts);",
+	/* 9: the intent journal (storage/journal.h): the last sequence of
+	 * each lane applied, written in the transaction that applies it (a
+	 * table of its own: one page, updated in place). */
+	"CREATE TABLE journal(lane INTEGER PRIMARY KEY, seq INTEGER NOT NULL);",
 };
 
 enum gw_err

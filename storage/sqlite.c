@@ -8,6 +8,9 @@
 #include "storage/audit_verify.h"
 #include "storage/audit_write.h"
 #include "storage/chain.h"
+#include "storage/front.h"
+#include "storage/intent.h"
+#include "storage/journal.h"
 #include "storage/ledger.h"
 #include "storage/objects.h"
 #include "storage/schema.h"
@@ -24,7 +27,8 @@
 const struct sqlite_part sqlite_parts[] = {
 	{ "audit chain", audit_open, audit_close, audit_recover,
 	    audit_load_head },
-	{ "ledger", ledger_open, ledger_close, ledger_recover, ledger_reload },
+	{ "ledger", ledger_open, ledger_close, ledger_recover, NULL },
+	{ "intents", intents_open, intents_close, NULL, NULL },
 };
 const size_t sqlite_n_parts = sizeof(sqlite_parts) / sizeof(sqlite_parts[0]);
 
@@ -49,11 +53,18 @@ op_objects_forget(struct sqlite_store *st, struct store_op *op)
 	return objects_write(st, &op->rec, op->objs, op->n_objs);
 }
 
+/* A reservation is decided on the loop (storage/front.c) and reaches
+ * the database through the journal, never as an op. */
 static enum gw_err
 op_reserve(struct sqlite_store *st, struct store_op *op)
 {
-	return ledger_reserve(st, op->spend);
+	log_error("storage: a reservation reached the writer's queue");
+	return GW_ERR_INVAL;
 }
+
+const struct sqlite_op_kind sqlite_op_budget_load = {
+	"budget_load", 1, ledger_used
+};
 
 static enum gw_err
 op_audit_checkpoint(struct sqlite_store *st, struct store_op *op)
@@ -158,10 +169,39 @@ recover(struct sqlite_store *st)
 	return GW_OK;
 }
 
+/* Replay: the lane's last sequence the database holds. */
+static enum gw_err
+replay_applied(void *arg, int lane, uint64_t *seq)
+{
+	return intent_applied(arg, lane, seq);
+}
+
+/* Replay: one file's records the database lacks, in one transaction. */
+static enum gw_err
+replay_records(void *arg, int lane, const unsigned char *p, size_t n)
+{
+	struct sqlite_store *st = arg;
+	uint64_t last = 0;
+	enum gw_err err;
+
+	if (sql_exec(st->db, "BEGIN IMMEDIATE") != GW_OK)
+		return GW_ERR_STORAGE;
+	err = intent_apply(st, lane, p, n, &last);
+	if (err == GW_OK)
+		err = sql_exec(st->db, "COMMIT");
+	if (err != GW_OK) {
+		sql_exec(st->db, "ROLLBACK");
+		return GW_ERR_STORAGE;
+	}
+	return GW_OK;
+}
+
 /* Frees the store (its writer stopped). */
 static void
 store_free(struct sqlite_store *st)
 {
+	front_free(st->front);
+	journal_close(st->journal);
 	for (size_t i = sqlite_n_parts; i-- > 0;)
 		sqlite_parts[i].close(st);
 	EVP_PKEY_free(st->sign_key);
@@ -194,10 +234,20 @@ backend_open(const char *path, const struct store_conf *conf,
 	for (size_t i = 0; i < sqlite_n_parts && err == GW_OK &&
 	    !st->readonly; i++)
 		err = sqlite_parts[i].open(st, conf);
+	if (err == GW_OK && !st->readonly) {
+		/* What a crash left in the journal goes in first: the
+		 * recovery then sees every reservation. */
+		struct journal_replay cb = { replay_applied, replay_records,
+			st };
+
+		err = journal_open(path, conf->full_sync, &cb, &st->journal);
+	}
 	if (err == GW_OK && !st->readonly)
 		err = recover(st);
 	if (err == GW_OK)
 		err = writer_start(st, path, conf, base);
+	if (err == GW_OK && !st->readonly)
+		err = front_new(st, base, conf->full_sync, &st->front);
 	if (err != GW_OK) {
 		store_free(st);
 		return err;
@@ -207,24 +257,35 @@ backend_open(const char *path, const struct store_conf *conf,
 }
 
 static void
-backend_close(struct store *base)
+backend_submit(struct store *base, struct store_op *op)
 {
 	struct sqlite_store *st = (struct sqlite_store *)base;
 
-	writer_stop(st);
-	store_free(st);
-}
-
-static void
-backend_submit(struct store *base, struct store_op *op)
-{
-	writer_submit((struct sqlite_store *)base, op);
+	if (st->front == NULL || !front_submit(st->front, op))
+		writer_submit(st, op);
 }
 
 static void
 backend_flush(struct store *base)
 {
-	writer_flush((struct sqlite_store *)base);
+	struct sqlite_store *st = (struct sqlite_store *)base;
+
+	/* The journal's ops and the budgets' loads feed each other. */
+	do {
+		if (st->front != NULL)
+			front_flush(st->front);
+		writer_flush(st);
+	} while (st->front != NULL && front_pending(st->front) > 0);
+}
+
+static void
+backend_close(struct store *base)
+{
+	struct sqlite_store *st = (struct sqlite_store *)base;
+
+	backend_flush(base);
+	writer_stop(st);
+	store_free(st);
 }
 
 static void

@@ -21,6 +21,9 @@
 struct writer;		/* storage/writer.c */
 struct ledger;		/* storage/ledger.c */
 struct audit_chain;	/* storage/audit_write.c */
+struct journal;		/* storage/journal.c */
+struct intents;		/* storage/intent.c */
+struct front;		/* storage/front.c */
 
 struct sqlite_store {
 	struct store base;	/* first: the interface's handle */
@@ -29,6 +32,10 @@ struct sqlite_store {
 	struct writer *writer;	/* the thread that runs the ops */
 	struct ledger *ledger;	/* NULL on a reader */
 	struct audit_chain *chain;	/* NULL on a reader */
+	struct intents *intents;	/* NULL on a reader */
+	struct journal *journal;	/* the intent journal; NULL on a
+					 * reader */
+	struct front *front;	/* the loop's side of it; NULL on a reader */
 	/* The audit signing key, on both connections: the writer signs
 	 * checkpoints with it, the reader checks them. */
 	EVP_PKEY *sign_key;	/* NULL: no checkpoints are signed */
@@ -70,5 +77,10 @@ struct sqlite_op_kind {
 };
 
 extern const struct sqlite_op_kind sqlite_op_kinds[STORE_OP_KINDS];
+
+/* The backend's own kind, never submitted through store.h: what each
+ * budget of op->spend has used (storage/front.c asks it for the book). */
+#define SQLITE_OP_BUDGET_LOAD (STORE_OP_KINDS + 1)
+extern const struct sqlite_op_kind sqlite_op_budget_load;
 
 #endif

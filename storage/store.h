@@ -202,8 +202,10 @@ struct store_spend {
 	 * Decides the reservation from what each budget has left (avail,
 	 * in that budget's currency): fills reserved[currency] (-1: no
 	 * price) and returns -1 when it fits, else the index of the budget
-	 * that refuses. Runs on the store's thread, inside the transaction
-	 * that records the reservation: pure code only.
+	 * that refuses. Runs where the store decides: on SQLite on the loop
+	 * thread, in store_submit or later; on PostgreSQL on the store's
+	 * thread, inside the transaction that records the reservation. Pure
+	 * code only.
 	 */
 	int (*decide)(void *arg, const int64_t *avail, const int *currency,
 	    int n, int64_t *reserved);
@@ -395,6 +397,9 @@ struct store_conf {
 	 * seen this long ago is dead; a live one then settles its open
 	 * reservations as charged (0: 10 s). */
 	int64_t instance_timeout_ms;
+	/* SQLite, readonly: the writer's store (or NULL), whose journaled
+	 * records submitted before a read that read waits for. */
+	struct store *writer;
 };
 
 /*

@@ -1,12 +1,30 @@
-/* The SQLite writer: op queue, group commit, done callbacks, checkpoints. */
+/* The SQLite writer: op queue, journal, group commit, done callbacks,
+ * checkpoints. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "storage/intent.h"
+#include "storage/journal.h"
 #include "storage/sql.h"
 #include "storage/writer.h"
 
 #define STORE_WAL_PAGES 1000	/* SQLite's auto-checkpoint size: 4 MB */
+/* Journal bytes one transaction applies when no op waits for them all. */
+#define JOURNAL_BATCH (256 * 1024)
+/* After a failed transaction, the journal is applied again this late
+ * (doubling up to the most), unless an op comes first. */
+#define RETRY_MIN_MS 50
+#define RETRY_MAX_MS 2000
+/* Records alone (no op waits) are gathered this long before the writer
+ * applies them: more per transaction, fewer pages per request. */
+#define GATHER_MS 2
+/* A reader's op waits at most this long for the journal records before
+ * it to be applied (a writer that fails does not stop reads). */
+#define READ_WAIT_MS 5000
 
 struct writer {
 	struct sqlite_store *st;
@@ -48,7 +66,21 @@ struct writer {
 	sqlite3_stmt *st_dv;
 	int64_t data_version;
 	sqlite3_stmt *st_begin, *st_commit;	/* prepared once */
+	/* Journaled ops that wait for the journal's fdatasync
+	 * (storage_sync = full), under lock. */
+	struct store_op *synced, *synced_tail;
+	int jfailed;		/* the journal's last transaction failed */
+	int gathering;		/* waits for more records (GATHER_MS) */
+	int hurry;		/* apply every record now (flush, a read) */
+	int retry_ms;		/* its next retry's delay */
+	atomic_uint others;	/* times another process was seen writing */
+	/* A reader: the writer's store, whose journal records up to need
+	 * (under lock) its reads wait for. */
+	struct sqlite_store *primary;
+	uint64_t need;
 };
+
+static void writer_hurry(struct sqlite_store *st);
 
 /* Runs one op through the kinds table. */
 static void
@@ -56,6 +88,10 @@ run_op(struct sqlite_store *st, struct store_op *op)
 {
 	const struct sqlite_op_kind *k;
 
+	if (op->type == SQLITE_OP_BUDGET_LOAD && !st->readonly) {
+		op->err = sqlite_op_budget_load.run(st, op);
+		return;
+	}
 	if (op->type < 0 || op->type >= STORE_OP_KINDS) {
 		log_error("storage: unknown operation %d", op->type);
 		op->err = GW_ERR_INVAL;
@@ -109,6 +145,8 @@ sync_others(struct writer *w)
 	sqlite3_reset(w->st_dv);
 	if (v == w->data_version)
 		return GW_OK;
+	if (w->data_version >= 0)
+		atomic_fetch_add(&w->others, 1);
 	w->data_version = v;
 	return reload_parts(w->st);
 }
@@ -127,18 +165,55 @@ step_once(struct writer *w, sqlite3_stmt *s)
 	return GW_OK;
 }
 
-/* Runs one batch in one transaction (on the reader, one snapshot); a
- * failed commit fails every op. */
+/* Applies the journal's records inside the batch's transaction: all
+ * those appended before the batch's ops when there are ops (they see
+ * them), else about JOURNAL_BATCH bytes. *last: the last applied;
+ * *recs: how many (each counts as an op in the stats). */
+static enum gw_err
+apply_journal(struct writer *w, int all, uint64_t *last, unsigned *recs)
+{
+	struct journal *j = w->st->journal;
+	struct journal_rec rec;
+	size_t total = 0;
+
+	for (;;) {
+		const unsigned char *buf;
+		size_t n;
+		enum gw_err err = journal_read(j, JOURNAL_BATCH, &buf, &n);
+
+		if (err != GW_OK)
+			return err;
+		if (n == 0)
+			return GW_OK;
+		err = intent_apply(w->st, journal_lane(j), buf, n, last);
+		if (err != GW_OK)
+			return err;
+		for (size_t off = 0; journal_next(buf, n, &off, 0, &rec) == 1;)
+			(*recs)++;
+		total += n;
+		if (!all && total >= JOURNAL_BATCH)
+			return GW_OK;
+	}
+}
+
+/* Runs one batch in one transaction (on the reader, one snapshot), the
+ * journal's new records first; a failed commit fails every op and
+ * leaves the records to the next batch. Returns the ops run and the
+ * records applied. */
 static unsigned
-run_batch(struct writer *w, struct store_op *batch)
+run_batch(struct writer *w, struct store_op *batch, int all)
 {
 	struct sqlite_store *st = w->st;
+	struct journal *j = st->journal;
 	struct store_op *op;
 	enum gw_err err = step_once(w, w->st_begin);
-	unsigned n = 0;
+	uint64_t last = 0;
+	unsigned n = 0, recs = 0;
 
 	if (err == GW_OK && !st->readonly)
 		err = sync_others(w);
+	if (err == GW_OK && j != NULL)
+		err = apply_journal(w, all || batch != NULL, &last, &recs);
 
 	for (op = batch; op != NULL; op = op->next, n++) {
 		if (err != GW_OK)
@@ -146,16 +221,107 @@ run_batch(struct writer *w, struct store_op *batch)
 		else
 			run_op(st, op);
 	}
-	if (err == GW_OK && step_once(w, w->st_commit) != GW_OK) {
-		sql_exec(st->db, "ROLLBACK");
+	if (err == GW_OK && step_once(w, w->st_commit) != GW_OK)
 		err = GW_ERR_STORAGE;
-	}
 	if (err != GW_OK) {
+		if (!sqlite3_get_autocommit(st->db))
+			sql_exec(st->db, "ROLLBACK");
 		for (op = batch; op != NULL; op = op->next)
 			op->err = err;
 		reload_parts(st);	/* it logs */
+		if (j != NULL)
+			journal_rewind(j);
+		w->jfailed = j != NULL && journal_pending(j);
+		return n;
 	}
-	return n;
+	if (j != NULL && last > 0)
+		journal_commit(j, last);
+	w->jfailed = 0;
+	return n + recs;
+}
+
+/* Full sync: the journal reaches the disk, then the ops that waited for
+ * it are done (their done callbacks run on the loop). */
+static void
+sync_journal(struct writer *w, struct store_op *ops, struct store_op *tail)
+{
+	enum gw_err err;
+	uint64_t seq;
+
+	if (ops == NULL)
+		return;
+	err = journal_sync(w->st->journal, &seq);
+	for (struct store_op *op = ops; op != NULL; op = op->next)
+		if (err != GW_OK)
+			op->err = GW_ERR_STORAGE;
+	pthread_mutex_lock(&w->lock);
+	if (w->done_tail != NULL)
+		w->done_tail->next = ops;
+	else
+		w->done = ops;
+	w->done_tail = tail;
+	if (w->notify != NULL)
+		event_active(w->notify, EV_READ, 0);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Under lock: whether the writer has work (ops, synced ops, records). */
+static int
+has_work(struct writer *w)
+{
+	return w->queue != NULL || w->synced != NULL ||
+	    (w->st->journal != NULL && !w->jfailed &&
+	    journal_pending(w->st->journal));
+}
+
+/* Under lock: the writer was woken for records alone; it waits
+ * GATHER_MS for more unless an op comes (or a flush, a read, stop). */
+static void
+gather(struct writer *w)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += GATHER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	w->gathering = w->idle = 1;
+	while (w->queue == NULL && w->synced == NULL && !w->hurry &&
+	    !w->stop)
+		if (pthread_cond_timedwait(&w->work, &w->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	w->gathering = w->idle = 0;
+}
+
+/* Under lock: waits for work; after a failed transaction, at most the
+ * retry delay (then the journal is tried again). */
+static void
+wait_work(struct writer *w)
+{
+	struct timespec until;
+
+	w->idle = 1;
+	if (!w->jfailed) {
+		pthread_cond_wait(&w->work, &w->lock);
+		w->idle = 0;
+		return;
+	}
+	w->retry_ms = w->retry_ms == 0 ? RETRY_MIN_MS : w->retry_ms * 2;
+	if (w->retry_ms > RETRY_MAX_MS)
+		w->retry_ms = RETRY_MAX_MS;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += w->retry_ms / 1000;
+	until.tv_nsec += (long)(w->retry_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_cond_timedwait(&w->work, &w->lock, &until) == ETIMEDOUT)
+		w->jfailed = 0;	/* try the journal again */
+	w->idle = 0;
 }
 
 /* On the writer, between transactions (idle when it can be): copies
@@ -179,11 +345,12 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		struct store_op *batch, *tail;
+		struct store_op *batch, *tail, *synced, *synced_tail;
+		uint64_t need;
 		unsigned n;
-		int copy;
+		int copy, hurry;
 
-		while (w->queue == NULL && !w->stop) {
+		while (!has_work(w) && !w->stop) {
 			if (w->cp_catchup) {
 				/* Idle: the copy delays no request. */
 				w->cp_catchup = 0;
@@ -192,15 +359,24 @@ writer_main(void *arg)
 				pthread_mutex_lock(&w->lock);
 				continue;
 			}
-			w->idle = 1;
-			pthread_cond_wait(&w->work, &w->lock);
-			w->idle = 0;
+			wait_work(w);
 		}
-		if (w->queue == NULL)
+		if (!has_work(w))
 			break;
+		if (w->queue == NULL && w->synced == NULL && !w->hurry &&
+		    !w->stop)
+			gather(w);
+		hurry = w->hurry;
+		w->hurry = 0;
 		batch = w->queue;
 		tail = w->queue_tail;
 		w->queue = w->queue_tail = NULL;
+		synced = w->synced;
+		synced_tail = w->synced_tail;
+		w->synced = w->synced_tail = NULL;
+		need = w->need;
+		if (batch != NULL)
+			w->retry_ms = 0;
 		w->busy = 1;
 		/* Never idle (a steady load): copy before this batch once the
 		 * WAL has grown by another checkpoint's worth. */
@@ -209,21 +385,28 @@ writer_main(void *arg)
 			w->cp_catchup = 0;
 		pthread_mutex_unlock(&w->lock);
 
+		sync_journal(w, synced, synced_tail);
 		if (copy)
 			checkpoint_catchup(w);
-		n = run_batch(w, batch);
+		if (w->primary != NULL && batch != NULL &&
+		    journal_wait(w->primary->journal, need, READ_WAIT_MS) != 0)
+			log_warn("storage: a read runs before the journal's "
+			    "last records are in the database");
+		n = run_batch(w, batch, hurry);
 
 		pthread_mutex_lock(&w->lock);
 		w->stats.transactions++;
 		w->stats.ops += n;
 		w->busy = 0;
-		if (w->done_tail != NULL)
-			w->done_tail->next = batch;
-		else
-			w->done = batch;
-		w->done_tail = tail;
+		if (batch != NULL) {
+			if (w->done_tail != NULL)
+				w->done_tail->next = batch;
+			else
+				w->done = batch;
+			w->done_tail = tail;
+		}
 		pthread_cond_broadcast(&w->drained);
-		if (w->notify != NULL)
+		if (w->notify != NULL && batch != NULL)
 			event_active(w->notify, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -272,7 +455,9 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	w->kicked = 0;
 	pthread_mutex_lock(&w->lock);
-	wake = w->idle && w->queue != NULL;
+	/* Records alone do not end a gathering writer's wait. */
+	wake = w->idle && (w->gathering ? w->queue != NULL ||
+	    w->synced != NULL : has_work(w));
 	pthread_mutex_unlock(&w->lock);
 	/* Signalled after the unlock, the writer does not wake up only to
 	 * wait for the mutex. */
@@ -404,6 +589,10 @@ writer_start(struct sqlite_store *st, const char *path,
 	if (w == NULL)
 		return GW_ERR_NOMEM;
 	w->st = st;
+	if (st->readonly && conf->writer != NULL &&
+	    conf->writer->be == &store_backend_sqlite &&
+	    ((struct sqlite_store *)conf->writer)->journal != NULL)
+		w->primary = (struct sqlite_store *)conf->writer;
 	st->writer = w;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
@@ -451,6 +640,8 @@ writer_submit(struct sqlite_store *st, struct store_op *op)
 	w->pending++;
 	/* A busy writer takes the whole queue after its commit anyway; an
 	 * idle one is woken after the loop's other ready events. */
+	if (w->primary != NULL)
+		w->need = journal_seq(w->primary->journal);
 	if (w->idle && w->kick == NULL)
 		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->lock);
@@ -458,6 +649,63 @@ writer_submit(struct sqlite_store *st, struct store_op *op)
 		w->kicked = 1;
 		event_active(w->kick, 0, 0);
 	}
+	/* The writer applies the journal now: the read waits for it. */
+	if (w->primary != NULL)
+		writer_hurry(w->primary);
+}
+
+/* The writer applies every record appended so far without waiting. */
+static void
+writer_hurry(struct sqlite_store *st)
+{
+	struct writer *w = st->writer;
+
+	pthread_mutex_lock(&w->lock);
+	w->hurry = 1;
+	if (w->idle)
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+writer_kick(struct sqlite_store *st)
+{
+	struct writer *w = st->writer;
+
+	if (w->kick == NULL) {
+		pthread_mutex_lock(&w->lock);
+		if (w->idle && !w->gathering)
+			pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->lock);
+		return;
+	}
+	if (!w->kicked) {
+		w->kicked = 1;
+		event_active(w->kick, 0, 0);
+	}
+}
+
+void
+writer_submit_synced(struct sqlite_store *st, struct store_op *op)
+{
+	struct writer *w = st->writer;
+
+	op->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->synced_tail != NULL)
+		w->synced_tail->next = op;
+	else
+		w->synced = op;
+	w->synced_tail = op;
+	w->pending++;
+	pthread_mutex_unlock(&w->lock);
+	writer_kick(st);
+}
+
+unsigned
+writer_others(struct sqlite_store *st)
+{
+	return atomic_load(&st->writer->others);
 }
 
 void
@@ -477,9 +725,10 @@ writer_flush(struct sqlite_store *st)
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		if (w->idle && w->queue != NULL)
+		w->hurry = 1;
+		if (w->idle && has_work(w))
 			pthread_cond_signal(&w->work);	/* a pending kick */
-		while (w->queue != NULL || w->busy)
+		while (has_work(w) || w->busy)
 			pthread_cond_wait(&w->drained, &w->lock);
 		if (w->pending == 0) {
 			pthread_mutex_unlock(&w->lock);

@@ -266,8 +266,38 @@ class Gateway:
             raise RuntimeError("key create: %d %r" % (st, res))
         return res["key"]
 
+    def synced(self, timeout=10.0):
+        """Waits until the records in the gateway's intent journal are in
+        its database (the writer applies them a moment after they are
+        kept): a test that reads the database file itself sees what the
+        gateway answered for. Nothing to wait for when it is not
+        running (its next start replays them)."""
+        if self.proc.poll() is not None:
+            return True
+        end = time.time() + timeout
+        while True:
+            want = journal_last(os.path.join(self.data_dir,
+                                             "eugate.db.intents"))
+            if not want:
+                return True
+            db = sqlite3.connect(os.path.join(self.data_dir, "eugate.db"),
+                                 timeout=10)
+            try:
+                have = dict(db.execute("SELECT lane, seq FROM journal"))
+            except sqlite3.OperationalError:
+                have = {}
+            finally:
+                db.close()
+            if all(have.get(lane, 0) >= seq for lane, seq in want.items()):
+                return True
+            if time.time() > end or self.proc.poll() is not None:
+                return False
+            time.sleep(0.002)
+
     def rows(self, where="1=1", args=(), table="audit", order="seq"):
-        """Rows of a table of the gateway's database, read directly."""
+        """Rows of a table of the gateway's database, read directly (once
+        the journal's records are in it)."""
+        self.synced()
         db = sqlite3.connect(os.path.join(self.data_dir, "eugate.db"),
                              timeout=10)
         db.row_factory = sqlite3.Row
@@ -282,6 +312,35 @@ class Gateway:
         rows = wait_for(lambda: self.rows("request_id = ?", (request_id,)),
                         5)
         return rows[0] if rows else None
+
+
+def journal_last(d):
+    """{lane: last sequence} of the records in an intent journal
+    (storage/journal.h: u32 length, u32 CRC, u64 sequence, payload)."""
+    last = {}
+    try:
+        names = os.listdir(d)
+    except FileNotFoundError:
+        return last
+    for n in names:
+        m = re.match(r"L(\d+)\.[0-9a-f]{16}$", n)
+        if not m:
+            continue
+        try:
+            with open(os.path.join(d, n), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue    # applied and removed meanwhile
+        off = 0
+        while off + 16 <= len(data):
+            size = int.from_bytes(data[off:off + 4], "little")
+            if size == 0 or off + 16 + size > len(data):
+                break
+            seq = int.from_bytes(data[off + 8:off + 16], "little")
+            lane = int(m.group(1))
+            last[lane] = max(last.get(lane, 0), seq)
+            off += 16 + size
+    return last
 
 
 def chat_body(content="hello", model="mistral-small-latest", stream=False,

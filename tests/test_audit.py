@@ -52,6 +52,7 @@ def verify(gw, body=None):
 
 
 def db(gw):
+    gw.synced()
     return sqlite3.connect(os.path.join(gw.data_dir, "eugate.db"),
                            timeout=10)
 

@@ -52,6 +52,7 @@ def key_row(gw, kid):
 
 
 def snapshot(gw):
+    gw.synced()
     c = sqlite3.connect(os.path.join(gw.data_dir, "eugate.db"), timeout=10)
     try:
         return {t: sorted(repr(r) for r in c.execute("SELECT * FROM " + t))

@@ -286,11 +286,15 @@ def test_admin_api():
     with open(os.path.join(gw.data_dir, "eugate.db"), "rb") as f:
         db = f.read()
     wal = os.path.join(gw.data_dir, "eugate.db-wal")
-    if os.path.exists(wal):
-        with open(wal, "rb") as f:
-            db += f.read()
+    journal = os.path.join(gw.data_dir, "eugate.db.intents")
+    for p in [wal] + [os.path.join(journal, n) for n in
+                      (os.listdir(journal) if os.path.isdir(journal) else [])]:
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                db += f.read()
     tap.ok(key.encode() not in db and key[16:48].encode() not in db,
-           "storage: neither the key nor its secret is in the database")
+           "storage: neither the key nor its secret is in the database "
+           "or its journal")
     env.close(tap)
 
 

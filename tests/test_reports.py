@@ -230,6 +230,7 @@ def test_posture():
     tap.eq(got["self_deployment"], "ok", "... from a later time: ok")
 
     # The audit log, tampered with: logging fails.
+    gw.synced()
     db = sqlite3.connect(os.path.join(gw.data_dir, "eugate.db"), timeout=10)
     db.execute("UPDATE audit SET model = 'tampered' WHERE seq = 3")
     db.commit()

@@ -128,6 +128,7 @@ TABLES = ("teams", "keys", "admins", "admin_teams", "ledger", "objects",
 
 
 def db(gw):
+    gw.synced()
     return sqlite3.connect(os.path.join(gw.data_dir, "eugate.db"), timeout=10)
 
 

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <sqlite3.h>
 
 #include "storage/store.h"
 #include "tests/tap.h"
@@ -326,6 +327,114 @@ test_request_list(struct store *st)
 	free(op);
 }
 
+/* Runs q on the database file (for a schema made by hand); 0: done. */
+static int
+sql(const char *db, const char *q)
+{
+	sqlite3 *h;
+	char *err = NULL;
+	int rc;
+
+	rc = sqlite3_open(db, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, q, NULL, NULL, &err) != SQLITE_OK;
+	if (rc)
+		printf("# sql: %s\n", err ? err : "?");
+	sqlite3_free(err);
+	sqlite3_close(h);
+	return rc;
+}
+
+/* The integer that query q answers on the database file; -1: none. */
+static int64_t
+sql_int(const char *db, const char *q)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(db, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, q, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+/*
+ * Schema 8 rebuilds the ledger (its state check without an IN list):
+ * a ledger of schema 7 keeps every row and column, its indexes, and the
+ * check still refuses an unknown state.
+ */
+static void
+test_ledger_migration(void)
+{
+	char path[256];
+	struct store_conf conf = { 0 };
+	struct store *st;
+	struct store_op *op;
+
+	snprintf(path, sizeof(path), "/tmp/eugate-test-migr-%d.db",
+	    (int)getpid());
+	unlink(path);
+	if (store_open(path, &conf, NULL, &st) != GW_OK) {
+		ok(0, "open a store to migrate");
+		return;
+	}
+	store_close(st);
+	ok(sql(path, "DROP TABLE ledger; DROP TABLE journal;"
+	    "CREATE TABLE ledger(id TEXT PRIMARY KEY, request_id TEXT NOT NULL,"
+	    " ts INTEGER NOT NULL, team TEXT, key_id TEXT, model TEXT,"
+	    " upstream TEXT, state TEXT NOT NULL CHECK(state IN ('reserved',"
+	    "'settled','charged')), reserved_eur INTEGER, reserved_usd INTEGER,"
+	    " cost_eur INTEGER, cost_usd INTEGER, prompt_tokens INTEGER,"
+	    " completion_tokens INTEGER, settled_at INTEGER) WITHOUT ROWID;"
+	    "CREATE INDEX ledger_team ON ledger(team, ts);"
+	    "CREATE INDEX ledger_key ON ledger(key_id, ts);"
+	    "ALTER TABLE ledger ADD COLUMN method TEXT;"
+	    "ALTER TABLE ledger ADD COLUMN path TEXT;"
+	    "ALTER TABLE ledger ADD COLUMN client TEXT;"
+	    "INSERT INTO ledger VALUES('l1', 'r1', 1795000000000, 'finance',"
+	    " 'AAAAAAAAAAAA', 'm', 'up', 'settled', 500, 550, 120, 130, 10, 20,"
+	    " 1795000000001, 'POST', '/v1/x', '127.0.0.1:1');"
+	    "INSERT INTO ledger(id, request_id, ts, team, state, reserved_eur)"
+	    " VALUES('l2', 'r2', 1795000000002, 'finance', 'reserved', 700);"
+	    "PRAGMA user_version=7;") == 0, "a ledger of schema 7 made");
+	ok(store_open(path, &conf, NULL, &st) == GW_OK, "schema 7 migrates");
+	op = op_new(STORE_SPEND_REPORT);
+	snprintf(op->team, sizeof(op->team), "finance");
+	op->to_ms = INT64_MAX;
+	op->group = STORE_GROUP_MODEL;
+	run(st, op);
+	/* l2, left open, was charged by the reopen's recovery. */
+	ok(op->err == GW_OK && json_array_size(op->json) == 2 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 1),
+	    "cost_eur")) == 120 && json_integer_value(json_object_get(
+	    json_array_get(op->json, 1), "cost_usd")) == 130 &&
+	    json_integer_value(json_object_get(json_array_get(op->json, 1),
+	    "prompt_tokens")) == 10 && json_integer_value(json_object_get(
+	    json_array_get(op->json, 0), "charged")) == 1,
+	    "the ledger's rows are kept");
+	store_op_cleanup(op);
+	free(op);
+	store_close(st);
+	ok(sql_int(path, "SELECT count(*) FROM ledger WHERE id = 'l1' AND "
+	    "method = 'POST' AND path = '/v1/x' AND client = '127.0.0.1:1' "
+	    "AND upstream = 'up' AND settled_at = 1795000000001 AND "
+	    "reserved_usd = 550 AND completion_tokens = 20") == 1,
+	    "every column is kept");
+	ok(sql(path, "INSERT INTO ledger(id, request_id, ts, state) "
+	    "VALUES('x', 'x', 0, 'settled')") == 0 && sql(path, "INSERT INTO "
+	    "ledger(id, request_id, ts, state) VALUES('y', 'y', 0, 'open')") !=
+	    0, "the check still refuses an unknown state");
+	ok(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE tbl_name = "
+	    "'ledger' AND type = 'index' AND name IN ('ledger_team', "
+	    "'ledger_key')") == 2 && sql_int(path, "SELECT count(*) FROM "
+	    "sqlite_master WHERE name = 'ledger' AND sql LIKE '%IN (%'") == 0,
+	    "its indexes are back; no IN list is left in its check");
+	unlink(path);
+}
+
 /*
  * The kinds table holds what store.h says: the kinds marked W never run
  * on a readonly store (they fail with GW_ERR_INVAL and write nothing),
@@ -533,6 +642,8 @@ main(void)
 	test_request_list(st);
 	test_ledger(st);
 	test_kinds(st, path);
+	if (pg == NULL)
+		test_ledger_migration();
 	if (pg != NULL)
 		goto reopen;
 
