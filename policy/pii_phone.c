@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/pii_bytes.h"
 #include "policy/pii_ctx.h"
 #include "policy/pii_ids_int.h"
 #include "policy/pii_phone.h"
@@ -422,8 +423,7 @@ pii_phone_scan(struct pii_phone *p, const char *text, size_t len,
 		struct cand c;
 		size_t next;
 
-		while (i < len && !digit(text[i]))
-			i++;
+		i = pii_bytes_next(text, i, len, '0', '9');
 		if (i >= len)
 			break;
 		if (cand_read(text, len, i, &c, &next) &&

@@ -1,0 +1,43 @@
+/*
+ * Byte scans shared by the PII detectors: where the next byte of an ASCII
+ * range is, eight bytes at a time. The detectors pass over the text that
+ * cannot start a candidate (most of prose) with these.
+ */
+#ifndef POLICY_PII_BYTES_H
+#define POLICY_PII_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * The first position from i on (up to len) whose byte is in [lo, hi],
+ * two ASCII bytes (lo > 0, hi < 127); len when there is none.
+ */
+static inline size_t
+pii_bytes_next(const char *t, size_t i, size_t len, unsigned char lo,
+    unsigned char hi)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t low7 = ones * 127, high = ones * 128;
+	const uint64_t below = ones * (127u + hi + 1u);
+	const uint64_t above = ones * (127u - (lo - 1u));
+
+	/* Per byte b of x (Bit Twiddling Hacks' hasbetween): its high bit
+	 * in the result when lo - 1 < b < hi + 1; bytes from 0x80 never. */
+	while (i + 8 <= len) {
+		uint64_t x, y;
+
+		memcpy(&x, t + i, 8);
+		y = x & low7;
+		if ((below - y) & ~x & (y + above) & high)
+			break;
+		i += 8;
+	}
+	while (i < len && (unsigned char)((unsigned char)t[i] - lo) >
+	    (unsigned char)(hi - lo))
+		i++;
+	return i;
+}
+
+#endif
