@@ -694,13 +694,45 @@ webhook_at(const char *t, size_t len, size_t op, size_t *start)
 	return e - s > 40 ? e : 0;
 }
 
+/*
+ * The loop below where it only moves on: past bytes that start nothing
+ * and tokens too short for any shape (and no name before a ':'), one
+ * table lookup a byte. Returns the next position that needs a look: an
+ * operator, or the start of a longer token.
+ */
+static size_t
+skip_plain(const char *t, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)t;
+
+	while (i < len) {
+		unsigned char k = bclass[u[i]];
+		size_t e;
+
+		if (k & B_OP)
+			return i;
+		if (!(k & B_ALNUM) || (i > 0 && bclass[u[i - 1]] & B_TOK)) {
+			for (i++; i < len && !(bclass[u[i]] &
+			    (B_OP | B_ALNUM)); i++)
+				;
+			continue;
+		}
+		for (e = i + 1; e < len && bclass[u[e]] & B_TOK; e++)
+			;
+		if (e - i >= 11 || (e < len && u[e] == ':'))
+			return i;
+		i = e;
+	}
+	return len;
+}
+
 int
 pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
     struct pii_matches *out)
 {
 	size_t i = 0;
 
-	while (i < len) {
+	while ((i = skip_plain(t, len, i)) < len) {
 		unsigned char c = (unsigned char)t[i];
 		size_t e = 0, s = i, next;
 		long a = -1;
