@@ -612,6 +612,44 @@ pii_names_get(const struct pii_names *t, const char *w, size_t n)
 	return f;
 }
 
+unsigned
+pii_names_lower(const struct pii_names *t, const char *w, size_t n,
+    unsigned *table)
+{
+	char buf[PII_NAMES_WORD_MAX];
+	uint32_t a = 2166136261u, b = 0x9747b28cu, h, h2;
+	size_t i;
+	unsigned f = 0;
+
+	if (table != NULL)
+		*table = 0;
+	if (n == 0 || n >= PII_NAMES_WORD_MAX)
+		return 0;
+	/* The common case, ASCII: folded and hashed (hash2()) at once. */
+	for (i = 0; i < n && (unsigned char)w[i] < 0x80; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		c = (unsigned char)(c - 'A') < 26 ? (unsigned char)(c + 32) :
+		    c;
+		buf[i] = (char)c;
+		a = (a ^ c) * 16777619u;
+		b = (b ^ c) * 16777619u;
+	}
+	if (i < n) {
+		pii_names_fold(w, n, buf, 1);
+		hash2(buf, n, &h, &h2);
+	} else {
+		h = a ^ (a >> 15);
+		b = ((b ^ (b >> 15)) * 0x85ebca6bu) >> 8;
+		h2 = b != 0 ? b : 1;
+	}
+	if (n < 40 && (unsigned char)buf[0] >= 'a')
+		f = ctx_find(t, buf, n, h);
+	if (table != NULL)
+		*table = (t->slot[slot_of(t, h, h2)] & 0xff) | f;
+	return f;
+}
+
 size_t
 pii_names_fold(const char *w, size_t n, char *buf, int all)
 {

@@ -116,22 +116,19 @@ word_flags(const struct pii_names *nm, struct seg *g, size_t i)
 static unsigned
 lower_flags_all(const struct pii_names *nm, struct seg *g, size_t i, int all)
 {
-	char buf[WORD_MAX];
-	size_t n;
+	unsigned tf;
 
 	if (g->v[i].lf == FLAGS_UNSET) {
-		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
-		    1);
-		g->v[i].lf = n > 0 ? pii_names_context(nm, buf, n) : 0;
-		if (all && n > 0 && pii_names_get(nm, buf, n) &
-		    PII_NAME_EN_WORD)
+		g->v[i].lf = pii_names_lower(nm, g->t + g->v[i].s,
+		    g->v[i].e - g->v[i].s, all ? &tf : NULL);
+		if (all && tf & PII_NAME_EN_WORD)
 			g->v[i].lf |= PII_NAME_EN_WORD;
 		if (all)
 			g->v[i].lf |= FLAGS_UNSET >> 1;	/* all read */
 	} else if (all && !(g->v[i].lf & (FLAGS_UNSET >> 1))) {
-		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
-		    1);
-		if (n > 0 && pii_names_get(nm, buf, n) & PII_NAME_EN_WORD)
+		(void)pii_names_lower(nm, g->t + g->v[i].s,
+		    g->v[i].e - g->v[i].s, &tf);
+		if (tf & PII_NAME_EN_WORD)
 			g->v[i].lf |= PII_NAME_EN_WORD;
 		g->v[i].lf |= FLAGS_UNSET >> 1;
 	}
