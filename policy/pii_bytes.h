@@ -26,12 +26,18 @@ pii_bytes_next(const char *t, size_t i, size_t len, unsigned char lo,
 	/* Per byte b of x (Bit Twiddling Hacks' hasbetween): its high bit
 	 * in the result when lo - 1 < b < hi + 1; bytes from 0x80 never. */
 	while (i + 8 <= len) {
-		uint64_t x, y;
+		uint64_t x, y, m;
 
 		memcpy(&x, t + i, 8);
 		y = x & low7;
-		if ((below - y) & ~x & (y + above) & high)
+		m = (below - y) & ~x & (y + above) & high;
+		if (m != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(m) / 8;
+#else
 			break;
+#endif
+		}
 		i += 8;
 	}
 	while (i < len && (unsigned char)((unsigned char)t[i] - lo) >

@@ -688,7 +688,7 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		size_t part = 0;	/* lower-case letters in this part */
 		size_t pcaps = 0;	/* capitals in this part */
 		int capspart = 0;	/* a part of capitals only: Steuer-ID */
-		int cl = pii_names_letter(t, len, p, &n);
+		int cl = pii_names_letter(t, len, p, &n), first;
 		struct tok x;
 
 		if (cl == PII_L_NONE) {
@@ -706,6 +706,7 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			continue;
 		}
 		s = p;
+		first = cl;
 		x.f = 0;
 		if (cl != PII_L_OTHER && (s == 0 ||
 		    !is_alnum((unsigned char)t[s - 1])) &&
@@ -728,11 +729,16 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			letters++;
 			p += n;
 			/* The common case: more ASCII lower-case letters. */
-			while (p < len && (unsigned char)(t[p] - 'a') < 26) {
-				p++;
-				lower++;
-				part++;
-				letters++;
+			{
+				size_t q = p;
+
+				while (q < len &&
+				    (unsigned char)(t[q] - 'a') < 26)
+					q++;
+				lower += q - p;
+				part += q - p;
+				letters += q - p;
+				p = q;
 			}
 			if (p >= len)
 				break;
@@ -777,7 +783,7 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		    t[p] == '@' || t[p] == '/' || (t[p] == '.' && p + 1 < len &&
 		    is_alnum((unsigned char)t[p + 1])))))
 			x.f |= T_ACRO;	/* and in addresses: a.b@c.example */
-		else if (pii_names_letter(t, len, s, &n) == PII_L_UPPER) {
+		else if (first == PII_L_UPPER) {
 			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
 				x.f |= T_INITIAL;
 			else if (letters == 1)
