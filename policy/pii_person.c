@@ -688,8 +688,14 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		size_t part = 0;	/* lower-case letters in this part */
 		size_t pcaps = 0;	/* capitals in this part */
 		int capspart = 0;	/* a part of capitals only: Steuer-ID */
-		int cl = pii_names_letter(t, len, p, &n), first;
+		int cl, first;
 		struct tok x;
+
+		if (t[p] == ' ') {	/* the common case between words */
+			p++;
+			continue;
+		}
+		cl = pii_names_letter(t, len, p, &n);
 
 		if (cl == PII_L_NONE) {
 			unsigned char c = (unsigned char)t[p];
