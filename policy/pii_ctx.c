@@ -53,9 +53,12 @@ copy_window(const char *text, size_t from, size_t to, char *buf)
 	size_t n = to - from;
 	unsigned char *b = (unsigned char *)buf;
 
+	const char *lt = memchr(text + from, '<', n);
+
 	memcpy(buf, text + from, n);
 	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = lt != NULL ? (size_t)(lt - text - from) : n; i < n;
+	    i++) {
 		size_t k = i + 1;
 
 		if (buf[i] != '<')
@@ -67,9 +70,12 @@ copy_window(const char *text, size_t from, size_t to, char *buf)
 			memset(buf + i, ' ', k - i + 1);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (b[i] >= 'A' && b[i] <= 'Z')
-			b[i] = (unsigned char)(b[i] + 32);
-		else if ((b[i] == 0xC3 || b[i] == 0xC4 || b[i] == 0xC5) &&
+		unsigned char c = b[i];
+
+		if (c < 0x80) {		/* the common case, no branch */
+			b[i] = (unsigned char)(c + (((unsigned char)(c - 'A') <
+			    26) << 5));
+		} else if ((c == 0xC3 || c == 0xC4 || c == 0xC5) &&
 		    i + 1 < n && (b[i + 1] & 0xC0) == 0x80) {
 			fold2(b + i);
 			i++;
@@ -288,14 +294,17 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 	for (int j = 0; j < 2; j++) {
 		const unsigned char *b = (const unsigned char *)bufs[j];
 
+		int prev = 0;	/* word_byte(b[i - 1]) */
+
 		for (size_t i = 0; i + 1 < lens[j] && k < max; i++) {
 			size_t longest;
 			const char *p = bufs[j] + i;
+			int cur = word_byte(b[i]), start = !prev || !cur;
 
 			/* What words_at() would find, in the common case
 			 * nothing. */
-			if (i == 0 || !word_byte(b[i - 1]) ||
-			    !word_byte(b[i])) {
+			prev = cur;
+			if (start) {
 				if (!bit_get(w->two_bits, pair(p)) &&
 				    (i + 2 >= lens[j] ||
 				    !bit_get(w->start_bits, tri(p))))
@@ -308,8 +317,10 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 
 			/* A word inside a longer one ("passnummer" in
 			 * "reisepassnummer") is not read again. */
-			if (longest > 1)
+			if (longest > 1) {
 				i += longest - 1;
+				prev = word_byte(b[i]);
+			}
 		}
 	}
 	return k;
