@@ -36,6 +36,31 @@ pii_bytes_next(const char *t, size_t i, size_t len, unsigned char lo,
 			return i + (size_t)__builtin_ctzll(m) / 8;
 #else
 			break;
+/*
+ * memmem() for a needle that starts with a rare byte (a name's capital):
+ * memchr() to each place of the first byte, then a compare. When the
+ * first byte is not rare (one place in 16 bytes), memmem() for the rest:
+ * it stays linear. NULL when absent.
+ */
+static inline const char *
+pii_bytes_find(const char *h, size_t hn, const char *w, size_t wn)
+{
+	const char *end = h + hn, *p = h;
+	size_t hits = 0;
+
+	if (wn == 0)
+		return h;
+	while (wn <= (size_t)(end - p) &&
+	    (p = memchr(p, w[0], (size_t)(end - p) - wn + 1)) != NULL) {
+		if (memcmp(p + 1, w + 1, wn - 1) == 0)
+			return p;
+		p++;
+		if (++hits > 64 + (size_t)(p - h) / 16)
+			return memmem(p, (size_t)(end - p), w, wn);
+	}
+	return NULL;
+}
+
 #endif
 		}
 		i += 8;
@@ -44,6 +69,31 @@ pii_bytes_next(const char *t, size_t i, size_t len, unsigned char lo,
 	    (unsigned char)(hi - lo))
 		i++;
 	return i;
+}
+
+/*
+ * memmem() for a needle that starts with a rare byte (a name's capital):
+ * memchr() to each place of the first byte, then a compare. When the
+ * first byte is not rare (one place in 16 bytes), memmem() for the rest:
+ * it stays linear. NULL when absent.
+ */
+static inline const char *
+pii_bytes_find(const char *h, size_t hn, const char *w, size_t wn)
+{
+	const char *end = h + hn, *p = h;
+	size_t hits = 0;
+
+	if (wn == 0)
+		return h;
+	while (wn <= (size_t)(end - p) &&
+	    (p = memchr(p, w[0], (size_t)(end - p) - wn + 1)) != NULL) {
+		if (memcmp(p + 1, w + 1, wn - 1) == 0)
+			return p;
+		p++;
+		if (++hits > 64 + (size_t)(p - h) / 16)
+			return memmem(p, (size_t)(end - p), w, wn);
+	}
+	return NULL;
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy/pii.h"
+#include "policy/pii_bytes.h"
 #include "policy/pii_names.h"
 #include "policy/pii_person.h"
 #include "policy/pii_triggers.h"
@@ -921,7 +922,7 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 	for (size_t j = 0; j < nw && rc == 0; j++) {
 		const char *h = t, *end = t + len;
 
-		while (rc == 0 && (h = memmem(h, (size_t)(end - h),
+		while (rc == 0 && (h = pii_bytes_find(h, (size_t)(end - h),
 		    t + w[j].s, w[j].n)) != NULL) {
 			size_t p = (size_t)(h - t), e = p + w[j].n;
 
