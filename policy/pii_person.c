@@ -175,7 +175,7 @@ seg_german(const struct pii_names *nm, struct seg *g)
 	return g->german;
 }
 
-static int
+static inline int
 gap_is(const struct seg *g, size_t i, const char *sep)
 {
 	size_t n = strlen(sep);
