@@ -749,6 +749,8 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			}
 			if (p >= len)
 				break;
+			if (t[p] == ' ')
+				break;	/* the common case: the word ends */
 			cl = pii_names_letter(t, len, p, &n);
 			if (cl != PII_L_NONE)
 				continue;
@@ -782,13 +784,14 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			x.f |= T_HASCAP;
 		/* Glued to digits or an identifier (D681PevKs, 8B-Instruct,
 		 * user_Name): no word. */
-		if ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
+		if (((s > 0 && t[s - 1] != ' ') || (p < len && t[p] != ' ')) &&
+		    ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
 		    t[s - 1] == '_' || t[s - 1] == '/' || t[s - 1] == '@' ||
 		    t[s - 1] == '#' || t[s - 1] == '\\' || (t[s - 1] == '.' &&
 		    s > 1 && is_alnum((unsigned char)t[s - 2])))) ||
 		    (p < len && ((t[p] >= '0' && t[p] <= '9') || t[p] == '_' ||
 		    t[p] == '@' || t[p] == '/' || (t[p] == '.' && p + 1 < len &&
-		    is_alnum((unsigned char)t[p + 1])))))
+		    is_alnum((unsigned char)t[p + 1]))))))
 			x.f |= T_ACRO;	/* and in addresses: a.b@c.example */
 		else if (first == PII_L_UPPER) {
 			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
