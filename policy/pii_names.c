@@ -406,6 +406,7 @@ struct pii_names {
 	struct ctx_word *ctx;	/* the context words */
 	uint32_t cmask;
 	size_t n_ctx;
+	unsigned char lower[256];	/* ASCII lowered; 0 for the others */
 };
 
 static uint32_t
@@ -519,6 +520,8 @@ pii_names_new(void)
 		size *= 2;
 	t->mask = (uint32_t)size - 1;
 	t->cmask = 8192 - 1;
+	for (int c = 1; c < 0x80; c++)
+		t->lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	t->slot = calloc(size, sizeof(*t->slot));
 	t->ctx = calloc(t->cmask + 1, sizeof(*t->ctx));
 	if (t->slot == NULL || t->ctx == NULL) {
@@ -626,11 +629,11 @@ pii_names_lower(const struct pii_names *t, const char *w, size_t n,
 	if (n == 0 || n >= PII_NAMES_WORD_MAX)
 		return 0;
 	/* The common case, ASCII: folded and hashed (hash2()) at once. */
-	for (i = 0; i < n && (unsigned char)w[i] < 0x80; i++) {
-		unsigned char c = (unsigned char)w[i];
+	for (i = 0; i < n; i++) {
+		unsigned char c = t->lower[(unsigned char)w[i]];
 
-		c = (unsigned char)(c - 'A') < 26 ? (unsigned char)(c + 32) :
-		    c;
+		if (c == 0)
+			break;	/* not ASCII (or a NUL): the long way */
 		buf[i] = (char)c;
 		a = (a ^ c) * 16777619u;
 		b = (b ^ c) * 16777619u;
