@@ -195,7 +195,10 @@ pii_ip_scan(const struct pii_ip *x, const char *t, size_t len,
 				e = 0;
 		}
 		if (e == 0) {
-			i++;
+			/* Nothing starts inside a run of digits. */
+			for (i++; i < len && digit(t[i - 1]) && digit(t[i]);
+			    i++)
+				;
 			continue;
 		}
 		if ((plain || ip_word_near(x, t, len, s, e)) &&
