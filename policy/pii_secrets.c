@@ -749,6 +749,12 @@ skip_plain(const char *t, size_t len, size_t i)
 			;
 		if (e - i >= 11 || (e < len && u[e] == ':'))
 			return i;
+		/* u[e] ends the token: an operator, or a byte that starts
+		 * nothing (as above). */
+		if (e < len && !(bclass[u[e]] & B_OP))
+			for (e++; e < len && !(bclass[u[e]] &
+			    (B_OP | B_ALNUM)); e++)
+				;
 		i = e;
 	}
 	return len;
