@@ -675,6 +675,7 @@ static int
 scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
     const char *t, size_t len, struct pii_matches *out)
 {
+	const struct pii_triggers_filter *tf = pii_triggers_filter(trig);
 	struct seg *g = malloc(sizeof(*g));
 	size_t p = 0;
 	int sent = 1, rc = 0;
@@ -717,6 +718,7 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		x.f = 0;
 		if (cl != PII_L_OTHER && (s == 0 ||
 		    !is_alnum((unsigned char)t[s - 1])) &&
+		    pii_triggers_may(tf, t, len, s) &&
 		    pii_triggers_at(trig, nm, t, len, s, out) != 0) {
 			rc = -1;
 			break;

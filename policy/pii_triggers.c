@@ -119,10 +119,7 @@ struct trig {
 struct pii_triggers {
 	struct trig v[96];
 	unsigned char start[27 * 27], count[27 * 27];
-	/* A bit for the first three letters of the triggers (all the
-	 * third ones for a trigger of two): most words start none. */
-	unsigned char three[(27 * 27 * 27 + 7) / 8];
-	unsigned char ix[256];		/* letter_index() of each byte */
+	struct pii_triggers_filter f;	/* ix: letter_index() */
 };
 
 static int
@@ -163,14 +160,15 @@ trig_index_build(struct pii_triggers *x)
 		x->count[l] = (unsigned char)(n - x->start[l]);
 	}
 	for (int c = 0; c < 256; c++)
-		x->ix[c] = (unsigned char)letter_index((unsigned char)c);
+		x->f.ix[c] = (unsigned char)letter_index((unsigned char)c);
 	for (size_t k = 0; k < n; k++)
 		for (int c = 0; c < 27; c++) {
 			int b = pair_index(x->v[k].s) * 27 + c;
 
 			if (x->v[k].len < 3 || c == letter_index(
 			    (unsigned char)x->v[k].s[2]))
-				x->three[b / 8] |= (unsigned char)(1u << (b % 8));
+				x->f.three[b / 8] |=
+				    (unsigned char)(1u << (b % 8));
 		}
 }
 
@@ -309,15 +307,16 @@ int
 pii_triggers_at(const struct pii_triggers *x, const struct pii_names *nm,
     const char *t, size_t len, size_t i, struct pii_matches *all)
 {
-	int l, k3;
-
-	if (i + 2 >= len)
-		return 0;
-	l = x->ix[(unsigned char)t[i]] * 27 + x->ix[(unsigned char)t[i + 1]];
-	k3 = l * 27 + x->ix[(unsigned char)t[i + 2]];
-	if (!(x->three[k3 / 8] & (1u << (k3 % 8))))
+	if (!pii_triggers_may(&x->f, t, len, i))
 		return 0;	/* no trigger starts so: most words */
-	return triggers_read(x, nm, t, len, i, l, all);
+	return triggers_read(x, nm, t, len, i, x->f.ix[(unsigned char)t[i]] *
+	    27 + x->f.ix[(unsigned char)t[i + 1]], all);
+}
+
+const struct pii_triggers_filter *
+pii_triggers_filter(const struct pii_triggers *x)
+{
+	return &x->f;
 }
 
 struct pii_triggers *
