@@ -1,7 +1,8 @@
 /*
  * Byte scans shared by the PII detectors: where the next byte of an ASCII
- * range is (eight bytes at a time), where a word is. The detectors pass
- * over the text that cannot start a candidate (most of prose) with these.
+ * range is and where a run of them ends (sixteen or eight bytes at a
+ * time), where a word is. The detectors pass over the text that cannot
+ * start a candidate (most of prose) with these.
  */
 #ifndef POLICY_PII_BYTES_H
 #define POLICY_PII_BYTES_H
@@ -82,6 +83,36 @@ pii_bytes_next(const char *t, size_t i, size_t len, unsigned char lo,
 		i += 8;
 	}
 	while (i < len && (unsigned char)((unsigned char)t[i] - lo) >
+	    (unsigned char)(hi - lo))
+		i++;
+	return i;
+}
+
+/*
+ * The first position from i on (up to len) whose byte is not in [lo, hi]
+ * (as above): the end of a run of such bytes (a word's lower-case
+ * letters).
+ */
+static inline size_t
+pii_bytes_span(const char *t, size_t i, size_t len, unsigned char lo,
+    unsigned char hi)
+{
+#if defined(__SSE2__)
+	const __m128i above = _mm_set1_epi8((char)(lo - 1));
+	const __m128i below = _mm_set1_epi8((char)(hi + 1));
+
+	while (i + 16 <= len) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (t + i));
+		int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v,
+		    above), _mm_cmplt_epi8(v, below))) ^ 0xFFFF;
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz((unsigned)m);
+		i += 16;
+	}
+#endif
+	while (i < len && (unsigned char)((unsigned char)t[i] - lo) <=
 	    (unsigned char)(hi - lo))
 		i++;
 	return i;

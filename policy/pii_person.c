@@ -739,11 +739,8 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			p += n;
 			/* The common case: more ASCII lower-case letters. */
 			{
-				size_t q = p;
+				size_t q = pii_bytes_span(t, p, len, 'a', 'z');
 
-				while (q < len &&
-				    (unsigned char)(t[q] - 'a') < 26)
-					q++;
 				lower += q - p;
 				part += q - p;
 				letters += q - p;

@@ -23,6 +23,16 @@ next_plain(const char *t, size_t i, size_t len, unsigned char lo,
 	return i;
 }
 
+static size_t
+span_plain(const char *t, size_t i, size_t len, unsigned char lo,
+    unsigned char hi)
+{
+	while (i < len && (unsigned char)t[i] >= lo &&
+	    (unsigned char)t[i] <= hi)
+		i++;
+	return i;
+}
+
 /* Bytes around the ranges' edges, and from 0x80 (lo + 0x80 and so on). */
 static const unsigned char alphabet[] = {
 	' ', '/', '0', '5', '9', ':', ';', '@', 'A', 'Z', '[', '`', 'a', 'z',
@@ -44,7 +54,7 @@ test_next(void)
 		{ 0x01, 0x7E }, { '@', '@' },
 	};
 	char t[64];
-	unsigned seed = 11, bad = 0, runs = 0;
+	unsigned seed = 11, bad = 0, runs = 0, bad_span = 0;
 
 	for (int r = 0; r < 4000; r++) {
 		size_t len = step(&seed) % sizeof(t);
@@ -61,10 +71,16 @@ test_next(void)
 				bad += pii_bytes_next(t, i, len, ranges[k][0],
 				    ranges[k][1]) != next_plain(t, i, len,
 				    ranges[k][0], ranges[k][1]);
+				bad_span += pii_bytes_span(t, i, len,
+				    ranges[k][0], ranges[k][1]) !=
+				    span_plain(t, i, len, ranges[k][0],
+				    ranges[k][1]);
 			}
 	}
 	ok(bad == 0, "pii_bytes_next() as the plain loop: %u of %u differ",
 	    bad, runs);
+	ok(bad_span == 0, "pii_bytes_span() as the plain loop: %u of %u "
+	    "differ", bad_span, runs);
 	/* Every place of the one byte in range, at every alignment. */
 	bad = 0;
 	for (size_t len = 0; len < 40; len++)
