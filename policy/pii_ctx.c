@@ -190,6 +190,8 @@ pii_words_build(struct pii_words *w, const char *const *words)
 	}
 	index_build(&w->starts, w, 3);
 	index_build(&w->inside, w, LONG_WORD);
+	for (int c = 0; c < 256; c++)
+		w->word[c] = (unsigned char)word_byte((unsigned char)c);
 	for (size_t i = 0; i < w->n; i++) {
 		const char *word = w->words[i];
 
@@ -299,7 +301,7 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 		for (size_t i = 0; i + 1 < lens[j] && k < max; i++) {
 			size_t longest;
 			const char *p = bufs[j] + i;
-			int cur = word_byte(b[i]), start = !prev || !cur;
+			int cur = w->word[b[i]], start = !prev || !cur;
 
 			/* What words_at() would find, in the common case
 			 * nothing. */
@@ -319,7 +321,7 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 			 * "reisepassnummer") is not read again. */
 			if (longest > 1) {
 				i += longest - 1;
-				prev = word_byte(b[i]);
+				prev = w->word[b[i]];
 			}
 		}
 	}

@@ -55,6 +55,7 @@ struct pii_words {
 	 * first two bytes of the two-byte words (a bit per pair), a hash of
 	 * the first three of the longer ones at word starts and of the long
 	 * ones inside words. */
+	unsigned char word[256];	/* 1 for the bytes of words */
 	unsigned char two_bits[65536 / 8];
 	unsigned char start_bits[65536 / 8], inside_bits[65536 / 8];
 };
