@@ -191,12 +191,48 @@ cmp_strength(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/*
+ * Sorts v by start, stable (matches of one start keep the detectors'
+ * order, which picks the type when two are equally strong): runs already
+ * in order (each detector's) merged bottom-up. Returns 0, or -1 when out
+ * of memory.
+ */
 static int
-cmp_start(const void *a, const void *b)
+sort_start(struct pii_match *v, size_t n)
 {
-	const struct pii_match *x = a, *y = b;
+	struct pii_match *tmp, *src = v, *dst;
+	size_t w = 1, i;
 
-	return x->start < y->start ? -1 : x->start > y->start;
+	for (i = 1; i < n && v[i - 1].start <= v[i].start; i++)
+		;
+	if (i >= n)
+		return 0;	/* in order already */
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return -1;
+	dst = tmp;
+	for (; w < n; w *= 2) {
+		struct pii_match *t;
+
+		for (i = 0; i < n; i += 2 * w) {
+			size_t a = i, am = i + w < n ? i + w : n, b = am,
+			    bm = i + 2 * w < n ? i + 2 * w : n, k = i;
+
+			while (a < am && b < bm)
+				dst[k++] = src[b].start < src[a].start ?
+				    src[b++] : src[a++];
+			while (a < am)
+				dst[k++] = src[a++];
+			while (b < bm)
+				dst[k++] = src[b++];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+	return 0;
 }
 
 /*
@@ -211,7 +247,8 @@ resolve(struct pii_matches *all, struct pii_matches *out)
 
 	if (all->n == 0)
 		return 0;
-	qsort(all->v, all->n, sizeof(*all->v), cmp_start);
+	if (sort_start(all->v, all->n) != 0)
+		return -1;
 	while (i < all->n) {
 		size_t j = i + 1, end = all->v[i].end, best = i;
 

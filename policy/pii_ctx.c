@@ -17,8 +17,8 @@ const char *const pii_negative_words[] = {
 static int
 word_byte(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') ||
-	    c >= 0x80;
+	return (unsigned char)(c - '0') < 10 ||
+	    (unsigned char)((c | 32) - 'a') < 26 || c >= 0x80;
 }
 
 /* Lower-cases a two-byte UTF-8 letter of Latin-1 and Latin Extended-A in
@@ -53,9 +53,12 @@ copy_window(const char *text, size_t from, size_t to, char *buf)
 	size_t n = to - from;
 	unsigned char *b = (unsigned char *)buf;
 
+	const char *lt = memchr(text + from, '<', n);
+
 	memcpy(buf, text + from, n);
 	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = lt != NULL ? (size_t)(lt - text - from) : n; i < n;
+	    i++) {
 		size_t k = i + 1;
 
 		if (buf[i] != '<')
@@ -67,9 +70,12 @@ copy_window(const char *text, size_t from, size_t to, char *buf)
 			memset(buf + i, ' ', k - i + 1);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (b[i] >= 'A' && b[i] <= 'Z')
-			b[i] = (unsigned char)(b[i] + 32);
-		else if ((b[i] == 0xC3 || b[i] == 0xC4 || b[i] == 0xC5) &&
+		unsigned char c = b[i];
+
+		if (c < 0x80) {		/* the common case, no branch */
+			b[i] = (unsigned char)(c + (((unsigned char)(c - 'A') <
+			    26) << 5));
+		} else if ((c == 0xC3 || c == 0xC4 || c == 0xC5) &&
 		    i + 1 < n && (b[i + 1] & 0xC0) == 0x80) {
 			fold2(b + i);
 			i++;
@@ -115,6 +121,32 @@ bucket(const char *p)
 	    (unsigned char)p[2]) % PII_WORDS_BUCKETS;
 }
 
+/* The first two bytes of p as a number. */
+static unsigned
+pair(const char *p)
+{
+	return (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+}
+
+/* A hash of the first three bytes of p, 16 bits. */
+static unsigned
+tri(const char *p)
+{
+	return ((pair(p) << 8 | (unsigned char)p[2]) * 2654435761u) >> 16;
+}
+
+static void
+bit_set(unsigned char *bits, unsigned k)
+{
+	bits[k >> 3] |= (unsigned char)(1u << (k & 7));
+}
+
+static int
+bit_get(const unsigned char *bits, unsigned k)
+{
+	return bits[k >> 3] >> (k & 7) & 1;
+}
+
 /* Words of eight bytes and more are found inside words too. */
 #define LONG_WORD 8
 
@@ -158,6 +190,18 @@ pii_words_build(struct pii_words *w, const char *const *words)
 	}
 	index_build(&w->starts, w, 3);
 	index_build(&w->inside, w, LONG_WORD);
+	for (int c = 0; c < 256; c++)
+		w->word[c] = (unsigned char)word_byte((unsigned char)c);
+	for (size_t i = 0; i < w->n; i++) {
+		const char *word = w->words[i];
+
+		if (w->len[i] == 2)
+			bit_set(w->two_bits, pair(word));
+		else if (w->len[i] > 2)
+			bit_set(w->start_bits, tri(word));
+		if (w->len[i] >= LONG_WORD)
+			bit_set(w->inside_bits, tri(word));
+	}
 }
 
 /* A word of length wl at buf[i] ends there as a whole word when short. */
@@ -250,14 +294,35 @@ pii_words_all(const struct pii_words *w, const struct pii_ctx *x,
 	size_t lens[2] = { x->nb, x->na }, k = 0;
 
 	for (int j = 0; j < 2; j++) {
-		for (size_t i = 0; i < lens[j] && k < max; i++) {
-			size_t longest = words_at(w, bufs[j], lens[j], i,
-			    found, max, &k);
+		const unsigned char *b = (const unsigned char *)bufs[j];
+
+		int prev = 0;	/* word_byte(b[i - 1]) */
+
+		for (size_t i = 0; i + 1 < lens[j] && k < max; i++) {
+			size_t longest;
+			const char *p = bufs[j] + i;
+			int cur = w->word[b[i]], start = !prev || !cur;
+
+			/* What words_at() would find, in the common case
+			 * nothing. */
+			prev = cur;
+			if (start) {
+				if (!bit_get(w->two_bits, pair(p)) &&
+				    (i + 2 >= lens[j] ||
+				    !bit_get(w->start_bits, tri(p))))
+					continue;
+			} else if (i + 2 >= lens[j] ||
+			    !bit_get(w->inside_bits, tri(p)))
+				continue;
+			longest = words_at(w, bufs[j], lens[j], i, found, max,
+			    &k);
 
 			/* A word inside a longer one ("passnummer" in
 			 * "reisepassnummer") is not read again. */
-			if (longest > 1)
+			if (longest > 1) {
 				i += longest - 1;
+				prev = w->word[b[i]];
+			}
 		}
 	}
 	return k;

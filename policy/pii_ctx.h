@@ -51,6 +51,13 @@ struct pii_words {
 	struct pii_words_index starts, inside;	/* words of 3 bytes on */
 	unsigned short two[32];		/* words of 2 bytes */
 	size_t n, n_two;
+	/* Filters that pass over most positions without a lookup: the
+	 * first two bytes of the two-byte words (a bit per pair), a hash of
+	 * the first three of the longer ones at word starts and of the long
+	 * ones inside words. */
+	unsigned char word[256];	/* 1 for the bytes of words */
+	unsigned char two_bits[65536 / 8];
+	unsigned char start_bits[65536 / 8], inside_bits[65536 / 8];
 };
 
 /* Builds w from a NULL-terminated list (at most PII_WORDS_MAX words of 2

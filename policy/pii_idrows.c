@@ -189,7 +189,12 @@ row_vat_bare(const struct id_cand *c, struct id_env *env)
 			return ID_NO;
 	}
 
-	/* The countries whose check it passes (cheap), then the label's. */
+	/* The label first (the chain's words are read once, and most
+	 * chains read them), then the countries whose check it passes:
+	 * thirty checks cost more than the read. */
+	id_env_read(env, c);
+	if (!(env->groups & LG(VAT)))
+		return ID_NO;
 	for (int i = 0; i < CC__COUNT; i++) {
 		const char *code = i == CC_GR ? "EL" : cc_codes[i];
 
@@ -197,9 +202,6 @@ row_vat_bare(const struct id_cand *c, struct id_env *env)
 			valid |= (uint32_t)1 << i;
 	}
 	if (valid == 0 || (prefix != 0 && !(valid & prefix)))
-		return ID_NO;
-	id_env_read(env, c);
-	if (!(env->groups & LG(VAT)))
 		return ID_NO;
 	/* Checks that a number passes by chance once in a hundred count
 	 * whatever the language of the label. */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/pii_bytes.h"
 #include "policy/pii_ids.h"
 #include "policy/pii_ids_int.h"
 
@@ -592,8 +593,7 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 		size_t s, e;
 		int n;
 
-		while (i < len && (text[i] < '0' || text[i] > '9'))
-			i++;
+		i = pii_bytes_next(text, i, len, '0', '9');
 		if (i >= len)
 			break;
 		s = i;

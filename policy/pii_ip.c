@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/pii_bytes.h"
 #include "policy/pii_ctx.h"
 #include "policy/pii_ip.h"
 
@@ -174,10 +175,11 @@ pii_ip_scan(const struct pii_ip *x, const char *t, size_t len,
 {
 	size_t i = 0, done = 0;
 
-	while (i < len) {
+	while ((i = pii_bytes_next(t, i, len, '0', ':')) < len) {
 		size_t s = i, e = 0;
 		int plain = 0;
 
+		/* Only a digit or a ':' starts an address. */
 		if (t[i] == ':' && i >= done) {
 			size_t skip;
 
@@ -193,7 +195,10 @@ pii_ip_scan(const struct pii_ip *x, const char *t, size_t len,
 				e = 0;
 		}
 		if (e == 0) {
-			i++;
+			/* Nothing starts inside a run of digits. */
+			for (i++; i < len && digit(t[i - 1]) && digit(t[i]);
+			    i++)
+				;
 			continue;
 		}
 		if ((plain || ip_word_near(x, t, len, s, e)) &&

@@ -406,6 +406,7 @@ struct pii_names {
 	struct ctx_word *ctx;	/* the context words */
 	uint32_t cmask;
 	size_t n_ctx;
+	unsigned char lower[256];	/* ASCII lowered; 0 for the others */
 };
 
 static uint32_t
@@ -435,25 +436,43 @@ line_len(size_t off)
 	return nl != NULL ? (size_t)(nl - p) : pii_names_data_len - off;
 }
 
-/* The slot of w: where it is, or the empty one where it goes. Both
- * hashes in one pass; *fp is the second. */
+/* The slot of fingerprint h2 for a word of hash h: where it is, or the
+ * empty one where it goes. */
+static uint32_t
+slot_of(const struct pii_names *t, uint32_t h, uint32_t h2)
+{
+	uint32_t i = h & t->mask;
+
+	while (t->slot[i] != 0 && t->slot[i] >> 8 != h2)
+		i = (i + 1) & t->mask;
+	return i;
+}
+
+/* Both hashes of w in one pass: hash() into *h, the fingerprint (24
+ * bits, never 0) into *h2. */
+static void
+hash2(const char *w, size_t n, uint32_t *h, uint32_t *h2)
+{
+	uint32_t a = 2166136261u, b = 0x9747b28cu;
+
+	for (size_t k = 0; k < n; k++) {
+		a = (a ^ (unsigned char)w[k]) * 16777619u;
+		b = (b ^ (unsigned char)w[k]) * 16777619u;
+	}
+	*h = a ^ (a >> 15);
+	b = ((b ^ (b >> 15)) * 0x85ebca6bu) >> 8;
+	*h2 = b != 0 ? b : 1;
+}
+
+/* The slot of w: where it is, or the empty one where it goes; *fp is
+ * its fingerprint. */
 static uint32_t
 find_slot(const struct pii_names *t, const char *w, size_t n, uint32_t *fp)
 {
-	uint32_t h = 2166136261u, h2 = 0x9747b28cu, i;
+	uint32_t h;
 
-	for (size_t k = 0; k < n; k++) {
-		h = (h ^ (unsigned char)w[k]) * 16777619u;
-		h2 = (h2 ^ (unsigned char)w[k]) * 16777619u;
-	}
-	h ^= h >> 15;
-	h2 = ((h2 ^ (h2 >> 15)) * 0x85ebca6bu) >> 8;
-	h2 = h2 != 0 ? h2 : 1;
-	i = h & t->mask;
-	while (t->slot[i] != 0 && t->slot[i] >> 8 != h2)
-		i = (i + 1) & t->mask;
-	*fp = h2;
-	return i;
+	hash2(w, n, &h, fp);
+	return slot_of(t, h, *fp);
 }
 
 static void
@@ -501,6 +520,8 @@ pii_names_new(void)
 		size *= 2;
 	t->mask = (uint32_t)size - 1;
 	t->cmask = 8192 - 1;
+	for (int c = 1; c < 0x80; c++)
+		t->lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	t->slot = calloc(size, sizeof(*t->slot));
 	t->ctx = calloc(t->cmask + 1, sizeof(*t->ctx));
 	if (t->slot == NULL || t->ctx == NULL) {
@@ -549,34 +570,87 @@ pii_names_free(struct pii_names *t)
 	free(t);
 }
 
-unsigned
-pii_names_context(const struct pii_names *t, const char *w, size_t n)
+/* The flags of the context word w (n bytes, hash h), 0 when none. */
+static unsigned
+ctx_find(const struct pii_names *t, const char *w, size_t n, uint32_t h)
 {
-	uint32_t i;
-	uint32_t h;
+	uint32_t i = h & t->cmask;
 
-	if (n == 0 || n >= 40 || (unsigned char)w[0] < 'a')
-		return 0;
-	h = hash(w, n);
-	i = h & t->cmask;
 	while (t->ctx[i].s != NULL) {
-		if (t->ctx[i].hash == h && t->ctx[i].len == n &&
-		    memcmp(t->ctx[i].s, w, n) == 0)
-			return t->ctx[i].flags;
+		const struct ctx_word *c = &t->ctx[i];
+
+		if (c->hash == h && c->len == n) {
+			size_t k = 0;
+
+			while (k < n && c->s[k] == w[k])
+				k++;
+			if (k == n)
+				return c->flags;
+		}
 		i = (i + 1) & t->cmask;
 	}
 	return 0;
 }
 
 unsigned
+pii_names_context(const struct pii_names *t, const char *w, size_t n)
+{
+	if (n == 0 || n >= 40 || (unsigned char)w[0] < 'a')
+		return 0;
+	return ctx_find(t, w, n, hash(w, n));
+}
+
+unsigned
 pii_names_get(const struct pii_names *t, const char *w, size_t n)
 {
-	uint32_t i, fp;
+	uint32_t h, fp;
+	unsigned f;
 
 	if (n == 0 || n >= 64)
 		return 0;
-	i = find_slot(t, w, n, &fp);
-	return (unsigned)(t->slot[i] & 0xff) | pii_names_context(t, w, n);
+	hash2(w, n, &h, &fp);
+	f = t->slot[slot_of(t, h, fp)] & 0xff;
+	if (n < 40 && (unsigned char)w[0] >= 'a')
+		f |= ctx_find(t, w, n, h);
+	return f;
+}
+
+unsigned
+pii_names_lower(const struct pii_names *t, const char *w, size_t n,
+    unsigned *table)
+{
+	char buf[PII_NAMES_WORD_MAX];
+	uint32_t a = 2166136261u, b = 0x9747b28cu, h, h2;
+	size_t i;
+	unsigned f = 0;
+
+	if (table != NULL)
+		*table = 0;
+	if (n == 0 || n >= PII_NAMES_WORD_MAX)
+		return 0;
+	/* The common case, ASCII: folded and hashed (hash2()) at once. */
+	for (i = 0; i < n; i++) {
+		unsigned char c = t->lower[(unsigned char)w[i]];
+
+		if (c == 0)
+			break;	/* not ASCII (or a NUL): the long way */
+		buf[i] = (char)c;
+		a = (a ^ c) * 16777619u;
+		b = (b ^ c) * 16777619u;
+	}
+	if (i < n) {
+		pii_names_fold(w, n, buf, 1);
+		hash2(buf, n, &h, &h2);
+	} else {
+		h = a ^ (a >> 15);
+		b = ((b ^ (b >> 15)) * 0x85ebca6bu) >> 8;
+		h2 = b != 0 ? b : 1;
+	}
+	if (n < 40 && (unsigned char)buf[0] >= 'a')
+		f = ctx_find(t, buf, n, h);
+	if (table != NULL)
+		*table = (t->slot[slot_of(t, h, h2)] & 0xff) | f;
+	return f;
 }
 
 size_t
@@ -586,11 +660,21 @@ pii_names_fold(const char *w, size_t n, char *buf, int all)
 
 	if (n >= PII_NAMES_WORD_MAX)
 		return 0;
-	memcpy(buf, w, n);
+	if (!all && n > 0) {
+		buf[0] = w[0];
+		i = 1;
+	}
+	/* The common case: ASCII, copied and lowered in one pass. */
+	for (; i < n && (unsigned char)w[i] < 0x80; i++)
+		buf[i] = (char)((unsigned char)(w[i] - 'A') < 26 ? w[i] + 32 :
+		    w[i]);
+	if (i == n)
+		return n;
+	memcpy(buf + i, w + i, n - i);
 	while (i < n) {
 		int cl;
 
-		if ((unsigned char)buf[i] < 0x80) {	/* the common case */
+		if ((unsigned char)buf[i] < 0x80) {
 			if ((unsigned char)(buf[i] - 'A') < 26 &&
 			    (all || i > 0))
 				buf[i] = (char)(buf[i] + 32);

@@ -100,5 +100,12 @@ unsigned pii_names_get(const struct pii_names *t, const char *w, size_t n);
  * table, for the words that are read often. */
 unsigned pii_names_context(const struct pii_names *t, const char *w,
     size_t n);
+/*
+ * The context flags of w (n bytes as written) in lower case, in one pass:
+ * pii_names_context() of pii_names_fold(all = 1), 0 when w is too long.
+ * With table not NULL, *table is pii_names_get() of the lower-case word.
+ */
+unsigned pii_names_lower(const struct pii_names *t, const char *w, size_t n,
+    unsigned *table);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "policy/pii.h"
+#include "policy/pii_bytes.h"
 #include "policy/pii_names.h"
 #include "policy/pii_person.h"
 #include "policy/pii_triggers.h"
@@ -116,22 +117,19 @@ word_flags(const struct pii_names *nm, struct seg *g, size_t i)
 static unsigned
 lower_flags_all(const struct pii_names *nm, struct seg *g, size_t i, int all)
 {
-	char buf[WORD_MAX];
-	size_t n;
+	unsigned tf;
 
 	if (g->v[i].lf == FLAGS_UNSET) {
-		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
-		    1);
-		g->v[i].lf = n > 0 ? pii_names_context(nm, buf, n) : 0;
-		if (all && n > 0 && pii_names_get(nm, buf, n) &
-		    PII_NAME_EN_WORD)
+		g->v[i].lf = pii_names_lower(nm, g->t + g->v[i].s,
+		    g->v[i].e - g->v[i].s, all ? &tf : NULL);
+		if (all && tf & PII_NAME_EN_WORD)
 			g->v[i].lf |= PII_NAME_EN_WORD;
 		if (all)
 			g->v[i].lf |= FLAGS_UNSET >> 1;	/* all read */
 	} else if (all && !(g->v[i].lf & (FLAGS_UNSET >> 1))) {
-		n = pii_names_fold(g->t + g->v[i].s, g->v[i].e - g->v[i].s, buf,
-		    1);
-		if (n > 0 && pii_names_get(nm, buf, n) & PII_NAME_EN_WORD)
+		(void)pii_names_lower(nm, g->t + g->v[i].s,
+		    g->v[i].e - g->v[i].s, &tf);
+		if (tf & PII_NAME_EN_WORD)
 			g->v[i].lf |= PII_NAME_EN_WORD;
 		g->v[i].lf |= FLAGS_UNSET >> 1;
 	}
@@ -177,7 +175,7 @@ seg_german(const struct pii_names *nm, struct seg *g)
 	return g->german;
 }
 
-static int
+static inline int
 gap_is(const struct seg *g, size_t i, const char *sep)
 {
 	size_t n = strlen(sep);
@@ -677,6 +675,7 @@ static int
 scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
     const char *t, size_t len, struct pii_matches *out)
 {
+	const struct pii_triggers_filter *tf = pii_triggers_filter(trig);
 	struct seg *g = malloc(sizeof(*g));
 	size_t p = 0;
 	int sent = 1, rc = 0;
@@ -691,8 +690,14 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 		size_t part = 0;	/* lower-case letters in this part */
 		size_t pcaps = 0;	/* capitals in this part */
 		int capspart = 0;	/* a part of capitals only: Steuer-ID */
-		int cl = pii_names_letter(t, len, p, &n);
+		int cl, first;
 		struct tok x;
+
+		if (t[p] == ' ') {	/* the common case between words */
+			p++;
+			continue;
+		}
+		cl = pii_names_letter(t, len, p, &n);
 
 		if (cl == PII_L_NONE) {
 			unsigned char c = (unsigned char)t[p];
@@ -709,9 +714,11 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			continue;
 		}
 		s = p;
+		first = cl;
 		x.f = 0;
 		if (cl != PII_L_OTHER && (s == 0 ||
 		    !is_alnum((unsigned char)t[s - 1])) &&
+		    pii_triggers_may(tf, t, len, s) &&
 		    pii_triggers_at(trig, nm, t, len, s, out) != 0) {
 			rc = -1;
 			break;
@@ -731,14 +738,18 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			letters++;
 			p += n;
 			/* The common case: more ASCII lower-case letters. */
-			while (p < len && (unsigned char)(t[p] - 'a') < 26) {
-				p++;
-				lower++;
-				part++;
-				letters++;
+			{
+				size_t q = pii_bytes_span(t, p, len, 'a', 'z');
+
+				lower += q - p;
+				part += q - p;
+				letters += q - p;
+				p = q;
 			}
 			if (p >= len)
 				break;
+			if (t[p] == ' ')
+				break;	/* the common case: the word ends */
 			cl = pii_names_letter(t, len, p, &n);
 			if (cl != PII_L_NONE)
 				continue;
@@ -772,15 +783,16 @@ scan_runs(const struct pii_names *nm, const struct pii_triggers *trig,
 			x.f |= T_HASCAP;
 		/* Glued to digits or an identifier (D681PevKs, 8B-Instruct,
 		 * user_Name): no word. */
-		if ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
+		if (((s > 0 && t[s - 1] != ' ') || (p < len && t[p] != ' ')) &&
+		    ((s > 0 && (is_alnum((unsigned char)t[s - 1]) ||
 		    t[s - 1] == '_' || t[s - 1] == '/' || t[s - 1] == '@' ||
 		    t[s - 1] == '#' || t[s - 1] == '\\' || (t[s - 1] == '.' &&
 		    s > 1 && is_alnum((unsigned char)t[s - 2])))) ||
 		    (p < len && ((t[p] >= '0' && t[p] <= '9') || t[p] == '_' ||
 		    t[p] == '@' || t[p] == '/' || (t[p] == '.' && p + 1 < len &&
-		    is_alnum((unsigned char)t[p + 1])))))
+		    is_alnum((unsigned char)t[p + 1]))))))
 			x.f |= T_ACRO;	/* and in addresses: a.b@c.example */
-		else if (pii_names_letter(t, len, s, &n) == PII_L_UPPER) {
+		else if (first == PII_L_UPPER) {
 			if (letters == 1 && (s == 0 || t[s - 1] != '.'))
 				x.f |= T_INITIAL;
 			else if (letters == 1)
@@ -912,7 +924,7 @@ propagate(const struct pii_names *nm, const char *t, size_t len,
 	for (size_t j = 0; j < nw && rc == 0; j++) {
 		const char *h = t, *end = t + len;
 
-		while (rc == 0 && (h = memmem(h, (size_t)(end - h),
+		while (rc == 0 && (h = pii_bytes_find(h, (size_t)(end - h),
 		    t + w[j].s, w[j].n)) != NULL) {
 			size_t p = (size_t)(h - t), e = p + w[j].n;
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/pii_bytes.h"
 #include "policy/pii_ctx.h"
 #include "policy/pii_ids_int.h"
 #include "policy/pii_phone.h"
@@ -134,6 +135,23 @@ digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* A separator inside a phone number: " -./()". */
+static int
+sep(char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' ||
+	    c == ')';
+}
+
+/* What glues digits to something else: "._@=&%$/#" (and a NUL, as
+ * strchr() had it). */
+static int
+glue(char c)
+{
+	return c == '.' || c == '_' || c == '@' || c == '=' || c == '&' ||
+	    c == '%' || c == '$' || c == '/' || c == '#' || c == '\0';
+}
+
 static int
 alnum(unsigned char c)
 {
@@ -200,8 +218,7 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 	}
 	*next = d + 1;
 	/* Glued to a word, a decimal point, an address, a minus sign. */
-	if (s > 0 && (alnum((unsigned char)t[s - 1]) || strchr("._@=&%$/#",
-	    t[s - 1]) != NULL || (t[s - 1] == '-' && (s == 1 ||
+	if (s > 0 && (alnum((unsigned char)t[s - 1]) || glue(t[s - 1]) || (t[s - 1] == '-' && (s == 1 ||
 	    t[s - 2] == ' ' || t[s - 2] == '\n' ||
 	    alnum((unsigned char)t[s - 2])))))
 		return 0;
@@ -216,7 +233,7 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 			if (c->nd == RUN_DIGITS) {
 				/* Too long for a phone: skip the whole run. */
 				while (i < len && (digit(t[i]) ||
-				    strchr(" -./()", t[i]) != NULL))
+				    t[i] == '\0' || sep(t[i])))
 					i++;
 				*next = i;
 				return 0;
@@ -228,7 +245,7 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 			run = 0;
 			continue;
 		}
-		if (t[i] != '\0' && strchr(" -./()", t[i]) != NULL && run < 2) {
+		if (sep(t[i]) && run < 2) {
 			if (t[i] == '(' || t[i] == ')')
 				c->paren = 1;
 			run++;
@@ -426,8 +443,7 @@ pii_phone_scan(struct pii_phone *p, const char *text, size_t len,
 		struct cand c;
 		size_t next;
 
-		while (i < len && !digit(text[i]))
-			i++;
+		i = pii_bytes_next(text, i, len, '0', '9');
 		if (i >= len)
 			break;
 		if (cand_read(text, len, i, &c, &next) &&

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/pii_bytes.h"
 #include "policy/pii_secrets.h"
 
 /* The characters a token of a shape is made of. */
@@ -110,12 +111,50 @@ static const struct shape {
 
 #define N_SHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
+/* Names whose value is a secret (lower case, found inside a name). */
+static const char *const secret_names[] = {
+	"passw", "pwd", "secret", "token", "apikey", "api_key",
+	"accesskey", "access_key", "auth", "credential",
+	"private_key", "privatekey", "signing_key", "encryption_key",
+	"client_id", "clientid", "access_id", "accessid", "contribsys",
+	"sidekiq", "sonar_login", "passphrase", NULL
+};
+
+/* Providers whose keys have no shape of their own: a long random value
+ * under their name alone is one ("sourcegraph: 6d2FabeB6ADd...", not
+ * "open-mistral-7b:587a6b29:..."). */
+static const char *const provider_names[] = {
+	"sourcegraph", "sumologic", "datadog", "newrelic", "pagerduty",
+	"algolia", "mailgun", "twilio", "sendgrid", "heroku", "snyk", "sonar",
+	"okta", "auth0", "contentful", "dropbox", "mistral", "cohere",
+	"openai", "anthropic", "huggingface", "replicate", "groq", NULL
+};
+
 /* The shapes by the first byte of their prefix. */
 struct pii_secrets {
 	unsigned char order[N_SHAPES];
 	unsigned char plen[N_SHAPES];
 	unsigned char start[256], count[256];
+	/* The first two bytes of secret_names (a bit per pair), and of
+	 * provider_names: a name without such a pair is passed over. */
+	unsigned char name_pairs[65536 / 8], provider_pairs[65536 / 8];
 };
+
+static void
+pair_set(unsigned char *bits, const char *w)
+{
+	unsigned k = (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+
+	bits[k >> 3] |= (unsigned char)(1u << (k & 7));
+}
+
+static int
+pair_get(const unsigned char *bits, const char *w)
+{
+	unsigned k = (unsigned)(unsigned char)w[0] << 8 | (unsigned char)w[1];
+
+	return bits[k >> 3] >> (k & 7) & 1;
+}
 
 struct pii_secrets *
 pii_secrets_new(void)
@@ -134,6 +173,10 @@ pii_secrets_new(void)
 	}
 	for (size_t i = 0; i < N_SHAPES; i++)
 		x->plen[i] = (unsigned char)strlen(shapes[i].prefix);
+	for (size_t i = 0; secret_names[i] != NULL; i++)
+		pair_set(x->name_pairs, secret_names[i]);
+	for (size_t i = 0; provider_names[i] != NULL; i++)
+		pair_set(x->provider_pairs, provider_names[i]);
 	return x;
 }
 
@@ -374,31 +417,13 @@ push(struct pii_matches *out, size_t s, size_t e)
 	return pii_matches_push(out, s, e, PII_SECRET);
 }
 
-/* Names whose value is a secret (lower case, found inside a name). */
-static const char *const secret_names[] = {
-	"passw", "pwd", "secret", "token", "apikey", "api_key",
-	"accesskey", "access_key", "auth", "credential",
-	"private_key", "privatekey", "signing_key", "encryption_key",
-	"client_id", "clientid", "access_id", "accessid", "contribsys",
-	"sidekiq", "sonar_login", "passphrase", NULL
-};
-
-/* Providers whose keys have no shape of their own: a long random value
- * under their name alone is one ("sourcegraph: 6d2FabeB6ADd...", not
- * "open-mistral-7b:587a6b29:..."). */
-static const char *const provider_names[] = {
-	"sourcegraph", "sumologic", "datadog", "newrelic", "pagerduty",
-	"algolia", "mailgun", "twilio", "sendgrid", "heroku", "snyk", "sonar",
-	"okta", "auth0", "contentful", "dropbox", "mistral", "cohere",
-	"openai", "anthropic", "huggingface", "replicate", "groq", NULL
-};
-
 /* A name that holds a secret word ("api_key", "clientSecret"): 1; a
  * provider's name: 2 (its value must look random); else 0. */
 static int
-secret_name(const char *name, size_t n)
+secret_name(const struct pii_secrets *x, const char *name, size_t n)
 {
 	char low[65];
+	int pair = 0;
 
 	if (n == 0 || n > 64)
 		return 0;
@@ -406,10 +431,14 @@ secret_name(const char *name, size_t n)
 		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 :
 		    name[i] == '.' || name[i] == '-' ? '_' : name[i]);
 	low[n] = '\0';
-	for (int i = 0; secret_names[i] != NULL; i++)
+	/* A secret word holds one of their first pairs, most names none. */
+	for (size_t i = 0; i + 1 < n && !pair; i++)
+		pair = pair_get(x->name_pairs, low + i);
+	for (int i = 0; pair && secret_names[i] != NULL; i++)
 		if (strstr(low, secret_names[i]) != NULL)
 			return 1;
-	for (int i = 0; provider_names[i] != NULL; i++)
+	for (int i = 0; pair_get(x->provider_pairs, low) &&
+	    provider_names[i] != NULL; i++)
 		if (strcmp(low, provider_names[i]) == 0)
 			return 2;
 	/* ... or ends with "key" ("HEROKU_KEY") or "pass" ("DB_PASS"). */
@@ -482,8 +511,8 @@ skip_scheme(const char *t, size_t len, size_t p)
  * when the name says it is a secret and the value looks like one.
  */
 static int
-assignment(const char *t, size_t len, size_t op, struct pii_matches *out,
-    size_t *next)
+assignment(const struct pii_secrets *x, const char *t, size_t len,
+    size_t op, struct pii_matches *out, size_t *next)
 {
 	size_t ne = op, ns, vs = op + 1, ve;
 	int named, quoted = 0;
@@ -497,7 +526,7 @@ assignment(const char *t, size_t len, size_t op, struct pii_matches *out,
 	while (ns > 0 && ne - ns < 64 && (alnum((unsigned char)t[ns - 1]) ||
 	    strchr("_-.", t[ns - 1]) != NULL))
 		ns--;
-	named = secret_name(t + ns, ne - ns);
+	named = secret_name(x, t + ns, ne - ns);
 	/* ":=", "=>", "==" and spaces, then a quote. */
 	while (vs < len && (t[vs] == '=' || t[vs] == '>' || t[vs] == ':'))
 		vs++;
@@ -535,8 +564,8 @@ assignment(const char *t, size_t len, size_t op, struct pii_matches *out,
  * between them: getenv("API_TOKEN", "dafa7817-...").
  */
 static int
-quoted_pair(const char *t, size_t len, size_t op, struct pii_matches *out,
-    size_t *next)
+quoted_pair(const struct pii_secrets *x, const char *t, size_t len,
+    size_t op, struct pii_matches *out, size_t *next)
 {
 	size_t ne = op, ns, vs = op + 1, ve;
 	char q;
@@ -553,7 +582,7 @@ quoted_pair(const char *t, size_t len, size_t op, struct pii_matches *out,
 		ns--;
 	if (ns == 0 || t[ns - 1] != q)
 		return 0;
-	named = secret_name(t + ns, ne - ns);
+	named = secret_name(x, t + ns, ne - ns);
 	while (vs < len && vs - op < 3 && t[vs] == ' ')
 		vs++;
 	if (!named || vs >= len || (t[vs] != '"' && t[vs] != '\''))
@@ -694,19 +723,59 @@ webhook_at(const char *t, size_t len, size_t op, size_t *start)
 	return e - s > 40 ? e : 0;
 }
 
+/*
+ * The loop below where it only moves on: past bytes that start nothing
+ * and tokens too short for any shape (and no name before a ':'), one
+ * table lookup a byte. Returns the next position that needs a look: an
+ * operator, or the start of a longer token.
+ */
+static size_t
+skip_plain(const char *t, size_t len, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)t;
+
+	while (i < len) {
+		unsigned char k = bclass[u[i]];
+		size_t e;
+
+		if (k & B_OP)
+			return i;
+		if (!(k & B_ALNUM) || (i > 0 && bclass[u[i - 1]] & B_TOK)) {
+			for (i++; i < len && !(bclass[u[i]] &
+			    (B_OP | B_ALNUM)); i++)
+				;
+			continue;
+		}
+		/* Lower-case letters sixteen at a time, then the rest. */
+		for (e = pii_bytes_span(t, i + 1, len, 'a', 'z'); e < len &&
+		    bclass[u[e]] & B_TOK; e++)
+			;
+		if (e - i >= 11 || (e < len && u[e] == ':'))
+			return i;
+		/* u[e] ends the token: an operator, or a byte that starts
+		 * nothing (as above). */
+		if (e < len && !(bclass[u[e]] & B_OP))
+			for (e++; e < len && !(bclass[u[e]] &
+			    (B_OP | B_ALNUM)); e++)
+				;
+		i = e;
+	}
+	return len;
+}
+
 int
 pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
     struct pii_matches *out)
 {
 	size_t i = 0;
 
-	while (i < len) {
+	while ((i = skip_plain(t, len, i)) < len) {
 		unsigned char c = (unsigned char)t[i];
 		size_t e = 0, s = i, next;
 		long a = -1;
 
 		if (c == ',') {
-			if (quoted_pair(t, len, i, out, &next) != 0)
+			if (quoted_pair(x, t, len, i, out, &next) != 0)
 				return -1;
 			i = next;
 			continue;
@@ -721,7 +790,7 @@ pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
 				    len, i, out, &next);
 				next = e != 0 ? e : next;
 			} else {
-				rc = assignment(t, len, i, out, &next);
+				rc = assignment(x, t, len, i, out, &next);
 			}
 			if (rc != 0)
 				return -1;

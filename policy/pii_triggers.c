@@ -119,13 +119,15 @@ struct trig {
 struct pii_triggers {
 	struct trig v[96];
 	unsigned char start[27 * 27], count[27 * 27];
+	struct pii_triggers_filter f;	/* ix: letter_index() */
 };
 
 static int
 letter_index(unsigned char c)
 {
-	c = (unsigned char)lower(c);
-	return c >= 'a' && c <= 'z' ? c - 'a' : 26;
+	unsigned l = (unsigned)(c | 32) - 'a';	/* lower(c) - 'a' */
+
+	return l < 26 ? (int)l : 26;
 }
 
 static int
@@ -157,6 +159,17 @@ trig_index_build(struct pii_triggers *x)
 		}
 		x->count[l] = (unsigned char)(n - x->start[l]);
 	}
+	for (int c = 0; c < 256; c++)
+		x->f.ix[c] = (unsigned char)letter_index((unsigned char)c);
+	for (size_t k = 0; k < n; k++)
+		for (int c = 0; c < 27; c++) {
+			int b = pair_index(x->v[k].s) * 27 + c;
+
+			if (x->v[k].len < 3 || c == letter_index(
+			    (unsigned char)x->v[k].s[2]))
+				x->f.three[b / 8] |=
+				    (unsigned char)(1u << (b % 8));
+		}
 }
 
 /* A capitalized name word at p (ASCII or Latin-1 capitals in UTF-8). */
@@ -239,16 +252,15 @@ lower_name(const struct pii_names *nm, const char *t, size_t len, size_t p)
 	return end - p;
 }
 
-int
-pii_triggers_at(const struct pii_triggers *x, const struct pii_names *nm,
-    const char *t, size_t len, size_t i, struct pii_matches *all)
+/* pii_triggers_at() where a trigger may start: l is pair_index(). Not
+ * inlined: the common call stays a leaf without a frame to set up. */
+static int __attribute__((noinline))
+triggers_read(const struct pii_triggers *x, const struct pii_names *nm,
+    const char *t, size_t len, size_t i, int l, struct pii_matches *all)
 {
 	size_t p = 0, n;
-	int kind = 0, l;
+	int kind = 0;
 
-	if (i + 2 >= len)
-		return 0;
-	l = pair_index(t + i);
 	for (int k = x->start[l]; k < x->start[l] + x->count[l] && !kind;
 	    k++) {
 		const struct trig *g = &x->v[k];
@@ -289,6 +301,22 @@ pii_triggers_at(const struct pii_triggers *x, const struct pii_names *nm,
 	if (n == 0 && kind == TRIG_PHRASE)
 		n = lower_name(nm, t, len, p);
 	return n > 0 ? push(all, p, p + n) : 0;
+}
+
+int
+pii_triggers_at(const struct pii_triggers *x, const struct pii_names *nm,
+    const char *t, size_t len, size_t i, struct pii_matches *all)
+{
+	if (!pii_triggers_may(&x->f, t, len, i))
+		return 0;	/* no trigger starts so: most words */
+	return triggers_read(x, nm, t, len, i, x->f.ix[(unsigned char)t[i]] *
+	    27 + x->f.ix[(unsigned char)t[i + 1]], all);
+}
+
+const struct pii_triggers_filter *
+pii_triggers_filter(const struct pii_triggers *x)
+{
+	return &x->f;
 }
 
 struct pii_triggers *
