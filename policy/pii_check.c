@@ -182,7 +182,8 @@ bban_fits(const char *fmt, const char *s, size_t n)
 			int digit = c >= '0' && c <= '9';
 			int upper = c >= 'A' && c <= 'Z';
 
-			if ((kind == 'n' && !digit) || (kind == 'a' && !upper) ||
+			if ((kind == 'n' && !digit) ||
+			    (kind == 'a' && !upper) ||
 			    (kind == 'c' && !digit && !upper))
 				return 0;
 		}
@@ -276,7 +277,7 @@ pii_check_card(const char *d, size_t n)
 		return n >= 16;					/* UnionPay */
 	if (p2 == 50 || (p2 >= 56 && p2 <= 58) || p2 == 67 || p4 == 6304 ||
 	    p4 == 604)
-		return 1;			/* Maestro (0604: the old range) */
+		return 1;			/* Maestro (0604: old) */
 	if ((p4 == 2131 || p4 == 1800) && n == 15)
 		return 1;					/* JCB 15 */
 	return 0;
@@ -380,7 +381,7 @@ pii_check_es_nie(const char *s, size_t n)
 int
 pii_check_it_fiscal_code(const char *s, size_t n)
 {
-	/* Values of characters in odd positions (1st, 3rd, ...): 0-9 then A-Z. */
+	/* Values of characters in odd positions (1st, 3rd, ...): 0-9, A-Z. */
 	static const int odd[36] = { 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0,
 		5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14,
 		16, 10, 22, 25, 24, 23 };

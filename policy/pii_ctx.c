@@ -208,7 +208,8 @@ pii_words_build(struct pii_words *w, const char *const *words)
 static int
 fits(const char *buf, size_t n, size_t i, const char *word, size_t wl)
 {
-	return !(wl <= 4 && i + wl < n && word_byte((unsigned char)buf[i + wl]) &&
+	return !(wl <= 4 && i + wl < n &&
+	    word_byte((unsigned char)buf[i + wl]) &&
 	    word_byte((unsigned char)word[wl - 1]));
 }
 

@@ -607,7 +607,8 @@ pii_ids_scan(const struct pii_ids *x, const char *text, size_t len,
 			continue;
 		}
 		n = chain_build(text, len, floor, s, e, v);
-		if ((chain_digits(v, n) >= MIN_DIGITS || chain_doc(text, v, n)) &&
+		if ((chain_digits(v, n) >= MIN_DIGITS ||
+		    chain_doc(text, v, n)) &&
 		    !ip_shaped(v, n) &&
 		    chain_scan(x, text, len, v, n, &bare, enabled, out) != 0)
 			return -1;

@@ -18,10 +18,10 @@ struct id_cand {
 	const char *text;	/* the scanned text, len bytes */
 	size_t len;
 	size_t start, end;	/* the candidate's bytes */
-	char c[ID_COMPACT_MAX + 1];	/* its letters (upper case) and digits */
-	char sep[ID_COMPACT_MAX + 1];	/* sep[k]: the separator written
-					 * before c[k] (' ', '-', '.', '/', '+'),
-					 * or 0 */
+	char c[ID_COMPACT_MAX + 1];	/* its letters (capitals), digits */
+	/* sep[k]: the separator written before c[k] (' ', '-', '.', '/',
+	 * '+'), or 0 */
+	char sep[ID_COMPACT_MAX + 1];
 	size_t n;		/* length of c */
 	unsigned digits;
 	int lower;		/* a lower-case letter was written */

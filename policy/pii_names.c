@@ -521,7 +521,8 @@ pii_names_new(void)
 	t->mask = (uint32_t)size - 1;
 	t->cmask = 8192 - 1;
 	for (int c = 1; c < 0x80; c++)
-		t->lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		t->lower[c] = (unsigned char)(c >= 'A' && c <= 'Z' ?
+		    c + 32 : c);
 	t->slot = calloc(size, sizeof(*t->slot));
 	t->ctx = calloc(t->cmask + 1, sizeof(*t->ctx));
 	if (t->slot == NULL || t->ctx == NULL) {

@@ -182,8 +182,8 @@ extension(const char *t, size_t len, size_t p)
 		q++;
 	if (q + 1 < len && (t[q] | 32) == 'x' && digit(t[q + 1])) {
 		q++;
-	} else if (q + 3 < len && (t[q] | 32) == 'e' && (t[q + 1] | 32) == 'x' &&
-	    (t[q + 2] | 32) == 't') {
+	} else if (q + 3 < len && (t[q] | 32) == 'e' &&
+	    (t[q + 1] | 32) == 'x' && (t[q + 2] | 32) == 't') {
 		q += 3;
 		if (q < len && t[q] == '.')
 			q++;
@@ -218,9 +218,9 @@ cand_read(const char *t, size_t len, size_t d, struct cand *c, size_t *next)
 	}
 	*next = d + 1;
 	/* Glued to a word, a decimal point, an address, a minus sign. */
-	if (s > 0 && (alnum((unsigned char)t[s - 1]) || glue(t[s - 1]) || (t[s - 1] == '-' && (s == 1 ||
-	    t[s - 2] == ' ' || t[s - 2] == '\n' ||
-	    alnum((unsigned char)t[s - 2])))))
+	if (s > 0 && (alnum((unsigned char)t[s - 1]) || glue(t[s - 1]) ||
+	    (t[s - 1] == '-' && (s == 1 || t[s - 2] == ' ' ||
+	    t[s - 2] == '\n' || alnum((unsigned char)t[s - 2])))))
 		return 0;
 	while (i < len) {
 		if (digit(t[i])) {
@@ -319,7 +319,8 @@ trunk_grouped(const struct cand *c)
 	/* One kind of separator (a case number "0642.13.000862-5" mixes
 	 * them), or spaces after an area code in parentheses. */
 	for (int g = 2; g < c->groups; g++)
-		if (c->gsep[g] != c->gsep[1] && !(c->paren && c->gsep[g] == ' '))
+		if (c->gsep[g] != c->gsep[1] &&
+		    !(c->paren && c->gsep[g] == ' '))
 			return 0;
 	return 1;
 }

@@ -28,7 +28,7 @@ struct pii_state {
 	struct pii_rules rules;
 	struct field *fields;
 	size_t n_fields;
-	json_t *last_chunk;	/* id/model/created of the stream, for flushes */
+	json_t *last_chunk;	/* id/model/created of the stream (flushes) */
 };
 
 static struct pii_state *
@@ -263,7 +263,7 @@ form_split(struct policy_req *r, struct form *f, struct pii_walk *w)
 		next = memmem(v, (size_t)(end - v), delim, dl);
 		if (next == NULL || next - v < 2)
 			return -1;
-		/* The value ends before the CRLF that precedes the delimiter. */
+		/* The value ends before the CRLF before the delimiter. */
 		if (form_add(f, p, dl) != 0 || form_text(f, w, h,
 		    (size_t)(hend - h), NULL, 0) != 0 ||
 		    form_add(f, hend, 4) != 0)
@@ -604,7 +604,8 @@ pii_on_event(struct policy_req *r, const char *ev, size_t len,
 				    part, "text"), idx, -1, "content", final);
 			}
 		}
-		json_array_foreach(json_object_get(delta, "tool_calls"), j, tc) {
+		json_array_foreach(json_object_get(delta, "tool_calls"), j,
+		    tc) {
 			int t = (int)json_integer_value(json_object_get(tc,
 			    "index"));
 

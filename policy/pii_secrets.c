@@ -79,7 +79,8 @@ static const struct shape {
 	{ "gsk_", CS_ALNUM, 40, 255 }, { "pplx-", CS_ALNUM, 40, 255 },
 	{ "xai-", CS_ALNUM, 40, 255 },
 	/* Other services */
-	{ "npm_", CS_ALNUM, 36, 36 }, { "pypi-AgEIcHlwaS5vcmc", CS_WORD, 50, 400 },
+	{ "npm_", CS_ALNUM, 36, 36 },
+	{ "pypi-AgEIcHlwaS5vcmc", CS_WORD, 50, 400 },
 	{ "shpat_", CS_HEX, 32, 32 }, { "shpss_", CS_HEX, 32, 32 },
 	{ "shpca_", CS_HEX, 32, 32 }, { "shppa_", CS_HEX, 32, 32 },
 	{ "dop_v1_", CS_HEX, 64, 64 }, { "doo_v1_", CS_HEX, 64, 64 },
@@ -428,8 +429,9 @@ secret_name(const struct pii_secrets *x, const char *name, size_t n)
 	if (n == 0 || n > 64)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 :
-		    name[i] == '.' || name[i] == '-' ? '_' : name[i]);
+		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
+		    name[i] + 32 : name[i] == '.' || name[i] == '-' ? '_' :
+		    name[i]);
 	low[n] = '\0';
 	/* A secret word holds one of their first pairs, most names none. */
 	for (size_t i = 0; i + 1 < n && !pair; i++)
@@ -548,7 +550,8 @@ assignment(const struct pii_secrets *x, const char *t, size_t len,
 			ve = vs;
 	}
 	if (ve == vs)
-		while (ve < len && ve - vs < 1024 && valbyte((unsigned char)t[ve]))
+		while (ve < len && ve - vs < 1024 &&
+		    valbyte((unsigned char)t[ve]))
 			ve++;
 	/* A trailing sentence dot is no part of it. */
 	while (ve > vs && (t[ve - 1] == '.' || t[ve - 1] == ':'))
@@ -786,8 +789,8 @@ pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
 			if (c == ':' && i + 2 < len && t[i + 1] == '/' &&
 			    t[i + 2] == '/') {
 				e = webhook_at(t, len, i, &s);
-				rc = e != 0 ? push(out, s, e) : url_credentials(t,
-				    len, i, out, &next);
+				rc = e != 0 ? push(out, s, e) :
+				    url_credentials(t, len, i, out, &next);
 				next = e != 0 ? e : next;
 			} else {
 				rc = assignment(x, t, len, i, out, &next);
@@ -842,7 +845,8 @@ pii_secrets_scan(const struct pii_secrets *x, const char *t, size_t len,
 			e = telegram_at(t, len, i);
 		if (e == 0 && (c == 'M' || c == 'N' || c == 'O'))
 			e = discord_at(t, len, i);
-		if (e == 0 && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+		if (e == 0 &&
+		    ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			e = mailchimp_at(t, len, i);
 		if (e != 0) {
 			if (push(out, i, e) != 0)

@@ -201,7 +201,8 @@ static int
 token_taken(const struct pii_vault *v, const char *tok, size_t tl)
 {
 	for (size_t i = 0; i < v->n_seen; i++)
-		if (strlen(v->seen[i]) == tl && memcmp(v->seen[i], tok, tl) == 0)
+		if (strlen(v->seen[i]) == tl &&
+		    memcmp(v->seen[i], tok, tl) == 0)
 			return 1;
 	return 0;
 }
@@ -547,7 +548,8 @@ issued(const struct pii_vault *v, const char *p, size_t n)
 	if (tl == 0)
 		return NULL;
 	for (size_t i = 0; i < v->n; i++)
-		if (v->v[i].token_len == tl && memcmp(v->v[i].token, p, tl) == 0)
+		if (v->v[i].token_len == tl &&
+		    memcmp(v->v[i].token, p, tl) == 0)
 			return &v->v[i];
 	return NULL;
 }

@@ -29,7 +29,7 @@ struct pii_entry {
 	int type;
 	char *value;		/* the original text, restored in answers */
 	size_t value_len;
-	char *norm;		/* the normalized value the token derives from */
+	char *norm;		/* the normalized value behind the token */
 	size_t norm_len;
 };
 

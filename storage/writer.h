@@ -6,11 +6,11 @@
  * records (storage/intent.h) first in each transaction, and with
  * storage_sync = full syncs the journal for the loop's ops that wait for
  * it; a reader's batch waits until the journal's records submitted
- * before it are applied. A writer's store also has a checkpointer thread that copies
- * the WAL into the database off the commit path. The writer runs an op
- * through the kinds table (storage/sqlite.h) and reloads the parts
- * through the parts table; it calls no part directly. Not for use
- * outside storage/.
+ * before it are applied. A writer's store also has a checkpointer
+ * thread that copies the WAL into the database off the commit path.
+ * The writer runs an op through the kinds table (storage/sqlite.h) and
+ * reloads the parts through the parts table; it calls no part directly.
+ * Not for use outside storage/.
  */
 #ifndef STORAGE_WRITER_H
 #define STORAGE_WRITER_H

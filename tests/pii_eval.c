@@ -219,8 +219,10 @@ main(int argc, char **argv)
 	memset(en, 1, sizeof(en));
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		json_t *o = json_loads(line, 0, NULL), *sp;
-		const char *text = json_string_value(json_object_get(o, "text"));
-		const char *kind = json_string_value(json_object_get(o, "kind"));
+		const char *text = json_string_value(
+		    json_object_get(o, "text"));
+		const char *kind = json_string_value(
+		    json_object_get(o, "kind"));
 		struct pii_matches m = { NULL, 0, 0 };
 		size_t len, i;
 		uint64_t t0;
@@ -249,14 +251,17 @@ main(int argc, char **argv)
 			}
 			neg_fp += (unsigned)m.n;
 			for (size_t k = 0; k < m.n; k++)
-				printf("# FP %s in: %s", pii_type_name(m.v[k].type),
-				    line);
+				printf("# FP %s in: %s",
+				    pii_type_name(m.v[k].type), line);
 		}
-		/* Gold spans: covered whole by a prediction of the same type. */
+		/* Gold spans: covered whole by a prediction of their type. */
 		json_array_foreach(json_object_get(o, "spans"), i, sp) {
-			size_t gs = (size_t)json_integer_value(json_array_get(sp, 0));
-			size_t ge = (size_t)json_integer_value(json_array_get(sp, 1));
-			const char *tn = json_string_value(json_array_get(sp, 2));
+			size_t gs = (size_t)json_integer_value(
+			    json_array_get(sp, 0));
+			size_t ge = (size_t)json_integer_value(
+			    json_array_get(sp, 1));
+			const char *tn = json_string_value(
+			    json_array_get(sp, 2));
 			int type = pii_type_parse(tn, strlen(tn)), hit = 0;
 
 			for (size_t k = 0; k < m.n; k++)
@@ -276,8 +281,8 @@ main(int argc, char **argv)
 			for (size_t k = 0; k < m.n; k++) {
 				int match = 0;
 
-				json_array_foreach(json_object_get(o, "spans"), i,
-				    sp) {
+				json_array_foreach(json_object_get(o, "spans"),
+				    i, sp) {
 					const char *tn = json_string_value(
 					    json_array_get(sp, 2));
 

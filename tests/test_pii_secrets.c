@@ -60,7 +60,8 @@ test_shapes(void)
 		{ "7213808860:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM",
 		  "[7213808860:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM]" },
 		{ "MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC",
-		  "[MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq.Xb1Mk2nEhe-4iUcrGOuegj57zMC]" },
+		  "[MZ1yGvKTjE0rY0cV8i47CjAa.uRHQPq."
+		  "Xb1Mk2nEhe-4iUcrGOuegj57zMC]" },
 		{ "client_secret .IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr",
 		  "[.IQ8Q~79R7TOWOspFnWcEG-dYt4KXqFqxK16cxr]" },
 		{ "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijklmn",
@@ -71,7 +72,8 @@ test_shapes(void)
 		  "-----END RSA PRIVATE KEY----- done",
 		  "[-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n"
 		  "-----END RSA PRIVATE KEY-----]" },
-		{ "https://hooks.slack.com/services/T024TTTTT/BBB72BBL/AZAAA9u0p",
+		{ "https://hooks.slack.com/services/T024TTTTT/BBB72BBL/"
+		  "AZAAA9u0p",
 		  "[https://hooks.slack.com/services/T024TTTTT/BBB72BBL/"
 		  "AZAAA9u0p]" },
 		/* Not secrets. */
@@ -108,7 +110,8 @@ test_assignments(void)
 		  "[elastic:P@ssw0rd$1]" },
 		{ "huggingface-cli login --token abcDEF123456789xyz",
 		  "[abcDEF123456789xyz]" },
-		{ "env(\"api_token\", \"dafa7817-e246-48f3-91a7-e87653d587b8\")",
+		{ "env(\"api_token\", "
+		  "\"dafa7817-e246-48f3-91a7-e87653d587b8\")",
 		  "[dafa7817-e246-48f3-91a7-e87653d587b8]" },
 		{ "sourcegraph: 6d2FabeB6ADd229Bc199FabA28fD3efb57dF0bD3",
 		  "[6d2FabeB6ADd229Bc199FabA28fD3efb57dF0bD3]" },
@@ -123,7 +126,8 @@ test_assignments(void)
 		{ "secret = ${SECRET}", "" },
 		{ "api_key = get_key(config)", "" },
 		{ "id: 123e4567-e89b-12d3-a456-426614174000", "" },
-		{ "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c", "" },
+		{ "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c",
+		  "" },
 		{ "Tokenization: the text is split", "" },
 		{ "see https://example.com/docs:8080", "" },
 	};

@@ -120,7 +120,8 @@ test_scanner(void)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "mail jane.doe@example.com now", "EMAIL[jane.doe@example.com]" },
+		{ "mail jane.doe@example.com now",
+		  "EMAIL[jane.doe@example.com]" },
 		{ "see lodash@4.17.21", "" },
 		{ "write \"john doe\"@example.com now",
 		  "EMAIL[\"john doe\"@example.com]" },
@@ -137,7 +138,8 @@ test_scanner(void)
 		{ "IBAN DE89 3704 0044 0532 0130 00.",
 		  "IBAN[DE89 3704 0044 0532 0130 00]" },
 		{ "IBAN DE89 3704 0044 0532 0130 01.", "" },
-		{ "card 4111 1111 1111 1111", "CREDIT_CARD[4111 1111 1111 1111]" },
+		{ "card 4111 1111 1111 1111",
+		  "CREDIT_CARD[4111 1111 1111 1111]" },
 		{ "card number 4111111111111111",
 		  "CREDIT_CARD[4111111111111111]" },
 		{ "order number 4111111111111111", "" },
@@ -158,7 +160,8 @@ test_scanner(void)
 		{ "USt-IdNr. DE136695976", "EU_VAT[DE136695976]" },
 		{ "Steuer-ID 86 095 742 719", "DE_TAX_ID[86 095 742 719]" },
 		{ "invoice 86095742719", "" },
-		{ "NIR 2 95 10 99 126 111 93", "FR_NIR[2 95 10 99 126 111 93]" },
+		{ "NIR 2 95 10 99 126 111 93",
+		  "FR_NIR[2 95 10 99 126 111 93]" },
 		{ "DNI 54362315K", "ES_DNI[54362315K]" },
 		{ "codice fiscale RCCMNL83S18D969H",
 		  "IT_FISCAL_CODE[RCCMNL83S18D969H]" },
@@ -309,7 +312,8 @@ test_vault(void)
 
 		for (size_t cut = 0; cut <= out.len; cut++) {
 			struct pii_stream_field f;
-			struct pii_buf got = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+			struct pii_buf got = { NULL, 0, 0 };
+			struct pii_buf want = { NULL, 0, 0 };
 
 			memset(&f, 0, sizeof(f));
 			pii_restore_stream(&v, &f, out.p, cut, 0, 0, &got);
