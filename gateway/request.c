@@ -376,7 +376,7 @@ req_finish(struct req *r)
 		ratelimit_charge(gw->rl, r->pr.rl, r->pr.n_rl,
 		    r->charge.sp.tokens, util_now_us());
 	}
-	snprintf(rec->kind, sizeof(rec->kind), "request");
+	util_copy(rec->kind, sizeof(rec->kind), "request");
 	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;
 	util_copy(rec->client, sizeof(rec->client), r->client);
@@ -394,8 +394,11 @@ req_finish(struct req *r)
 	if (charge_verdict(&r->charge) != NULL) {
 		size_t vl = strlen(rec->verdicts);
 
-		snprintf(rec->verdicts + vl, sizeof(rec->verdicts) - vl, "%s%s",
-		    vl ? " " : "", charge_verdict(&r->charge));
+		if (vl > 0)
+			vl += util_copy(rec->verdicts + vl,
+			    sizeof(rec->verdicts) - vl, " ");
+		util_copy(rec->verdicts + vl, sizeof(rec->verdicts) - vl,
+		    charge_verdict(&r->charge));
 		gw->stats.spend_excess += r->charge.excess;
 		gw->stats.usage_invalid += r->charge.usage_invalid;
 	}
@@ -462,7 +465,7 @@ on_head(struct conn *c, void *arg)
 	r->cfg = config_ref(gw->cfg);
 	r->t0_us = util_now_us();
 	r->method = http_method_name(hr->method);
-	snprintf(r->client, sizeof(r->client), "%s", conn_peer(c));
+	util_copy(r->client, sizeof(r->client), conn_peer(c));
 	r->resp = evbuffer_new();
 	r->timer = evtimer_new(gw->base, req_timer_cb, r);
 	usage_init(&r->usage);
@@ -474,7 +477,7 @@ on_head(struct conn *c, void *arg)
 		snprintf(r->id, sizeof(r->id), "%.*s", (int)rid->value_len,
 		    rid->value);
 	else
-		snprintf(r->id, sizeof(r->id), "%s", r->ledger_id);
+		util_copy(r->id, sizeof(r->id), r->ledger_id);
 	req_clear_out_headers(r);
 	r->pr.env = &gw->env;
 	r->pr.method = hr->method;
