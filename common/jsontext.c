@@ -33,6 +33,32 @@ skip_ws(struct parser *ps)
 		ps->p++;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The high bit of each byte of v that is zero (exact as to whether any
+ * is). */
+static inline uint64_t
+zero_bytes(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/*
+ * Whether the 8 bytes at p are all printable ASCII other than '"' and
+ * '\\' (bytes a string holds and writes as they are): strings are
+ * mostly such runs, read a word at a time instead of a byte.
+ */
+static inline int
+plain8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return ((w | ((w - ONES * 0x20) & ~w) | zero_bytes(w ^ ONES * '"') |
+	    zero_bytes(w ^ ONES * '\\')) & HIGHS) == 0;
+}
+
 static json_t *
 fail(struct parser *ps, const char *why)
 {
@@ -126,8 +152,13 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 	char *o;
 
 	while (ps->p < ps->end) {
-		unsigned char c = (unsigned char)*ps->p;
+		unsigned char c;
 
+		if (ps->end - ps->p >= 8 && plain8(ps->p)) {
+			ps->p += 8;
+			continue;
+		}
+		c = (unsigned char)*ps->p;
 		if (c == '"') {
 			*out = s;
 			*outlen = (size_t)(ps->p - s);
@@ -544,11 +575,16 @@ put_string(struct out *o, const char *s, size_t n)
 	if (put(o, "\"", 1) != 0)
 		return -1;
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[8];
 		const char *e = esc;
 		size_t el = 2;
 
+		if (n - i >= 8 && plain8(s + i)) {
+			i += 8;
+			continue;
+		}
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			continue;

@@ -137,6 +137,36 @@ main(void)
 		}
 	}
 
+	/* Each byte that is not plain ASCII, at each place of a string
+	 * read and written 8 bytes at a time: the same as jansson. */
+	{
+		static const char special[] = "\"\\\x01\x1f\x7f\x80\xc3";
+		size_t n_bad = 0;
+		char what[256] = "";
+
+		for (size_t k = 0; k < sizeof(special) - 1; k++) {
+			for (size_t at = 0; at < 20; at++) {
+				char buf[64];
+				const char *why;
+				size_t n;
+
+				memcpy(buf, "[\"abcdefghijklmnopqrstuvw\"]", 27);
+				buf[2 + at] = special[k];
+				if (special[k] == '\\')	/* an escape */
+					buf[3 + at] = 'n';
+				if (special[k] == '\xc3')	/* UTF-8 */
+					buf[3 + at] = (char)0xa9;
+				n = 27;
+				why = differs(buf, n, 0);
+				if (why != NULL && n_bad++ == 0)
+					snprintf(what, sizeof(what), "%s: %s",
+					    why, shown(buf, n));
+			}
+		}
+		ok(n_bad == 0, "a special byte at each of 20 places of a "
+		    "string: as jansson %s", what);
+	}
+
 	/* Mutations: replace, insert, delete or duplicate bytes of a seed. */
 	for (size_t s = 0; seeds[s] != NULL; s++) {
 		for (int it = 0; it < 13500; it++) {
