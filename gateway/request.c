@@ -208,13 +208,19 @@ static void
 pii_summary(const struct req *r, char *out, size_t len)
 {
 	size_t n = 0;
+	char num[24];
 
 	out[0] = '\0';
-	for (int t = 0; t < PII__COUNT && n < len; t++)
-		if (r->pr.pii_counts[t] > 0)
-			n += (size_t)snprintf(out + n, len - n, "%s%s:%u",
-			    n ? "," : "", pii_type_name(t),
-			    r->pr.pii_counts[t]);
+	for (int t = 0; t < PII__COUNT && n + 1 < len; t++) {
+		if (r->pr.pii_counts[t] == 0)
+			continue;
+		if (n > 0)
+			n += util_copy(out + n, len - n, ",");
+		n += util_copy(out + n, len - n, pii_type_name(t));
+		n += util_copy(out + n, len - n, ":");
+		util_fmt_u64(num, r->pr.pii_counts[t]);
+		n += util_copy(out + n, len - n, num);
+	}
 }
 
 static void
@@ -435,6 +441,19 @@ req_finish(struct req *r)
 	store_submit(gw->store, &r->op);
 }
 
+/* The request's ledger id: the instance's prefix, then seq in 16 hex
+ * digits (what "%s%016llx" wrote). */
+static void
+ledger_id(char out[40], const char *prefix, uint64_t seq)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = util_copy(out, 40 - 17, prefix);
+
+	for (int i = 15; i >= 0; i--, seq >>= 4)
+		out[n + (size_t)i] = hex[seq & 15];
+	out[n + 16] = '\0';
+}
+
 /*
  * A request head arrived: the checks that need no body run now (target,
  * key, subject tag, rate limits), so that a refused request's body is
@@ -471,8 +490,7 @@ on_head(struct conn *c, void *arg)
 	usage_init(&r->usage);
 	req_obs_begin(r, hr);
 	conn_set_ctx(c, r);
-	snprintf(r->ledger_id, sizeof(r->ledger_id), "%s%016llx",
-	    gw->req_prefix, (unsigned long long)++gw->req_seq);
+	ledger_id(r->ledger_id, gw->req_prefix, ++gw->req_seq);
 	if (rid != NULL && req_valid_request_id(rid->value, rid->value_len))
 		snprintf(r->id, sizeof(r->id), "%.*s", (int)rid->value_len,
 		    rid->value);
