@@ -29,6 +29,35 @@ shown(const char *buf, size_t n)
 	return out;
 }
 
+/* jsontext_parse_keys against the whole tree full (NULL: rejected): the
+ * same texts accepted, the kept members alike, no other built. */
+static const char *
+keys_differ(const char *buf, size_t len, json_t *full)
+{
+	static const char *const keep[] = { "a", "usage", "model", "", NULL };
+	json_t *c = jsontext_parse_keys(buf, len, keep, NULL);
+	const char *why = NULL;
+
+	if ((c == NULL) != (full == NULL)) {
+		why = c == NULL ? "keys: rejected what the whole parse accepts" :
+		    "keys: accepted what the whole parse rejects";
+	} else if (c != NULL && json_is_object(full)) {
+		json_t *want = json_object();
+
+		for (size_t i = 0; keep[i] != NULL; i++)
+			if (json_object_get(full, keep[i]) != NULL)
+				json_object_set(want, keep[i],
+				    json_object_get(full, keep[i]));
+		if (!json_equal(c, want))
+			why = "keys: other members";
+		json_decref(want);
+	} else if (c != NULL && !json_equal(c, full)) {
+		why = "keys: another array";
+	}
+	json_decref(c);
+	return why;
+}
+
 /* NULL when both agree, else what differs. */
 static const char *
 differs(const char *buf, size_t len, size_t flags)
@@ -62,6 +91,8 @@ differs(const char *buf, size_t len, size_t flags)
 			free(d2);
 		}
 	}
+	if (why == NULL && flags == 0)
+		why = keys_differ(buf, len, b);
 	json_decref(a);
 	json_decref(b);
 	return why;
