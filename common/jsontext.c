@@ -18,6 +18,8 @@ struct parser {
 	char *scratch;		/* decoded strings with escapes */
 	size_t scratch_cap;
 	const char *why;
+	const char *const *keep;	/* jsontext_parse_keys: the top-level
+					 * members built; NULL: all */
 };
 
 static int
@@ -31,6 +33,32 @@ skip_ws(struct parser *ps)
 {
 	while (ps->p < ps->end && is_ws(*ps->p))
 		ps->p++;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The high bit of each byte of v that is zero (exact as to whether any
+ * is). */
+static inline uint64_t
+zero_bytes(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/*
+ * Whether the 8 bytes at p are all printable ASCII other than '"' and
+ * '\\' (bytes a string holds and writes as they are): strings are
+ * mostly such runs, read a word at a time instead of a byte.
+ */
+static inline int
+plain8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return ((w | ((w - ONES * 0x20) & ~w) | zero_bytes(w ^ ONES * '"') |
+	    zero_bytes(w ^ ONES * '\\')) & HIGHS) == 0;
 }
 
 static json_t *
@@ -126,8 +154,13 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 	char *o;
 
 	while (ps->p < ps->end) {
-		unsigned char c = (unsigned char)*ps->p;
+		unsigned char c;
 
+		if (ps->end - ps->p >= 8 && plain8(ps->p)) {
+			ps->p += 8;
+			continue;
+		}
+		c = (unsigned char)*ps->p;
 		if (c == '"') {
 			*out = s;
 			*outlen = (size_t)(ps->p - s);
@@ -374,6 +407,203 @@ parse_object(struct parser *ps)
 	return NULL;
 }
 
+static int skip_value(struct parser *ps);
+
+/* Reads an object as parse_object does and builds nothing (ps->p just
+ * past the '{'): 0, or -1 with the same reasons. */
+static int
+skip_object(struct parser *ps)
+{
+	const char *k;
+	size_t kl;
+
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		if (ps->p >= ps->end || *ps->p != '"')
+			return fail(ps, "string or '}' expected"), -1;
+		ps->p++;
+		if (parse_string(ps, &k, &kl) != 0)
+			return -1;
+		if (memchr(k, '\0', kl) != NULL)
+			return fail(ps, "NUL byte in object key"), -1;
+		skip_ws(ps);
+		if (ps->p >= ps->end || *ps->p != ':')
+			return fail(ps, "':' expected"), -1;
+		ps->p++;
+		if (skip_value(ps) != 0)
+			return -1;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			skip_ws(ps);
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '}') {
+			ps->p++;
+			return 0;
+		}
+		return fail(ps, "'}' expected"), -1;
+	}
+}
+
+/* The same for an array (ps->p just past the '['). */
+static int
+skip_array(struct parser *ps)
+{
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == ']') {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		if (skip_value(ps) != 0)
+			return -1;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == ']') {
+			ps->p++;
+			return 0;
+		}
+		return fail(ps, "']' expected"), -1;
+	}
+}
+
+static int
+word(struct parser *ps, const char *w, size_t n);
+
+/* Reads a value as parse_value does without building it (a number is
+ * built and dropped: its range is part of its validity). */
+static int
+skip_value(struct parser *ps)
+{
+	const char *s;
+	size_t n;
+	json_t *v;
+	int rc = -1;
+
+	skip_ws(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, "premature end of input"), -1;
+	if (++ps->depth > MAX_DEPTH)
+		return fail(ps, "maximum parsing depth reached"), -1;
+	switch (*ps->p) {
+	case '{':
+		ps->p++;
+		rc = skip_object(ps);
+		break;
+	case '[':
+		ps->p++;
+		rc = skip_array(ps);
+		break;
+	case '"':
+		ps->p++;
+		rc = parse_string(ps, &s, &n);
+		break;
+	case 't':
+		rc = word(ps, "true", 4) ? 0 : (fail(ps, "invalid token"), -1);
+		break;
+	case 'f':
+		rc = word(ps, "false", 5) ? 0 : (fail(ps, "invalid token"),
+		    -1);
+		break;
+	case 'n':
+		rc = word(ps, "null", 4) ? 0 : (fail(ps, "invalid token"), -1);
+		break;
+	default:
+		v = parse_number(ps);
+		rc = v != NULL ? 0 : (fail(ps, "out of memory"), -1);
+		json_decref(v);
+		break;
+	}
+	ps->depth--;
+	return rc;
+}
+
+static int
+kept(const struct parser *ps, const char *key)
+{
+	for (size_t i = 0; ps->keep[i] != NULL; i++)
+		if (strcmp(ps->keep[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The top-level object of jsontext_parse_keys: every member read, those
+ * in ps->keep built (the last of equal keys wins, as in parse_object). */
+static json_t *
+parse_object_keep(struct parser *ps)
+{
+	json_t *obj = json_object();
+	char key[64];
+	const char *k;
+	size_t kl;
+	json_t *v;
+
+	if (obj == NULL)
+		return fail(ps, "out of memory");
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		return obj;
+	}
+	for (;;) {
+		int keep;
+
+		if (ps->p >= ps->end || *ps->p != '"') {
+			fail(ps, "string or '}' expected");
+			break;
+		}
+		ps->p++;
+		if (parse_string(ps, &k, &kl) != 0)
+			break;
+		if (memchr(k, '\0', kl) != NULL) {
+			fail(ps, "NUL byte in object key");
+			break;
+		}
+		keep = kl < sizeof(key);
+		if (keep) {
+			memcpy(key, k, kl);
+			key[kl] = '\0';
+			keep = kept(ps, key);
+		}
+		skip_ws(ps);
+		if (ps->p >= ps->end || *ps->p != ':') {
+			fail(ps, "':' expected");
+			break;
+		}
+		ps->p++;
+		if (!keep) {
+			if (skip_value(ps) != 0)
+				break;
+		} else if ((v = parse_value(ps)) == NULL ||
+		    json_object_set_new_nocheck(obj, key, v) != 0) {
+			fail(ps, "out of memory");
+			break;
+		}
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			skip_ws(ps);
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '}') {
+			ps->p++;
+			return obj;
+		}
+		fail(ps, "'}' expected");
+		break;
+	}
+	json_decref(obj);
+	return NULL;
+}
+
 static json_t *
 parse_array(struct parser *ps)
 {
@@ -431,7 +661,8 @@ parse_value(struct parser *ps)
 	switch (*ps->p) {
 	case '{':
 		ps->p++;
-		v = parse_object(ps);
+		v = ps->keep != NULL && ps->depth == 1 ?
+		    parse_object_keep(ps) : parse_object(ps);
 		break;
 	case '[':
 		ps->p++;
@@ -470,10 +701,12 @@ parse_value(struct parser *ps)
 	return v;
 }
 
-json_t *
-jsontext_parse(const char *buf, size_t len, size_t flags, json_error_t *err)
+static json_t *
+parse_text(const char *buf, size_t len, size_t flags,
+    const char *const *keep, json_error_t *err)
 {
-	struct parser ps = { buf, buf + len, buf, flags, 0, NULL, 0, NULL };
+	struct parser ps = { buf, buf + len, buf, flags, 0, NULL, 0, NULL,
+	    keep };
 	json_t *v = NULL;
 
 	skip_ws(&ps);
@@ -498,6 +731,19 @@ jsontext_parse(const char *buf, size_t len, size_t flags, json_error_t *err)
 		    (size_t)(ps.p - ps.start));
 	}
 	return v;
+}
+
+json_t *
+jsontext_parse(const char *buf, size_t len, size_t flags, json_error_t *err)
+{
+	return parse_text(buf, len, flags, NULL, err);
+}
+
+json_t *
+jsontext_parse_keys(const char *buf, size_t len,
+    const char *const *keep, json_error_t *err)
+{
+	return parse_text(buf, len, 0, keep, err);
 }
 
 /* ---- writer ---- */
@@ -544,11 +790,16 @@ put_string(struct out *o, const char *s, size_t n)
 	if (put(o, "\"", 1) != 0)
 		return -1;
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[8];
 		const char *e = esc;
 		size_t el = 2;
 
+		if (n - i >= 8 && plain8(s + i)) {
+			i += 8;
+			continue;
+		}
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
 			continue;

@@ -19,6 +19,16 @@ json_t *jsontext_parse(const char *buf, size_t len, size_t flags,
     json_error_t *err);
 
 /*
+ * jsontext_parse(buf, len, 0, err), but of a top-level object only the
+ * members named in keep (a NULL-terminated list of keys shorter than 64
+ * bytes) are built; the others are read and checked as strictly, not
+ * built. The same texts are accepted. For a caller that needs a few
+ * fields of a large answer (its usage), not its tree.
+ */
+json_t *jsontext_parse_keys(const char *buf, size_t len,
+    const char *const *keep, json_error_t *err);
+
+/*
  * Serializes v as json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(prec))
  * does, byte for byte (prec 0: 17 digits). Returns a malloc'ed
  * NUL-terminated string owned by the caller and its length in *len (when

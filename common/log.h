@@ -48,8 +48,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+/* A line below the level costs a load and a branch: its arguments (log_q
+ * quotes them) are not evaluated. */
+#define log_warn(...)                                    \
+	do {                                             \
+		if (log_get_level() >= LOG_WARN)          \
+			log_msg(LOG_WARN, __VA_ARGS__);  \
+	} while (0)
+#define log_info(...)                                    \
+	do {                                             \
+		if (log_get_level() >= LOG_INFO)          \
+			log_msg(LOG_INFO, __VA_ARGS__);  \
+	} while (0)
 #define log_debug(...)                                   \
 	do {                                             \
 		if (log_get_level() >= LOG_DEBUG)         \

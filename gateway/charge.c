@@ -5,6 +5,7 @@
 
 #include "common/http.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "gateway/charge.h"
 #include "policy/spend_estimate.h"
 #include "policy/endpoint.h"
@@ -47,7 +48,7 @@ add_budget(struct charge *c, char scope, const char *id,
 	sb = &c->sp.budgets[c->sp.n_budgets++];
 	memset(sb, 0, sizeof(*sb));
 	sb->scope = scope;
-	snprintf(sb->id, sizeof(sb->id), "%s", id);
+	util_copy(sb->id, sizeof(sb->id), id);
 	sb->limit = b->limit;
 	sb->currency = b->currency;
 	if (local && b->period != PERIOD_TOTAL)
@@ -113,21 +114,22 @@ charge_begin(struct charge *c, const struct charge_req *q, char *msg,
 	}
 	c->e.plan.clamp = c->e.clamp_field && q->cfg->over_budget == 0;
 entry:
-	snprintf(sp->method, sizeof(sp->method), "%s", q->method);
-	snprintf(sp->path, sizeof(sp->path), "%.255s", q->path);
-	snprintf(sp->client, sizeof(sp->client), "%s", q->client);
-	snprintf(sp->ledger_id, sizeof(sp->ledger_id), "%s", q->ledger_id);
-	snprintf(sp->request_id, sizeof(sp->request_id), "%s", q->request_id);
+	util_copy(sp->method, sizeof(sp->method), q->method);
+	util_copy(sp->path, sizeof(sp->path), q->path);
+	util_copy(sp->client, sizeof(sp->client), q->client);
+	util_copy(sp->ledger_id, sizeof(sp->ledger_id), q->ledger_id);
+	util_copy(sp->request_id, sizeof(sp->request_id),
+	    q->request_id);
 	sp->ts_ms = q->now_ms;
-	snprintf(sp->team, sizeof(sp->team), "%s", k->team);
-	snprintf(sp->key_id, sizeof(sp->key_id), "%s", k->id);
-	snprintf(sp->model, sizeof(sp->model), "%s", q->model ? q->model : "");
+	util_copy(sp->team, sizeof(sp->team), k->team);
+	util_copy(sp->key_id, sizeof(sp->key_id), k->id);
+	util_copy(sp->model, sizeof(sp->model), q->model ? q->model : "");
 	sp->decide = decide;
 	sp->decide_arg = c;
 	sp->refused = -1;
 	for (int i = 0; i < q->n_rl && i < STORE_MAX_RATES; i++) {
-		snprintf(sp->rates[i].subject, sizeof(sp->rates[i].subject),
-		    "%s", q->rl[i].id);
+		util_copy(sp->rates[i].subject, sizeof(sp->rates[i].subject),
+		    q->rl[i].id);
 		sp->rates[i].rpm = q->rl[i].rpm;
 		sp->rates[i].tpm = q->rl[i].tpm;
 		sp->n_rates++;
@@ -135,6 +137,16 @@ entry:
 	c->op.type = STORE_RESERVE;
 	c->op.spend = sp;
 	return 1;
+}
+
+/* "12.50 EUR" into out (cap bytes), copied piece by piece. */
+static void
+amount_with_currency(char *out, size_t cap, const char *amount, int cur)
+{
+	size_t n = util_copy(out, cap, amount);
+
+	n += util_copy(out + n, cap - n, " ");
+	util_copy(out + n, cap - n, currency_name(cur));
 }
 
 void
@@ -164,11 +176,11 @@ charge_headers(struct charge *c)
 		return;
 	money_format(tight->limit > tight->used ? tight->limit - tight->used :
 	    0, amount, sizeof(amount));
-	snprintf(c->remaining, sizeof(c->remaining), "%s %s", amount,
-	    currency_name(tight->currency));
+	amount_with_currency(c->remaining, sizeof(c->remaining), amount,
+	    tight->currency);
 	money_format(tight->used, amount, sizeof(amount));
-	snprintf(c->spent, sizeof(c->spent), "%s %s", amount,
-	    currency_name(tight->currency));
+	amount_with_currency(c->spent, sizeof(c->spent), amount,
+	    tight->currency);
 }
 
 /* Sets the lowered output limit; max_completion_tokens too when the

@@ -558,42 +558,73 @@ finish_response(struct conn *c)
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
+/* Appends len bytes to the head being built in h (its cap bytes), or
+ * to out directly once they would not fit. */
+static void
+head_put(struct evbuffer *out, char *h, size_t cap, size_t *n,
+    const char *s, size_t len)
+{
+	if (*n + len > cap) {
+		evbuffer_add(out, h, *n);
+		*n = 0;
+		if (len > cap) {
+			evbuffer_add(out, s, len);
+			return;
+		}
+	}
+	memcpy(h + *n, s, len);
+	*n += len;
+}
+
+/* The head is built on the stack and added to the output at once (one
+ * evbuffer_add instead of four per header line). */
 static void
 write_head(struct conn *c, int status, const struct hdr *h, size_t n,
     int64_t content_length)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char line[64];
-	int len;
+	char head[2048], num[24];
+	const char *reason = http_reason(status);
+	size_t hn = 0;
 
 	c->keep_alive = c->req.keep_alive && !c->srv->draining &&
 	    !c->body_unread;
 	if (content_length < 0 && c->req.minor == 0)
 		c->keep_alive = 0;	/* HTTP/1.0: the close ends the body */
-	len = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
-	    http_reason(status));
-	evbuffer_add(out, line, (size_t)len);
+	head_put(out, head, sizeof(head), &hn, "HTTP/1.1 ", 9);
+	head_put(out, head, sizeof(head), &hn, num,
+	    util_fmt_u64(num, (uint64_t)(status > 0 ? status : 0)));
+	head_put(out, head, sizeof(head), &hn, " ", 1);
+	head_put(out, head, sizeof(head), &hn, reason, strlen(reason));
+	head_put(out, head, sizeof(head), &hn, "\r\n", 2);
 	for (size_t i = 0; i < n; i++) {
-		evbuffer_add(out, h[i].name, strlen(h[i].name));
-		evbuffer_add(out, ": ", 2);
-		evbuffer_add(out, h[i].value, strlen(h[i].value));
-		evbuffer_add(out, "\r\n", 2);
+		head_put(out, head, sizeof(head), &hn, h[i].name,
+		    strlen(h[i].name));
+		head_put(out, head, sizeof(head), &hn, ": ", 2);
+		head_put(out, head, sizeof(head), &hn, h[i].value,
+		    strlen(h[i].value));
+		head_put(out, head, sizeof(head), &hn, "\r\n", 2);
 	}
 	/* A 204 or 304 has no body and no Content-Length (RFC 9110 8.6). */
 	if (status == 204 || status == 304) {
 		/* nothing */
 	} else if (content_length >= 0) {
-		len = snprintf(line, sizeof(line), "Content-Length: %lld\r\n",
-		    (long long)content_length);
-		evbuffer_add(out, line, (size_t)len);
+		head_put(out, head, sizeof(head), &hn, "Content-Length: ", 16);
+		head_put(out, head, sizeof(head), &hn, num,
+		    util_fmt_u64(num, (uint64_t)content_length));
+		head_put(out, head, sizeof(head), &hn, "\r\n", 2);
 	} else if (c->req.minor == 1) {
-		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
+		head_put(out, head, sizeof(head), &hn,
+		    "Transfer-Encoding: chunked\r\n", 28);
 	}
 	if (!c->keep_alive)
-		evbuffer_add(out, "Connection: close\r\n", 19);
+		head_put(out, head, sizeof(head), &hn,
+		    "Connection: close\r\n", 19);
 	else if (c->req.minor == 0)
-		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
-	evbuffer_add(out, "\r\n", 2);
+		head_put(out, head, sizeof(head), &hn,
+		    "Connection: keep-alive\r\n", 24);
+	head_put(out, head, sizeof(head), &hn, "\r\n", 2);
+	evbuffer_add(out, head, hn);
 	c->responded = 1;
 }
 

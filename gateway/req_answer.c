@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "gateway/request.h"
 #include "gateway/request_int.h"
+#include "policy/pii_vault.h"
 
 void
 req_arm_timer(struct req *r, uint64_t ms)
@@ -148,12 +149,36 @@ list_filter(struct req *r, json_t *root)
  * of what the client gets. On a worker thread for large answers (the
  * request is the worker's alone meanwhile), else on the loop.
  */
+/*
+ * Whether the answer's whole tree is read: to restore pseudonyms (a
+ * policy that makes them), to filter a list, or to learn of the objects
+ * it makes or shows. Else only its usage is built (usage_from_json reads
+ * no other member), from a parse as strict.
+ */
+static int
+answer_tree_needed(const struct req *r)
+{
+	const struct policy_conf *p = r->pr.policy;
+
+	if (p == NULL || r->ep->lists != EP_OBJ_NONE ||
+	    r->ep->creates != EP_OBJ_NONE ||
+	    (r->pr.n_params > 0 && r->ep->method == HTTP_GET))
+		return 1;
+	for (int t = 0; t < PII__COUNT; t++)
+		if (p->pii_actions[t] == PII_ACT_PSEUDONYMIZE)
+			return 1;
+	return 0;
+}
+
 static void
 answer_json(struct req *r)
 {
+	static const char *const usage_keys[] = { "usage", "usage_info",
+	    "model", NULL };
 	size_t len = evbuffer_get_length(r->resp);
-	json_t *root = jsontext_parse((const char *)evbuffer_pullup(r->resp,
-	    -1), len, 0, NULL);
+	const char *text = (const char *)evbuffer_pullup(r->resp, -1);
+	json_t *root = answer_tree_needed(r) ? jsontext_parse(text, len, 0,
+	    NULL) : jsontext_parse_keys(text, len, usage_keys, NULL);
 
 	if (root != NULL) {
 		int filtered = 0;

@@ -208,13 +208,19 @@ static void
 pii_summary(const struct req *r, char *out, size_t len)
 {
 	size_t n = 0;
+	char num[24];
 
 	out[0] = '\0';
-	for (int t = 0; t < PII__COUNT && n < len; t++)
-		if (r->pr.pii_counts[t] > 0)
-			n += (size_t)snprintf(out + n, len - n, "%s%s:%u",
-			    n ? "," : "", pii_type_name(t),
-			    r->pr.pii_counts[t]);
+	for (int t = 0; t < PII__COUNT && n + 1 < len; t++) {
+		if (r->pr.pii_counts[t] == 0)
+			continue;
+		if (n > 0)
+			n += util_copy(out + n, len - n, ",");
+		n += util_copy(out + n, len - n, pii_type_name(t));
+		n += util_copy(out + n, len - n, ":");
+		util_fmt_u64(num, r->pr.pii_counts[t]);
+		n += util_copy(out + n, len - n, num);
+	}
 }
 
 static void
@@ -376,7 +382,7 @@ req_finish(struct req *r)
 		ratelimit_charge(gw->rl, r->pr.rl, r->pr.n_rl,
 		    r->charge.sp.tokens, util_now_us());
 	}
-	snprintf(rec->kind, sizeof(rec->kind), "request");
+	util_copy(rec->kind, sizeof(rec->kind), "request");
 	util_copy(rec->request_id, sizeof(rec->request_id), r->id);
 	rec->ts_ms = util_wall_s() * 1000;
 	util_copy(rec->client, sizeof(rec->client), r->client);
@@ -394,8 +400,11 @@ req_finish(struct req *r)
 	if (charge_verdict(&r->charge) != NULL) {
 		size_t vl = strlen(rec->verdicts);
 
-		snprintf(rec->verdicts + vl, sizeof(rec->verdicts) - vl, "%s%s",
-		    vl ? " " : "", charge_verdict(&r->charge));
+		if (vl > 0)
+			vl += util_copy(rec->verdicts + vl,
+			    sizeof(rec->verdicts) - vl, " ");
+		util_copy(rec->verdicts + vl, sizeof(rec->verdicts) - vl,
+		    charge_verdict(&r->charge));
 		gw->stats.spend_excess += r->charge.excess;
 		gw->stats.usage_invalid += r->charge.usage_invalid;
 	}
@@ -432,6 +441,19 @@ req_finish(struct req *r)
 	store_submit(gw->store, &r->op);
 }
 
+/* The request's ledger id: the instance's prefix, then seq in 16 hex
+ * digits (what "%s%016llx" wrote). */
+static void
+ledger_id(char out[40], const char *prefix, uint64_t seq)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = util_copy(out, 40 - 17, prefix);
+
+	for (int i = 15; i >= 0; i--, seq >>= 4)
+		out[n + (size_t)i] = hex[seq & 15];
+	out[n + 16] = '\0';
+}
+
 /*
  * A request head arrived: the checks that need no body run now (target,
  * key, subject tag, rate limits), so that a refused request's body is
@@ -462,19 +484,18 @@ on_head(struct conn *c, void *arg)
 	r->cfg = config_ref(gw->cfg);
 	r->t0_us = util_now_us();
 	r->method = http_method_name(hr->method);
-	snprintf(r->client, sizeof(r->client), "%s", conn_peer(c));
+	util_copy(r->client, sizeof(r->client), conn_peer(c));
 	r->resp = evbuffer_new();
 	r->timer = evtimer_new(gw->base, req_timer_cb, r);
 	usage_init(&r->usage);
 	req_obs_begin(r, hr);
 	conn_set_ctx(c, r);
-	snprintf(r->ledger_id, sizeof(r->ledger_id), "%s%016llx",
-	    gw->req_prefix, (unsigned long long)++gw->req_seq);
+	ledger_id(r->ledger_id, gw->req_prefix, ++gw->req_seq);
 	if (rid != NULL && req_valid_request_id(rid->value, rid->value_len))
 		snprintf(r->id, sizeof(r->id), "%.*s", (int)rid->value_len,
 		    rid->value);
 	else
-		snprintf(r->id, sizeof(r->id), "%s", r->ledger_id);
+		util_copy(r->id, sizeof(r->id), r->ledger_id);
 	req_clear_out_headers(r);
 	r->pr.env = &gw->env;
 	r->pr.method = hr->method;

@@ -14,6 +14,9 @@
 #define MAX_RESP_HEADER_BYTES 16384
 /* Decoded bytes handed on at once (and held at most while paused). */
 #define DECODE_PIECE 16384
+/* Easy handles kept for the next transfers: curl_easy_reset() is
+ * cheaper than curl_easy_cleanup() and curl_easy_init(). */
+#define SPARE_EASY 64
 
 struct upool {
 	struct event_base *base;
@@ -21,6 +24,8 @@ struct upool {
 	struct event *timer;
 	unsigned active;
 	struct uxfer *all;	/* every live transfer, for upool_free */
+	CURL *spare[SPARE_EASY];	/* reset handles, not in the multi */
+	unsigned n_spare;
 };
 
 /* One upstream socket's event; reassigned, not reallocated, when
@@ -60,6 +65,30 @@ struct uxfer {
 
 static void check_done(struct upool *pool);
 
+/* An easy handle with every option at its default: a spare one, or a
+ * new one. */
+static CURL *
+easy_get(struct upool *pool)
+{
+	if (pool->n_spare > 0)
+		return pool->spare[--pool->n_spare];
+	return curl_easy_init();
+}
+
+/* Gives back e, out of the multi: reset (its options, private pointer,
+ * error buffer and callbacks forgotten; libcurl keeps no connection in
+ * it, they belong to the multi) and kept, or cleaned up. */
+static void
+easy_put(struct upool *pool, CURL *e)
+{
+	if (pool->n_spare < SPARE_EASY) {
+		curl_easy_reset(e);
+		pool->spare[pool->n_spare++] = e;
+	} else {
+		curl_easy_cleanup(e);
+	}
+}
+
 static void
 free_head(struct uxfer *x)
 {
@@ -77,7 +106,7 @@ xfer_free(struct uxfer *x)
 	struct upool *pool = x->pool;
 
 	curl_multi_remove_handle(pool->multi, x->easy);
-	curl_easy_cleanup(x->easy);
+	easy_put(pool, x->easy);
 	curl_slist_free_all(x->hdrs);
 	free_head(x);
 	if (x->zlive)
@@ -440,6 +469,8 @@ upool_free(struct upool *pool)
 		return;
 	while (pool->all != NULL)
 		xfer_free(pool->all);
+	while (pool->n_spare > 0)
+		curl_easy_cleanup(pool->spare[--pool->n_spare]);
 	if (pool->multi != NULL)
 		curl_multi_cleanup(pool->multi);
 	if (pool->timer != NULL)
@@ -457,7 +488,7 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 
 	if (x == NULL)
 		return NULL;
-	e = curl_easy_init();
+	e = easy_get(pool);
 	if (e == NULL) {
 		free(x);
 		return NULL;
@@ -525,7 +556,7 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	return x;
 fail:
 	curl_slist_free_all(x->hdrs);
-	curl_easy_cleanup(e);
+	easy_put(pool, e);
 	free(x);
 	return NULL;
 }

@@ -14,10 +14,23 @@
  * keyed once; each use copies them into one work context (no MAC object
  * set up and torn down per call). Used from one thread (the loop).
  */
+/* Tokens whose secret verified lately, so that a client's next request
+ * skips the checksum and the HMAC: a direct-mapped table, indexed and
+ * compared by a keyed hash of the whole token. */
+#define VERIFIED_SLOTS 64
+
+struct verified {
+	unsigned char tag[16];	/* token_tag() of the token; */
+	unsigned char mac[32];	/* the HMAC of its secret */
+	int used;
+};
+
 struct keys_hmac {
 	EVP_MD *md;
 	EVP_MD_CTX *inner, *outer;	/* after the keyed pads */
 	EVP_MD_CTX *work;
+	uint64_t sip[4];	/* two SipHash keys, random per process */
+	struct verified seen[VERIFIED_SLOTS];
 };
 
 struct keycache {
@@ -25,6 +38,64 @@ struct keycache {
 	size_t mask;
 	size_t n;
 };
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                         \
+	do {                                                             \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                    \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                    \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+/* SipHash-2-4 (Aumasson and Bernstein) of n bytes at p with key k0, k1. */
+static uint64_t
+siphash24(uint64_t k0, uint64_t k1, const unsigned char *p, size_t n)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
+	uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
+	uint64_t v3 = k1 ^ 0x7465646279746573ull;
+	uint64_t m, b = (uint64_t)n << 56;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = m << 8 | p[i + (size_t)j];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < n; j++)
+		b |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* 128 bits of two keyed hashes of the token: the key is unknown outside
+ * the process, so a tag can be neither aimed at nor forged. */
+static void
+token_tag(const struct keys_hmac *h, const char *tok, size_t len,
+    unsigned char tag[16])
+{
+	uint64_t a = siphash24(h->sip[0], h->sip[1],
+	    (const unsigned char *)tok, len);
+	uint64_t b = siphash24(h->sip[2], h->sip[3],
+	    (const unsigned char *)tok, len);
+
+	memcpy(tag, &a, 8);
+	memcpy(tag + 8, &b, 8);
+}
 
 static uint32_t
 crc32_calc(const char *s, size_t len)
@@ -79,7 +150,7 @@ keys_hmac_new(const unsigned char *server_secret, size_t len)
 	h->outer = EVP_MD_CTX_new();
 	h->work = EVP_MD_CTX_new();
 	ok = h->md != NULL && h->inner != NULL && h->outer != NULL &&
-	    h->work != NULL;
+	    h->work != NULL && util_random(h->sip, sizeof(h->sip)) == GW_OK;
 	/* A key longer than the block is hashed first (RFC 2104). */
 	if (ok && len > sizeof(k))
 		ok = EVP_Digest(server_secret, len, k, &kl, h->md, NULL) == 1;
@@ -111,6 +182,8 @@ keys_hmac_free(struct keys_hmac *h)
 	EVP_MD_CTX_free(h->outer);
 	EVP_MD_CTX_free(h->work);
 	EVP_MD_free(h->md);
+	OPENSSL_cleanse(h->sip, sizeof(h->sip));
+	OPENSSL_cleanse(h->seen, sizeof(h->seen));
 	free(h);
 }
 
@@ -311,19 +384,40 @@ keycache_check(const struct keycache *c, struct keys_hmac *h,
 {
 	char id[KEY_ID_LEN + 1];
 	const char *secret;
-	unsigned char mac[32];
+	unsigned char mac[32], tag[16];
 	const struct key_entry *e;
-	int cur, prev;
+	struct verified *v;
+	int cur, prev, hit;
 
-	if (c == NULL || keys_parse(tok, len, id, &secret) != 0)
+	if (c == NULL || len != KEY_LEN || memcmp(tok, KEY_PREFIX, 4) != 0)
 		return NULL;
+	/* The same token as one verified lately: its HMAC is known. The
+	 * entry is still looked up and compared below, so a key revoked
+	 * or given another secret since is refused all the same. */
+	token_tag(h, tok, len, tag);
+	v = &h->seen[tag[0] % VERIFIED_SLOTS];
+	hit = v->used && CRYPTO_memcmp(v->tag, tag, sizeof(tag)) == 0;
+	if (hit) {
+		memcpy(id, tok + 4, KEY_ID_LEN);
+		id[KEY_ID_LEN] = '\0';
+		memcpy(mac, v->mac, sizeof(mac));
+	} else if (keys_parse(tok, len, id, &secret) != 0) {
+		return NULL;
+	}
 	e = slot_of(c, id);
-	if (e == NULL || keys_hmac_compute(h, secret, KEY_SECRET_LEN, mac) !=
-	    GW_OK)
+	if (e == NULL || (!hit && keys_hmac_compute(h, secret, KEY_SECRET_LEN,
+	    mac) != GW_OK)) {
+		OPENSSL_cleanse(mac, sizeof(mac));
 		return NULL;
+	}
 	/* Both compares run, whichever matches. */
 	cur = CRYPTO_memcmp(mac, e->hmac, 32) == 0;
 	prev = CRYPTO_memcmp(mac, e->prev_hmac, 32) == 0;
+	if (cur && !hit) {
+		memcpy(v->tag, tag, sizeof(tag));
+		memcpy(v->mac, mac, sizeof(mac));
+		v->used = 1;
+	}
 	OPENSSL_cleanse(mac, sizeof(mac));
 	if (cur || (prev && now < e->prev_until))
 		return e;

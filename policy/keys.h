@@ -106,6 +106,9 @@ size_t keycache_size(const struct keycache *c);
  * is Unix seconds), the secret a rotation replaced. Returns the entry
  * (owned by the cache) or NULL. Expiry and the allowlist are the
  * caller's to check: a caller with the right secret is told why.
+ * A token whose secret matched lately is remembered in h (keyed hash of
+ * the whole token, 64 slots) and skips the checksum and the HMAC; the
+ * entry's compares still run. h is one thread's.
  */
 const struct key_entry *keycache_check(const struct keycache *c,
     struct keys_hmac *h, const char *tok, size_t len, int64_t now);

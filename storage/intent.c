@@ -35,7 +35,9 @@ struct intents {
 	struct store_obj *objs;
 	size_t cap_objs;
 	struct pending *map;
-	size_t map_cap;		/* a power of two */
+	size_t map_cap;		/* allocated entries */
+	size_t map_n;		/* entries of the batch's table: a power
+				 * of two, twice its records at least */
 };
 
 /* -- encoding (loop thread) --------------------------------------- */
@@ -394,7 +396,7 @@ id_hash(const char *s)
 static struct pending *
 map_slot(struct intents *in, const char *id)
 {
-	size_t mask = in->map_cap - 1, i = id_hash(id) & mask;
+	size_t mask = in->map_n - 1, i = id_hash(id) & mask;
 
 	while (in->map[i].id[0] != '\0' && strcmp(in->map[i].id, id) != 0)
 		i = (i + 1) & mask;
@@ -417,7 +419,10 @@ map_reset(struct intents *in, size_t n)
 		in->map = m;
 		in->map_cap = cap;
 	}
-	memset(in->map, 0, in->map_cap * sizeof(*in->map));
+	/* Only the batch's table is cleared, not all a large batch once
+	 * made room for. */
+	in->map_n = cap;
+	memset(in->map, 0, cap * sizeof(*in->map));
 	return GW_OK;
 }
 

@@ -29,6 +29,35 @@ shown(const char *buf, size_t n)
 	return out;
 }
 
+/* jsontext_parse_keys against the whole tree full (NULL: rejected): the
+ * same texts accepted, the kept members alike, no other built. */
+static const char *
+keys_differ(const char *buf, size_t len, json_t *full)
+{
+	static const char *const keep[] = { "a", "usage", "model", "", NULL };
+	json_t *c = jsontext_parse_keys(buf, len, keep, NULL);
+	const char *why = NULL;
+
+	if ((c == NULL) != (full == NULL)) {
+		why = c == NULL ? "keys: rejected what the whole parse accepts" :
+		    "keys: accepted what the whole parse rejects";
+	} else if (c != NULL && json_is_object(full)) {
+		json_t *want = json_object();
+
+		for (size_t i = 0; keep[i] != NULL; i++)
+			if (json_object_get(full, keep[i]) != NULL)
+				json_object_set(want, keep[i],
+				    json_object_get(full, keep[i]));
+		if (!json_equal(c, want))
+			why = "keys: other members";
+		json_decref(want);
+	} else if (c != NULL && !json_equal(c, full)) {
+		why = "keys: another array";
+	}
+	json_decref(c);
+	return why;
+}
+
 /* NULL when both agree, else what differs. */
 static const char *
 differs(const char *buf, size_t len, size_t flags)
@@ -62,6 +91,8 @@ differs(const char *buf, size_t len, size_t flags)
 			free(d2);
 		}
 	}
+	if (why == NULL && flags == 0)
+		why = keys_differ(buf, len, b);
 	json_decref(a);
 	json_decref(b);
 	return why;
@@ -135,6 +166,36 @@ main(void)
 			    shown(cases[i], strlen(cases[i])),
 			    f ? " (no duplicates)" : "", why ? why : "same");
 		}
+	}
+
+	/* Each byte that is not plain ASCII, at each place of a string
+	 * read and written 8 bytes at a time: the same as jansson. */
+	{
+		static const char special[] = "\"\\\x01\x1f\x7f\x80\xc3";
+		size_t n_bad = 0;
+		char what[256] = "";
+
+		for (size_t k = 0; k < sizeof(special) - 1; k++) {
+			for (size_t at = 0; at < 20; at++) {
+				char buf[64];
+				const char *why;
+				size_t n;
+
+				memcpy(buf, "[\"abcdefghijklmnopqrstuvw\"]", 27);
+				buf[2 + at] = special[k];
+				if (special[k] == '\\')	/* an escape */
+					buf[3 + at] = 'n';
+				if (special[k] == '\xc3')	/* UTF-8 */
+					buf[3 + at] = (char)0xa9;
+				n = 27;
+				why = differs(buf, n, 0);
+				if (why != NULL && n_bad++ == 0)
+					snprintf(what, sizeof(what), "%s: %s",
+					    why, shown(buf, n));
+			}
+		}
+		ok(n_bad == 0, "a special byte at each of 20 places of a "
+		    "string: as jansson %s", what);
 	}
 
 	/* Mutations: replace, insert, delete or duplicate bytes of a seed. */

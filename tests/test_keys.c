@@ -45,6 +45,57 @@ test_hmac_vectors(void)
 	    n, bad);
 }
 
+/* Tokens verified lately skip the HMAC (a cache in h): the key's entry
+ * still decides, so a new snapshot where the key has another secret, or
+ * none, refuses a token verified before. */
+static void
+test_verified_cache(struct keys_hmac *h)
+{
+	char tok[KEY_LEN + 1], tok2[KEY_LEN + 1], id[KEY_ID_LEN + 1];
+	char off[KEY_LEN + 1];
+	struct key_entry e;
+	struct keycache *kc;
+	const struct key_entry *a, *b;
+
+	memset(&e, 0, sizeof(e));
+	ok(keys_generate(h, tok, id, e.hmac) == GW_OK, "a key");
+	memcpy(e.id, id, sizeof(e.id));
+	kc = keycache_new(&e, 1);
+	a = keycache_check(kc, h, tok, KEY_LEN, 0);
+	b = keycache_check(kc, h, tok, KEY_LEN, 0);
+	ok(a != NULL && a == b, "verified twice (the second time from the "
+	    "cache of verified tokens): the same key");
+	memcpy(off, tok, sizeof(off));
+	off[4 + KEY_ID_LEN] = off[4 + KEY_ID_LEN] == 'A' ? 'B' : 'A';
+	ok(keycache_check(kc, h, off, KEY_LEN, 0) == NULL,
+	    "a token one byte off a verified one is refused");
+	keycache_free(kc);
+	/* The same id, another secret, no grace for the old one. */
+	ok(keys_generate_secret(h, id, tok2, e.hmac) == GW_OK,
+	    "a new secret for the key");
+	kc = keycache_new(&e, 1);
+	ok(keycache_check(kc, h, tok, KEY_LEN, 0) == NULL,
+	    "a verified token whose key has another secret now is refused");
+	ok(keycache_check(kc, h, tok2, KEY_LEN, 0) != NULL,
+	    "... and the new secret works");
+	keycache_free(kc);
+	for (int i = 0; i < 200; i++) {
+		char k[KEY_LEN + 1];
+		struct key_entry f;
+
+		memset(&f, 0, sizeof(f));
+		if (keys_generate(h, k, f.id, f.hmac) != GW_OK)
+			break;
+		kc = keycache_new(&f, 1);
+		a = keycache_check(kc, h, k, KEY_LEN, 0);
+		keycache_free(kc);
+		if (a == NULL)
+			break;
+		if (i == 199)
+			ok(1, "200 keys verified through the cache's slots");
+	}
+}
+
 /* A rotated key: the new secret works; the old one until prev_until;
  * last uses are taken once and carried to a new snapshot. */
 static void
@@ -177,6 +228,7 @@ main(void)
 	    "... and its id is not known");
 	keycache_free(kc);
 	test_rotation(h);
+	test_verified_cache(h);
 	keys_hmac_free(h);
 	keys_hmac_free(h2);
 	keys_hmac_free(NULL);

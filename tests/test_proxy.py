@@ -140,6 +140,18 @@ def test_endpoints():
            json.loads(body)["deleted"] is True, "files delete")
     st, _, _ = gw.api("GET", "/v1/files/%s" % fid, key=key)
     tap.eq(st, 404, "files delete: the upstream's 404 after it is relayed")
+    # libcurl's easy handles are reset and used again: nothing of the
+    # DELETE (its method) or of a POST (its body) may stay for the next.
+    st, _, _ = gw.api("GET", "/v1/models", key=key)
+    got = up.last()
+    tap.ok(st == 200 and got["method"] == "GET" and got["body_len"] == 0,
+           "a reused transfer handle: a GET after a DELETE is a GET", got)
+    st, _, _ = gw.api("POST", "/v1/chat/completions", chat_body(), key=key)
+    st2, _, _ = gw.api("GET", "/v1/models", key=key)
+    got = up.last()
+    tap.ok(st == 200 and st2 == 200 and got["method"] == "GET" and
+           got["body_len"] == 0 and got["uri"] == "/v1/models",
+           "a reused transfer handle: a GET after a POST sends no body", got)
 
 
 def test_auth():
