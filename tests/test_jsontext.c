@@ -39,7 +39,8 @@ keys_differ(const char *buf, size_t len, json_t *full)
 	const char *why = NULL;
 
 	if ((c == NULL) != (full == NULL)) {
-		why = c == NULL ? "keys: rejected what the whole parse accepts" :
+		why = c == NULL ?
+		    "keys: rejected what the whole parse accepts" :
 		    "keys: accepted what the whole parse rejects";
 	} else if (c != NULL && json_is_object(full)) {
 		json_t *want = json_object();
@@ -181,7 +182,8 @@ main(void)
 				const char *why;
 				size_t n;
 
-				memcpy(buf, "[\"abcdefghijklmnopqrstuvw\"]", 27);
+				memcpy(buf, "[\"abcdefghijklmnopqrstuvw\"]",
+				    27);
 				buf[2 + at] = special[k];
 				if (special[k] == '\\')	/* an escape */
 					buf[3 + at] = 'n';
