@@ -4,6 +4,7 @@ Every test file builds its own processes on ephemeral loopback ports
 (listen = 127.0.0.1:0 plus port files) in a private temp directory, so
 test files run in parallel. Output is TAP for automake's tap-driver.
 """
+import atexit
 import http.client
 import json
 import os
@@ -471,6 +472,16 @@ class SSEReader:
         self.sock.close()
 
 
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# A test that make or a timeout stops still stops what it started: the
+# signal becomes an exit, and every Env stops its processes at exit.
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_sig, _exit_on_signal)
+
+
 class Env:
     """A temp dir that is removed at exit unless the test failed."""
 
@@ -479,6 +490,16 @@ class Env:
         os.makedirs(base, exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=prefix, dir=base)
         self.procs = []
+        atexit.register(self.stop_all)
+
+    def stop_all(self):
+        """Stops every process of the Env (again: each stop is a no-op
+        the second time)."""
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception:
+                pass
 
     def upstream(self, *a, **kw):
         u = Upstream(self.dir, *a, **kw)
@@ -491,11 +512,7 @@ class Env:
         return g
 
     def close(self, tap):
-        for p in reversed(self.procs):
-            try:
-                p.stop()
-            except Exception:
-                pass
+        self.stop_all()
         for p in self.procs:
             if isinstance(p, Gateway):
                 log = p.logtext()

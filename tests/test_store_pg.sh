@@ -17,5 +17,9 @@ if [ $rc -ne 0 ]; then
 	exit 1
 fi
 set -- $out
+# Stopped however the test ends (make's interrupt or a timeout too).
 trap '"$s/tests/pg-cluster" stop "$1"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 EUGATE_TEST_PG_URL=$2 "$b/tests/$prog"
