@@ -309,7 +309,8 @@ tracer_start_from(struct gateway *gw, const struct config *cfg)
 }
 
 /* The worker threads' own policy environments (a PII engine and an
- * HMAC context serve one thread each). */
+ * HMAC context serve one thread each; the engines share the loop's
+ * read-only tables, gw->env.pii, freed after them). */
 static enum gw_err
 work_envs(struct gateway *gw, const struct config *cfg,
     const unsigned char *secret)
@@ -324,7 +325,8 @@ work_envs(struct gateway *gw, const struct config *cfg,
 		return GW_ERR_NOMEM;
 	for (size_t i = 0; i < gw->n_work; i++) {
 		gw->work_env[i].hmac = keys_hmac_new(secret, 32);
-		gw->work_env[i].pii = pii_engine_new(perr, sizeof(perr));
+		gw->work_env[i].pii = pii_engine_new_sharing(gw->env.pii, perr,
+		    sizeof(perr));
 		if (gw->work_env[i].hmac == NULL ||
 		    gw->work_env[i].pii == NULL) {
 			log_error("worker %zu: %s", i, gw->work_env[i].pii ==
@@ -370,7 +372,19 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 		    gw_strerror(err));
 		return err;
 	}
+	{
+		char perr[256];
+
+		/* The workers' engines share its read-only tables. */
+		gw->env.pii = pii_engine_new(perr, sizeof(perr));
+		if (gw->env.pii == NULL) {
+			log_error("PII engine: %s", log_q(perr));
+			OPENSSL_cleanse(secret, sizeof(secret));
+			return GW_ERR_INVAL;
+		}
+	}
 	gw->hmac = keys_hmac_new(secret, sizeof(secret));
+	gw->env.hmac = gw->hmac;
 	err = gw->hmac != NULL ? work_envs(gw, cfg, secret) : GW_ERR_CRYPTO;
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (err != GW_OK)
@@ -379,16 +393,6 @@ gateway_init(struct gateway *gw, struct config *cfg, const char *config_path)
 	gw->rl = ratelimit_new();
 	if (gw->rl == NULL)
 		return GW_ERR_NOMEM;
-	{
-		char perr[256];
-
-		gw->env.hmac = gw->hmac;
-		gw->env.pii = pii_engine_new(perr, sizeof(perr));
-		if (gw->env.pii == NULL) {
-			log_error("PII engine: %s", log_q(perr));
-			return GW_ERR_INVAL;
-		}
-	}
 	err = admin_token_hash(gw, cfg->data_dir, token_hash);
 	if (err != GW_OK) {
 		log_error("cannot set up the admin token: %s",

@@ -76,18 +76,23 @@ struct pii_engine {
 	struct pii_phone *phone;	/* phone numbers */
 	struct pii_secrets *secrets;	/* keys, tokens, passwords */
 	struct pii_ip *ip;		/* IP addresses */
-	struct pii_person *person;	/* PERSON detection */
+	const struct pii_person *person;	/* PERSON detection */
+	struct pii_person *own_person;	/* NULL: person is another's */
 	struct pii_norm *norm;		/* the detection form */
 };
 
-struct pii_engine *
-pii_engine_new(char *err, size_t errlen)
+/* A new engine; with shared, its PERSON tables are shared's. */
+static struct pii_engine *
+engine_new(const struct pii_engine *shared, char *err, size_t errlen)
 {
 	struct pii_engine *e = calloc(1, sizeof(*e));
 
 	if (e == NULL)
 		return NULL;
-	e->person = pii_person_new();
+	if (shared != NULL)
+		e->person = shared->person;
+	else
+		e->person = e->own_person = pii_person_new();
 	e->ids = pii_ids_new();
 	e->phone = pii_phone_new();
 	e->secrets = pii_secrets_new();
@@ -106,6 +111,19 @@ pii_engine_new(char *err, size_t errlen)
 	return e;
 }
 
+struct pii_engine *
+pii_engine_new(char *err, size_t errlen)
+{
+	return engine_new(NULL, err, errlen);
+}
+
+struct pii_engine *
+pii_engine_new_sharing(const struct pii_engine *base, char *err,
+    size_t errlen)
+{
+	return engine_new(base, err, errlen);
+}
+
 void
 pii_engine_free(struct pii_engine *e)
 {
@@ -116,7 +134,7 @@ pii_engine_free(struct pii_engine *e)
 	pii_phone_free(e->phone);
 	pii_secrets_free(e->secrets);
 	pii_ip_free(e->ip);
-	pii_person_free(e->person);
+	pii_person_free(e->own_person);
 	free(e);
 }
 

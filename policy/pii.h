@@ -1,10 +1,13 @@
 /*
- * PII detection: PCRE2 patterns (JIT, UTF-8, explicit ASCII classes), each
- * with a validator (checksums, dates) and, for bare digit runs that pass a
- * check by chance, a context word nearby; negative context (order,
- * invoice, ...) suppresses. Runs on decoded JSON strings. Pure code: the
- * engine is built once and only read afterwards, but holds PCRE2 match
- * data, so one engine serves one thread.
+ * PII detection: one scanner per kind of value (e-mail, identifiers of
+ * every EU/EEA state, UK and CH, phones through libphonenumber, IPs,
+ * secrets, names), each finding candidates cheaply and validating them
+ * (checksums, numbering plans, name lists, context words in the
+ * supported languages; negative context suppresses). Runs on decoded
+ * JSON strings in their detection form. Pure code: an engine is built
+ * once and only read afterwards, but keeps scratch space (the detection
+ * form), so one engine serves one thread; engines made with
+ * pii_engine_new_sharing share the read-only name tables.
  */
 #ifndef POLICY_PII_H
 #define POLICY_PII_H
@@ -54,8 +57,12 @@ struct pii_regions {
 	size_t n;
 };
 
-/* Compiles every pattern; NULL with a message in err on failure. */
+/* Builds every scanner's tables; NULL with a message in err on failure. */
 struct pii_engine *pii_engine_new(char *err, size_t errlen);
+/* An engine for another thread that shares base's read-only tables (the
+ * PERSON name lists, ~2.5 MB): base must be freed after it. */
+struct pii_engine *pii_engine_new_sharing(const struct pii_engine *base,
+    char *err, size_t errlen);
 void pii_engine_free(struct pii_engine *e);
 
 /*
