@@ -79,6 +79,7 @@ admin_write(void *arg, const char *data, size_t len)
 	if (call->conn == NULL)
 		return -1;
 	conn_stream_write(call->conn, data, len);
+	conn_stream_flush(call->conn);
 	return conn_out_full(call->conn);
 }
 

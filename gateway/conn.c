@@ -30,10 +30,23 @@ static void conn_process(struct conn *c);
  * instead of waiting for the socket to be reported writable: the write
  * event (two epoll_ctl calls and a loop turn per response) is armed only
  * when the kernel took less than everything, and for the last response
- * before a close, whose end the write callback sees. Streamed events go
- * the bufferevent's way, which writes what a loop turn added together.
- * TLS connections always go through the bufferevent.
+ * before a close, whose end the write callback sees. Streamed bytes are
+ * written the same way when their writer calls conn_stream_flush (after
+ * each piece of the upstream's answer, and after its first event). TLS
+ * connections always go through the bufferevent.
  */
+/* Writes what the kernel takes of out, now. */
+static void
+write_out(struct evbuffer *out, evutil_socket_t fd)
+{
+	/* The bufferevent keeps its output's start frozen against drains
+	 * from outside; it is not writing now. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_freeze(out, 1);
+}
+
 static void
 flush_out(struct conn *c)
 {
@@ -43,15 +56,8 @@ flush_out(struct conn *c)
 	if (c->srv->tls != NULL || evbuffer_get_length(out) == 0 ||
 	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
 		return;
-	if (c->state != CS_CLOSING) {
-		/* The bufferevent keeps its output's start frozen against
-		 * drains from outside; it is not writing now. */
-		evbuffer_unfreeze(out, 1);
-		while (evbuffer_get_length(out) > 0 &&
-		    evbuffer_write(out, fd) > 0)
-			;
-		evbuffer_freeze(out, 1);
-	}
+	if (c->state != CS_CLOSING)
+		write_out(out, fd);
 	/* What is left (or an error) goes the bufferevent's way. */
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(c->bev, EV_WRITE);
@@ -479,7 +485,7 @@ write_cb(struct bufferevent *bev, void *arg)
 			linger(c);
 		return;
 	}
-	if (c->srv->tls == NULL && !c->streaming &&
+	if (c->srv->tls == NULL &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);	/* back to flush_out */
 	if (c->ctx != NULL && c->streaming && c->srv->ops->on_drain != NULL)
@@ -650,7 +656,7 @@ conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
 	write_head(c, status, headers, n, -1);
 	c->streaming = 1;
 	c->stream_chunked = c->req.minor == 1;
-	bufferevent_enable(c->bev, EV_WRITE);
+	conn_stream_flush(c);
 }
 
 void
@@ -661,8 +667,6 @@ conn_stream_write(struct conn *c, const char *data, size_t len)
 
 	if (!c->streaming || len == 0)
 		return;
-	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
-		bufferevent_enable(c->bev, EV_WRITE);
 	if (c->stream_chunked) {
 		n = snprintf(line, sizeof(line), "%zx\r\n", len);
 		bufferevent_write(c->bev, line, (size_t)n);
@@ -671,6 +675,23 @@ conn_stream_write(struct conn *c, const char *data, size_t len)
 	} else {
 		bufferevent_write(c->bev, data, len);
 	}
+}
+
+void
+conn_stream_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (!c->streaming || evbuffer_get_length(out) == 0)
+		return;
+	/* TLS, or a write the kernel did not take whole: the bufferevent
+	 * writes when the socket is writable (and its callback resumes a
+	 * paused upstream once the client has read). */
+	if (c->srv->tls == NULL &&
+	    !(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		write_out(out, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 void

@@ -105,11 +105,18 @@ void server_get_stats(const struct server *s, struct server_stats *out);
 /* Answers the request whole. headers: n entries; body is copied. */
 void conn_respond(struct conn *c, int status, const struct hdr *headers,
     size_t n, const char *body, size_t len);
-/* Starts a streamed answer (chunked for HTTP/1.1). */
+/* Starts a streamed answer (chunked for HTTP/1.1); its head is written
+ * at once. */
 void conn_stream_begin(struct conn *c, int status, const struct hdr *headers,
     size_t n);
-/* Sends bytes of a streamed answer; data is copied. */
+/* Adds bytes to a streamed answer; data is copied. They are written by
+ * conn_stream_flush or conn_stream_end: the writer flushes when it wants
+ * the client to see them (after a piece of input, not after each event:
+ * one writev carries what a piece produced). */
 void conn_stream_write(struct conn *c, const char *data, size_t len);
+/* Writes what conn_stream_write added: now if the socket takes it, else
+ * when it is writable (then on_drain follows). */
+void conn_stream_flush(struct conn *c);
 /* Ends a streamed answer. clean = 0 closes the connection without the
  * final chunk, so that the client sees a truncated body. */
 void conn_stream_end(struct conn *c, int clean);

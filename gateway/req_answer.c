@@ -25,13 +25,22 @@ req_arm_timer(struct req *r, uint64_t ms)
 	evtimer_add(r->timer, &tv);
 }
 
-/* Writes streamed answer bytes to the client, hashing what it gets. */
+/*
+ * Writes streamed answer bytes to the client, hashing what it gets. The
+ * first bytes of each piece of the upstream's answer go out at once (the
+ * time to the first event is not the time to the last one of a piece),
+ * the rest together when the piece ends (up_on_data).
+ */
 void
 req_stream_out(struct req *r, const char *data, size_t len)
 {
 	if (r->resp_md != NULL)
 		EVP_DigestUpdate(r->resp_md, data, len);
 	conn_stream_write(r->conn, data, len);
+	if (!r->piece_flushed) {
+		r->piece_flushed = 1;
+		conn_stream_flush(r->conn);
+	}
 }
 
 static int walk_page(struct req *r);

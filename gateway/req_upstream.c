@@ -141,6 +141,7 @@ up_on_data(void *arg, const char *data, size_t len)
 		evtimer_del(r->timer);
 		return 1;
 	}
+	r->piece_flushed = 0;
 	if (r->mode == MODE_RAW) {
 		req_stream_out(r, data, len);
 		return 0;
@@ -153,6 +154,8 @@ up_on_data(void *arg, const char *data, size_t len)
 		req_relay_event(r, r->sse.buf, n);
 		sse_consume(&r->sse, n);
 	}
+	if (r->conn != NULL)
+		conn_stream_flush(r->conn);	/* the rest of this piece */
 	if (sse_overflow(&r->sse)) {
 		snprintf(r->error, sizeof(r->error), "event_too_large");
 		return -1;

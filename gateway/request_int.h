@@ -119,6 +119,7 @@ struct req {
 	int mode;			/* enum resp_mode */
 	int fold_usage;
 	int paused;
+	int piece_flushed;		/* this piece's first bytes went out */
 	int stream_failed;
 	int delivered;
 	struct sse_fold fold;
