@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "admin/admin_int.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -188,7 +189,7 @@ record_then_answer(struct call *c)
 	if (c->op.key_id[0] != '\0')
 		snprintf(rec->key_id, sizeof(rec->key_id), "%s", c->op.key_id);
 	if (!c->streaming) {
-		SHA256((const unsigned char *)(c->body ? c->body : ""),
+		digest_sha256((const unsigned char *)(c->body ? c->body : ""),
 		    c->body_len, rec->resp_hash);
 		rec->has_resp_hash = 1;
 	}
@@ -569,7 +570,7 @@ record_begin(struct call *c, const struct admin_request *r, const char *path,
 	rec->prompt_tokens = rec->completion_tokens = -1;
 	rec->cost[0] = rec->cost[1] = -1;
 	if (!(flags & ROUTE_NO_BODY_HASH)) {
-		SHA256((const unsigned char *)(r->body ? r->body : ""),
+		digest_sha256((const unsigned char *)(r->body ? r->body : ""),
 		    r->body_len, rec->req_hash);
 		rec->has_req_hash = 1;
 	}

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -212,7 +213,7 @@ answer_json(struct req *r)
 	}
 	json_decref(root);
 	len = evbuffer_get_length(r->resp);
-	SHA256(len ? evbuffer_pullup(r->resp, -1) : (const unsigned char *)"",
+	digest_sha256(len ? (const void *)evbuffer_pullup(r->resp, -1) : "",
 	    len, r->answer_hash);
 	r->has_answer_hash = 1;
 }

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -110,7 +111,7 @@ req_prepare(struct req *r, const struct policy_env *env,
 
 	data = r->raw_len ? (const char *)evbuffer_pullup(r->raw, -1) : "";
 	r->raw_data = data;
-	SHA256((const unsigned char *)data, r->raw_len, r->req_hash);
+	digest_sha256((const unsigned char *)data, r->raw_len, r->req_hash);
 	r->has_req_hash = 1;
 	spend_scan(data, r->raw_len, &r->pr.images, &r->pr.documents);
 	r->pr.body_bytes = r->raw_len;

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -155,7 +156,7 @@ req_record_path(struct req *r, const char *target, size_t len)
 	r->rec_path[keep] = '\0';
 	if (plain)
 		return;
-	SHA256((const unsigned char *)target, n, h);
+	digest_sha256((const unsigned char *)target, n, h);
 	memcpy(r->rec_path + keep, mark, sizeof(mark) - 1);
 	util_hex(h, sizeof(h), r->rec_path + keep + sizeof(mark) - 1);
 }

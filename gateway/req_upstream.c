@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/jsontext.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -106,7 +107,8 @@ up_on_head(void *arg, int status, const struct uheader *h, size_t n)
 	if (r->resp_md == NULL) {
 		r->resp_md = EVP_MD_CTX_new();
 		if (r->resp_md == NULL ||
-		    EVP_DigestInit_ex(r->resp_md, EVP_sha256(), NULL) != 1) {
+		    EVP_DigestInit_ex(r->resp_md, digest_sha256_md(),
+		    NULL) != 1) {
 			snprintf(r->error, sizeof(r->error), "out_of_memory");
 			return -1;
 		}

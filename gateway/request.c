@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/errors.h"
 #include "common/jsontext.h"
 #include "common/log.h"
@@ -311,7 +312,7 @@ response_hash(struct req *r, struct store_request *rec)
 	if (r->mode == MODE_JSON) {
 		size_t len = evbuffer_get_length(r->resp);
 
-		SHA256(len ? evbuffer_pullup(r->resp, -1) :
+		digest_sha256(len ? evbuffer_pullup(r->resp, -1) :
 		    (const unsigned char *)"", len, rec->resp_hash);
 		rec->has_resp_hash = 1;
 		return;

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "storage/chain.h"
@@ -105,7 +106,7 @@ chain_hash(const struct store_request *r, int64_t seq,
 	char buf[CHAIN_CANON_MAX];
 	size_t n = chain_canon(r, seq, prev, buf, sizeof(buf));
 
-	SHA256((const unsigned char *)buf, n, out);
+	digest_sha256((const unsigned char *)buf, n, out);
 }
 
 size_t
