@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -17,6 +18,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "storage/journal.h"
+
+/* Bytes of the current file mapped at once: records are copied into the
+ * page cache through this window instead of a pwritev each (a process
+ * crash keeps them all the same); its pages count in the process's RSS. */
+#define JOURNAL_WINDOW (128 * 1024)
 
 /* A file the loop has finished, not yet wholly committed. */
 struct jfile {
@@ -36,6 +42,11 @@ struct journal {
 	uint64_t cur_first;	/* its first sequence; 0: none */
 	uint64_t off;		/* its size */
 	uint64_t seq;		/* the last sequence appended */
+	uint64_t alloc;		/* bytes allocated to it (0: it is written
+				 * with pwritev, not through win) */
+	unsigned char *win;	/* a window of it, mapped, or NULL */
+	uint64_t win_off;
+	size_t win_len;
 
 	/* Shared, under lock. */
 	pthread_mutex_t lock;
@@ -55,6 +66,8 @@ struct journal {
 	unsigned char *rbuf;
 	size_t rcap;
 };
+
+static void file_close(struct journal *j);
 
 /* CRC-32C, reflected polynomial 0x82f63b78. */
 static const uint32_t crc32c_table[256] = {
@@ -290,6 +303,14 @@ lane_files(struct journal *j, int lane, uint64_t **out, size_t *n)
 	return GW_OK;
 }
 
+/* 1 when the n bytes at p are all zero: the allocated end of a file
+ * that a crash left before it was trimmed. */
+static int
+zeros(const char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 /* Hands the records of one file that the database lacks to cb. */
 static enum gw_err
 replay_file(struct journal *j, int lane, uint64_t first,
@@ -327,7 +348,7 @@ replay_file(struct journal *j, int lane, uint64_t first,
 		last_new = rec.seq;
 		to = off;
 	}
-	if (rc != 0 || off < len)
+	if ((rc != 0 || off < len) && !zeros(data + off, len - off))
 		log_warn("storage: journal file %s ends with %zu bytes that "
 		    "are not a whole record (a write cut by a power loss?)",
 		    log_q(path), len - off);
@@ -469,7 +490,7 @@ journal_close(struct journal *j)
 	if (j == NULL)
 		return;
 	if (j->fd >= 0)
-		close(j->fd);
+		file_close(j);
 	if (j->rfd >= 0)
 		close(j->rfd);
 	if (j->lane >= 0 && j->applied == j->seq) {
@@ -508,14 +529,35 @@ journal_seq(const struct journal *j)
 	return j->seq;
 }
 
+/* Loop: unmaps the window; ends the file where its records end. */
+static void
+win_drop(struct journal *j)
+{
+	if (j->win != NULL)
+		munmap(j->win, j->win_len);
+	j->win = NULL;
+	j->win_len = 0;
+}
+
+static void
+file_close(struct journal *j)
+{
+	win_drop(j);
+	if (j->alloc > j->off && ftruncate(j->fd, (off_t)j->off) != 0)
+		log_warn("storage: cannot trim the journal file: %s",
+		    strerror(errno));
+	close(j->fd);
+	j->fd = -1;
+	j->alloc = 0;
+}
+
 /* Loop: the current file is done; the writer finds it in the ring. */
 static void
 file_finish(struct journal *j)
 {
 	struct jfile *f;
 
-	close(j->fd);
-	j->fd = -1;
+	file_close(j);
 	if (j->off > 0) {
 		pthread_mutex_lock(&j->lock);
 		f = &j->ring[(j->head + j->n_ring) % JOURNAL_FILES];
@@ -529,10 +571,14 @@ file_finish(struct journal *j)
 	j->off = 0;
 }
 
-/* Loop: a new file for the records from seq + 1. */
+/* Loop: a new file for the records from seq + 1, the first want bytes
+ * long; its blocks are allocated now when the file system can (records
+ * then go through the window and can not meet a full disk), else it is
+ * written with pwritev. */
 static enum gw_err
-file_start(struct journal *j)
+file_start(struct journal *j, size_t want)
 {
+	uint64_t size = want > JOURNAL_FILE_MAX ? want : JOURNAL_FILE_MAX;
 	char path[PATH_MAX + 32];
 	int full;
 
@@ -542,15 +588,49 @@ file_start(struct journal *j)
 	if (full)
 		return GW_ERR_LIMIT;
 	file_name(j, j->lane, j->seq + 1, path, sizeof(path));
-	j->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	j->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (j->fd < 0)
 		return GW_ERR_IO;
+	j->alloc = posix_fallocate(j->fd, 0, (off_t)size) == 0 ? size : 0;
+	if (j->alloc == 0 && ftruncate(j->fd, 0) != 0) {
+		close(j->fd);
+		j->fd = -1;
+		return GW_ERR_IO;
+	}
 	j->cur_first = j->seq + 1;
 	j->off = 0;
 	pthread_mutex_lock(&j->lock);
 	j->new_file = 1;
 	pthread_mutex_unlock(&j->lock);
 	return GW_OK;
+}
+
+/* Loop: maps a window of the current file that holds the next want
+ * bytes. Returns 0, or -1 (then the record goes by pwritev). */
+static int
+win_fit(struct journal *j, size_t want)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start, len;
+	void *w;
+
+	if (j->win != NULL && j->off >= j->win_off &&
+	    j->off + want <= j->win_off + j->win_len)
+		return 0;
+	win_drop(j);
+	start = j->off - j->off % page;
+	len = j->off - start + want;
+	if (len < JOURNAL_WINDOW)
+		len = JOURNAL_WINDOW;
+	if (start + len > j->alloc)
+		len = j->alloc - start;
+	w = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd,
+	    (off_t)start);
+	if (w == MAP_FAILED)
+		return -1;
+	j->win = w;
+	j->win_off = start;
+	j->win_len = (size_t)len;
+	return 0;
 }
 
 enum gw_err
@@ -567,13 +647,18 @@ journal_append(struct journal *j, const void *p, size_t n, uint64_t *seq)
 	if (j->fd >= 0 && j->off > 0 && j->off + want > JOURNAL_FILE_MAX)
 		file_finish(j);
 	if (j->fd < 0) {
-		err = file_start(j);
+		err = file_start(j, want);
 		if (err != GW_OK)
 			return err;
 	}
 	put_u32(h, (uint32_t)n);
 	put_u64(h + 8, j->seq + 1);
 	put_u32(h + 4, journal_crc32c(journal_crc32c(0, h + 8, 8), p, n));
+	if (j->off + want <= j->alloc && win_fit(j, want) == 0) {
+		memcpy(j->win + (j->off - j->win_off), h, JOURNAL_HDR);
+		memcpy(j->win + (j->off - j->win_off) + JOURNAL_HDR, p, n);
+		goto kept;
+	}
 	iov[0].iov_base = h;
 	iov[0].iov_len = JOURNAL_HDR;
 	iov[1].iov_base = (void *)p;
@@ -592,6 +677,7 @@ journal_append(struct journal *j, const void *p, size_t n, uint64_t *seq)
 		errno = e;
 		return GW_ERR_IO;
 	}
+kept:
 	j->off += want;
 	j->seq++;
 	*seq = j->seq;

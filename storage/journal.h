@@ -1,6 +1,8 @@
 /*
  * The intent journal of the SQLite backend: records appended by the
- * event loop with one write each, read back by the writer thread, which
+ * event loop (copied into the file's pages through a mapped window, with
+ * no system call; pwritev where the file system can not allocate a file's
+ * blocks ahead), read back by the writer thread, which
  * applies them to the database in its group commits, and replayed at the
  * next open when a crash left some unapplied. A record that reached the
  * kernel survives a crash of the process; storage_sync = full adds an
@@ -12,7 +14,9 @@
  * that lane's files (L<n>.<first seq in hex>), numbered by a sequence
  * that the database remembers per lane: a record whose sequence the
  * database has is never applied twice. A file is at most JOURNAL_FILE_MAX
- * bytes; the writer unlinks it once its records are committed.
+ * bytes (allocated whole when it starts, trimmed when it ends: one that a
+ * crash left ends in zeros); the writer unlinks it once its records are
+ * committed.
  *
  * A record on disk: its payload's length (u32), a CRC-32C of the
  * sequence and the payload (u32), the sequence (u64), all little-endian,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +171,67 @@ test_replay(void)
 	journal_close(j);
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* A file is allocated whole when it starts and written through a
+ * mapped window: a process that dies (no close) leaves its records and
+ * a zero end, which replay reads past; a close trims the file. */
+static void
+test_mapped(void)
+{
+	char path[400];
+	struct journal *j;
+	pid_t pid;
+	int st = 0;
+
+	fresh("mapped");
+	j = open_append(2);
+	first_file(path, sizeof(path));
+	ok(j != NULL && file_size(path) == JOURNAL_FILE_MAX,
+	    "a new file is allocated whole (%lld bytes)",
+	    (long long)file_size(path));
+	journal_close(j);
+	ok(file_size(path) == 2 * (JOURNAL_HDR + 12),
+	    "a close trims it to its records (%lld bytes)",
+	    (long long)file_size(path));
+	j = open_append(0);
+	ok(j != NULL && rp.n == 2 && !rp.bad, "replay after a close");
+	journal_close(j);
+
+	fresh("mapped-kill");
+	first_file(path, sizeof(path));
+	pid = fork();
+	if (pid == 0) {
+		/* More records than one window holds; then die unclosed. */
+		j = open_append(0);
+		for (int i = 1; j != NULL && i <= 5000; i++) {
+			char p[32];
+			uint64_t seq;
+			int len = snprintf(p, sizeof(p), "rec%d-payload", i);
+
+			if (journal_append(j, p, (size_t)len, &seq) != GW_OK)
+				_exit(3);
+		}
+		kill(getpid(), SIGKILL);
+		_exit(2);
+	}
+	waitpid(pid, &st, 0);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "a process appends 5000 records and is killed");
+	ok(file_size(path) == JOURNAL_FILE_MAX, "its file keeps its zero end");
+	j = open_append(0);
+	ok(j != NULL && rp.n == 5000 && rp.seqs[0] == 1 &&
+	    rp.seqs[127] == 128 && !rp.bad && journal_seq(j) == 5000,
+	    "replay finds all 5000, in order (%zu)", (size_t)rp.n);
+	journal_close(j);
+}
+
 static void
 test_torn(void)
 {
@@ -302,17 +364,22 @@ test_write_fails(void)
 	off_t end = -1;
 
 	fresh("efbig");
-	j = open_append(2);
-	if (j == NULL) {
-		ok(0, "journal opened");
-		return;
-	}
-	first_file(path, sizeof(path));
+	/* The limit is there before the file starts: its blocks can not be
+	 * allocated ahead, so it is written with pwritev, and the third
+	 * write is cut. */
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	lim = old;
 	lim.rlim_cur = 2 * (JOURNAL_HDR + 12) + JOURNAL_HDR + 4;
 	setrlimit(RLIMIT_FSIZE, &lim);
+	j = open_append(2);
+	if (j == NULL) {
+		setrlimit(RLIMIT_FSIZE, &old);
+		signal(SIGXFSZ, SIG_DFL);
+		ok(0, "journal opened");
+		return;
+	}
+	first_file(path, sizeof(path));
 	err = journal_append(j, "rec3-payload", 12, &seq);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, SIG_DFL);
@@ -577,6 +644,7 @@ main(void)
 	ok(parts == journal_crc32c(0, v, 48), "CRC-32C continued over "
 	    "unaligned pieces is the CRC of the whole");
 	test_replay();
+	test_mapped();
 	test_torn();
 	test_crc();
 	test_full();
