@@ -102,7 +102,7 @@ apply_walk(struct policy_req *r, struct pii_state *st, struct pii_walk *w,
 		rc = apply(r, st, json_string_value(s), json_string_length(s),
 		    &out, &ch);
 		if (rc == 0 && ch) {
-			rc = json_string_setn(s, out.p, out.len);
+			rc = jsontext_string_setn(s, out.p, out.len);
 			mark_dirty(w, w->str[i].doc);
 			*changed = 1;
 		}
@@ -399,12 +399,14 @@ restore_string(struct pii_state *st, json_t *s, int json_text)
 	struct pii_buf out = { NULL, 0, 0 };
 	size_t n;
 
-	if (!json_is_string(s))
+	/* No '<', no token: nothing to copy. */
+	if (!json_is_string(s) || memchr(json_string_value(s), '<',
+	    json_string_length(s)) == NULL)
 		return 0;
 	n = pii_restore(&st->vault, json_string_value(s), 0,
 	    json_string_length(s), json_text, 1, &out);
 	if (n > 0)
-		json_string_setn(s, out.p ? out.p : "", out.len);
+		jsontext_string_setn(s, out.p ? out.p : "", out.len);
 	pii_buf_free(&out);
 	return n > 0;
 }
@@ -480,7 +482,7 @@ stream_string(struct pii_state *st, json_t *s, int choice, int tool,
 	    json_string_length(s), final, json_text, &out);
 	if (out.len != json_string_length(s) || (out.len > 0 &&
 	    memcmp(out.p, json_string_value(s), out.len) != 0)) {
-		json_string_setn(s, out.p ? out.p : "", out.len);
+		jsontext_string_setn(s, out.p ? out.p : "", out.len);
 		changed = 1;
 	}
 	pii_buf_free(&out);
