@@ -442,6 +442,19 @@ pii_on_response_json(struct policy_req *r, json_t *root)
 	return restore_all(st, root, NULL);
 }
 
+int
+policy_pii_restores(const struct policy_req *r, const char *text,
+    size_t len)
+{
+	const struct pii_state *st = r->state[PII_SLOT];
+
+	if (st == NULL || st->vault.n == 0 || len == 0)
+		return 0;
+	return memchr(text, '<', len) != NULL ||
+	    memmem(text, len, "\\u003c", 6) != NULL ||
+	    memmem(text, len, "\\u003C", 6) != NULL;
+}
+
 static struct field *
 field_get(struct pii_state *st, int choice, int tool, const char *name)
 {
