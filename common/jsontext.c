@@ -942,3 +942,30 @@ jsontext_dump(const json_t *v, int prec, size_t *len)
 		*len = o.len;
 	return o.p;
 }
+
+int
+jsontext_string_setn(json_t *s, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t w;
+
+		if (n - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & HIGHS) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((unsigned char)p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		w = utf8_len((const unsigned char *)p + i, n - i);
+		if (w == 0)
+			return -1;
+		i += (size_t)w;
+	}
+	return json_string_setn_nocheck(s, p, n);
+}

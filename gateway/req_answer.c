@@ -15,7 +15,6 @@
 #include "common/util.h"
 #include "gateway/request.h"
 #include "gateway/request_int.h"
-#include "policy/pii_vault.h"
 
 void
 req_arm_timer(struct req *r, uint64_t ms)
@@ -160,13 +159,14 @@ list_filter(struct req *r, json_t *root)
  * request is the worker's alone meanwhile), else on the loop.
  */
 /*
- * Whether the answer's whole tree is read: to restore pseudonyms (a
- * policy that makes them), to filter a list, or to learn of the objects
- * it makes or shows. Else only its usage is built (usage_from_json reads
- * no other member), from a parse as strict.
+ * Whether the answer's whole tree is read: to restore pseudonyms (the
+ * request was given some and the answer may name one), to filter a
+ * list, or to learn of the objects it makes or shows. Else only its
+ * usage is built (usage_from_json reads no other member), from a parse
+ * as strict.
  */
 static int
-answer_tree_needed(const struct req *r)
+answer_tree_needed(const struct req *r, const char *text, size_t len)
 {
 	const struct policy_conf *p = r->pr.policy;
 
@@ -174,10 +174,9 @@ answer_tree_needed(const struct req *r)
 	    r->ep->creates != EP_OBJ_NONE ||
 	    (r->pr.n_params > 0 && r->ep->method == HTTP_GET))
 		return 1;
-	for (int t = 0; t < PII__COUNT; t++)
-		if (p->pii_actions[t] == PII_ACT_PSEUDONYMIZE)
-			return 1;
-	return 0;
+	/* Tokens to restore: only when some were given and the answer
+	 * may name one. */
+	return policy_pii_restores(&r->pr, text, len);
 }
 
 static void
@@ -187,8 +186,9 @@ answer_json(struct req *r)
 	    "model", NULL };
 	size_t len = evbuffer_get_length(r->resp);
 	const char *text = (const char *)evbuffer_pullup(r->resp, -1);
-	json_t *root = answer_tree_needed(r) ? jsontext_parse(text, len, 0,
-	    NULL) : jsontext_parse_keys(text, len, usage_keys, NULL);
+	json_t *root = answer_tree_needed(r, text, len) ?
+	    jsontext_parse(text, len, 0, NULL) :
+	    jsontext_parse_keys(text, len, usage_keys, NULL);
 
 	if (root != NULL) {
 		int filtered = 0;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "policy/pii.h"
+#include "policy/pii_bytes.h"
 #include "policy/pii_check.h"
 #include "policy/pii_email.h"
 #include "policy/pii_ids.h"
@@ -47,28 +48,7 @@ pii_type_parse(const char *name, size_t len)
 
 /* What a text must contain for a detector to be worth running. */
 enum {
-	F_DIGIT = 1, F_AT = 2, F_UPPER = 4, F_COLON = 8, F_LOWER = 16
-};
-
-/* Byte classes: the F_* features of a text (32: a byte that can appear
- * inside a number). */
-static const unsigned char char_class[256] = {
-	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-	32,  0,  0,  0,  0,  0,  0,  0, 32, 32,  0, 32,  0, 32, 32, 32,
-	33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 40,  0,  0,  0,  0,  0,
-	 2, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
-	36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,  0,  0,  0,  0,  0,
-	 0, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,  0,  0,  0,  0,  0,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
-	 4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,  4,
+	F_DIGIT = 1, F_AT = 2, F_COLON = 4
 };
 
 struct pii_engine {
@@ -163,16 +143,21 @@ pii_matches_push(struct pii_matches *m, size_t start, size_t end, int type)
 	return 0;
 }
 
+/* The F_* features of a text: three vectorized passes (memchr, sixteen
+ * bytes at a time) instead of a table lookup per byte. */
 static unsigned
 features(const char *t, size_t len)
 {
 	unsigned f = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		f |= char_class[(unsigned char)t[i]] & 31;
-		if (f == 31)
-			break;	/* every feature seen: no need to read on */
-	}
+	if (len == 0)
+		return 0;
+	if (pii_bytes_next(t, 0, len, '0', '9') < len)
+		f |= F_DIGIT;
+	if (memchr(t, '@', len) != NULL)
+		f |= F_AT;
+	if (memchr(t, ':', len) != NULL)
+		f |= F_COLON;
 	return f;
 }
 

@@ -102,7 +102,7 @@ apply_walk(struct policy_req *r, struct pii_state *st, struct pii_walk *w,
 		rc = apply(r, st, json_string_value(s), json_string_length(s),
 		    &out, &ch);
 		if (rc == 0 && ch) {
-			rc = json_string_setn(s, out.p, out.len);
+			rc = jsontext_string_setn(s, out.p, out.len);
 			mark_dirty(w, w->str[i].doc);
 			*changed = 1;
 		}
@@ -399,12 +399,14 @@ restore_string(struct pii_state *st, json_t *s, int json_text)
 	struct pii_buf out = { NULL, 0, 0 };
 	size_t n;
 
-	if (!json_is_string(s))
+	/* No '<', no token: nothing to copy. */
+	if (!json_is_string(s) || memchr(json_string_value(s), '<',
+	    json_string_length(s)) == NULL)
 		return 0;
 	n = pii_restore(&st->vault, json_string_value(s), 0,
 	    json_string_length(s), json_text, 1, &out);
 	if (n > 0)
-		json_string_setn(s, out.p ? out.p : "", out.len);
+		jsontext_string_setn(s, out.p ? out.p : "", out.len);
 	pii_buf_free(&out);
 	return n > 0;
 }
@@ -438,6 +440,19 @@ pii_on_response_json(struct policy_req *r, json_t *root)
 	if (st == NULL || st->vault.n == 0)
 		return 0;
 	return restore_all(st, root, NULL);
+}
+
+int
+policy_pii_restores(const struct policy_req *r, const char *text,
+    size_t len)
+{
+	const struct pii_state *st = r->state[PII_SLOT];
+
+	if (st == NULL || st->vault.n == 0 || len == 0)
+		return 0;
+	return memchr(text, '<', len) != NULL ||
+	    memmem(text, len, "\\u003c", 6) != NULL ||
+	    memmem(text, len, "\\u003C", 6) != NULL;
 }
 
 static struct field *
@@ -480,7 +495,7 @@ stream_string(struct pii_state *st, json_t *s, int choice, int tool,
 	    json_string_length(s), final, json_text, &out);
 	if (out.len != json_string_length(s) || (out.len > 0 &&
 	    memcmp(out.p, json_string_value(s), out.len) != 0)) {
-		json_string_setn(s, out.p ? out.p : "", out.len);
+		jsontext_string_setn(s, out.p ? out.p : "", out.len);
 		changed = 1;
 	}
 	pii_buf_free(&out);

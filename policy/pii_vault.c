@@ -225,8 +225,10 @@ vault_token(struct pii_vault *v, struct keys_hmac *h, const char *team,
 	nl = normalize(type, form, flen, norm);
 	for (size_t i = 0; i < v->n; i++)
 		if (v->v[i].type == type && v->v[i].norm_len == nl &&
-		    memcmp(v->v[i].norm, norm, nl) == 0)
+		    memcmp(v->v[i].norm, norm, nl) == 0) {
+			OPENSSL_cleanse(norm, flen);
 			return &v->v[i];
+		}
 	for (size_t sfx = 6; sfx <= 8; sfx += 2) {
 		int clash = 0;
 
@@ -268,7 +270,8 @@ vault_token(struct pii_vault *v, struct keys_hmac *h, const char *team,
 	memcpy(e->norm, norm, nl);
 	e->norm[nl] = '\0';
 	e->norm_len = nl;
-	OPENSSL_cleanse(norm, sizeof(norm));
+	/* normalize() wrote flen bytes at most. */
+	OPENSSL_cleanse(norm, flen);
 	if (tl > v->max_token_len)
 		v->max_token_len = tl;
 	v->n++;

@@ -207,7 +207,8 @@ pii_walk_structural(const char *key, const char *s, size_t n)
 		return 0;
 	for (size_t i = 0; i < sizeof(structural) / sizeof(structural[0]);
 	    i++)
-		if (strcmp(key, structural[i].key) == 0)
+		if (key[0] == structural[i].key[0] &&
+		    strcmp(key, structural[i].key) == 0)
 			return shape_ok(structural[i].shape,
 			    structural[i].values, s, n);
 	return 0;

@@ -201,6 +201,14 @@ void policy_run_finish(struct policy_req *r, int status,
     const struct usage *u);
 /* Response hooks: 1 if root changed. */
 int policy_run_response_json(struct policy_req *r, json_t *root);
+/*
+ * 1 when the PII module may restore a token in the JSON answer text[0,
+ * len): the request was given tokens and the text holds a '<' (or its
+ * escape \u003c). Otherwise its response hook changes nothing, and the
+ * answer needs no tree for it.
+ */
+int policy_pii_restores(const struct policy_req *r, const char *text,
+    size_t len);
 /* Runs an event through every module's event hook, then emit. */
 void policy_run_event(struct policy_req *r, const char *ev, size_t len,
     void (*emit)(void *arg, const char *ev, size_t len), void *arg);

@@ -6,8 +6,8 @@
  * received, and records every request as a JSON line (--record FILE) so
  * that tests can assert what reached the upstream. Request headers
  * x-fake-* script failures: status, delays, stream length, cuts, absurd
- * usage (x-fake-usage), compressed answers (x-fake-encoding) and
- * compression bombs (x-fake-bomb).
+ * usage (x-fake-usage), compressed answers (x-fake-encoding),
+ * compression bombs (x-fake-bomb) and '<' escaped (x-fake-escape-lt).
  */
 #include <errno.h>
 #include <limits.h>
@@ -295,6 +295,34 @@ send_body(struct evhttp_request *req, int status, const char *data,
 	evbuffer_free(b);
 }
 
+/*
+ * x-fake-escape-lt: '<' and '>' written as \u003c and \u003e, as Go's
+ * encoding/json writes them (they only occur inside strings). Returns a
+ * malloc'ed copy, or NULL.
+ */
+static char *
+escape_lt(const char *s)
+{
+	size_t n = 0, k = 0;
+	char *o;
+
+	for (const char *p = s; *p != '\0'; p++)
+		n += *p == '<' || *p == '>' ? 6 : 1;
+	o = malloc(n + 1);
+	if (o == NULL)
+		return NULL;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '<' || *p == '>') {
+			memcpy(o + k, *p == '<' ? "\\u003c" : "\\u003e", 6);
+			k += 6;
+		} else {
+			o[k++] = *p;
+		}
+	}
+	o[k] = '\0';
+	return o;
+}
+
 static void
 send_json(struct fake *f, struct evhttp_request *req, int status, json_t *j)
 {
@@ -303,8 +331,14 @@ send_json(struct fake *f, struct evhttp_request *req, int status, json_t *j)
 	fake_usage(req, j);
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
+	if (s != NULL && header(req, "x-fake-escape-lt") != NULL) {
+		char *e = escape_lt(s);
+
+		free(s);
+		s = e;
+	}
 	common_headers(f, req, "application/json");
-	send_body(req, status, s, strlen(s));
+	send_body(req, status, s ? s : "{}", s ? strlen(s) : 2);
 	free(s);
 }
 

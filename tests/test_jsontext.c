@@ -287,6 +287,48 @@ main(void)
 		    e.position == 5, "the error says what and where: %s",
 		    e.text);
 	}
+	/* jsontext_string_setn accepts what json_string_setn accepts and
+	 * stores the same bytes: strings of ASCII runs (read eight bytes at
+	 * a time) and bytes of every UTF-8 error at each place. */
+	{
+		static const char *const bits[] = { "abcdefgh", "a", "\xc3\xa9",
+		    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+		    "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+		    "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80",
+		    "\xff", "\x80", "\xc3", "\xe2\x82", "\x00", " ", "\x7f",
+		    NULL };
+		json_t *a = json_string(""), *b = json_string("");
+		size_t diff = 0, good = 0, nbits = 0, tries = 20000;
+
+		while (bits[nbits] != NULL)
+			nbits++;
+		for (size_t t = 0; t < tries; t++) {
+			char buf[128];
+			size_t n = 0, k = 1 + next(&rng) % 12;
+			int ra, rb;
+
+			for (size_t j = 0; j < k; j++) {
+				size_t w = next(&rng) % nbits;
+				size_t l = w == 17 ? 1 : strlen(bits[w]);
+
+				memcpy(buf + n, bits[w], l);
+				n += l;
+			}
+			ra = jsontext_string_setn(a, buf, n);
+			rb = json_string_setn(b, buf, n);
+			good += rb == 0;
+			if (ra != rb || (ra == 0 && !json_equal(a, b)))
+				diff++;
+		}
+		ok(diff == 0 && good > 1000 && good < tries,
+		    "jsontext_string_setn accepts and stores what "
+		    "json_string_setn does (%zu of %zu valid, %zu differ)",
+		    good, tries, diff);
+		ok(jsontext_string_setn(json_true(), "a", 1) == -1,
+		    "and refuses a value that is no string");
+		json_decref(a);
+		json_decref(b);
+	}
 	/* The formatting helpers the writer and the audit canon use. */
 	{
 		const uint64_t vals[] = { 0, 7, 10, 99, 1000000, UINT64_MAX };

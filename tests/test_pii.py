@@ -24,6 +24,7 @@ key = gw.new_key("pseudo")
 strict = gw.new_key("strict", policy="strict")
 loose = gw.new_key("loose", policy="loose")
 fr = gw.new_key("fr", policy="fr")
+off = gw.new_key("off", policy="off")
 
 SECRETS = ["jane.doe@example.com", "+49 30 1234567",
            "DE89 3704 0044 0532 0130 00", "Jürgen Müller"]
@@ -129,6 +130,29 @@ def test_stream_splits():
         tap.ok(parsed == {"text": want} and finish.get(0) == "tool_calls",
                "stream: tool-call arguments restored as valid JSON "
                "(split %d)" % split, args)
+
+
+def test_escaped_answer():
+    # An upstream that writes '<' as \u003c (Go's encoding/json does):
+    # the tokens are restored all the same.
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(PROMPT),
+                         key=key, headers={"x-fake-escape-lt": "1"})
+    tap.eq(st, 200, "escaped answer: 200")
+    got = json.loads(body)["choices"][0]["message"]["content"]
+    tap.eq(got, "echo: " + PROMPT,
+           "escaped answer: the client gets the original values back")
+    # The upstream did escape: seen through a policy that restores
+    # nothing.
+    st, _, raw = gw.api("POST", "/v1/chat/completions",
+                        chat_body("a <b> c"), key=off,
+                        headers={"x-fake-escape-lt": "1"})
+    tap.ok(b"a \\u003cb\\u003e c" in raw,
+           "escaped answer: the upstream writes \\u003c", raw)
+    # An answer that names no token is passed as the upstream wrote it.
+    st, _, body = gw.api("POST", "/v1/chat/completions", chat_body(PROMPT),
+                         key=key, headers={"x-fake-answer-bytes": "64"})
+    tap.eq(json.loads(body)["choices"][0]["message"]["content"], "x" * 64,
+           "an answer without a token is passed on")
 
 
 def test_no_restore_in_urls():
@@ -290,7 +314,8 @@ def test_logs():
     tap.ok("pii=" in log and "EMAIL:" in log, "logs: types and counts")
 
 
-for t in (test_pseudonymize_roundtrip, test_stream_roundtrip,
+for t in (test_pseudonymize_roundtrip, test_escaped_answer,
+          test_stream_roundtrip,
           test_stream_splits, test_no_restore_in_urls,
           test_block_and_redact, test_fields_and_unscannable, test_multipart,
           test_long_text, test_phone_regions, test_logs):
