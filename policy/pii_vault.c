@@ -86,6 +86,39 @@ token_shape(const char *p, size_t n)
 	return sfx + 1;
 }
 
+/*
+ * What the detectors scan: text with every token's suffix written as
+ * 'X's (a malloc'ed copy in *view, or NULL when text holds no token). A
+ * token's letters come from the server's secret; were they scanned, what
+ * is found next to a token would change with the secret (a neighbour's
+ * capital letters make "Suite" read as a name), and one prompt would be
+ * pseudonymized differently by two deployments. Returns -1 when out of
+ * memory.
+ */
+static int
+token_view(const char *text, size_t len, char **view)
+{
+	*view = NULL;
+	for (const char *p = memchr(text, '<', len); p != NULL;
+	    p = memchr(p + 1, '<', len - (size_t)(p + 1 - text))) {
+		size_t at = (size_t)(p - text), tl = token_shape(p, len - at);
+		size_t k = tl - 1;	/* the '>' */
+
+		if (tl > 0) {
+			if (*view == NULL) {
+				if ((*view = malloc(len)) == NULL)
+					return -1;
+				memcpy(*view, text, len);
+			}
+			while (k > 0 && p[k - 1] != '_')
+				(*view)[at + --k] = 'X';
+		}
+		if (at + 1 >= len)
+			break;
+	}
+	return 0;
+}
+
 int
 pii_vault_note_lookalikes(struct pii_vault *v, const char *text, size_t len)
 {
@@ -356,16 +389,20 @@ apply_once(struct pii_engine *e, struct pii_vault *v, struct keys_hmac *h,
 	struct pii_matches m = { NULL, 0, 0 };
 	unsigned char enabled[PII__COUNT];
 	size_t pos = 0;
+	char *view = NULL;
 	int rc = 0, has_tokens = memchr(text, '<', len) != NULL;
 
 	*changed = 0;
 	for (int t = 0; t < PII__COUNT; t++)
 		enabled[t] = rules->action[t] != PII_ACT_OFF;
-	if (pii_scan_regions(e, text, len, enabled, rules->phone_regions,
-	    &m) != 0) {
+	if ((has_tokens && token_view(text, len, &view) != 0) ||
+	    pii_scan_regions(e, view != NULL ? view : text, len, enabled,
+	    rules->phone_regions, &m) != 0) {
+		free(view);
 		pii_matches_free(&m);
 		return -1;
 	}
+	free(view);
 	out->len = 0;
 	for (size_t i = 0; i < m.n && rc == 0; i++) {
 		const struct pii_match *x = &m.v[i];
@@ -445,13 +482,18 @@ recheck(struct pii_engine *e, const struct pii_vault *v,
 {
 	unsigned char enabled[PII__COUNT];
 	size_t i = 0;
+	char *view = NULL;
+	const char *scan;
+	int act_on = 0;
 
 	for (int t = 0; t < PII__COUNT; t++)
 		enabled[t] = rules->action[t] != PII_ACT_OFF;
-	while (i < put->n) {
+	if (token_view(text, len, &view) != 0)
+		return 1;	/* cannot tell: the whole text again */
+	scan = view != NULL ? view : text;
+	while (i < put->n && !act_on) {
 		struct pii_matches m = { NULL, 0, 0 };
 		size_t ws = put->v[i][0], we = put->v[i][1], lim;
-		int act_on = 0;
 
 		ws = ws > RECHECK_REACH ? ws - RECHECK_REACH : 0;
 		we = we + RECHECK_REACH < len ? we + RECHECK_REACH : len;
@@ -470,10 +512,11 @@ recheck(struct pii_engine *e, const struct pii_vault *v,
 			ws--;
 		while (we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
 			we++;
-		if (pii_scan_regions(e, text + ws, we - ws, enabled,
+		if (pii_scan_regions(e, scan + ws, we - ws, enabled,
 		    rules->phone_regions, &m) != 0) {
 			pii_matches_free(&m);
-			return 1;
+			act_on = 1;
+			break;
 		}
 		for (size_t k = 0; k < m.n && !act_on; k++) {
 			const struct pii_match *x = &m.v[k];
@@ -489,10 +532,9 @@ recheck(struct pii_engine *e, const struct pii_vault *v,
 			    v->counts[type] == 0;
 		}
 		pii_matches_free(&m);
-		if (act_on)
-			return 1;
 	}
-	return 0;
+	free(view);
+	return act_on;
 }
 
 /*
