@@ -20,8 +20,11 @@
 #define RETRY_MIN_MS 50
 #define RETRY_MAX_MS 2000
 /* Records alone (no op waits) are gathered this long before the writer
- * applies them: more per transaction, fewer pages per request. */
-#define GATHER_MS 2
+ * applies them: more per transaction, fewer pages per request, and
+ * more requests whose reservation and record meet in one batch (one
+ * ledger INSERT instead of an INSERT and an UPDATE). No one waits for
+ * it: a record is kept once in the journal, ops and reads end the wait. */
+#define GATHER_MS 10
 /* A reader's op waits at most this long for the journal records before
  * it to be applied (a writer that fails does not stop reads). */
 #define READ_WAIT_MS 5000
