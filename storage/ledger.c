@@ -198,8 +198,10 @@ step_entry(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
+	/* Each statement's every parameter is bound again before its next
+	 * step: no sqlite3_clear_bindings (it costs as much as the
+	 * binds). */
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
 	return rc == SQLITE_DONE ? GW_OK : sql_map_rc(rc);
 }
 
