@@ -95,11 +95,11 @@ audit_append(struct sqlite_store *st, const struct store_request *r)
 	sqlite3_bind_int64(s, 2, r->ts_ms);
 	sqlite3_bind_text(s, 3, r->kind, -1, SQLITE_STATIC);
 	for (int i = 0; i < 13; i++)
-		sql_bind_text(s, 4 + i, text[i]);
+		sql_bind_text_static(s, 4 + i, text[i]);
 	sqlite3_bind_int(s, 17, r->zdr);
 	sqlite3_bind_int(s, 18, r->streamed);
 	sqlite3_bind_int(s, 19, r->status);
-	sql_bind_text(s, 20, r->error);
+	sql_bind_text_static(s, 20, r->error);
 	sql_bind_num(s, 21, r->prompt_tokens);
 	sql_bind_num(s, 22, r->completion_tokens);
 	sql_bind_num(s, 23, r->cost[0]);

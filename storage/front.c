@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "storage/book.h"
 #include "storage/front.h"
 #include "storage/intent.h"
@@ -196,6 +197,38 @@ record(struct front *f, struct store_op *op)
 	finish(f, op, GW_OK, seq);
 }
 
+/*
+ * storage_sync = full: op's journal sync failed, op fails. A reservation
+ * it made is released, since its request is refused: in the book, and in
+ * the ledger through a release record (else it stayed open, counted
+ * against its budgets, until a restart charged it in full).
+ */
+static void
+unkept(void *arg, struct store_op *op)
+{
+	struct front *f = arg;
+	struct store_spend rel;
+	uint64_t seq;
+
+	if (op->type != STORE_RESERVE || op->spend == NULL ||
+	    op->spend->refused >= 0)
+		return;
+	rel = *op->spend;
+	rel.settle = 1;
+	rel.charged = 0;
+	for (int cur = 0; cur < 2; cur++)
+		rel.cost[cur] = rel.reserved[cur] >= 0 ? 0 : -1;
+	if (intent_encode_release(&f->buf, &rel, util_wall_s() * 1000) !=
+	    GW_OK || journal_append(f->st->journal, f->buf.p, f->buf.n, &seq) !=
+	    GW_OK) {
+		log_error("storage: ledger entry %s stays open until a restart "
+		    "charges it", log_q(rel.ledger_id));
+		return;
+	}
+	writer_kick(f->st);
+	book_settle(f->book, &rel);
+}
+
 int
 front_submit(struct front *f, struct store_op *op)
 {
@@ -269,6 +302,8 @@ front_new(struct sqlite_store *st, struct event_base *base, int full_sync,
 		front_free(f);
 		return GW_ERR_NOMEM;
 	}
+	if (full_sync)
+		writer_on_unkept(st, unkept, f);
 	*out = f;
 	return GW_OK;
 }

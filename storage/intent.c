@@ -13,7 +13,9 @@
 #include "storage/objects.h"
 #include "storage/sql.h"
 
-enum { INTENT_RESERVE = 'R', INTENT_RECORD = 'A' };
+/* A release: a reservation whose request was refused after it was
+ * journaled (its journal's fdatasync failed), settled at no cost. */
+enum { INTENT_RESERVE = 'R', INTENT_RECORD = 'A', INTENT_RELEASE = 'X' };
 
 /* The most objects one record names (an op's n_objs is far below). */
 #define INTENT_OBJS_MAX 4096
@@ -193,6 +195,21 @@ intent_encode(struct intent_buf *b, const struct store_op *op)
 	return GW_OK;
 }
 
+enum gw_err
+intent_encode_release(struct intent_buf *b, const struct store_spend *sp,
+    int64_t now_ms)
+{
+	b->n = 0;
+	if (fit(b, sizeof(sp->ledger_id) + 64) != 0)
+		return GW_ERR_NOMEM;
+	put_u8(b, INTENT_RELEASE);
+	PUT_STR(b, sp->ledger_id);
+	put_i64(b, now_ms);
+	for (int cur = 0; cur < 2; cur++)
+		put_i64(b, sp->reserved[cur] >= 0 ? 0 : -1);
+	return GW_OK;
+}
+
 void
 intent_buf_free(struct intent_buf *b)
 {
@@ -365,6 +382,21 @@ decode_record(struct intents *in, struct cursor *c, size_t *n_objs)
 	return c->bad || c->off != c->n ? -1 : 0;
 }
 
+static int
+decode_release(struct cursor *c, struct store_spend *sp, int64_t *now_ms)
+{
+	memset(sp, 0, sizeof(*sp));
+	if (get_u8(c) != INTENT_RELEASE)
+		return -1;
+	GET_STR(c, sp->ledger_id);
+	*now_ms = get_i64(c);
+	sp->settle = 1;
+	sp->cost[0] = get_i64(c);
+	sp->cost[1] = get_i64(c);
+	sp->prompt_tokens = sp->completion_tokens = -1;
+	return c->bad || c->off != c->n ? -1 : 0;
+}
+
 /* The type and ledger id at the head of a record ("" when none). */
 static int
 peek(const unsigned char *p, size_t n, char *id, size_t cap)
@@ -375,7 +407,8 @@ peek(const unsigned char *p, size_t n, char *id, size_t cap)
 	id[0] = '\0';
 	if (type == INTENT_RECORD && !get_u8(&c))
 		return type;
-	if (type == INTENT_RESERVE || type == INTENT_RECORD)
+	if (type == INTENT_RESERVE || type == INTENT_RECORD ||
+	    type == INTENT_RELEASE)
 		get_str(&c, id, cap);
 	return c.bad ? 0 : type;
 }
@@ -494,6 +527,22 @@ objects:
 	return err;
 }
 
+/* A release: the reservation settled at no cost (it changes nothing
+ * when the entry is settled already or missing). */
+static enum gw_err
+apply_release(struct sqlite_store *st, int lane, const struct journal_rec *r)
+{
+	struct intents *in = st->intents;
+	struct cursor c = { r->p, r->n, 0, 0 };
+	int64_t now_ms;
+
+	if (decode_release(&c, &in->set, &now_ms) != 0) {
+		skip(lane, r->seq, "a release that can not be read");
+		return GW_OK;
+	}
+	return ledger_settle(st, &in->set, "", now_ms);
+}
+
 enum gw_err
 intent_apply(struct sqlite_store *st, int lane, const unsigned char *buf,
     size_t n, uint64_t *last)
@@ -539,6 +588,8 @@ intent_apply(struct sqlite_store *st, int lane, const unsigned char *buf,
 				err = apply_reserve(st, lane, &r);
 		} else if (type == INTENT_RECORD) {
 			err = apply_record(st, lane, &r);
+		} else if (type == INTENT_RELEASE) {
+			err = apply_release(st, lane, &r);
 		} else {
 			skip(lane, r.seq, "of an unknown kind");
 		}

@@ -28,6 +28,10 @@ struct intent_buf {
  * STORE_AUDIT_APPEND) into b, replacing what it held. */
 enum gw_err intent_encode(struct intent_buf *b, const struct store_op *op)
     GW_WUR;
+/* Encodes the release of sp's reservation (its request refused after
+ * the reservation was journaled: settled at no cost, at now_ms). */
+enum gw_err intent_encode_release(struct intent_buf *b,
+    const struct store_spend *sp, int64_t now_ms) GW_WUR;
 void intent_buf_free(struct intent_buf *b);
 
 /* The part's hooks (struct sqlite_part): its statements. */

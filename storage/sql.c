@@ -38,6 +38,15 @@ sql_bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 void
+sql_bind_text_static(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+void
 sql_bind_num(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v >= 0)

@@ -23,6 +23,10 @@ enum gw_err sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
     GW_WUR;
 /* Binds "" (and NULL) as NULL; the text is copied. */
 void sql_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* The same, not copied: v stays as it is until the statement is stepped
+ * and reset (the writer's hot statements: a copy is a malloc and a
+ * memcpy per column). */
+void sql_bind_text_static(sqlite3_stmt *s, int i, const char *v);
 /* Binds a negative number (unknown, not priced) as NULL. */
 void sql_bind_num(sqlite3_stmt *s, int i, int64_t v);
 /* Column i as text ("" for NULL), truncated to len. */

@@ -20,8 +20,11 @@
 #define RETRY_MIN_MS 50
 #define RETRY_MAX_MS 2000
 /* Records alone (no op waits) are gathered this long before the writer
- * applies them: more per transaction, fewer pages per request. */
-#define GATHER_MS 2
+ * applies them: more per transaction, fewer pages per request, and
+ * more requests whose reservation and record meet in one batch (one
+ * ledger INSERT instead of an INSERT and an UPDATE). No one waits for
+ * it: a record is kept once in the journal, ops and reads end the wait. */
+#define GATHER_MS 10
 /* A reader's op waits at most this long for the journal records before
  * it to be applied (a writer that fails does not stop reads). */
 #define READ_WAIT_MS 5000
@@ -69,6 +72,11 @@ struct writer {
 	/* Journaled ops that wait for the journal's fdatasync
 	 * (storage_sync = full), under lock. */
 	struct store_op *synced, *synced_tail;
+	/* Those whose fdatasync failed, for the loop, under lock; what
+	 * on_unkept does there before their done callbacks. */
+	struct store_op *unkept, *unkept_tail;
+	void (*on_unkept)(void *arg, struct store_op *op);
+	void *unkept_arg;
 	int jfailed;		/* the journal's last transaction failed */
 	int gathering;		/* waits for more records (GATHER_MS) */
 	int hurry;		/* apply every record now (flush, a read) */
@@ -255,11 +263,19 @@ sync_journal(struct writer *w, struct store_op *ops, struct store_op *tail)
 		if (err != GW_OK)
 			op->err = GW_ERR_STORAGE;
 	pthread_mutex_lock(&w->lock);
-	if (w->done_tail != NULL)
-		w->done_tail->next = ops;
-	else
-		w->done = ops;
-	w->done_tail = tail;
+	if (err != GW_OK) {
+		if (w->unkept_tail != NULL)
+			w->unkept_tail->next = ops;
+		else
+			w->unkept = ops;
+		w->unkept_tail = tail;
+	} else {
+		if (w->done_tail != NULL)
+			w->done_tail->next = ops;
+		else
+			w->done = ops;
+		w->done_tail = tail;
+	}
 	if (w->notify != NULL)
 		event_active(w->notify, EV_READ, 0);
 	pthread_mutex_unlock(&w->lock);
@@ -417,13 +433,26 @@ writer_main(void *arg)
 static void
 run_done(struct writer *w)
 {
-	struct store_op *op;
+	struct store_op *op, *un;
 	unsigned n = 0;
 
 	pthread_mutex_lock(&w->lock);
 	op = w->done;
 	w->done = w->done_tail = NULL;
+	un = w->unkept;
+	w->unkept = w->unkept_tail = NULL;
 	pthread_mutex_unlock(&w->lock);
+	while (un != NULL) {
+		struct store_op *next = un->next;
+
+		un->next = NULL;
+		n++;
+		if (w->on_unkept != NULL)
+			w->on_unkept(w->unkept_arg, un);
+		if (un->done != NULL)
+			un->done(un);
+		un = next;
+	}
 	while (op != NULL) {
 		struct store_op *next = op->next;
 
@@ -700,6 +729,18 @@ writer_submit_synced(struct sqlite_store *st, struct store_op *op)
 	w->pending++;
 	pthread_mutex_unlock(&w->lock);
 	writer_kick(st);
+}
+
+void
+writer_on_unkept(struct sqlite_store *st, void (*fn)(void *arg,
+    struct store_op *op), void *arg)
+{
+	struct writer *w = st->writer;
+
+	pthread_mutex_lock(&w->lock);
+	w->on_unkept = fn;
+	w->unkept_arg = arg;
+	pthread_mutex_unlock(&w->lock);
 }
 
 unsigned

@@ -33,6 +33,10 @@ void writer_kick(struct sqlite_store *st);
 /* Loop thread: op (journaled, storage_sync = full) is done once the
  * writer has synced the journal; its done runs as a queued op's. */
 void writer_submit_synced(struct sqlite_store *st, struct store_op *op);
+/* Loop thread, before any op: fn(arg, op) runs on the loop for each such
+ * op whose sync failed (op->err set), before its done. */
+void writer_on_unkept(struct sqlite_store *st, void (*fn)(void *arg,
+    struct store_op *op), void *arg);
 /* How many times the writer saw another process write to the database
  * (any thread): what the loop caches is stale when it moved. */
 unsigned writer_others(struct sqlite_store *st);

@@ -3,11 +3,14 @@
  * replay of what a crash left, a torn last record, a CRC mismatch, a
  * full journal and a failed write refuse without leaving a partial
  * record; and through the store, kill -9 with records the database
- * lacks, then a reopen that replays them: the spend is exact.
+ * lacks, then a reopen that replays them: the spend is exact; with
+ * storage_sync = full, a reservation whose sync failed is released.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,23 @@
 #include "storage/journal.h"
 #include "storage/store.h"
 #include "tests/tap.h"
+
+/* fdatasync fails while this is set: the binary is linked with
+ * --wrap=fdatasync (the journal's syncs; SQLite's are its own). */
+static atomic_int fail_sync;
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+
+int
+__wrap_fdatasync(int fd)
+{
+	if (atomic_load(&fail_sync)) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_fdatasync(fd);
+}
 
 /* What a replay handed over. */
 static struct {
@@ -619,6 +639,50 @@ test_full_sync(void)
 	fresh("fsync");
 }
 
+/* storage_sync = full and the journal's fdatasync fails: the
+ * reservation fails, and what it reserved is released, in the budget at
+ * once and in the ledger (not left open for a restart to charge). */
+static void
+test_sync_fails(void)
+{
+	static struct store_op ops[2];
+	static struct store_spend a, b;
+	static int64_t w600 = 600;
+	struct store_conf conf = { 0 };
+	struct store *st;
+
+	fresh("syncfail");
+	conf.full_sync = 1;
+	if (store_open(db, &conf, NULL, &st) != GW_OK) {
+		ok(0, "a store with storage_sync = full");
+		return;
+	}
+	spend_init(&a, "a", &w600);
+	reserve_op(&ops[0], &a);
+	atomic_store(&fail_sync, 1);
+	store_submit(st, &ops[0]);
+	store_flush(st);
+	atomic_store(&fail_sync, 0);
+	ok(ops[0].err == GW_ERR_STORAGE, "sync fails: the reservation fails");
+	spend_init(&b, "b", &w600);
+	reserve_op(&ops[1], &b);
+	store_submit(st, &ops[1]);
+	store_flush(st);
+	ok(ops[1].err == GW_OK && b.refused == -1 && b.budgets[0].used == 600,
+	    "sync fails: what it reserved is free again (600 of 1000 used)");
+	store_close(st);
+	ok(sql_int("SELECT count(*) FROM ledger WHERE id = 'a' AND "
+	    "state = 'settled' AND cost_eur = 0") == 1 &&
+	    sql_int("SELECT count(*) FROM ledger WHERE state = 'reserved'") ==
+	    1, "sync fails: its ledger entry is settled at no cost, not open");
+	if (store_open(db, &conf, NULL, &st) == GW_OK)
+		store_close(st);
+	ok(sql_int("SELECT count(*) FROM ledger WHERE id = 'a' AND "
+	    "cost_eur = 0 AND state = 'settled'") == 1,
+	    "sync fails: a restart charges nothing for it");
+	fresh("syncfail");
+}
+
 int
 main(void)
 {
@@ -651,6 +715,7 @@ main(void)
 	test_write_fails();
 	test_kill_replay();
 	test_full_sync();
+	test_sync_fails();
 	fresh("replay");
 	fresh("applied");
 	fresh("torn");
