@@ -7,6 +7,7 @@
 #include <event2/event_struct.h>
 
 #include "common/log.h"
+#include "gateway/uclient.h"
 #include "gateway/udecode.h"
 #include "gateway/upstream.h"
 
@@ -19,6 +20,7 @@
 struct upool {
 	struct event_base *base;
 	CURLM *multi;
+	struct ucpool *own;	/* the own engine: http:// at an address */
 	struct event *timer;
 	unsigned active;
 	struct uxfer *all;	/* every live transfer, for upool_free */
@@ -34,6 +36,7 @@ struct usock {
 };
 
 struct uxfer {
+	int own;		/* 0: libcurl's (uclient.h) */
 	struct upool *pool;
 	CURL *easy;
 	struct curl_slist *hdrs;
@@ -346,7 +349,8 @@ upool_new(struct event_base *base)
 	pool->base = base;
 	pool->multi = curl_multi_init();
 	pool->timer = evtimer_new(base, timer_cb, pool);
-	if (pool->multi == NULL || pool->timer == NULL) {
+	pool->own = ucpool_new(base);
+	if (pool->multi == NULL || pool->timer == NULL || pool->own == NULL) {
 		upool_free(pool);
 		return NULL;
 	}
@@ -367,6 +371,7 @@ upool_free(struct upool *pool)
 		return;
 	while (pool->all != NULL)
 		xfer_free(pool->all);
+	ucpool_free(pool->own);
 	while (pool->n_spare > 0)
 		curl_easy_cleanup(pool->spare[--pool->n_spare]);
 	if (pool->multi != NULL)
@@ -384,6 +389,8 @@ uxfer_start(struct upool *pool, const struct uxfer_req *r,
 	struct curl_slist *l;
 	CURL *e;
 
+	if (uclient_serves(r->url))
+		return (struct uxfer *)ucx_start(pool->own, r, ops, arg);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	e = easy_get(pool);
@@ -462,6 +469,10 @@ fail:
 void
 uxfer_resume(struct uxfer *x)
 {
+	if (x->own) {
+		ucx_resume((struct ucx *)x);
+		return;
+	}
 	if (!x->paused)
 		return;
 	x->paused = 0;
@@ -474,15 +485,18 @@ uxfer_abort(struct uxfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->in_callback) {
+	if (!x->own && x->in_callback) {
 		log_error("uxfer_abort called from a libcurl callback");
 		abort();
 	}
-	xfer_free(x);
+	if (x->own)
+		ucx_abort((struct ucx *)x);
+	else
+		xfer_free(x);
 }
 
 unsigned
 upool_active(const struct upool *pool)
 {
-	return pool->active;
+	return pool->active + ucpool_active(pool->own);
 }
