@@ -74,6 +74,7 @@ struct ucx {
 	int reused;		/* the connection came from the pool */
 	int retried;		/* once, on a fresh connection */
 	int head_req;		/* HEAD: no body in the answer */
+	int got_bytes;		/* of the answer, on this connection */
 	int paused;
 	int in_callback;
 	int starting;		/* inside ucx_start: no callbacks yet */
@@ -439,7 +440,7 @@ connect_fresh(struct ucx *x)
 static int
 retry(struct ucx *x)
 {
-	if (!x->reused || x->retried || x->len > 0 || x->state == ST_BODY)
+	if (!x->reused || x->retried || x->got_bytes || x->state == ST_BODY)
 		return -1;
 	x->retried = 1;
 	close_fd(x);
@@ -707,7 +708,7 @@ parse(struct ucx *x)
 static void
 got_eof(struct ucx *x)
 {
-	if (x->state == ST_HEAD && x->len == 0) {
+	if (x->state == ST_HEAD && !x->got_bytes) {
 		if (retry(x) == 0)
 			return;
 		finish(x, CURLE_GOT_NOTHING, "Empty reply from server");
@@ -746,6 +747,7 @@ pump(struct ucx *x)
 		n = recv(x->fd, x->buf + x->len, READ_BUF - x->len, 0);
 		if (n > 0) {
 			x->len += (size_t)n;
+			x->got_bytes = 1;
 			continue;
 		}
 		if (n == 0) {
