@@ -41,20 +41,28 @@
 #define READS_PER_EVENT 16
 #define MAX_REQ_HEAD 65536
 
-/* An idle keep-alive connection, watched for EOF and its idle time. */
+/*
+ * A connection. Its event stays registered for reading from one request
+ * to the next (no epoll_ctl per request): while idle, readable means the
+ * server closed it (or sent what nobody asked for) and it is closed.
+ */
 struct ucconn {
 	struct ucpool *pool;
 	int fd;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct event ev;
-	struct ucconn *prev, *next;	/* newest first */
+	short what;		/* what ev waits for; 0: not added */
+	struct ucx *x;		/* the transfer using it; NULL: idle */
+	uint64_t idle_since_ms;
+	struct ucconn *prev, *next;	/* idle list, newest first */
 };
 
 struct ucpool {
 	struct event_base *base;
 	struct ucconn *idle, *idle_tail;
 	unsigned n_idle;
+	struct event sweep;	/* closes connections idle too long */
 	struct ucx *all;
 	unsigned active;
 };
@@ -69,7 +77,7 @@ struct ucx {
 	void *arg;
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	int fd;
+	struct ucconn *c;	/* NULL: none (yet, or any more) */
 	int state;
 	int reused;		/* the connection came from the pool */
 	int retried;		/* once, on a fresh connection */
@@ -80,7 +88,6 @@ struct ucx {
 	int starting;		/* inside ucx_start: no callbacks yet */
 	int early;		/* a failure in ucx_start, reported by kick */
 	int early_result;
-	short ev_what;		/* what ev waits for; 0: not added */
 	char *req;		/* the request head */
 	size_t req_len;
 	const char *body;	/* borrowed */
@@ -88,7 +95,6 @@ struct ucx {
 	size_t sent;
 	uint64_t t0_ms;
 	uint64_t connect_ms, total_ms;
-	struct event ev;	/* the socket */
 	struct event tmo;	/* connect, then total timeout */
 	struct event kick;	/* deferred: an early failure, a resume */
 	char *buf;		/* READ_BUF; [off, len) not parsed yet */
@@ -107,7 +113,8 @@ struct ucx {
 	struct ucx *prev, *next;
 };
 
-static void io_cb(evutil_socket_t fd, short what, void *arg);
+static void io_cb(struct ucx *x, short what);
+static void conn_close(struct ucconn *c);
 static void pump(struct ucx *x);
 
 /*
@@ -195,15 +202,40 @@ uclient_serves(const char *url)
 	return parse_url(url, &sa, &salen, NULL, 0, &t) == 0;
 }
 
-/* The idle connections. */
+/* The connections. */
 
 static void
-conn_close(struct ucconn *c)
+conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ucconn *c = arg;
+
+	if (c->x != NULL)
+		io_cb(c->x, what);
+	else
+		conn_close(c);	/* idle: EOF, an error, or junk */
+}
+
+/* Makes the connection's event wait for what (0: nothing). */
+static void
+conn_want(struct ucconn *c, short what)
+{
+	if (c->what == what)
+		return;
+	if (c->what != 0)
+		event_del(&c->ev);
+	c->what = what;
+	if (what == 0)
+		return;
+	event_assign(&c->ev, c->pool->base, c->fd, what | EV_PERSIST, conn_cb,
+	    c);
+	event_add(&c->ev, NULL);
+}
+
+static void
+idle_unlink(struct ucconn *c)
 {
 	struct ucpool *pool = c->pool;
 
-	event_del(&c->ev);
-	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -212,39 +244,51 @@ conn_close(struct ucconn *c)
 		c->next->prev = c->prev;
 	else
 		pool->idle_tail = c->prev;
+	c->prev = c->next = NULL;
 	pool->n_idle--;
+}
+
+/* Closes a connection, idle or not. */
+static void
+conn_close(struct ucconn *c)
+{
+	conn_want(c, 0);
+	close(c->fd);
+	if (c->x == NULL)
+		idle_unlink(c);
+	else
+		c->x->c = NULL;
 	free(c);
 }
 
-/* An idle connection became readable (the server closed it, or sent
- * what nobody asked for) or stayed idle too long: closed. */
 static void
-idle_cb(evutil_socket_t fd, short what, void *arg)
+sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
-	conn_close(arg);
+	struct ucpool *pool = arg;
+	struct timeval tv = { IDLE_SECS / 4 + 1, 0 };
+	uint64_t now = util_now_ms();
+
+	/* Oldest last. */
+	while (pool->idle_tail != NULL && now - pool->idle_tail->idle_since_ms
+	    >= IDLE_SECS * 1000ULL)
+		conn_close(pool->idle_tail);
+	if (pool->idle != NULL)
+		evtimer_add(&pool->sweep, &tv);
 }
 
-/* Keeps fd for the next transfer to the same address. */
+/* The transfer is done with its connection: kept for the next one to the
+ * same address, still registered for reading. */
 static void
-conn_put(struct ucpool *pool, int fd, const struct sockaddr_storage *sa,
-    socklen_t salen)
+conn_put(struct ucconn *c)
 {
-	struct timeval tv = { IDLE_SECS, 0 };
-	struct ucconn *c;
+	struct ucpool *pool = c->pool;
+	struct timeval tv = { IDLE_SECS / 4 + 1, 0 };
 
+	c->x = NULL;
+	conn_want(c, EV_READ);
 	if (pool->n_idle >= MAX_IDLE)
 		conn_close(pool->idle_tail);
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		close(fd);
-		return;
-	}
-	c->pool = pool;
-	c->fd = fd;
-	c->sa = *sa;
-	c->salen = salen;
-	event_assign(&c->ev, pool->base, fd, EV_READ, idle_cb, c);
-	event_add(&c->ev, &tv);
+	c->idle_since_ms = util_now_ms();
 	c->prev = NULL;
 	c->next = pool->idle;
 	if (pool->idle != NULL)
@@ -253,51 +297,32 @@ conn_put(struct ucpool *pool, int fd, const struct sockaddr_storage *sa,
 		pool->idle_tail = c;
 	pool->idle = c;
 	pool->n_idle++;
+	if (!evtimer_pending(&pool->sweep, NULL))
+		evtimer_add(&pool->sweep, &tv);
 }
 
-/* An idle connection to sa (the newest), or -1. */
-static int
-conn_take(struct ucpool *pool, const struct sockaddr_storage *sa,
-    socklen_t salen)
+/* An idle connection to the transfer's address (the newest), or NULL. */
+static struct ucconn *
+conn_take(struct ucx *x)
 {
-	for (struct ucconn *c = pool->idle; c != NULL; c = c->next) {
-		int fd = c->fd;
-
-		if (c->salen != salen || memcmp(&c->sa, sa, salen) != 0)
+	for (struct ucconn *c = x->pool->idle; c != NULL; c = c->next) {
+		if (c->salen != x->salen || memcmp(&c->sa, &x->sa,
+		    x->salen) != 0)
 			continue;
-		c->fd = -1;
-		event_del(&c->ev);
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else
-			pool->idle = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-		else
-			pool->idle_tail = c->prev;
-		pool->n_idle--;
-		free(c);
-		return fd;
+		idle_unlink(c);
+		c->x = x;
+		return c;
 	}
-	return -1;
+	return NULL;
 }
 
 /* The transfers. */
 
-/* Makes ev wait for what (0: nothing). */
 static void
 want(struct ucx *x, short what)
 {
-	if (x->ev_what == what)
-		return;
-	if (x->ev_what != 0)
-		event_del(&x->ev);
-	x->ev_what = what;
-	if (what == 0)
-		return;
-	event_assign(&x->ev, x->pool->base, x->fd, what | EV_PERSIST, io_cb,
-	    x);
-	event_add(&x->ev, NULL);
+	if (x->c != NULL)
+		conn_want(x->c, what);
 }
 
 /* Arms the timeout: the connect timeout while connecting (within the
@@ -326,10 +351,8 @@ arm_timeout(struct ucx *x)
 static void
 close_fd(struct ucx *x)
 {
-	want(x, 0);
-	if (x->fd >= 0)
-		close(x->fd);
-	x->fd = -1;
+	if (x->c != NULL)
+		conn_close(x->c);
 }
 
 static void
@@ -391,10 +414,9 @@ finish(struct ucx *x, int result, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (result == 0 && x->keep_alive && x->mode != BODY_CLOSE &&
-	    x->off == x->len && x->fd >= 0) {
-		want(x, 0);
-		conn_put(x->pool, x->fd, &x->sa, x->salen);
-		x->fd = -1;
+	    x->off == x->len && x->c != NULL) {
+		conn_put(x->c);
+		x->c = NULL;
 	}
 	close_fd(x);
 	x->in_callback = 1;
@@ -417,7 +439,16 @@ connect_fresh(struct ucx *x)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	x->fd = fd;
+	if ((x->c = calloc(1, sizeof(*x->c))) == NULL) {
+		close(fd);
+		snprintf(x->errmsg, sizeof(x->errmsg), "out of memory");
+		return -1;
+	}
+	x->c->pool = x->pool;
+	x->c->fd = fd;
+	x->c->sa = x->sa;
+	x->c->salen = x->salen;
+	x->c->x = x;
 	x->reused = 0;
 	x->state = ST_CONNECT;
 	if (connect(fd, (struct sockaddr *)&x->sa, x->salen) != 0 &&
@@ -479,7 +510,7 @@ send_more(struct ucx *x)
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = (size_t)n;
-		w = sendmsg(x->fd, &mh, MSG_NOSIGNAL);
+		w = sendmsg(x->c->fd, &mh, MSG_NOSIGNAL);
 		if (w >= 0) {
 			x->sent += (size_t)w;
 			continue;
@@ -744,7 +775,7 @@ pump(struct ucx *x)
 			    "full");
 			return;
 		}
-		n = recv(x->fd, x->buf + x->len, READ_BUF - x->len, 0);
+		n = recv(x->c->fd, x->buf + x->len, READ_BUF - x->len, 0);
 		if (n > 0) {
 			x->len += (size_t)n;
 			x->got_bytes = 1;
@@ -767,15 +798,14 @@ pump(struct ucx *x)
 }
 
 static void
-io_cb(evutil_socket_t fd, short what, void *arg)
+io_cb(struct ucx *x, short what)
 {
-	struct ucx *x = arg;
-
 	if (x->state == ST_CONNECT) {
 		int err = 0;
 		socklen_t el = sizeof(err);
 
-		if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+		if (getsockopt(x->c->fd, SOL_SOCKET, SO_ERROR, &err, &el) !=
+		    0)
 			err = errno;
 		if (err != 0) {
 			finish(x, CURLE_COULDNT_CONNECT, "connect: %s",
@@ -901,7 +931,6 @@ ucx_start(struct ucpool *pool, const struct uxfer_req *r,
 	x->pool = pool;
 	x->ops = ops;
 	x->arg = arg;
-	x->fd = -1;
 	if (parse_url(r->url, &x->sa, &x->salen, host, sizeof(host),
 	    &target) != 0 || build_request(x, r, host, target) != 0 ||
 	    (x->buf = malloc(READ_BUF)) == NULL) {
@@ -924,8 +953,8 @@ ucx_start(struct ucpool *pool, const struct uxfer_req *r,
 	pool->all = x;
 	pool->active++;
 	x->starting = 1;
-	x->fd = conn_take(pool, &x->sa, x->salen);
-	if (x->fd >= 0) {
+	x->c = conn_take(x);
+	if (x->c != NULL) {
 		/* Written right away; a failure is reported from the loop. */
 		x->reused = 1;
 		x->state = ST_SEND;
@@ -963,8 +992,10 @@ ucpool_new(struct event_base *base)
 {
 	struct ucpool *pool = calloc(1, sizeof(*pool));
 
-	if (pool != NULL)
-		pool->base = base;
+	if (pool == NULL)
+		return NULL;
+	pool->base = base;
+	evtimer_assign(&pool->sweep, base, sweep_cb, pool);
 	return pool;
 }
 
@@ -977,6 +1008,7 @@ ucpool_free(struct ucpool *pool)
 		xfer_free(pool->all);
 	while (pool->idle != NULL)
 		conn_close(pool->idle);
+	evtimer_del(&pool->sweep);
 	free(pool);
 }
 
