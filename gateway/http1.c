@@ -473,3 +473,165 @@ http_is_hop_by_hop(const char *name, size_t len)
 			return 1;
 	return 0;
 }
+
+/* Applies the framing rules of one response header. */
+static int
+resp_semantics(struct http1_response *resp, const struct http1_header *h,
+    int *seen_te, const char **why)
+{
+	if (util_ascii_ieq(h->name, h->name_len, "content-length")) {
+		uint64_t n;
+
+		if (resp->content_length >= 0) {
+			*why = "duplicate Content-Length";
+			return -1;
+		}
+		if (h->value_len > 18 ||
+		    util_parse_u64(h->value, h->value_len, &n) != 0) {
+			*why = "invalid Content-Length";
+			return -1;
+		}
+		resp->content_length = (int64_t)n;
+	} else if (util_ascii_ieq(h->name, h->name_len, "transfer-encoding")) {
+		if (*seen_te) {
+			*why = "duplicate Transfer-Encoding";
+			return -1;
+		}
+		*seen_te = 1;
+		/* Any coding but chunked alone is the decoder's to refuse
+		 * (udecode_check); the body is then not read. */
+		if (util_ascii_ieq(h->value, h->value_len, "chunked"))
+			resp->chunked = 1;
+		else
+			resp->te_other = 1;
+	} else if (util_ascii_ieq(h->name, h->name_len, "connection")) {
+		const char *v = h->value, *end = h->value + h->value_len;
+
+		while (v < end) {
+			const char *t;
+
+			while (v < end &&
+			    (*v == ' ' || *v == '\t' || *v == ','))
+				v++;
+			t = v;
+			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+				v++;
+			if (util_ascii_ieq(t, (size_t)(v - t), "close"))
+				resp->keep_alive = 0;
+			else if (util_ascii_ieq(t, (size_t)(v - t),
+			    "keep-alive") && resp->minor == 0)
+				resp->keep_alive = 1;
+		}
+	}
+	return 0;
+}
+
+#define RERR(w)                     \
+	do {                        \
+		*why = (w);         \
+		return HTTP1_ERROR; \
+	} while (0)
+
+int
+http1_parse_response(const char *buf, size_t len, size_t max_head,
+    size_t max_headers, struct http1_response *resp, const char **why)
+{
+	const char *p, *line, *end = NULL;
+	size_t i, scan = len < max_head ? len : max_head;
+	int seen_te = 0;
+
+	/* Line endings are CRLF, nothing else; find the head's end. */
+	for (i = 0; i < scan; i++) {
+		if (buf[i] == '\n') {
+			if (i == 0 || buf[i - 1] != '\r')
+				RERR("bare LF");
+			if (i >= 3 && buf[i - 2] == '\n' &&
+			    buf[i - 3] == '\r') {
+				end = buf + i + 1;
+				break;
+			}
+			if (i == 1)
+				RERR("empty line before the status line");
+		} else if (buf[i] == '\r') {
+			if (i + 1 < len && buf[i + 1] != '\n')
+				RERR("bare CR");
+		} else if (buf[i] == '\0') {
+			RERR("NUL in response head");
+		}
+	}
+	if (end == NULL) {
+		if (len >= max_head)
+			RERR("response head too large");
+		/* Not even the start of a status line: not HTTP. */
+		if (memcmp(buf, "HTTP/1.", len < 7 ? len : 7) != 0)
+			RERR("not an HTTP/1 status line");
+		return HTTP1_NEED_MORE;
+	}
+	{
+		struct http1_header *hdrs = resp->headers;
+
+		memset(resp, 0, sizeof(*resp));
+		resp->headers = hdrs;
+	}
+	resp->content_length = -1;
+	resp->head_len = (size_t)(end - buf);
+
+	/* "HTTP/1.x SSS[ reason]" */
+	p = memchr(buf, '\r', (size_t)(end - buf));
+	if (p - buf < 12 || memcmp(buf, "HTTP/1.", 7) != 0 ||
+	    (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ' ||
+	    (p - buf > 12 && buf[12] != ' '))
+		RERR("malformed status line");
+	resp->minor = buf[7] - '0';
+	for (i = 9; i < 12; i++) {
+		if (buf[i] < '0' || buf[i] > '9')
+			RERR("malformed status code");
+		resp->status = resp->status * 10 + (buf[i] - '0');
+	}
+	if (resp->status < 100)
+		RERR("malformed status code");
+	for (const char *r = buf + 12; r < p; r++)
+		if (!value_byte_ok((unsigned char)*r))
+			RERR("invalid byte in reason phrase");
+	resp->keep_alive = resp->minor == 1;
+	line = p + 2;
+	while (line < end - 2) {
+		const char *eol = memchr(line, '\r', (size_t)(end - line));
+		const char *colon, *v, *ve;
+		struct http1_header hh, *h = &hh;
+
+		if (*line == ' ' || *line == '\t')
+			RERR("obs-fold or leading whitespace");
+		colon = memchr(line, ':', (size_t)(eol - line));
+		if (colon == NULL || colon == line)
+			RERR("malformed header line");
+		for (p = line; p < colon; p++)
+			if (!tchar[(unsigned char)*p])
+				RERR("invalid header name");
+		v = colon + 1;
+		ve = eol;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		for (p = v; p < ve; p++)
+			if (!value_byte_ok((unsigned char)*p))
+				RERR("invalid byte in header value");
+		/* Headers past max_headers still frame the answer, but are
+		 * not kept (nor relayed). */
+		if (resp->n_headers < max_headers)
+			h = &resp->headers[resp->n_headers++];
+		h->name = line;
+		h->name_len = (size_t)(colon - line);
+		h->value = v;
+		h->value_len = (size_t)(ve - v);
+		if (resp_semantics(resp, h, &seen_te, why) != 0)
+			return HTTP1_ERROR;
+		line = eol + 2;
+	}
+	if (seen_te && resp->content_length >= 0)
+		RERR("both Content-Length and Transfer-Encoding");
+	if (seen_te && resp->minor == 0)
+		RERR("Transfer-Encoding in HTTP/1.0");
+	return HTTP1_DONE;
+}

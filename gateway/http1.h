@@ -1,5 +1,5 @@
 /*
- * Strict HTTP/1.1 request framing: the request head and chunked bodies.
+ * Strict HTTP/1.1 framing: request and response heads, chunked bodies.
  * Pure code on byte buffers (no I/O), so that it can be unit tested and
  * fuzzed. It rejects everything that two parsers could read differently:
  * bare LF or CR, obs-fold, space before a colon, duplicate Content-Length,
@@ -73,6 +73,31 @@ struct http1_chunked {
  */
 int http1_chunked_feed(struct http1_chunked *st, const char *in, size_t len,
     size_t *used, const char **data, size_t *data_len);
+
+/* A response head (the upstream's), parsed as strictly as requests. */
+struct http1_response {
+	int status;		/* 100..999 */
+	int minor;		/* HTTP/1.minor: 0 or 1 */
+	struct http1_header *headers; /* caller's array of max_headers */
+	size_t n_headers;	/* kept: at most max_headers, more are
+				 * checked for framing and dropped */
+	int64_t content_length;	/* -1 when absent */
+	int chunked;		/* Transfer-Encoding: chunked */
+	int te_other;		/* Transfer-Encoding other than chunked */
+	int keep_alive;
+	size_t head_len;	/* bytes of the head, final CRLFCRLF included */
+};
+
+/*
+ * Parses the response head at the start of buf. Returns HTTP1_DONE,
+ * HTTP1_NEED_MORE, or HTTP1_ERROR with *why set to a constant reason:
+ * bare LF or CR, NUL, obs-fold, a malformed status line or header, a
+ * duplicate Content-Length or Transfer-Encoding, both of them, a head of
+ * max_head bytes or more. Whether a body follows (HEAD, 1xx, 204, 304)
+ * is the caller's to decide.
+ */
+int http1_parse_response(const char *buf, size_t len, size_t max_head,
+    size_t max_headers, struct http1_response *resp, const char **why);
 
 /* Returns the constant reason phrase of an HTTP status. */
 const char *http_reason(int status);

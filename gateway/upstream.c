@@ -5,15 +5,14 @@
 
 #include <curl/curl.h>
 #include <event2/event_struct.h>
-#include <zlib.h>
 
 #include "common/log.h"
+#include "gateway/uclient.h"
+#include "gateway/udecode.h"
 #include "gateway/upstream.h"
 
 #define MAX_RESP_HEADERS 64
 #define MAX_RESP_HEADER_BYTES 16384
-/* Decoded bytes handed on at once (and held at most while paused). */
-#define DECODE_PIECE 16384
 /* Easy handles kept for the next transfers: curl_easy_reset() is
  * cheaper than curl_easy_cleanup() and curl_easy_init(). */
 #define SPARE_EASY 64
@@ -21,6 +20,7 @@
 struct upool {
 	struct event_base *base;
 	CURLM *multi;
+	struct ucpool *own;	/* the own engine: http:// at an address */
 	struct event *timer;
 	unsigned active;
 	struct uxfer *all;	/* every live transfer, for upool_free */
@@ -36,6 +36,7 @@ struct usock {
 };
 
 struct uxfer {
+	int own;		/* 0: libcurl's (uclient.h) */
 	struct upool *pool;
 	CURL *easy;
 	struct curl_slist *hdrs;
@@ -48,16 +49,8 @@ struct uxfer {
 	int head_done;		/* final head delivered */
 	int paused;
 	int failed;		/* a callback asked to abort */
-	int bad_encoding;	/* the answer's coding can not be decoded */
-	unsigned codings;	/* content codings in the answer's head */
-	/* A gzip or deflate answer is decoded here, DECODE_PIECE at a time. */
-	z_stream z;
-	int zlive;		/* z is initialized */
-	int zend;		/* the coded stream ended */
-	size_t skip;		/* of the bytes libcurl delivers again after a
-				 * pause, how many were decoded already */
-	char *held;		/* a decoded piece refused by a pause */
-	size_t held_len;
+	/* A gzip or deflate answer is decoded here, a piece at a time. */
+	struct udecode dec;
 	int in_callback;
 	char errbuf[CURL_ERROR_SIZE];
 	struct uxfer *prev, *next;
@@ -109,9 +102,7 @@ xfer_free(struct uxfer *x)
 	easy_put(pool, x->easy);
 	curl_slist_free_all(x->hdrs);
 	free_head(x);
-	if (x->zlive)
-		inflateEnd(&x->z);
-	free(x->held);
+	udecode_free(&x->dec);
 	if (x->prev != NULL)
 		x->prev->next = x->next;
 	else
@@ -213,9 +204,9 @@ check_done(struct upool *pool)
 		result = (int)msg->data.result;
 		curl_multi_remove_handle(pool->multi, x->easy);
 		/* A coded answer that stops short of its end is cut. */
-		if (result == 0 && x->zlive && !x->zend && x->z.total_in > 0)
-			x->bad_encoding = 1;
-		if (x->bad_encoding) {
+		if (result == 0 && udecode_cut(&x->dec))
+			x->dec.bad = 1;
+		if (x->dec.bad) {
 			result = CURLE_BAD_CONTENT_ENCODING;
 			snprintf(x->errbuf, sizeof(x->errbuf), "the answer's "
 			    "content or transfer coding can not be decoded");
@@ -224,40 +215,6 @@ check_done(struct upool *pool)
 		    result == 0 ? "" : (x->errbuf[0] ? x->errbuf :
 		    curl_easy_strerror(msg->data.result)));
 		xfer_free(x);
-	}
-}
-
-/*
- * Checks a Content-Encoding or Transfer-Encoding value. Only gzip and
- * deflate are asked for and decoded (here, with a 32 KB window and a
- * piece of DECODE_PIECE held at most); anything else (br and zstd, whose
- * windows reach 16 and 128 MB, an unknown coding, a transfer coding other
- * than chunked, codings stacked on each other) would reach the policies
- * and the client undecoded, so it marks the answer bad.
- */
-static void
-check_coding(struct uxfer *x, const char *v, size_t len, int transfer)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t t, tl;
-
-		while (i < len && strchr(" \t\r\n,", v[i]) != NULL)
-			i++;
-		t = i;
-		while (i < len && strchr(" \t\r\n,", v[i]) == NULL)
-			i++;
-		tl = i - t;
-		if (tl == 0 || (tl == 8 && strncasecmp(v + t, "identity", 8) ==
-		    0) || (transfer && tl == 7 && strncasecmp(v + t,
-		    "chunked", 7) == 0))
-			continue;
-		if (transfer || x->codings++ > 0 || !((tl == 4 &&
-		    strncasecmp(v + t, "gzip", 4) == 0) || (tl == 6 &&
-		    strncasecmp(v + t, "x-gzip", 6) == 0) || (tl == 7 &&
-		    strncasecmp(v + t, "deflate", 7) == 0)))
-			x->bad_encoding = 1;
 	}
 }
 
@@ -275,26 +232,22 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		free_head(x);
 		x->status = 0;
-		x->bad_encoding = 0;
-		x->codings = 0;
+		udecode_reset(&x->dec);
 		return len;
 	}
 	if (len > 17 && strncasecmp(buf, "content-encoding:", 17) == 0)
-		check_coding(x, buf + 17, len - 17, 0);
+		udecode_check(&x->dec, buf + 17, len - 17, 0);
 	else if (len > 18 && strncasecmp(buf, "transfer-encoding:", 18) == 0)
-		check_coding(x, buf + 18, len - 18, 1);
+		udecode_check(&x->dec, buf + 18, len - 18, 1);
 	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
 		long code = 0;
 
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (code < 200)
 			return len;	/* 1xx: the final head follows */
-		if (x->bad_encoding)
-			return 0;	/* refused before anything is relayed */
-		/* 15 + 32: a zlib or a gzip header, whichever comes. */
-		if (x->codings > 0 && inflateInit2(&x->z, 15 + 32) != Z_OK)
+		/* A bad coding is refused before anything is relayed. */
+		if (udecode_begin(&x->dec) != 0)
 			return 0;
-		x->zlive = x->codings > 0;
 		x->status = (int)code;
 		x->head_done = 1;
 		x->in_callback = 1;
@@ -353,72 +306,11 @@ deliver(struct uxfer *x, const char *data, size_t len)
 	return rc == 1 ? 1 : rc != 0 ? -1 : 0;
 }
 
-/*
- * Decodes a chunk of a gzip or deflate answer a piece at a time. When the
- * request pauses on a piece, the piece is held and libcurl keeps the
- * chunk (it delivers the same bytes again on resume); x->skip says how
- * much of it was decoded already. So a paused answer holds one piece,
- * whatever its ratio: a compression bomb expands only as fast as it is
- * taken, and stops at the request's caps.
- */
-static size_t
-write_coded(struct uxfer *x, char *data, size_t len)
+/* deliver() for the decoder. */
+static int
+deliver_decoded(void *arg, const char *data, size_t len)
 {
-	unsigned char out[DECODE_PIECE];
-	size_t off = x->skip, n;
-	int rc, zr;
-
-	x->skip = 0;
-	if (off > len)
-		goto bad;
-	if (x->held_len > 0) {
-		rc = deliver(x, x->held, x->held_len);
-		if (rc == 1)
-			goto pause;
-		if (rc != 0)
-			return 0;
-		x->held_len = 0;
-	}
-	x->z.next_in = (unsigned char *)data + off;
-	x->z.avail_in = (uInt)(len - off);
-	/* Until the chunk is used up and nothing decoded is left inside. */
-	do {
-		x->z.next_out = out;
-		x->z.avail_out = sizeof(out);
-		zr = inflate(&x->z, Z_NO_FLUSH);
-		if (zr == Z_STREAM_END)
-			x->zend = 1;
-		else if (zr != Z_OK && zr != Z_BUF_ERROR)
-			goto bad;
-		off = len - x->z.avail_in;
-		n = sizeof(out) - x->z.avail_out;
-		if (n > 0) {
-			rc = deliver(x, (char *)out, n);
-			if (rc == 1) {
-				if (x->held == NULL &&
-				    (x->held = malloc(DECODE_PIECE)) == NULL) {
-					x->paused = 0;
-					x->failed = 1;
-					return 0;
-				}
-				memcpy(x->held, out, n);
-				x->held_len = n;
-				goto pause;
-			}
-			if (rc != 0)
-				return 0;
-		}
-		if (zr == Z_BUF_ERROR && n == 0)
-			break;
-	} while (!x->zend && (x->z.avail_in > 0 || x->z.avail_out == 0));
-	return len;
-pause:
-	x->skip = off;
-	return CURL_WRITEFUNC_PAUSE;
-bad:
-	x->bad_encoding = 1;
-	x->failed = 1;
-	return 0;
+	return deliver(arg, data, len);
 }
 
 static size_t
@@ -430,8 +322,17 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 
 	if (!x->head_done || x->failed)
 		return 0;
-	if (x->zlive)
-		return write_coded(x, data, len);
+	if (x->dec.zlive) {
+		/* libcurl keeps the chunk on a pause and gives it again. */
+		rc = udecode_write(&x->dec, data, len, deliver_decoded, x);
+		if (rc == UDECODE_PAUSED)
+			return CURL_WRITEFUNC_PAUSE;
+		if (rc == UDECODE_TAKEN)
+			return len;
+		x->paused = 0;
+		x->failed = 1;
+		return 0;
+	}
 	rc = deliver(x, data, len);
 	if (rc == 1)
 		return CURL_WRITEFUNC_PAUSE;
@@ -448,7 +349,8 @@ upool_new(struct event_base *base)
 	pool->base = base;
 	pool->multi = curl_multi_init();
 	pool->timer = evtimer_new(base, timer_cb, pool);
-	if (pool->multi == NULL || pool->timer == NULL) {
+	pool->own = ucpool_new(base);
+	if (pool->multi == NULL || pool->timer == NULL || pool->own == NULL) {
 		upool_free(pool);
 		return NULL;
 	}
@@ -469,6 +371,7 @@ upool_free(struct upool *pool)
 		return;
 	while (pool->all != NULL)
 		xfer_free(pool->all);
+	ucpool_free(pool->own);
 	while (pool->n_spare > 0)
 		curl_easy_cleanup(pool->spare[--pool->n_spare]);
 	if (pool->multi != NULL)
@@ -482,11 +385,13 @@ struct uxfer *
 uxfer_start(struct upool *pool, const struct uxfer_req *r,
     const struct uxfer_ops *ops, void *arg)
 {
-	struct uxfer *x = calloc(1, sizeof(*x));
+	struct uxfer *x;
 	struct curl_slist *l;
 	CURL *e;
 
-	if (x == NULL)
+	if (uclient_serves(r->url))
+		return (struct uxfer *)ucx_start(pool->own, r, ops, arg);
+	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	e = easy_get(pool);
 	if (e == NULL) {
@@ -564,6 +469,10 @@ fail:
 void
 uxfer_resume(struct uxfer *x)
 {
+	if (x->own) {
+		ucx_resume((struct ucx *)x);
+		return;
+	}
 	if (!x->paused)
 		return;
 	x->paused = 0;
@@ -576,15 +485,18 @@ uxfer_abort(struct uxfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->in_callback) {
+	if (!x->own && x->in_callback) {
 		log_error("uxfer_abort called from a libcurl callback");
 		abort();
 	}
-	xfer_free(x);
+	if (x->own)
+		ucx_abort((struct ucx *)x);
+	else
+		xfer_free(x);
 }
 
 unsigned
 upool_active(const struct upool *pool)
 {
-	return pool->active;
+	return pool->active + ucpool_active(pool->own);
 }
