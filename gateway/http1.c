@@ -621,6 +621,9 @@ http1_parse_response(const char *buf, size_t len, size_t max_head,
 		 * not kept (nor relayed). */
 		if (resp->n_headers < max_headers)
 			h = &resp->headers[resp->n_headers++];
+		else if (util_ascii_ieq(line, (size_t)(colon - line),
+		    "content-encoding"))
+			resp->coding_dropped = 1;
 		h->name = line;
 		h->name_len = (size_t)(colon - line);
 		h->value = v;

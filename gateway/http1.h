@@ -84,6 +84,7 @@ struct http1_response {
 	int64_t content_length;	/* -1 when absent */
 	int chunked;		/* Transfer-Encoding: chunked */
 	int te_other;		/* Transfer-Encoding other than chunked */
+	int coding_dropped;	/* a Content-Encoding past the kept ones */
 	int keep_alive;
 	size_t head_len;	/* bytes of the head, final CRLFCRLF included */
 };

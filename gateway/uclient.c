@@ -524,7 +524,8 @@ got_head(struct ucx *x, const struct http1_response *resp)
 			udecode_check(&x->dec, h->value, h->value_len, 1);
 		need += h->name_len + h->value_len + 2;
 	}
-	if (resp->te_other)
+	/* A coding the kept headers do not show can not be decoded. */
+	if (resp->te_other || resp->coding_dropped)
 		x->dec.bad = 1;
 	if (udecode_begin(&x->dec) != 0) {
 		finish(x, x->dec.bad ? CURLE_BAD_CONTENT_ENCODING :

@@ -158,8 +158,23 @@ test_limits(void)
 	n += (size_t)snprintf(big + n, sizeof(big) - n,
 	    "Content-Length: 7\r\n\r\n");
 	ok(parse(big, n, &r) == HTTP1_DONE && r.n_headers == 64 &&
-	    r.content_length == 7,
+	    r.content_length == 7 && !r.coding_dropped,
 	    "over 64 headers: 64 kept, the last still frames the body");
+	n = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < 70; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n,
+		    "X-H%d: v\r\n", i);
+	n += (size_t)snprintf(big + n, sizeof(big) - n,
+	    "content-encoding: br\r\nContent-Length: 7\r\n\r\n");
+	ok(parse(big, n, &r) == HTTP1_DONE && r.coding_dropped,
+	    "a Content-Encoding past the kept headers is noted (the answer "
+	    "is refused, not relayed coded without its header)");
+	n = (size_t)snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\n");
+	for (int i = 0; i < 99; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n,
+		    "X-H%d: v\r\n", i);
+	n += (size_t)snprintf(big + n, sizeof(big) - n,
+	    "Content-Length: 7\r\n\r\n");
 	n += (size_t)snprintf(big + n - 2, sizeof(big) - n,
 	    "Content-Length: 8\r\n\r\n") - 2;
 	ok(parse(big, n, &r) == HTTP1_ERROR,
