@@ -80,9 +80,11 @@ void journal_close(struct journal *j);
 int journal_lane(const struct journal *j);
 
 /*
- * Loop thread: appends one record (payload p, n bytes) with one write
- * and returns its sequence in *seq. GW_ERR_IO (errno kept) when the
- * write fails (disk full: nothing of the record stays), GW_ERR_LIMIT
+ * Loop thread: appends one record (payload p, n bytes), through the
+ * mapped window or with one write, and returns its sequence in *seq.
+ * GW_ERR_IO (errno kept) when the write fails (disk full, on a file
+ * whose blocks could not be allocated ahead: nothing of the record
+ * stays), GW_ERR_LIMIT
  * when n is over JOURNAL_REC_MAX or the writer is JOURNAL_FILES files
  * behind.
  */
