@@ -50,6 +50,30 @@ value_byte_ok(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/* A Connection header's verdict on keeping the connection: "close"
+ * ends it, "keep-alive" keeps an HTTP/1.0 one; else keep as it was. */
+static int
+conn_keep_alive(const struct http1_header *h, int minor, int keep)
+{
+	const char *v = h->value, *end = h->value + h->value_len;
+
+	while (v < end) {
+		const char *t;
+
+		while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+			v++;
+		t = v;
+		while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+			v++;
+		if (util_ascii_ieq(t, (size_t)(v - t), "close"))
+			keep = 0;
+		else if (util_ascii_ieq(t, (size_t)(v - t), "keep-alive") &&
+		    minor == 0)
+			keep = 1;
+	}
+	return keep;
+}
+
 static int
 valid_host(const char *v, size_t len)
 {
@@ -152,23 +176,8 @@ header_semantics(struct http1_request *req, const struct http1_header *h,
 		if (!valid_host(h->value, h->value_len))
 			ERR(400, "invalid Host");
 	} else if (util_ascii_ieq(h->name, h->name_len, "connection")) {
-		const char *v = h->value, *end = h->value + h->value_len;
-
-		while (v < end) {
-			const char *t;
-
-			while (v < end &&
-			    (*v == ' ' || *v == '\t' || *v == ','))
-				v++;
-			t = v;
-			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
-				v++;
-			if (util_ascii_ieq(t, (size_t)(v - t), "close"))
-				req->keep_alive = 0;
-			else if (util_ascii_ieq(t, (size_t)(v - t),
-			    "keep-alive") && req->minor == 0)
-				req->keep_alive = 1;
-		}
+		req->keep_alive = conn_keep_alive(h, req->minor,
+		    req->keep_alive);
 	} else if (util_ascii_ieq(h->name, h->name_len, "expect")) {
 		if (!util_ascii_ieq(h->value, h->value_len, "100-continue"))
 			ERR(417, "unsupported expectation");
@@ -505,23 +514,8 @@ resp_semantics(struct http1_response *resp, const struct http1_header *h,
 		else
 			resp->te_other = 1;
 	} else if (util_ascii_ieq(h->name, h->name_len, "connection")) {
-		const char *v = h->value, *end = h->value + h->value_len;
-
-		while (v < end) {
-			const char *t;
-
-			while (v < end &&
-			    (*v == ' ' || *v == '\t' || *v == ','))
-				v++;
-			t = v;
-			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
-				v++;
-			if (util_ascii_ieq(t, (size_t)(v - t), "close"))
-				resp->keep_alive = 0;
-			else if (util_ascii_ieq(t, (size_t)(v - t),
-			    "keep-alive") && resp->minor == 0)
-				resp->keep_alive = 1;
-		}
+		resp->keep_alive = conn_keep_alive(h, resp->minor,
+		    resp->keep_alive);
 	}
 	return 0;
 }
