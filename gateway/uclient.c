@@ -38,6 +38,11 @@
 #define DEFAULT_CONNECT_MS 300000
 /* Reads in a row before the loop gets a turn. */
 #define READS_PER_EVENT 16
+/* Ended transfers kept, with their read buffer, for the next ones: a
+ * 32 KB malloc and free per request cost more than the request's own
+ * work in glibc's allocator (each large request first consolidates the
+ * small free chunks). */
+#define SPARE_XFERS 16
 
 /*
  * A connection. Its event stays registered for reading from one request
@@ -63,6 +68,8 @@ struct ucpool {
 	struct event sweep;	/* closes connections idle too long */
 	struct ucx *all;
 	unsigned active;
+	struct ucx *spare[SPARE_XFERS];	/* freed, buf kept */
+	unsigned n_spare;
 };
 
 enum { ST_CONNECT, ST_SEND, ST_HEAD, ST_BODY };
@@ -288,7 +295,6 @@ xfer_free(struct ucx *x)
 	event_del(&x->kick);
 	udecode_free(&x->dec);
 	free(x->head_store);
-	free(x->buf);
 	free(x->req);
 	if (x->prev != NULL)
 		x->prev->next = x->next;
@@ -297,7 +303,35 @@ xfer_free(struct ucx *x)
 	if (x->next != NULL)
 		x->next->prev = x->prev;
 	pool->active--;
+	if (pool->n_spare < SPARE_XFERS && x->buf != NULL) {
+		pool->spare[pool->n_spare++] = x;
+		return;
+	}
+	free(x->buf);
 	free(x);
+}
+
+/* A zeroed transfer with its read buffer: a spare one, or a new one. */
+static struct ucx *
+xfer_new(struct ucpool *pool)
+{
+	struct ucx *x;
+	char *buf;
+
+	if (pool->n_spare > 0) {
+		x = pool->spare[--pool->n_spare];
+		buf = x->buf;
+		memset(x, 0, sizeof(*x));
+		x->buf = buf;
+		return x;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if ((x->buf = malloc(READ_BUF)) == NULL) {
+		free(x);
+		return NULL;
+	}
+	return x;
 }
 
 /* Ends the transfer: on_done once, then freed. A complete answer on a
@@ -774,7 +808,7 @@ struct ucx *
 ucx_start(struct ucpool *pool, const struct uxfer_req *r,
     const struct uxfer_ops *ops, void *arg)
 {
-	struct ucx *x = calloc(1, sizeof(*x));
+	struct ucx *x = xfer_new(pool);
 	char host[80];
 	const char *target;
 
@@ -786,8 +820,8 @@ ucx_start(struct ucpool *pool, const struct uxfer_req *r,
 	x->arg = arg;
 	if (ureq_parse_url(r->url, &x->sa, &x->salen, host, sizeof(host),
 	    &target) != 0 || (x->req = ureq_build(r, host, target,
-	    &x->req_len)) == NULL || (x->buf = malloc(READ_BUF)) == NULL) {
-		free(x->req);
+	    &x->req_len)) == NULL) {
+		free(x->buf);
 		free(x);
 		return NULL;
 	}
@@ -861,6 +895,12 @@ ucpool_free(struct ucpool *pool)
 		xfer_free(pool->all);
 	while (pool->idle != NULL)
 		conn_close(pool->idle);
+	while (pool->n_spare > 0) {
+		struct ucx *x = pool->spare[--pool->n_spare];
+
+		free(x->buf);
+		free(x);
+	}
 	evtimer_del(&pool->sweep);
 	free(pool);
 }
