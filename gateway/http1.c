@@ -50,6 +50,40 @@ value_byte_ok(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/*
+ * Splits the header line [line, eol) into h: a token name, a colon, a
+ * value trimmed of SP/HTAB. Returns NULL, or why the line is refused
+ * (obs-fold, no name, a byte that may not be there).
+ */
+static const char *
+header_line(const char *line, const char *eol, struct http1_header *h)
+{
+	const char *colon, *v, *ve, *p;
+
+	if (*line == ' ' || *line == '\t')
+		return "obs-fold or leading whitespace";
+	colon = memchr(line, ':', (size_t)(eol - line));
+	if (colon == NULL || colon == line)
+		return "malformed header line";
+	for (p = line; p < colon; p++)
+		if (!tchar[(unsigned char)*p])
+			return "invalid header name";
+	v = colon + 1;
+	ve = eol;
+	while (v < ve && (*v == ' ' || *v == '\t'))
+		v++;
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		ve--;
+	for (p = v; p < ve; p++)
+		if (!value_byte_ok((unsigned char)*p))
+			return "invalid byte in header value";
+	h->name = line;
+	h->name_len = (size_t)(colon - line);
+	h->value = v;
+	h->value_len = (size_t)(ve - v);
+	return NULL;
+}
+
 /* A Connection header's verdict on keeping the connection: "close"
  * ends it, "keep-alive" keeps an HTTP/1.0 one; else keep as it was. */
 static int
@@ -237,33 +271,15 @@ http1_parse_head(const char *buf, size_t len, size_t max_head,
 	line = p + 2;
 	while (line < end - 2) {
 		const char *eol = memchr(line, '\r', (size_t)(end - line));
-		const char *colon, *v, *ve;
-		struct http1_header *h;
+		struct http1_header hh, *h;
+		const char *bad = header_line(line, eol, &hh);
 
-		if (*line == ' ' || *line == '\t')
-			ERR(400, "obs-fold or leading whitespace");
-		colon = memchr(line, ':', (size_t)(eol - line));
-		if (colon == NULL || colon == line)
-			ERR(400, "malformed header line");
-		for (p = line; p < colon; p++)
-			if (!tchar[(unsigned char)*p])
-				ERR(400, "invalid header name");
-		v = colon + 1;
-		ve = eol;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		for (p = v; p < ve; p++)
-			if (!value_byte_ok((unsigned char)*p))
-				ERR(400, "invalid byte in header value");
+		if (bad != NULL)
+			ERR(400, bad);
 		if (req->n_headers == max_headers)
 			ERR(431, "too many headers");
 		h = &req->headers[req->n_headers++];
-		h->name = line;
-		h->name_len = (size_t)(colon - line);
-		h->value = v;
-		h->value_len = (size_t)(ve - v);
+		*h = hh;
 		if (header_semantics(req, h, &seen_host, &seen_te, status,
 		    why) != 0)
 			return HTTP1_ERROR;
@@ -591,37 +607,19 @@ http1_parse_response(const char *buf, size_t len, size_t max_head,
 	line = p + 2;
 	while (line < end - 2) {
 		const char *eol = memchr(line, '\r', (size_t)(end - line));
-		const char *colon, *v, *ve;
 		struct http1_header hh, *h = &hh;
+		const char *bad = header_line(line, eol, &hh);
 
-		if (*line == ' ' || *line == '\t')
-			RERR("obs-fold or leading whitespace");
-		colon = memchr(line, ':', (size_t)(eol - line));
-		if (colon == NULL || colon == line)
-			RERR("malformed header line");
-		for (p = line; p < colon; p++)
-			if (!tchar[(unsigned char)*p])
-				RERR("invalid header name");
-		v = colon + 1;
-		ve = eol;
-		while (v < ve && (*v == ' ' || *v == '\t'))
-			v++;
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
-		for (p = v; p < ve; p++)
-			if (!value_byte_ok((unsigned char)*p))
-				RERR("invalid byte in header value");
+		if (bad != NULL)
+			RERR(bad);
 		/* Headers past max_headers still frame the answer, but are
 		 * not kept (nor relayed). */
-		if (resp->n_headers < max_headers)
+		if (resp->n_headers < max_headers) {
 			h = &resp->headers[resp->n_headers++];
-		else if (util_ascii_ieq(line, (size_t)(colon - line),
+			*h = hh;
+		} else if (util_ascii_ieq(hh.name, hh.name_len,
 		    "content-encoding"))
 			resp->coding_dropped = 1;
-		h->name = line;
-		h->name_len = (size_t)(colon - line);
-		h->value = v;
-		h->value_len = (size_t)(ve - v);
 		if (resp_semantics(resp, h, &seen_te, why) != 0)
 			return HTTP1_ERROR;
 		line = eol + 2;
